@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Fails if the committed generated code is stale, or if our protos do not pass buf lint / buf format.
+#
+# It regenerates into a temporary copy of the generation inputs (buf*.yaml, proto/,
+# scripts/protocgen.sh, tools/; the proto dependencies still come from the root go.mod) and compares the result with the working tree: every *.pb.go and
+# *.pb.gw.go (outside tools/, third_party/, build/) and docs/static/openapi.json must exist and be
+# identical, and no such file may exist that generation does not produce. The working tree is never
+# written to, except that the generators are installed into tools/bin (gitignored) if missing.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PROTO_TOOLS_BIN="${PROTO_TOOLS_BIN:-$ROOT/tools/bin}" PROTO_GOMOD_DIR="$ROOT"
+
+log() { echo "protocheck: $*" >&2; }
+die() {
+  echo "protocheck: ERROR: $*" >&2
+  exit 1
+}
+
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/protocheck.XXXXXX")"
+trap 'rm -rf "$TMP"' EXIT
+COPY="$TMP/tree"
+
+# --- 1. regenerate into a copy ------------------------------------------------------------------
+log "copying the generation inputs to a temporary tree"
+mkdir -p "$COPY/scripts" "$COPY/tools"
+cd "$ROOT"
+cp buf.yaml "$COPY/"
+cp buf.gen.*.yaml "$COPY/"
+cp -R proto "$COPY/"
+cp scripts/protocgen.sh "$COPY/scripts/"
+tar -C tools --exclude=./bin -cf - . | tar -C "$COPY/tools" -xf - || die "cannot copy tools/"
+
+log "regenerating (scripts/protocgen.sh in the copy)"
+"$COPY/scripts/protocgen.sh" || die "generation failed"
+
+# --- 2. compare ---------------------------------------------------------------------------------
+generated_files() { # dir -> sorted relative paths of generated files in it
+  (cd "$1" && {
+    find . \( -path ./.git -o -path ./tools -o -path ./third_party -o -path ./build -o -path ./node_modules \) -prune \
+      -o -type f \( -name '*.pb.go' -o -name '*.pb.gw.go' \) -print
+    [[ ! -f docs/static/openapi.json ]] || echo ./docs/static/openapi.json
+  } | sed 's|^\./||' | LC_ALL=C sort)
+}
+generated_files "$COPY" >"$TMP/want"
+generated_files "$ROOT" >"$TMP/have"
+
+status=0
+missing="$(LC_ALL=C comm -23 "$TMP/want" "$TMP/have")"
+extra="$(LC_ALL=C comm -13 "$TMP/want" "$TMP/have")"
+differ=""
+while IFS= read -r f; do
+  cmp -s "$COPY/$f" "$ROOT/$f" || differ+="$f"$'\n'
+done < <(LC_ALL=C comm -12 "$TMP/want" "$TMP/have")
+differ="${differ%$'\n'}"
+
+if [[ -n "$missing" ]]; then
+  status=1
+  echo "protocheck: generated files missing from the tree:" >&2
+  sed 's/^/  missing  /' <<<"$missing" >&2
+fi
+if [[ -n "$extra" ]]; then
+  status=1
+  echo "protocheck: generated-looking files that generation no longer produces:" >&2
+  sed 's/^/  extra    /' <<<"$extra" >&2
+fi
+if [[ -n "$differ" ]]; then
+  status=1
+  echo "protocheck: generated files that differ from a fresh generation (- committed, + fresh):" >&2
+  while IFS= read -r f; do
+    stat="$(diff -u "$ROOT/$f" "$COPY/$f" | grep -E '^[-+]' | grep -vE '^(---|\+\+\+) ' |
+      awk '/^-/{d++} /^\+/{a++} END{printf "-%d/+%d lines", d, a}')" || true
+    echo "  differs  $f ($stat)" >&2
+    diff -u --label "committed/$f" --label "fresh/$f" "$ROOT/$f" "$COPY/$f" | sed -n '3,14p' | sed 's/^/           /' >&2 || true
+  done <<<"$differ"
+fi
+if ((status)); then
+  die "generated code is out of date: run ./scripts/protocgen.sh (make proto-gen) and commit the result"
+fi
+log "generated code is up to date ($(wc -l <"$TMP/want") files)"
+
+# --- 3. lint and format (our protos only) -------------------------------------------------------
+export PATH="$PROTO_TOOLS_BIN:$PATH"
+cd "$COPY"
+mapfile -t OUR_ROOTS < <(find proto -name '*.proto' -type f | cut -d/ -f1-2 | LC_ALL=C sort -u)
+OUR_PATHS=()
+for r in "${OUR_ROOTS[@]}"; do OUR_PATHS+=(--path "$r"); done
+
+log "buf lint ${OUR_ROOTS[*]}"
+buf lint "${OUR_PATHS[@]}" || die "buf lint failed (rules: buf.yaml)"
+
+# Unformatted protos fail the check; PROTOCHECK_FORMAT=warn only reports them.
+format_mode="${PROTOCHECK_FORMAT:-strict}"
+log "buf format check ${OUR_ROOTS[*]} (mode: $format_mode)"
+if ! buf format -d --exit-code "${OUR_PATHS[@]}" >"$TMP/format.diff"; then
+  files="$(grep -E '^\+\+\+ ' "$TMP/format.diff" | awk '{print $2}' | LC_ALL=C sort -u | xargs)"
+  hint="run: tools/bin/buf format -w $(printf -- '--path %s ' "${OUR_ROOTS[@]}")then ./scripts/protocgen.sh"
+  if [[ "$format_mode" == strict ]]; then
+    sed -n '1,60s/^/  /p' "$TMP/format.diff" >&2
+    die "protos are not buf-formatted ($files); $hint"
+  fi
+  log "WARNING: protos are not buf-formatted ($files; $(grep -cE '^[-+][^-+]' "$TMP/format.diff") changed lines); $hint"
+fi
+log "OK"

@@ -1,0 +1,80 @@
+package keeper
+
+import (
+	"context"
+
+	"github.com/tfgrid/tfgrid/x/tfgrid/types"
+)
+
+// ReportUptime records the signer node's uptime; the hint must be close to block time so a node cannot
+// back-date or pre-date reports.
+func (k *Keeper) ReportUptime(ctx context.Context, msg *types.MsgReportUptime) error {
+	node, err := k.NodeOfAccount(ctx, msg.Creator)
+	if err != nil {
+		return err
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	now := blockTime(ctx)
+	if err := types.CheckTimestampHint(msg.TimestampHint, now, params.TimestampDrift); err != nil {
+		return err
+	}
+	node.LastUptime = types.Uptime{ReportedAt: now, Uptime: msg.Uptime}
+	if err := k.Nodes.Set(ctx, node.Id, node); err != nil {
+		return err
+	}
+	return emit(ctx, &types.EventNodeUptimeReported{NodeId: node.Id, ReportedAt: now, Uptime: msg.Uptime})
+}
+
+// ChangePowerState records the power state the signer node reports.
+func (k *Keeper) ChangePowerState(ctx context.Context, msg *types.MsgChangePowerState) error {
+	if err := types.ValidatePowerState("state", msg.State); err != nil {
+		return err
+	}
+	node, err := k.NodeOfAccount(ctx, msg.Creator)
+	if err != nil {
+		return err
+	}
+	if node.Power.State == msg.State {
+		return nil
+	}
+	node.Power.State, node.Power.Since = msg.State, blockTime(ctx)
+	if err := k.Nodes.Set(ctx, node.Id, node); err != nil {
+		return err
+	}
+	return emit(ctx, &types.EventNodePowerStateChanged{NodeId: node.Id, FarmId: node.FarmId, State: msg.State})
+}
+
+// ChangePowerTarget sets the power target of a node of the signer's farm; a node with live contracts
+// cannot be told to power down.
+func (k *Keeper) ChangePowerTarget(ctx context.Context, msg *types.MsgChangePowerTarget) error {
+	if err := types.ValidatePowerState("target", msg.Target); err != nil {
+		return err
+	}
+	node, err := k.GetNode(ctx, msg.NodeId)
+	if err != nil {
+		return err
+	}
+	if _, err := k.farmOfFarmer(ctx, msg.Creator, node.FarmId); err != nil {
+		return err
+	}
+	if node.Power.Target == msg.Target {
+		return nil
+	}
+	if msg.Target == types.PowerStateDown && k.hooks != nil {
+		live, err := k.hooks.NodeHasLiveContracts(ctx, node.Id)
+		if err != nil {
+			return err
+		}
+		if live {
+			return types.ErrNodeHasActiveContracts.Wrapf("node %d has live contracts; cancel them before powering it down", node.Id)
+		}
+	}
+	node.Power.Target = msg.Target
+	if err := k.Nodes.Set(ctx, node.Id, node); err != nil {
+		return err
+	}
+	return emit(ctx, &types.EventNodePowerTargetChanged{NodeId: node.Id, FarmId: node.FarmId, Target: msg.Target})
+}

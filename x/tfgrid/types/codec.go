@@ -1,0 +1,23 @@
+package types
+
+import (
+	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/msgservice"
+)
+
+// RegisterInterfaces registers the module's messages with the interface registry.
+func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
+	registry.RegisterImplementations((*sdk.Msg)(nil),
+		&MsgCreateTwin{}, &MsgUpdateTwin{},
+		&MsgCreateFarm{}, &MsgUpdateFarm{}, &MsgAddFarmIp{}, &MsgRemoveFarmIp{},
+		&MsgAllowNodeTwin{}, &MsgDisallowNodeTwin{}, &MsgSetFarmOpenRegistration{},
+		&MsgCreateNode{}, &MsgUpdateNode{}, &MsgSetNodePublicConfig{}, &MsgDeleteNode{},
+		&MsgReportUptime{}, &MsgChangePowerState{}, &MsgChangePowerTarget{},
+		&MsgCreatePricingPolicy{}, &MsgUpdatePricingPolicy{},
+		&MsgCreateFarmingPolicy{}, &MsgUpdateFarmingPolicy{}, &MsgAttachPolicyToFarm{},
+		&MsgSetFarmCertification{}, &MsgSetFarmDedicated{}, &MsgSetNodeCertification{},
+		&MsgUpdateParams{},
+	)
+	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
+}

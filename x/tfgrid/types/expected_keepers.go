@@ -1,0 +1,22 @@
+package types
+
+import (
+	"context"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+)
+
+// AccountKeeper is the part of x/auth the registry reads: a twin's public key is the key its account
+// signed with.
+type AccountKeeper interface {
+	GetAccount(ctx context.Context, addr sdk.AccAddress) sdk.AccountI
+}
+
+// RegistryHooks lets a higher module (x/smartcontract) take part in registry decisions without the
+// registry importing it.
+type RegistryHooks interface {
+	// NodeHasLiveContracts reports whether any contract that is not deleted runs on the node.
+	NodeHasLiveContracts(ctx context.Context, nodeID uint64) (bool, error)
+	// AfterNodeDeleted runs in the same transaction as a node's deletion, before it leaves the store.
+	AfterNodeDeleted(ctx context.Context, node Node) error
+}
