@@ -33,7 +33,7 @@ func checkErr(t *testing.T, err, want error, fragments ...string) {
 
 func TestErrorCodes(t *testing.T) {
 	all := []*errorsmod.Error{
-		ErrInvalidRelay, ErrTooManyRelays, ErrInvalidE2EKey, ErrInvalidPubKey, ErrTwinExists, ErrTwinNotFound, ErrNotTwinOwner,
+		ErrInvalidRelay, ErrTooManyRelays, ErrInvalidE2EKey, ErrInvalidPubKey, ErrTwinExists, ErrTwinNotFound,
 		ErrInvalidFarmName, ErrFarmNameTaken, ErrFarmNotFound, ErrNotFarmer, ErrInvalidPublicIP, ErrInvalidGateway, ErrPublicIPExists,
 		ErrPublicIPNotFound, ErrPublicIPInUse, ErrTooManyPublicIPs, ErrNodeTwinNotAllowed,
 		ErrNodeNotFound, ErrNodeExists, ErrNotNodeTwin, ErrInvalidCRU, ErrInvalidMRU, ErrInvalidStorage, ErrInvalidInterfaceName,
