@@ -31,6 +31,8 @@ import (
 	upgradekeeper "github.com/cosmos/cosmos-sdk/x/upgrade/keeper"
 	upgradetypes "github.com/cosmos/cosmos-sdk/x/upgrade/types"
 
+	smartcontractkeeper "github.com/tfgrid/tfgrid/x/smartcontract/keeper"
+	smartcontracttypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridkeeper "github.com/tfgrid/tfgrid/x/tfgrid/keeper"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
@@ -50,7 +52,8 @@ type Keepers struct {
 	FeeGrantKeeper        feegrantkeeper.Keeper
 	ConsensusParamsKeeper consensuskeeper.Keeper
 
-	TfgridKeeper *tfgridkeeper.Keeper
+	TfgridKeeper        *tfgridkeeper.Keeper
+	SmartcontractKeeper *smartcontractkeeper.Keeper
 }
 
 // storeKeyNames lists the KV stores of every module. Adding a module = one
@@ -68,6 +71,7 @@ var storeKeyNames = []string{
 	feegrant.StoreKey,
 	consensustypes.StoreKey,
 	tfgridtypes.StoreKey,
+	smartcontracttypes.StoreKey,
 }
 
 // maccPerms are the module accounts and their permissions. TFT has a fixed
@@ -78,6 +82,7 @@ var maccPerms = map[string][]string{
 	stakingtypes.BondedPoolName:    {authtypes.Burner, authtypes.Staking},
 	stakingtypes.NotBondedPoolName: {authtypes.Burner, authtypes.Staking},
 	govtypes.ModuleName:            {authtypes.Burner},
+	smartcontracttypes.ModuleName:  nil, // holds contract deposits
 }
 
 // GetMaccPerms returns a copy of the module account permissions.
@@ -185,6 +190,11 @@ func (app *App) initKeepers(appOpts servertypes.AppOptions) {
 	app.TfgridKeeper = tfgridkeeper.NewKeeper(
 		runtime.NewKVStoreService(keys[tfgridtypes.StoreKey]), cdc, app.addressCodec, authority, app.AccountKeeper,
 	)
+	app.SmartcontractKeeper = smartcontractkeeper.NewKeeper(
+		runtime.NewKVStoreService(keys[smartcontracttypes.StoreKey]), cdc, app.addressCodec, authority, BondDenom,
+		app.TfgridKeeper, app.BankKeeper,
+	)
+	app.TfgridKeeper.SetHooks(app.SmartcontractKeeper)
 }
 
 // GetKey returns the KV store key of a module (for tests).

@@ -36,6 +36,8 @@ import (
 	"github.com/cosmos/cosmos-sdk/x/upgrade"
 	upgradetypes "github.com/cosmos/cosmos-sdk/x/upgrade/types"
 
+	"github.com/tfgrid/tfgrid/x/smartcontract"
+	smartcontracttypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	"github.com/tfgrid/tfgrid/x/tfgrid"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
@@ -58,6 +60,7 @@ func (app *App) appModules() []module.AppModule {
 		feegrantmodule.NewAppModule(cdc, app.AccountKeeper, app.BankKeeper, app.FeeGrantKeeper, app.interfaceRegistry),
 		consensus.NewAppModule(cdc, app.ConsensusParamsKeeper),
 		tfgrid.NewAppModule(app.TfgridKeeper),
+		smartcontract.NewAppModule(app.SmartcontractKeeper),
 	}
 }
 
@@ -102,6 +105,7 @@ var (
 		upgradetypes.ModuleName,
 		consensustypes.ModuleName,
 		tfgridtypes.ModuleName,
+		smartcontracttypes.ModuleName, // after tfgrid and bank: it checks contracts against both
 	}
 )
 

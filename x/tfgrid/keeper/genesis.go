@@ -5,6 +5,7 @@ import (
 
 	"cosmossdk.io/collections"
 
+	"github.com/tfgrid/tfgrid/internal/keeperutil"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
@@ -75,22 +76,22 @@ func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error)
 	if gs.Params, err = k.Params.Get(ctx); err != nil {
 		return nil, err
 	}
-	if gs.Twins, err = values(ctx, k.Twins.Iterate); err != nil {
+	if gs.Twins, err = keeperutil.Values(ctx, k.Twins.Iterate); err != nil {
 		return nil, err
 	}
-	if gs.Farms, err = values(ctx, k.Farms.Iterate); err != nil {
+	if gs.Farms, err = keeperutil.Values(ctx, k.Farms.Iterate); err != nil {
 		return nil, err
 	}
-	if gs.PublicIps, err = values(ctx, k.PublicIPs.Iterate); err != nil {
+	if gs.PublicIps, err = keeperutil.Values(ctx, k.PublicIPs.Iterate); err != nil {
 		return nil, err
 	}
-	if gs.Nodes, err = values(ctx, k.Nodes.Iterate); err != nil {
+	if gs.Nodes, err = keeperutil.Values(ctx, k.Nodes.Iterate); err != nil {
 		return nil, err
 	}
-	if gs.PricingPolicies, err = values(ctx, k.PricingPolicies.Iterate); err != nil {
+	if gs.PricingPolicies, err = keeperutil.Values(ctx, k.PricingPolicies.Iterate); err != nil {
 		return nil, err
 	}
-	if gs.FarmingPolicies, err = values(ctx, k.FarmingPolicies.Iterate); err != nil {
+	if gs.FarmingPolicies, err = keeperutil.Values(ctx, k.FarmingPolicies.Iterate); err != nil {
 		return nil, err
 	}
 	err = k.AllowedNodeTwins.Walk(ctx, nil, func(key collections.Pair[uint64, uint64]) (bool, error) {
@@ -115,14 +116,4 @@ func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error)
 		*n.next = last + 1
 	}
 	return &gs, nil
-}
-
-// values collects every value of a map in key order.
-func values[K, V any](ctx context.Context, iterate func(context.Context, collections.Ranger[K]) (collections.Iterator[K, V], error)) ([]V, error) {
-	iter, err := iterate(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer iter.Close()
-	return iter.Values()
 }

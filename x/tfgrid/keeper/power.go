@@ -3,6 +3,7 @@ package keeper
 import (
 	"context"
 
+	"github.com/tfgrid/tfgrid/internal/keeperutil"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
@@ -17,7 +18,7 @@ func (k *Keeper) ReportUptime(ctx context.Context, msg *types.MsgReportUptime) e
 	if err != nil {
 		return err
 	}
-	now := blockTime(ctx)
+	now := keeperutil.BlockTime(ctx)
 	if err := types.CheckTimestampHint(msg.TimestampHint, now, params.TimestampDrift); err != nil {
 		return err
 	}
@@ -25,7 +26,7 @@ func (k *Keeper) ReportUptime(ctx context.Context, msg *types.MsgReportUptime) e
 	if err := k.Nodes.Set(ctx, node.Id, node); err != nil {
 		return err
 	}
-	return emit(ctx, &types.EventNodeUptimeReported{NodeId: node.Id, ReportedAt: now, Uptime: msg.Uptime})
+	return keeperutil.Emit(ctx, &types.EventNodeUptimeReported{NodeId: node.Id, ReportedAt: now, Uptime: msg.Uptime})
 }
 
 // ChangePowerState records the power state the signer node reports.
@@ -40,11 +41,11 @@ func (k *Keeper) ChangePowerState(ctx context.Context, msg *types.MsgChangePower
 	if node.Power.State == msg.State {
 		return nil
 	}
-	node.Power.State, node.Power.Since = msg.State, blockTime(ctx)
+	node.Power.State, node.Power.Since = msg.State, keeperutil.BlockTime(ctx)
 	if err := k.Nodes.Set(ctx, node.Id, node); err != nil {
 		return err
 	}
-	return emit(ctx, &types.EventNodePowerStateChanged{NodeId: node.Id, FarmId: node.FarmId, State: msg.State})
+	return keeperutil.Emit(ctx, &types.EventNodePowerStateChanged{NodeId: node.Id, FarmId: node.FarmId, State: msg.State})
 }
 
 // ChangePowerTarget sets the power target of a node of the signer's farm; a node with live contracts
@@ -63,18 +64,29 @@ func (k *Keeper) ChangePowerTarget(ctx context.Context, msg *types.MsgChangePowe
 	if node.Power.Target == msg.Target {
 		return nil
 	}
-	if msg.Target == types.PowerStateDown && k.hooks != nil {
-		live, err := k.hooks.NodeHasLiveContracts(ctx, node.Id)
-		if err != nil {
+	if msg.Target == types.PowerStateDown {
+		if err := k.checkNoLiveContracts(ctx, node.Id, "power it down"); err != nil {
 			return err
-		}
-		if live {
-			return types.ErrNodeHasActiveContracts.Wrapf("node %d has live contracts; cancel them before powering it down", node.Id)
 		}
 	}
 	node.Power.Target = msg.Target
 	if err := k.Nodes.Set(ctx, node.Id, node); err != nil {
 		return err
 	}
-	return emit(ctx, &types.EventNodePowerTargetChanged{NodeId: node.Id, FarmId: node.FarmId, Target: msg.Target})
+	return keeperutil.Emit(ctx, &types.EventNodePowerTargetChanged{NodeId: node.Id, FarmId: node.FarmId, Target: msg.Target})
+}
+
+// checkNoLiveContracts refuses an action on a node that runs live contracts.
+func (k *Keeper) checkNoLiveContracts(ctx context.Context, nodeID uint64, action string) error {
+	if k.hooks == nil {
+		return nil
+	}
+	live, err := k.hooks.NodeHasLiveContracts(ctx, nodeID)
+	if err != nil {
+		return err
+	}
+	if live {
+		return types.ErrNodeHasActiveContracts.Wrapf("node %d has live contracts; cancel them to %s", nodeID, action)
+	}
+	return nil
 }

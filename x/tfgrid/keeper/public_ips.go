@@ -6,6 +6,7 @@ import (
 
 	"cosmossdk.io/collections"
 
+	"github.com/tfgrid/tfgrid/internal/keeperutil"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
@@ -41,7 +42,7 @@ func (k *Keeper) RemoveFarmIP(ctx context.Context, msg *types.MsgRemoveFarmIp) e
 	if err := k.PublicIPs.Remove(ctx, addr); err != nil {
 		return err
 	}
-	return emit(ctx, &types.EventFarmPublicIpRemoved{FarmId: farm.Id, Ip: ip.Ip})
+	return keeperutil.Emit(ctx, &types.EventFarmPublicIpRemoved{FarmId: farm.Id, Ip: ip.Ip})
 }
 
 // addPublicIP validates an IP, checks that it is new on the chain and that the farm has room for it.
@@ -73,7 +74,7 @@ func (k *Keeper) addPublicIP(ctx context.Context, farmID uint64, cidr, gateway s
 	if err := k.PublicIPs.Set(ctx, key, ip); err != nil {
 		return err
 	}
-	return emit(ctx, &types.EventFarmPublicIpAdded{FarmId: farmID, Ip: cidr, Gateway: gateway})
+	return keeperutil.Emit(ctx, &types.EventFarmPublicIpAdded{FarmId: farmID, Ip: cidr, Gateway: gateway})
 }
 
 // countFarmIPs counts a farm's public IPs; the count is bounded by max_farm_public_ips.
@@ -110,4 +111,85 @@ func (k *Keeper) FarmPublicIPs(ctx context.Context, farmID uint64) ([]types.Publ
 		ips = append(ips, ip)
 	}
 	return ips, nil
+}
+
+// ReservePublicIPs gives a contract n free IPs of a farm, first fit in address order; with fewer than n
+// free it reserves nothing.
+func (k *Keeper) ReservePublicIPs(ctx context.Context, farmID uint64, n uint32, contractID uint64) ([]types.PublicIP, error) {
+	ips, err := k.FarmPublicIPs(ctx, farmID)
+	if err != nil {
+		return nil, err
+	}
+	var reserved []types.PublicIP
+	for _, ip := range ips {
+		if uint32(len(reserved)) == n {
+			break
+		}
+		if ip.ContractId == 0 {
+			reserved = append(reserved, ip)
+		}
+	}
+	if uint32(len(reserved)) < n {
+		return nil, types.ErrNotEnoughPublicIPs.Wrapf("farm %d has %d free public IPs, contract %d asks %d", farmID, len(reserved), contractID, n)
+	}
+	for i := range reserved {
+		reserved[i].ContractId = contractID
+		if err := k.setPublicIP(ctx, reserved[i]); err != nil {
+			return nil, err
+		}
+	}
+	return reserved, nil
+}
+
+// ReleasePublicIPs frees the listed IPs of a farm that the contract holds; IPs held by anyone else are
+// left alone, so a close path never frees another contract's IP.
+func (k *Keeper) ReleasePublicIPs(ctx context.Context, farmID, contractID uint64, cidrs []string) error {
+	for _, cidr := range cidrs {
+		ip, err := k.GetPublicIP(ctx, cidr)
+		if errors.Is(err, types.ErrPublicIPNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if ip.FarmId != farmID || ip.ContractId != contractID {
+			continue
+		}
+		ip.ContractId = 0
+		if err := k.setPublicIP(ctx, ip); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// GetPublicIP loads a public IP by its address, given bare or as a CIDR.
+func (k *Keeper) GetPublicIP(ctx context.Context, ip string) (types.PublicIP, error) {
+	addr, err := types.CanonicalIPv4(ip)
+	if err != nil {
+		return types.PublicIP{}, err
+	}
+	pip, err := k.PublicIPs.Get(ctx, addr)
+	return pip, keeperutil.NotFound(err, types.ErrPublicIPNotFound, "public IP %s", ip)
+}
+
+// SetPublicIPContract records the contract holding an IP (0 frees it).
+func (k *Keeper) SetPublicIPContract(ctx context.Context, ip types.PublicIP, contractID uint64) error {
+	ip.ContractId = contractID
+	return k.setPublicIP(ctx, ip)
+}
+
+func (k *Keeper) setPublicIP(ctx context.Context, ip types.PublicIP) error {
+	addr, err := types.CanonicalIPv4(ip.Ip)
+	if err != nil {
+		return err
+	}
+	return k.PublicIPs.Set(ctx, addr, ip)
+}
+
+// WalkPublicIPs visits every public IP of every farm, for invariant checks.
+func (k *Keeper) WalkPublicIPs(ctx context.Context, fn func(types.PublicIP) error) error {
+	return k.PublicIPs.Walk(ctx, nil, func(_ string, ip types.PublicIP) (bool, error) {
+		return false, fn(ip)
+	})
 }

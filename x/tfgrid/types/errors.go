@@ -70,4 +70,5 @@ var (
 	ErrNotCertifier         = errorsmod.Register(ModuleName, 48, "signer is not a certifier")
 	ErrInvalidParams        = errorsmod.Register(ModuleName, 49, "invalid params")
 	ErrInvalidGenesis       = errorsmod.Register(ModuleName, 50, "invalid genesis")
+	ErrNotEnoughPublicIPs   = errorsmod.Register(ModuleName, 51, "not enough free public ips")
 )

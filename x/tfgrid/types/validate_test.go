@@ -42,7 +42,7 @@ func TestErrorCodes(t *testing.T) {
 		ErrNodeHasActiveContracts, ErrInvalidPowerState,
 		ErrPricingPolicyNotFound, ErrPricingPolicyNameTaken, ErrInvalidPricingPolicy, ErrFarmingPolicyNotFound,
 		ErrFarmingPolicyImmutable, ErrFarmingPolicyExpired, ErrInvalidFarmingPolicy, ErrNoFarmingPolicy,
-		ErrInvalidCertification, ErrNotCertifier, ErrInvalidParams, ErrInvalidGenesis,
+		ErrInvalidCertification, ErrNotCertifier, ErrInvalidParams, ErrInvalidGenesis, ErrNotEnoughPublicIPs,
 	}
 	descs := map[string]bool{}
 	for i, e := range all {

@@ -1,0 +1,119 @@
+package keeper
+
+import (
+	"context"
+	"errors"
+
+	"cosmossdk.io/collections"
+
+	"github.com/tfgrid/tfgrid/x/smartcontract/types"
+	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
+)
+
+// CancelContract deletes a contract at the request of its owner, or of its node's twin for a node
+// contract. A rent contract cannot be cancelled while node contracts run on its node.
+func (k *Keeper) CancelContract(ctx context.Context, msg *types.MsgCancelContract) error {
+	c, err := k.GetContract(ctx, msg.ContractId)
+	if err != nil {
+		return err
+	}
+	cause, err := k.cancelCause(ctx, msg.Creator, c)
+	if err != nil {
+		return err
+	}
+	if rent := c.GetRentContract(); rent != nil {
+		if err := k.checkNoNodeContracts(ctx, rent.NodeId); err != nil {
+			return err
+		}
+	}
+	return k.removeContract(ctx, c, cause)
+}
+
+// CancelContractByAuthority deletes any contract by governance; a rent contract takes the node
+// contracts on its node with it.
+func (k *Keeper) CancelContractByAuthority(ctx context.Context, id uint64) error {
+	c, err := k.GetContract(ctx, id)
+	if err != nil {
+		return err
+	}
+	return k.DeleteContract(ctx, c, types.DeleteCauseCanceledByAuthority)
+}
+
+// DeleteContract closes a live contract for the given cause. Deleting a rent contract first deletes
+// the node contracts on its node with the same cause. Billing calls it with DeleteCauseOutOfFunds.
+func (k *Keeper) DeleteContract(ctx context.Context, c types.Contract, cause types.DeleteCause) error {
+	if rent := c.GetRentContract(); rent != nil {
+		if err := k.deleteNodeContracts(ctx, rent.NodeId, cause); err != nil {
+			return err
+		}
+	}
+	return k.removeContract(ctx, c, cause)
+}
+
+// cancelCause checks who is cancelling: the owner, or the node twin of a node contract's node.
+func (k *Keeper) cancelCause(ctx context.Context, signer string, c types.Contract) (types.DeleteCause, error) {
+	twin, err := k.registry.TwinOfAccount(ctx, signer)
+	if err != nil {
+		return types.DeleteCauseUnspecified, err
+	}
+	if twin.Id == c.TwinId {
+		return types.DeleteCauseCanceledByUser, nil
+	}
+	if nc := c.GetNodeContract(); nc != nil {
+		node, err := k.registry.GetNode(ctx, nc.NodeId)
+		if err == nil && node.TwinId == twin.Id {
+			return types.DeleteCauseCanceledByNode, nil
+		}
+	}
+	return types.DeleteCauseUnspecified, types.ErrNotContractOwner.Wrapf("%s (twin %d) neither owns contract %d nor is its node", signer, twin.Id, c.Id)
+}
+
+// deleteNodeContracts closes every live node contract on a node.
+func (k *Keeper) deleteNodeContracts(ctx context.Context, nodeID uint64, cause types.DeleteCause) error {
+	ids, err := k.nodeContractIDs(ctx, nodeID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		c, err := k.GetContract(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := k.removeContract(ctx, c, cause); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// NodeHasLiveContracts implements x/tfgrid's RegistryHooks: a node contract or a rent contract lives on the node.
+func (k *Keeper) NodeHasLiveContracts(ctx context.Context, nodeID uint64) (bool, error) {
+	ids, err := k.nodeContractIDs(ctx, nodeID)
+	if err != nil || len(ids) > 0 {
+		return len(ids) > 0, err
+	}
+	return k.RentContractByNode.Has(ctx, nodeID)
+}
+
+// AfterNodeDeleted implements x/tfgrid's RegistryHooks: a deleted node takes its contracts with it.
+func (k *Keeper) AfterNodeDeleted(ctx context.Context, node tfgridtypes.Node) error {
+	nodeID := node.Id
+	if err := k.deleteNodeContracts(ctx, nodeID, types.DeleteCauseNodeDeleted); err != nil {
+		return err
+	}
+	rentID, err := k.RentContractByNode.Get(ctx, nodeID)
+	if errors.Is(err, collections.ErrNotFound) {
+		return k.NodeExtraFees.Remove(ctx, nodeID)
+	}
+	if err != nil {
+		return err
+	}
+	rent, err := k.GetContract(ctx, rentID)
+	if err != nil {
+		return err
+	}
+	if err := k.removeContract(ctx, rent, types.DeleteCauseNodeDeleted); err != nil {
+		return err
+	}
+	return k.NodeExtraFees.Remove(ctx, nodeID)
+}

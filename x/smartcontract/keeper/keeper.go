@@ -1,0 +1,96 @@
+package keeper
+
+import (
+	"fmt"
+
+	"cosmossdk.io/collections"
+	"cosmossdk.io/core/address"
+	corestore "cosmossdk.io/core/store"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+
+	"github.com/tfgrid/tfgrid/x/smartcontract/types"
+)
+
+// Keeper owns the contracts and their indexes; the farm IP table it reserves from lives in x/tfgrid.
+type Keeper struct {
+	cdc          codec.BinaryCodec
+	addressCodec address.Codec
+	// authority is the account allowed to run governance-only messages (the gov module account).
+	authority string
+	// denom is the currency of the contract deposits.
+	denom    string
+	registry types.RegistryKeeper
+	bank     types.BankKeeper
+	hooks    types.ContractHooks
+
+	Schema      collections.Schema
+	Params      collections.Item[types.Params]
+	ContractSeq collections.Sequence // last contract id handed out
+	// Contracts holds the live contracts; deleted ones leave only a tombstone.
+	Contracts  collections.Map[uint64, types.Contract]
+	Tombstones collections.Map[uint64, types.Tombstone]
+
+	// The indexes are plain collections written only by insertContract and removeContract: a oneof
+	// does not fit collections' generic indexes, which index every value.
+	ContractByNodeHash  collections.Map[collections.Pair[uint64, string], uint64]
+	ActiveNodeContracts collections.KeySet[collections.Pair[uint64, uint64]]
+	RentContractByNode  collections.Map[uint64, uint64]
+	NameContractByName  collections.Map[string, uint64]
+	ContractsByTwin     collections.KeySet[collections.Pair[uint64, uint64]]
+
+	// NodeExtraFees is the monthly extra fee of dedicated nodes, in mUSD.
+	NodeExtraFees collections.Map[uint64, uint64]
+}
+
+// NewKeeper builds the contract keeper; authority is the bech32 address of the gov module account.
+func NewKeeper(
+	storeService corestore.KVStoreService,
+	cdc codec.BinaryCodec,
+	addressCodec address.Codec,
+	authority, denom string,
+	registry types.RegistryKeeper,
+	bank types.BankKeeper,
+) *Keeper {
+	if _, err := addressCodec.StringToBytes(authority); err != nil {
+		panic(fmt.Errorf("invalid smartcontract authority address %q: %w", authority, err))
+	}
+	sb := collections.NewSchemaBuilder(storeService)
+	u64 := collections.Uint64Key
+	k := &Keeper{
+		cdc:          cdc,
+		addressCodec: addressCodec,
+		authority:    authority,
+		denom:        denom,
+		registry:     registry,
+		bank:         bank,
+		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		ContractSeq:  collections.NewSequence(sb, types.ContractSeqKey, "contract_seq"),
+		Contracts:    collections.NewMap(sb, types.ContractsKey, "contracts", u64, codec.CollValue[types.Contract](cdc)),
+		Tombstones:   collections.NewMap(sb, types.TombstonesKey, "tombstones", u64, codec.CollValue[types.Tombstone](cdc)),
+		ContractByNodeHash: collections.NewMap(sb, types.ContractByNodeHashKey, "contract_by_node_hash",
+			collections.PairKeyCodec(u64, collections.StringKey), collections.Uint64Value),
+		ActiveNodeContracts: collections.NewKeySet(sb, types.ActiveNodeContractsKey, "active_node_contracts",
+			collections.PairKeyCodec(u64, u64)),
+		RentContractByNode: collections.NewMap(sb, types.RentContractByNodeKey, "rent_contract_by_node", u64, collections.Uint64Value),
+		NameContractByName: collections.NewMap(sb, types.NameContractByNameKey, "name_contract_by_name",
+			collections.StringKey, collections.Uint64Value),
+		ContractsByTwin: collections.NewKeySet(sb, types.ContractsByTwinKey, "contracts_by_twin",
+			collections.PairKeyCodec(u64, u64)),
+		NodeExtraFees: collections.NewMap(sb, types.NodeExtraFeesKey, "node_extra_fees", u64, collections.Uint64Value),
+	}
+	schema, err := sb.Build()
+	if err != nil {
+		panic(err)
+	}
+	k.Schema = schema
+	return k
+}
+
+// SetHooks installs the billing module's hooks; it may be called once.
+func (k *Keeper) SetHooks(h types.ContractHooks) {
+	if k.hooks != nil {
+		panic("smartcontract hooks already set")
+	}
+	k.hooks = h
+}

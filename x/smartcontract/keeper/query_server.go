@@ -1,0 +1,109 @@
+package keeper
+
+import (
+	"context"
+	"errors"
+
+	"cosmossdk.io/collections"
+
+	"github.com/cosmos/cosmos-sdk/types/query"
+
+	"github.com/tfgrid/tfgrid/internal/keeperutil"
+	"github.com/tfgrid/tfgrid/x/smartcontract/types"
+)
+
+type queryServer struct {
+	k *Keeper
+}
+
+var _ types.QueryServer = queryServer{}
+
+// NewQueryServerImpl returns the contract module's Query service backed by the keeper.
+func NewQueryServerImpl(k *Keeper) types.QueryServer {
+	return queryServer{k: k}
+}
+
+func (q queryServer) Params(ctx context.Context, _ *types.QueryParamsRequest) (*types.QueryParamsResponse, error) {
+	p, err := q.k.Params.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryParamsResponse{Params: p}, nil
+}
+
+// Contract serves a live contract, or a view of a deleted one's tombstone.
+func (q queryServer) Contract(ctx context.Context, req *types.QueryContractRequest) (*types.QueryContractResponse, error) {
+	c, err := q.k.Contracts.Get(ctx, req.Id)
+	if err == nil {
+		return &types.QueryContractResponse{Contract: c}, nil
+	}
+	if !errors.Is(err, collections.ErrNotFound) {
+		return nil, err
+	}
+	tomb, err := q.k.Tombstones.Get(ctx, req.Id)
+	if err != nil {
+		return nil, keeperutil.NotFound(err, types.ErrContractNotFound, "contract %d never existed", req.Id)
+	}
+	return &types.QueryContractResponse{Contract: tomb.ContractView(), DeletedAt: tomb.DeletedAt}, nil
+}
+
+func (q queryServer) ContractsByTwin(ctx context.Context, req *types.QueryContractsByTwinRequest) (*types.QueryContractsByTwinResponse, error) {
+	cs, page, err := query.CollectionPaginate(ctx, q.k.ContractsByTwin, req.Pagination, q.contractOfPair(ctx),
+		query.WithCollectionPaginationPairPrefix[uint64, uint64](req.TwinId))
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryContractsByTwinResponse{Contracts: cs, Pagination: page}, nil
+}
+
+func (q queryServer) ContractByName(ctx context.Context, req *types.QueryContractByNameRequest) (*types.QueryContractByNameResponse, error) {
+	id, err := q.k.NameContractByName.Get(ctx, req.Name)
+	if err != nil {
+		return nil, keeperutil.NotFound(err, types.ErrContractNotFound, "no live name contract for %q", req.Name)
+	}
+	c, err := q.k.GetContract(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryContractByNameResponse{Contract: c}, nil
+}
+
+func (q queryServer) NodeContracts(ctx context.Context, req *types.QueryNodeContractsRequest) (*types.QueryNodeContractsResponse, error) {
+	cs, page, err := query.CollectionPaginate(ctx, q.k.ActiveNodeContracts, req.Pagination, q.contractOfPair(ctx),
+		query.WithCollectionPaginationPairPrefix[uint64, uint64](req.NodeId))
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryNodeContractsResponse{Contracts: cs, Pagination: page}, nil
+}
+
+func (q queryServer) NodeRentContract(ctx context.Context, req *types.QueryNodeRentContractRequest) (*types.QueryNodeRentContractResponse, error) {
+	id, err := q.k.RentContractByNode.Get(ctx, req.NodeId)
+	if err != nil {
+		return nil, keeperutil.NotFound(err, types.ErrContractNotFound, "node %d has no rent contract", req.NodeId)
+	}
+	c, err := q.k.GetContract(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryNodeRentContractResponse{Contract: c}, nil
+}
+
+func (q queryServer) NodeContractByHash(ctx context.Context, req *types.QueryNodeContractByHashRequest) (*types.QueryNodeContractByHashResponse, error) {
+	id, err := q.k.ContractByNodeHash.Get(ctx, collections.Join(req.NodeId, req.Hash))
+	if err != nil {
+		return nil, keeperutil.NotFound(err, types.ErrContractNotFound, "node %d has no live contract for deployment %s", req.NodeId, req.Hash)
+	}
+	c, err := q.k.GetContract(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryNodeContractByHashResponse{Contract: c}, nil
+}
+
+// contractOfPair loads the contract named by the second half of an index key.
+func (q queryServer) contractOfPair(ctx context.Context) func(collections.Pair[uint64, uint64], collections.NoValue) (types.Contract, error) {
+	return func(key collections.Pair[uint64, uint64], _ collections.NoValue) (types.Contract, error) {
+		return q.k.GetContract(ctx, key.K2())
+	}
+}

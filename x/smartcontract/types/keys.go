@@ -1,0 +1,24 @@
+package types
+
+import "cosmossdk.io/collections"
+
+const (
+	// ModuleName is the name of the contract module; its module account holds the contract deposits.
+	ModuleName = "smartcontract"
+	// StoreKey is the module's KV store key.
+	StoreKey = ModuleName
+)
+
+// Collection prefixes. They are consensus state: never renumber them.
+var (
+	ParamsKey              = collections.NewPrefix(0)
+	ContractSeqKey         = collections.NewPrefix(1)
+	ContractsKey           = collections.NewPrefix(2)
+	TombstonesKey          = collections.NewPrefix(3)
+	ContractByNodeHashKey  = collections.NewPrefix(4)
+	ActiveNodeContractsKey = collections.NewPrefix(5)
+	RentContractByNodeKey  = collections.NewPrefix(6)
+	NameContractByNameKey  = collections.NewPrefix(7)
+	ContractsByTwinKey     = collections.NewPrefix(8)
+	NodeExtraFeesKey       = collections.NewPrefix(9)
+)
