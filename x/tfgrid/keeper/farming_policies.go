@@ -3,6 +3,7 @@ package keeper
 import (
 	"context"
 
+	"github.com/tfgrid/tfgrid/internal/keeperutil"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
@@ -11,15 +12,15 @@ func (k *Keeper) CreateFarmingPolicy(ctx context.Context, policy types.FarmingPo
 	if err := policy.Validate(); err != nil {
 		return 0, err
 	}
-	id, err := nextID(ctx, k.FarmingPolicySeq)
+	id, err := keeperutil.NextID(ctx, k.FarmingPolicySeq)
 	if err != nil {
 		return 0, err
 	}
-	policy.Id, policy.PolicyCreated = id, blockTime(ctx)
+	policy.Id, policy.PolicyCreated = id, keeperutil.BlockTime(ctx)
 	if err := k.FarmingPolicies.Set(ctx, id, policy); err != nil {
 		return 0, err
 	}
-	return id, emit(ctx, &types.EventFarmingPolicyCreated{FarmingPolicyId: id, Name: policy.Name})
+	return id, keeperutil.Emit(ctx, &types.EventFarmingPolicyCreated{FarmingPolicyId: id, Name: policy.Name})
 }
 
 // UpdateFarmingPolicy replaces a farming policy unless it is immutable (authority checked by the caller).
@@ -38,13 +39,13 @@ func (k *Keeper) UpdateFarmingPolicy(ctx context.Context, policy types.FarmingPo
 	if err := k.FarmingPolicies.Set(ctx, policy.Id, policy); err != nil {
 		return err
 	}
-	return emit(ctx, &types.EventFarmingPolicyUpdated{FarmingPolicyId: policy.Id, Name: policy.Name})
+	return keeperutil.Emit(ctx, &types.EventFarmingPolicyUpdated{FarmingPolicyId: policy.Id, Name: policy.Name})
 }
 
 // GetFarmingPolicy loads a farming policy by id.
 func (k *Keeper) GetFarmingPolicy(ctx context.Context, id uint64) (types.FarmingPolicy, error) {
 	p, err := k.FarmingPolicies.Get(ctx, id)
-	return p, notFound(err, types.ErrFarmingPolicyNotFound, "farming policy %d", id)
+	return p, keeperutil.NotFound(err, types.ErrFarmingPolicyNotFound, "farming policy %d", id)
 }
 
 // AttachPolicyToFarm gives a farm a farming policy with limits, or removes it when limits is nil, and
@@ -55,17 +56,21 @@ func (k *Keeper) AttachPolicyToFarm(ctx context.Context, farmID uint64, limits *
 		return err
 	}
 	if limits != nil {
+		// Work on a copy: granting the policy to nodes consumes the limits, which must not write through
+		// to the caller's message.
+		l := *limits
+		limits = &l
 		policy, err := k.GetFarmingPolicy(ctx, limits.FarmingPolicyId)
 		if err != nil {
 			return err
 		}
-		if policy.Expired(blockTime(ctx)) {
+		if policy.Expired(keeperutil.BlockTime(ctx)) {
 			return types.ErrFarmingPolicyExpired.Wrapf("farming policy %d ended at %d", policy.Id, policy.PolicyEnd)
 		}
 		farm.Certification = policy.FarmCertification
 	}
 	farm.FarmingPolicyLimits = limits
-	if err := emit(ctx, &types.EventFarmFarmingPolicyAttached{FarmId: farm.Id, Limits: limits}); err != nil {
+	if err := keeperutil.Emit(ctx, &types.EventFarmFarmingPolicyAttached{FarmId: farm.Id, Limits: limits}); err != nil {
 		return err
 	}
 	nodeIDs, err := k.farmNodeIDs(ctx, farm.Id)
@@ -99,7 +104,7 @@ func (k *Keeper) SetNodeCertification(ctx context.Context, nodeID uint64, cert t
 		return err
 	}
 	node.Certification = cert
-	if err := emit(ctx, &types.EventNodeCertificationSet{NodeId: node.Id, Certification: cert}); err != nil {
+	if err := keeperutil.Emit(ctx, &types.EventNodeCertificationSet{NodeId: node.Id, Certification: cert}); err != nil {
 		return err
 	}
 	if err := k.reassignDefaultFarmingPolicy(ctx, &farm, &node); err != nil {
@@ -127,7 +132,7 @@ func (k *Keeper) reassignDefaultFarmingPolicy(ctx context.Context, farm *types.F
 // admit the node (consuming them), otherwise the best default policy the node and farm qualify for.
 // The caller stores the node and the farm.
 func (k *Keeper) assignFarmingPolicy(ctx context.Context, farm *types.Farm, node *types.Node) error {
-	now := blockTime(ctx)
+	now := keeperutil.BlockTime(ctx)
 	policyID, ok := farm.FarmingPolicyLimits.Consume(node.Resources, node.Certification, now)
 	if !ok {
 		var defaults []types.FarmingPolicy
@@ -149,7 +154,7 @@ func (k *Keeper) assignFarmingPolicy(ctx context.Context, farm *types.Farm, node
 		return nil
 	}
 	node.FarmingPolicyId = policyID
-	return emit(ctx, &types.EventNodeFarmingPolicySet{NodeId: node.Id, FarmingPolicyId: policyID})
+	return keeperutil.Emit(ctx, &types.EventNodeFarmingPolicySet{NodeId: node.Id, FarmingPolicyId: policyID})
 }
 
 // farmNodeIDs lists the ids of a farm's nodes.

@@ -6,14 +6,28 @@ import (
 
 	"cosmossdk.io/collections"
 
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/tfgrid/tfgrid/internal/keeperutil"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
 // DefaultPricingPolicyID is the policy every new farm starts with.
 const DefaultPricingPolicyID = 1
 
-// CreateFarm registers a farm owned by the signer's twin, with its initial public IPs.
+// CreateFarm registers a farm owned by the signer's twin, with its initial public IPs. The farm and its
+// IPs are stored together or not at all: a bad or duplicate IP in the list leaves nothing behind.
 func (k *Keeper) CreateFarm(ctx context.Context, msg *types.MsgCreateFarm) (uint64, error) {
+	cacheCtx, write := sdk.UnwrapSDKContext(ctx).CacheContext()
+	id, err := k.createFarm(cacheCtx, msg)
+	if err != nil {
+		return 0, err
+	}
+	write()
+	return id, nil
+}
+
+func (k *Keeper) createFarm(ctx context.Context, msg *types.MsgCreateFarm) (uint64, error) {
 	twin, err := k.TwinOfAccount(ctx, msg.Creator)
 	if err != nil {
 		return 0, err
@@ -24,7 +38,7 @@ func (k *Keeper) CreateFarm(ctx context.Context, msg *types.MsgCreateFarm) (uint
 	if _, err := k.GetPricingPolicy(ctx, DefaultPricingPolicyID); err != nil {
 		return 0, err
 	}
-	id, err := nextID(ctx, k.FarmSeq)
+	id, err := keeperutil.NextID(ctx, k.FarmSeq)
 	if err != nil {
 		return 0, err
 	}
@@ -38,7 +52,7 @@ func (k *Keeper) CreateFarm(ctx context.Context, msg *types.MsgCreateFarm) (uint
 	if err := k.Farms.Set(ctx, id, farm); err != nil {
 		return 0, err
 	}
-	if err := emit(ctx, &types.EventFarmCreated{FarmId: id, Name: farm.Name, TwinId: twin.Id}); err != nil {
+	if err := keeperutil.Emit(ctx, &types.EventFarmCreated{FarmId: id, Name: farm.Name, TwinId: twin.Id}); err != nil {
 		return 0, err
 	}
 	for _, ip := range msg.PublicIps {
@@ -65,7 +79,7 @@ func (k *Keeper) UpdateFarm(ctx context.Context, msg *types.MsgUpdateFarm) error
 	if err := k.Farms.Set(ctx, farm.Id, farm); err != nil {
 		return err
 	}
-	return emit(ctx, &types.EventFarmUpdated{FarmId: farm.Id, Name: farm.Name})
+	return keeperutil.Emit(ctx, &types.EventFarmUpdated{FarmId: farm.Id, Name: farm.Name})
 }
 
 // AllowNodeTwin lets a twin register a node into the farm.
@@ -84,7 +98,7 @@ func (k *Keeper) AllowNodeTwin(ctx context.Context, msg *types.MsgAllowNodeTwin)
 	if err := k.AllowedNodeTwins.Set(ctx, key); err != nil {
 		return err
 	}
-	return emit(ctx, &types.EventFarmNodeTwinAllowed{FarmId: farm.Id, TwinId: msg.TwinId})
+	return keeperutil.Emit(ctx, &types.EventFarmNodeTwinAllowed{FarmId: farm.Id, TwinId: msg.TwinId})
 }
 
 // DisallowNodeTwin withdraws a twin's permission to register into the farm; nodes already there stay.
@@ -104,7 +118,7 @@ func (k *Keeper) DisallowNodeTwin(ctx context.Context, msg *types.MsgDisallowNod
 	if err := k.AllowedNodeTwins.Remove(ctx, key); err != nil {
 		return err
 	}
-	return emit(ctx, &types.EventFarmNodeTwinDisallowed{FarmId: farm.Id, TwinId: msg.TwinId})
+	return keeperutil.Emit(ctx, &types.EventFarmNodeTwinDisallowed{FarmId: farm.Id, TwinId: msg.TwinId})
 }
 
 // SetFarmOpenRegistration opens the farm to any node twin, or closes it to all but the allowed ones.
@@ -120,7 +134,7 @@ func (k *Keeper) SetFarmOpenRegistration(ctx context.Context, msg *types.MsgSetF
 	if err := k.Farms.Set(ctx, farm.Id, farm); err != nil {
 		return err
 	}
-	return emit(ctx, &types.EventFarmOpenRegistrationSet{FarmId: farm.Id, Open: farm.OpenNodeRegistration})
+	return keeperutil.Emit(ctx, &types.EventFarmOpenRegistrationSet{FarmId: farm.Id, Open: farm.OpenNodeRegistration})
 }
 
 // SetFarmCertification sets a farm's certification (authority only, checked by the caller).
@@ -136,7 +150,7 @@ func (k *Keeper) SetFarmCertification(ctx context.Context, farmID uint64, cert t
 	if err := k.Farms.Set(ctx, farm.Id, farm); err != nil {
 		return err
 	}
-	return emit(ctx, &types.EventFarmCertificationSet{FarmId: farm.Id, Certification: cert})
+	return keeperutil.Emit(ctx, &types.EventFarmCertificationSet{FarmId: farm.Id, Certification: cert})
 }
 
 // SetFarmDedicated marks a farm dedicated or not (authority only, checked by the caller).
@@ -149,13 +163,13 @@ func (k *Keeper) SetFarmDedicated(ctx context.Context, farmID uint64, dedicated 
 	if err := k.Farms.Set(ctx, farm.Id, farm); err != nil {
 		return err
 	}
-	return emit(ctx, &types.EventFarmDedicatedSet{FarmId: farm.Id, Dedicated: dedicated})
+	return keeperutil.Emit(ctx, &types.EventFarmDedicatedSet{FarmId: farm.Id, Dedicated: dedicated})
 }
 
 // GetFarm loads a farm by id.
 func (k *Keeper) GetFarm(ctx context.Context, id uint64) (types.Farm, error) {
 	farm, err := k.Farms.Get(ctx, id)
-	return farm, notFound(err, types.ErrFarmNotFound, "farm %d", id)
+	return farm, keeperutil.NotFound(err, types.ErrFarmNotFound, "farm %d", id)
 }
 
 // IsFarmer reports whether the account's twin owns the farm.

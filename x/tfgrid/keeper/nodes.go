@@ -3,9 +3,11 @@ package keeper
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"cosmossdk.io/collections"
 
+	"github.com/tfgrid/tfgrid/internal/keeperutil"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
@@ -28,11 +30,13 @@ func (k *Keeper) CreateNode(ctx context.Context, msg *types.MsgCreateNode) (uint
 	if err != nil {
 		return 0, err
 	}
-	id, err := nextID(ctx, k.NodeSeq)
+	// The id is taken only once the node got a farming policy, so a refused node uses up no id.
+	last, err := k.NodeSeq.Peek(ctx)
 	if err != nil {
 		return 0, err
 	}
-	now := blockTime(ctx)
+	id := last + 1
+	now := keeperutil.BlockTime(ctx)
 	node := types.Node{
 		Id:            id,
 		FarmId:        farm.Id,
@@ -50,13 +54,16 @@ func (k *Keeper) CreateNode(ctx context.Context, msg *types.MsgCreateNode) (uint
 	if err := k.assignFarmingPolicy(ctx, &farm, &node); err != nil {
 		return 0, err
 	}
+	if err := k.NodeSeq.Set(ctx, id); err != nil {
+		return 0, err
+	}
 	if err := k.Farms.Set(ctx, farm.Id, farm); err != nil {
 		return 0, err
 	}
 	if err := k.Nodes.Set(ctx, id, node); err != nil {
 		return 0, err
 	}
-	return id, emit(ctx, &types.EventNodeCreated{NodeId: id, FarmId: farm.Id, TwinId: twin.Id})
+	return id, keeperutil.Emit(ctx, &types.EventNodeCreated{NodeId: id, FarmId: farm.Id, TwinId: twin.Id})
 }
 
 // UpdateNode replaces a node's description; a certified node whose capacity changes by more than 1 %
@@ -70,21 +77,42 @@ func (k *Keeper) UpdateNode(ctx context.Context, msg *types.MsgUpdateNode) error
 	if err := desc.Validate(); err != nil {
 		return err
 	}
-	if node.Certification == types.NodeCertificationCertified && types.ResourcesChangedMoreThan1Percent(node.Resources, msg.Resources) {
+	// A new farm must admit the twin; check it before anything is changed or emitted.
+	moving := msg.FarmId != 0 && msg.FarmId != node.FarmId
+	var farm types.Farm
+	if moving {
+		if err := k.checkNoLiveContracts(ctx, node.Id, fmt.Sprintf("move it to farm %d", msg.FarmId)); err != nil {
+			return err
+		}
+		if farm, err = k.farmAdmittingTwin(ctx, msg.FarmId, node.TwinId); err != nil {
+			return err
+		}
+	}
+	lostCertification := node.Certification == types.NodeCertificationCertified &&
+		types.ResourcesChangedMoreThan1Percent(node.Resources, msg.Resources)
+	if lostCertification {
 		node.Certification = types.NodeCertificationDIY
-		if err := emit(ctx, &types.EventNodeCertificationSet{NodeId: node.Id, Certification: node.Certification}); err != nil {
+		if err := keeperutil.Emit(ctx, &types.EventNodeCertificationSet{NodeId: node.Id, Certification: node.Certification}); err != nil {
 			return err
 		}
 	}
 	node.Resources, node.Location, node.Interfaces = msg.Resources, msg.Location, msg.Interfaces
 	node.SecureBoot, node.Virtualized, node.SerialNumber = msg.SecureBoot, msg.Virtualized, msg.SerialNumber
-	if msg.FarmId != 0 && msg.FarmId != node.FarmId {
-		farm, err := k.farmAdmittingTwin(ctx, msg.FarmId, node.TwinId)
-		if err != nil {
-			return err
-		}
+	switch {
+	case moving:
 		node.FarmId = farm.Id
 		if err := k.assignFarmingPolicy(ctx, &farm, &node); err != nil {
+			return err
+		}
+		if err := k.Farms.Set(ctx, farm.Id, farm); err != nil {
+			return err
+		}
+	case lostCertification:
+		// Like any certification change, a node holding a default policy gets the one that fits it now.
+		if farm, err = k.GetFarm(ctx, node.FarmId); err != nil {
+			return err
+		}
+		if err := k.reassignDefaultFarmingPolicy(ctx, &farm, &node); err != nil {
 			return err
 		}
 		if err := k.Farms.Set(ctx, farm.Id, farm); err != nil {
@@ -94,7 +122,7 @@ func (k *Keeper) UpdateNode(ctx context.Context, msg *types.MsgUpdateNode) error
 	if err := k.Nodes.Set(ctx, node.Id, node); err != nil {
 		return err
 	}
-	return emit(ctx, &types.EventNodeUpdated{NodeId: node.Id, FarmId: node.FarmId})
+	return keeperutil.Emit(ctx, &types.EventNodeUpdated{NodeId: node.Id, FarmId: node.FarmId})
 }
 
 // SetNodePublicConfig sets or clears the public config of a node of the signer's farm.
@@ -106,16 +134,20 @@ func (k *Keeper) SetNodePublicConfig(ctx context.Context, msg *types.MsgSetNodeP
 	if _, err := k.farmOfFarmer(ctx, msg.Creator, node.FarmId); err != nil {
 		return err
 	}
-	if msg.PublicConfig != nil {
-		if err := msg.PublicConfig.Validate(); err != nil {
+	cfg := msg.PublicConfig
+	if cfg != nil && *cfg == (types.PublicConfig{}) {
+		cfg = nil // an empty config clears it, like no config
+	}
+	if cfg != nil {
+		if err := cfg.Validate(); err != nil {
 			return err
 		}
 	}
-	node.PublicConfig = msg.PublicConfig
+	node.PublicConfig = cfg
 	if err := k.Nodes.Set(ctx, node.Id, node); err != nil {
 		return err
 	}
-	return emit(ctx, &types.EventNodePublicConfigSet{NodeId: node.Id, PublicConfig: node.PublicConfig})
+	return keeperutil.Emit(ctx, &types.EventNodePublicConfigSet{NodeId: node.Id, PublicConfig: node.PublicConfig})
 }
 
 // DeleteNode removes a node; its own twin or its farmer may do it. Contracts on the node are closed by
@@ -130,7 +162,11 @@ func (k *Keeper) DeleteNode(ctx context.Context, msg *types.MsgDeleteNode) error
 		return err
 	}
 	if twin.Id != node.TwinId {
-		if _, err := k.farmOfFarmer(ctx, msg.Creator, node.FarmId); err != nil {
+		farm, err := k.GetFarm(ctx, node.FarmId)
+		if err != nil {
+			return err
+		}
+		if farm.TwinId != twin.Id {
 			return types.ErrNotNodeTwin.Wrapf("%s is neither node %d's twin nor its farmer", msg.Creator, node.Id)
 		}
 	}
@@ -142,13 +178,13 @@ func (k *Keeper) DeleteNode(ctx context.Context, msg *types.MsgDeleteNode) error
 	if err := k.Nodes.Remove(ctx, node.Id); err != nil {
 		return err
 	}
-	return emit(ctx, &types.EventNodeDeleted{NodeId: node.Id, FarmId: node.FarmId, TwinId: node.TwinId})
+	return keeperutil.Emit(ctx, &types.EventNodeDeleted{NodeId: node.Id, FarmId: node.FarmId, TwinId: node.TwinId})
 }
 
 // GetNode loads a node by id.
 func (k *Keeper) GetNode(ctx context.Context, id uint64) (types.Node, error) {
 	node, err := k.Nodes.Get(ctx, id)
-	return node, notFound(err, types.ErrNodeNotFound, "node %d", id)
+	return node, keeperutil.NotFound(err, types.ErrNodeNotFound, "node %d", id)
 }
 
 // NodeOfAccount loads the node registered by an account's twin.
@@ -159,7 +195,7 @@ func (k *Keeper) NodeOfAccount(ctx context.Context, account string) (types.Node,
 	}
 	id, err := k.Nodes.Indexes.Twin.MatchExact(ctx, twin.Id)
 	if err != nil {
-		return types.Node{}, notFound(err, types.ErrNodeNotFound, "twin %d (%s) has no node", twin.Id, account)
+		return types.Node{}, keeperutil.NotFound(err, types.ErrNodeNotFound, "twin %d (%s) has no node", twin.Id, account)
 	}
 	return k.GetNode(ctx, id)
 }

@@ -2,10 +2,12 @@ package keeper
 
 import (
 	"context"
+	"maps"
 	"slices"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/tfgrid/tfgrid/internal/keeperutil"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
@@ -14,10 +16,13 @@ func (k *Keeper) SetParams(ctx context.Context, params types.Params) error {
 	if err := params.Validate(k.addressCodec); err != nil {
 		return err
 	}
+	if err := k.checkMaxFarmPublicIPs(ctx, params.MaxFarmPublicIps); err != nil {
+		return err
+	}
 	if err := k.Params.Set(ctx, params); err != nil {
 		return err
 	}
-	return emit(ctx, &types.EventParamsUpdated{Params: &params})
+	return keeperutil.Emit(ctx, &types.EventParamsUpdated{Params: &params})
 }
 
 // checkCertifier accepts the governance authority or an account listed in node_certifiers.
@@ -31,6 +36,25 @@ func (k *Keeper) checkCertifier(ctx context.Context, signer string) error {
 	}
 	if !slices.Contains(params.NodeCertifiers, signer) {
 		return types.ErrNotCertifier.Wrapf("%s is neither the authority nor a node certifier", signer)
+	}
+	return nil
+}
+
+// checkMaxFarmPublicIPs refuses a max_farm_public_ips below the number of IPs a farm already holds: the
+// registry (and its genesis export, which checks the cap) must stay valid.
+func (k *Keeper) checkMaxFarmPublicIPs(ctx context.Context, maxIPs uint32) error {
+	perFarm := make(map[uint64]uint64)
+	err := k.PublicIPs.Walk(ctx, nil, func(_ string, ip types.PublicIP) (bool, error) {
+		perFarm[ip.FarmId]++
+		return false, nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, farmID := range slices.Sorted(maps.Keys(perFarm)) {
+		if n := perFarm[farmID]; n > uint64(maxIPs) {
+			return types.ErrInvalidParams.Wrapf("max_farm_public_ips %d: farm %d holds %d public IPs; remove some first", maxIPs, farmID, n)
+		}
 	}
 	return nil
 }

@@ -6,20 +6,26 @@ import (
 
 	"cosmossdk.io/collections"
 
+	"github.com/tfgrid/tfgrid/internal/keeperutil"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
 // CreatePricingPolicy adds a pricing policy under the next id (authority checked by the caller).
 func (k *Keeper) CreatePricingPolicy(ctx context.Context, policy types.PricingPolicy) (uint64, error) {
-	id, err := nextID(ctx, k.PricingPolicySeq)
+	// Take the id only once the policy is known to be valid, so a refused policy uses up no id.
+	last, err := k.PricingPolicySeq.Peek(ctx)
 	if err != nil {
 		return 0, err
 	}
+	id := last + 1
 	policy.Id = id
 	if err := k.storePricingPolicy(ctx, policy); err != nil {
 		return 0, err
 	}
-	return id, emit(ctx, &types.EventPricingPolicyCreated{PricingPolicyId: id, Name: policy.Name})
+	if err := k.PricingPolicySeq.Set(ctx, id); err != nil {
+		return 0, err
+	}
+	return id, keeperutil.Emit(ctx, &types.EventPricingPolicyCreated{PricingPolicyId: id, Name: policy.Name})
 }
 
 // UpdatePricingPolicy replaces an existing pricing policy (authority checked by the caller).
@@ -30,13 +36,13 @@ func (k *Keeper) UpdatePricingPolicy(ctx context.Context, policy types.PricingPo
 	if err := k.storePricingPolicy(ctx, policy); err != nil {
 		return err
 	}
-	return emit(ctx, &types.EventPricingPolicyUpdated{PricingPolicyId: policy.Id, Name: policy.Name})
+	return keeperutil.Emit(ctx, &types.EventPricingPolicyUpdated{PricingPolicyId: policy.Id, Name: policy.Name})
 }
 
 // GetPricingPolicy loads a pricing policy by id.
 func (k *Keeper) GetPricingPolicy(ctx context.Context, id uint64) (types.PricingPolicy, error) {
 	p, err := k.PricingPolicies.Get(ctx, id)
-	return p, notFound(err, types.ErrPricingPolicyNotFound, "pricing policy %d", id)
+	return p, keeperutil.NotFound(err, types.ErrPricingPolicyNotFound, "pricing policy %d", id)
 }
 
 // storePricingPolicy validates a policy and checks that its name is not used by another policy.

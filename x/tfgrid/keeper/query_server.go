@@ -7,6 +7,7 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/types/query"
 
+	"github.com/tfgrid/tfgrid/internal/keeperutil"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
@@ -67,7 +68,7 @@ func (q queryServer) Farm(ctx context.Context, req *types.QueryFarmRequest) (*ty
 func (q queryServer) FarmByName(ctx context.Context, req *types.QueryFarmByNameRequest) (*types.QueryFarmByNameResponse, error) {
 	id, err := q.k.Farms.Indexes.Name.MatchExact(ctx, req.Name)
 	if err != nil {
-		return nil, notFound(err, types.ErrFarmNotFound, "no farm named %q", req.Name)
+		return nil, keeperutil.NotFound(err, types.ErrFarmNotFound, "no farm named %q", req.Name)
 	}
 	f, err := q.k.GetFarm(ctx, id)
 	if err != nil {
@@ -124,7 +125,7 @@ func (q queryServer) Node(ctx context.Context, req *types.QueryNodeRequest) (*ty
 func (q queryServer) NodeByTwin(ctx context.Context, req *types.QueryNodeByTwinRequest) (*types.QueryNodeByTwinResponse, error) {
 	id, err := q.k.Nodes.Indexes.Twin.MatchExact(ctx, req.TwinId)
 	if err != nil {
-		return nil, notFound(err, types.ErrNodeNotFound, "twin %d has no node", req.TwinId)
+		return nil, keeperutil.NotFound(err, types.ErrNodeNotFound, "twin %d has no node", req.TwinId)
 	}
 	n, err := q.k.GetNode(ctx, id)
 	if err != nil {

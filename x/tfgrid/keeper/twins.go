@@ -8,6 +8,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
+	"github.com/tfgrid/tfgrid/internal/keeperutil"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
@@ -27,7 +28,7 @@ func (k *Keeper) CreateTwin(ctx context.Context, msg *types.MsgCreateTwin) (uint
 	if err := k.validateTwinKeys(msg.Relays, msg.E2EKey, pubkey); err != nil {
 		return 0, err
 	}
-	id, err := nextID(ctx, k.TwinSeq)
+	id, err := keeperutil.NextID(ctx, k.TwinSeq)
 	if err != nil {
 		return 0, err
 	}
@@ -35,7 +36,7 @@ func (k *Keeper) CreateTwin(ctx context.Context, msg *types.MsgCreateTwin) (uint
 	if err := k.Twins.Set(ctx, id, twin); err != nil {
 		return 0, err
 	}
-	return id, emit(ctx, &types.EventTwinCreated{TwinId: id, Account: msg.Creator})
+	return id, keeperutil.Emit(ctx, &types.EventTwinCreated{TwinId: id, Account: msg.Creator})
 }
 
 // UpdateTwin replaces the relays and e2e key of the signer's twin.
@@ -51,13 +52,13 @@ func (k *Keeper) UpdateTwin(ctx context.Context, msg *types.MsgUpdateTwin) error
 	if err := k.Twins.Set(ctx, twin.Id, twin); err != nil {
 		return err
 	}
-	return emit(ctx, &types.EventTwinUpdated{TwinId: twin.Id, Relays: twin.Relays, E2EKey: twin.E2EKey})
+	return keeperutil.Emit(ctx, &types.EventTwinUpdated{TwinId: twin.Id, Relays: twin.Relays, E2EKey: twin.E2EKey})
 }
 
 // GetTwin loads a twin by id.
 func (k *Keeper) GetTwin(ctx context.Context, id uint64) (types.Twin, error) {
 	twin, err := k.Twins.Get(ctx, id)
-	return twin, notFound(err, types.ErrTwinNotFound, "twin %d", id)
+	return twin, keeperutil.NotFound(err, types.ErrTwinNotFound, "twin %d", id)
 }
 
 // TwinOfAccount loads the twin registered by a bech32 account.
@@ -68,7 +69,7 @@ func (k *Keeper) TwinOfAccount(ctx context.Context, account string) (types.Twin,
 	}
 	id, err := k.Twins.Indexes.Account.MatchExact(ctx, addr)
 	if err != nil {
-		return types.Twin{}, notFound(err, types.ErrTwinNotFound, "account %s has no twin", account)
+		return types.Twin{}, keeperutil.NotFound(err, types.ErrTwinNotFound, "account %s has no twin", account)
 	}
 	return k.GetTwin(ctx, id)
 }

@@ -53,6 +53,19 @@ func (gs GenesisState) Validate(ac address.Codec) error {
 	if err := gs.Params.Validate(ac); err != nil {
 		return err
 	}
+	// Ids start at 1, so a next id is at least 1; 0 would make the first new id wrap around.
+	nexts := []struct {
+		field string
+		next  uint64
+	}{
+		{"next_twin_id", gs.NextTwinId}, {"next_farm_id", gs.NextFarmId}, {"next_node_id", gs.NextNodeId},
+		{"next_pricing_policy_id", gs.NextPricingPolicyId}, {"next_farming_policy_id", gs.NextFarmingPolicyId},
+	}
+	for _, n := range nexts {
+		if n.next == 0 {
+			return genesisErr("%s 0: ids start at 1", n.field)
+		}
+	}
 	twins, err := gs.validateTwins(ac)
 	if err != nil {
 		return err
@@ -102,13 +115,15 @@ func (gs GenesisState) validateTwins(ac address.Codec) (map[uint64]bool, error) 
 		if err := checkID("twin", t.Id, gs.NextTwinId, ids); err != nil {
 			return nil, err
 		}
-		if _, err := ac.StringToBytes(t.Account); err != nil {
+		addr, err := ac.StringToBytes(t.Account)
+		if err != nil {
 			return nil, genesisErr("twin %d: account %q: %s", t.Id, t.Account, err)
 		}
-		if accounts[t.Account] {
+		// Compare the decoded addresses: one account may be spelled in lower or upper case.
+		if accounts[string(addr)] {
 			return nil, genesisErr("twin %d: account %s has another twin", t.Id, t.Account)
 		}
-		accounts[t.Account] = true
+		accounts[string(addr)] = true
 		if len(t.Pubkey) != 33 {
 			return nil, genesisErr("twin %d: pubkey must be 33 bytes, got %d", t.Id, len(t.Pubkey))
 		}
