@@ -88,11 +88,8 @@ func (k *Keeper) deleteNodeContracts(ctx context.Context, nodeID uint64, cause t
 
 // NodeHasLiveContracts implements x/tfgrid's RegistryHooks: a node contract or a rent contract lives on the node.
 func (k *Keeper) NodeHasLiveContracts(ctx context.Context, nodeID uint64) (bool, error) {
-	ids, err := k.nodeContractIDs(ctx, nodeID)
-	if err != nil || len(ids) > 0 {
-		return len(ids) > 0, err
-	}
-	return k.RentContractByNode.Has(ctx, nodeID)
+	ids, err := k.NodeLiveContractIDs(ctx, nodeID)
+	return len(ids) > 0, err
 }
 
 // AfterNodeDeleted implements x/tfgrid's RegistryHooks: a deleted node takes its contracts with it.
@@ -101,19 +98,49 @@ func (k *Keeper) AfterNodeDeleted(ctx context.Context, node tfgridtypes.Node) er
 	if err := k.deleteNodeContracts(ctx, nodeID, types.DeleteCauseNodeDeleted); err != nil {
 		return err
 	}
-	rentID, err := k.RentContractByNode.Get(ctx, nodeID)
-	if errors.Is(err, collections.ErrNotFound) {
-		return k.NodeExtraFees.Remove(ctx, nodeID)
-	}
+	rentID, found, err := k.NodeRentContractID(ctx, nodeID)
 	if err != nil {
 		return err
 	}
-	rent, err := k.GetContract(ctx, rentID)
-	if err != nil {
-		return err
-	}
-	if err := k.removeContract(ctx, rent, types.DeleteCauseNodeDeleted); err != nil {
-		return err
+	if found {
+		rent, err := k.GetContract(ctx, rentID)
+		if err != nil {
+			return err
+		}
+		if err := k.removeContract(ctx, rent, types.DeleteCauseNodeDeleted); err != nil {
+			return err
+		}
 	}
 	return k.NodeExtraFees.Remove(ctx, nodeID)
+}
+
+// NodeLiveContractIDs lists the live node contracts of a node and then its rent contract, if any.
+func (k *Keeper) NodeLiveContractIDs(ctx context.Context, nodeID uint64) ([]uint64, error) {
+	ids, err := k.nodeContractIDs(ctx, nodeID)
+	if err != nil {
+		return nil, err
+	}
+	rentID, found, err := k.NodeRentContractID(ctx, nodeID)
+	if found {
+		ids = append(ids, rentID)
+	}
+	return ids, err
+}
+
+// NodeRentContractID returns the live rent contract of a node, if any.
+func (k *Keeper) NodeRentContractID(ctx context.Context, nodeID uint64) (uint64, bool, error) {
+	id, err := k.RentContractByNode.Get(ctx, nodeID)
+	if errors.Is(err, collections.ErrNotFound) {
+		return 0, false, nil
+	}
+	return id, err == nil, err
+}
+
+// NodeExtraFee is a node's extra monthly rent fee in mUSD, 0 when none is set.
+func (k *Keeper) NodeExtraFee(ctx context.Context, nodeID uint64) (uint64, error) {
+	fee, err := k.NodeExtraFees.Get(ctx, nodeID)
+	if errors.Is(err, collections.ErrNotFound) {
+		return 0, nil
+	}
+	return fee, err
 }

@@ -41,7 +41,7 @@ func (k *Keeper) CreateNodeContract(ctx context.Context, msg *types.MsgCreateNod
 	if err := k.checkHashFree(ctx, node.Id, msg.DeploymentHash, 0); err != nil {
 		return 0, err
 	}
-	id, err := keeperutil.NextID(ctx, k.ContractSeq)
+	id, err := k.nextContractID(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -70,7 +70,7 @@ func (k *Keeper) CreateNameContract(ctx context.Context, msg *types.MsgCreateNam
 	if err != nil {
 		return 0, err
 	}
-	id, err := keeperutil.NextID(ctx, k.ContractSeq)
+	id, err := k.nextContractID(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -106,20 +106,30 @@ func (k *Keeper) CreateRentContract(ctx context.Context, msg *types.MsgCreateRen
 	if err != nil {
 		return 0, err
 	}
-	id, err := keeperutil.NextID(ctx, k.ContractSeq)
+	id, err := k.nextContractID(ctx)
 	if err != nil {
 		return 0, err
 	}
 	return id, k.createContract(ctx, id, twin, params, &types.Contract_RentContract{RentContract: &types.RentContract{NodeId: node.Id}})
 }
 
-// createContract locks the deposit, stores the contract with its indexes and announces it.
+// nextContractID is the id the next contract will get. It is taken (the sequence advanced) only by
+// createContract, once every check passed, so a refused contract uses up no id.
+func (k *Keeper) nextContractID(ctx context.Context) (uint64, error) {
+	last, err := k.ContractSeq.Peek(ctx)
+	return last + 1, err
+}
+
+// createContract takes the id, locks the deposit, stores the contract with its indexes and announces it.
 func (k *Keeper) createContract(ctx context.Context, id uint64, twin tfgridtypes.Twin, params types.Params, kind types.IsContractKind) error {
 	owner, err := k.addressCodec.StringToBytes(twin.Account)
 	if err != nil {
 		return err
 	}
 	if err := k.lockDeposit(ctx, owner, params.ContractDeposit); err != nil {
+		return err
+	}
+	if err := k.ContractSeq.Set(ctx, id); err != nil {
 		return err
 	}
 	c := types.Contract{
@@ -149,6 +159,15 @@ func (k *Keeper) UpdateNodeContract(ctx context.Context, msg *types.MsgUpdateNod
 	c, err := k.ownedContract(ctx, msg.Creator, msg.ContractId)
 	if err != nil {
 		return err
+	}
+	if k.hooks != nil {
+		// Billing settles the contract first, which may move it into grace: read it again afterwards.
+		if err := k.hooks.BeforeContractUpdated(ctx, c); err != nil {
+			return err
+		}
+		if c, err = k.GetContract(ctx, c.Id); err != nil {
+			return err
+		}
 	}
 	nc := c.GetNodeContract()
 	if nc == nil {

@@ -2,9 +2,6 @@ package keeper
 
 import (
 	"context"
-	"errors"
-
-	"cosmossdk.io/collections"
 
 	"github.com/tfgrid/tfgrid/internal/keeperutil"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
@@ -71,11 +68,8 @@ func (k *Keeper) switchGrace(ctx context.Context, c types.Contract, grace bool) 
 
 // rentInGrace reports whether the node's rent contract, if any, is in grace.
 func (k *Keeper) rentInGrace(ctx context.Context, nodeID uint64) (bool, error) {
-	rentID, err := k.RentContractByNode.Get(ctx, nodeID)
-	if errors.Is(err, collections.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
+	rentID, found, err := k.NodeRentContractID(ctx, nodeID)
+	if !found || err != nil {
 		return false, err
 	}
 	rent, err := k.GetContract(ctx, rentID)

@@ -34,6 +34,8 @@ type BankKeeper interface {
 type ContractHooks interface {
 	// AfterContractCreated runs in the transaction that creates the contract.
 	AfterContractCreated(ctx context.Context, c Contract) error
+	// BeforeContractUpdated runs before a node contract's deployment changes, so billing can settle it first.
+	BeforeContractUpdated(ctx context.Context, c Contract) error
 	// BeforeContractDeleted runs before a contract leaves the store, on every close path, so billing
 	// can settle it for the last time.
 	BeforeContractDeleted(ctx context.Context, c Contract, cause DeleteCause) error

@@ -1,6 +1,7 @@
 package keeper
 
 import (
+	"context"
 	"fmt"
 
 	"cosmossdk.io/collections"
@@ -22,6 +23,7 @@ type Keeper struct {
 	authority     string
 	accountKeeper types.AccountKeeper
 	hooks         types.RegistryHooks
+	availability  types.NodeAvailabilityHooks
 
 	Schema collections.Schema
 	Params collections.Item[types.Params]
@@ -170,6 +172,20 @@ func (k *Keeper) SetHooks(h types.RegistryHooks) {
 		panic("tfgrid hooks already set")
 	}
 	k.hooks = h
+}
+
+// SetAvailabilityHooks installs the billing module's hooks; it may be called once.
+func (k *Keeper) SetAvailabilityHooks(h types.NodeAvailabilityHooks) {
+	if k.availability != nil {
+		panic("tfgrid availability hooks already set")
+	}
+	k.availability = h
+}
+
+// TimestampDrift is how far node-reported timestamps may be from block time.
+func (k *Keeper) TimestampDrift(ctx context.Context) (uint64, error) {
+	p, err := k.Params.Get(ctx)
+	return p.TimestampDrift, err
 }
 
 // Authority returns the address allowed to run governance-only messages.

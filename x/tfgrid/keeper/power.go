@@ -22,6 +22,11 @@ func (k *Keeper) ReportUptime(ctx context.Context, msg *types.MsgReportUptime) e
 	if err := types.CheckTimestampHint(msg.TimestampHint, now, params.TimestampDrift); err != nil {
 		return err
 	}
+	if k.availability != nil {
+		if err := k.availability.BeforeNodeUptimeReport(ctx, node); err != nil {
+			return err
+		}
+	}
 	node.LastUptime = types.Uptime{ReportedAt: now, Uptime: msg.Uptime}
 	if err := k.Nodes.Set(ctx, node.Id, node); err != nil {
 		return err
@@ -40,6 +45,11 @@ func (k *Keeper) ChangePowerState(ctx context.Context, msg *types.MsgChangePower
 	}
 	if node.Power.State == msg.State {
 		return nil
+	}
+	if k.availability != nil {
+		if err := k.availability.BeforeNodePowerStateChange(ctx, node); err != nil {
+			return err
+		}
 	}
 	node.Power.State, node.Power.Since = msg.State, keeperutil.BlockTime(ctx)
 	if err := k.Nodes.Set(ctx, node.Id, node); err != nil {

@@ -20,3 +20,12 @@ type RegistryHooks interface {
 	// AfterNodeDeleted runs in the same transaction as a node's deletion, before it leaves the store.
 	AfterNodeDeleted(ctx context.Context, node Node) error
 }
+
+// NodeAvailabilityHooks lets billing settle a node's contracts before what it charges for them changes:
+// a power state change, or an uptime report that ends an offline period.
+type NodeAvailabilityHooks interface {
+	// BeforeNodePowerStateChange runs before a node's reported power state changes.
+	BeforeNodePowerStateChange(ctx context.Context, node Node) error
+	// BeforeNodeUptimeReport runs before a node's uptime report is stored, with its previous report.
+	BeforeNodeUptimeReport(ctx context.Context, node Node) error
+}

@@ -1,0 +1,134 @@
+package keeper_test
+
+import (
+	"testing"
+
+	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
+	"github.com/stretchr/testify/require"
+
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
+
+	"github.com/tfgrid/tfgrid/x/tfgrid/types"
+)
+
+func TestUpdateParams(t *testing.T) {
+	f := newFixture(t)
+	certifier := f.newAccount()
+	p := types.Params{MaxFarmPublicIps: 4096, TimestampDrift: 3600, NodeCertifiers: []string{certifier}}
+
+	f.resetEvents()
+	_, err := f.msg.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: f.authority, Params: p})
+	require.NoError(t, err)
+	res, err := f.q.Params(f.ctx, &types.QueryParamsRequest{})
+	require.NoError(t, err)
+	require.Equal(t, p, res.Params)
+	require.Contains(t, f.eventAttrs("tfgrid.tfgrid.v1.EventParamsUpdated")["params"], certifier)
+}
+
+func TestUpdateParamsErrors(t *testing.T) {
+	w := newFarmWorld(t) // farm 1 holds 2 public IPs
+	certifier := w.newAccount()
+	update := func(signer string, mutate func(*types.Params)) func() error {
+		return func() error {
+			p := types.DefaultParams()
+			mutate(&p)
+			_, err := w.msg.UpdateParams(w.ctx, &types.MsgUpdateParams{Authority: signer, Params: p})
+			return err
+		}
+	}
+	w.runErrCases([]errCase{
+		{"not the authority", update(w.farmer, func(*types.Params) {}), sdkerrors.ErrUnauthorized, []string{w.farmer}},
+		{"max ips 0", update(w.authority, func(p *types.Params) { p.MaxFarmPublicIps = 0 }), types.ErrInvalidParams,
+			[]string{"max_farm_public_ips 0"}},
+		{"max ips over 4096", update(w.authority, func(p *types.Params) { p.MaxFarmPublicIps = 4097 }), types.ErrInvalidParams,
+			[]string{"max_farm_public_ips 4097"}},
+		{"max ips below a farm's ips", update(w.authority, func(p *types.Params) { p.MaxFarmPublicIps = 1 }), types.ErrInvalidParams,
+			[]string{"max_farm_public_ips 1", "farm 1", "2 public IPs"}},
+		{"drift 0", update(w.authority, func(p *types.Params) { p.TimestampDrift = 0 }), types.ErrInvalidParams, []string{"timestamp_drift 0"}},
+		{"drift over an hour", update(w.authority, func(p *types.Params) { p.TimestampDrift = 3601 }), types.ErrInvalidParams,
+			[]string{"timestamp_drift 3601"}},
+		{"bad certifier", update(w.authority, func(p *types.Params) { p.NodeCertifiers = []string{"cosmos1zzz"} }), types.ErrInvalidParams,
+			[]string{`node_certifiers[0] "cosmos1zzz"`}},
+		{"duplicate certifier", update(w.authority, func(p *types.Params) { p.NodeCertifiers = []string{certifier, certifier} }),
+			types.ErrInvalidParams, []string{"node_certifiers[1]", "duplicate"}},
+	})
+	// Exactly the largest farm's count is fine.
+	w.setParams(func(p *types.Params) { p.MaxFarmPublicIps = 2 })
+}
+
+// TestGovernanceMessagesNeedAuthority sends every authority-only message from accounts that are not the
+// authority: a farmer, a node certifier and an account without twin.
+func TestGovernanceMessagesNeedAuthority(t *testing.T) {
+	w := newNodeWorld(t)
+	certifier := w.newAccount()
+	w.setParams(func(p *types.Params) { p.NodeCertifiers = []string{certifier} })
+	specialID := w.createFarmingPolicy(farmingPolicy("special"))
+
+	msgs := map[string]func(signer string) error{
+		"create pricing policy": func(s string) error {
+			_, err := w.msg.CreatePricingPolicy(w.ctx, &types.MsgCreatePricingPolicy{Authority: s, Policy: w.pricingPolicy("premium")})
+			return err
+		},
+		"update pricing policy": func(s string) error {
+			p := w.pricingPolicy("default")
+			p.Id = 1
+			_, err := w.msg.UpdatePricingPolicy(w.ctx, &types.MsgUpdatePricingPolicy{Authority: s, Policy: p})
+			return err
+		},
+		"create farming policy": func(s string) error {
+			_, err := w.msg.CreateFarmingPolicy(w.ctx, &types.MsgCreateFarmingPolicy{Authority: s, Policy: farmingPolicy("other")})
+			return err
+		},
+		"update farming policy": func(s string) error {
+			p := farmingPolicy("special")
+			p.Id = specialID
+			_, err := w.msg.UpdateFarmingPolicy(w.ctx, &types.MsgUpdateFarmingPolicy{Authority: s, Policy: p})
+			return err
+		},
+		"attach policy to farm": func(s string) error {
+			_, err := w.msg.AttachPolicyToFarm(w.ctx, &types.MsgAttachPolicyToFarm{Authority: s, FarmId: 1,
+				Limits: &types.FarmingPolicyLimits{FarmingPolicyId: specialID, Cu: 10, Su: 10, NodeCount: 1}})
+			return err
+		},
+		"set farm certification": func(s string) error {
+			_, err := w.msg.SetFarmCertification(w.ctx, &types.MsgSetFarmCertification{Authority: s, FarmId: 1, Certification: types.FarmCertificationGold})
+			return err
+		},
+		"set farm dedicated": func(s string) error {
+			_, err := w.msg.SetFarmDedicated(w.ctx, &types.MsgSetFarmDedicated{Authority: s, FarmId: 1, Dedicated: true})
+			return err
+		},
+		"update params": func(s string) error {
+			_, err := w.msg.UpdateParams(w.ctx, &types.MsgUpdateParams{Authority: s, Params: types.DefaultParams()})
+			return err
+		},
+	}
+	var cases []errCase
+	for name, send := range msgs {
+		for who, signer := range map[string]string{"farmer": w.farmer, "certifier": certifier, "no twin": w.noTwin, "empty": ""} {
+			cases = append(cases, errCase{name + " by " + who, func() error { return send(signer) }, sdkerrors.ErrUnauthorized,
+				[]string{"expected " + w.authority}})
+		}
+	}
+	w.runErrCases(cases)
+
+	// Every one of them passes when the authority sends it.
+	for name, send := range msgs {
+		require.NoError(t, send(w.authority), name)
+	}
+
+	// A consensus-params authority replaces the keeper's authority.
+	consensusAuthority := w.newAccount()
+	w.ctx = w.ctx.WithConsensusParams(cmtproto.ConsensusParams{Authority: &cmtproto.AuthorityParams{Authority: consensusAuthority}})
+	w.runErrCases([]errCase{
+		{"gov authority overridden", func() error { return msgs["set farm dedicated"](w.authority) }, sdkerrors.ErrUnauthorized,
+			[]string{consensusAuthority}},
+		{"gov authority cannot certify nodes either", func() error {
+			_, err := w.msg.SetNodeCertification(w.ctx, &types.MsgSetNodeCertification{Signer: w.authority, NodeId: 1, Certification: types.NodeCertificationCertified})
+			return err
+		}, types.ErrNotCertifier, []string{w.authority}},
+	})
+	require.NoError(t, msgs["set farm dedicated"](consensusAuthority))
+	_, err := w.msg.SetNodeCertification(w.ctx, &types.MsgSetNodeCertification{Signer: consensusAuthority, NodeId: 1, Certification: types.NodeCertificationCertified})
+	require.NoError(t, err)
+}

@@ -1,0 +1,83 @@
+package keeper_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tfgrid/tfgrid/x/tfgrid/types"
+)
+
+// TestPublicIPReservation covers the keeper API x/smartcontract uses to hand IPs to contracts.
+func TestPublicIPReservation(t *testing.T) {
+	w := newFarmWorld(t) // farm 1: .10 and .11 free
+	_, err := w.msg.AddFarmIp(w.ctx, &types.MsgAddFarmIp{Creator: w.farmer, FarmId: 1, Ip: ip(12).Ip, Gateway: ip(12).Gateway})
+	require.NoError(t, err)
+
+	// Asking for more than is free reserves nothing.
+	before := w.export()
+	_, err = w.k.ReservePublicIPs(w.ctx, 1, 4, 100)
+	checkErr(t, err, types.ErrNotEnoughPublicIPs, "farm 1", "3 free", "contract 100", "asks 4")
+	require.Equal(t, before, w.export())
+	_, err = w.k.ReservePublicIPs(w.ctx, 2, 1, 100)
+	checkErr(t, err, types.ErrNotEnoughPublicIPs, "farm 2", "0 free")
+
+	// Two IPs for contract 100, the next free one for contract 101.
+	got, err := w.k.ReservePublicIPs(w.ctx, 1, 2, 100)
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	for _, x := range got {
+		require.Equal(t, uint64(100), x.ContractId)
+		stored, err := w.k.GetPublicIP(w.ctx, x.Ip)
+		require.NoError(t, err)
+		require.Equal(t, x, stored)
+	}
+	third, err := w.k.ReservePublicIPs(w.ctx, 1, 1, 101)
+	require.NoError(t, err)
+	require.Len(t, third, 1)
+	require.NotContains(t, []string{got[0].Ip, got[1].Ip}, third[0].Ip)
+	_, err = w.k.ReservePublicIPs(w.ctx, 1, 1, 102)
+	checkErr(t, err, types.ErrNotEnoughPublicIPs, "0 free")
+	none, err := w.k.ReservePublicIPs(w.ctx, 1, 0, 102)
+	require.NoError(t, err)
+	require.Empty(t, none)
+
+	// A reserved IP cannot be removed by its farmer.
+	_, err = w.msg.RemoveFarmIp(w.ctx, &types.MsgRemoveFarmIp{Creator: w.farmer, FarmId: 1, Ip: third[0].Ip})
+	checkErr(t, err, types.ErrPublicIPInUse, "contract 101")
+
+	// Release frees only what the contract holds in that farm; unknown IPs are skipped.
+	require.NoError(t, w.k.ReleasePublicIPs(w.ctx, 1, 100, []string{got[0].Ip, third[0].Ip, "185.206.122.99/24"}))
+	require.NoError(t, w.k.ReleasePublicIPs(w.ctx, 2, 100, []string{got[1].Ip}))
+	held := map[string]uint64{}
+	for _, x := range w.farmIPs(1) {
+		held[x.Ip] = x.ContractId
+	}
+	require.Equal(t, map[string]uint64{got[0].Ip: 0, got[1].Ip: 100, third[0].Ip: 101}, held)
+	checkErr(t, w.k.ReleasePublicIPs(w.ctx, 1, 100, []string{"not-an-ip"}), types.ErrInvalidPublicIP, "not-an-ip")
+
+	// SetPublicIPContract rewrites one entry, given in CIDR form.
+	ipv, err := w.k.GetPublicIP(w.ctx, "185.206.122.10")
+	require.NoError(t, err)
+	require.NoError(t, w.k.SetPublicIPContract(w.ctx, ipv, 7))
+	ipv, err = w.k.GetPublicIP(w.ctx, "185.206.122.10/24")
+	require.NoError(t, err)
+	require.Equal(t, uint64(7), ipv.ContractId)
+	checkErr(t, w.k.SetPublicIPContract(w.ctx, types.PublicIP{Ip: "bogus"}, 1), types.ErrInvalidPublicIP, "bogus")
+
+	_, err = w.k.GetPublicIP(w.ctx, "185.206.122.99")
+	checkErr(t, err, types.ErrPublicIPNotFound, "185.206.122.99")
+	_, err = w.k.GetPublicIP(w.ctx, "::1")
+	checkErr(t, err, types.ErrInvalidPublicIP, "::1")
+
+	// WalkPublicIPs visits every IP and stops at the first error.
+	var seen []string
+	require.NoError(t, w.k.WalkPublicIPs(w.ctx, func(x types.PublicIP) error { seen = append(seen, x.Ip); return nil }))
+	require.Len(t, seen, 3)
+	stop := errors.New("stop")
+	calls := 0
+	err = w.k.WalkPublicIPs(w.ctx, func(types.PublicIP) error { calls++; return stop })
+	require.ErrorIs(t, err, stop)
+	require.Equal(t, 1, calls)
+}
