@@ -86,7 +86,7 @@ func (am AppModule) ValidateGenesis(cdc codec.JSONCodec, _ client.TxEncodingConf
 	if err := cdc.UnmarshalJSON(bz, &gs); err != nil {
 		return fmt.Errorf("failed to unmarshal %s genesis state: %w", types.ModuleName, err)
 	}
-	return gs.Validate(gs.Params.MaxDeploymentDataBytes)
+	return gs.Validate(types.MaxDeploymentDataBytesCap)
 }
 
 // InitGenesis loads the contracts; a chain cannot start from an invalid state.

@@ -144,3 +144,21 @@ func (k *Keeper) NodeExtraFee(ctx context.Context, nodeID uint64) (uint64, error
 	}
 	return fee, err
 }
+
+// TwinLiveContractIDs lists a twin's live contracts.
+func (k *Keeper) TwinLiveContractIDs(ctx context.Context, twinID uint64) ([]uint64, error) {
+	var ids []uint64
+	err := k.ContractsByTwin.Walk(ctx, collections.NewPrefixedPairRange[uint64, uint64](twinID),
+		func(key collections.Pair[uint64, uint64]) (bool, error) {
+			ids = append(ids, key.K2())
+			return false, nil
+		})
+	return ids, err
+}
+
+// WalkLiveContracts visits every live contract, for invariant checks.
+func (k *Keeper) WalkLiveContracts(ctx context.Context, fn func(types.Contract) error) error {
+	return k.Contracts.Walk(ctx, nil, func(_ uint64, c types.Contract) (bool, error) {
+		return false, fn(c)
+	})
+}

@@ -10,7 +10,7 @@ import (
 // InitGenesis loads the contracts, rebuilds their indexes, and checks them against the registry (twins,
 // nodes, farm IPs) and the module account, which are initialised before this module.
 func (k *Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
-	if err := gs.Validate(gs.Params.MaxDeploymentDataBytes); err != nil {
+	if err := gs.Validate(types.MaxDeploymentDataBytesCap); err != nil {
 		return err
 	}
 	if err := k.Params.Set(ctx, gs.Params); err != nil {

@@ -3,6 +3,7 @@ package keeper
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"cosmossdk.io/collections"
 	sdkmath "cosmossdk.io/math"
@@ -55,6 +56,9 @@ func (k *Keeper) checkIPs(ctx context.Context, live map[uint64]types.Contract) e
 		if node, err := k.registry.GetNode(ctx, nc.NodeId); err != nil || node.FarmId != ip.FarmId {
 			return orBroken(err, "farm %d IP %s is held by contract %d on node %d of another farm", ip.FarmId, ip.Ip, c.Id, nc.NodeId)
 		}
+		if !slices.Contains(nc.IPs(), ip.Ip) {
+			return broken("farm %d IP %s is marked for contract %d, which does not list it", ip.FarmId, ip.Ip, c.Id)
+		}
 		held[ip.Ip] = ip.ContractId
 		return nil
 	})
@@ -80,34 +84,46 @@ func (k *Keeper) checkIPs(ctx context.Context, live map[uint64]types.Contract) e
 
 // checkIndexes: each index holds exactly the entries a full scan of the live contracts produces.
 func (k *Keeper) checkIndexes(ctx context.Context, live map[uint64]types.Contract) error {
-	wantByTwin, wantActive := map[collections.Pair[uint64, uint64]]bool{}, map[collections.Pair[uint64, uint64]]bool{}
-	wantHash, wantRent, wantName := map[collections.Pair[uint64, string]]uint64{}, map[uint64]uint64{}, map[string]uint64{}
+	wantByTwin, wantActive := map[pairKey[uint64, uint64]]bool{}, map[pairKey[uint64, uint64]]bool{}
+	wantHash, wantRent, wantName := map[pairKey[uint64, string]]uint64{}, map[uint64]uint64{}, map[string]uint64{}
 	for id, c := range live {
-		wantByTwin[collections.Join(c.TwinId, id)] = true
+		wantByTwin[pairKey[uint64, uint64]{c.TwinId, id}] = true
 		switch kind := c.Kind.(type) {
 		case *types.Contract_NodeContract:
-			wantActive[collections.Join(kind.NodeContract.NodeId, id)] = true
-			wantHash[collections.Join(kind.NodeContract.NodeId, kind.NodeContract.DeploymentHash)] = id
+			wantActive[pairKey[uint64, uint64]{kind.NodeContract.NodeId, id}] = true
+			wantHash[pairKey[uint64, string]{kind.NodeContract.NodeId, kind.NodeContract.DeploymentHash}] = id
 		case *types.Contract_RentContract:
 			wantRent[kind.RentContract.NodeId] = id
 		case *types.Contract_NameContract:
 			wantName[kind.NameContract.Name] = id
 		}
 	}
-	if err := sameSet(ctx, "contracts_by_twin", k.ContractsByTwin, wantByTwin); err != nil {
+	if err := sameSet(ctx, "contracts_by_twin", k.ContractsByTwin, keyOf[uint64, uint64], wantByTwin); err != nil {
 		return err
 	}
-	if err := sameSet(ctx, "active_node_contracts", k.ActiveNodeContracts, wantActive); err != nil {
+	if err := sameSet(ctx, "active_node_contracts", k.ActiveNodeContracts, keyOf[uint64, uint64], wantActive); err != nil {
 		return err
 	}
-	if err := sameMap(ctx, "contract_by_node_hash", k.ContractByNodeHash, wantHash); err != nil {
+	if err := sameMap(ctx, "contract_by_node_hash", k.ContractByNodeHash, keyOf[uint64, string], wantHash); err != nil {
 		return err
 	}
-	if err := sameMap(ctx, "rent_contract_by_node", k.RentContractByNode, wantRent); err != nil {
+	if err := sameMap(ctx, "rent_contract_by_node", k.RentContractByNode, itself[uint64], wantRent); err != nil {
 		return err
 	}
-	return sameMap(ctx, "name_contract_by_name", k.NameContractByName, wantName)
+	return sameMap(ctx, "name_contract_by_name", k.NameContractByName, itself[string], wantName)
 }
+
+// pairKey is a comparable copy of a collections.Pair, which holds pointers and so cannot key a map.
+type pairKey[K1, K2 comparable] struct {
+	k1 K1
+	k2 K2
+}
+
+func keyOf[K1, K2 comparable](p collections.Pair[K1, K2]) pairKey[K1, K2] {
+	return pairKey[K1, K2]{p.K1(), p.K2()}
+}
+
+func itself[K comparable](k K) K { return k }
 
 // checkDeposits: the module account holds exactly the deposits of the live contracts.
 func (k *Keeper) checkDeposits(ctx context.Context, live map[uint64]types.Contract) error {
@@ -122,11 +138,11 @@ func (k *Keeper) checkDeposits(ctx context.Context, live map[uint64]types.Contra
 	return nil
 }
 
-func sameSet[K comparable](ctx context.Context, name string, set collections.KeySet[K], want map[K]bool) error {
+func sameSet[K any, N comparable](ctx context.Context, name string, set collections.KeySet[K], norm func(K) N, want map[N]bool) error {
 	n := 0
-	err := set.Walk(ctx, nil, func(key K) (bool, error) {
+	err := set.Walk(ctx, nil, func(k K) (bool, error) {
 		n++
-		if !want[key] {
+		if key := norm(k); !want[key] {
 			return true, broken("index %s has %v, which no live contract needs", name, key)
 		}
 		return false, nil
@@ -137,11 +153,11 @@ func sameSet[K comparable](ctx context.Context, name string, set collections.Key
 	return err
 }
 
-func sameMap[K comparable](ctx context.Context, name string, m collections.Map[K, uint64], want map[K]uint64) error {
+func sameMap[K any, N comparable](ctx context.Context, name string, m collections.Map[K, uint64], norm func(K) N, want map[N]uint64) error {
 	n := 0
-	err := m.Walk(ctx, nil, func(key K, id uint64) (bool, error) {
+	err := m.Walk(ctx, nil, func(k K, id uint64) (bool, error) {
 		n++
-		if want[key] != id {
+		if key := norm(k); want[key] != id {
 			return true, broken("index %s maps %v to %d, want %d", name, key, id, want[key])
 		}
 		return false, nil

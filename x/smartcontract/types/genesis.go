@@ -2,8 +2,6 @@ package types
 
 import (
 	"fmt"
-
-	"cosmossdk.io/collections"
 )
 
 // DefaultGenesis has the default params and no contracts.
@@ -13,12 +11,23 @@ func DefaultGenesis() *GenesisState {
 
 // Validate checks the contracts on their own; references to the registry (nodes, farm IPs) and the
 // deposits in the module account are checked by InitGenesis, which can see that state.
+// maxData bounds the contracts' deployment data: MaxDeploymentDataBytesCap, not the current param,
+// which governance may have lowered below what older contracts hold.
 func (gs GenesisState) Validate(maxData uint64) error {
 	if err := gs.Params.Validate(); err != nil {
 		return err
 	}
+	// Ids start at 1, so the next id is at least 1; 0 would make the first new id wrap around to 0.
+	if gs.NextContractId == 0 {
+		return genesisErr("next_contract_id 0: ids start at 1")
+	}
 	ids := make(map[uint64]bool, len(gs.Contracts)+len(gs.Tombstones))
-	hashes := make(map[collections.Pair[uint64, string]]bool)
+	// A struct key: collections.Pair holds pointers, so two equal pairs are different map keys.
+	type nodeHash struct {
+		node uint64
+		hash string
+	}
+	hashes := make(map[nodeHash]bool)
 	names := make(map[string]bool)
 	rented := make(map[uint64]bool)
 	for _, c := range gs.Contracts {
@@ -30,9 +39,9 @@ func (gs GenesisState) Validate(maxData uint64) error {
 		}
 		switch k := c.Kind.(type) {
 		case *Contract_NodeContract:
-			key := collections.Join(k.NodeContract.NodeId, k.NodeContract.DeploymentHash)
+			key := nodeHash{k.NodeContract.NodeId, k.NodeContract.DeploymentHash}
 			if hashes[key] {
-				return genesisErr("contract %d: node %d already has a contract for hash %s", c.Id, key.K1(), key.K2())
+				return genesisErr("contract %d: node %d already has a contract for hash %s", c.Id, key.node, key.hash)
 			}
 			hashes[key] = true
 		case *Contract_NameContract:

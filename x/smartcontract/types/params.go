@@ -7,6 +7,9 @@ const (
 	DefaultMaxDeploymentDataBytes uint64 = 8192
 	// maxMaxDeploymentDataBytes keeps state per contract small whatever governance sets.
 	maxMaxDeploymentDataBytes uint64 = 64 * 1024
+	// MaxDeploymentDataBytesCap bounds the deployment data of stored contracts (genesis): governance may
+	// lower max_deployment_data_bytes below what existing contracts hold, which must stay valid.
+	MaxDeploymentDataBytesCap = maxMaxDeploymentDataBytes
 )
 
 // DefaultContractDeposit is 1 TFT.

@@ -3,6 +3,9 @@ package keeper
 import (
 	"context"
 	"errors"
+	"net/netip"
+	"slices"
+	"strings"
 
 	"cosmossdk.io/collections"
 
@@ -98,12 +101,18 @@ func (k *Keeper) FarmPublicIPs(ctx context.Context, farmID uint64) ([]types.Publ
 		return nil, err
 	}
 	defer iter.Close()
-	var ips []types.PublicIP
+	var addrs []string
 	for ; iter.Valid(); iter.Next() {
 		addr, err := iter.PrimaryKey()
 		if err != nil {
 			return nil, err
 		}
+		addrs = append(addrs, addr)
+	}
+	// The index orders the bare addresses as strings ("….10" before "….2"): sort them as addresses.
+	slices.SortFunc(addrs, compareAddrs)
+	ips := make([]types.PublicIP, 0, len(addrs))
+	for _, addr := range addrs {
 		ip, err := k.PublicIPs.Get(ctx, addr)
 		if err != nil {
 			return nil, err
@@ -111,6 +120,16 @@ func (k *Keeper) FarmPublicIPs(ctx context.Context, farmID uint64) ([]types.Publ
 		ips = append(ips, ip)
 	}
 	return ips, nil
+}
+
+// compareAddrs orders canonical IPv4 addresses numerically.
+func compareAddrs(a, b string) int {
+	x, errA := netip.ParseAddr(a)
+	y, errB := netip.ParseAddr(b)
+	if errA != nil || errB != nil {
+		return strings.Compare(a, b)
+	}
+	return x.Compare(y)
 }
 
 // ReservePublicIPs gives a contract n free IPs of a farm, first fit in address order; with fewer than n

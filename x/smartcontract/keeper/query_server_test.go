@@ -1,0 +1,195 @@
+package keeper_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/cosmos/cosmos-sdk/types/query"
+
+	"github.com/tfgrid/tfgrid/x/smartcontract/types"
+)
+
+func ids(cs []types.Contract) []uint64 {
+	out := make([]uint64, len(cs))
+	for i, c := range cs {
+		out[i] = c.Id
+	}
+	return out
+}
+
+func TestQueryContract(t *testing.T) {
+	f := newFixture(t)
+	w := f.newWorld(1)
+	live := f.nodeContract(w.alice, w.node.id, "live", 1)
+	gone := f.nodeContract(w.alice, w.node.id, "gone", 0)
+	name := f.nameContract(w.bob, "bobs")
+	require.NoError(t, f.cancel(w.node.twin, gone))
+	require.NoError(t, f.cancel(w.bob, name))
+
+	res, err := f.q.Contract(f.ctx, &types.QueryContractRequest{Id: live})
+	require.NoError(t, err)
+	require.Equal(t, f.contract(live), res.Contract)
+	require.Zero(t, res.DeletedAt)
+
+	res, err = f.q.Contract(f.ctx, &types.QueryContractRequest{Id: gone})
+	require.NoError(t, err)
+	require.Equal(t, types.Contract{
+		Id: gone, TwinId: w.alice.twin, State: types.ContractStateDeleted, DeleteCause: types.DeleteCauseCanceledByNode,
+		Deposit: res.Contract.Deposit, Kind: &types.Contract_NodeContract{NodeContract: &types.NodeContract{NodeId: w.node.id}},
+	}, res.Contract)
+	require.True(t, res.Contract.Deposit.IsZero())
+	require.Equal(t, blockTime.Unix(), res.DeletedAt)
+
+	res, err = f.q.Contract(f.ctx, &types.QueryContractRequest{Id: name})
+	require.NoError(t, err)
+	require.Equal(t, types.ContractKindName, res.Contract.ContractKind())
+	require.Equal(t, types.DeleteCauseCanceledByUser, res.Contract.DeleteCause)
+
+	_, err = f.q.Contract(f.ctx, &types.QueryContractRequest{Id: 99})
+	requireErr(t, err, types.ErrContractNotFound, "99")
+	require.Equal(t, codes.NotFound, grpcCode(err))
+}
+
+// grpcCode is the gRPC code a client sees for a registered error.
+func grpcCode(err error) codes.Code {
+	return status.Code(err)
+}
+
+func TestQueryContractsByTwinPaginates(t *testing.T) {
+	f := newFixture(t)
+	w := f.newWorld(0)
+	var mine []uint64
+	for _, d := range []string{"a", "b", "c"} {
+		mine = append(mine, f.nodeContract(w.alice, w.node.id, d, 0))
+		f.nodeContract(w.bob, w.node.id, "bob-"+d, 0)
+	}
+	mine = append(mine, f.nameContract(w.alice, "alices"))
+	gone := f.nodeContract(w.alice, w.node.id, "gone", 0)
+	require.NoError(t, f.cancel(w.alice, gone))
+
+	page1, err := f.q.ContractsByTwin(f.ctx, &types.QueryContractsByTwinRequest{TwinId: w.alice.twin, Pagination: &query.PageRequest{Limit: 3, CountTotal: true}})
+	require.NoError(t, err)
+	require.Equal(t, mine[:3], ids(page1.Contracts))
+	require.Equal(t, uint64(4), page1.Pagination.Total)
+	require.NotEmpty(t, page1.Pagination.NextKey)
+
+	page2, err := f.q.ContractsByTwin(f.ctx, &types.QueryContractsByTwinRequest{TwinId: w.alice.twin, Pagination: &query.PageRequest{Key: page1.Pagination.NextKey, Limit: 3}})
+	require.NoError(t, err)
+	require.Equal(t, mine[3:], ids(page2.Contracts))
+	require.Empty(t, page2.Pagination.NextKey)
+
+	all, err := f.q.ContractsByTwin(f.ctx, &types.QueryContractsByTwinRequest{TwinId: w.alice.twin})
+	require.NoError(t, err)
+	require.Equal(t, mine, ids(all.Contracts))
+	require.Equal(t, f.contract(mine[0]), all.Contracts[0], "full contracts are served")
+
+	none, err := f.q.ContractsByTwin(f.ctx, &types.QueryContractsByTwinRequest{TwinId: 999})
+	require.NoError(t, err)
+	require.Empty(t, none.Contracts)
+}
+
+func TestQueryNodeContractsPaginates(t *testing.T) {
+	f := newFixture(t)
+	w := f.newWorld(0)
+	other := f.newNode(w.farm)
+	var onNode []uint64
+	for _, d := range []string{"a", "b", "c", "d", "e"} {
+		onNode = append(onNode, f.nodeContract(w.alice, w.node.id, d, 0))
+		f.nodeContract(w.bob, other.id, d, 0)
+	}
+	graced := onNode[1]
+	require.NoError(t, f.k.EnterGrace(f.ctx, graced))
+	require.NoError(t, f.cancel(w.alice, onNode[4]))
+	onNode = onNode[:4]
+	f.rentContract(w.alice, f.newNode(w.farm).id) // a rent contract is not a node contract
+
+	var got []uint64
+	var key []byte
+	for {
+		res, err := f.q.NodeContracts(f.ctx, &types.QueryNodeContractsRequest{NodeId: w.node.id, Pagination: &query.PageRequest{Key: key, Limit: 3}})
+		require.NoError(t, err)
+		got = append(got, ids(res.Contracts)...)
+		if key = res.Pagination.NextKey; key == nil {
+			break
+		}
+	}
+	require.Equal(t, onNode, got, "live node contracts, grace included")
+
+	res, err := f.q.NodeContracts(f.ctx, &types.QueryNodeContractsRequest{NodeId: w.node.id, Pagination: &query.PageRequest{Offset: 2, Limit: 1, CountTotal: true}})
+	require.NoError(t, err)
+	require.Equal(t, onNode[2:3], ids(res.Contracts))
+	require.Equal(t, uint64(4), res.Pagination.Total)
+
+	res, err = f.q.NodeContracts(f.ctx, &types.QueryNodeContractsRequest{NodeId: 999})
+	require.NoError(t, err)
+	require.Empty(t, res.Contracts)
+}
+
+func TestQueryLookups(t *testing.T) {
+	f := newFixture(t)
+	w := f.newWorld(0)
+	nc := f.nodeContract(w.alice, w.node.id, "web", 0)
+	name := f.nameContract(w.alice, "lookup")
+	rentNode := f.newNode(w.farm)
+	rent := f.rentContract(w.bob, rentNode.id)
+
+	byName, err := f.q.ContractByName(f.ctx, &types.QueryContractByNameRequest{Name: "lookup"})
+	require.NoError(t, err)
+	require.Equal(t, f.contract(name), byName.Contract)
+
+	byRent, err := f.q.NodeRentContract(f.ctx, &types.QueryNodeRentContractRequest{NodeId: rentNode.id})
+	require.NoError(t, err)
+	require.Equal(t, f.contract(rent), byRent.Contract)
+
+	byHash, err := f.q.NodeContractByHash(f.ctx, &types.QueryNodeContractByHashRequest{NodeId: w.node.id, Hash: hash("web")})
+	require.NoError(t, err)
+	require.Equal(t, f.contract(nc), byHash.Contract)
+
+	params, err := f.q.Params(f.ctx, &types.QueryParamsRequest{})
+	require.NoError(t, err)
+	require.Equal(t, types.DefaultParams(), params.Params)
+
+	notFound := []struct {
+		name string
+		run  func() error
+		frag []string
+	}{
+		{"unknown name", func() error {
+			_, err := f.q.ContractByName(f.ctx, &types.QueryContractByNameRequest{Name: "nobody"})
+			return err
+		}, []string{"nobody"}},
+		{"node without rent", func() error {
+			_, err := f.q.NodeRentContract(f.ctx, &types.QueryNodeRentContractRequest{NodeId: w.node.id})
+			return err
+		}, []string{"node " + id(w.node.id)}},
+		{"unknown hash", func() error {
+			_, err := f.q.NodeContractByHash(f.ctx, &types.QueryNodeContractByHashRequest{NodeId: w.node.id, Hash: hash("nope")})
+			return err
+		}, []string{hash("nope")}},
+		{"hash on another node", func() error {
+			_, err := f.q.NodeContractByHash(f.ctx, &types.QueryNodeContractByHashRequest{NodeId: rentNode.id, Hash: hash("web")})
+			return err
+		}, []string{"node " + id(rentNode.id)}},
+	}
+	for _, tc := range notFound {
+		f.run(tc.name, func(t *testing.T) {
+			err := tc.run()
+			requireErr(t, err, types.ErrContractNotFound, tc.frag...)
+			require.Equal(t, codes.NotFound, grpcCode(err))
+		})
+	}
+
+	// Deleted contracts leave the lookups.
+	require.NoError(t, f.cancel(w.alice, name))
+	require.NoError(t, f.cancel(w.alice, nc))
+	require.NoError(t, f.cancel(w.bob, rent))
+	_, err = f.q.ContractByName(f.ctx, &types.QueryContractByNameRequest{Name: "lookup"})
+	requireErr(t, err, types.ErrContractNotFound)
+	_, err = f.q.NodeContractByHash(f.ctx, &types.QueryNodeContractByHashRequest{NodeId: w.node.id, Hash: hash("web")})
+	requireErr(t, err, types.ErrContractNotFound)
+	_, err = f.q.NodeRentContract(f.ctx, &types.QueryNodeRentContractRequest{NodeId: rentNode.id})
+	requireErr(t, err, types.ErrContractNotFound)
+}
