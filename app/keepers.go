@@ -31,6 +31,8 @@ import (
 	upgradekeeper "github.com/cosmos/cosmos-sdk/x/upgrade/keeper"
 	upgradetypes "github.com/cosmos/cosmos-sdk/x/upgrade/types"
 
+	billingkeeper "github.com/tfgrid/tfgrid/x/billing/keeper"
+	billingtypes "github.com/tfgrid/tfgrid/x/billing/types"
 	smartcontractkeeper "github.com/tfgrid/tfgrid/x/smartcontract/keeper"
 	smartcontracttypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridkeeper "github.com/tfgrid/tfgrid/x/tfgrid/keeper"
@@ -54,6 +56,7 @@ type Keepers struct {
 
 	TfgridKeeper        *tfgridkeeper.Keeper
 	SmartcontractKeeper *smartcontractkeeper.Keeper
+	BillingKeeper       *billingkeeper.Keeper
 }
 
 // storeKeyNames lists the KV stores of every module. Adding a module = one
@@ -72,6 +75,7 @@ var storeKeyNames = []string{
 	consensustypes.StoreKey,
 	tfgridtypes.StoreKey,
 	smartcontracttypes.StoreKey,
+	billingtypes.StoreKey,
 }
 
 // maccPerms are the module accounts and their permissions. TFT has a fixed
@@ -194,7 +198,13 @@ func (app *App) initKeepers(appOpts servertypes.AppOptions) {
 		runtime.NewKVStoreService(keys[smartcontracttypes.StoreKey]), cdc, app.addressCodec, authority, BondDenom,
 		app.TfgridKeeper, app.BankKeeper,
 	)
+	app.BillingKeeper = billingkeeper.NewKeeper(
+		runtime.NewKVStoreService(keys[billingtypes.StoreKey]), cdc, app.addressCodec, authority, BondDenom,
+		authtypes.FeeCollectorName, app.TfgridKeeper, app.SmartcontractKeeper, app.BankKeeper,
+	)
 	app.TfgridKeeper.SetHooks(app.SmartcontractKeeper)
+	app.TfgridKeeper.SetAvailabilityHooks(app.BillingKeeper)
+	app.SmartcontractKeeper.SetHooks(app.BillingKeeper)
 }
 
 // GetKey returns the KV store key of a module (for tests).

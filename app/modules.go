@@ -36,6 +36,8 @@ import (
 	"github.com/cosmos/cosmos-sdk/x/upgrade"
 	upgradetypes "github.com/cosmos/cosmos-sdk/x/upgrade/types"
 
+	"github.com/tfgrid/tfgrid/x/billing"
+	billingtypes "github.com/tfgrid/tfgrid/x/billing/types"
 	"github.com/tfgrid/tfgrid/x/smartcontract"
 	smartcontracttypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	"github.com/tfgrid/tfgrid/x/tfgrid"
@@ -61,6 +63,7 @@ func (app *App) appModules() []module.AppModule {
 		consensus.NewAppModule(cdc, app.ConsensusParamsKeeper),
 		tfgrid.NewAppModule(app.TfgridKeeper),
 		smartcontract.NewAppModule(app.SmartcontractKeeper),
+		billing.NewAppModule(app.BillingKeeper, app.foundationAccount()),
 	}
 }
 
@@ -87,6 +90,7 @@ var (
 		govtypes.ModuleName,
 		stakingtypes.ModuleName,
 		feegrant.ModuleName,
+		billingtypes.ModuleName,
 	}
 
 	// genutil runs after staking (its gentxs create validators) and after
@@ -106,6 +110,7 @@ var (
 		consensustypes.ModuleName,
 		tfgridtypes.ModuleName,
 		smartcontracttypes.ModuleName, // after tfgrid and bank: it checks contracts against both
+		billingtypes.ModuleName,       // after smartcontract: it checks that exactly the live contracts are billed
 	}
 )
 
@@ -178,4 +183,13 @@ func (app *App) AutoCliOpts() autocli.AppOptions {
 		ValidatorAddressCodec: app.validatorAddressCodec,
 		ConsensusAddressCodec: app.consensusAddressCodec,
 	}
+}
+
+// foundationAccount is the account a new chain's registry and billing defaults pay the foundation's share to.
+func (app *App) foundationAccount() string {
+	addr, err := app.addressCodec.BytesToString(tfgridtypes.DefaultFoundationAccount)
+	if err != nil {
+		panic(err)
+	}
+	return addr
 }

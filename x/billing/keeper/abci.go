@@ -1,0 +1,64 @@
+package keeper
+
+import (
+	"context"
+
+	"cosmossdk.io/collections"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/tfgrid/tfgrid/internal/keeperutil"
+	"github.com/tfgrid/tfgrid/x/billing/types"
+)
+
+// EndBlocker settles the contracts that are due, in due order, at most max_settlements_per_block of
+// them: the work per block never depends on how many contracts exist. A failing settlement is rolled
+// back, reported, and retried one interval later, so one bad contract never halts the chain.
+func (k *Keeper) EndBlocker(ctx context.Context) error {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	now := keeperutil.BlockTime(ctx)
+	due, err := k.dueContracts(ctx, now, params.MaxSettlementsPerBlock)
+	if err != nil {
+		return err
+	}
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	for _, id := range due {
+		cacheCtx, write := sdkCtx.CacheContext()
+		settleErr := k.Settle(cacheCtx, id)
+		if settleErr == nil {
+			write()
+			continue
+		}
+		if err := k.postpone(ctx, id, now+int64(params.SettlementInterval), settleErr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dueContracts lists up to limit contracts whose next settlement is due at or before now.
+func (k *Keeper) dueContracts(ctx context.Context, now int64, limit uint32) ([]uint64, error) {
+	var ids []uint64
+	rng := new(collections.Range[collections.Pair[int64, uint64]]).EndExclusive(collections.Join(now+1, uint64(0)))
+	err := k.Queue.Walk(ctx, rng, func(key collections.Pair[int64, uint64]) (bool, error) {
+		ids = append(ids, key.K2())
+		return uint32(len(ids)) >= limit, nil
+	})
+	return ids, err
+}
+
+// postpone reports a failed settlement and moves the contract to the back of the queue.
+func (k *Keeper) postpone(ctx context.Context, id uint64, next int64, cause error) error {
+	sdk.UnwrapSDKContext(ctx).Logger().Error("settlement failed", "module", types.ModuleName, "contract", id, "err", cause)
+	b, err := k.Contracts.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := k.reschedule(ctx, &b, next); err != nil {
+		return err
+	}
+	return keeperutil.Emit(ctx, &types.EventSettlementFailed{ContractId: id, Reason: cause.Error()})
+}

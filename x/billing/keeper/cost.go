@@ -1,0 +1,150 @@
+package keeper
+
+import (
+	"context"
+	"math/big"
+
+	sdkmath "cosmossdk.io/math"
+
+	"github.com/tfgrid/tfgrid/x/billing/types"
+	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
+	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
+)
+
+// charge is what a contract owes for one settlement period, before the owner's debt is added.
+type charge struct {
+	// standard is the discounted utft of resources, IPs, NU or the name; it is split between farmer,
+	// foundation and stakers.
+	standard sdkmath.Int
+	// extra is the utft of a dedicated node's extra fee, 100 % to the farmer.
+	extra sdkmath.Int
+	level types.DiscountLevel
+	// farmer is the account of the node's farmer, empty for a name contract.
+	farmer string
+	// hourly is the utft the contract costs per hour now (standard with discount, plus extra).
+	hourly sdkmath.Int
+}
+
+// rates are a contract's undiscounted costs in cost units: per hour while billable, plus one-off NU.
+type rates struct {
+	standardPerHour *big.Rat // resources (while billable) and IPs (always)
+	extraPerHour    *big.Rat
+	// resourcePerHour is the part of standardPerHour that stops while the node is offline or down.
+	resourcePerHour *big.Rat
+	multiplier      sdkmath.LegacyDec // certified-node markup
+	farmer          string
+}
+
+// chargeFor prices a contract's period [from, to] and its unbilled NU at the current price and discount.
+func (k *Keeper) chargeFor(ctx context.Context, params types.Params, c sctypes.Contract, b types.ContractBilling, from, to int64) (charge, error) {
+	price, err := k.Price(ctx, params)
+	if err != nil {
+		return charge{}, err
+	}
+	r, billable, err := k.ratesOf(ctx, params, c, b, from, to)
+	if err != nil {
+		return charge{}, err
+	}
+	twin, err := k.registry.GetTwin(ctx, c.TwinId)
+	if err != nil {
+		return charge{}, err
+	}
+	balance, err := k.spendable(ctx, twin.Account)
+	if err != nil {
+		return charge{}, err
+	}
+	level, discount := types.Discount(balance, types.MonthlyCost(r.standardPerHour, price), params.DiscountLevels)
+	mult := types.RatOfDec(discount.Mul(r.multiplier))
+
+	elapsed := uint64(to - from)
+	// Fixed charges (IPs, name) run the whole period; resources only the billable seconds.
+	fixedPerHour := new(big.Rat).Sub(r.standardPerHour, r.resourcePerHour)
+	standard := new(big.Rat).Add(types.PerSeconds(fixedPerHour, elapsed), types.PerSeconds(r.resourcePerHour, billable))
+	standard.Add(standard, types.RatOfDec(b.UnbilledNu))
+	standard.Mul(standard, mult)
+	extra := types.PerSeconds(r.extraPerHour, billable)
+	hourly := new(big.Rat).Add(new(big.Rat).Mul(r.standardPerHour, mult), r.extraPerHour)
+	return charge{
+		standard: types.ToUTFT(standard, price),
+		extra:    types.ToUTFT(extra, price),
+		level:    level,
+		farmer:   r.farmer,
+		hourly:   types.ToUTFT(hourly, price),
+	}, nil
+}
+
+// ratesOf reads what a contract is priced on, and how many seconds of [from, to] its resources are billable.
+func (k *Keeper) ratesOf(ctx context.Context, params types.Params, c sctypes.Contract, b types.ContractBilling, from, to int64) (rates, uint64, error) {
+	r := rates{extraPerHour: new(big.Rat), resourcePerHour: new(big.Rat), multiplier: sdkmath.LegacyOneDec()}
+	if name := c.GetNameContract(); name != nil {
+		policy, err := k.registry.GetPricingPolicy(ctx, defaultPricingPolicyID)
+		if err != nil {
+			return r, 0, err
+		}
+		r.standardPerHour = types.NameCost(policy.UniqueName, 3600)
+		return r, 0, nil
+	}
+	node, err := k.registry.GetNode(ctx, c.NodeID())
+	if err != nil {
+		return r, 0, err
+	}
+	farm, err := k.registry.GetFarm(ctx, node.FarmId)
+	if err != nil {
+		return r, 0, err
+	}
+	policy, err := k.registry.GetPricingPolicy(ctx, farm.PricingPolicyId)
+	if err != nil {
+		return r, 0, err
+	}
+	farmer, err := k.registry.GetTwin(ctx, farm.TwinId)
+	if err != nil {
+		return r, 0, err
+	}
+	r.farmer = farmer.Account
+	if node.Certification == tfgridtypes.NodeCertificationCertified {
+		r.multiplier = params.CertifiedMultiplier
+	}
+	if nc := c.GetNodeContract(); nc != nil {
+		return k.nodeContractRates(ctx, params, r, policy, node, nc, b, from, to)
+	}
+	return k.rentContractRates(ctx, r, policy, node, from, to)
+}
+
+func (k *Keeper) nodeContractRates(ctx context.Context, params types.Params, r rates, policy tfgridtypes.PricingPolicy, node tfgridtypes.Node,
+	nc *sctypes.NodeContract, b types.ContractBilling, from, to int64,
+) (rates, uint64, error) {
+	_, rented, err := k.contracts.NodeRentContractID(ctx, node.Id)
+	if err != nil {
+		return r, 0, err
+	}
+	// On a rented node the renter pays for the machine; node contracts pay only their IPs and NU.
+	if !rented {
+		u := b.Usage
+		r.resourcePerHour = types.ResourceCost(policy.Cu, policy.Su, types.Capacity{Cru: u.Cru, Sru: u.Sru, Hru: u.Hru, Mru: u.Mru}, 3600)
+	}
+	r.standardPerHour = new(big.Rat).Add(r.resourcePerHour, types.IPCost(policy.Ipu, uint32(len(nc.PublicIps)), 3600))
+	onlineUntil := node.LastUptime.ReportedAt + int64(params.NodeOfflineAfter)
+	return r, types.SecondsBefore(from, to, onlineUntil), nil
+}
+
+func (k *Keeper) rentContractRates(ctx context.Context, r rates, policy tfgridtypes.PricingPolicy, node tfgridtypes.Node, from, to int64) (rates, uint64, error) {
+	res := node.Resources
+	full := types.ResourceCost(policy.Cu, policy.Su, types.Capacity{Cru: res.Cru, Sru: res.Sru, Hru: res.Hru, Mru: res.Mru}, 3600)
+	payable := big.NewRat(int64(100-policy.DedicatedNodeDiscountPercent), 100)
+	r.resourcePerHour = full.Mul(full, payable)
+	r.standardPerHour = r.resourcePerHour
+	fee, err := k.contracts.NodeExtraFee(ctx, node.Id)
+	if err != nil {
+		return r, 0, err
+	}
+	r.extraPerHour = types.ExtraFeeCost(fee, 3600)
+	// Power changes settle the node's contracts first, so the state has held over the whole period.
+	var billable uint64
+	if node.Power.State == tfgridtypes.PowerStateUp {
+		billable = uint64(to - from)
+	}
+	return r, billable, nil
+}
+
+// defaultPricingPolicyID prices name contracts, which belong to no farm.
+const defaultPricingPolicyID = 1

@@ -1,0 +1,51 @@
+package keeper
+
+import (
+	"context"
+
+	sdkmath "cosmossdk.io/math"
+
+	"github.com/tfgrid/tfgrid/internal/keeperutil"
+	"github.com/tfgrid/tfgrid/x/billing/types"
+)
+
+// TwinCosts adds up the hourly cost of a twin's live contracts and projects when its spendable balance,
+// less what it already owes, no longer covers them.
+func (k *Keeper) TwinCosts(ctx context.Context, twinID uint64) (*types.QueryTwinCostsResponse, error) {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	twin, err := k.registry.GetTwin(ctx, twinID)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := k.contracts.TwinLiveContractIDs(ctx, twinID)
+	if err != nil {
+		return nil, err
+	}
+	now := keeperutil.BlockTime(ctx)
+	hourly, owed := sdkmath.ZeroInt(), sdkmath.ZeroInt()
+	for _, id := range ids {
+		c, b, err := k.load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		ch, err := k.chargeFor(ctx, params, c, b, now, now)
+		if err != nil {
+			return nil, err
+		}
+		hourly = hourly.Add(ch.hourly)
+		owed = owed.Add(b.StandardOverdraft).Add(b.ExtraOverdraft)
+	}
+	balance, err := k.spendable(ctx, twin.Account)
+	if err != nil {
+		return nil, err
+	}
+	resp := &types.QueryTwinCostsResponse{HourlyCost: hourly, Balance: balance, Contracts: uint32(len(ids))}
+	if hourly.IsPositive() {
+		left := sdkmath.MaxInt(balance.Sub(owed), sdkmath.ZeroInt())
+		resp.RunsOutAt = now + left.MulRaw(3600).Quo(hourly).Int64()
+	}
+	return resp, nil
+}

@@ -1,0 +1,79 @@
+package keeper
+
+import (
+	"context"
+
+	"cosmossdk.io/collections"
+
+	"github.com/tfgrid/tfgrid/internal/keeperutil"
+	"github.com/tfgrid/tfgrid/x/billing/types"
+)
+
+// InitGenesis loads the billing state, rebuilds the settlement queue and checks that exactly the live
+// contracts are billed (the contract module is initialised first).
+func (k *Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
+	if err := gs.Validate(k.addressCodec); err != nil {
+		return err
+	}
+	if err := k.Params.Set(ctx, gs.Params); err != nil {
+		return err
+	}
+	for _, b := range gs.Contracts {
+		if err := k.Queue.Set(ctx, collections.Join(b.NextDue, b.ContractId)); err != nil {
+			return err
+		}
+		if err := k.store(ctx, b); err != nil {
+			return err
+		}
+	}
+	var last uint64
+	for _, s := range gs.PriceSamples {
+		if err := k.PriceSamples.Set(ctx, s.Seq, s); err != nil {
+			return err
+		}
+		last = max(last, s.Seq)
+	}
+	if err := k.PriceSeq.Set(ctx, last); err != nil {
+		return err
+	}
+	if _, err := k.refreshAverage(ctx, last, gs.Params.PriceWindow); err != nil {
+		return err
+	}
+	for _, f := range gs.FeederLastSamples {
+		if err := k.FeederLastSample.Set(ctx, f.Feeder, f.Time); err != nil {
+			return err
+		}
+	}
+	for _, w := range gs.FreeTxWindows {
+		if err := k.FreeTxWindows.Set(ctx, w.NodeId, w); err != nil {
+			return err
+		}
+	}
+	if err := k.CheckInvariants(ctx); err != nil {
+		return types.ErrInvalidGenesis.Wrap(err.Error())
+	}
+	return nil
+}
+
+// ExportGenesis writes the billing state out; the queue is derived from next_due.
+func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) {
+	gs := &types.GenesisState{}
+	var err error
+	if gs.Params, err = k.Params.Get(ctx); err != nil {
+		return nil, err
+	}
+	if gs.Contracts, err = keeperutil.Values(ctx, k.Contracts.Iterate); err != nil {
+		return nil, err
+	}
+	if gs.PriceSamples, err = keeperutil.Values(ctx, k.PriceSamples.Iterate); err != nil {
+		return nil, err
+	}
+	if gs.FreeTxWindows, err = keeperutil.Values(ctx, k.FreeTxWindows.Iterate); err != nil {
+		return nil, err
+	}
+	err = k.FeederLastSample.Walk(ctx, nil, func(feeder string, t int64) (bool, error) {
+		gs.FeederLastSamples = append(gs.FeederLastSamples, types.FeederLastSample{Feeder: feeder, Time: t})
+		return false, nil
+	})
+	return gs, err
+}

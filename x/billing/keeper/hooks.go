@@ -1,0 +1,105 @@
+package keeper
+
+import (
+	"context"
+
+	"cosmossdk.io/collections"
+	sdkmath "cosmossdk.io/math"
+
+	"github.com/tfgrid/tfgrid/internal/keeperutil"
+	"github.com/tfgrid/tfgrid/x/billing/types"
+	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
+	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
+)
+
+var (
+	_ sctypes.ContractHooks             = (*Keeper)(nil)
+	_ tfgridtypes.NodeAvailabilityHooks = (*Keeper)(nil)
+)
+
+// AfterContractCreated starts billing a new contract now and schedules its first settlement.
+func (k *Keeper) AfterContractCreated(ctx context.Context, c sctypes.Contract) error {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	now := keeperutil.BlockTime(ctx)
+	b := types.ContractBilling{
+		ContractId: c.Id, LastSettled: now, NextDue: now + int64(params.SettlementInterval),
+		StandardOverdraft: sdkmath.ZeroInt(), ExtraOverdraft: sdkmath.ZeroInt(), UnbilledNu: sdkmath.LegacyZeroDec(),
+	}
+	if err := k.Queue.Set(ctx, collections.Join(b.NextDue, c.Id)); err != nil {
+		return err
+	}
+	return k.store(ctx, b)
+}
+
+// BeforeContractUpdated settles a node contract before its deployment changes.
+func (k *Keeper) BeforeContractUpdated(ctx context.Context, c sctypes.Contract) error {
+	return k.Settle(ctx, c.Id)
+}
+
+// BeforeContractDeleted settles a contract one last time, writes off what stays unpaid and drops its
+// billing state, whatever the close path.
+func (k *Keeper) BeforeContractDeleted(ctx context.Context, c sctypes.Contract, _ sctypes.DeleteCause) error {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	b, err := k.Contracts.Get(ctx, c.Id)
+	if err != nil {
+		return keeperutil.NotFound(err, types.ErrContractNotFound, "contract %d", c.Id)
+	}
+	owed, err := k.settlePeriod(ctx, params, c, &b)
+	if err != nil {
+		return err
+	}
+	if owed.IsPositive() {
+		if err := keeperutil.Emit(ctx, &types.EventOverdraftWrittenOff{ContractId: c.Id, Amount: owed.String()}); err != nil {
+			return err
+		}
+	}
+	if err := k.Queue.Remove(ctx, collections.Join(b.NextDue, c.Id)); err != nil {
+		return err
+	}
+	return k.Contracts.Remove(ctx, c.Id)
+}
+
+// BeforeNodePowerStateChange settles the node's contracts at the power state that held so far.
+func (k *Keeper) BeforeNodePowerStateChange(ctx context.Context, node tfgridtypes.Node) error {
+	return k.settleNode(ctx, node.Id)
+}
+
+// BeforeNodeUptimeReport settles the node's contracts when the report ends an offline period, so the
+// gap is never billed: the resources of [last_settled, now] are charged only up to when it went offline.
+func (k *Keeper) BeforeNodeUptimeReport(ctx context.Context, node tfgridtypes.Node) error {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	if keeperutil.BlockTime(ctx)-node.LastUptime.ReportedAt <= int64(params.NodeOfflineAfter) {
+		return nil
+	}
+	return k.settleNode(ctx, node.Id)
+}
+
+func (k *Keeper) settleNode(ctx context.Context, nodeID uint64) error {
+	ids, err := k.contracts.NodeLiveContractIDs(ctx, nodeID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		// A settlement may delete a contract whose grace ran out, taking others with it (a rent contract
+		// takes its node contracts): skip those already gone.
+		if live, err := k.Contracts.Has(ctx, id); err != nil || !live {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if err := k.Settle(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,68 @@
+package keeper
+
+import (
+	"context"
+	"fmt"
+
+	"cosmossdk.io/collections"
+
+	"github.com/tfgrid/tfgrid/x/billing/types"
+	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
+)
+
+// CheckInvariants verifies that every live contract is billed and queued exactly once at its next due
+// time, that nothing else is, and that only contracts in grace owe money. Tests, the simulation and
+// InitGenesis run it; the chain itself never scans all contracts.
+func (k *Keeper) CheckInvariants(ctx context.Context) error {
+	queued := map[uint64]int64{}
+	err := k.Queue.Walk(ctx, nil, func(key collections.Pair[int64, uint64]) (bool, error) {
+		if _, dup := queued[key.K2()]; dup {
+			return true, broken("contract %d is queued twice", key.K2())
+		}
+		queued[key.K2()] = key.K1()
+		return false, nil
+	})
+	if err != nil {
+		return err
+	}
+	billed := 0
+	err = k.Contracts.Walk(ctx, nil, func(id uint64, b types.ContractBilling) (bool, error) {
+		billed++
+		if due, ok := queued[id]; !ok || due != b.NextDue {
+			return true, broken("contract %d is due at %d but queued at %d (queued: %t)", id, b.NextDue, due, ok)
+		}
+		c, err := k.contracts.GetContract(ctx, id)
+		if err != nil {
+			return true, broken("billing state of contract %d, which is not live: %s", id, err)
+		}
+		owes := b.StandardOverdraft.Add(b.ExtraOverdraft).IsPositive()
+		if owes && c.State != sctypes.ContractStateGracePeriod {
+			return true, broken("contract %d owes %s but is %s", id, b.StandardOverdraft.Add(b.ExtraOverdraft), c.State)
+		}
+		return false, nil
+	})
+	if err != nil {
+		return err
+	}
+	if billed != len(queued) {
+		return broken("%d contracts queued, %d billed", len(queued), billed)
+	}
+	return k.checkEveryLiveContractBilled(ctx)
+}
+
+// checkEveryLiveContractBilled: no live contract escapes billing.
+func (k *Keeper) checkEveryLiveContractBilled(ctx context.Context) error {
+	return k.contracts.WalkLiveContracts(ctx, func(c sctypes.Contract) error {
+		if has, err := k.Contracts.Has(ctx, c.Id); err != nil || !has {
+			if err != nil {
+				return err
+			}
+			return broken("live contract %d has no billing state", c.Id)
+		}
+		return nil
+	})
+}
+
+func broken(format string, args ...any) error {
+	return types.ErrInvariantBroken.Wrap(fmt.Sprintf(format, args...))
+}

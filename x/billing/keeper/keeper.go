@@ -1,0 +1,84 @@
+package keeper
+
+import (
+	"fmt"
+
+	"cosmossdk.io/collections"
+	"cosmossdk.io/core/address"
+	corestore "cosmossdk.io/core/store"
+	sdkmath "cosmossdk.io/math"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/tfgrid/tfgrid/x/billing/types"
+)
+
+// Keeper owns the billing state: each live contract's settlement state and its place in the
+// settlement queue, the TFT price samples, and the nodes' fee-free transaction allowances.
+type Keeper struct {
+	cdc          codec.BinaryCodec
+	addressCodec address.Codec
+	// authority is the account allowed to run governance-only messages (the gov module account).
+	authority string
+	denom     string
+	// feeCollector receives the stakers' share, which x/distribution pays out to delegators.
+	feeCollector string
+	registry     types.RegistryKeeper
+	contracts    types.ContractKeeper
+	bank         types.BankKeeper
+
+	Schema    collections.Schema
+	Params    collections.Item[types.Params]
+	Contracts collections.Map[uint64, types.ContractBilling]
+	// Queue orders live contracts by next due time: (next_due, contract id).
+	Queue collections.KeySet[collections.Pair[int64, uint64]]
+
+	PriceSamples     collections.Map[uint64, types.PriceSample]
+	PriceSeq         collections.Sequence // last sample seq
+	PriceAverage     collections.Item[sdkmath.LegacyDec]
+	FeederLastSample collections.Map[string, int64]
+	FreeTxWindows    collections.Map[uint64, types.FreeTxWindow]
+}
+
+// NewKeeper builds the billing keeper; authority is the bech32 address of the gov module account and
+// feeCollector the name of the fee collector module account.
+func NewKeeper(
+	storeService corestore.KVStoreService,
+	cdc codec.BinaryCodec,
+	addressCodec address.Codec,
+	authority, denom, feeCollector string,
+	registry types.RegistryKeeper,
+	contracts types.ContractKeeper,
+	bank types.BankKeeper,
+) *Keeper {
+	if _, err := addressCodec.StringToBytes(authority); err != nil {
+		panic(fmt.Errorf("invalid billing authority address %q: %w", authority, err))
+	}
+	sb := collections.NewSchemaBuilder(storeService)
+	k := &Keeper{
+		cdc: cdc, addressCodec: addressCodec, authority: authority, denom: denom, feeCollector: feeCollector,
+		registry: registry, contracts: contracts, bank: bank,
+		Params: collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		Contracts: collections.NewMap(sb, types.ContractsKey, "contracts", collections.Uint64Key,
+			codec.CollValue[types.ContractBilling](cdc)),
+		Queue: collections.NewKeySet(sb, types.QueueKey, "queue",
+			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		PriceSamples: collections.NewMap(sb, types.PriceSamplesKey, "price_samples", collections.Uint64Key,
+			codec.CollValue[types.PriceSample](cdc)),
+		PriceSeq:         collections.NewSequence(sb, types.PriceSeqKey, "price_seq"),
+		PriceAverage:     collections.NewItem(sb, types.PriceAverageKey, "price_average", sdk.LegacyDecValue),
+		FeederLastSample: collections.NewMap(sb, types.FeederLastSampleKey, "feeder_last_sample", collections.StringKey, collections.Int64Value),
+		FreeTxWindows: collections.NewMap(sb, types.FreeTxWindowsKey, "free_tx_windows", collections.Uint64Key,
+			codec.CollValue[types.FreeTxWindow](cdc)),
+	}
+	schema, err := sb.Build()
+	if err != nil {
+		panic(err)
+	}
+	k.Schema = schema
+	return k
+}
+
+// AddressCodec returns the codec for account addresses.
+func (k *Keeper) AddressCodec() address.Codec { return k.addressCodec }

@@ -1,0 +1,186 @@
+package keeper
+
+import (
+	"context"
+
+	"cosmossdk.io/collections"
+	sdkmath "cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/tfgrid/tfgrid/internal/keeperutil"
+	"github.com/tfgrid/tfgrid/x/billing/types"
+	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
+)
+
+// Settle charges a live contract for the time since it was last settled and moves it through grace:
+// paid up → out of grace; short of funds → into grace (debt kept as overdraft); in grace longer than
+// grace_period → deleted with cause out of funds.
+func (k *Keeper) Settle(ctx context.Context, id uint64) error {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	c, b, err := k.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	owed, err := k.settlePeriod(ctx, params, c, &b)
+	if err != nil {
+		return err
+	}
+	now := keeperutil.BlockTime(ctx)
+	next := now + int64(params.SettlementInterval)
+	switch {
+	case owed.IsPositive() && c.State == sctypes.ContractStateGracePeriod:
+		deadline := c.GraceSince + int64(params.GracePeriod)
+		if now >= deadline {
+			if err := k.store(ctx, b); err != nil {
+				return err
+			}
+			return k.contracts.DeleteContract(ctx, c, sctypes.DeleteCauseOutOfFunds)
+		}
+		next = min(next, deadline)
+	case owed.IsPositive():
+		if err := k.contracts.EnterGrace(ctx, id); err != nil {
+			return err
+		}
+		next = min(next, now+int64(params.GracePeriod))
+	case c.State == sctypes.ContractStateGracePeriod:
+		if err := k.contracts.LeaveGrace(ctx, id); err != nil {
+			return err
+		}
+	}
+	return k.reschedule(ctx, &b, next)
+}
+
+// settlePeriod charges [last_settled, now], pays what the owner can, and returns what stays owed.
+func (k *Keeper) settlePeriod(ctx context.Context, params types.Params, c sctypes.Contract, b *types.ContractBilling) (sdkmath.Int, error) {
+	now := keeperutil.BlockTime(ctx)
+	from := min(b.LastSettled, now)
+	ch, err := k.chargeFor(ctx, params, c, *b, from, now)
+	if err != nil {
+		return sdkmath.Int{}, err
+	}
+	twin, err := k.registry.GetTwin(ctx, c.TwinId)
+	if err != nil {
+		return sdkmath.Int{}, err
+	}
+	extraDue, standardDue := b.ExtraOverdraft.Add(ch.extra), b.StandardOverdraft.Add(ch.standard)
+	paidExtra, paidStandard, err := k.pay(ctx, params, c, twin.Account, ch.farmer, extraDue, standardDue)
+	if err != nil {
+		return sdkmath.Int{}, err
+	}
+	b.ExtraOverdraft, b.StandardOverdraft = extraDue.Sub(paidExtra), standardDue.Sub(paidStandard)
+	b.LastSettled, b.UnbilledNu = now, sdkmath.LegacyZeroDec()
+	owed := b.ExtraOverdraft.Add(b.StandardOverdraft)
+	if amount := ch.standard.Add(ch.extra); amount.IsPositive() {
+		err := keeperutil.Emit(ctx, &types.EventContractSettled{
+			ContractId: c.Id, PeriodStart: from, PeriodEnd: now, Amount: amount.String(), DiscountLevel: ch.level,
+		})
+		if err != nil {
+			return sdkmath.Int{}, err
+		}
+	}
+	if owed.IsPositive() {
+		paid := paidExtra.Add(paidStandard)
+		if err := keeperutil.Emit(ctx, &types.EventContractOverdrawn{ContractId: c.Id, Paid: paid.String(), Overdraft: owed.String()}); err != nil {
+			return sdkmath.Int{}, err
+		}
+	}
+	return owed, nil
+}
+
+// pay takes what the owner can spend, the extra fee first, and distributes it: the extra fee 100 % to
+// the farmer; the standard part by the share params (a name contract's farmer share to the foundation).
+func (k *Keeper) pay(ctx context.Context, params types.Params, c sctypes.Contract, owner, farmer string, extraDue, standardDue sdkmath.Int) (sdkmath.Int, sdkmath.Int, error) {
+	zero := sdkmath.ZeroInt()
+	if !extraDue.IsPositive() && !standardDue.IsPositive() {
+		return zero, zero, nil
+	}
+	spendable, err := k.spendable(ctx, owner)
+	if err != nil {
+		return zero, zero, err
+	}
+	paidExtra := sdkmath.MinInt(extraDue, spendable)
+	paidStandard := sdkmath.MinInt(standardDue, spendable.Sub(paidExtra))
+	from, err := k.addressCodec.StringToBytes(owner)
+	if err != nil {
+		return zero, zero, err
+	}
+	farmerShare, foundationShare, stakingShare := types.Split(paidStandard, params.FarmerSharePercent, params.StakingSharePercent)
+	if farmer == "" {
+		farmer, foundationShare, farmerShare = params.FoundationAccount, foundationShare.Add(farmerShare), zero
+	}
+	transfers := []struct {
+		to     string
+		amount sdkmath.Int
+	}{{farmer, paidExtra.Add(farmerShare)}, {params.FoundationAccount, foundationShare}}
+	for _, t := range transfers {
+		if err := k.send(ctx, from, t.to, t.amount); err != nil {
+			return zero, zero, err
+		}
+	}
+	if stakingShare.IsPositive() {
+		if err := k.bank.SendCoinsFromAccountToModule(ctx, from, k.feeCollector, k.coins(stakingShare)); err != nil {
+			return zero, zero, err
+		}
+	}
+	if paidExtra.IsZero() && paidStandard.IsZero() {
+		return zero, zero, nil
+	}
+	return paidExtra, paidStandard, keeperutil.Emit(ctx, &types.EventPaymentDistributed{
+		ContractId: c.Id, Farmer: farmer, FarmerAmount: paidExtra.Add(farmerShare).String(),
+		FoundationAmount: foundationShare.String(), StakingAmount: stakingShare.String(),
+	})
+}
+
+func (k *Keeper) send(ctx context.Context, from sdk.AccAddress, to string, amount sdkmath.Int) error {
+	if !amount.IsPositive() {
+		return nil
+	}
+	toAddr, err := k.addressCodec.StringToBytes(to)
+	if err != nil {
+		return err
+	}
+	return k.bank.SendCoins(ctx, from, toAddr, k.coins(amount))
+}
+
+func (k *Keeper) coins(amount sdkmath.Int) sdk.Coins {
+	return sdk.NewCoins(sdk.NewCoin(k.denom, amount))
+}
+
+// spendable is an account's spendable utft.
+func (k *Keeper) spendable(ctx context.Context, account string) (sdkmath.Int, error) {
+	addr, err := k.addressCodec.StringToBytes(account)
+	if err != nil {
+		return sdkmath.Int{}, err
+	}
+	return k.bank.SpendableCoins(ctx, addr).AmountOf(k.denom), nil
+}
+
+// load reads a contract and its billing state.
+func (k *Keeper) load(ctx context.Context, id uint64) (sctypes.Contract, types.ContractBilling, error) {
+	c, err := k.contracts.GetContract(ctx, id)
+	if err != nil {
+		return c, types.ContractBilling{}, err
+	}
+	b, err := k.Contracts.Get(ctx, id)
+	return c, b, keeperutil.NotFound(err, types.ErrContractNotFound, "contract %d", id)
+}
+
+// reschedule stores a contract's billing state with a new due time, keeping the queue in step.
+func (k *Keeper) reschedule(ctx context.Context, b *types.ContractBilling, next int64) error {
+	if err := k.Queue.Remove(ctx, collections.Join(b.NextDue, b.ContractId)); err != nil {
+		return err
+	}
+	b.NextDue = next
+	if err := k.Queue.Set(ctx, collections.Join(next, b.ContractId)); err != nil {
+		return err
+	}
+	return k.store(ctx, *b)
+}
+
+func (k *Keeper) store(ctx context.Context, b types.ContractBilling) error {
+	return k.Contracts.Set(ctx, b.ContractId, b)
+}

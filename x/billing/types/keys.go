@@ -1,0 +1,22 @@
+package types
+
+import "cosmossdk.io/collections"
+
+const (
+	// ModuleName is the name of the billing module.
+	ModuleName = "billing"
+	// StoreKey is the module's KV store key.
+	StoreKey = ModuleName
+)
+
+// Collection prefixes. They are consensus state: never renumber them.
+var (
+	ParamsKey           = collections.NewPrefix(0)
+	ContractsKey        = collections.NewPrefix(1)
+	QueueKey            = collections.NewPrefix(2)
+	PriceSamplesKey     = collections.NewPrefix(3)
+	PriceSeqKey         = collections.NewPrefix(4)
+	PriceAverageKey     = collections.NewPrefix(5)
+	FeederLastSampleKey = collections.NewPrefix(6)
+	FreeTxWindowsKey    = collections.NewPrefix(7)
+)
