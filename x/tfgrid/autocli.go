@@ -18,12 +18,20 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Short:     "Register the signer's twin",
 					Long:      "Registers the twin of the --from account. Its public key is the account's secp256k1 key.\n--relays lists up to 4 RMB relay URLs (ws://host[:port] or wss://host[:port]); --e2e-key is an optional 33-byte compressed secp256k1 key (hex or base64).",
 					Example:   "tfgridd tx tfgrid create-twin --relays ws://127.0.0.1:8080 --from alice",
+					FlagOptions: map[string]*autocliv1.FlagOptions{
+						"e2e_key": {Name: "e2e-key", Usage: "33-byte compressed secp256k1 key for end-to-end encryption (hex or base64), derived from the account key"},
+						"relays":  {Usage: "RMB relay URLs that reach the twin: ws://host[:port] or wss://host[:port], at most 4"},
+					},
 				},
 				{
 					RpcMethod: "UpdateTwin",
 					Use:       "update-twin",
 					Short:     "Replace the relays and e2e key of the signer's twin",
 					Example:   "tfgridd tx tfgrid update-twin --relays wss://relay.example.org --from alice",
+					FlagOptions: map[string]*autocliv1.FlagOptions{
+						"e2e_key": {Name: "e2e-key", Usage: "33-byte compressed secp256k1 key for end-to-end encryption (hex or base64), derived from the account key"},
+						"relays":  {Usage: "RMB relay URLs that reach the twin: ws://host[:port] or wss://host[:port], at most 4"},
+					},
 				},
 				{
 					RpcMethod:      "CreateFarm",
