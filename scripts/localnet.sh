@@ -1,0 +1,278 @@
+#!/usr/bin/env bash
+# Starts a single-validator tfgrid chain on this machine, in the foreground.
+#
+#   make localnet                  # build, create a fresh chain under .localnet/, run it
+#   RESUME=1 make localnet         # keep .localnet/ and just start it again
+#   TFGRIDD=build/tfgridd ./scripts/localnet.sh   # what `make localnet` runs (from any directory)
+#
+# Everything lives in <repo>/.localnet/ (git-ignored):
+#   tfgridd/          the node's home: config/, data/, the test keyring, client.toml (chain id, node,
+#                     keyring backend set, so a client only needs --home)
+#   logs/tfgridd.log  the node's log
+# Accounts (test keyring): validator (bonded), alice, bob, farmer, node1, all funded in utft.
+# Endpoints (loopback only): CometBFT RPC 26657, P2P 26656, gRPC 9090, REST API 1317
+# (override with RPC_PORT, P2P_PORT, GRPC_PORT, API_PORT). Ctrl-C stops everything cleanly.
+#
+# Environment:
+#   TFGRIDD        the tfgridd binary (default: build it into <repo>/build/tfgridd)
+#   RESUME=1       keep the existing chain state instead of starting from scratch
+#   LOCALNET_DIR   where the state lives (default <repo>/.localnet)
+#   LOG_LEVEL      the node's log level (default info)
+#   BLOCK_TIME     CometBFT timeout_commit (default 1s)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CHAIN_ID="tfgrid-local-1"
+DENOM="utft"
+LOCALNET="${LOCALNET_DIR:-$ROOT/.localnet}"
+NODE_HOME="$LOCALNET/tfgridd"
+LOGS="$LOCALNET/logs"
+MARKER="$LOCALNET/.tfgrid-localnet" # only a directory holding this file is ever wiped
+RESUME="${RESUME:-0}"
+LOG_LEVEL="${LOG_LEVEL:-info}"
+BLOCK_TIME="${BLOCK_TIME:-1s}"
+RPC_PORT="${RPC_PORT:-26657}"
+P2P_PORT="${P2P_PORT:-26656}"
+GRPC_PORT="${GRPC_PORT:-9090}"
+API_PORT="${API_PORT:-1317}"
+
+# Accounts and their genesis balances (1 TFT = 1,000,000 utft).
+ACCOUNTS=(validator alice bob farmer node1)
+VALIDATOR_BALANCE="1000000000000$DENOM" # 1,000,000 TFT
+VALIDATOR_BOND="100000000000$DENOM"     #   100,000 TFT self-delegation
+USER_BALANCE="10000000000$DENOM"        #    10,000 TFT for each other account
+
+log() { echo "localnet: $*"; }
+die() {
+  echo "localnet: ERROR: $*" >&2
+  exit 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# 0. The binary.
+if [[ -n "${TFGRIDD:-}" ]]; then
+  [[ "$TFGRIDD" == /* ]] || TFGRIDD="$PWD/$TFGRIDD"
+else
+  command -v go >/dev/null || die "go is not on PATH (or set TFGRIDD to a tfgridd binary)"
+  log "building tfgridd into $ROOT/build"
+  (cd "$ROOT" && go build -o build/tfgridd ./cmd/tfgridd) || die "go build failed"
+  TFGRIDD="$ROOT/build/tfgridd"
+fi
+[[ -x "$TFGRIDD" ]] || die "$TFGRIDD is not an executable (run make build)"
+
+tfgridd() { "$TFGRIDD" "$@"; }
+KEYS=(--home "$NODE_HOME" --keyring-backend test)
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for p in "$RPC_PORT" "$P2P_PORT" "$GRPC_PORT" "$API_PORT"; do
+  if port_in_use "$p"; then
+    die "127.0.0.1:$p is already in use (another localnet running?); stop it or set RPC_PORT/P2P_PORT/GRPC_PORT/API_PORT"
+  fi
+done
+
+# set_toml FILE SECTION KEY VALUE: sets `KEY = VALUE` inside [SECTION] ("" = top of the file).
+set_toml() {
+  local file="$1" section="$2" key="$3" value="$4" tmp
+  tmp="$(mktemp)"
+  awk -v section="$section" -v key="$key" -v value="$value" '
+    BEGIN { cur = ""; done = 0 }
+    /^\[.*\]$/ { cur = substr($0, 2, length($0) - 2) }
+    !done && cur == section && $0 ~ "^" key "[ ]*=" { print key " = " value; done = 1; next }
+    { print }
+    END { if (!done) exit 3 }
+  ' "$file" >"$tmp" || {
+    rm -f "$tmp"
+    die "$file: no key $key in [${section:-top}]"
+  }
+  cat "$tmp" >"$file"
+  rm -f "$tmp"
+}
+
+# set_json_pair FILE OLD NEW: replaces one exact `"key": "value"` pair of the genesis (no jq).
+set_json_pair() {
+  local file="$1" old="$2" new="$3"
+  grep -qF "$old" "$file" || die "$file: $old not found"
+  sed -i "s|$old|$new|" "$file"
+}
+
+# ---------------------------------------------------------------------------------------------
+# 1. A fresh chain (unless RESUME=1 and one exists).
+create_chain() {
+  if [[ -e "$LOCALNET" ]]; then
+    if [[ -f "$MARKER" ]]; then
+      log "removing the previous chain in $LOCALNET (RESUME=1 keeps it)"
+      rm -rf "$LOCALNET"
+    elif [[ -z "$(ls -A "$LOCALNET")" ]]; then
+      rmdir "$LOCALNET"
+    else
+      die "$LOCALNET exists but was not made by this script; move it away first"
+    fi
+  fi
+  mkdir -p "$LOCALNET" "$LOGS"
+  touch "$MARKER"
+
+  log "initialising $NODE_HOME (chain id $CHAIN_ID)"
+  tfgridd init localnet --chain-id "$CHAIN_ID" --home "$NODE_HOME" >"$LOGS/init.log" 2>&1 ||
+    die "tfgridd init failed: $(tail -n 5 "$LOGS/init.log")"
+
+  log "creating test-keyring accounts: ${ACCOUNTS[*]}"
+  local name balance
+  for name in "${ACCOUNTS[@]}"; do
+    tfgridd keys add "$name" "${KEYS[@]}" --output json >"$LOCALNET/$name.key.json" 2>&1 ||
+      die "keys add $name failed: $(cat "$LOCALNET/$name.key.json")"
+    chmod 600 "$LOCALNET/$name.key.json" # holds the mnemonic
+    balance="$USER_BALANCE"
+    [[ "$name" == validator ]] && balance="$VALIDATOR_BALANCE"
+    tfgridd genesis add-genesis-account "$name" "$balance" "${KEYS[@]}" >/dev/null
+  done
+
+  log "validator gentx: bonding $VALIDATOR_BOND"
+  tfgridd genesis gentx validator "$VALIDATOR_BOND" --chain-id "$CHAIN_ID" --moniker localnet "${KEYS[@]}" \
+    >>"$LOGS/init.log" 2>&1 || die "gentx failed: $(tail -n 5 "$LOGS/init.log")"
+  tfgridd genesis collect-gentxs --home "$NODE_HOME" >>"$LOGS/init.log" 2>&1 ||
+    die "collect-gentxs failed: $(tail -n 5 "$LOGS/init.log")"
+
+  # Governance-only messages (pricing/farming policies, params) go through proposals: make the
+  # voting period short enough to try them here.
+  local genesis="$NODE_HOME/config/genesis.json"
+  set_json_pair "$genesis" '"voting_period": "172800s"' '"voting_period": "60s"'
+  set_json_pair "$genesis" '"expedited_voting_period": "86400s"' '"expedited_voting_period": "30s"'
+  set_json_pair "$genesis" '"max_deposit_period": "172800s"' '"max_deposit_period": "60s"'
+  tfgridd genesis validate "$genesis" --home "$NODE_HOME" >/dev/null || die "the genesis does not validate"
+
+  log "configuring: ${BLOCK_TIME} blocks, API and gRPC on loopback"
+  local cfg="$NODE_HOME/config/config.toml" app="$NODE_HOME/config/app.toml" client="$NODE_HOME/config/client.toml"
+  set_toml "$cfg" consensus timeout_commit "\"$BLOCK_TIME\""
+  set_toml "$cfg" rpc laddr "\"tcp://127.0.0.1:$RPC_PORT\""
+  set_toml "$cfg" rpc pprof_laddr '""'
+  set_toml "$cfg" p2p laddr "\"tcp://127.0.0.1:$P2P_PORT\""
+  set_toml "$cfg" p2p pex false
+  set_toml "$app" "" minimum-gas-prices "\"0$DENOM\""
+  set_toml "$app" api enable true
+  set_toml "$app" api address "\"tcp://127.0.0.1:$API_PORT\""
+  set_toml "$app" grpc enable true
+  set_toml "$app" grpc address "\"127.0.0.1:$GRPC_PORT\""
+  # Clients using --home need nothing else.
+  set_toml "$client" "" chain-id "\"$CHAIN_ID\""
+  set_toml "$client" "" keyring-backend '"test"'
+  set_toml "$client" "" node "\"tcp://127.0.0.1:$RPC_PORT\""
+}
+
+if [[ "$RESUME" == 1 && -f "$NODE_HOME/config/genesis.json" && -f "$MARKER" ]]; then
+  log "resuming the chain in $LOCALNET"
+  mkdir -p "$LOGS"
+else
+  [[ "$RESUME" == 1 ]] && log "RESUME=1 but there is no chain in $LOCALNET yet: creating one"
+  create_chain
+fi
+
+# ---------------------------------------------------------------------------------------------
+# 2. Processes: the node, then (later issues) the off-chain services. cleanup stops them in
+#    reverse order on Ctrl-C, on TERM, or when one of them dies.
+PIDS=()  # started processes, in start order
+NAMES=() # their names, for messages
+
+# stop_pid NAME PID: SIGTERM, then SIGKILL after 30 s.
+stop_pid() {
+  local name="$1" pid="$2" i
+  kill -0 "$pid" 2>/dev/null || return 0
+  log "stopping $name (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 300; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "$name did not stop in 30 s: killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  trap - INT TERM EXIT
+  local i
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    stop_pid "${NAMES[$i]}" "${PIDS[$i]}"
+  done
+  rm -f "$LOCALNET"/*.pid
+}
+trap 'echo; cleanup; log "stopped"; exit 0' INT TERM
+trap cleanup EXIT
+
+# start_service NAME CMD...: runs CMD in the background, logging to $LOGS/NAME.log.
+start_service() {
+  local name="$1"
+  shift
+  "$@" >>"$LOGS/$name.log" 2>&1 &
+  PIDS+=("$!")
+  NAMES+=("$name")
+  echo "$!" >"$LOCALNET/$name.pid"
+}
+
+height() {
+  tfgridd status --node "tcp://127.0.0.1:$RPC_PORT" 2>/dev/null |
+    sed -n 's/.*"latest_block_height":"\([0-9]*\)".*/\1/p'
+}
+
+log "starting tfgridd (log: $LOGS/tfgridd.log)"
+start_service tfgridd "$TFGRIDD" start --home "$NODE_HOME" --log_level "$LOG_LEVEL" --log_no_color
+NODE_PID="${PIDS[0]}"
+for ((i = 0; ; i++)); do
+  kill -0 "$NODE_PID" 2>/dev/null || {
+    tail -n 30 "$LOGS/tfgridd.log" >&2
+    [[ "$RESUME" == 1 ]] && log "a chain made by an older tfgridd may not load with this one: run without RESUME=1 to start afresh"
+    die "tfgridd exited during start-up (log above)"
+  }
+  h="$(height || true)"
+  [[ -n "$h" && "$h" -ge 1 ]] && break
+  ((i < 600)) || die "no block after 60 s; see $LOGS/tfgridd.log"
+  sleep 0.1
+done
+log "chain is producing blocks (height $h)"
+
+# ---------------------------------------------------------------------------------------------
+# 3. Off-chain services. Later issues start them here with start_service, each in its own
+#    directory under $LOCALNET and logging to $LOGS/<name>.log, e.g.
+#      start_service rmb-relay "$ROOT/build/rmb-relay" --listen 127.0.0.1:8080 ...
+#      start_service zos-agent "$ROOT/build/zos-agent" --home "$LOCALNET/zos-agent" ...
+#    and list their endpoints in the summary below.
+
+# ---------------------------------------------------------------------------------------------
+# 4. Summary.
+echo
+echo "tfgrid localnet is running — chain id $CHAIN_ID, ${BLOCK_TIME} blocks"
+echo
+echo "  CometBFT RPC  tcp://127.0.0.1:$RPC_PORT"
+echo "  REST API      http://127.0.0.1:$API_PORT   (OpenAPI: http://127.0.0.1:$API_PORT/openapi.json)"
+echo "  gRPC          127.0.0.1:$GRPC_PORT"
+echo "  P2P           tcp://127.0.0.1:$P2P_PORT"
+echo "  node home     $NODE_HOME"
+echo "  node log      $LOGS/tfgridd.log"
+echo
+echo "accounts (test keyring; mnemonics in $LOCALNET/<name>.key.json):"
+for name in "${ACCOUNTS[@]}"; do
+  printf '  %-10s %s\n' "$name" "$(tfgridd keys show "$name" -a "${KEYS[@]}")"
+done
+echo
+echo "use it from another shell (client.toml in the home sets the chain id, node and test keyring):"
+echo "  export PATH=\"$(dirname "$TFGRIDD"):\$PATH\" TFHOME=\"$NODE_HOME\""
+echo "  tfgridd query tfgrid twins --home \$TFHOME"
+echo "  tfgridd tx tfgrid create-twin --relays ws://127.0.0.1:8080 --from alice -y --home \$TFHOME"
+echo "or, without the client config: --home $NODE_HOME --keyring-backend test --chain-id $CHAIN_ID --node tcp://127.0.0.1:$RPC_PORT"
+echo
+echo "Ctrl-C stops the chain; RESUME=1 make localnet starts it again with its state."
+echo
+
+# Foreground: wait until Ctrl-C (trap above) or until the node dies.
+set +e
+wait "$NODE_PID"
+rc=$?
+set -e
+if ((rc == 0)); then
+  log "tfgridd stopped"
+  exit 0
+fi
+echo "localnet: ERROR: tfgridd exited with status $rc; last lines of its log:" >&2
+tail -n 30 "$LOGS/tfgridd.log" >&2
+exit 1

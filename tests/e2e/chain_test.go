@@ -1,0 +1,598 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	errorsmod "cosmossdk.io/errors"
+	"github.com/cosmos/gogoproto/proto"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
+
+	"github.com/tfgrid/tfgrid/x/tfgrid/types"
+)
+
+const (
+	chainID     = "tfgrid-local-1" // tfgridd init's default
+	denom       = "utft"
+	blockTime   = "300ms"
+	txGas       = "2000000" // fixed gas: no simulation, so a bad message reaches DeliverTx
+	cmdTimeout  = 90 * time.Second
+	startupWait = 90 * time.Second
+)
+
+// accounts of every test chain, funded in genesis; validator also bonds.
+var accounts = []string{"validator", "alice", "bob", "farmer", "node1"}
+
+// cdc decodes and compares the JSON of the CLI and REST with the gRPC answers.
+var cdc = codec.NewProtoCodec(codectypes.NewInterfaceRegistry())
+
+// chain is one single-validator tfgridd node running in a temporary home on free loopback ports.
+type chain struct {
+	t       *testing.T
+	name    string
+	home    string
+	logPath string
+	rpc     string // tcp://127.0.0.1:N (CometBFT RPC)
+	rpcHTTP string // http://127.0.0.1:N
+	p2p     string // tcp://127.0.0.1:N
+	grpc    string // 127.0.0.1:N
+	api     string // http://127.0.0.1:N (REST)
+	addrs   map[string]string
+
+	cmd    *exec.Cmd
+	exited chan struct{}
+	conn   *grpc.ClientConn
+}
+
+// newChain creates a fresh chain home: init, test-keyring accounts, genesis accounts, the
+// validator's gentx, collect-gentxs, and config for free ports and fast blocks. Call start.
+func newChain(t *testing.T, name string) *chain {
+	t.Helper()
+	c := newChainHome(t, name)
+	c.mustRun("init", name, "--home", c.home)
+	for _, acc := range accounts {
+		c.mustRun("keys", "add", acc, "--keyring-backend", "test", "--home", c.home, "--output", "json")
+		amount := "100000000000" + denom // 100,000 TFT
+		if acc == "validator" {
+			amount = "10000000000000" + denom
+		}
+		c.mustRun("genesis", "add-genesis-account", acc, amount, "--keyring-backend", "test", "--home", c.home)
+	}
+	c.mustRun("genesis", "gentx", "validator", "1000000000000"+denom, "--chain-id", chainID,
+		"--keyring-backend", "test", "--home", c.home)
+	c.mustRun("genesis", "collect-gentxs", "--home", c.home)
+	c.configure()
+	c.loadAddresses()
+	return c
+}
+
+// newChainFromGenesis creates a chain home that starts from an exported genesis, with the
+// validator and node keys and the keyring of src (the exported genesis names src's validator).
+func newChainFromGenesis(t *testing.T, name string, src *chain, genesis []byte) *chain {
+	t.Helper()
+	c := newChainHome(t, name)
+	c.mustRun("init", name, "--home", c.home)
+	for _, f := range []string{"priv_validator_key.json", "node_key.json"} {
+		copyFile(t, filepath.Join(src.home, "config", f), filepath.Join(c.home, "config", f))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(c.home, "config", "genesis.json"), genesis, 0o600))
+	require.NoError(t, os.CopyFS(filepath.Join(c.home, "keyring-test"), os.DirFS(filepath.Join(src.home, "keyring-test"))))
+	c.mustRun("genesis", "validate", "--home", c.home)
+	c.configure()
+	c.loadAddresses()
+	return c
+}
+
+func newChainHome(t *testing.T, name string) *chain {
+	t.Helper()
+	skipIfShort(t)
+	dir := t.TempDir() // removed after the cleanup below has stopped the node
+	ports := freePorts(t, 4)
+	c := &chain{
+		t:       t,
+		name:    name,
+		home:    filepath.Join(dir, "home"),
+		logPath: filepath.Join(dir, name+".log"),
+		rpc:     fmt.Sprintf("tcp://127.0.0.1:%d", ports[0]),
+		rpcHTTP: fmt.Sprintf("http://127.0.0.1:%d", ports[0]),
+		p2p:     fmt.Sprintf("tcp://127.0.0.1:%d", ports[1]),
+		grpc:    fmt.Sprintf("127.0.0.1:%d", ports[2]),
+		api:     fmt.Sprintf("http://127.0.0.1:%d", ports[3]),
+	}
+	t.Cleanup(func() {
+		c.t = t // subtests may have borrowed the chain (chain.on); they are done now
+		if t.Failed() {
+			c.dumpLog()
+		}
+		c.stop()
+	})
+	return c
+}
+
+// configure sets the ports (all on loopback), fast blocks and the API/gRPC servers.
+func (c *chain) configure() {
+	cfg := filepath.Join(c.home, "config", "config.toml")
+	app := filepath.Join(c.home, "config", "app.toml")
+	c.setTOML(cfg, "consensus", "timeout_commit", strconv.Quote(blockTime))
+	c.setTOML(cfg, "rpc", "laddr", strconv.Quote(c.rpc))
+	c.setTOML(cfg, "rpc", "pprof_laddr", `""`)
+	c.setTOML(cfg, "p2p", "laddr", strconv.Quote(c.p2p))
+	c.setTOML(cfg, "p2p", "pex", "false")
+	c.setTOML(app, "", "minimum-gas-prices", strconv.Quote("0"+denom))
+	c.setTOML(app, "api", "enable", "true")
+	c.setTOML(app, "api", "address", strconv.Quote("tcp://"+strings.TrimPrefix(c.api, "http://")))
+	c.setTOML(app, "grpc", "enable", "true")
+	c.setTOML(app, "grpc", "address", strconv.Quote(c.grpc))
+}
+
+// setTOML replaces `key = ...` in [section] ("" is the top of the file).
+func (c *chain) setTOML(path, section, key, value string) {
+	c.t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(c.t, err)
+	lines := strings.Split(string(data), "\n")
+	cur, done := "", false
+	for i, l := range lines {
+		if strings.HasPrefix(l, "[") && strings.HasSuffix(l, "]") {
+			cur = strings.Trim(l, "[]")
+			continue
+		}
+		if cur == section && regexp.MustCompile(`^`+regexp.QuoteMeta(key)+`\s*=`).MatchString(l) {
+			lines[i] = key + " = " + value
+			done = true
+			break
+		}
+	}
+	require.True(c.t, done, "%s: no %q in [%s]", path, key, section)
+	require.NoError(c.t, os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o600))
+}
+
+func (c *chain) loadAddresses() {
+	c.addrs = map[string]string{}
+	for _, acc := range accounts {
+		out := c.mustRun("keys", "show", acc, "-a", "--keyring-backend", "test", "--home", c.home)
+		c.addrs[acc] = strings.TrimSpace(string(out))
+	}
+}
+
+// pubkey returns the base64 secp256k1 public key of a test account.
+func (c *chain) pubkey(acc string) string {
+	c.t.Helper()
+	out := c.mustRun("keys", "show", acc, "--keyring-backend", "test", "--home", c.home, "--output", "json")
+	var k struct {
+		PubKey string `json:"pubkey"`
+	}
+	require.NoError(c.t, json.Unmarshal(out, &k))
+	var pk struct {
+		Key string `json:"key"`
+	}
+	require.NoError(c.t, json.Unmarshal([]byte(k.PubKey), &pk), "pubkey %s", k.PubKey)
+	return pk.Key
+}
+
+// start runs `tfgridd start` and waits until the chain has a block at minHeight or above and its
+// REST and gRPC servers answer.
+func (c *chain) start(minHeight int64) {
+	c.t.Helper()
+	logf, err := os.OpenFile(c.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	require.NoError(c.t, err)
+	defer logf.Close()
+	c.cmd = exec.Command(tfgriddBin, "start", "--home", c.home, "--log_no_color")
+	c.cmd.Env = cleanEnv()
+	c.cmd.Stdout, c.cmd.Stderr = logf, logf
+	setPdeathsig(c.cmd) // never outlive the test binary
+	require.NoError(c.t, c.cmd.Start())
+	c.exited = make(chan struct{})
+	go func(cmd *exec.Cmd, exited chan struct{}) {
+		_ = cmd.Wait()
+		close(exited)
+	}(c.cmd, c.exited)
+	c.t.Logf("%s: started tfgridd (pid %d): rpc %s, grpc %s, api %s", c.name, c.cmd.Process.Pid, c.rpc, c.grpc, c.api)
+
+	deadline := time.Now().Add(startupWait)
+	ready := func() bool {
+		if h, err := c.height(); err != nil || h < minHeight {
+			return false
+		}
+		resp, err := http.Get(c.api + "/tfgrid/tfgrid/v1/params")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return false
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_, err = c.query().Params(ctx, &types.QueryParamsRequest{})
+		return err == nil
+	}
+	for !ready() {
+		select {
+		case <-c.exited:
+			c.t.Fatalf("%s: tfgridd exited during start-up (log below)", c.name)
+		default:
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("%s: not ready after %s (height ≥ %d, REST, gRPC)", c.name, startupWait, minHeight)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	h, _ := c.height()
+	c.t.Logf("%s: ready at height %d", c.name, h)
+}
+
+// stop sends SIGTERM to the node (SIGKILL after 30 s) and waits for it. Idempotent.
+func (c *chain) stop() {
+	if c.conn != nil {
+		_ = c.conn.Close()
+		c.conn = nil
+	}
+	if c.cmd == nil {
+		return
+	}
+	defer func() { c.cmd = nil }()
+	select {
+	case <-c.exited:
+		return
+	default:
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.exited:
+	case <-time.After(30 * time.Second):
+		c.t.Logf("%s: tfgridd (pid %d) ignored SIGTERM for 30 s: killing it", c.name, c.cmd.Process.Pid)
+		_ = c.cmd.Process.Kill()
+		<-c.exited
+	}
+}
+
+// dumpLog logs the tail of the node's log.
+func (c *chain) dumpLog() {
+	f, err := os.Open(c.logPath)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if len(lines) > 400 {
+			lines = lines[200:]
+		}
+	}
+	if len(lines) > 200 {
+		lines = lines[len(lines)-200:]
+	}
+	c.t.Logf("%s: last %d lines of %s:\n%s", c.name, len(lines), c.logPath, strings.Join(lines, "\n"))
+}
+
+// height is the latest block height, from the CometBFT RPC.
+func (c *chain) height() (int64, error) {
+	resp, err := http.Get(c.rpcHTTP + "/status")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Result struct {
+			SyncInfo struct {
+				LatestBlockHeight string `json:"latest_block_height"`
+			} `json:"sync_info"`
+		} `json:"result"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(st.Result.SyncInfo.LatestBlockHeight, 10, 64)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The CLI.
+
+// run runs tfgridd with args; stdout and stderr are returned separately.
+func (c *chain) run(args ...string) (stdout, stderr string, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, tfgriddBin, args...)
+	cmd.Env = cleanEnv()
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	return out.String(), errOut.String(), err
+}
+
+func (c *chain) mustRun(args ...string) []byte {
+	c.t.Helper()
+	out, errOut, err := c.run(args...)
+	require.NoError(c.t, err, "tfgridd %s\nstdout: %s\nstderr: %s", strings.Join(args, " "), out, errOut)
+	return []byte(out)
+}
+
+func (c *chain) txFlags(from string) []string {
+	return []string{"--from", from, "--yes", "--output", "json", "--keyring-backend", "test",
+		"--home", c.home, "--chain-id", chainID, "--node", c.rpc}
+}
+
+// txResponse is the part of sdk.TxResponse the tests read, as the CLI prints it in JSON.
+type txResponse struct {
+	Height    string `json:"height"`
+	TxHash    string `json:"txhash"`
+	Codespace string `json:"codespace"`
+	Code      uint32 `json:"code"`
+	RawLog    string `json:"raw_log"`
+	Events    []struct {
+		Type       string `json:"type"`
+		Attributes []struct {
+			Key   string `json:"key"`
+			Value string `json:"value"`
+		} `json:"attributes"`
+	} `json:"events"`
+}
+
+// attr returns the value of the first attribute key of the first event of type typ
+// (typed-event values are JSON: quotes are removed), and whether it was found.
+func (r txResponse) attr(typ, key string) (string, bool) {
+	for _, ev := range r.Events {
+		if ev.Type != typ {
+			continue
+		}
+		for _, a := range ev.Attributes {
+			if a.Key == key {
+				return strings.Trim(a.Value, `"`), true
+			}
+		}
+	}
+	return "", false
+}
+
+// tx sends `tfgridd tx tfgrid ARGS` from an account with a fixed gas limit (no simulation) and
+// returns its result: CheckTx's when it refused the tx, else the committed one (`query tx`).
+// The CLI exits 0 in both cases; the result's code tells success (0) from failure.
+func (c *chain) tx(from string, args ...string) txResponse {
+	c.t.Helper()
+	full := append(append([]string{"tx", "tfgrid"}, args...), c.txFlags(from)...)
+	full = append(full, "--gas", txGas)
+	out, errOut, err := c.run(full...)
+	require.NoError(c.t, err, "tfgridd %s\nstdout: %s\nstderr: %s", strings.Join(full, " "), out, errOut)
+	var res txResponse
+	require.NoError(c.t, json.Unmarshal([]byte(out), &res), "broadcast output: %s", out)
+	require.NotEmpty(c.t, res.TxHash, "broadcast output: %s", out)
+	if res.Code != 0 {
+		return res // refused by CheckTx: never committed
+	}
+	return c.committed(res.TxHash)
+}
+
+// committed polls `tfgridd query tx HASH` until the tx is in a block and returns its result.
+// (`query wait-tx` can miss a tx committed while it subscribes: it listens for the tx event, then
+// looks the hash up in the index, which is written after the event.)
+func (c *chain) committed(hash string) txResponse {
+	c.t.Helper()
+	// Wait on the CometBFT RPC's /tx (cheap), then read the result through the CLI.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(c.rpcHTTP + "/tx?hash=0x" + hash)
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK && bytes.Contains(body, []byte(`"result"`)) {
+				break
+			}
+		}
+		require.True(c.t, time.Now().Before(deadline), "tx %s not in a block after 30 s", hash)
+		time.Sleep(50 * time.Millisecond)
+	}
+	out := c.mustRun("query", "tx", hash, "--output", "json", "--node", c.rpc)
+	var res txResponse
+	require.NoError(c.t, json.Unmarshal(out, &res), "query tx output: %s", out)
+	require.Equal(c.t, hash, res.TxHash)
+	return res
+}
+
+// mustTx is tx that must succeed.
+func (c *chain) mustTx(from string, args ...string) txResponse {
+	c.t.Helper()
+	res := c.tx(from, args...)
+	require.Zero(c.t, res.Code, "tx %v from %s failed: codespace %s code %d: %s", args, from, res.Codespace, res.Code, res.RawLog)
+	return res
+}
+
+// txRejected sends a bad tfgrid message twice and requires the registered error both times:
+//   - as a user would, with --gas auto: the simulation fails, so the CLI exits non-zero and
+//     prints the error, and nothing is broadcast;
+//   - with a fixed gas limit, so it is committed and fails in DeliverTx: the result carries
+//     codespace tfgrid and the error's code.
+//
+// Callers then check that the state did not change.
+func (c *chain) txRejected(want *errorsmod.Error, from string, args ...string) {
+	c.t.Helper()
+	full := append(append([]string{"tx", "tfgrid"}, args...), c.txFlags(from)...)
+	full = append(full, "--gas", "auto", "--gas-adjustment", "1.5")
+	out, errOut, err := c.run(full...)
+	require.Error(c.t, err, "tfgridd %s exited 0; stdout: %s", strings.Join(full, " "), out)
+	require.Contains(c.t, errOut, want.Error(), "tfgridd %s: stderr", strings.Join(full, " "))
+
+	res := c.tx(from, args...)
+	require.Equal(c.t, want.Codespace(), res.Codespace, "tx %v: %s", args, res.RawLog)
+	require.Equal(c.t, want.ABCICode(), res.Code, "tx %v: %s", args, res.RawLog)
+	require.Contains(c.t, res.RawLog, want.Error())
+}
+
+// cliQuery runs `tfgridd query tfgrid ARGS --output json` and decodes the answer into out.
+func (c *chain) cliQuery(out proto.Message, args ...string) {
+	c.t.Helper()
+	full := append(append([]string{"query", "tfgrid"}, args...), "--output", "json", "--node", c.rpc)
+	bz := c.mustRun(full...)
+	require.NoError(c.t, cdc.UnmarshalJSON(bz, out), "tfgridd %s: %s", strings.Join(full, " "), bz)
+}
+
+// cliQueryFails requires `tfgridd query tfgrid ARGS` to exit non-zero and returns its stderr.
+func (c *chain) cliQueryFails(args ...string) string {
+	c.t.Helper()
+	full := append(append([]string{"query", "tfgrid"}, args...), "--output", "json", "--node", c.rpc)
+	out, errOut, err := c.run(full...)
+	require.Error(c.t, err, "tfgridd %s succeeded: %s", strings.Join(full, " "), out)
+	return errOut
+}
+
+// ---------------------------------------------------------------------------------------------
+// gRPC and REST.
+
+// query returns a gRPC client of tfgrid.tfgrid.v1.Query on the node's gRPC port.
+func (c *chain) query() types.QueryClient {
+	if c.conn == nil {
+		conn, err := grpc.NewClient(c.grpc,
+			grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithDefaultCallOptions(grpc.ForceCodec(cdc.GRPCCodec())))
+		require.NoError(c.t, err)
+		c.conn = conn
+	}
+	return types.NewQueryClient(c.conn)
+}
+
+// rest GETs an API-server path and returns the status and body.
+func (c *chain) rest(path string) (int, []byte) {
+	c.t.Helper()
+	resp, err := http.Get(c.api + path)
+	require.NoError(c.t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(c.t, err)
+	return resp.StatusCode, body
+}
+
+// restJSON GETs path, requires 200 and decodes the body into out.
+func (c *chain) restJSON(path string, out proto.Message) {
+	c.t.Helper()
+	code, body := c.rest(path)
+	require.Equal(c.t, http.StatusOK, code, "GET %s: %s", path, body)
+	require.NoError(c.t, cdc.UnmarshalJSON(body, out), "GET %s: %s", path, body)
+}
+
+// restFields GETs path (200) and requires each dotted snake_case path (e.g. "node.last_uptime.reported_at",
+// "public_ips.0.contract_id") to be present in the raw JSON.
+func (c *chain) restFields(path string, fields ...string) {
+	c.t.Helper()
+	code, body := c.rest(path)
+	require.Equal(c.t, http.StatusOK, code, "GET %s: %s", path, body)
+	var doc any
+	require.NoError(c.t, json.Unmarshal(body, &doc))
+	for _, f := range fields {
+		cur := doc
+		for _, part := range strings.Split(f, ".") {
+			switch v := cur.(type) {
+			case map[string]any:
+				next, ok := v[part]
+				require.True(c.t, ok, "GET %s: no field %q (at %q) in %s", path, f, part, body)
+				cur = next
+			case []any:
+				i, err := strconv.Atoi(part)
+				require.NoError(c.t, err, "GET %s: %q indexes a list", path, f)
+				require.Less(c.t, i, len(v), "GET %s: %q", path, f)
+				cur = v[i]
+			default:
+				c.t.Fatalf("GET %s: %q: %q is inside a scalar", path, f, part)
+			}
+		}
+	}
+}
+
+// readBack reads one answer through gRPC, the CLI and REST, requires the three to be equal, and
+// returns the gRPC one.
+func readBack[R proto.Message](c *chain, call func(context.Context, types.QueryClient) (R, error), restPath string, cliArgs ...string) R {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	fromGRPC, err := call(ctx, c.query())
+	require.NoError(c.t, err, "gRPC for %s", restPath)
+
+	fromCLI := reflect.New(reflect.TypeOf(fromGRPC).Elem()).Interface().(R)
+	c.cliQuery(fromCLI, cliArgs...)
+	fromREST := reflect.New(reflect.TypeOf(fromGRPC).Elem()).Interface().(R)
+	c.restJSON(restPath, fromREST)
+
+	want := string(cdc.MustMarshalJSON(fromGRPC))
+	require.JSONEq(c.t, want, string(cdc.MustMarshalJSON(fromCLI)), "CLI %v differs from gRPC", cliArgs)
+	require.JSONEq(c.t, want, string(cdc.MustMarshalJSON(fromREST)), "REST %s differs from gRPC", restPath)
+	return fromGRPC
+}
+
+// notFound requires a missing object to be reported as such by gRPC (NotFound), the CLI (non-zero
+// exit) and REST (404), each with text in the message.
+func notFound(c *chain, call func(context.Context, types.QueryClient) error, restPath, text string, cliArgs ...string) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := call(ctx, c.query())
+	require.Error(c.t, err, "gRPC for %s", restPath)
+	require.Equal(c.t, codes.NotFound, status.Code(err), "gRPC for %s: %v", restPath, err)
+	require.Contains(c.t, err.Error(), text)
+	require.Contains(c.t, c.cliQueryFails(cliArgs...), text)
+	code, body := c.rest(restPath)
+	require.Equal(c.t, http.StatusNotFound, code, "GET %s: %s", restPath, body)
+	require.Contains(c.t, string(body), text, "GET %s", restPath)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers.
+
+// freePorts returns n distinct free loopback TCP ports (held open until all are chosen).
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ports []int
+	var ls []net.Listener
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	for _, l := range ls {
+		_ = l.Close()
+	}
+	return ports
+}
+
+// cleanEnv is the environment of tfgridd runs: the caller's, without TFGRIDD_* overrides.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "TFGRIDD_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(to, data, 0o600))
+}
