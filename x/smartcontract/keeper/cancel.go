@@ -22,8 +22,16 @@ func (k *Keeper) CancelContract(ctx context.Context, msg *types.MsgCancelContrac
 		return err
 	}
 	if rent := c.GetRentContract(); rent != nil {
-		if err := k.checkNoNodeContracts(ctx, rent.NodeId); err != nil {
+		running, err := k.nodeContractsOf(ctx, rent.NodeId, c.TwinId)
+		if err != nil {
 			return err
+		}
+		if len(running) > 0 {
+			ids := make([]uint64, len(running))
+			for i, nc := range running {
+				ids[i] = nc.Id
+			}
+			return types.ErrNodeHasActiveContracts.Wrapf("the renter still runs node contracts %v on node %d; cancel them first", ids, rent.NodeId)
 		}
 	}
 	return k.removeContract(ctx, c, cause)
@@ -40,10 +48,11 @@ func (k *Keeper) CancelContractByAuthority(ctx context.Context, id uint64) error
 }
 
 // DeleteContract closes a live contract for the given cause. Deleting a rent contract first deletes
-// the node contracts on its node with the same cause. Billing calls it with DeleteCauseOutOfFunds.
+// the renter's node contracts on its node with the same cause; other twins' contracts (from before the
+// farm became dedicated) stay. Billing calls it with DeleteCauseOutOfFunds.
 func (k *Keeper) DeleteContract(ctx context.Context, c types.Contract, cause types.DeleteCause) error {
 	if rent := c.GetRentContract(); rent != nil {
-		if err := k.deleteNodeContracts(ctx, rent.NodeId, cause); err != nil {
+		if err := k.deleteNodeContracts(ctx, rent.NodeId, c.TwinId, cause); err != nil {
 			return err
 		}
 	}
@@ -68,22 +77,40 @@ func (k *Keeper) cancelCause(ctx context.Context, signer string, c types.Contrac
 	return types.DeleteCauseUnspecified, types.ErrNotContractOwner.Wrapf("%s (twin %d) neither owns contract %d nor is its node", signer, twin.Id, c.Id)
 }
 
-// deleteNodeContracts closes every live node contract on a node.
-func (k *Keeper) deleteNodeContracts(ctx context.Context, nodeID uint64, cause types.DeleteCause) error {
-	ids, err := k.nodeContractIDs(ctx, nodeID)
+// anyOwner selects the node contracts of every twin.
+const anyOwner = 0
+
+// deleteNodeContracts closes the live node contracts on a node that a twin owns (anyOwner: all).
+func (k *Keeper) deleteNodeContracts(ctx context.Context, nodeID, owner uint64, cause types.DeleteCause) error {
+	contracts, err := k.nodeContractsOf(ctx, nodeID, owner)
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		c, err := k.GetContract(ctx, id)
-		if err != nil {
-			return err
-		}
+	for _, c := range contracts {
 		if err := k.removeContract(ctx, c, cause); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// nodeContractsOf loads the live node contracts on a node that a twin owns (anyOwner: all).
+func (k *Keeper) nodeContractsOf(ctx context.Context, nodeID, owner uint64) ([]types.Contract, error) {
+	ids, err := k.nodeContractIDs(ctx, nodeID)
+	if err != nil {
+		return nil, err
+	}
+	var contracts []types.Contract
+	for _, id := range ids {
+		c, err := k.GetContract(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if owner == anyOwner || c.TwinId == owner {
+			contracts = append(contracts, c)
+		}
+	}
+	return contracts, nil
 }
 
 // NodeHasLiveContracts implements x/tfgrid's RegistryHooks: a node contract or a rent contract lives on the node.
@@ -95,7 +122,7 @@ func (k *Keeper) NodeHasLiveContracts(ctx context.Context, nodeID uint64) (bool,
 // AfterNodeDeleted implements x/tfgrid's RegistryHooks: a deleted node takes its contracts with it.
 func (k *Keeper) AfterNodeDeleted(ctx context.Context, node tfgridtypes.Node) error {
 	nodeID := node.Id
-	if err := k.deleteNodeContracts(ctx, nodeID, types.DeleteCauseNodeDeleted); err != nil {
+	if err := k.deleteNodeContracts(ctx, nodeID, anyOwner, types.DeleteCauseNodeDeleted); err != nil {
 		return err
 	}
 	rentID, found, err := k.NodeRentContractID(ctx, nodeID)
@@ -161,4 +188,10 @@ func (k *Keeper) WalkLiveContracts(ctx context.Context, fn func(types.Contract) 
 	return k.Contracts.Walk(ctx, nil, func(_ uint64, c types.Contract) (bool, error) {
 		return false, fn(c)
 	})
+}
+
+// AfterNodeFarmChanged implements x/tfgrid's RegistryHooks: the extra fee was the old farmer's price, so
+// a node that moves to another farm is no longer dedicated by it.
+func (k *Keeper) AfterNodeFarmChanged(ctx context.Context, node tfgridtypes.Node) error {
+	return k.NodeExtraFees.Remove(ctx, node.Id)
 }

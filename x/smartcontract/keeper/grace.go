@@ -25,15 +25,12 @@ func (k *Keeper) setGrace(ctx context.Context, id uint64, grace bool) error {
 		return err
 	}
 	if rent := c.GetRentContract(); rent != nil {
-		ids, err := k.nodeContractIDs(ctx, rent.NodeId)
+		// The renter's node contracts follow the rent contract in and out of grace.
+		nodeContracts, err := k.nodeContractsOf(ctx, rent.NodeId, c.TwinId)
 		if err != nil {
 			return err
 		}
-		for _, nodeContractID := range ids {
-			nc, err := k.GetContract(ctx, nodeContractID)
-			if err != nil {
-				return err
-			}
+		for _, nc := range nodeContracts {
 			if err := k.switchGrace(ctx, nc, grace); err != nil {
 				return err
 			}

@@ -54,6 +54,7 @@ type mockHooks struct {
 	deleted     []types.Node
 	deleteErr   error
 	liveQueries []uint64
+	moved       []types.Node
 }
 
 func (m *mockHooks) NodeHasLiveContracts(_ context.Context, nodeID uint64) (bool, error) {
@@ -66,6 +67,11 @@ func (m *mockHooks) AfterNodeDeleted(_ context.Context, node types.Node) error {
 		return m.deleteErr
 	}
 	m.deleted = append(m.deleted, node)
+	return nil
+}
+
+func (m *mockHooks) AfterNodeFarmChanged(_ context.Context, node types.Node) error {
+	m.moved = append(m.moved, node)
 	return nil
 }
 

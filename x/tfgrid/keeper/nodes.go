@@ -101,6 +101,11 @@ func (k *Keeper) UpdateNode(ctx context.Context, msg *types.MsgUpdateNode) error
 	switch {
 	case moving:
 		node.FarmId = farm.Id
+		if k.hooks != nil {
+			if err := k.hooks.AfterNodeFarmChanged(ctx, node); err != nil {
+				return err
+			}
+		}
 		if err := k.assignFarmingPolicy(ctx, &farm, &node); err != nil {
 			return err
 		}

@@ -19,6 +19,8 @@ type RegistryHooks interface {
 	NodeHasLiveContracts(ctx context.Context, nodeID uint64) (bool, error)
 	// AfterNodeDeleted runs in the same transaction as a node's deletion, before it leaves the store.
 	AfterNodeDeleted(ctx context.Context, node Node) error
+	// AfterNodeFarmChanged runs when a node (without live contracts) moves to another farm.
+	AfterNodeFarmChanged(ctx context.Context, node Node) error
 }
 
 // NodeAvailabilityHooks lets billing settle a node's contracts before what it charges for them changes:
