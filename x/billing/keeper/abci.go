@@ -26,6 +26,13 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 	}
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	for _, id := range due {
+		// An earlier settlement of this block may have deleted it: a rent contract whose grace ran out
+		// takes the renter's node contracts with it.
+		if billed, err := k.Contracts.Has(ctx, id); err != nil {
+			return err
+		} else if !billed {
+			continue
+		}
 		cacheCtx, write := sdkCtx.CacheContext()
 		settleErr := k.Settle(cacheCtx, id)
 		if settleErr == nil {

@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"math"
 
 	sdkmath "cosmossdk.io/math"
 
@@ -45,7 +46,12 @@ func (k *Keeper) TwinCosts(ctx context.Context, twinID uint64) (*types.QueryTwin
 	resp := &types.QueryTwinCostsResponse{HourlyCost: hourly, Balance: balance, Contracts: uint32(len(ids))}
 	if hourly.IsPositive() {
 		left := sdkmath.MaxInt(balance.Sub(owed), sdkmath.ZeroInt())
-		resp.RunsOutAt = now + left.MulRaw(3600).Quo(hourly).Int64()
+		seconds := left.MulRaw(3600).Quo(hourly)
+		// A huge balance against a tiny cost never runs out within an int64 of seconds.
+		resp.RunsOutAt = math.MaxInt64
+		if seconds.IsInt64() && seconds.Int64() < math.MaxInt64-now {
+			resp.RunsOutAt = now + seconds.Int64()
+		}
 	}
 	return resp, nil
 }

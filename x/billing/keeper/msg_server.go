@@ -45,5 +45,16 @@ func (s msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams)
 	if err := s.k.Params.Set(ctx, msg.Params); err != nil {
 		return nil, err
 	}
+	// A smaller price_window drops the samples that fell out of it now, so the average and the exported
+	// genesis (at most price_window samples) follow it.
+	last, err := s.k.PriceSeq.Peek(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if last > 0 {
+		if _, err := s.k.refreshAverage(ctx, last, msg.Params.PriceWindow); err != nil {
+			return nil, err
+		}
+	}
 	return &types.MsgUpdateParamsResponse{}, keeperutil.Emit(ctx, &types.EventParamsUpdated{Params: &msg.Params})
 }

@@ -56,7 +56,7 @@ func (k *Keeper) applyReport(ctx context.Context, node tfgridtypes.Node, r types
 	// The settlement may have deleted the contract (grace ran out).
 	b, err = k.Contracts.Get(ctx, c.Id)
 	if err != nil {
-		return k.skipReport(ctx, err, node.Id, r.ContractId)
+		return k.skipReport(ctx, keeperutil.NotFound(err, types.ErrContractNotFound, "contract %d", c.Id), node.Id, r.ContractId)
 	}
 	farm, err := k.registry.GetFarm(ctx, node.FarmId)
 	if err != nil {

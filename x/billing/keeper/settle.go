@@ -50,8 +50,33 @@ func (k *Keeper) Settle(ctx context.Context, id uint64) error {
 		if err := k.contracts.LeaveGrace(ctx, id); err != nil {
 			return err
 		}
+		if rent := c.GetRentContract(); rent != nil {
+			if err := k.reschedule(ctx, &b, next); err != nil {
+				return err
+			}
+			return k.settleRentedNodeContracts(ctx, id, rent.NodeId)
+		}
 	}
 	return k.reschedule(ctx, &b, next)
+}
+
+// settleRentedNodeContracts settles the node contracts on the node of a rent contract that just left
+// grace: LeaveGrace took the renter's out with it, so each that still owes goes back into grace, and
+// one that grace was holding only for the rent contract's sake leaves it.
+func (k *Keeper) settleRentedNodeContracts(ctx context.Context, rentID, nodeID uint64) error {
+	ids, err := k.contracts.NodeLiveContractIDs(ctx, nodeID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if id == rentID {
+			continue
+		}
+		if err := k.Settle(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // settlePeriod charges [last_settled, now], pays what the owner can, and returns what stays owed.

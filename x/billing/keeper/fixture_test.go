@@ -1,0 +1,745 @@
+package keeper_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"testing"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/cosmos/gogoproto/proto"
+	"github.com/stretchr/testify/require"
+
+	"cosmossdk.io/collections"
+	"cosmossdk.io/core/address"
+	sdkmath "cosmossdk.io/math"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
+	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
+	"github.com/cosmos/cosmos-sdk/runtime"
+	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
+	"github.com/cosmos/cosmos-sdk/testutil"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
+	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
+
+	"github.com/tfgrid/tfgrid/x/billing"
+	"github.com/tfgrid/tfgrid/x/billing/keeper"
+	"github.com/tfgrid/tfgrid/x/billing/types"
+	"github.com/tfgrid/tfgrid/x/smartcontract"
+	sckeeper "github.com/tfgrid/tfgrid/x/smartcontract/keeper"
+	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
+	"github.com/tfgrid/tfgrid/x/tfgrid"
+	tfgridkeeper "github.com/tfgrid/tfgrid/x/tfgrid/keeper"
+	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
+)
+
+// blockTime is the block time every test starts at.
+var blockTime = time.Unix(1_750_000_000, 0).UTC()
+
+const (
+	denom = "utft"
+	// startBalance is what every test account is funded with: 10 TFT. Against the contracts of these
+	// tests (thousands of TFT a month) that is far below every discount tier.
+	startBalance = 10_000_000
+	gib          = tfgridtypes.GiB
+	hour         = 3600
+)
+
+// The default pricing policy (x/tfgrid genesis policy 1) in cost units (1e-7 USD) per hour, NU per GB.
+const (
+	cuPrice   = 305_600
+	suPrice   = 194_400
+	ipuPrice  = 69_400
+	nuPrice   = 50_000
+	namePrice = 13_900
+)
+
+// ---------------------------------------------------------------------------
+// mocks and fakes
+// ---------------------------------------------------------------------------
+
+// mockAccountKeeper serves the accounts the tests register, keyed by raw address.
+type mockAccountKeeper struct {
+	accounts map[string]sdk.AccountI
+}
+
+func (m *mockAccountKeeper) GetAccount(_ context.Context, addr sdk.AccAddress) sdk.AccountI {
+	return m.accounts[string(addr)]
+}
+
+// fakeBank keeps balances in its own KV store of the multi-store, so cache contexts (a failed tx, a
+// failed settlement) roll balances back with everything else; it really moves coins.
+type fakeBank struct {
+	balances collections.Map[collections.Pair[sdk.AccAddress, string], sdkmath.Int]
+}
+
+func newFakeBank(key *storetypes.KVStoreKey) *fakeBank {
+	sb := collections.NewSchemaBuilder(runtime.NewKVStoreService(key))
+	b := &fakeBank{balances: collections.NewMap(sb, collections.NewPrefix(0), "balances",
+		collections.PairKeyCodec(sdk.AccAddressKey, collections.StringKey), sdk.IntValue)}
+	if _, err := sb.Build(); err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func (b *fakeBank) SpendableCoins(ctx context.Context, addr sdk.AccAddress) sdk.Coins {
+	coins := sdk.NewCoins()
+	err := b.balances.Walk(ctx, collections.NewPrefixedPairRange[sdk.AccAddress, string](addr),
+		func(k collections.Pair[sdk.AccAddress, string], v sdkmath.Int) (bool, error) {
+			coins = coins.Add(sdk.NewCoin(k.K2(), v))
+			return false, nil
+		})
+	if err != nil {
+		panic(err)
+	}
+	return coins
+}
+
+func (b *fakeBank) SendCoins(ctx context.Context, from, to sdk.AccAddress, amt sdk.Coins) error {
+	return b.send(ctx, from, to, amt)
+}
+
+func (b *fakeBank) SendCoinsFromAccountToModule(ctx context.Context, sender sdk.AccAddress, module string, amt sdk.Coins) error {
+	return b.send(ctx, sender, authtypes.NewModuleAddress(module), amt)
+}
+
+func (b *fakeBank) SendCoinsFromModuleToAccount(ctx context.Context, module string, recipient sdk.AccAddress, amt sdk.Coins) error {
+	return b.send(ctx, authtypes.NewModuleAddress(module), recipient, amt)
+}
+
+func (b *fakeBank) GetBalance(ctx context.Context, addr sdk.AccAddress, d string) sdk.Coin {
+	return sdk.NewCoin(d, b.amount(ctx, addr, d))
+}
+
+func (b *fakeBank) amount(ctx context.Context, addr sdk.AccAddress, d string) sdkmath.Int {
+	amt, err := b.balances.Get(ctx, collections.Join(addr, d))
+	if errors.Is(err, collections.ErrNotFound) {
+		return sdkmath.ZeroInt()
+	}
+	if err != nil {
+		panic(err)
+	}
+	return amt
+}
+
+func (b *fakeBank) setAmount(ctx context.Context, addr sdk.AccAddress, d string, amt sdkmath.Int) {
+	if err := b.balances.Set(ctx, collections.Join(addr, d), amt); err != nil {
+		panic(err)
+	}
+}
+
+// send checks every coin before moving any, like x/bank.
+func (b *fakeBank) send(ctx context.Context, from, to sdk.AccAddress, amt sdk.Coins) error {
+	for _, c := range amt {
+		if have := b.amount(ctx, from, c.Denom); have.LT(c.Amount) {
+			return sdkerrors.ErrInsufficientFunds.Wrapf("%s has %s%s, needs %s", from, have, c.Denom, c)
+		}
+	}
+	for _, c := range amt {
+		b.setAmount(ctx, from, c.Denom, b.amount(ctx, from, c.Denom).Sub(c.Amount))
+		b.setAmount(ctx, to, c.Denom, b.amount(ctx, to, c.Denom).Add(c.Amount))
+	}
+	return nil
+}
+
+// supply is the sum of every balance of a denom.
+func (b *fakeBank) supply(ctx context.Context, d string) sdkmath.Int {
+	sum := sdkmath.ZeroInt()
+	err := b.balances.Walk(ctx, nil, func(k collections.Pair[sdk.AccAddress, string], v sdkmath.Int) (bool, error) {
+		if k.K2() == d {
+			sum = sum.Add(v)
+		}
+		return false, nil
+	})
+	if err != nil {
+		panic(err)
+	}
+	return sum
+}
+
+// bankEntry is one balance, for exporting the fake bank's state.
+type bankEntry struct {
+	addr   sdk.AccAddress
+	denom  string
+	amount sdkmath.Int
+}
+
+func (b *fakeBank) export(ctx context.Context) []bankEntry {
+	var out []bankEntry
+	err := b.balances.Walk(ctx, nil, func(k collections.Pair[sdk.AccAddress, string], v sdkmath.Int) (bool, error) {
+		out = append(out, bankEntry{addr: k.K1(), denom: k.K2(), amount: v})
+		return false, nil
+	})
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// ---------------------------------------------------------------------------
+// fixture
+// ---------------------------------------------------------------------------
+
+// fixture wires the real registry, contract and billing keepers on one multi-store, like
+// app/keepers.go, with a mock account keeper and a store-backed fake bank.
+type fixture struct {
+	t         *testing.T
+	ctx       sdk.Context
+	cdc       codec.Codec
+	ac        address.Codec
+	authority string
+
+	grid    *tfgridkeeper.Keeper
+	gridMsg tfgridtypes.MsgServer
+	sc      *sckeeper.Keeper
+	scMsg   sctypes.MsgServer
+	k       *keeper.Keeper
+	msg     types.MsgServer
+	q       types.QueryServer
+
+	accounts *mockAccountKeeper
+	bank     *fakeBank
+
+	nAccounts int
+	nFarms    int
+	nNodes    int
+
+	// corrupted marks a test that breaks the state on purpose: its final invariant check is skipped.
+	corrupted bool
+}
+
+// newFixture builds the three keepers on fresh stores and loads the default geneses.
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := newBareFixture(t)
+	gridGen, err := tfgridtypes.DefaultGenesis(f.ac)
+	require.NoError(t, err)
+	require.NoError(t, f.grid.InitGenesis(f.ctx, *gridGen))
+	require.NoError(t, f.sc.InitGenesis(f.ctx, *sctypes.DefaultGenesis()))
+	require.NoError(t, f.k.InitGenesis(f.ctx, *types.DefaultGenesis(f.foundation())))
+	// every scenario ends with the invariants of both contract-facing modules holding
+	t.Cleanup(func() {
+		if !f.corrupted && !t.Failed() {
+			f.t = t
+			f.requireInvariants()
+		}
+	})
+	return f
+}
+
+// newBareFixture builds the three keepers on fresh stores without loading any genesis.
+func newBareFixture(t *testing.T) *fixture {
+	t.Helper()
+	keys := storetypes.NewKVStoreKeys(tfgridtypes.StoreKey, sctypes.StoreKey, types.StoreKey, "fakebank")
+	ctx := testutil.DefaultContextWithKeys(keys, nil, nil).
+		WithBlockTime(blockTime).WithBlockHeight(10).WithEventManager(sdk.NewEventManager())
+	encCfg := moduletestutil.MakeTestEncodingConfig(tfgrid.AppModule{}, smartcontract.AppModule{}, billing.AppModule{})
+
+	ac := addresscodec.NewBech32Codec("tf")
+	authority, err := ac.BytesToString(authtypes.NewModuleAddress(govtypes.ModuleName))
+	require.NoError(t, err)
+
+	accounts := &mockAccountKeeper{accounts: map[string]sdk.AccountI{}}
+	bank := newFakeBank(keys["fakebank"])
+	grid := tfgridkeeper.NewKeeper(runtime.NewKVStoreService(keys[tfgridtypes.StoreKey]), encCfg.Codec, ac, authority, accounts)
+	sc := sckeeper.NewKeeper(runtime.NewKVStoreService(keys[sctypes.StoreKey]), encCfg.Codec, ac, authority, denom, grid, bank)
+	k := keeper.NewKeeper(runtime.NewKVStoreService(keys[types.StoreKey]), encCfg.Codec, ac, authority, denom,
+		authtypes.FeeCollectorName, grid, sc, bank)
+	// as app/keepers.go
+	grid.SetHooks(sc)
+	grid.SetAvailabilityHooks(k)
+	sc.SetHooks(k)
+
+	return &fixture{
+		t: t, ctx: ctx, cdc: encCfg.Codec, ac: ac, authority: authority,
+		grid: grid, gridMsg: tfgridkeeper.NewMsgServerImpl(grid),
+		sc: sc, scMsg: sckeeper.NewMsgServerImpl(sc),
+		k: k, msg: keeper.NewMsgServerImpl(k), q: keeper.NewQueryServerImpl(k),
+		accounts: accounts, bank: bank,
+	}
+}
+
+// ---------------------------------------------------------------------------
+// time and blocks
+// ---------------------------------------------------------------------------
+
+func (f *fixture) now() int64 { return f.ctx.BlockTime().Unix() }
+
+// advance moves to a later block, seconds later.
+func (f *fixture) advance(seconds int64) {
+	f.ctx = f.ctx.WithBlockTime(f.ctx.BlockTime().Add(time.Duration(seconds) * time.Second)).
+		WithBlockHeight(f.ctx.BlockHeight() + 1)
+}
+
+// advanceTo moves to a later block at unix time t.
+func (f *fixture) advanceTo(t int64) {
+	f.t.Helper()
+	require.GreaterOrEqual(f.t, t, f.now())
+	f.advance(t - f.now())
+}
+
+// endBlock runs the billing EndBlocker, which must not fail.
+func (f *fixture) endBlock() {
+	f.t.Helper()
+	require.NoError(f.t, f.k.EndBlocker(f.ctx))
+}
+
+// tx runs fn like a transaction: in a cache context that is written only when fn succeeds.
+func (f *fixture) tx(fn func() error) error {
+	parent := f.ctx
+	cc, write := parent.CacheContext()
+	f.ctx = cc
+	err := fn()
+	f.ctx = parent
+	if err == nil {
+		write()
+	}
+	return err
+}
+
+// ---------------------------------------------------------------------------
+// accounts, twins, farms, nodes
+// ---------------------------------------------------------------------------
+
+func (f *fixture) addr(bz []byte) string {
+	s, err := f.ac.BytesToString(bz)
+	require.NoError(f.t, err)
+	return s
+}
+
+func (f *fixture) bytes(acc string) sdk.AccAddress {
+	bz, err := f.ac.StringToBytes(acc)
+	require.NoError(f.t, err)
+	return bz
+}
+
+// newAccount registers an account with a new secp256k1 key (derived from a counter, so runs are
+// reproducible), funded with startBalance utft.
+func (f *fixture) newAccount() string {
+	f.nAccounts++
+	pk := secp256k1.GenPrivKeyFromSecret([]byte(fmt.Sprintf("billing-test-account-%d", f.nAccounts))).PubKey()
+	raw := sdk.AccAddress(pk.Address())
+	f.accounts.accounts[string(raw)] = authtypes.NewBaseAccount(raw, pk, uint64(f.nAccounts), 0)
+	f.bank.setAmount(f.ctx, raw, denom, sdkmath.NewInt(startBalance))
+	return f.addr(raw)
+}
+
+// user is an account with a twin.
+type user struct {
+	acc  string
+	twin uint64
+}
+
+func (f *fixture) newUser() user {
+	f.t.Helper()
+	acc := f.newAccount()
+	res, err := f.gridMsg.CreateTwin(f.ctx, &tfgridtypes.MsgCreateTwin{Creator: acc})
+	require.NoError(f.t, err)
+	return user{acc: acc, twin: res.TwinId}
+}
+
+// farmFixture is a farm with its farmer.
+type farmFixture struct {
+	id     uint64
+	farmer user
+}
+
+// newFarm creates an open farm with nIPs public IPs owned by a new farmer.
+func (f *fixture) newFarm(nIPs int) farmFixture {
+	f.t.Helper()
+	f.nFarms++
+	farmer := f.newUser()
+	var inputs []tfgridtypes.PublicIPInput
+	for h := 2; h < 2+nIPs; h++ {
+		inputs = append(inputs, tfgridtypes.PublicIPInput{
+			Ip: fmt.Sprintf("185.206.%d.%d/24", 100+f.nFarms, h), Gateway: fmt.Sprintf("185.206.%d.1", 100+f.nFarms),
+		})
+	}
+	res, err := f.gridMsg.CreateFarm(f.ctx, &tfgridtypes.MsgCreateFarm{Creator: farmer.acc, Name: fmt.Sprintf("farm-%d", f.nFarms), PublicIps: inputs})
+	require.NoError(f.t, err)
+	_, err = f.gridMsg.SetFarmOpenRegistration(f.ctx, &tfgridtypes.MsgSetFarmOpenRegistration{Creator: farmer.acc, FarmId: res.FarmId, Open: true})
+	require.NoError(f.t, err)
+	return farmFixture{id: res.FarmId, farmer: farmer}
+}
+
+// nodeFixture is a node with its own twin and its farm.
+type nodeFixture struct {
+	id   uint64
+	twin user
+	farm farmFixture
+}
+
+// nodeResources is the capacity of every test node: CU 2, SU 2.5.
+var nodeResources = tfgridtypes.Resources{Cru: 4, Mru: 8 * gib, Sru: 500 * gib}
+
+// newNode registers a node (with its own new twin) in the farm and has it report its uptime, so it is
+// online from now on.
+func (f *fixture) newNode(farm farmFixture) nodeFixture {
+	f.t.Helper()
+	f.nNodes++
+	tw := f.newUser()
+	res, err := f.gridMsg.CreateNode(f.ctx, &tfgridtypes.MsgCreateNode{
+		Creator: tw.acc, FarmId: farm.id, Resources: nodeResources,
+		Location: tfgridtypes.Location{City: "Ghent", Country: "Belgium", Latitude: "51.05", Longitude: "3.72"},
+		Interfaces: []tfgridtypes.Interface{
+			{Name: "zos", Mac: fmt.Sprintf("aa:bb:cc:dd:ee:%02x", f.nNodes), Ips: []string{"10.0.0.2/24"}},
+		},
+		SerialNumber: fmt.Sprintf("SN-%04d", f.nNodes),
+	})
+	require.NoError(f.t, err)
+	n := nodeFixture{id: res.NodeId, twin: tw, farm: farm}
+	f.uptime(n)
+	return n
+}
+
+// world is the usual scene: one farm with nIPs IPs and one node, and a user.
+type world struct {
+	farm  farmFixture
+	node  nodeFixture
+	alice user
+}
+
+func (f *fixture) newWorld(nIPs int) world {
+	farm := f.newFarm(nIPs)
+	return world{farm: farm, node: f.newNode(farm), alice: f.newUser()}
+}
+
+// uptime has the node report its uptime now.
+func (f *fixture) uptime(n nodeFixture) {
+	f.t.Helper()
+	_, err := f.gridMsg.ReportUptime(f.ctx, &tfgridtypes.MsgReportUptime{Creator: n.twin.acc, Uptime: 100, TimestampHint: f.now()})
+	require.NoError(f.t, err)
+}
+
+// power has the node report a power state.
+func (f *fixture) power(n nodeFixture, state tfgridtypes.PowerState) {
+	f.t.Helper()
+	_, err := f.gridMsg.ChangePowerState(f.ctx, &tfgridtypes.MsgChangePowerState{Creator: n.twin.acc, State: state})
+	require.NoError(f.t, err)
+}
+
+func (f *fixture) node(id uint64) tfgridtypes.Node {
+	f.t.Helper()
+	n, err := f.grid.GetNode(f.ctx, id)
+	require.NoError(f.t, err)
+	return n
+}
+
+// ---------------------------------------------------------------------------
+// contracts
+// ---------------------------------------------------------------------------
+
+func hash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func (f *fixture) nodeContract(u user, nodeID uint64, deployment string, ips uint32) uint64 {
+	f.t.Helper()
+	res, err := f.scMsg.CreateNodeContract(f.ctx, &sctypes.MsgCreateNodeContract{
+		Creator: u.acc, NodeId: nodeID, DeploymentHash: hash(deployment), DeploymentData: []byte("data"), PublicIpsCount: ips,
+	})
+	require.NoError(f.t, err)
+	return res.ContractId
+}
+
+func (f *fixture) nameContract(u user, name string) uint64 {
+	f.t.Helper()
+	res, err := f.scMsg.CreateNameContract(f.ctx, &sctypes.MsgCreateNameContract{Creator: u.acc, Name: name})
+	require.NoError(f.t, err)
+	return res.ContractId
+}
+
+func (f *fixture) rentContract(u user, nodeID uint64) uint64 {
+	f.t.Helper()
+	res, err := f.scMsg.CreateRentContract(f.ctx, &sctypes.MsgCreateRentContract{Creator: u.acc, NodeId: nodeID})
+	require.NoError(f.t, err)
+	return res.ContractId
+}
+
+func (f *fixture) cancel(u user, id uint64) {
+	f.t.Helper()
+	_, err := f.scMsg.CancelContract(f.ctx, &sctypes.MsgCancelContract{Creator: u.acc, ContractId: id})
+	require.NoError(f.t, err)
+}
+
+// contract loads a live contract.
+func (f *fixture) contract(id uint64) sctypes.Contract {
+	f.t.Helper()
+	c, err := f.sc.GetContract(f.ctx, id)
+	require.NoError(f.t, err)
+	return c
+}
+
+func (f *fixture) live(id uint64) bool {
+	_, err := f.sc.GetContract(f.ctx, id)
+	return err == nil
+}
+
+func (f *fixture) state(id uint64) sctypes.ContractState {
+	return f.contract(id).State
+}
+
+// billing loads a contract's billing state.
+func (f *fixture) billing(id uint64) types.ContractBilling {
+	f.t.Helper()
+	b, err := f.k.Contracts.Get(f.ctx, id)
+	require.NoError(f.t, err)
+	return b
+}
+
+func (f *fixture) queued(id uint64, due int64) bool {
+	f.t.Helper()
+	has, err := f.k.Queue.Has(f.ctx, collections.Join(due, id))
+	require.NoError(f.t, err)
+	return has
+}
+
+// settle sends MsgSettleContract from an unrelated account.
+func (f *fixture) settle(id uint64) error {
+	_, err := f.msg.SettleContract(f.ctx, &types.MsgSettleContract{Creator: f.foundation(), ContractId: id})
+	return err
+}
+
+func (f *fixture) mustSettle(id uint64) {
+	f.t.Helper()
+	require.NoError(f.t, f.settle(id))
+}
+
+// usage is a report's resources.
+type usage struct{ cru, sru, hru, mru uint64 }
+
+// workedVM is the worked example: cru 2, mru 4 GiB, sru 50 GiB (CU 1, SU 0.25).
+var workedVM = usage{cru: 2, mru: 4 * gib, sru: 50 * gib}
+
+func (u usage) report(contractID uint64, timestamp int64, nru uint64) types.ConsumptionReport {
+	return types.ConsumptionReport{ContractId: contractID, Timestamp: timestamp, Window: 3600, Cru: u.cru, Sru: u.sru, Hru: u.hru, Mru: u.mru, Nru: nru}
+}
+
+// report sends MsgReportConsumption from a node's twin.
+func (f *fixture) report(n nodeFixture, reports ...types.ConsumptionReport) error {
+	_, err := f.msg.ReportConsumption(f.ctx, &types.MsgReportConsumption{Creator: n.twin.acc, Reports: reports})
+	return err
+}
+
+// use has the node report a contract's usage (and nru bytes) now.
+func (f *fixture) use(n nodeFixture, contractID uint64, u usage, nru uint64) {
+	f.t.Helper()
+	require.NoError(f.t, f.report(n, u.report(contractID, f.now(), nru)))
+}
+
+// ---------------------------------------------------------------------------
+// params and price
+// ---------------------------------------------------------------------------
+
+func (f *fixture) params() types.Params {
+	f.t.Helper()
+	p, err := f.k.Params.Get(f.ctx)
+	require.NoError(f.t, err)
+	return p
+}
+
+// setParams edits the billing params through MsgUpdateParams.
+func (f *fixture) setParams(edit func(*types.Params)) {
+	f.t.Helper()
+	p := f.params()
+	edit(&p)
+	_, err := f.msg.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: f.authority, Params: p})
+	require.NoError(f.t, err)
+}
+
+// setPrice stores a price average directly (the price tests go through MsgSetTftPrice).
+func (f *fixture) setPrice(musd string) {
+	f.t.Helper()
+	require.NoError(f.t, f.k.PriceAverage.Set(f.ctx, sdkmath.LegacyMustNewDecFromStr(musd)))
+}
+
+func (f *fixture) certify(n nodeFixture) {
+	f.t.Helper()
+	_, err := f.gridMsg.SetNodeCertification(f.ctx, &tfgridtypes.MsgSetNodeCertification{
+		Signer: f.authority, NodeId: n.id, Certification: tfgridtypes.NodeCertificationCertified,
+	})
+	require.NoError(f.t, err)
+}
+
+// ---------------------------------------------------------------------------
+// balances
+// ---------------------------------------------------------------------------
+
+func (f *fixture) balance(acc string) sdkmath.Int {
+	return f.bank.amount(f.ctx, f.bytes(acc), denom)
+}
+
+func (f *fixture) setBalance(acc string, amount int64) {
+	f.bank.setAmount(f.ctx, f.bytes(acc), denom, sdkmath.NewInt(amount))
+}
+
+// foundation is the default foundation account (the default pricing policy's and billing's).
+func (f *fixture) foundation() string {
+	f.t.Helper()
+	s, err := f.ac.BytesToString(tfgridtypes.DefaultFoundationAccount)
+	require.NoError(f.t, err)
+	return s
+}
+
+func (f *fixture) feeCollector() sdkmath.Int {
+	return f.bank.amount(f.ctx, authtypes.NewModuleAddress(authtypes.FeeCollectorName), denom)
+}
+
+// snapshot is the balances of the accounts a settlement moves utft between.
+type snapshot struct {
+	owner, farmer, foundation, staking, supply sdkmath.Int
+}
+
+func (f *fixture) snap(owner, farmer string) snapshot {
+	s := snapshot{
+		owner: f.balance(owner), foundation: f.balance(f.foundation()), staking: f.feeCollector(),
+		supply: f.bank.supply(f.ctx, denom), farmer: sdkmath.ZeroInt(),
+	}
+	if farmer != "" {
+		s.farmer = f.balance(farmer)
+	}
+	return s
+}
+
+// paid is what moved between two snapshots: out of the owner, into the farmer, the foundation and the
+// fee collector.
+type paid struct {
+	owner, farmer, foundation, staking int64
+}
+
+// requirePaid checks what moved since before, and that billing neither created nor destroyed utft.
+func (f *fixture) requirePaid(before snapshot, owner, farmer string, want paid) {
+	f.t.Helper()
+	after := f.snap(owner, farmer)
+	got := paid{
+		owner:      before.owner.Sub(after.owner).Int64(),
+		farmer:     after.farmer.Sub(before.farmer).Int64(),
+		foundation: after.foundation.Sub(before.foundation).Int64(),
+		staking:    after.staking.Sub(before.staking).Int64(),
+	}
+	require.Equal(f.t, want, got)
+	require.Equal(f.t, got.owner, got.farmer+got.foundation+got.staking, "utft conservation")
+	require.True(f.t, before.supply.Equal(after.supply), "supply changed from %s to %s", before.supply, after.supply)
+}
+
+// split is the expected 50/40/10 split of a standard amount plus an extra fee to the farmer.
+func split(standard, extra int64) paid {
+	farmer, staking := standard*50/100, standard*10/100
+	return paid{owner: standard + extra, farmer: farmer + extra, foundation: standard - farmer - staking, staking: staking}
+}
+
+// ---------------------------------------------------------------------------
+// expectations, computed from the formulas independently of the module
+// ---------------------------------------------------------------------------
+
+// costOf is cost units per hour × seconds / 3600.
+func costOf(perHour *big.Rat, seconds int64) *big.Rat {
+	return new(big.Rat).Mul(perHour, big.NewRat(seconds, hour))
+}
+
+// expectUTFT is round(cost_units × 100 / price), halves up (the amounts are positive).
+func expectUTFT(cost *big.Rat, priceMUSD string) int64 {
+	price, ok := new(big.Rat).SetString(priceMUSD)
+	if !ok {
+		panic(priceMUSD)
+	}
+	x := new(big.Rat).Quo(new(big.Rat).Mul(cost, big.NewRat(100, 1)), price)
+	// floor(x + 1/2) = (2·num + den) div (2·den)
+	num := new(big.Int).Add(new(big.Int).Mul(x.Num(), big.NewInt(2)), x.Denom())
+	return new(big.Int).Quo(num, new(big.Int).Mul(x.Denom(), big.NewInt(2))).Int64()
+}
+
+// Hourly cost units of the worked VM: CU 1, SU 0.25; with its IP 423,600.
+var (
+	workedResourcesPerHour = big.NewRat(cuPrice*1+suPrice/4, 1) // 354,200
+	ipPerHour              = big.NewRat(ipuPrice, 1)            // 69,400
+	// the test node's full capacity: CU = min(max(2, 2), max(1, 4), max(4, 1)) = 2, SU = 500/200 = 2.5
+	nodePerHour = big.NewRat(cuPrice*2+suPrice*5/2, 1) // 1,097,200
+)
+
+func sum(rs ...*big.Rat) *big.Rat {
+	out := new(big.Rat)
+	for _, r := range rs {
+		out.Add(out, r)
+	}
+	return out
+}
+
+func scale(r *big.Rat, num, den int64) *big.Rat {
+	return new(big.Rat).Mul(r, big.NewRat(num, den))
+}
+
+// ---------------------------------------------------------------------------
+// events
+// ---------------------------------------------------------------------------
+
+func (f *fixture) resetEvents() {
+	f.ctx = f.ctx.WithEventManager(sdk.NewEventManager())
+}
+
+// typedEvents returns the typed events of T's type emitted since the last resetEvents.
+func typedEvents[T proto.Message](f *fixture) []T {
+	f.t.Helper()
+	var out []T
+	var zero T
+	name := proto.MessageName(zero)
+	for _, ev := range f.ctx.EventManager().Events() {
+		if ev.Type != name {
+			continue
+		}
+		msg, err := sdk.ParseTypedEvent(abci.Event(ev))
+		require.NoError(f.t, err)
+		out = append(out, msg.(T))
+	}
+	return out
+}
+
+// settledEvents maps contract id to the amounts of its EventContractSettled since the last resetEvents.
+func (f *fixture) settledEvents() map[uint64][]*types.EventContractSettled {
+	out := map[uint64][]*types.EventContractSettled{}
+	for _, ev := range typedEvents[*types.EventContractSettled](f) {
+		out[ev.ContractId] = append(out[ev.ContractId], ev)
+	}
+	return out
+}
+
+// ---------------------------------------------------------------------------
+// checks
+// ---------------------------------------------------------------------------
+
+func (f *fixture) requireInvariants() {
+	f.t.Helper()
+	require.NoError(f.t, f.k.CheckInvariants(f.ctx))
+	require.NoError(f.t, f.sc.CheckInvariants(f.ctx))
+}
+
+// requireErr asserts errors.Is(err, want) and that the message mentions every fragment.
+func requireErr(t *testing.T, err, want error, fragments ...string) {
+	t.Helper()
+	require.Error(t, err)
+	require.True(t, errors.Is(err, want), "error %q is not %q", err, want)
+	for _, frag := range fragments {
+		require.Contains(t, err.Error(), frag)
+	}
+}
+
+func requireInt(t *testing.T, want int64, got sdkmath.Int, msgAndArgs ...any) {
+	t.Helper()
+	require.Equal(t, sdkmath.NewInt(want).String(), got.String(), msgAndArgs...)
+}
+
+func bigRat(n int64) *big.Rat { return big.NewRat(n, 1) }
+
+func zeroInt() sdkmath.Int { return sdkmath.ZeroInt() }
+
+func moduleAddr(name string) sdk.AccAddress { return authtypes.NewModuleAddress(name) }

@@ -1,0 +1,156 @@
+package keeper_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tfgrid/tfgrid/x/billing/types"
+	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
+	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
+)
+
+// exported is the state of the three modules and the bank.
+type exported struct {
+	grid    *tfgridtypes.GenesisState
+	sc      *sctypes.GenesisState
+	billing *types.GenesisState
+	bank    []bankEntry
+}
+
+func (f *fixture) export() exported {
+	f.t.Helper()
+	grid, err := f.grid.ExportGenesis(f.ctx)
+	require.NoError(f.t, err)
+	sc, err := f.sc.ExportGenesis(f.ctx)
+	require.NoError(f.t, err)
+	b, err := f.k.ExportGenesis(f.ctx)
+	require.NoError(f.t, err)
+	return exported{grid: grid, sc: sc, billing: b, bank: f.bank.export(f.ctx)}
+}
+
+// importInto loads an export into a fresh store set with the same accounts; the billing genesis goes
+// through a JSON round trip like a real genesis file.
+func (f *fixture) importInto(ex exported) (*fixture, error) {
+	f.t.Helper()
+	g := newBareFixture(f.t)
+	g.accounts = f.accounts
+	g.ctx = g.ctx.WithBlockTime(f.ctx.BlockTime()).WithBlockHeight(f.ctx.BlockHeight())
+	for _, e := range ex.bank {
+		g.bank.setAmount(g.ctx, e.addr, e.denom, e.amount)
+	}
+	require.NoError(f.t, g.grid.InitGenesis(g.ctx, *ex.grid))
+	require.NoError(f.t, g.sc.InitGenesis(g.ctx, *ex.sc))
+	bz, err := g.cdc.MarshalJSON(ex.billing)
+	require.NoError(f.t, err)
+	var gs types.GenesisState
+	require.NoError(f.t, g.cdc.UnmarshalJSON(bz, &gs))
+	return g, g.k.InitGenesis(g.ctx, gs)
+}
+
+// busyWorld has billing state of every kind: usage, a last report, unbilled NU, an overdraft in grace,
+// several price samples, feeders' last samples and free-tx windows.
+func (f *fixture) busyWorld() invariantWorld {
+	pw := f.newPriceWorld()
+	require.NoError(f.t, f.feed(pw.a, "12.5"))
+	require.NoError(f.t, f.feed(pw.b, "11"))
+	iw := f.newInvariantWorld()
+	require.NoError(f.t, f.feed(pw.a, "13"))
+	f.use(iw.renterWorld.node, iw.vm, workedVM, 2_000_000_000)
+	require.True(f.t, f.useFree(iw.renterWorld.node.twin.acc, 1))
+	return iw
+}
+
+func TestGenesisRoundTrip(t *testing.T) {
+	f := newFixture(t)
+	iw := f.busyWorld()
+	ex := f.export()
+	gs := ex.billing
+	require.Len(t, gs.Contracts, 5)
+	require.Len(t, gs.PriceSamples, 3)
+	require.Len(t, gs.FeederLastSamples, 2)
+	require.Len(t, gs.FreeTxWindows, 1)
+	vm := f.billing(iw.vm)
+	require.NotNil(t, vm.LastReport)
+	require.True(t, vm.UnbilledNu.IsPositive())
+	require.True(t, f.billing(iw.grace).StandardOverdraft.IsPositive())
+
+	g, err := f.importInto(ex)
+	require.NoError(t, err)
+	require.Equal(t, ex, g.export())
+	require.Equal(t, f.queryPrice(), g.queryPrice())
+	g.requireInvariants()
+
+	// the imported chain goes on billing exactly like the original
+	f.advance(hour)
+	g.advance(hour)
+	f.endBlock()
+	g.endBlock()
+	require.Equal(t, f.export(), g.export())
+}
+
+func TestDefaultGenesisBillsImmediately(t *testing.T) {
+	f := newFixture(t)
+	gs, err := f.k.ExportGenesis(f.ctx)
+	require.NoError(t, err)
+	require.Equal(t, types.DefaultGenesis(f.foundation()).PriceSamples, gs.PriceSamples)
+	require.Equal(t, dec("10"), f.queryPrice().PriceMusd)
+	seq, err := f.k.PriceSeq.Peek(f.ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, seq)
+}
+
+func TestInitGenesisChecksLiveContracts(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(f *fixture, iw invariantWorld, deleted uint64, gs *types.GenesisState)
+		frag string
+	}{
+		{"billing of a deleted contract", func(f *fixture, iw invariantWorld, deleted uint64, gs *types.GenesisState) {
+			b := f.billing(iw.name)
+			b.ContractId = deleted
+			gs.Contracts = append(gs.Contracts, b)
+		}, "not live"},
+		{"billing of a contract that never existed", func(f *fixture, iw invariantWorld, deleted uint64, gs *types.GenesisState) {
+			b := f.billing(iw.name)
+			b.ContractId = 999
+			gs.Contracts = append(gs.Contracts, b)
+		}, "contract 999"},
+		{"a live contract without billing", func(f *fixture, iw invariantWorld, deleted uint64, gs *types.GenesisState) {
+			gs.Contracts = gs.Contracts[1:]
+		}, "has no billing state"},
+		{"an overdraft outside grace", func(f *fixture, iw invariantWorld, deleted uint64, gs *types.GenesisState) {
+			for i := range gs.Contracts {
+				if gs.Contracts[i].ContractId == iw.name {
+					gs.Contracts[i].StandardOverdraft = gs.Contracts[i].StandardOverdraft.AddRaw(1)
+				}
+			}
+		}, "owes 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			iw := f.newInvariantWorld()
+			deleted := f.deletedContract(iw)
+			ex := f.export()
+			tc.edit(f, iw, deleted, ex.billing)
+			_, err := f.importInto(ex)
+			requireErr(t, err, types.ErrInvalidGenesis, tc.frag)
+		})
+	}
+}
+
+func TestInitGenesisValidates(t *testing.T) {
+	f := newFixture(t)
+	ex := f.export()
+	ex.billing.PriceSamples = nil
+	_, err := f.importInto(ex)
+	requireErr(t, err, types.ErrInvalidGenesis, "starting price")
+}
+
+// deletedContract creates and cancels a contract, returning its id.
+func (f *fixture) deletedContract(iw invariantWorld) uint64 {
+	f.t.Helper()
+	id := f.nameContract(iw.alice, "deleted")
+	f.cancel(iw.alice, id)
+	return id
+}
