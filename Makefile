@@ -27,3 +27,26 @@ bench-chain: build ## measure committed tx/s of registry transactions against ba
 
 clean: ## remove build outputs
 	rm -rf $(BUILDDIR)
+
+# --- RMB (relay, peer SDK) ---------------------------------------------------------------------
+.PHONY: build-rmb bench-rmb fuzz-rmb redis-server
+FUZZTIME ?= 30s
+
+build-rmb: ## build rmb-relay into ./build
+	$(GO) build -o $(BUILDDIR)/rmb-relay ./cmd/rmb-relay
+
+bench-rmb: build build-rmb ## RMB on loopback: relay throughput, round-trip latency and CPU split
+	TFGRIDD=$(BUILDDIR)/tfgridd RMB_RELAY=$(BUILDDIR)/rmb-relay ./scripts/bench-rmb.sh
+
+fuzz-rmb: ## fuzz the RMB envelope decoder and token parser for FUZZTIME each (default 30s)
+	$(GO) test ./rmb/ -run '^$$' -fuzz '^FuzzScanEnvelope$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./rmb/ -run '^$$' -fuzz '^FuzzParseToken$$' -fuzztime $(FUZZTIME)
+
+redis-server: ## install Debian's redis-server when missing (the Redis tests also do it themselves)
+	@command -v redis-server >/dev/null || apt-get install -y redis-server || (apt-get update && apt-get install -y redis-server)
+
+# --- billing benchmark -------------------------------------------------------------------------
+.PHONY: bench-billing
+
+bench-billing: ## billing EndBlock time and settlements/s on 10k, 100k and 1M live contracts (SIZES=..., PROFILE=1)
+	./scripts/bench-billing.sh
