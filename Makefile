@@ -10,8 +10,8 @@ help: ## list the targets
 build: ## build tfgridd into ./build
 	$(GO) build -o $(BUILDDIR)/tfgridd ./cmd/tfgridd
 
-localnet: build ## start a fresh single-validator chain under .localnet (RESUME=1 keeps its state)
-	TFGRIDD=$(BUILDDIR)/tfgridd ./scripts/localnet.sh
+localnet: build build-rmb ## start a fresh single-validator chain and an RMB relay under .localnet (RESUME=1 keeps its state)
+	TFGRIDD=$(BUILDDIR)/tfgridd RMB_RELAY=$(BUILDDIR)/rmb-relay ./scripts/localnet.sh
 
 test: build ## run every test: unit, integration and end-to-end (uses ./build/tfgridd)
 	TFGRIDD_BIN=$(BUILDDIR)/tfgridd $(GO) test -count=1 -timeout 40m ./...

@@ -35,9 +35,11 @@ RPC_PORT="${RPC_PORT:-26657}"
 P2P_PORT="${P2P_PORT:-26656}"
 GRPC_PORT="${GRPC_PORT:-9090}"
 API_PORT="${API_PORT:-1317}"
+RELAY_PORT="${RELAY_PORT:-8080}"
+RELAY_URL="ws://127.0.0.1:$RELAY_PORT"
 
 # Accounts and their genesis balances (1 TFT = 1,000,000 utft).
-ACCOUNTS=(validator alice bob farmer node1)
+ACCOUNTS=(validator alice bob farmer node1 relay)
 VALIDATOR_BALANCE="1000000000000$DENOM" # 1,000,000 TFT
 VALIDATOR_BOND="100000000000$DENOM"     #   100,000 TFT self-delegation
 USER_BALANCE="10000000000$DENOM"        #    10,000 TFT for each other account
@@ -232,11 +234,51 @@ done
 log "chain is producing blocks (height $h)"
 
 # ---------------------------------------------------------------------------------------------
-# 3. Off-chain services. Later issues start them here with start_service, each in its own
-#    directory under $LOCALNET and logging to $LOGS/<name>.log, e.g.
-#      start_service rmb-relay "$ROOT/build/rmb-relay" --listen 127.0.0.1:8080 ...
-#      start_service zos-agent "$ROOT/build/zos-agent" --home "$LOCALNET/zos-agent" ...
-#    and list their endpoints in the summary below.
+# 3. Off-chain services, each in its own directory under $LOCALNET, logging to $LOGS/<name>.log.
+#    The RMB relay runs as the `relay` account's twin; twins created with --relays $RELAY_URL reach
+#    each other through it.
+if [[ -n "${RMB_RELAY:-}" ]]; then
+  [[ "$RMB_RELAY" == /* ]] || RMB_RELAY="$PWD/$RMB_RELAY"
+else
+  log "building rmb-relay into $ROOT/build"
+  (cd "$ROOT" && go build -o build/rmb-relay ./cmd/rmb-relay) || die "go build of rmb-relay failed"
+  RMB_RELAY="$ROOT/build/rmb-relay"
+fi
+RELAY_ADDR="$(tfgridd keys show relay -a "${KEYS[@]}")"
+relay_twin() {
+  tfgridd query tfgrid twin-by-account "$RELAY_ADDR" --home "$NODE_HOME" --output json 2>/dev/null |
+    sed -n 's/.*"id": *"\{0,1\}\([0-9][0-9]*\).*/\1/p' | head -n 1
+}
+RELAY_TWIN="$(relay_twin || true)"
+if [[ -z "$RELAY_TWIN" ]]; then
+  log "registering the relay's twin (relay $RELAY_URL)"
+  tfgridd tx tfgrid create-twin --relays "$RELAY_URL" --from relay -y --home "$NODE_HOME" >/dev/null ||
+    die "could not send the relay's create-twin"
+  for ((i = 0; i < 300; i++)); do
+    RELAY_TWIN="$(relay_twin || true)"
+    [[ -n "$RELAY_TWIN" ]] && break
+    sleep 0.1
+  done
+  [[ -n "$RELAY_TWIN" ]] || die "the relay's twin did not appear on chain"
+fi
+if [[ ! -f "$LOCALNET/relay.key" ]]; then
+  (umask 077 && tfgridd keys export relay --unarmored-hex --unsafe --yes "${KEYS[@]}" >"$LOCALNET/relay.key") ||
+    die "could not export the relay's key"
+fi
+log "starting rmb-relay as twin $RELAY_TWIN (log: $LOGS/rmb-relay.log)"
+start_service rmb-relay "$RMB_RELAY" --listen "127.0.0.1:$RELAY_PORT" --url "$RELAY_URL" \
+  --grpc "127.0.0.1:$GRPC_PORT" --rpc "http://127.0.0.1:$RPC_PORT" --twin-id "$RELAY_TWIN" \
+  --key-file "$LOCALNET/relay.key" --data-dir "$LOCALNET/rmb-relay" --log-format text
+for ((i = 0; ; i++)); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$RELAY_PORT") 2>/dev/null && break
+  kill -0 "${PIDS[-1]}" 2>/dev/null || {
+    tail -n 30 "$LOGS/rmb-relay.log" >&2
+    die "rmb-relay exited during start-up (log above)"
+  }
+  ((i < 300)) || die "rmb-relay not healthy after 30 s; see $LOGS/rmb-relay.log"
+  sleep 0.1
+done
+#    The node agent (zos-agent) will start here the same way.
 
 # ---------------------------------------------------------------------------------------------
 # 4. Summary.
@@ -249,6 +291,7 @@ echo "  gRPC          127.0.0.1:$GRPC_PORT"
 echo "  P2P           tcp://127.0.0.1:$P2P_PORT"
 echo "  node home     $NODE_HOME"
 echo "  node log      $LOGS/tfgridd.log"
+echo "  RMB relay     $RELAY_URL   (twin $RELAY_TWIN; metrics http://127.0.0.1:$RELAY_PORT/metrics; log $LOGS/rmb-relay.log)"
 echo
 echo "accounts (test keyring; mnemonics in $LOCALNET/<name>.key.json):"
 for name in "${ACCOUNTS[@]}"; do
@@ -258,7 +301,7 @@ echo
 echo "use it from another shell (client.toml in the home sets the chain id, node and test keyring):"
 echo "  export PATH=\"$(dirname "$TFGRIDD"):\$PATH\" TFHOME=\"$NODE_HOME\""
 echo "  tfgridd query tfgrid twins --home \$TFHOME"
-echo "  tfgridd tx tfgrid create-twin --relays ws://127.0.0.1:8080 --from alice -y --home \$TFHOME"
+echo "  tfgridd tx tfgrid create-twin --relays $RELAY_URL --from alice -y --home \$TFHOME"
 echo "or, without the client config: --home $NODE_HOME --keyring-backend test --chain-id $CHAIN_ID --node tcp://127.0.0.1:$RPC_PORT"
 echo
 echo "Ctrl-C stops the chain; RESUME=1 make localnet starts it again with its state."
