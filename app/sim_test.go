@@ -1,13 +1,17 @@
 package app_test
 
-// A randomized simulation of the registry (x/tfgrid) and the contracts (x/smartcontract) on the real
-// app: signed transactions in committed blocks, governance messages through the app's msg router, and
-// the keeper calls the billing module makes (grace, out-of-funds deletion). The real x/billing runs as
-// well, with a short settlement interval and grace period, while some twins are drained of their funds
-// and refilled, so contracts also go through grace and out-of-funds deletion the way billing drives
-// them. After every block the contract and billing invariants, the registry's own indexes, the links
-// between contracts and the registry, and both modules' genesis validation must hold; at the end the
-// whole app state is exported and imported into a fresh app, which must export the same.
+// A randomized simulation of the registry (x/tfgrid), the contracts (x/smartcontract) and billing
+// (x/billing) on the real app: signed transactions in committed blocks, governance messages through the
+// app's msg router, and the keeper calls the billing module makes (grace, out-of-funds deletion).
+// Billing runs with a short settlement interval and grace period; two accounts feed TFT prices (some
+// outside [min, max], so the price is clamped), nodes report their contracts' usage and their uptime,
+// anyone settles contracts, and some twins are drained of their funds and refilled, so contracts go
+// through grace and out-of-funds deletion the way billing drives them. After every block the contract
+// and billing invariants, the registry's own indexes, the links between contracts and the registry,
+// both modules' genesis validation, the TFT price against a model of the feeders' samples, and utft
+// conservation (every account's balance moved by exactly what billing's books, the deposits, the fees
+// and the simulation's own transfers say) must hold; at the end the whole app state is exported and
+// imported into a fresh app, which must export the same.
 //
 //	go test ./app -run TestSimulation -v                        # default seed, 400 blocks
 //	TFGRID_SIM_SEED=7 TFGRID_SIM_BLOCKS=1000 go test ./app -run TestSimulation -v
@@ -23,6 +27,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"math/rand"
 	"os"
 	"slices"
@@ -34,9 +39,11 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	dbm "github.com/cosmos/cosmos-db"
+	"github.com/cosmos/gogoproto/proto"
 	"github.com/stretchr/testify/require"
 
 	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/log/v2"
 	sdkmath "cosmossdk.io/math"
 
@@ -44,7 +51,9 @@ import (
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
+	distrtypes "github.com/cosmos/cosmos-sdk/x/distribution/types"
 
 	"github.com/tfgrid/tfgrid/app"
 	"github.com/tfgrid/tfgrid/app/apptesting"
@@ -73,6 +82,14 @@ const (
 	// Billing runs with a settlement every 24 blocks and a 3-minute grace period.
 	simSettlementInterval = 120
 	simGracePeriod        = 180
+	// A node that has not reported its uptime for 15 minutes is offline: its resources are not billed.
+	simNodeOfflineAfter = 900
+	// The price is the average of the last 4 samples; each feeder sends at most one every 30 s.
+	simPriceWindow         = 4
+	simPriceSampleInterval = 30
+	simFeeders             = 2
+	// The feeders' market stays in a price regime for at least this many samples.
+	simMinRegime = 10
 )
 
 // Names of the keeper calls the billing module makes.
@@ -146,10 +163,32 @@ type sim struct {
 	certifier apptesting.Account
 	authority string
 	stats     map[string]*opStat
-	// blockEvents counts what the end blockers (billing) did to contracts.
+	// blockEvents counts what the end blockers (billing) did to contracts; txEvents what billing did
+	// inside transactions (reports, settlements, cancels settle first).
 	blockEvents map[string]int
+	txEvents    map[string]int
 	seq         int // feeds unique names, IPs and hashes
 	w           *world
+
+	// feeders are the accounts governance lists in price_feeders; market is the level (in 1e-6 mUSD)
+	// their samples spread around, in its regime for regimeSamples samples so far; prices are the
+	// accepted samples, oldest first: the model of the price billing uses.
+	feeders       []apptesting.Account
+	market        int64
+	regime        int
+	regimeSamples int
+	prices        []sdkmath.LegacyDec
+	// reportTS is the latest report timestamp generated per contract, so a node's reports keep
+	// increasing within a block.
+	reportTS map[uint64]int64
+	// refillAt is when a drained account may be refilled.
+	refillAt map[string]int64
+	// ledger is the committed state the next block's conservation check starts from; preEvents are
+	// the events of the governance and keeper calls made in the block being built.
+	ledger    *ledger
+	preEvents []abci.Event
+	// ledgerStats counts what the conservation and price checks saw.
+	ledgerStats map[string]int
 }
 
 // opStat counts the outcomes of one message type (or keeper call).
@@ -166,6 +205,10 @@ type simOp struct {
 	signer   apptesting.Account
 	msg      sdk.Msg
 	mustFail bool
+	// first puts the transaction at the head of its block, where the state is the one its generator saw;
+	// expect, if set, checks the outcome further (the error returned, the events emitted).
+	first  bool
+	expect func(res *abci.ExecTxResult) error
 }
 
 func newSim(t *testing.T, seed int64) *sim {
@@ -173,15 +216,30 @@ func newSim(t *testing.T, seed int64) *sim {
 	s := &sim{
 		t: t, r: rand.New(rand.NewSource(seed)), chain: chain, accs: chain.Accounts,
 		certifier: chain.Accounts[simAccounts-1], authority: chain.App.Authority(),
-		stats: map[string]*opStat{}, blockEvents: map[string]int{},
+		stats: map[string]*opStat{}, blockEvents: map[string]int{}, txEvents: map[string]int{},
+		feeders: chain.Accounts[simAccounts-1-simFeeders : simAccounts-1], reportTS: map[uint64]int64{},
+		refillAt: map[string]int64{}, ledgerStats: map[string]int{},
 	}
-	// Billing settles often enough, and gives up on unpaid contracts soon enough, to act within the run.
+	// Billing settles often enough, and gives up on unpaid contracts soon enough, to act within the run;
+	// its price follows the last few samples of the simulated feeders.
 	params, err := chain.App.BillingKeeper.Params.Get(chain.Ctx)
 	require.NoError(t, err)
 	params.SettlementInterval, params.GracePeriod = simSettlementInterval, simGracePeriod
+	params.NodeOfflineAfter = simNodeOfflineAfter
+	params.PriceWindow, params.PriceSampleInterval = simPriceWindow, simPriceSampleInterval
+	for _, f := range s.feeders {
+		params.PriceFeeders = append(params.PriceFeeders, f.String())
+	}
 	msg := &billingtypes.MsgUpdateParams{Authority: s.authority, Params: params}
 	_, err = chain.App.MsgServiceRouter().Handler(msg)(chain.Ctx, msg)
+	s.recordCall(sdk.MsgTypeURL(msg), "gov", false, err)
 	require.NoError(t, err)
+	err = chain.App.BillingKeeper.PriceSamples.Walk(chain.Ctx, nil, func(_ uint64, p billingtypes.PriceSample) (bool, error) {
+		s.prices = append(s.prices, p.PriceMusd)
+		return false, nil
+	})
+	require.NoError(t, err)
+	require.NotEmpty(t, s.prices, "genesis carries a starting price sample")
 	chain.NextBlock()
 	return s
 }
@@ -192,7 +250,9 @@ func (s *sim) runBlock(b int) {
 	// s.w is the snapshot check took of the committed state.
 	for range s.r.Intn(3) {
 		var changed bool
-		if s.r.Intn(2) == 0 {
+		// Billing makes the keeper calls itself: the driver's own ones are rarer, so that billing, not
+		// the driver, gets to delete most contracts whose grace runs out.
+		if s.chance(0.75) {
 			changed = s.govOp()
 		} else {
 			changed = s.keeperOp()
@@ -210,6 +270,9 @@ func (s *sim) runBlock(b int) {
 			ops = append(ops, op)
 		}
 	}
+	// Transactions whose outcome is asserted against the state the generators saw go first; none of
+	// them changes a contract, so each finds that state.
+	sort.SliceStable(ops, func(i, j int) bool { return ops[i].first && !ops[j].first })
 	// One signer may send several transactions in the block: number them.
 	next := map[string]uint64{}
 	txs := make([][]byte, len(ops))
@@ -221,12 +284,17 @@ func (s *sim) runBlock(b int) {
 		txs[i] = s.chain.SignTxSeq(op.signer, next[addr], op.msg)
 		next[addr]++
 	}
+	// What the keeper calls emitted into the block being built (governance calls' events are kept by
+	// govOp): FinalizeBlock starts its own event managers.
+	s.preEvents = append(s.preEvents, s.chain.Ctx.EventManager().ABCIEvents()...)
 	block := s.chain.FinalizeBlock(txs...)
 	require.Len(s.t, block.TxResults, len(ops))
 	for i, res := range block.TxResults {
 		s.recordTx(ops[i], res)
 	}
 	s.recordBlockEvents(block.Events)
+	s.checkPrice(b, block)
+	s.checkConservation(b, ops, block)
 	s.check(b)
 }
 
@@ -240,6 +308,40 @@ func (s *sim) check(b int) {
 	require.NoError(t, s.w.tf.Validate(s.chain.App.AddressCodec()), "tfgrid genesis after block %d", b)
 	require.NoError(t, s.w.sc.Validate(sctypes.MaxDeploymentDataBytesCap), "smartcontract genesis after block %d", b)
 	require.NoError(t, s.w.crossCheck(), "contracts against the registry after block %d", b)
+	require.NoError(t, s.checkSchedule(), "billing schedule after block %d", b)
+	s.ledger, s.preEvents = s.takeLedger(), nil
+}
+
+// checkSchedule: billing keeps time. After a block, no contract is due at or before its time (the end
+// blocker settled every due one: the simulation never has max_settlements_per_block of them), and no
+// contract is still in grace past its deadline unless it owes nothing and its node's rent contract,
+// in grace itself, holds it there.
+func (s *sim) checkSchedule() error {
+	params, err := s.chain.App.BillingKeeper.Params.Get(s.chain.Ctx)
+	if err != nil {
+		return err
+	}
+	committed := s.w.now - int64(apptesting.BlockTime/time.Second)
+	if len(s.w.billing) >= int(params.MaxSettlementsPerBlock) {
+		return nil
+	}
+	for _, id := range slices.Sorted(maps.Keys(s.w.billing)) {
+		if due := s.w.billing[id].NextDue; due <= committed {
+			return fmt.Errorf("contract %d was due at %d and is not settled at %d", id, due, committed)
+		}
+	}
+	for _, c := range s.w.sc.Contracts {
+		if c.State != sctypes.ContractStateGracePeriod || committed < c.GraceSince+int64(params.GracePeriod) {
+			continue
+		}
+		b := s.w.billing[c.Id]
+		rent, rented := s.w.rentOf[c.NodeID()]
+		if b.StandardOverdraft.Add(b.ExtraOverdraft).IsPositive() || c.GetNodeContract() == nil || !rented || rent.State != sctypes.ContractStateGracePeriod {
+			return fmt.Errorf("contract %d (%s) is in grace since %d, past its deadline %d at %d, owing %s",
+				c.Id, c.ContractKind(), c.GraceSince, c.GraceSince+int64(params.GracePeriod), committed, b.StandardOverdraft.Add(b.ExtraOverdraft))
+		}
+	}
+	return nil
 }
 
 // crossCheck checks what ties contracts to the registry: owners and nodes exist, every contract id
@@ -319,9 +421,13 @@ func (s *sim) recordTx(op simOp, res *abci.ExecTxResult) {
 	t := s.t
 	key := sdk.MsgTypeURL(op.msg)
 	st := s.stat(key, "tx")
+	if op.expect != nil {
+		require.NoError(t, op.expect(res), "%s: %v (code %d %s: %s)", key, op.msg, res.Code, res.Codespace, res.Log)
+	}
 	if res.Code == 0 {
 		require.False(t, op.mustFail, "%s was built to be refused but succeeded: %v", key, op.msg)
 		st.ok++
+		s.countBillingEvents(s.txEvents, res.Events, false)
 		return
 	}
 	if what, bad := simDriverFailures[res.Code]; bad && res.Codespace == "sdk" {
@@ -338,18 +444,53 @@ func (s *sim) recordTx(op simOp, res *abci.ExecTxResult) {
 // recordBlockEvents counts the contract events the end blockers emitted: billing's own settlements,
 // grace periods and out-of-funds deletions.
 func (s *sim) recordBlockEvents(events []abci.Event) {
+	s.countBillingEvents(s.blockEvents, events, true)
 	for _, ev := range events {
-		switch ev.Type {
-		case "tfgrid.billing.v1.EventContractSettled":
-			s.blockEvents["settlements"]++
-		case "tfgrid.smartcontract.v1.EventContractGracePeriodStarted":
-			s.blockEvents["grace started"]++
-		case "tfgrid.smartcontract.v1.EventContractGracePeriodEnded":
-			s.blockEvents["grace ended"]++
-		case "tfgrid.smartcontract.v1.EventContractCanceled":
+		if ev.Type == eventType(&billingtypes.EventSettlementFailed{}) {
+			failed := parseEvent(s.t, ev).(*billingtypes.EventSettlementFailed)
+			require.Failf(s.t, "a scheduled settlement failed", "contract %d: %s", failed.ContractId, failed.Reason)
+		}
+	}
+}
+
+// Short names of the billing events the run counts (and of the contract events billing causes).
+var simBillingEvents = map[string]string{
+	eventType(&billingtypes.EventContractSettled{}):          "settlements",
+	eventType(&billingtypes.EventContractOverdrawn{}):        "overdrawn",
+	eventType(&billingtypes.EventPaymentDistributed{}):       "payments",
+	eventType(&billingtypes.EventOverdraftWrittenOff{}):      "written off",
+	eventType(&billingtypes.EventConsumptionReported{}):      "reports",
+	eventType(&billingtypes.EventConsumptionReportSkipped{}): "reports skipped",
+	eventType(&billingtypes.EventSettlementFailed{}):         "settlement failed",
+	eventType(&billingtypes.EventTftPriceSet{}):              "prices",
+	eventType(&sctypes.EventContractGracePeriodStarted{}):    "grace started",
+	eventType(&sctypes.EventContractGracePeriodEnded{}):      "grace ended",
+}
+
+// eventType is the ABCI event type of a typed event.
+func eventType(ev proto.Message) string { return strings.TrimPrefix(sdk.MsgTypeURL(ev), "/") }
+
+// parseEvent decodes a typed event, without the attributes FinalizeBlock adds (mode, msg_index).
+func parseEvent(t *testing.T, ev abci.Event) proto.Message {
+	ev.Attributes = filter(ev.Attributes, func(a abci.EventAttribute) bool { return a.Key != "mode" && a.Key != "msg_index" })
+	msg, err := sdk.ParseTypedEvent(ev)
+	require.NoError(t, err, "event %s", ev.Type)
+	return msg
+}
+
+// countBillingEvents counts billing's events, and the grace periods and deletions it causes. In a
+// transaction only billing starts or ends a grace period; there a deletion counts only for cause out
+// of funds (the others are the message's own), in an end blocker whatever the cause.
+func (s *sim) countBillingEvents(into map[string]int, events []abci.Event, allCauses bool) {
+	for _, ev := range events {
+		if name, ok := simBillingEvents[ev.Type]; ok {
+			into[name]++
+			continue
+		}
+		if ev.Type == eventType(&sctypes.EventContractCanceled{}) {
 			for _, a := range ev.Attributes {
-				if a.Key == "cause" {
-					s.blockEvents["deleted "+strings.Trim(a.Value, `"`)]++
+				if a.Key == "cause" && (allCauses || strings.Contains(a.Value, "OUT_OF_FUNDS")) {
+					into["deleted "+strings.Trim(a.Value, `"`)]++
 				}
 			}
 		}
@@ -397,12 +538,17 @@ func (s *sim) report(blocks int, elapsed time.Duration) {
 		}
 		fmt.Fprintf(&b, "%-55s %-6s %5d %5d %9d  %s\n", strings.TrimPrefix(k, "/tfgrid."), st.via, st.ok, st.fail, st.mustFail, strings.Join(top, "; "))
 	}
-	var events []string
-	for k, n := range s.blockEvents {
-		events = append(events, fmt.Sprintf("%s ×%d", k, n))
+	counts := func(m map[string]int) string {
+		var out []string
+		for k, n := range m {
+			out = append(out, fmt.Sprintf("%s ×%d", k, n))
+		}
+		sort.Strings(out)
+		return strings.Join(out, "; ")
 	}
-	sort.Strings(events)
-	fmt.Fprintf(&b, "end blockers (billing): %s\n", strings.Join(events, "; "))
+	fmt.Fprintf(&b, "end blockers (billing): %s\n", counts(s.blockEvents))
+	fmt.Fprintf(&b, "billing in transactions: %s\n", counts(s.txEvents))
+	fmt.Fprintf(&b, "billing books: %s\n", counts(s.ledgerStats))
 	causes := map[string]int{}
 	for _, tomb := range s.w.sc.Tombstones {
 		causes[tomb.DeleteCause.String()]++
@@ -426,10 +572,25 @@ func (s *sim) requireCoverage() {
 	}
 	want = append(want, opEnterGrace, opLeaveGrace, opDeleteOutFunds)
 	require.Greater(s.t, len(want), 30)
+	for _, url := range s.chain.App.InterfaceRegistry().ListImplementations(sdk.MsgInterfaceProtoName) {
+		if strings.HasPrefix(url, "/tfgrid.billing.v1.") {
+			want = append(want, url)
+		}
+	}
 	for _, key := range want {
 		st := s.stats[key]
 		require.NotNil(s.t, st, "the simulation never sent %s: add it to the driver", key)
 		require.Positive(s.t, st.ok, "%s never succeeded (%d failures: %v)", key, st.fail, st.reasons)
+	}
+	// Billing itself, in its end blocker or inside transactions, did each of these at least once.
+	for _, what := range []string{
+		"settlements", "overdrawn", "payments", "written off", "reports", "reports skipped", "prices",
+		"grace started", "grace ended", "deleted DELETE_CAUSE_OUT_OF_FUNDS",
+	} {
+		require.Positive(s.t, s.blockEvents[what]+s.txEvents[what], "billing never emitted %q", what)
+	}
+	for _, what := range []string{"resources billed", "price clamped low", "price clamped high", "price within bounds"} {
+		require.Positive(s.t, s.ledgerStats[what], "the run never saw %q", what)
 	}
 }
 
@@ -453,6 +614,7 @@ type world struct {
 	rentOf    map[uint64]sctypes.Contract   // rent contract by node
 	extraFee  map[uint64]uint64
 	maxData   int // largest deployment data of a live contract
+	billing   map[uint64]billingtypes.ContractBilling
 }
 
 func (s *sim) snapshot() *world {
@@ -506,6 +668,12 @@ func (s *sim) snapshot() *world {
 	for _, f := range sc.NodeExtraFees {
 		w.extraFee[f.NodeId] = f.ExtraFee
 	}
+	w.billing = map[uint64]billingtypes.ContractBilling{}
+	err = s.chain.App.BillingKeeper.Contracts.Walk(ctx, nil, func(id uint64, b billingtypes.ContractBilling) (bool, error) {
+		w.billing[id] = b
+		return false, nil
+	})
+	require.NoError(t, err)
 	return w
 }
 
@@ -695,8 +863,11 @@ var simTxGens = []txGen{
 	{4, (*sim).genCreateNameContract},
 	{3, (*sim).genCreateRentContract},
 	{2, (*sim).genSetExtraFee},
-	{1, (*sim).genDrain},
+	{2, (*sim).genDrain},
 	{1, (*sim).genRefill},
+	{4, (*sim).genSetTftPrice},
+	{8, (*sim).genReportConsumption},
+	{3, (*sim).genSettleContract},
 }
 
 func (s *sim) genTx() (simOp, bool) {
@@ -717,21 +888,21 @@ func (s *sim) genTx() (simOp, bool) {
 func (s *sim) genCreateTwin(invalid bool) (simOp, bool) {
 	if invalid {
 		if acc, ok := pick(s.r, s.withTwin(true)); ok {
-			return simOp{acc, &types.MsgCreateTwin{Creator: acc.String(), Relays: s.relays()}, true}, true
+			return simOp{signer: acc, msg: &types.MsgCreateTwin{Creator: acc.String(), Relays: s.relays()}, mustFail: true}, true
 		}
 		acc, _ := pick(s.r, s.accs)
-		return simOp{acc, &types.MsgCreateTwin{Creator: acc.String(), Relays: []string{"http://relay.grid.tf"}}, true}, true
+		return simOp{signer: acc, msg: &types.MsgCreateTwin{Creator: acc.String(), Relays: []string{"http://relay.grid.tf"}}, mustFail: true}, true
 	}
 	acc, ok := pick(s.r, s.withTwin(false))
-	return simOp{acc, &types.MsgCreateTwin{Creator: acc.String(), Relays: s.relays(), E2EKey: s.e2eKey()}, false}, ok
+	return simOp{signer: acc, msg: &types.MsgCreateTwin{Creator: acc.String(), Relays: s.relays(), E2EKey: s.e2eKey()}}, ok
 }
 
 func (s *sim) genUpdateTwin(invalid bool) (simOp, bool) {
 	acc, ok := pick(s.r, s.withTwin(true))
 	if invalid {
-		return simOp{acc, &types.MsgUpdateTwin{Creator: acc.String(), Relays: []string{"wss://a.tf", "wss://b.tf", "wss://c.tf", "wss://d.tf", "wss://e.tf"}}, true}, ok
+		return simOp{signer: acc, msg: &types.MsgUpdateTwin{Creator: acc.String(), Relays: []string{"wss://a.tf", "wss://b.tf", "wss://c.tf", "wss://d.tf", "wss://e.tf"}}, mustFail: true}, ok
 	}
-	return simOp{acc, &types.MsgUpdateTwin{Creator: acc.String(), Relays: s.relays(), E2EKey: s.e2eKey()}, false}, ok
+	return simOp{signer: acc, msg: &types.MsgUpdateTwin{Creator: acc.String(), Relays: s.relays(), E2EKey: s.e2eKey()}}, ok
 }
 
 func (s *sim) genCreateFarm(invalid bool) (simOp, bool) {
@@ -750,7 +921,7 @@ func (s *sim) genCreateFarm(invalid bool) (simOp, bool) {
 			msg.PublicIps = append(msg.PublicIps, types.PublicIPInput{Ip: "10.1.2.3/24", Gateway: "10.1.2.1"})
 		}
 	}
-	return simOp{acc, msg, invalid}, true
+	return simOp{signer: acc, msg: msg, mustFail: invalid}, true
 }
 
 func (s *sim) genUpdateFarm(invalid bool) (simOp, bool) {
@@ -764,10 +935,10 @@ func (s *sim) genUpdateFarm(invalid bool) (simOp, bool) {
 	}
 	if invalid {
 		acc := s.stranger(f.TwinId)
-		return simOp{acc, &types.MsgUpdateFarm{Creator: acc.String(), FarmId: f.Id, Name: name}, true}, true
+		return simOp{signer: acc, msg: &types.MsgUpdateFarm{Creator: acc.String(), FarmId: f.Id, Name: name}, mustFail: true}, true
 	}
 	acc := s.accountOf(f.TwinId)
-	return simOp{acc, &types.MsgUpdateFarm{Creator: acc.String(), FarmId: f.Id, Name: name}, false}, true
+	return simOp{signer: acc, msg: &types.MsgUpdateFarm{Creator: acc.String(), FarmId: f.Id, Name: name}}, true
 }
 
 func (s *sim) genAddFarmIP(invalid bool) (simOp, bool) {
@@ -787,7 +958,7 @@ func (s *sim) genAddFarmIP(invalid bool) (simOp, bool) {
 			ip = types.PublicIPInput{Ip: "192.168.1.20/24", Gateway: "192.168.1.1"}
 		}
 	}
-	return simOp{acc, &types.MsgAddFarmIp{Creator: acc.String(), FarmId: f.Id, Ip: ip.Ip, Gateway: ip.Gateway}, invalid}, true
+	return simOp{signer: acc, msg: &types.MsgAddFarmIp{Creator: acc.String(), FarmId: f.Id, Ip: ip.Ip, Gateway: ip.Gateway}, mustFail: invalid}, true
 }
 
 func (s *sim) genRemoveFarmIP(invalid bool) (simOp, bool) {
@@ -809,7 +980,7 @@ func (s *sim) genRemoveFarmIP(invalid bool) (simOp, bool) {
 	if invalid {
 		acc = s.stranger(f.TwinId)
 	}
-	return simOp{acc, &types.MsgRemoveFarmIp{Creator: acc.String(), FarmId: f.Id, Ip: addr}, invalid}, true
+	return simOp{signer: acc, msg: &types.MsgRemoveFarmIp{Creator: acc.String(), FarmId: f.Id, Ip: addr}, mustFail: invalid}, true
 }
 
 func (s *sim) genAllowNodeTwin(invalid bool) (simOp, bool) {
@@ -827,7 +998,7 @@ func (s *sim) genAllowNodeTwin(invalid bool) (simOp, bool) {
 	if invalid {
 		twinID = 1_000_000 + uint64(s.next())
 	}
-	return simOp{acc, &types.MsgAllowNodeTwin{Creator: acc.String(), FarmId: f.Id, TwinId: twinID}, invalid}, true
+	return simOp{signer: acc, msg: &types.MsgAllowNodeTwin{Creator: acc.String(), FarmId: f.Id, TwinId: twinID}, mustFail: invalid}, true
 }
 
 func (s *sim) genDisallowNodeTwin(invalid bool) (simOp, bool) {
@@ -841,7 +1012,7 @@ func (s *sim) genDisallowNodeTwin(invalid bool) (simOp, bool) {
 	if invalid {
 		acc = s.stranger(f.TwinId)
 	}
-	return simOp{acc, &types.MsgDisallowNodeTwin{Creator: acc.String(), FarmId: f.Id, TwinId: tw}, invalid}, true
+	return simOp{signer: acc, msg: &types.MsgDisallowNodeTwin{Creator: acc.String(), FarmId: f.Id, TwinId: tw}, mustFail: invalid}, true
 }
 
 func (s *sim) genSetFarmOpenRegistration(invalid bool) (simOp, bool) {
@@ -853,7 +1024,7 @@ func (s *sim) genSetFarmOpenRegistration(invalid bool) (simOp, bool) {
 	if invalid {
 		acc = s.stranger(f.TwinId)
 	}
-	return simOp{acc, &types.MsgSetFarmOpenRegistration{Creator: acc.String(), FarmId: f.Id, Open: s.chance(0.6)}, invalid}, true
+	return simOp{signer: acc, msg: &types.MsgSetFarmOpenRegistration{Creator: acc.String(), FarmId: f.Id, Open: s.chance(0.6)}, mustFail: invalid}, true
 }
 
 func (s *sim) genCreateNode(invalid bool) (simOp, bool) {
@@ -872,10 +1043,10 @@ func (s *sim) genCreateNode(invalid bool) (simOp, bool) {
 		d.res.Mru = types.GiB // below the minimum
 	}
 	acc := s.accountOf(tw.Id)
-	return simOp{acc, &types.MsgCreateNode{
+	return simOp{signer: acc, msg: &types.MsgCreateNode{
 		Creator: acc.String(), FarmId: f.Id, Resources: d.res, Location: d.loc, Interfaces: d.itfs,
 		SecureBoot: d.secure, Virtualized: d.virt, SerialNumber: d.serial,
-	}, invalid}, true
+	}, mustFail: invalid}, true
 }
 
 func (s *sim) genUpdateNode(invalid bool) (simOp, bool) {
@@ -900,10 +1071,10 @@ func (s *sim) genUpdateNode(invalid bool) (simOp, bool) {
 	if invalid {
 		acc = s.stranger(n.TwinId)
 	}
-	return simOp{acc, &types.MsgUpdateNode{
+	return simOp{signer: acc, msg: &types.MsgUpdateNode{
 		Creator: acc.String(), NodeId: n.Id, FarmId: farmID, Resources: d.res, Location: d.loc, Interfaces: d.itfs,
 		SecureBoot: d.secure, Virtualized: d.virt, SerialNumber: d.serial,
-	}, invalid}, true
+	}, mustFail: invalid}, true
 }
 
 func (s *sim) genSetNodePublicConfig(invalid bool) (simOp, bool) {
@@ -924,7 +1095,7 @@ func (s *sim) genSetNodePublicConfig(invalid bool) (simOp, bool) {
 	case s.chance(0.1):
 		cfg = &types.PublicConfig{} // clears too
 	}
-	return simOp{acc, &types.MsgSetNodePublicConfig{Creator: acc.String(), NodeId: n.Id, PublicConfig: cfg}, invalid}, true
+	return simOp{signer: acc, msg: &types.MsgSetNodePublicConfig{Creator: acc.String(), NodeId: n.Id, PublicConfig: cfg}, mustFail: invalid}, true
 }
 
 func (s *sim) genDeleteNode(invalid bool) (simOp, bool) {
@@ -940,11 +1111,17 @@ func (s *sim) genDeleteNode(invalid bool) (simOp, bool) {
 	case s.chance(0.5):
 		acc = s.accountOf(farmer)
 	}
-	return simOp{acc, &types.MsgDeleteNode{Creator: acc.String(), NodeId: n.Id}, invalid}, true
+	return simOp{signer: acc, msg: &types.MsgDeleteNode{Creator: acc.String(), NodeId: n.Id}, mustFail: invalid}, true
 }
 
 func (s *sim) genReportUptime(invalid bool) (simOp, bool) {
-	n, ok := pick(s.r, s.w.tf.Nodes)
+	nodes := s.w.tf.Nodes
+	// Mostly nodes about to go offline: their contracts' resources stay billable.
+	stale := filter(nodes, func(n types.Node) bool { return n.LastUptime.ReportedAt+simNodeOfflineAfter/2 < s.w.now })
+	if len(stale) > 0 && s.chance(0.7) {
+		nodes = stale
+	}
+	n, ok := pick(s.r, nodes)
 	if !ok {
 		return simOp{}, false
 	}
@@ -953,7 +1130,7 @@ func (s *sim) genReportUptime(invalid bool) (simOp, bool) {
 		hint = s.w.now - 7200 // beyond any allowed drift (at most 3600 s)
 	}
 	acc := s.accountOf(n.TwinId)
-	return simOp{acc, &types.MsgReportUptime{Creator: acc.String(), Uptime: uint64(s.r.Intn(10_000_000)), TimestampHint: hint}, invalid}, true
+	return simOp{signer: acc, msg: &types.MsgReportUptime{Creator: acc.String(), Uptime: uint64(s.r.Intn(10_000_000)), TimestampHint: hint}, mustFail: invalid}, true
 }
 
 func (s *sim) genChangePowerState(invalid bool) (simOp, bool) {
@@ -966,7 +1143,7 @@ func (s *sim) genChangePowerState(invalid bool) (simOp, bool) {
 	if invalid {
 		state = types.PowerStateUnspecified
 	}
-	return simOp{acc, &types.MsgChangePowerState{Creator: acc.String(), State: state}, invalid}, true
+	return simOp{signer: acc, msg: &types.MsgChangePowerState{Creator: acc.String(), State: state}, mustFail: invalid}, true
 }
 
 func (s *sim) genChangePowerTarget(invalid bool) (simOp, bool) {
@@ -979,7 +1156,7 @@ func (s *sim) genChangePowerTarget(invalid bool) (simOp, bool) {
 	if invalid {
 		acc = s.stranger(farmer)
 	}
-	return simOp{acc, &types.MsgChangePowerTarget{Creator: acc.String(), NodeId: n.Id, Target: s.power(0.6)}, invalid}, true
+	return simOp{signer: acc, msg: &types.MsgChangePowerTarget{Creator: acc.String(), NodeId: n.Id, Target: s.power(0.6)}, mustFail: invalid}, true
 }
 
 func (s *sim) genSetNodeCertification(invalid bool) (simOp, bool) {
@@ -995,7 +1172,17 @@ func (s *sim) genSetNodeCertification(invalid bool) (simOp, bool) {
 	if invalid {
 		acc = s.accs[s.r.Intn(len(s.accs)-1)] // never a certifier
 	}
-	return simOp{acc, &types.MsgSetNodeCertification{Signer: acc.String(), NodeId: n.Id, Certification: cert}, invalid}, true
+	return simOp{signer: acc, msg: &types.MsgSetNodeCertification{Signer: acc.String(), NodeId: n.Id, Certification: cert}, mustFail: invalid}, true
+}
+
+// deployers are the twins that create contracts: mostly ones with funds, since drained twins cannot
+// lock a deposit.
+func (s *sim) deployers() []types.Twin {
+	funded := filter(s.w.tf.Twins, func(tw types.Twin) bool { return s.balance(s.accountOf(tw.Id)).GTE(simPoor) })
+	if len(funded) == 0 || s.chance(0.15) {
+		return s.w.tf.Twins
+	}
+	return funded
 }
 
 // deployable reports whether a twin may deploy on a node as far as the snapshot tells.
@@ -1011,7 +1198,7 @@ func (s *sim) deployable(n types.Node, twinID uint64) bool {
 }
 
 func (s *sim) genCreateNodeContract(invalid bool) (simOp, bool) {
-	tw, ok := pick(s.r, s.w.tf.Twins)
+	tw, ok := pick(s.r, s.deployers())
 	if !ok || len(s.w.tf.Nodes) == 0 {
 		return simOp{}, false
 	}
@@ -1041,7 +1228,7 @@ func (s *sim) genCreateNodeContract(invalid bool) (simOp, bool) {
 	}
 	acc := s.accountOf(tw.Id)
 	msg.Creator = acc.String()
-	return simOp{acc, msg, invalid}, true
+	return simOp{signer: acc, msg: msg, mustFail: invalid}, true
 }
 
 func (s *sim) genUpdateNodeContract(invalid bool) (simOp, bool) {
@@ -1064,7 +1251,7 @@ func (s *sim) genUpdateNodeContract(invalid bool) (simOp, bool) {
 		acc = s.stranger(c.TwinId)
 	}
 	msg.Creator = acc.String()
-	return simOp{acc, msg, invalid}, true
+	return simOp{signer: acc, msg: msg, mustFail: invalid}, true
 }
 
 func (s *sim) genCancelContract(invalid bool) (simOp, bool) {
@@ -1085,11 +1272,11 @@ func (s *sim) genCancelContract(invalid bool) (simOp, bool) {
 	if invalid {
 		acc = s.stranger(c.TwinId, nodeTwin)
 	}
-	return simOp{acc, &sctypes.MsgCancelContract{Creator: acc.String(), ContractId: c.Id}, invalid}, true
+	return simOp{signer: acc, msg: &sctypes.MsgCancelContract{Creator: acc.String(), ContractId: c.Id}, mustFail: invalid}, true
 }
 
 func (s *sim) genCreateNameContract(invalid bool) (simOp, bool) {
-	tw, ok := pick(s.r, s.w.tf.Twins)
+	tw, ok := pick(s.r, s.deployers())
 	if !ok {
 		return simOp{}, false
 	}
@@ -1101,11 +1288,11 @@ func (s *sim) genCreateNameContract(invalid bool) (simOp, bool) {
 		name = "Not A Name!"
 	}
 	acc := s.accountOf(tw.Id)
-	return simOp{acc, &sctypes.MsgCreateNameContract{Creator: acc.String(), Name: name}, invalid}, true
+	return simOp{signer: acc, msg: &sctypes.MsgCreateNameContract{Creator: acc.String(), Name: name}, mustFail: invalid}, true
 }
 
 func (s *sim) genCreateRentContract(invalid bool) (simOp, bool) {
-	tw, ok := pick(s.r, s.w.tf.Twins)
+	tw, ok := pick(s.r, s.deployers())
 	if !ok || len(s.w.tf.Nodes) == 0 {
 		return simOp{}, false
 	}
@@ -1122,7 +1309,7 @@ func (s *sim) genCreateRentContract(invalid bool) (simOp, bool) {
 		nodeID = 1_000_000 + uint64(s.next())
 	}
 	acc := s.accountOf(tw.Id)
-	return simOp{acc, &sctypes.MsgCreateRentContract{Creator: acc.String(), NodeId: nodeID}, invalid}, true
+	return simOp{signer: acc, msg: &sctypes.MsgCreateRentContract{Creator: acc.String(), NodeId: nodeID}, mustFail: invalid}, true
 }
 
 func (s *sim) genSetExtraFee(invalid bool) (simOp, bool) {
@@ -1146,7 +1333,7 @@ func (s *sim) genSetExtraFee(invalid bool) (simOp, bool) {
 	if s.chance(0.5) {
 		fee = 1 + uint64(s.r.Intn(5000))
 	}
-	return simOp{acc, &sctypes.MsgSetDedicatedNodeExtraFee{Creator: acc.String(), NodeId: n.Id, ExtraFee: fee}, invalid}, true
+	return simOp{signer: acc, msg: &sctypes.MsgSetDedicatedNodeExtraFee{Creator: acc.String(), NodeId: n.Id, ExtraFee: fee}, mustFail: invalid}, true
 }
 
 // simPoor is the balance below which a twin counts as drained.
@@ -1165,17 +1352,229 @@ func (s *sim) genDrain(bool) (simOp, bool) {
 	}
 	keep := sdkmath.NewInt(int64(s.r.Intn(5_000_000)))
 	amount := sdk.NewCoins(sdk.NewCoin(app.BondDenom, s.balance(acc).Sub(keep)))
-	return simOp{acc, banktypes.NewMsgSend(acc.Address, s.chain.Validator.Address, amount), false}, true
+	// Refilled soon, mostly while its contracts are in grace, or late, after billing deleted them.
+	wait := 60 + s.r.Intn(180)
+	if s.chance(0.5) {
+		wait = 2*simGracePeriod + s.r.Intn(600)
+	}
+	s.refillAt[acc.String()] = s.w.now + int64(wait)
+	return simOp{signer: acc, msg: banktypes.NewMsgSend(acc.Address, s.chain.Validator.Address, amount)}, true
 }
 
 // genRefill gives a drained account funds again: billing pays its debts and ends its grace.
 func (s *sim) genRefill(bool) (simOp, bool) {
-	acc, ok := pick(s.r, filter(s.accs, func(a apptesting.Account) bool { return s.balance(a).LT(simPoor) }))
+	acc, ok := pick(s.r, filter(s.accs, func(a apptesting.Account) bool {
+		return s.balance(a).LT(simPoor) && s.refillAt[a.String()] <= s.w.now
+	}))
 	if !ok {
 		return simOp{}, false
 	}
 	amount := sdk.NewCoins(sdk.NewCoin(app.BondDenom, sdkmath.NewInt(10_000_000_000)))
-	return simOp{s.chain.Validator, banktypes.NewMsgSend(s.chain.Validator.Address, acc.Address, amount), false}, true
+	return simOp{signer: s.chain.Validator, msg: banktypes.NewMsgSend(s.chain.Validator.Address, acc.Address, amount)}, true
+}
+
+// --- billing transactions --------------------------------------------------------------------------
+
+// marketPrice is a feeder's sample, with 6 decimals, around a market level. The market goes through
+// regimes in turn, normal, below min_tft_price_musd, normal, above max_tft_price_musd, each long enough
+// (at least simMinRegime samples) for the average of the last samples to be clamped.
+func (s *sim) marketPrice() sdkmath.LegacyDec {
+	if s.market == 0 || (s.regimeSamples >= simMinRegime && s.chance(0.15)) {
+		s.regime, s.regimeSamples = (s.regime+1)%4, 0
+		if s.market == 0 {
+			s.regime = 0
+		}
+		switch s.regime {
+		case 1:
+			s.market = 10_000 + s.r.Int63n(900_000) // 0.01–0.91 mUSD
+		case 3:
+			s.market = 1_001_000_000 + s.r.Int63n(1_000_000_000) // 1,001–2,001 mUSD
+		default:
+			s.market = 2_000_000 + s.r.Int63n(38_000_000) // 2–40 mUSD
+		}
+	}
+	s.regimeSamples++
+	return sdkmath.LegacyNewDecWithPrec(max(1, s.market*(900+s.r.Int63n(201))/1000), 6)
+}
+
+// genSetTftPrice: a feeder sends a sample (refused within price_sample_interval of its previous one);
+// an invalid one comes from someone else or has a price that is not positive or has 7 decimals.
+func (s *sim) genSetTftPrice(invalid bool) (simOp, bool) {
+	feeder, _ := pick(s.r, s.feeders)
+	price := s.marketPrice()
+	if !invalid {
+		return simOp{signer: feeder, msg: &billingtypes.MsgSetTftPrice{Feeder: feeder.String(), PriceMusd: price}}, true
+	}
+	want := billingtypes.ErrInvalidPrice
+	switch s.r.Intn(4) {
+	case 0:
+		feeder = s.accs[s.r.Intn(simAccounts-1-simFeeders)] // never a feeder
+		want = billingtypes.ErrNotPriceFeeder
+	case 1:
+		price = sdkmath.LegacyZeroDec()
+	case 2:
+		price = price.Neg()
+	default:
+		price = price.Add(sdkmath.LegacyNewDecWithPrec(1+s.r.Int63n(9), 7))
+	}
+	msg := &billingtypes.MsgSetTftPrice{Feeder: feeder.String(), PriceMusd: price}
+	return simOp{signer: feeder, msg: msg, mustFail: true, expect: expectCode(want)}, true
+}
+
+// usageReport is a report of a contract's usage within the node's capacity, at a timestamp after the
+// contract's previous report (committed or generated) and at most the block time.
+func (s *sim) usageReport(n types.Node, id uint64) (billingtypes.ConsumptionReport, bool) {
+	now, last := s.w.now, s.reportTS[id]
+	if b, ok := s.w.billing[id]; ok && b.LastReport != nil {
+		last = max(last, b.LastReport.Timestamp)
+	}
+	if last >= now {
+		return billingtypes.ConsumptionReport{}, false
+	}
+	ts := now - int64(s.r.Intn(int(min(now-last, 30))))
+	s.reportTS[id] = ts
+	part := func(capacity uint64) uint64 {
+		if capacity == 0 || s.chance(0.15) {
+			return 0
+		}
+		if s.chance(0.1) {
+			return capacity // all of it
+		}
+		return 1 + uint64(s.r.Int63n(int64(capacity)))
+	}
+	capacity := n.Resources
+	r := billingtypes.ConsumptionReport{
+		ContractId: id, Timestamp: ts, Window: uint64(s.r.Intn(3601)),
+		Cru: part(capacity.Cru), Sru: part(capacity.Sru), Hru: part(capacity.Hru), Mru: part(capacity.Mru),
+	}
+	if s.chance(0.7) {
+		r.Nru = uint64(s.r.Int63n(20_000_000_000)) // up to 20 GB
+	}
+	return r, true
+}
+
+// genReportConsumption: a node's twin reports the usage of some of its node contracts. Invalid: a
+// report about a contract that is not a node contract of this node (the message is refused), one over
+// the node's capacity (refused), or one about a deleted contract (skipped: the message succeeds).
+func (s *sim) genReportConsumption(invalid bool) (simOp, bool) {
+	if invalid {
+		return s.genBadReport()
+	}
+	n, ok := pick(s.r, filter(s.w.tf.Nodes, func(n types.Node) bool { return len(s.w.onNode[n.Id]) > 0 }))
+	if !ok {
+		return simOp{}, false
+	}
+	acc := s.accountOf(n.TwinId)
+	msg := &billingtypes.MsgReportConsumption{Creator: acc.String()}
+	contracts := slices.Clone(s.w.onNode[n.Id])
+	s.r.Shuffle(len(contracts), func(i, j int) { contracts[i], contracts[j] = contracts[j], contracts[i] })
+	for _, c := range contracts[:1+s.r.Intn(min(3, len(contracts)))] {
+		if r, ok := s.usageReport(n, c.Id); ok {
+			msg.Reports = append(msg.Reports, r)
+		}
+	}
+	return simOp{signer: acc, msg: msg}, len(msg.Reports) > 0
+}
+
+func (s *sim) genBadReport() (simOp, bool) {
+	n, ok := pick(s.r, s.w.tf.Nodes)
+	if !ok {
+		return simOp{}, false
+	}
+	acc := s.accountOf(n.TwinId)
+	msg := &billingtypes.MsgReportConsumption{Creator: acc.String()}
+	// A good report of the node's own may come first: the whole message stands or falls together.
+	good := func() {
+		if c, ok := pick(s.r, s.w.onNode[n.Id]); ok && s.chance(0.5) {
+			if r, ok := s.usageReport(n, c.Id); ok {
+				msg.Reports = append(msg.Reports, r)
+			}
+		}
+	}
+	switch s.r.Intn(3) {
+	case 0:
+		// Alone, so that the message changes no contract: it may run before a foreign report.
+		if tomb, ok := pick(s.r, s.w.sc.Tombstones); ok {
+			msg.Reports = []billingtypes.ConsumptionReport{{ContractId: tomb.Id, Timestamp: s.w.now - int64(s.r.Intn(60)), Window: 60, Nru: 1000}}
+			return simOp{signer: acc, msg: msg, first: true, expect: s.expectSkipped(tomb.Id)}, true
+		}
+	case 1:
+		foreign := filter(s.w.sc.Contracts, func(c sctypes.Contract) bool {
+			nc := c.GetNodeContract()
+			return nc == nil || nc.NodeId != n.Id
+		})
+		if c, ok := pick(s.r, foreign); ok {
+			good()
+			msg.Reports = append(msg.Reports, billingtypes.ConsumptionReport{ContractId: c.Id, Timestamp: s.w.now})
+			// First in the block, so that the contract is still live: a deleted one would be skipped.
+			return simOp{signer: acc, msg: msg, mustFail: true, first: true, expect: expectCode(billingtypes.ErrNotNodeContract)}, true
+		}
+	}
+	good()
+	id := uint64(1)
+	if c, ok := pick(s.r, s.w.onNode[n.Id]); ok {
+		id = c.Id
+	}
+	// Beyond any capacity a node is registered with; first, so that the node still exists.
+	r := billingtypes.ConsumptionReport{ContractId: id, Timestamp: s.w.now}
+	switch s.r.Intn(4) {
+	case 0:
+		r.Cru = 1000
+	case 1:
+		r.Mru = 1 << 50
+	case 2:
+		r.Sru = 1 << 60
+	default:
+		r.Hru = 1 << 60
+	}
+	msg.Reports = append(msg.Reports, r)
+	return simOp{signer: acc, msg: msg, mustFail: true, first: true, expect: expectCode(billingtypes.ErrInvalidReport)}, true
+}
+
+// genSettleContract: anyone settles a live contract, often one in grace (as after a top-up); an invalid
+// one names a deleted or unknown contract.
+func (s *sim) genSettleContract(invalid bool) (simOp, bool) {
+	acc, _ := pick(s.r, s.accs)
+	if invalid {
+		id := 1_000_000 + uint64(s.next())
+		if tomb, ok := pick(s.r, s.w.sc.Tombstones); ok && s.chance(0.5) {
+			id = tomb.Id
+		}
+		msg := &billingtypes.MsgSettleContract{Creator: acc.String(), ContractId: id}
+		return simOp{signer: acc, msg: msg, mustFail: true, expect: expectCode(sctypes.ErrContractNotFound)}, true
+	}
+	contracts := s.w.sc.Contracts
+	if inGrace := filter(contracts, func(c sctypes.Contract) bool { return c.State == sctypes.ContractStateGracePeriod }); len(inGrace) > 0 && s.chance(0.5) {
+		contracts = inGrace
+	}
+	c, ok := pick(s.r, contracts)
+	return simOp{signer: acc, msg: &billingtypes.MsgSettleContract{Creator: acc.String(), ContractId: c.Id}}, ok
+}
+
+// expectCode: the transaction failed with exactly this registered error.
+func expectCode(want *errorsmod.Error) func(*abci.ExecTxResult) error {
+	return func(res *abci.ExecTxResult) error {
+		if res.Code != want.ABCICode() || res.Codespace != want.Codespace() {
+			return fmt.Errorf("want %s/%d (%s), got code %d in %q", want.Codespace(), want.ABCICode(), want.Error(), res.Code, res.Codespace)
+		}
+		return nil
+	}
+}
+
+// expectSkipped: the report about a deleted contract succeeded and was skipped.
+func (s *sim) expectSkipped(id uint64) func(*abci.ExecTxResult) error {
+	return func(res *abci.ExecTxResult) error {
+		if res.Code != 0 {
+			return fmt.Errorf("a report about deleted contract %d must be skipped, not refused", id)
+		}
+		for _, ev := range res.Events {
+			if ev.Type == eventType(&billingtypes.EventConsumptionReportSkipped{}) &&
+				parseEvent(s.t, ev).(*billingtypes.EventConsumptionReportSkipped).ContractId == id {
+				return nil
+			}
+		}
+		return fmt.Errorf("no EventConsumptionReportSkipped for deleted contract %d", id)
+	}
 }
 
 // --- governance ------------------------------------------------------------------------------------
@@ -1202,9 +1601,10 @@ func (s *sim) govOp() bool {
 	handler := s.chain.App.MsgServiceRouter().Handler(msg)
 	require.NotNil(s.t, handler, "no handler for %s", sdk.MsgTypeURL(msg))
 	ctx, write := s.chain.Ctx.CacheContext()
-	_, err := handler(ctx, msg)
+	res, err := handler(ctx, msg)
 	if err == nil {
 		write()
+		s.preEvents = append(s.preEvents, res.Events...) // the handler's own event manager
 	}
 	return s.recordCall(sdk.MsgTypeURL(msg), "gov", mustFail, err)
 }
@@ -1418,11 +1818,22 @@ func (s *sim) genContractParams(invalid bool) (sdk.Msg, bool) {
 func (s *sim) keeperOp() bool {
 	k, contracts := s.chain.App.SmartcontractKeeper, s.w.sc.Contracts
 	inGrace := filter(contracts, func(c sctypes.Contract) bool { return c.State == sctypes.ContractStateGracePeriod })
-	// Billing ends a grace period only once the debt is paid.
+	// Billing ends a grace period only once the debt is paid: for a rent contract, which takes the
+	// renter's node contracts out of grace with it, theirs too (billing settles them again at once).
+	owes := func(id uint64) bool {
+		b, err := s.chain.App.BillingKeeper.Contracts.Get(s.chain.Ctx, id)
+		require.NoError(s.t, err, "billing state of live contract %d", id)
+		return b.StandardOverdraft.Add(b.ExtraOverdraft).IsPositive()
+	}
 	paid := filter(contracts, func(c sctypes.Contract) bool {
-		b, err := s.chain.App.BillingKeeper.Contracts.Get(s.chain.Ctx, c.Id)
-		require.NoError(s.t, err, "billing state of live contract %d", c.Id)
-		return !b.StandardOverdraft.Add(b.ExtraOverdraft).IsPositive()
+		if rent := c.GetRentContract(); rent != nil {
+			for _, nc := range s.w.onNode[rent.NodeId] {
+				if nc.TwinId == c.TwinId && owes(nc.Id) {
+					return false
+				}
+			}
+		}
+		return !owes(c.Id)
 	})
 	ctx, write := s.chain.Ctx.CacheContext()
 	var (
@@ -1450,7 +1861,7 @@ func (s *sim) keeperOp() bool {
 	default:
 		key = opDeleteOutFunds
 		c, ok := pick(s.r, inGrace)
-		if !ok || s.chance(0.2) {
+		if !ok || s.chance(0.7) {
 			if c, ok = pick(s.r, contracts); !ok {
 				return false
 			}
@@ -1462,6 +1873,285 @@ func (s *sim) keeperOp() bool {
 		write()
 	}
 	return s.recordCall(key, "keeper", mustFail, err)
+}
+
+// --- TFT price and utft conservation ---------------------------------------------------------------
+
+// checkPrice follows the samples the block accepted, in transaction order, with a model of the average
+// billing keeps: each EventTftPriceSet carries the model's average of the last price_window samples,
+// and the price billing uses is that average clamped to [min_tft_price_musd, max_tft_price_musd].
+func (s *sim) checkPrice(b int, block *abci.ResponseFinalizeBlock) {
+	t, k := s.t, s.chain.App.BillingKeeper
+	params, err := k.Params.Get(s.chain.Ctx)
+	require.NoError(t, err)
+	average := func() sdkmath.LegacyDec {
+		if n := len(s.prices); n > int(params.PriceWindow) {
+			s.prices = s.prices[n-int(params.PriceWindow):]
+		}
+		sum := sdkmath.LegacyZeroDec()
+		for _, p := range s.prices {
+			sum = sum.Add(p)
+		}
+		return sum.QuoInt64(int64(len(s.prices)))
+	}
+	for _, res := range block.TxResults {
+		for _, ev := range res.Events {
+			if res.Code != 0 || ev.Type != eventType(&billingtypes.EventTftPriceSet{}) {
+				continue
+			}
+			set := parseEvent(t, ev).(*billingtypes.EventTftPriceSet)
+			s.prices = append(s.prices, sdkmath.LegacyMustNewDecFromStr(set.PriceMusd))
+			require.Equal(t, average().String(), set.AverageMusd, "average after %s's sample %s in block %d", set.Feeder, set.PriceMusd, b)
+		}
+	}
+	avg, want := average(), average()
+	switch {
+	case avg.LT(params.MinTftPriceMusd):
+		want = params.MinTftPriceMusd
+		s.ledgerStats["price clamped low"]++
+	case avg.GT(params.MaxTftPriceMusd):
+		want = params.MaxTftPriceMusd
+		s.ledgerStats["price clamped high"]++
+	default:
+		s.ledgerStats["price within bounds"]++
+	}
+	price, err := k.Price(s.chain.Ctx, params)
+	require.NoError(t, err)
+	require.Equal(t, want.String(), price.String(), "price after block %d (average of %v)", b, s.prices)
+}
+
+// ledger is the committed state a block's conservation check starts from.
+type ledger struct {
+	balances  map[string]sdkmath.Int // utft by account; the fee collector and distribution pooled
+	overdraft map[uint64]sdkmath.Int // standard + extra, by billed contract
+	usage     map[uint64]bool        // billed contracts with a usage reported
+	owner     map[uint64]uint64      // twin, by live contract
+	supply    sdkmath.Int
+}
+
+// simFeePool stands for the fee collector and x/distribution's account together: distribution's begin
+// blocker moves what the fee collector got (billing's staking share, fees) to its own account.
+const simFeePool = "fee collector + distribution"
+
+// accountKey names an account in a ledger.
+func accountKey(addr sdk.AccAddress) string {
+	if addr.Equals(authtypes.NewModuleAddress(authtypes.FeeCollectorName)) || addr.Equals(authtypes.NewModuleAddress(distrtypes.ModuleName)) {
+		return simFeePool
+	}
+	return addr.String()
+}
+
+func (s *sim) key(bech32 string) string {
+	addr, err := sdk.AccAddressFromBech32(bech32)
+	require.NoError(s.t, err)
+	return accountKey(addr)
+}
+
+// twinAccount is a twin's account in a ledger (twins are never deleted).
+func (s *sim) twinAccount(twinID uint64) string {
+	tw, err := s.chain.App.TfgridKeeper.Twins.Get(s.chain.Ctx, twinID)
+	require.NoError(s.t, err, "twin %d", twinID)
+	return s.key(tw.Account)
+}
+
+func amountOf(m map[string]sdkmath.Int, k string) sdkmath.Int {
+	if v, ok := m[k]; ok {
+		return v
+	}
+	return sdkmath.ZeroInt()
+}
+
+func parseAmount(t *testing.T, s string) sdkmath.Int {
+	v, ok := sdkmath.NewIntFromString(s)
+	require.True(t, ok, "amount %q", s)
+	return v
+}
+
+// balances is a ledger of the accounts' utft and the supply only.
+func (s *sim) balances() *ledger {
+	ctx := s.chain.Ctx
+	l := &ledger{balances: map[string]sdkmath.Int{}, supply: s.chain.App.BankKeeper.GetSupply(ctx, app.BondDenom).Amount}
+	s.chain.App.BankKeeper.IterateAllBalances(ctx, func(addr sdk.AccAddress, c sdk.Coin) bool {
+		require.Equal(s.t, app.BondDenom, c.Denom, "account %s holds %s", addr, c)
+		key := accountKey(addr)
+		l.balances[key] = amountOf(l.balances, key).Add(c.Amount)
+		return false
+	})
+	return l
+}
+
+// takeLedger records the committed state after s.w was snapshot from it.
+func (s *sim) takeLedger() *ledger {
+	l := s.balances()
+	l.overdraft, l.usage, l.owner = map[uint64]sdkmath.Int{}, map[uint64]bool{}, map[uint64]uint64{}
+	for id, b := range s.w.billing {
+		l.overdraft[id] = b.StandardOverdraft.Add(b.ExtraOverdraft)
+		l.usage[id] = b.Usage != billingtypes.Usage{}
+	}
+	for _, c := range s.w.sc.Contracts {
+		l.owner[c.Id] = c.TwinId
+	}
+	return l
+}
+
+// checkConservation: over the block just committed (its governance and keeper calls, transactions and
+// begin and end blockers), every account's utft changed by exactly what these say:
+//
+//   - the simulation's own transfers (drains and refills) and any transaction fees;
+//   - contract deposits locked (EventContractCreated) and released or forfeited (EventContractDepositReleased);
+//   - billing's books: the owner of contract c paid charged(c) + overdraft before − overdraft after −
+//     written off, where charged is the sum of its EventContractSettled amounts; its
+//     EventPaymentDistributed must hand out exactly that, to the farmer, the foundation account and the
+//     fee collector (staking), and those accounts receive what the events say.
+//
+// The total supply does not move. A split that invents or loses a utft, a payment that moves another
+// amount than billing books, a share sent to the wrong account or not at all: each leaves some account
+// off by the difference.
+func (s *sim) checkConservation(b int, ops []simOp, block *abci.ResponseFinalizeBlock) {
+	t, ctx, before := s.t, s.chain.Ctx, s.ledger
+	params, err := s.chain.App.BillingKeeper.Params.Get(ctx)
+	require.NoError(t, err)
+	want := map[string]sdkmath.Int{}
+	credit := func(key string, amount sdkmath.Int) { want[key] = amountOf(want, key).Add(amount) }
+	move := func(from, to string, amount sdkmath.Int) { credit(from, amount.Neg()); credit(to, amount) }
+
+	events := slices.Clone(s.preEvents)
+	for i, res := range block.TxResults {
+		if send, ok := ops[i].msg.(*banktypes.MsgSend); ok && res.Code == 0 {
+			move(s.key(send.FromAddress), s.key(send.ToAddress), send.Amount.AmountOf(app.BondDenom))
+			s.ledgerStats["simulation transfers"]++
+		}
+		events = append(events, res.Events...) // a failed transaction keeps only its ante events
+	}
+	events = append(events, block.Events...)
+
+	deposits := accountKey(authtypes.NewModuleAddress(sctypes.ModuleName))
+	owner := maps.Clone(before.owner)
+	charged, distributed, writtenOff := map[uint64]sdkmath.Int{}, map[uint64]sdkmath.Int{}, map[uint64]sdkmath.Int{}
+	add := func(m map[uint64]sdkmath.Int, id uint64, amount sdkmath.Int) {
+		if v, ok := m[id]; ok {
+			amount = amount.Add(v)
+		}
+		m[id] = amount
+	}
+	for _, ev := range events {
+		if ev.Type == sdk.EventTypeTx {
+			var fee, payer string
+			for _, a := range ev.Attributes {
+				switch a.Key {
+				case sdk.AttributeKeyFee:
+					fee = a.Value
+				case sdk.AttributeKeyFeePayer:
+					payer = a.Value
+				}
+			}
+			if fee != "" {
+				coins, err := sdk.ParseCoinsNormalized(fee)
+				require.NoError(t, err)
+				move(s.key(payer), simFeePool, coins.AmountOf(app.BondDenom))
+				s.ledgerStats["fees"]++
+			}
+			continue
+		}
+		switch ev.Type {
+		case eventType(&sctypes.EventContractCreated{}), eventType(&sctypes.EventContractDepositReleased{}),
+			eventType(&billingtypes.EventContractSettled{}), eventType(&billingtypes.EventOverdraftWrittenOff{}),
+			eventType(&billingtypes.EventPaymentDistributed{}):
+		default:
+			continue
+		}
+		switch e := parseEvent(t, ev).(type) {
+		case *sctypes.EventContractCreated:
+			owner[e.ContractId] = e.TwinId
+			move(s.twinAccount(e.TwinId), deposits, parseAmount(t, e.Deposit))
+		case *sctypes.EventContractDepositReleased:
+			move(deposits, s.key(e.Recipient), parseAmount(t, e.Amount))
+		case *billingtypes.EventContractSettled:
+			add(charged, e.ContractId, parseAmount(t, e.Amount))
+			// Roughly: a node contract with a usage on an online, unrented node was charged for it.
+			if c, ok := s.w.contract[e.ContractId]; ok && c.GetNodeContract() != nil && before.usage[e.ContractId] {
+				_, rented := s.w.rentOf[c.NodeID()]
+				if n := s.w.node[c.NodeID()]; !rented && n.LastUptime.ReportedAt+int64(params.NodeOfflineAfter) > e.PeriodStart {
+					s.ledgerStats["resources billed"]++
+				}
+			}
+		case *billingtypes.EventOverdraftWrittenOff:
+			add(writtenOff, e.ContractId, parseAmount(t, e.Amount))
+		case *billingtypes.EventPaymentDistributed:
+			farmer, foundation, staking := parseAmount(t, e.FarmerAmount), parseAmount(t, e.FoundationAmount), parseAmount(t, e.StakingAmount)
+			credit(s.key(e.Farmer), farmer)
+			credit(s.key(params.FoundationAccount), foundation)
+			credit(simFeePool, staking)
+			add(distributed, e.ContractId, farmer.Add(foundation).Add(staking))
+			s.ledgerStats["payments"]++
+		}
+	}
+
+	// What each contract's owner paid, by billing's books, against what billing handed out.
+	ids := map[uint64]bool{}
+	for _, m := range []map[uint64]sdkmath.Int{before.overdraft, charged, distributed, writtenOff} {
+		for id := range m {
+			ids[id] = true
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(ids)) {
+		after := sdkmath.ZeroInt()
+		if billed, err := s.chain.App.BillingKeeper.Contracts.Get(ctx, id); err == nil {
+			after = billed.StandardOverdraft.Add(billed.ExtraOverdraft)
+		}
+		get := func(m map[uint64]sdkmath.Int) sdkmath.Int {
+			if v, ok := m[id]; ok {
+				return v
+			}
+			return sdkmath.ZeroInt()
+		}
+		prior := get(before.overdraft)
+		paid := get(charged).Add(prior).Sub(after).Sub(get(writtenOff))
+		require.False(t, paid.IsNegative(), "block %d, contract %d: charged %s, overdraft %s → %s, written off %s: paid %s",
+			b, id, get(charged), prior, after, get(writtenOff), paid)
+		require.Equal(t, paid.String(), get(distributed).String(),
+			"block %d, contract %d: billing's books say the owner paid %s (charged %s, overdraft %s → %s, written off %s); the payment events hand out %s",
+			b, id, paid, get(charged), prior, after, get(writtenOff), get(distributed))
+		if paid.IsPositive() {
+			twin, ok := owner[id]
+			require.True(t, ok, "block %d: contract %d paid %s utft and has no known owner", b, id, paid)
+			credit(s.twinAccount(twin), paid.Neg())
+		}
+	}
+
+	now := s.balances()
+	accounts := map[string]bool{}
+	for _, m := range []map[string]sdkmath.Int{before.balances, now.balances, want} {
+		for k := range m {
+			accounts[k] = true
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(accounts)) {
+		got := amountOf(now.balances, k).Sub(amountOf(before.balances, k))
+		require.Equal(t, amountOf(want, k).String(), got.String(),
+			"block %d: utft of %s moved by %s; transfers, deposits, fees and billing's books account for %s", b, s.accountName(k), got, amountOf(want, k))
+	}
+	require.Equal(t, before.supply.String(), now.supply.String(), "block %d: utft supply", b)
+	s.ledgerStats["blocks balanced"]++
+}
+
+// accountName names a ledger account for failure messages.
+func (s *sim) accountName(key string) string {
+	for i, a := range s.accs {
+		if a.String() == key {
+			return fmt.Sprintf("%s (account %d)", key, i)
+		}
+	}
+	switch key {
+	case s.chain.Validator.String():
+		return key + " (validator, the drains' sink)"
+	case accountKey(authtypes.NewModuleAddress(sctypes.ModuleName)):
+		return key + " (smartcontract deposits)"
+	}
+	if params, err := s.chain.App.BillingKeeper.Params.Get(s.chain.Ctx); err == nil && params.FoundationAccount == key {
+		return key + " (billing foundation account)"
+	}
+	return key
 }
 
 // --- registry indexes ------------------------------------------------------------------------------
