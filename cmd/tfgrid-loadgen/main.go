@@ -1,0 +1,13 @@
+// Command tfgrid-loadgen is the load generator of `make bench-chain`; see
+// internal/loadgen and docs/benchmarks.md.
+package main
+
+import (
+	"os"
+
+	"github.com/tfgrid/tfgrid/internal/loadgen"
+)
+
+func main() {
+	os.Exit(loadgen.Main(os.Args[1:], os.Stdout, os.Stderr))
+}
