@@ -36,7 +36,7 @@ func (k *Keeper) setGrace(ctx context.Context, id uint64, grace bool) error {
 			}
 		}
 	} else if nc := c.GetNodeContract(); nc != nil && !grace {
-		inGrace, err := k.rentInGrace(ctx, nc.NodeId)
+		inGrace, err := k.rentInGrace(ctx, nc.NodeId, c.TwinId)
 		if err != nil || inGrace {
 			return err
 		}
@@ -63,12 +63,13 @@ func (k *Keeper) switchGrace(ctx context.Context, c types.Contract, grace bool) 
 	return keeperutil.Emit(ctx, &types.EventContractGracePeriodEnded{ContractId: c.Id, NodeId: c.NodeID(), TwinId: c.TwinId})
 }
 
-// rentInGrace reports whether the node's rent contract, if any, is in grace.
-func (k *Keeper) rentInGrace(ctx context.Context, nodeID uint64) (bool, error) {
+// rentInGrace reports whether the node's rent contract, if the twin holds it, is in grace: only the
+// renter's own node contracts follow its rent contract's grace.
+func (k *Keeper) rentInGrace(ctx context.Context, nodeID, twinID uint64) (bool, error) {
 	rentID, found, err := k.NodeRentContractID(ctx, nodeID)
 	if !found || err != nil {
 		return false, err
 	}
 	rent, err := k.GetContract(ctx, rentID)
-	return rent.State == types.ContractStateGracePeriod, err
+	return rent.TwinId == twinID && rent.State == types.ContractStateGracePeriod, err
 }
