@@ -216,8 +216,7 @@ func (s *state) report(b *testing.B) {
 		load = strings.Join(strings.Fields(string(bz))[:3], " ")
 		line += " | loadavg " + load
 	}
-	b.Log(line)
-	fmt.Fprintln(os.Stderr, line)
+	b.Log(line) // a benchmark's log is always printed
 }
 
 func (s *state) close() {
