@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # bench-chain.sh — committed tx/s of tfgrid registry transactions (MsgCreateTwin,
-# MsgCreateFarm) against plain bank sends, on one fresh single-node chain.
+# MsgCreateFarm) and node contracts (MsgCreateNodeContract without and with a
+# public IP) against plain bank sends, on one fresh single-node chain.
 #
 #   make bench-chain                                # = TFGRIDD=build/tfgridd ./scripts/bench-chain.sh
 #   ACCOUNTS=20000 ./scripts/bench-chain.sh         # bigger phases
 #   PROFILE=1 ./scripts/bench-chain.sh              # + a CPU profile of the node per phase
 #
 # Steps: build cmd/tfgrid-loadgen; create a chain in a temp dir (one validator,
-# ACCOUNTS deterministic accounts funded by editing genesis.json directly); run
+# ACCOUNTS deterministic accounts and the contract farmers funded by editing
+# genesis.json directly); run
 # the node on free loopback ports; run `tfgrid-loadgen run`, which pre-signs
 # every phase, broadcasts it, walks the committed blocks and prints the tables.
 # See docs/benchmarks.md for the method and the numbers.
@@ -15,8 +17,11 @@
 # Environment (all optional):
 #   TFGRIDD         node binary (default build/tfgridd, built if missing)
 #   ACCOUNTS        funded accounts = txs per phase (default 10000)
-#   PHASES          phase order (default bank,twin,bank,farm,bank: every registry
-#                   phase is bracketed by bank phases on the same node)
+#   PHASES          phase order (default bank,twin,bank,farm,bank,nc,bank,nc-ip,bank:
+#                   every measured phase is bracketed by bank phases on the same
+#                   node). nc and nc-ip need the twin phase before them; the
+#                   first of them sets up ACCOUNTS/256 farms of 256 public IPs,
+#                   one node each (untimed).
 #   TIMEOUT_COMMIT  CometBFT timeout_commit (default 200ms)
 #   MEMPOOL_SIZE    CometBFT mempool size (default 100000)
 #   MODE            grpc-sync | rpc-sync | rpc-async (default grpc-sync)
@@ -35,7 +40,7 @@ ROOT=$(pwd)
 GO=${GO:-go}
 TFGRIDD=${TFGRIDD:-build/tfgridd}
 ACCOUNTS=${ACCOUNTS:-10000}
-PHASES=${PHASES:-bank,twin,bank,farm,bank}
+PHASES=${PHASES:-bank,twin,bank,farm,bank,nc,bank,nc-ip,bank}
 TIMEOUT_COMMIT=${TIMEOUT_COMMIT:-200ms}
 MEMPOOL_SIZE=${MEMPOOL_SIZE:-100000}
 MODE=${MODE:-grpc-sync}

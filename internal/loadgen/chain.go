@@ -17,15 +17,18 @@ import (
 	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
 	txtypes "github.com/cosmos/cosmos-sdk/types/tx"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+
+	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
 // Node is the load generator's connection to one node: gRPC for accounts and
 // broadcasts, CometBFT RPC for blocks, results and the mempool.
 type Node struct {
-	conn *grpc.ClientConn
-	Auth authtypes.QueryClient
-	Tx   txtypes.ServiceClient
-	RPC  *rpchttp.HTTP
+	conn     *grpc.ClientConn
+	Auth     authtypes.QueryClient
+	Tx       txtypes.ServiceClient
+	Registry tfgridtypes.QueryClient
+	RPC      *rpchttp.HTTP
 }
 
 // Dial connects to the node's gRPC server (host:port) and CometBFT RPC
@@ -52,7 +55,8 @@ func Dial(grpcAddr, rpcAddr string, ir codectypes.InterfaceRegistry, conns int) 
 		conn.Close()
 		return nil, fmt.Errorf("rpc %s: %w", rpcAddr, err)
 	}
-	return &Node{conn: conn, Auth: authtypes.NewQueryClient(conn), Tx: txtypes.NewServiceClient(conn), RPC: rpc}, nil
+	return &Node{conn: conn, Auth: authtypes.NewQueryClient(conn), Tx: txtypes.NewServiceClient(conn),
+		Registry: tfgridtypes.NewQueryClient(conn), RPC: rpc}, nil
 }
 
 // Close closes the gRPC connection.

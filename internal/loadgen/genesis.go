@@ -22,6 +22,9 @@ type GenesisOptions struct {
 	PubKeys bool
 	// Sink also funds SinkAccount, the recipient of bank sends.
 	Sink bool
+	// ContractFarmers also funds the owners of the contract farms that the
+	// node-contract phases over Accounts accounts need.
+	ContractFarmers bool
 }
 
 // FundGenesis adds the accounts, their balances and the matching supply to
@@ -45,6 +48,9 @@ func FundGenesis(path string, opts GenesisOptions) (uint64, error) {
 	accs := NewAccounts(opts.Accounts)
 	if opts.Sink {
 		accs = append(accs, SinkAccount())
+	}
+	if opts.ContractFarmers {
+		accs = append(accs, ContractFarmers(ContractFarms(opts.Accounts))...)
 	}
 	first, err := AddGenesisAccounts(appState, accs, opts)
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
 	"github.com/tfgrid/tfgrid/app"
+	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
@@ -114,17 +115,17 @@ func TestMessagesAreValid(t *testing.T) {
 	accs := NewAccounts(3)
 	opts := MsgOptions{Denom: app.BondDenom, BankTo: "sink", Sink: SinkAccount().Address, TwinRelays: 4, TwinE2EKey: true, FarmIPs: 3}
 
-	msg, err := BuildMsg(KindBank, accs, accs[1], 0, opts)
+	msg, err := BuildMsg(PhaseSpec{Kind: KindBank}, accs, accs[1], 0, opts)
 	require.NoError(t, err)
 	send := msg.(*banktypes.MsgSend)
 	require.Equal(t, SinkAccount().Bech32, send.ToAddress)
 	require.Equal(t, accs[1].Bech32, send.FromAddress)
 	opts.BankTo = "next"
-	msg, err = BuildMsg(KindBank, accs, accs[2], 0, opts)
+	msg, err = BuildMsg(PhaseSpec{Kind: KindBank}, accs, accs[2], 0, opts)
 	require.NoError(t, err)
 	require.Equal(t, accs[0].Bech32, msg.(*banktypes.MsgSend).ToAddress)
 
-	msg, err = BuildMsg(KindTwin, accs, accs[0], 0, opts)
+	msg, err = BuildMsg(PhaseSpec{Kind: KindTwin}, accs, accs[0], 0, opts)
 	require.NoError(t, err)
 	twin := msg.(*types.MsgCreateTwin)
 	require.Equal(t, accs[0].Bech32, twin.Creator)
@@ -132,14 +133,14 @@ func TestMessagesAreValid(t *testing.T) {
 	require.NoError(t, types.ValidateRelays(twin.Relays))
 	require.NoError(t, types.ValidateE2EKey(twin.E2EKey))
 	require.NotEqual(t, accs[0].Key.PubKey().Bytes(), twin.E2EKey)
-	_, err = BuildMsg(KindTwin, accs, accs[0], 1, opts)
+	_, err = BuildMsg(PhaseSpec{Kind: KindTwin}, accs, accs[0], 1, opts)
 	require.Error(t, err, "a second twin per account")
 
 	names := map[string]bool{}
 	ips := map[string]bool{}
 	for _, acc := range accs {
 		for j := range MaxFarmsPerAccount {
-			msg, err := BuildMsg(KindFarm, accs, acc, j, opts)
+			msg, err := BuildMsg(PhaseSpec{Kind: KindFarm}, accs, acc, j, opts)
 			require.NoError(t, err)
 			farm := msg.(*types.MsgCreateFarm)
 			require.NoError(t, types.ValidateFarmName(farm.Name))
@@ -165,8 +166,78 @@ func TestMessagesAreValid(t *testing.T) {
 	}
 	require.Nil(t, FarmIPs(1, 0))
 
-	_, err = BuildMsg("nope", accs, accs[0], 0, opts)
+	_, err = BuildMsg(PhaseSpec{Kind: "nope"}, accs, accs[0], 0, opts)
 	require.Error(t, err)
+}
+
+func TestContractMessages(t *testing.T) {
+	app.SetupSDKConfig()
+	const n = 600 // three contract farms: 256 + 256 + 88 accounts
+	require.Equal(t, 3, ContractFarms(n))
+	require.Equal(t, 1, ContractFarms(1))
+	require.Equal(t, 1, ContractFarms(256))
+	require.Equal(t, 2, ContractFarms(257))
+	accs := NewAccounts(n)
+	opts := MsgOptions{ContractDataBytes: 100}
+	nc := PhaseSpec{Name: "nc", Kind: KindContract}
+	ncIP := PhaseSpec{Name: "nc-ip", Kind: KindContractIP}
+
+	_, err := BuildMsg(nc, accs, accs[0], 0, opts)
+	require.ErrorContains(t, err, "no contract nodes")
+
+	opts.ContractNodes = []uint64{11, 12, 13}
+	hashes := map[string]bool{}
+	perNode := map[uint64]int{}
+	for _, spec := range []PhaseSpec{nc, {Name: "nc-2", Kind: KindContract}, ncIP} {
+		for _, acc := range accs {
+			msg, err := BuildMsg(spec, accs, acc, 0, opts)
+			require.NoError(t, err)
+			c := msg.(*sctypes.MsgCreateNodeContract)
+			require.Equal(t, acc.Bech32, c.Creator)
+			require.NoError(t, sctypes.ValidateDeploymentHash(c.DeploymentHash))
+			require.False(t, hashes[c.DeploymentHash], "deployment hash reused: %s", c.DeploymentHash)
+			hashes[c.DeploymentHash] = true
+			require.Len(t, c.DeploymentData, 100)
+			if spec.Kind == KindContractIP {
+				require.EqualValues(t, 1, c.PublicIpsCount)
+				require.Equal(t, opts.ContractNodes[acc.Index/IPsPerContractFarm], c.NodeId)
+				perNode[c.NodeId]++
+			} else {
+				require.Zero(t, c.PublicIpsCount)
+				require.Equal(t, opts.ContractNodes[acc.Index%3], c.NodeId)
+			}
+		}
+	}
+	// No farm is asked for more IPs than it has.
+	require.Equal(t, map[uint64]int{11: 256, 12: 256, 13: 88}, perNode)
+	_, err = BuildMsg(ncIP, accs, accs[0], 1, opts)
+	require.Error(t, err, "a second IP contract per account")
+	_, err = BuildMsg(ncIP, append(accs, NewAccount(n*2)), NewAccount(n*2), 0, opts)
+	require.ErrorContains(t, err, "only 3 set up")
+
+	// Contract farms: 256 valid, distinct IPs each, the most a farm may hold.
+	ips := map[string]bool{}
+	names := map[string]bool{}
+	for _, k := range []int{0, 1, 127, 128, 32767} {
+		require.NoError(t, types.ValidateFarmName(ContractFarmName(k)))
+		require.False(t, names[ContractFarmName(k)])
+		names[ContractFarmName(k)] = true
+		farmIPs := ContractFarmIPs(k)
+		require.Len(t, farmIPs, IPsPerContractFarm)
+		require.LessOrEqual(t, len(farmIPs), int(types.DefaultParams().MaxFarmPublicIps))
+		for _, ip := range farmIPs {
+			_, _, err := types.ParsePublicIP(ip.Ip, ip.Gateway)
+			require.NoError(t, err, ip)
+			require.False(t, ips[ip.Ip], ip.Ip)
+			ips[ip.Ip] = true
+		}
+	}
+	// The contract nodes register with a valid description.
+	farmer := ContractFarmer(0)
+	node := contractNodeMsg(farmer, 7)
+	require.NoError(t, types.NodeDescription{Resources: node.Resources, Location: node.Location, Interfaces: node.Interfaces, SerialNumber: node.SerialNumber}.Validate())
+	require.NotEqual(t, ContractFarmer(1).Bech32, farmer.Bech32)
+	require.NotEqual(t, NewAccount(0).Bech32, farmer.Bech32)
 }
 
 func TestSignerProducesVerifiableTxs(t *testing.T) {
@@ -269,7 +340,13 @@ func TestParsePhases(t *testing.T) {
 		{Name: "bank-2", Kind: KindBank, Accounts: 100, PerAccount: 2},
 	}, specs)
 
-	for _, bad := range []string{"twin,twin", "farm,twin", "bank,nope", "twin,farm,farm"} {
+	specs, err = ParsePhases("twin,nc,nc,nc-ip", 10, 1, 1)
+	require.NoError(t, err)
+	require.Equal(t, []string{"twin", "nc-1", "nc-2", "nc-ip"}, []string{specs[0].Name, specs[1].Name, specs[2].Name, specs[3].Name})
+	require.True(t, needsContractNodes(specs))
+	require.False(t, needsContractNodes(specs[:1]))
+
+	for _, bad := range []string{"twin,twin", "farm,twin", "bank,nope", "twin,farm,farm", "nc,twin", "nc-ip,twin", "twin,nc-ip,nc-ip"} {
 		_, err := ParsePhases(bad, 10, 1, 1)
 		require.Error(t, err, bad)
 	}
@@ -317,6 +394,16 @@ func TestReportRatiosAndFormat(t *testing.T) {
 	require.InDelta(t, 1.0, r3[0].Adjacent, 1e-9)
 	require.InDelta(t, 1.0, r3[1].Adjacent, 1e-9)
 	require.InDelta(t, 0.875, r3[1].Mean, 1e-9)
+
+	// Node contracts have their own target: 0.75× meets 0.7× where a registry tx would not.
+	rep4 := &Report{Phases: []*PhaseResult{
+		phase("bank-1", KindBank, 1000, 10000, 10*time.Second),
+		phase("nc", KindContract, 750, 7500, 12*time.Second),
+		phase("farm", KindFarm, 750, 7500, 12*time.Second),
+	}}
+	out4 := rep4.Format()
+	require.Contains(t, out4, "nc/bank: 0.75× (750 tx/s)  target ≥ 0.70×: MET")
+	require.Contains(t, out4, "farm/bank: 0.75× (750 tx/s)  target ≥ 0.80×: NOT MET")
 
 	out := rep.Format()
 	require.Contains(t, out, "twin/bank: 1.00×")

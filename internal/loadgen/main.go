@@ -1,7 +1,8 @@
 // Package loadgen is the tfgrid load generator behind `make bench-chain`: it
 // funds deterministic accounts in genesis, pre-signs transactions from them
 // and measures the committed tx/s of one real node, phase by phase (bank
-// sends, MsgCreateTwin, MsgCreateFarm, bank sends again).
+// sends, MsgCreateTwin, MsgCreateFarm, MsgCreateNodeContract without and with
+// a public IP, each bracketed by bank sends).
 package loadgen
 
 import (
@@ -24,14 +25,17 @@ import (
 	"github.com/tfgrid/tfgrid/app"
 )
 
+// DefaultPhases brackets every measured kind with bank-send phases.
+const DefaultPhases = "bank,twin,bank,farm,bank,nc,bank,nc-ip,bank"
+
 const usage = `tfgrid-loadgen: load generator for a tfgrid node (used by make bench-chain)
 
   tfgrid-loadgen genesis -genesis FILE -accounts N [-amount A] [-pubkeys=true]
-      fund accounts loadgen-0..N-1 (and the bank sink) in genesis.json
+      fund accounts loadgen-0..N-1, the bank sink and the contract farmers in genesis.json
   tfgrid-loadgen ports -n K
       print K free TCP ports on 127.0.0.1
   tfgrid-loadgen run -grpc HOST:PORT -rpc http://HOST:PORT -accounts N [flags]
-      run the phases (default bank,twin,bank,farm,bank) and print the tables
+      run the phases (default ` + DefaultPhases + `) and print the tables
   tfgrid-loadgen address -i I
       print the address of account I ("sink" for the sink)
   go tool pprof -traces BINARY PROFILE | tfgrid-loadgen profile-split
@@ -101,12 +105,12 @@ func cmdGenesis(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("-amount %q is not an integer", *amount)
 	}
 	start := time.Now()
-	first, err := FundGenesis(*path, GenesisOptions{Accounts: *n, Amount: amt, Denom: *denom, PubKeys: *pubkeys, Sink: true})
+	first, err := FundGenesis(*path, GenesisOptions{Accounts: *n, Amount: amt, Denom: *denom, PubKeys: *pubkeys, Sink: true, ContractFarmers: true})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "funded %d accounts (account numbers %d..%d) and the sink with %s%s each in %.2fs\n",
-		*n, first, first+uint64(*n)-1, amt, *denom, time.Since(start).Seconds())
+	fmt.Fprintf(stdout, "funded %d accounts (account numbers %d..%d), the sink and %d contract farmers with %s%s each in %.2fs\n",
+		*n, first, first+uint64(*n)-1, ContractFarms(*n), amt, *denom, time.Since(start).Seconds())
 	return nil
 }
 
@@ -189,13 +193,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	rpcAddr := fs.String("rpc", "http://127.0.0.1:26657", "CometBFT RPC address of the node")
 	chainID := fs.String("chain-id", app.DefaultChainID, "chain id")
 	n := fs.Int("accounts", 10000, "funded accounts to send from; every phase sends from all of them")
-	phases := fs.String("phases", "bank,twin,bank,farm,bank", "phases in order: bank, twin, farm (bank phases around each registry phase bracket it)")
+	phases := fs.String("phases", DefaultPhases, "phases in order: bank, twin, farm, nc (node contract), nc-ip (node contract with a public IP); bank phases around each other phase bracket it")
 	bankPer := fs.Int("bank-per-account", 1, "bank sends per account in a bank phase")
 	farmsPer := fs.Int("farms-per-account", 1, fmt.Sprintf("farms per account in the farm phase (1..%d)", MaxFarmsPerAccount))
 	bankTo := fs.String("bank-to", "sink", `recipient of bank sends: "sink" (one account) or "next" (account i+1)`)
 	twinRelays := fs.Int("twin-relays", 1, "relay URLs per twin (0..4)")
 	twinE2E := fs.Bool("twin-e2e-key", true, "give each twin an e2e key")
 	farmIPs := fs.Int("farm-ips", 0, "public IPs per farm")
+	contractData := fs.Int("contract-data-bytes", 128, "deployment data bytes of each node contract")
 	mode := fs.String("mode", ModeGRPCSync, "broadcast mode: grpc-sync, rpc-sync or rpc-async")
 	workers := fs.Int("workers", 64, "broadcasting goroutines (an account's txs always go in order from one goroutine)")
 	gas := fs.Uint64("gas", 500000, "gas limit of every tx (fees are zero)")
@@ -219,6 +224,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	if *twinRelays < 0 || *twinRelays > 4 || *farmIPs < 0 || *farmIPs > MaxFarmIPs {
 		return fmt.Errorf("-twin-relays 0..4, -farm-ips 0..%d", MaxFarmIPs)
+	}
+	if *contractData < 0 || *contractData > 8192 {
+		return fmt.Errorf("-contract-data-bytes %d: want 0..8192 (max_deployment_data_bytes)", *contractData)
 	}
 	specs, err := ParsePhases(*phases, *n, *bankPer, *farmsPer)
 	if err != nil {
@@ -245,7 +253,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		Signer:  signer,
 		Msgs: MsgOptions{
 			Denom: app.BondDenom, BankTo: *bankTo, Sink: SinkAccount().Address,
-			TwinRelays: *twinRelays, TwinE2EKey: *twinE2E, FarmIPs: *farmIPs,
+			TwinRelays: *twinRelays, TwinE2EKey: *twinE2E, FarmIPs: *farmIPs, ContractDataBytes: *contractData,
 		},
 		CommitTimeout:  *commitTimeout,
 		PprofURL:       *pprofURL,

@@ -1,6 +1,8 @@
 package loadgen
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	sdkmath "cosmossdk.io/math"
@@ -9,6 +11,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
+	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
@@ -20,6 +23,12 @@ const (
 	KindBank Kind = "bank" // bank MsgSend of 1 utft
 	KindTwin Kind = "twin" // tfgrid MsgCreateTwin, one per account
 	KindFarm Kind = "farm" // tfgrid MsgCreateFarm, needs the account's twin
+	// KindContract is smartcontract MsgCreateNodeContract without public
+	// IPs on one of the contract nodes; it needs the account's twin.
+	KindContract Kind = "nc"
+	// KindContractIP is MsgCreateNodeContract with one public IP, drawn from
+	// the contract farms (IPsPerContractFarm IPs each).
+	KindContractIP Kind = "nc-ip"
 )
 
 // MsgOptions shape the messages of the phases.
@@ -35,12 +44,17 @@ type MsgOptions struct {
 	TwinE2EKey bool
 	// FarmIPs is the number of public IPs each farm is created with.
 	FarmIPs int
+	// ContractNodes holds the node id of each contract farm, in farm order
+	// (set up by SetupContractNodes before the first contract phase).
+	ContractNodes []uint64
+	// ContractDataBytes is the size of each node contract's deployment data.
+	ContractDataBytes int
 }
 
-// BuildMsg returns message j of account acc (0-based) for a phase of kind k
-// over accs.
-func BuildMsg(k Kind, accs []*Account, acc *Account, j int, opts MsgOptions) (sdk.Msg, error) {
-	switch k {
+// BuildMsg returns message j of account acc (0-based) for phase spec over
+// accs.
+func BuildMsg(spec PhaseSpec, accs []*Account, acc *Account, j int, opts MsgOptions) (sdk.Msg, error) {
+	switch k := spec.Kind; k {
 	case KindBank:
 		to := opts.Sink
 		if opts.BankTo == "next" {
@@ -69,6 +83,8 @@ func BuildMsg(k Kind, accs []*Account, acc *Account, j int, opts MsgOptions) (sd
 			Name:      FarmName(acc.Index, j),
 			PublicIps: FarmIPs(acc.Index*MaxFarmsPerAccount+j, opts.FarmIPs),
 		}, nil
+	case KindContract, KindContractIP:
+		return contractMsg(spec, acc, j, opts)
 	default:
 		return nil, fmt.Errorf("unknown phase kind %q", k)
 	}
@@ -110,6 +126,83 @@ func FarmIPs(f, n int) []types.PublicIPInput {
 		ips = append(ips, types.PublicIPInput{
 			Ip:      fmt.Sprintf("45.%d.%d.%d/24", a, b, 10+k),
 			Gateway: fmt.Sprintf("45.%d.%d.1", a, b),
+		})
+	}
+	return ips
+}
+
+// contractMsg is node contract j of account acc: without an IP on contract
+// node acc.Index mod the node count, or with one IP on the node of contract
+// farm acc.Index / IPsPerContractFarm (each farm serves that many accounts).
+func contractMsg(spec PhaseSpec, acc *Account, j int, opts MsgOptions) (sdk.Msg, error) {
+	nodes := opts.ContractNodes
+	if len(nodes) == 0 {
+		return nil, fmt.Errorf("%s phase: no contract nodes set up", spec.Kind)
+	}
+	msg := &sctypes.MsgCreateNodeContract{
+		Creator:        acc.Bech32,
+		DeploymentHash: DeploymentHash(spec.Name, acc.Index, j),
+		DeploymentData: DeploymentData(acc.Index, opts.ContractDataBytes),
+	}
+	if spec.Kind == KindContract {
+		msg.NodeId = nodes[acc.Index%len(nodes)]
+		return msg, nil
+	}
+	if j > 0 {
+		return nil, fmt.Errorf("nc-ip phase: one contract with an IP per account, not %d", j+1)
+	}
+	farm := acc.Index / IPsPerContractFarm
+	if farm >= len(nodes) {
+		return nil, fmt.Errorf("nc-ip phase: account %d needs contract farm %d, only %d set up", acc.Index, farm, len(nodes))
+	}
+	msg.NodeId = nodes[farm]
+	msg.PublicIpsCount = 1
+	return msg, nil
+}
+
+// DeploymentHash is the deployment hash of contract j of account i in a
+// phase: unique per phase, account and j, so never taken on a node already.
+func DeploymentHash(phase string, i, j int) string {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("loadgen-deployment-%s-%d-%d", phase, i, j)))
+	return hex.EncodeToString(sum[:])
+}
+
+// DeploymentData is n bytes of deployment data for account i.
+func DeploymentData(i, n int) []byte {
+	if n <= 0 {
+		return nil
+	}
+	data := make([]byte, n)
+	seed := fmt.Sprintf(`{"loadgen":%d}`, i)
+	for k := range data {
+		data[k] = seed[k%len(seed)]
+	}
+	return data
+}
+
+// IPsPerContractFarm is the size of each contract farm: the most public IPs
+// a farm may have (max_farm_public_ips).
+const IPsPerContractFarm = 256
+
+// ContractFarms is the number of contract farms n accounts need for one
+// contract with a public IP each (at least one, which also carries the
+// contracts without IPs).
+func ContractFarms(n int) int { return max(1, (n+IPsPerContractFarm-1)/IPsPerContractFarm) }
+
+// ContractFarmName is the name of contract farm k.
+func ContractFarmName(k int) string { return fmt.Sprintf("loadgen-ipfarm-%d", k) }
+
+// ContractFarmIPs are the IPsPerContractFarm public IPs of contract farm k:
+// the /23 46.a.b.0/23 with b even (up to 32,768 farms, apart from the farm
+// phase's 45.0.0.0/8), gateway .1, IPs from .10 of the first /24 on.
+func ContractFarmIPs(k int) []types.PublicIPInput {
+	a, b := (k/128)%256, 2*(k%128)
+	ips := make([]types.PublicIPInput, 0, IPsPerContractFarm)
+	for n := range IPsPerContractFarm {
+		host := 10 + n // 10..265: spills into the second /24 of the /23
+		ips = append(ips, types.PublicIPInput{
+			Ip:      fmt.Sprintf("46.%d.%d.%d/23", a, b+host/256, host%256),
+			Gateway: fmt.Sprintf("46.%d.%d.1", a, b),
 		})
 	}
 	return ips

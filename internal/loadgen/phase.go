@@ -14,6 +14,7 @@ import (
 	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 
+	sdk "github.com/cosmos/cosmos-sdk/types"
 	txtypes "github.com/cosmos/cosmos-sdk/types/tx"
 )
 
@@ -31,6 +32,10 @@ type PhaseSpec struct {
 	Kind       Kind
 	Accounts   int
 	PerAccount int
+	// Build, when set, builds the messages instead of BuildMsg (setup steps).
+	Build func(acc *Account, j int) (sdk.Msg, error) `json:"-"`
+	// Gas, when set, is the gas limit of the phase's txs instead of the signer's.
+	Gas uint64
 }
 
 // PhaseResult is the outcome of a phase.
@@ -98,17 +103,25 @@ func RunPhase(ctx context.Context, node *Node, cfg RunConfig, accs []*Account, s
 
 	// Pre-sign, outside the timing.
 	signStart := time.Now()
+	signer := *cfg.Signer
+	if spec.Gas > 0 {
+		signer.Gas = spec.Gas
+	}
+	build := spec.Build
+	if build == nil {
+		build = func(acc *Account, j int) (sdk.Msg, error) { return BuildMsg(spec, accs, acc, j, cfg.Msgs) }
+	}
 	txs := make([][]phaseTx, len(senders))
 	errs := make([]error, len(senders))
 	parallelFor(len(senders), func(i int) {
 		acc := senders[i]
 		for j := range spec.PerAccount {
-			msg, err := BuildMsg(spec.Kind, accs, acc, j, cfg.Msgs)
+			msg, err := build(acc, j)
 			if err != nil {
 				errs[i] = err
 				return
 			}
-			bz, err := cfg.Signer.Sign(acc, acc.Sequence+uint64(j), msg)
+			bz, err := signer.Sign(acc, acc.Sequence+uint64(j), msg)
 			if err != nil {
 				errs[i] = fmt.Errorf("sign tx %d of account %d: %w", j, acc.Index, err)
 				return

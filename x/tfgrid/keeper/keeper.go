@@ -66,14 +66,15 @@ func (i FarmIndexes) IndexesList() []collections.Index[uint64, types.Farm] {
 	return []collections.Index[uint64, types.Farm]{i.Name}
 }
 
-// PublicIPIndexes lists a farm's public IPs.
+// PublicIPIndexes lists a farm's public IPs, and its free ones in address order.
 type PublicIPIndexes struct {
 	Farm *indexes.Multi[uint64, string, types.PublicIP]
+	Free *FreeIPIndex
 }
 
 // IndexesList implements collections.Indexes.
 func (i PublicIPIndexes) IndexesList() []collections.Index[string, types.PublicIP] {
-	return []collections.Index[string, types.PublicIP]{i.Farm}
+	return []collections.Index[string, types.PublicIP]{i.Farm, i.Free}
 }
 
 // NodeIndexes finds a node by its twin and lists a farm's nodes.
@@ -137,6 +138,7 @@ func NewKeeper(
 				Farm: indexes.NewMulti(sb, types.PublicIPsByFarmKey, "public_ips_by_farm",
 					collections.Uint64Key, collections.StringKey,
 					func(_ string, ip types.PublicIP) (uint64, error) { return ip.FarmId, nil }),
+				Free: NewFreeIPIndex(sb, types.FreePublicIPsByFarmKey, "free_public_ips_by_farm"),
 			}),
 		AllowedNodeTwins: collections.NewKeySet(sb, types.AllowedNodeTwinsKey, "allowed_node_twins",
 			collections.PairKeyCodec(collections.Uint64Key, collections.Uint64Key)),

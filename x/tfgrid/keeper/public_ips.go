@@ -135,27 +135,24 @@ func compareAddrs(a, b string) int {
 // ReservePublicIPs gives a contract n free IPs of a farm, first fit in address order; with fewer than n
 // free it reserves nothing.
 func (k *Keeper) ReservePublicIPs(ctx context.Context, farmID uint64, n uint32, contractID uint64) ([]types.PublicIP, error) {
-	ips, err := k.FarmPublicIPs(ctx, farmID)
+	addrs, err := k.PublicIPs.Indexes.Free.First(ctx, farmID, n)
 	if err != nil {
 		return nil, err
 	}
-	var reserved []types.PublicIP
-	for _, ip := range ips {
-		if uint32(len(reserved)) == n {
-			break
-		}
-		if ip.ContractId == 0 {
-			reserved = append(reserved, ip)
-		}
+	if uint32(len(addrs)) < n {
+		return nil, types.ErrNotEnoughPublicIPs.Wrapf("farm %d has %d free public IPs, contract %d asks %d", farmID, len(addrs), contractID, n)
 	}
-	if uint32(len(reserved)) < n {
-		return nil, types.ErrNotEnoughPublicIPs.Wrapf("farm %d has %d free public IPs, contract %d asks %d", farmID, len(reserved), contractID, n)
-	}
-	for i := range reserved {
-		reserved[i].ContractId = contractID
-		if err := k.setPublicIP(ctx, reserved[i]); err != nil {
+	reserved := make([]types.PublicIP, 0, n)
+	for _, addr := range addrs {
+		ip, err := k.PublicIPs.Get(ctx, addr)
+		if err != nil {
 			return nil, err
 		}
+		ip.ContractId = contractID
+		if err := k.PublicIPs.Set(ctx, addr, ip); err != nil {
+			return nil, err
+		}
+		reserved = append(reserved, ip)
 	}
 	return reserved, nil
 }

@@ -2,6 +2,8 @@ package keeper_test
 
 import (
 	"errors"
+	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -80,4 +82,78 @@ func TestPublicIPReservation(t *testing.T) {
 	err = w.k.WalkPublicIPs(w.ctx, func(types.PublicIP) error { calls++; return stop })
 	require.ErrorIs(t, err, stop)
 	require.Equal(t, 1, calls)
+}
+
+// TestFreeIPIndex checks that reservations take the lowest free addresses numerically, and that the
+// free-IP index holds exactly the IPs without a contract through reserve, release, add, remove and a
+// genesis round trip.
+func TestFreeIPIndex(t *testing.T) {
+	w := newFarmWorld(t) // farm 1: .10 and .11; farm 2: none
+	for _, host := range []int{100, 9, 2} {
+		_, err := w.msg.AddFarmIp(w.ctx, &types.MsgAddFarmIp{Creator: w.farmer, FarmId: 1, Ip: ip(host).Ip, Gateway: ip(host).Gateway})
+		require.NoError(t, err)
+	}
+	requireFreeIndexExact(t, w.fixture)
+
+	reserve := func(n uint32, contract uint64) []string {
+		t.Helper()
+		got, err := w.k.ReservePublicIPs(w.ctx, 1, n, contract)
+		require.NoError(t, err)
+		var cidrs []string
+		for _, x := range got {
+			cidrs = append(cidrs, x.Ip)
+		}
+		requireFreeIndexExact(t, w.fixture)
+		return cidrs
+	}
+	// Numeric order: .2 before .9 before .10, though ".10" < ".2" as strings.
+	require.Equal(t, []string{ip(2).Ip}, reserve(1, 50))
+	require.Equal(t, []string{ip(9).Ip, ip(10).Ip}, reserve(2, 51))
+	require.NoError(t, w.k.ReleasePublicIPs(w.ctx, 1, 51, []string{ip(9).Ip}))
+	requireFreeIndexExact(t, w.fixture)
+	require.Equal(t, []string{ip(9).Ip}, reserve(1, 52))
+
+	// Removing a free IP drops it from the index; the last free one is then .11.
+	_, err := w.msg.RemoveFarmIp(w.ctx, &types.MsgRemoveFarmIp{Creator: w.farmer, FarmId: 1, Ip: ip(100).Ip})
+	require.NoError(t, err)
+	requireFreeIndexExact(t, w.fixture)
+	_, err = w.k.ReservePublicIPs(w.ctx, 1, 2, 53)
+	checkErr(t, err, types.ErrNotEnoughPublicIPs, "farm 1 has 1 free", "asks 2")
+
+	// A chain started from the exported state rebuilds the same index.
+	gs := w.export()
+	g := newFixture(t)
+	require.NoError(t, g.k.InitGenesis(g.ctx, *gs))
+	requireFreeIndexExact(t, g)
+	got, err := g.k.ReservePublicIPs(g.ctx, 1, 1, 54)
+	require.NoError(t, err)
+	require.Equal(t, ip(11).Ip, got[0].Ip)
+}
+
+// requireFreeIndexExact compares, farm by farm, the free-IP index with the IPs whose contract_id is 0.
+func requireFreeIndexExact(t *testing.T, f *fixture) {
+	t.Helper()
+	want := map[uint64][]string{}
+	require.NoError(t, f.k.WalkPublicIPs(f.ctx, func(x types.PublicIP) error {
+		if x.ContractId == 0 {
+			want[x.FarmId] = append(want[x.FarmId], x.Ip)
+		}
+		return nil
+	}))
+	for farmID := uint64(1); farmID <= 3; farmID++ {
+		addrs, err := f.k.PublicIPs.Indexes.Free.First(f.ctx, farmID, 1000)
+		require.NoError(t, err)
+		var got []string
+		for _, a := range addrs {
+			x, err := f.k.GetPublicIP(f.ctx, a)
+			require.NoError(t, err)
+			require.Zero(t, x.ContractId, "index lists %s, held by contract %d", a, x.ContractId)
+			require.Equal(t, farmID, x.FarmId)
+			got = append(got, x.Ip)
+		}
+		require.ElementsMatch(t, want[farmID], got, "free IPs of farm %d", farmID)
+		require.True(t, slices.IsSortedFunc(addrs, func(a, b string) int {
+			return netip.MustParseAddr(a).Compare(netip.MustParseAddr(b))
+		}), "farm %d: %v not in address order", farmID, addrs)
+	}
 }

@@ -30,4 +30,6 @@ var (
 	PricingPoliciesByName = collections.NewPrefix(16)
 	FarmingPolicySeqKey   = collections.NewPrefix(17)
 	FarmingPoliciesKey    = collections.NewPrefix(18)
+	// FreePublicIPsByFarmKey indexes the free IPs of each farm in address order.
+	FreePublicIPsByFarmKey = collections.NewPrefix(19)
 )
