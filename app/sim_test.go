@@ -2160,8 +2160,9 @@ func (s *sim) accountName(key string) string {
 
 // --- registry indexes ------------------------------------------------------------------------------
 
-// checkRegistryIndexes compares every x/tfgrid index with a full scan of what it indexes, and checks the
-// references between registry objects and that ids stay below their sequences.
+// checkRegistryIndexes compares every x/tfgrid index with a full scan of what it indexes, checks the
+// references between registry objects and that ids stay below their sequences, and runs the
+// registry's own invariants.
 func checkRegistryIndexes(ctx sdk.Context, k *tfgridkeeper.Keeper) error {
 	ac := k.AddressCodec()
 	type pair struct{ a, b string }
@@ -2321,12 +2322,17 @@ func checkRegistryIndexes(ctx sdk.Context, k *tfgridkeeper.Keeper) error {
 	if err != nil {
 		return err
 	}
-	return compare("pricing_policies_by_name", policyNames, func(add func(pair)) error {
+	err = compare("pricing_policies_by_name", policyNames, func(add func(pair)) error {
 		return k.PricingPolicies.Indexes.Name.Walk(ctx, nil, func(name string, id uint64) (bool, error) {
 			add(key(name, id))
 			return false, nil
 		})
 	})
+	if err != nil {
+		return err
+	}
+	// The free-IP index and its floors, which the keeper checks itself.
+	return k.CheckInvariants(ctx)
 }
 
 // --- export and import -----------------------------------------------------------------------------

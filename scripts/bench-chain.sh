@@ -24,6 +24,10 @@
 #                   one node each (untimed).
 #   TIMEOUT_COMMIT  CometBFT timeout_commit (default 200ms)
 #   MEMPOOL_SIZE    CometBFT mempool size (default 100000)
+#   APP_DB          app-db-backend of the node's state (default: the node's own,
+#                   goleveldb; pebbledb is built in)
+#   INDEXER         CometBFT tx indexer: kv (the default of a node, indexes every
+#                   event attribute) or null (what many validators run)
 #   MODE            grpc-sync | rpc-sync | rpc-async (default grpc-sync)
 #   WORKERS         broadcasting goroutines (default 64)
 #   LOADGEN_ARGS    extra flags for `tfgrid-loadgen run` (see tfgrid-loadgen run -h)
@@ -43,6 +47,8 @@ ACCOUNTS=${ACCOUNTS:-10000}
 PHASES=${PHASES:-bank,twin,bank,farm,bank,nc,bank,nc-ip,bank}
 TIMEOUT_COMMIT=${TIMEOUT_COMMIT:-200ms}
 MEMPOOL_SIZE=${MEMPOOL_SIZE:-100000}
+INDEXER=${INDEXER:-kv}
+APP_DB=${APP_DB:-}
 MODE=${MODE:-grpc-sync}
 WORKERS=${WORKERS:-64}
 LOADGEN_ARGS=${LOADGEN_ARGS:-}
@@ -123,16 +129,18 @@ sed -i \
 	-e "s|^pprof_laddr = .*|pprof_laddr = \"127.0.0.1:$P_PPROF\"|" \
 	-e "s|^timeout_commit = .*|timeout_commit = \"$TIMEOUT_COMMIT\"|" \
 	-e "/^\[mempool\]/,/^\[/ s|^size = .*|size = $MEMPOOL_SIZE|" \
+	-e "/^\[tx_index\]/,/^\[/ s|^indexer = .*|indexer = \"$INDEXER\"|" \
 	-e "s|^prometheus = .*|prometheus = false|" \
 	"$CFG"
 sed -i \
 	-e "s|^minimum-gas-prices = .*|minimum-gas-prices = \"0utft\"|" \
+	-e "s|^app-db-backend = .*|app-db-backend = \"$APP_DB\"|" \
 	-e "/^\[api\]/,/^\[/ s|^enable = .*|enable = false|" \
 	-e "/^\[grpc\]/,/^\[/ s|^address = .*|address = \"127.0.0.1:$P_GRPC\"|" \
 	-e "/^\[grpc-web\]/,/^\[/ s|^enable = .*|enable = false|" \
 	-e "/^\[telemetry\]/,/^\[/ s|^enabled = .*|enabled = false|" \
 	"$APP"
-for want in "timeout_commit = \"$TIMEOUT_COMMIT\"" "size = $MEMPOOL_SIZE" "pprof_laddr = \"127.0.0.1:$P_PPROF\""; do
+for want in "timeout_commit = \"$TIMEOUT_COMMIT\"" "size = $MEMPOOL_SIZE" "indexer = \"$INDEXER\"" "pprof_laddr = \"127.0.0.1:$P_PPROF\""; do
 	grep -qF "$want" "$CFG" || { echo "config.toml: could not set $want" >&2; exit 1; }
 done
 grep -qF "address = \"127.0.0.1:$P_GRPC\"" "$APP" || { echo "app.toml: could not set the gRPC address" >&2; exit 1; }
@@ -157,7 +165,7 @@ fi
 
 echo
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $($GO version | cut -d' ' -f3)"
-echo "node: timeout_commit $TIMEOUT_COMMIT, mempool size $MEMPOOL_SIZE, log level warn, tx indexer kv"
+echo "node: timeout_commit $TIMEOUT_COMMIT, mempool size $MEMPOOL_SIZE, log level warn, tx indexer $INDEXER, app db ${APP_DB:-goleveldb}"
 echo "load average: $load_before before the run, $(cut -d' ' -f1 /proc/loadavg) after"
 
 if [[ $PROFILE == 1 ]]; then

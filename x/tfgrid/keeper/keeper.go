@@ -138,7 +138,7 @@ func NewKeeper(
 				Farm: indexes.NewMulti(sb, types.PublicIPsByFarmKey, "public_ips_by_farm",
 					collections.Uint64Key, collections.StringKey,
 					func(_ string, ip types.PublicIP) (uint64, error) { return ip.FarmId, nil }),
-				Free: NewFreeIPIndex(sb, types.FreePublicIPsByFarmKey, "free_public_ips_by_farm"),
+				Free: NewFreeIPIndex(sb, types.FreePublicIPsByFarmKey, types.FreePublicIPFloorsKey),
 			}),
 		AllowedNodeTwins: collections.NewKeySet(sb, types.AllowedNodeTwinsKey, "allowed_node_twins",
 			collections.PairKeyCodec(collections.Uint64Key, collections.Uint64Key)),

@@ -8,6 +8,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"cosmossdk.io/collections"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
+
+	"github.com/tfgrid/tfgrid/x/tfgrid"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
@@ -112,9 +118,18 @@ func TestFreeIPIndex(t *testing.T) {
 	require.NoError(t, w.k.ReleasePublicIPs(w.ctx, 1, 51, []string{ip(9).Ip}))
 	requireFreeIndexExact(t, w.fixture)
 	require.Equal(t, []string{ip(9).Ip}, reserve(1, 52))
+	// A new IP below every taken one is found again (the scan's floor comes down to it).
+	_, err := w.msg.AddFarmIp(w.ctx, &types.MsgAddFarmIp{Creator: w.farmer, FarmId: 1, Ip: ip(3).Ip, Gateway: ip(3).Gateway})
+	require.NoError(t, err)
+	requireFreeIndexExact(t, w.fixture)
+	require.Equal(t, []string{ip(3).Ip}, reserve(1, 55))
+	// A refused reservation leaves the index as it was.
+	_, err = w.k.ReservePublicIPs(w.ctx, 1, 3, 56)
+	checkErr(t, err, types.ErrNotEnoughPublicIPs, "farm 1 has 2 free", "asks 3")
+	requireFreeIndexExact(t, w.fixture)
 
 	// Removing a free IP drops it from the index; the last free one is then .11.
-	_, err := w.msg.RemoveFarmIp(w.ctx, &types.MsgRemoveFarmIp{Creator: w.farmer, FarmId: 1, Ip: ip(100).Ip})
+	_, err = w.msg.RemoveFarmIp(w.ctx, &types.MsgRemoveFarmIp{Creator: w.farmer, FarmId: 1, Ip: ip(100).Ip})
 	require.NoError(t, err)
 	requireFreeIndexExact(t, w.fixture)
 	_, err = w.k.ReservePublicIPs(w.ctx, 1, 2, 53)
@@ -130,30 +145,38 @@ func TestFreeIPIndex(t *testing.T) {
 	require.Equal(t, ip(11).Ip, got[0].Ip)
 }
 
-// requireFreeIndexExact compares, farm by farm, the free-IP index with the IPs whose contract_id is 0.
+// requireFreeIndexExact checks the registry invariants (the free-IP index holds exactly the IPs
+// whose contract_id is 0) and that the index lists each farm's free IPs in address order.
 func requireFreeIndexExact(t *testing.T, f *fixture) {
 	t.Helper()
-	want := map[uint64][]string{}
-	require.NoError(t, f.k.WalkPublicIPs(f.ctx, func(x types.PublicIP) error {
-		if x.ContractId == 0 {
-			want[x.FarmId] = append(want[x.FarmId], x.Ip)
-		}
-		return nil
-	}))
+	require.NoError(t, f.k.CheckInvariants(f.ctx))
 	for farmID := uint64(1); farmID <= 3; farmID++ {
 		addrs, err := f.k.PublicIPs.Indexes.Free.First(f.ctx, farmID, 1000)
 		require.NoError(t, err)
-		var got []string
-		for _, a := range addrs {
-			x, err := f.k.GetPublicIP(f.ctx, a)
-			require.NoError(t, err)
-			require.Zero(t, x.ContractId, "index lists %s, held by contract %d", a, x.ContractId)
-			require.Equal(t, farmID, x.FarmId)
-			got = append(got, x.Ip)
-		}
-		require.ElementsMatch(t, want[farmID], got, "free IPs of farm %d", farmID)
 		require.True(t, slices.IsSortedFunc(addrs, func(a, b string) int {
 			return netip.MustParseAddr(a).Compare(netip.MustParseAddr(b))
 		}), "farm %d: %v not in address order", farmID, addrs)
 	}
+}
+
+// TestInvariantsCatchAStaleFreeIndex writes farm IPs behind the index's back: both ways it can go
+// stale are caught.
+func TestInvariantsCatchAStaleFreeIndex(t *testing.T) {
+	w := newFarmWorld(t) // farm 1: .10 and .11 free
+	require.NoError(t, w.k.CheckInvariants(w.ctx))
+	raw := collections.NewMap(collections.NewSchemaBuilder(w.faults), types.PublicIPsKey, "raw_public_ips",
+		collections.StringKey, codec.CollValue[types.PublicIP](moduletestutil.MakeTestEncodingConfig(tfgrid.AppModule{}).Codec))
+
+	// Marked held without the index hearing of it: the index still lists it.
+	held, err := w.k.GetPublicIP(w.ctx, "185.206.122.10")
+	require.NoError(t, err)
+	held.ContractId = 77
+	require.NoError(t, raw.Set(w.ctx, "185.206.122.10", held))
+	checkErr(t, w.k.CheckInvariants(w.ctx), types.ErrInvariantBroken, "farm 1 IP 185.206.122.10", "held or gone")
+
+	// A free IP the index never heard of.
+	require.NoError(t, raw.Set(w.ctx, "185.206.122.99", types.PublicIP{Ip: ip(99).Ip, Gateway: ip(99).Gateway, FarmId: 1}))
+	held.ContractId = 0
+	require.NoError(t, raw.Set(w.ctx, "185.206.122.10", held))
+	checkErr(t, w.k.CheckInvariants(w.ctx), types.ErrInvariantBroken, "farm 1 IP 185.206.122.99 is free but not in the free-IP index")
 }

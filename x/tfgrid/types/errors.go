@@ -71,4 +71,5 @@ var (
 	ErrInvalidParams        = errorsmod.Register(ModuleName, 49, "invalid params")
 	ErrInvalidGenesis       = errorsmod.Register(ModuleName, 50, "invalid genesis")
 	ErrNotEnoughPublicIPs   = errorsmod.Register(ModuleName, 51, "not enough free public ips")
+	ErrInvariantBroken      = errorsmod.Register(ModuleName, 52, "invariant broken")
 )

@@ -32,4 +32,6 @@ var (
 	FarmingPoliciesKey    = collections.NewPrefix(18)
 	// FreePublicIPsByFarmKey indexes the free IPs of each farm in address order.
 	FreePublicIPsByFarmKey = collections.NewPrefix(19)
+	// FreePublicIPFloorsKey holds, per farm, an address at or below all its free IPs.
+	FreePublicIPFloorsKey = collections.NewPrefix(20)
 )
