@@ -17,11 +17,11 @@
 # Environment (all optional):
 #   TFGRIDD         node binary (default build/tfgridd, built if missing)
 #   ACCOUNTS        funded accounts = txs per phase (default 10000)
-#   PHASES          phase order (default bank,twin,bank,farm,bank,nc,bank,nc-ip,bank:
-#                   every measured phase is bracketed by bank phases on the same
-#                   node). nc and nc-ip need the twin phase before them; the
-#                   first of them sets up ACCOUNTS/256 farms of 256 public IPs,
-#                   one node each (untimed).
+#   PHASES          phase order (default: twin and farm once, then three rounds
+#                   of nc and nc-ip; every measured phase is bracketed by bank
+#                   phases on the same node). nc and nc-ip need the twin phase
+#                   before them; the first of them sets up ACCOUNTS/256 farms of
+#                   256 public IPs per nc-ip phase, one node each (untimed).
 #   TIMEOUT_COMMIT  CometBFT timeout_commit (default 200ms)
 #   MEMPOOL_SIZE    CometBFT mempool size (default 100000)
 #   APP_DB          app-db-backend of the node's state (default: the node's own,
@@ -44,7 +44,8 @@ ROOT=$(pwd)
 GO=${GO:-go}
 TFGRIDD=${TFGRIDD:-build/tfgridd}
 ACCOUNTS=${ACCOUNTS:-10000}
-PHASES=${PHASES:-bank,twin,bank,farm,bank,nc,bank,nc-ip,bank}
+PHASES=${PHASES:-bank,twin,bank,farm,bank,nc,bank,nc-ip,bank,nc,bank,nc-ip,bank,nc,bank,nc-ip,bank}
+IP_ROUNDS=$(tr ',' '\n' <<<"$PHASES" | grep -cx 'nc-ip' || true)
 TIMEOUT_COMMIT=${TIMEOUT_COMMIT:-200ms}
 MEMPOOL_SIZE=${MEMPOOL_SIZE:-100000}
 INDEXER=${INDEXER:-kv}
@@ -114,7 +115,7 @@ q "$TFGRIDD" keys add validator --keyring-backend test --home "$HOME_DIR"
 q "$TFGRIDD" genesis add-genesis-account validator 1000000000000utft --keyring-backend test --home "$HOME_DIR"
 q "$TFGRIDD" genesis gentx validator 100000000utft --chain-id "$CHAIN_ID" --keyring-backend test --home "$HOME_DIR"
 q "$TFGRIDD" genesis collect-gentxs --home "$HOME_DIR"
-"$LOADGEN" genesis -genesis "$HOME_DIR/config/genesis.json" -accounts "$ACCOUNTS"
+"$LOADGEN" genesis -genesis "$HOME_DIR/config/genesis.json" -accounts "$ACCOUNTS" -ip-rounds "$IP_ROUNDS"
 q "$TFGRIDD" genesis validate "$HOME_DIR/config/genesis.json" --home "$HOME_DIR"
 
 read -r P_RPC P_P2P P_GRPC P_PPROF P_ABCI < <("$LOADGEN" ports -n 5)

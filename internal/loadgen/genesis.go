@@ -23,8 +23,10 @@ type GenesisOptions struct {
 	// Sink also funds SinkAccount, the recipient of bank sends.
 	Sink bool
 	// ContractFarmers also funds the owners of the contract farms that the
-	// node-contract phases over Accounts accounts need.
+	// node-contract phases over Accounts accounts need, with IPRounds nc-ip
+	// phases.
 	ContractFarmers bool
+	IPRounds        int
 }
 
 // FundGenesis adds the accounts, their balances and the matching supply to
@@ -50,7 +52,7 @@ func FundGenesis(path string, opts GenesisOptions) (uint64, error) {
 		accs = append(accs, SinkAccount())
 	}
 	if opts.ContractFarmers {
-		accs = append(accs, ContractFarmers(ContractFarms(opts.Accounts))...)
+		accs = append(accs, ContractFarmers(ContractFarms(opts.Accounts, opts.IPRounds))...)
 	}
 	first, err := AddGenesisAccounts(appState, accs, opts)
 	if err != nil {

@@ -173,22 +173,25 @@ func TestMessagesAreValid(t *testing.T) {
 func TestContractMessages(t *testing.T) {
 	app.SetupSDKConfig()
 	const n = 600 // three contract farms: 256 + 256 + 88 accounts
-	require.Equal(t, 3, ContractFarms(n))
-	require.Equal(t, 1, ContractFarms(1))
-	require.Equal(t, 1, ContractFarms(256))
-	require.Equal(t, 2, ContractFarms(257))
+	require.Equal(t, 3, ContractFarms(n, 1))
+	require.Equal(t, 6, ContractFarms(n, 2))
+	require.Equal(t, 3, ContractFarms(n, 0))
+	require.Equal(t, 1, ContractFarms(1, 1))
+	require.Equal(t, 1, ContractFarms(256, 1))
+	require.Equal(t, 2, ContractFarms(257, 1))
 	accs := NewAccounts(n)
-	opts := MsgOptions{ContractDataBytes: 100}
+	opts := MsgOptions{ContractDataBytes: 100, IPFarmsPerRound: 3}
 	nc := PhaseSpec{Name: "nc", Kind: KindContract}
 	ncIP := PhaseSpec{Name: "nc-ip", Kind: KindContractIP}
 
 	_, err := BuildMsg(nc, accs, accs[0], 0, opts)
 	require.ErrorContains(t, err, "no contract nodes")
 
-	opts.ContractNodes = []uint64{11, 12, 13}
+	opts.ContractNodes = []uint64{11, 12, 13, 21, 22, 23}
 	hashes := map[string]bool{}
 	perNode := map[uint64]int{}
-	for _, spec := range []PhaseSpec{nc, {Name: "nc-2", Kind: KindContract}, ncIP} {
+	ncIP2 := PhaseSpec{Name: "nc-ip-2", Kind: KindContractIP, Round: 1}
+	for _, spec := range []PhaseSpec{nc, {Name: "nc-2", Kind: KindContract, Round: 1}, ncIP, ncIP2} {
 		for _, acc := range accs {
 			msg, err := BuildMsg(spec, accs, acc, 0, opts)
 			require.NoError(t, err)
@@ -200,20 +203,20 @@ func TestContractMessages(t *testing.T) {
 			require.Len(t, c.DeploymentData, 100)
 			if spec.Kind == KindContractIP {
 				require.EqualValues(t, 1, c.PublicIpsCount)
-				require.Equal(t, opts.ContractNodes[acc.Index/IPsPerContractFarm], c.NodeId)
+				require.Equal(t, opts.ContractNodes[spec.Round*3+acc.Index/IPsPerContractFarm], c.NodeId)
 				perNode[c.NodeId]++
 			} else {
 				require.Zero(t, c.PublicIpsCount)
-				require.Equal(t, opts.ContractNodes[acc.Index%3], c.NodeId)
+				require.Equal(t, opts.ContractNodes[acc.Index%6], c.NodeId)
 			}
 		}
 	}
-	// No farm is asked for more IPs than it has.
-	require.Equal(t, map[uint64]int{11: 256, 12: 256, 13: 88}, perNode)
+	// No farm is asked for more IPs than it has; each round has its own farms.
+	require.Equal(t, map[uint64]int{11: 256, 12: 256, 13: 88, 21: 256, 22: 256, 23: 88}, perNode)
 	_, err = BuildMsg(ncIP, accs, accs[0], 1, opts)
 	require.Error(t, err, "a second IP contract per account")
-	_, err = BuildMsg(ncIP, append(accs, NewAccount(n*2)), NewAccount(n*2), 0, opts)
-	require.ErrorContains(t, err, "only 3 set up")
+	_, err = BuildMsg(PhaseSpec{Name: "nc-ip-3", Kind: KindContractIP, Round: 2}, accs, accs[0], 0, opts)
+	require.ErrorContains(t, err, "needs contract farm 6, only 6 set up")
 
 	// Contract farms: 256 valid, distinct IPs each, the most a farm may hold.
 	ips := map[string]bool{}
@@ -337,16 +340,18 @@ func TestParsePhases(t *testing.T) {
 		{Name: "bank-1", Kind: KindBank, Accounts: 100, PerAccount: 2},
 		{Name: "twin", Kind: KindTwin, Accounts: 100, PerAccount: 1},
 		{Name: "farm", Kind: KindFarm, Accounts: 100, PerAccount: 1},
-		{Name: "bank-2", Kind: KindBank, Accounts: 100, PerAccount: 2},
+		{Name: "bank-2", Kind: KindBank, Round: 1, Accounts: 100, PerAccount: 2},
 	}, specs)
 
-	specs, err = ParsePhases("twin,nc,nc,nc-ip", 10, 1, 1)
+	specs, err = ParsePhases("twin,nc,nc,nc-ip,nc-ip", 10, 1, 1)
 	require.NoError(t, err)
-	require.Equal(t, []string{"twin", "nc-1", "nc-2", "nc-ip"}, []string{specs[0].Name, specs[1].Name, specs[2].Name, specs[3].Name})
+	require.Equal(t, []string{"twin", "nc-1", "nc-2", "nc-ip-1", "nc-ip-2"}, []string{specs[0].Name, specs[1].Name, specs[2].Name, specs[3].Name, specs[4].Name})
+	require.Equal(t, []int{0, 0, 1, 0, 1}, []int{specs[0].Round, specs[1].Round, specs[2].Round, specs[3].Round, specs[4].Round})
 	require.True(t, needsContractNodes(specs))
 	require.False(t, needsContractNodes(specs[:1]))
+	require.Equal(t, 2, countKind(specs, KindContractIP))
 
-	for _, bad := range []string{"twin,twin", "farm,twin", "bank,nope", "twin,farm,farm", "nc,twin", "nc-ip,twin", "twin,nc-ip,nc-ip"} {
+	for _, bad := range []string{"twin,twin", "farm,twin", "bank,nope", "twin,farm,farm", "nc,twin", "nc-ip,twin"} {
 		_, err := ParsePhases(bad, 10, 1, 1)
 		require.Error(t, err, bad)
 	}
@@ -396,20 +401,27 @@ func TestReportRatiosAndFormat(t *testing.T) {
 	require.InDelta(t, 0.875, r3[1].Mean, 1e-9)
 
 	// Node contracts have their own target: 0.75× meets 0.7× where a registry tx would not.
+	// Repeated phases of a kind are judged on the mean of their adjacent ratios.
 	rep4 := &Report{Phases: []*PhaseResult{
 		phase("bank-1", KindBank, 1000, 10000, 10*time.Second),
-		phase("nc", KindContract, 750, 7500, 12*time.Second),
+		phase("nc-1", KindContract, 800, 8000, 12*time.Second),
+		phase("bank-2", KindBank, 1000, 10000, 10*time.Second),
+		phase("nc-2", KindContract, 700, 7000, 12*time.Second),
+		phase("bank-3", KindBank, 1000, 10000, 10*time.Second),
 		phase("farm", KindFarm, 750, 7500, 12*time.Second),
 	}}
+	verdicts := rep4.Verdicts()
+	require.Len(t, verdicts, 2)
+	require.Equal(t, Verdict{Kind: KindContract, Phases: 2, Mean: 0.75, Low: 0.7, High: 0.8, Target: 0.7}, verdicts[0])
+	require.Equal(t, KindFarm, verdicts[1].Kind)
 	out4 := rep4.Format()
-	require.Contains(t, out4, "nc/bank: 0.75× (750 tx/s)  target ≥ 0.70×: MET")
-	require.Contains(t, out4, "farm/bank: 0.75× (750 tx/s)  target ≥ 0.80×: NOT MET")
+	require.Contains(t, out4, "nc/bank: 0.75× (2 phases, 0.70–0.80×)  target ≥ 0.70×: MET")
+	require.Contains(t, out4, "farm/bank: 0.75×  target ≥ 0.80×: NOT MET")
 
 	out := rep.Format()
-	require.Contains(t, out, "twin/bank: 1.00×")
-	require.Contains(t, out, "target ≥ 0.80×: MET")
-	require.Contains(t, out, "farm/bank: 0.78×")
-	require.Contains(t, out, "NOT MET")
+	require.Contains(t, out, "twin/bank: 1.00× adjacent, 1.00× mean (900 tx/s")
+	require.Contains(t, out, "twin/bank: 1.00×  target ≥ 0.80×: MET")
+	require.Contains(t, out, "farm/bank: 0.78×  target ≥ 0.80×: NOT MET")
 	require.Contains(t, out, "bank baseline: 900 tx/s (mean of bank-1 1000, bank-2 800)")
 
 	rep.Phases[1].FailReasons = map[string]int{"tfgrid/5: twin exists": 3}

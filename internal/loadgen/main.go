@@ -25,12 +25,14 @@ import (
 	"github.com/tfgrid/tfgrid/app"
 )
 
-// DefaultPhases brackets every measured kind with bank-send phases.
-const DefaultPhases = "bank,twin,bank,farm,bank,nc,bank,nc-ip,bank"
+// DefaultPhases brackets every measured phase with bank-send phases. There is
+// one twin per account, hence one twin phase, and one farm phase (names stay
+// unique); the node-contract kinds run three rounds each.
+const DefaultPhases = "bank,twin,bank,farm,bank,nc,bank,nc-ip,bank,nc,bank,nc-ip,bank,nc,bank,nc-ip,bank"
 
 const usage = `tfgrid-loadgen: load generator for a tfgrid node (used by make bench-chain)
 
-  tfgrid-loadgen genesis -genesis FILE -accounts N [-amount A] [-pubkeys=true]
+  tfgrid-loadgen genesis -genesis FILE -accounts N [-ip-rounds R] [-amount A] [-pubkeys=true]
       fund accounts loadgen-0..N-1, the bank sink and the contract farmers in genesis.json
   tfgrid-loadgen ports -n K
       print K free TCP ports on 127.0.0.1
@@ -93,6 +95,7 @@ func cmdGenesis(args []string, stdout, stderr io.Writer) error {
 	n := fs.Int("accounts", 10000, "number of accounts loadgen-0..N-1 to fund")
 	amount := fs.String("amount", "1000000000", "balance of each account, in -denom")
 	denom := fs.String("denom", app.BondDenom, "denom of the balances")
+	ipRounds := fs.Int("ip-rounds", 1, "nc-ip phases the run will have (each needs its own contract farms)")
 	pubkeys := fs.Bool("pubkeys", true, "store the accounts' public keys in genesis (else the first tx of each account sets it)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -100,17 +103,20 @@ func cmdGenesis(args []string, stdout, stderr io.Writer) error {
 	if *path == "" || *n < 1 {
 		return fmt.Errorf("-genesis and -accounts ≥ 1 are required")
 	}
+	if *ipRounds < 0 {
+		return fmt.Errorf("-ip-rounds %d: want ≥ 0", *ipRounds)
+	}
 	amt, ok := sdkmath.NewIntFromString(*amount)
 	if !ok {
 		return fmt.Errorf("-amount %q is not an integer", *amount)
 	}
 	start := time.Now()
-	first, err := FundGenesis(*path, GenesisOptions{Accounts: *n, Amount: amt, Denom: *denom, PubKeys: *pubkeys, Sink: true, ContractFarmers: true})
+	first, err := FundGenesis(*path, GenesisOptions{Accounts: *n, Amount: amt, Denom: *denom, PubKeys: *pubkeys, Sink: true, ContractFarmers: true, IPRounds: *ipRounds})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "funded %d accounts (account numbers %d..%d), the sink and %d contract farmers with %s%s each in %.2fs\n",
-		*n, first, first+uint64(*n)-1, ContractFarms(*n), amt, *denom, time.Since(start).Seconds())
+		*n, first, first+uint64(*n)-1, ContractFarms(*n, *ipRounds), amt, *denom, time.Since(start).Seconds())
 	return nil
 }
 

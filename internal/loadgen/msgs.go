@@ -47,6 +47,9 @@ type MsgOptions struct {
 	// ContractNodes holds the node id of each contract farm, in farm order
 	// (set up by SetupContractNodes before the first contract phase).
 	ContractNodes []uint64
+	// IPFarmsPerRound is the number of contract farms one nc-ip phase uses,
+	// ContractFarms(accounts, 1): round r takes the r-th group of them.
+	IPFarmsPerRound int
 	// ContractDataBytes is the size of each node contract's deployment data.
 	ContractDataBytes int
 }
@@ -133,7 +136,8 @@ func FarmIPs(f, n int) []types.PublicIPInput {
 
 // contractMsg is node contract j of account acc: without an IP on contract
 // node acc.Index mod the node count, or with one IP on the node of contract
-// farm acc.Index / IPsPerContractFarm (each farm serves that many accounts).
+// farm acc.Index / IPsPerContractFarm of the phase's round's group of farms
+// (each farm serves that many accounts once).
 func contractMsg(spec PhaseSpec, acc *Account, j int, opts MsgOptions) (sdk.Msg, error) {
 	nodes := opts.ContractNodes
 	if len(nodes) == 0 {
@@ -151,7 +155,7 @@ func contractMsg(spec PhaseSpec, acc *Account, j int, opts MsgOptions) (sdk.Msg,
 	if j > 0 {
 		return nil, fmt.Errorf("nc-ip phase: one contract with an IP per account, not %d", j+1)
 	}
-	farm := acc.Index / IPsPerContractFarm
+	farm := spec.Round*opts.IPFarmsPerRound + acc.Index/IPsPerContractFarm
 	if farm >= len(nodes) {
 		return nil, fmt.Errorf("nc-ip phase: account %d needs contract farm %d, only %d set up", acc.Index, farm, len(nodes))
 	}
@@ -185,9 +189,11 @@ func DeploymentData(i, n int) []byte {
 const IPsPerContractFarm = 256
 
 // ContractFarms is the number of contract farms n accounts need for one
-// contract with a public IP each (at least one, which also carries the
-// contracts without IPs).
-func ContractFarms(n int) int { return max(1, (n+IPsPerContractFarm-1)/IPsPerContractFarm) }
+// contract with a public IP each in each of rounds nc-ip phases (at least
+// one farm, which also carries the contracts without IPs).
+func ContractFarms(n, rounds int) int {
+	return max(1, (n+IPsPerContractFarm-1)/IPsPerContractFarm) * max(1, rounds)
+}
 
 // ContractFarmName is the name of contract farm k.
 func ContractFarmName(k int) string { return fmt.Sprintf("loadgen-ipfarm-%d", k) }

@@ -30,6 +30,7 @@ const (
 type PhaseSpec struct {
 	Name       string
 	Kind       Kind
+	Round      int // how many phases of the same kind came before
 	Accounts   int
 	PerAccount int
 	// Build, when set, builds the messages instead of BuildMsg (setup steps).
