@@ -68,7 +68,7 @@ func (i FarmIndexes) IndexesList() []collections.Index[uint64, types.Farm] {
 
 // PublicIPIndexes lists a farm's public IPs, and its free ones in address order.
 type PublicIPIndexes struct {
-	Farm *indexes.Multi[uint64, string, types.PublicIP]
+	Farm farmIPIndex
 	Free *FreeIPIndex
 }
 
@@ -135,10 +135,10 @@ func NewKeeper(
 			}),
 		PublicIPs: collections.NewIndexedMap(sb, types.PublicIPsKey, "public_ips", collections.StringKey,
 			codec.CollValue[types.PublicIP](cdc), PublicIPIndexes{
-				Farm: indexes.NewMulti(sb, types.PublicIPsByFarmKey, "public_ips_by_farm",
+				Farm: farmIPIndex{indexes.NewMulti(sb, types.PublicIPsByFarmKey, "public_ips_by_farm",
 					collections.Uint64Key, collections.StringKey,
-					func(_ string, ip types.PublicIP) (uint64, error) { return ip.FarmId, nil }),
-				Free: NewFreeIPIndex(sb, types.FreePublicIPsByFarmKey, types.FreePublicIPFloorsKey),
+					func(_ string, ip types.PublicIP) (uint64, error) { return ip.FarmId, nil })},
+				Free: NewFreeIPIndex(sb, types.FreePublicIPsByFarmKey),
 			}),
 		AllowedNodeTwins: collections.NewKeySet(sb, types.AllowedNodeTwinsKey, "allowed_node_twins",
 			collections.PairKeyCodec(collections.Uint64Key, collections.Uint64Key)),

@@ -135,7 +135,7 @@ func compareAddrs(a, b string) int {
 // ReservePublicIPs gives a contract n free IPs of a farm, first fit in address order; with fewer than n
 // free it reserves nothing.
 func (k *Keeper) ReservePublicIPs(ctx context.Context, farmID uint64, n uint32, contractID uint64) ([]types.PublicIP, error) {
-	addrs, err := k.PublicIPs.Indexes.Free.Take(ctx, farmID, n)
+	addrs, err := k.PublicIPs.Indexes.Free.First(ctx, farmID, n)
 	if err != nil {
 		return nil, err
 	}

@@ -118,7 +118,7 @@ func TestFreeIPIndex(t *testing.T) {
 	require.NoError(t, w.k.ReleasePublicIPs(w.ctx, 1, 51, []string{ip(9).Ip}))
 	requireFreeIndexExact(t, w.fixture)
 	require.Equal(t, []string{ip(9).Ip}, reserve(1, 52))
-	// A new IP below every taken one is found again (the scan's floor comes down to it).
+	// A new IP below every taken one is the next one taken.
 	_, err := w.msg.AddFarmIp(w.ctx, &types.MsgAddFarmIp{Creator: w.farmer, FarmId: 1, Ip: ip(3).Ip, Gateway: ip(3).Gateway})
 	require.NoError(t, err)
 	requireFreeIndexExact(t, w.fixture)

@@ -30,8 +30,6 @@ var (
 	PricingPoliciesByName = collections.NewPrefix(16)
 	FarmingPolicySeqKey   = collections.NewPrefix(17)
 	FarmingPoliciesKey    = collections.NewPrefix(18)
-	// FreePublicIPsByFarmKey indexes the free IPs of each farm in address order.
+	// FreePublicIPsByFarmKey holds each farm's free IP addresses as one sorted list.
 	FreePublicIPsByFarmKey = collections.NewPrefix(19)
-	// FreePublicIPFloorsKey holds, per farm, an address at or below all its free IPs.
-	FreePublicIPFloorsKey = collections.NewPrefix(20)
 )
