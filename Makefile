@@ -22,7 +22,7 @@ proto-gen: ## regenerate Go code and the OpenAPI document from proto/ (offline)
 proto-check: ## fail if the committed generated code is stale
 	./scripts/protocheck.sh
 
-bench-chain: build ## measure committed tx/s of registry transactions against bank sends
+bench-chain: build ## measure committed tx/s of registry txs and node contracts against bank sends
 	TFGRIDD=$(BUILDDIR)/tfgridd ./scripts/bench-chain.sh
 
 clean: ## remove build outputs

@@ -502,31 +502,23 @@ func (c *chain) billAddKey(name string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// billTx sends `tfgridd tx ARGS` (module first) with the fixed gas limit and the given fee ("" for
-// none), and returns CheckTx's result when the node refused it, else the committed one.
+// billTx is sendTx with the given fee ("" for none).
 func (c *chain) billTx(from, fees string, args ...string) txResponse {
 	c.t.Helper()
-	full := append(append([]string{"tx"}, args...), c.txFlags(from)...)
-	full = append(full, "--gas", txGas)
-	if fees != "" {
-		full = append(full, "--fees", fees)
-	}
-	out, errOut, err := c.run(full...)
-	require.NoError(c.t, err, "tfgridd %s\nstdout: %s\nstderr: %s", strings.Join(full, " "), out, errOut)
-	var res txResponse
-	require.NoError(c.t, json.Unmarshal([]byte(out), &res), "broadcast output: %s", out)
-	require.NotEmpty(c.t, res.TxHash, "broadcast output: %s", out)
-	if res.Code != 0 {
-		return res
-	}
-	return c.committed(res.TxHash)
+	return c.sendTx(from, feeFlags(fees), args...)
 }
 
 func (c *chain) billMustTx(from, fees string, args ...string) txResponse {
 	c.t.Helper()
-	res := c.billTx(from, fees, args...)
-	require.Zero(c.t, res.Code, "tx %v from %s: codespace %s code %d: %s", args, from, res.Codespace, res.Code, res.RawLog)
-	return res
+	return c.mustSendTx(from, feeFlags(fees), args...)
+}
+
+// feeFlags is --fees FEES, or nothing for "".
+func feeFlags(fees string) []string {
+	if fees == "" {
+		return nil
+	}
+	return []string{"--fees", fees}
 }
 
 // billMultiMsgTx signs and broadcasts one transaction made of the messages of several tx commands

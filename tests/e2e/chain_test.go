@@ -371,13 +371,14 @@ func (r txResponse) attr(typ, key string) (string, bool) {
 	return "", false
 }
 
-// tx sends `tfgridd tx tfgrid ARGS` from an account with a fixed gas limit (no simulation) and
-// returns its result: CheckTx's when it refused the tx, else the committed one (`query tx`).
-// The CLI exits 0 in both cases; the result's code tells success (0) from failure.
-func (c *chain) tx(from string, args ...string) txResponse {
+// sendTx sends `tfgridd tx ARGS` (module first) from an account with a fixed gas limit (no
+// simulation) and the extra flags, and returns its result: CheckTx's when it refused the tx, else
+// the committed one (`query tx`). The CLI exits 0 in both cases; the result's code tells success (0)
+// from failure.
+func (c *chain) sendTx(from string, extra []string, args ...string) txResponse {
 	c.t.Helper()
-	full := append(append([]string{"tx", "tfgrid"}, args...), c.txFlags(from)...)
-	full = append(full, "--gas", txGas)
+	full := append(append([]string{"tx"}, args...), c.txFlags(from)...)
+	full = append(append(full, "--gas", txGas), extra...)
 	out, errOut, err := c.run(full...)
 	require.NoError(c.t, err, "tfgridd %s\nstdout: %s\nstderr: %s", strings.Join(full, " "), out, errOut)
 	var res txResponse
@@ -387,6 +388,20 @@ func (c *chain) tx(from string, args ...string) txResponse {
 		return res // refused by CheckTx: never committed
 	}
 	return c.committed(res.TxHash)
+}
+
+// mustSendTx is sendTx that must succeed.
+func (c *chain) mustSendTx(from string, extra []string, args ...string) txResponse {
+	c.t.Helper()
+	res := c.sendTx(from, extra, args...)
+	require.Zero(c.t, res.Code, "tx %v from %s failed: codespace %s code %d: %s", args, from, res.Codespace, res.Code, res.RawLog)
+	return res
+}
+
+// tx is sendTx for `tfgridd tx tfgrid ARGS`.
+func (c *chain) tx(from string, args ...string) txResponse {
+	c.t.Helper()
+	return c.sendTx(from, nil, append([]string{"tfgrid"}, args...)...)
 }
 
 // committed polls `tfgridd query tx HASH` until the tx is in a block and returns its result.
@@ -418,30 +433,36 @@ func (c *chain) committed(hash string) txResponse {
 // mustTx is tx that must succeed.
 func (c *chain) mustTx(from string, args ...string) txResponse {
 	c.t.Helper()
-	res := c.tx(from, args...)
-	require.Zero(c.t, res.Code, "tx %v from %s failed: codespace %s code %d: %s", args, from, res.Codespace, res.Code, res.RawLog)
-	return res
+	return c.mustSendTx(from, nil, append([]string{"tfgrid"}, args...)...)
 }
 
-// txRejected sends a bad tfgrid message twice and requires the registered error both times:
-//   - as a user would, with --gas auto: the simulation fails, so the CLI exits non-zero and
-//     prints the error, and nothing is broadcast;
-//   - with a fixed gas limit, so it is committed and fails in DeliverTx: the result carries
-//     codespace tfgrid and the error's code.
+// rejectedTx sends a bad message (`tfgridd tx ARGS`, module first) twice and requires the
+// registered error both times:
+//   - as a user would, without --gas: the CLI simulates the tx (its --gas defaults to auto), the
+//     simulation fails, so the CLI exits non-zero and prints the error, and nothing is broadcast;
+//   - with a fixed gas limit, so it is committed and fails in DeliverTx: the result carries the
+//     error's codespace and code.
 //
-// Callers then check that the state did not change.
-func (c *chain) txRejected(want *errorsmod.Error, from string, args ...string) {
+// It returns the committed result; callers then check that the state did not change.
+func (c *chain) rejectedTx(want *errorsmod.Error, from string, args ...string) txResponse {
 	c.t.Helper()
-	full := append(append([]string{"tx", "tfgrid"}, args...), c.txFlags(from)...)
-	full = append(full, "--gas", "auto", "--gas-adjustment", "1.5")
+	full := append(append([]string{"tx"}, args...), c.txFlags(from)...)
 	out, errOut, err := c.run(full...)
 	require.Error(c.t, err, "tfgridd %s exited 0; stdout: %s", strings.Join(full, " "), out)
 	require.Contains(c.t, errOut, want.Error(), "tfgridd %s: stderr", strings.Join(full, " "))
 
-	res := c.tx(from, args...)
+	res := c.sendTx(from, nil, args...)
 	require.Equal(c.t, want.Codespace(), res.Codespace, "tx %v: %s", args, res.RawLog)
 	require.Equal(c.t, want.ABCICode(), res.Code, "tx %v: %s", args, res.RawLog)
+	require.NotZero(c.t, res.Code)
 	require.Contains(c.t, res.RawLog, want.Error())
+	return res
+}
+
+// txRejected is rejectedTx for `tfgridd tx tfgrid ARGS`.
+func (c *chain) txRejected(want *errorsmod.Error, from string, args ...string) {
+	c.t.Helper()
+	c.rejectedTx(want, from, append([]string{"tfgrid"}, args...)...)
 }
 
 // cliQuery runs `tfgridd query tfgrid ARGS --output json` and decodes the answer into out.

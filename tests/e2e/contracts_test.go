@@ -531,47 +531,21 @@ func scCancel(t *testing.T, c *chain, w *scWorld, from string, id uint64, owner 
 // ---------------------------------------------------------------------------------------------
 // The smartcontract CLI, gRPC and REST (the chain's tx helpers speak x/tfgrid's CLI).
 
-// scTx sends `tfgridd tx smartcontract ARGS` with a fixed gas limit (no simulation) and returns
-// CheckTx's result when it refused the tx, else the committed one.
+// scTx is sendTx for `tfgridd tx smartcontract ARGS`.
 func (c *chain) scTx(from string, args ...string) txResponse {
 	c.t.Helper()
-	full := append(append([]string{"tx", "smartcontract"}, args...), c.txFlags(from)...)
-	full = append(full, "--gas", txGas)
-	out, errOut, err := c.run(full...)
-	require.NoError(c.t, err, "tfgridd %s\nstdout: %s\nstderr: %s", strings.Join(full, " "), out, errOut)
-	var res txResponse
-	require.NoError(c.t, json.Unmarshal([]byte(out), &res), "broadcast output: %s", out)
-	require.NotEmpty(c.t, res.TxHash, "broadcast output: %s", out)
-	if res.Code != 0 {
-		return res
-	}
-	return c.committed(res.TxHash)
+	return c.sendTx(from, nil, append([]string{"smartcontract"}, args...)...)
 }
 
 func (c *chain) scMustTx(from string, args ...string) txResponse {
 	c.t.Helper()
-	res := c.scTx(from, args...)
-	require.Zero(c.t, res.Code, "tx smartcontract %v from %s failed: codespace %s code %d: %s", args, from, res.Codespace, res.Code, res.RawLog)
-	return res
+	return c.mustSendTx(from, nil, append([]string{"smartcontract"}, args...)...)
 }
 
-// scTxRejected is txRejected for `tfgridd tx smartcontract`: the simulation (--gas auto) fails with
-// the registered error and the CLI exits non-zero; with a fixed gas limit the committed result
-// carries its codespace and code. It returns the committed result.
+// scTxRejected is rejectedTx for `tfgridd tx smartcontract ARGS`; it returns the committed result.
 func (c *chain) scTxRejected(want *errorsmod.Error, from string, args ...string) txResponse {
 	c.t.Helper()
-	full := append(append([]string{"tx", "smartcontract"}, args...), c.txFlags(from)...)
-	full = append(full, "--gas", "auto", "--gas-adjustment", "1.5")
-	out, errOut, err := c.run(full...)
-	require.Error(c.t, err, "tfgridd %s exited 0; stdout: %s", strings.Join(full, " "), out)
-	require.Contains(c.t, errOut, want.Error(), "tfgridd %s: stderr", strings.Join(full, " "))
-
-	res := c.scTx(from, args...)
-	require.Equal(c.t, want.Codespace(), res.Codespace, "tx %v: %s", args, res.RawLog)
-	require.Equal(c.t, want.ABCICode(), res.Code, "tx %v: %s", args, res.RawLog)
-	require.NotZero(c.t, res.Code)
-	require.Contains(c.t, res.RawLog, want.Error())
-	return res
+	return c.rejectedTx(want, from, append([]string{"smartcontract"}, args...)...)
 }
 
 // scTxRefused is the committed half of scTxRejected (fixed gas, DeliverTx fails with the registered

@@ -339,6 +339,16 @@ func testBadInput(t *testing.T, c *chain) {
 		require.Equal(t, ips, &fromCLI, "farm 1's IPs changed")
 	}
 
+	t.Run("gas_defaults_to_auto", func(t *testing.T) {
+		// The help of a message command says what the bad-input checks below rely on: without
+		// --gas the CLI simulates first; sign and gentx keep the SDK's fixed default.
+		help := string(c.on(t).mustRun("tx", "tfgrid", "create-farm", "--help"))
+		require.Regexp(t, `--gas string\s+gas limit of the tx: "auto" simulates it first.*\(default "auto"\)`, help)
+		require.Regexp(t, `--gas-adjustment float\s+.*\(default 1\.5\)`, help)
+		require.NotContains(t, string(c.mustRun("tx", "sign", "--help")), `(default "auto")`)
+		require.NotContains(t, string(c.mustRun("genesis", "gentx", "--help")), `(default "auto")`)
+	})
+
 	t.Run("farm_name_too_short", func(t *testing.T) {
 		c := c.on(t)
 		c.txRejected(types.ErrInvalidFarmName, "farmer", "create-farm", "a")

@@ -2,6 +2,7 @@
 package cmd
 
 import (
+	"fmt"
 	"os"
 
 	dbm "github.com/cosmos/cosmos-db"
@@ -52,6 +53,9 @@ func NewRootCmd() *cobra.Command {
 			cmd.SetOut(cmd.OutOrStdout())
 			cmd.SetErr(cmd.ErrOrStderr())
 
+			if err := defaultGasAuto(cmd); err != nil {
+				return err
+			}
 			clientCtx := initClientCtx.WithCmdContext(cmd.Context())
 			clientCtx, err := client.ReadPersistentCommandFlags(clientCtx, cmd.Flags())
 			if err != nil {
@@ -83,6 +87,67 @@ func NewRootCmd() *cobra.Command {
 	if err := autoCliOpts.EnhanceRootCommand(rootCmd); err != nil {
 		panic(err)
 	}
+	markGasAuto(rootCmd)
 
 	return rootCmd
+}
+
+// defaultGasAdjustment scales the simulated gas of a tx whose --gas defaulted to auto.
+const defaultGasAdjustment = "1.5"
+
+// gasAutoAnnotation marks the message commands (`tfgridd tx <module> <msg>`) whose --gas defaults to
+// auto; the other tx commands (sign, broadcast, ...) and gentx keep the SDK's default.
+const gasAutoAnnotation = "tfgrid/gas-auto"
+
+// defaultGasAuto makes a message command simulate its tx to set the gas limit unless the user gave
+// --gas or signs without asking a node (--offline, --generate-only). A message the chain would
+// refuse then fails before it is broadcast, with the chain's registered error and a non-zero exit,
+// instead of being committed as a failed tx after the CLI exited 0.
+func defaultGasAuto(cmd *cobra.Command) error {
+	fs := cmd.Flags()
+	gas := fs.Lookup(flags.FlagGas)
+	if cmd.Annotations[gasAutoAnnotation] == "" || gas == nil || gas.Changed {
+		return nil
+	}
+	for _, name := range []string{flags.FlagOffline, flags.FlagGenerateOnly} {
+		if set, err := fs.GetBool(name); err == nil && set {
+			return nil
+		}
+	}
+	return gas.Value.Set(flags.GasFlagAuto)
+}
+
+// markGasAuto marks every message command under `tfgridd tx` for defaultGasAuto, sets its
+// --gas-adjustment default and says in its help what --gas now defaults to.
+func markGasAuto(root *cobra.Command) {
+	for _, tx := range root.Commands() {
+		if tx.Name() != "tx" {
+			continue
+		}
+		for _, module := range tx.Commands() {
+			for _, msg := range module.Commands() {
+				markMsgCommand(msg)
+			}
+		}
+	}
+}
+
+func markMsgCommand(cmd *cobra.Command) {
+	gas := cmd.LocalFlags().Lookup(flags.FlagGas)
+	if gas == nil {
+		return
+	}
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	cmd.Annotations[gasAutoAnnotation] = "true"
+	gas.DefValue = flags.GasFlagAuto
+	gas.Usage = fmt.Sprintf("gas limit of the tx: %q simulates it first (a tx the chain would refuse then fails here, "+
+		"with its error and exit code 1) and multiplies the estimate by --gas-adjustment; or a number. "+
+		"With --offline or --generate-only the default is %d", flags.GasFlagAuto, flags.DefaultGasLimit)
+	if adj := cmd.LocalFlags().Lookup(flags.FlagGasAdjustment); adj != nil {
+		if err := adj.Value.Set(defaultGasAdjustment); err == nil {
+			adj.DefValue = defaultGasAdjustment
+		}
+	}
 }
