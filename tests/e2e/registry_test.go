@@ -344,7 +344,7 @@ func testBadInput(t *testing.T, c *chain) {
 		// --gas the CLI simulates first; sign and gentx keep the SDK's fixed default.
 		help := string(c.on(t).mustRun("tx", "tfgrid", "create-farm", "--help"))
 		require.Regexp(t, `--gas string\s+gas limit of the tx: "auto" simulates it first.*\(default "auto"\)`, help)
-		require.Regexp(t, `--gas-adjustment float\s+.*\(default 1\.5\)`, help)
+		require.Regexp(t, `--gas-adjustment float\s+.*\(default 2\)`, help)
 		require.NotContains(t, string(c.mustRun("tx", "sign", "--help")), `(default "auto")`)
 		require.NotContains(t, string(c.mustRun("genesis", "gentx", "--help")), `(default "auto")`)
 	})

@@ -92,8 +92,11 @@ func NewRootCmd() *cobra.Command {
 	return rootCmd
 }
 
-// defaultGasAdjustment scales the simulated gas of a tx whose --gas defaulted to auto.
-const defaultGasAdjustment = "1.5"
+// defaultGasAdjustment scales the simulated gas of a tx whose --gas defaulted to auto. A tx that
+// touches a contract settles it first, and the simulation runs at the last block's time, when the
+// contract may have nothing to pay yet while the tx, one block later, pays (three transfers): its
+// gas can be 1.5× the simulation's.
+const defaultGasAdjustment = "2"
 
 // gasAutoAnnotation marks the message commands (`tfgridd tx <module> <msg>`) whose --gas defaults to
 // auto; the other tx commands (sign, broadcast, ...) and gentx keep the SDK's default.
