@@ -416,9 +416,6 @@ func build(b *testing.B, n int, backend dbm.BackendType) *state {
 				if err := sk.ContractByNodeHash.Set(ctx, collections.Join(nodeID, nc.DeploymentHash), id); err != nil {
 					return err
 				}
-				if err := sk.ActiveNodeContracts.Set(ctx, collections.Join(nodeID, id)); err != nil {
-					return err
-				}
 
 				due := t0.Unix() - int64(i%3600)
 				bill := billingtypes.ContractBilling{

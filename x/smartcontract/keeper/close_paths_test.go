@@ -245,9 +245,6 @@ func (f *fixture) requireGone(c types.Contract) {
 	require.False(t, has, "contract %d still in contracts_by_twin", c.Id)
 	switch kind := c.Kind.(type) {
 	case *types.Contract_NodeContract:
-		has, err = f.k.ActiveNodeContracts.Has(f.ctx, collections.Join(kind.NodeContract.NodeId, c.Id))
-		require.NoError(t, err)
-		require.False(t, has, "contract %d still in active_node_contracts", c.Id)
 		has, err = f.k.ContractByNodeHash.Has(f.ctx, collections.Join(kind.NodeContract.NodeId, kind.NodeContract.DeploymentHash))
 		require.NoError(t, err)
 		require.False(t, has, "contract %d still in contract_by_node_hash", c.Id)
@@ -269,7 +266,6 @@ func (f *fixture) requireGone(c types.Contract) {
 		}))
 	}
 	walkPairs("contracts_by_twin", f.k.ContractsByTwin)
-	walkPairs("active_node_contracts", f.k.ActiveNodeContracts)
 	require.NoError(t, f.k.ContractByNodeHash.Walk(f.ctx, nil, func(_ collections.Pair[uint64, string], v uint64) (bool, error) {
 		require.NotEqual(t, c.Id, v)
 		return false, nil

@@ -3,6 +3,7 @@ package keeper
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"cosmossdk.io/collections"
 
@@ -286,13 +287,14 @@ func (k *Keeper) checkNoNodeContracts(ctx context.Context, nodeID uint64) error 
 	return nil
 }
 
-// nodeContractIDs lists the live node contracts of a node.
+// nodeContractIDs lists the live node contracts of a node, lowest id first.
 func (k *Keeper) nodeContractIDs(ctx context.Context, nodeID uint64) ([]uint64, error) {
 	var ids []uint64
-	err := k.ActiveNodeContracts.Walk(ctx, collections.NewPrefixedPairRange[uint64, uint64](nodeID),
-		func(key collections.Pair[uint64, uint64]) (bool, error) {
-			ids = append(ids, key.K2())
+	err := k.ContractByNodeHash.Walk(ctx, collections.NewPrefixedPairRange[uint64, string](nodeID),
+		func(_ collections.Pair[uint64, string], id uint64) (bool, error) {
+			ids = append(ids, id)
 			return false, nil
 		})
+	slices.Sort(ids)
 	return ids, err
 }

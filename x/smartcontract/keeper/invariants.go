@@ -84,13 +84,12 @@ func (k *Keeper) checkIPs(ctx context.Context, live map[uint64]types.Contract) e
 
 // checkIndexes: each index holds exactly the entries a full scan of the live contracts produces.
 func (k *Keeper) checkIndexes(ctx context.Context, live map[uint64]types.Contract) error {
-	wantByTwin, wantActive := map[pairKey[uint64, uint64]]bool{}, map[pairKey[uint64, uint64]]bool{}
+	wantByTwin := map[pairKey[uint64, uint64]]bool{}
 	wantHash, wantRent, wantName := map[pairKey[uint64, string]]uint64{}, map[uint64]uint64{}, map[string]uint64{}
 	for id, c := range live {
 		wantByTwin[pairKey[uint64, uint64]{c.TwinId, id}] = true
 		switch kind := c.Kind.(type) {
 		case *types.Contract_NodeContract:
-			wantActive[pairKey[uint64, uint64]{kind.NodeContract.NodeId, id}] = true
 			wantHash[pairKey[uint64, string]{kind.NodeContract.NodeId, kind.NodeContract.DeploymentHash}] = id
 		case *types.Contract_RentContract:
 			wantRent[kind.RentContract.NodeId] = id
@@ -99,9 +98,6 @@ func (k *Keeper) checkIndexes(ctx context.Context, live map[uint64]types.Contrac
 		}
 	}
 	if err := sameSet(ctx, "contracts_by_twin", k.ContractsByTwin, keyOf[uint64, uint64], wantByTwin); err != nil {
-		return err
-	}
-	if err := sameSet(ctx, "active_node_contracts", k.ActiveNodeContracts, keyOf[uint64, uint64], wantActive); err != nil {
 		return err
 	}
 	if err := sameMap(ctx, "contract_by_node_hash", k.ContractByNodeHash, keyOf[uint64, string], wantHash); err != nil {

@@ -64,14 +64,11 @@ func TestInvariantsDetectCorruption(t *testing.T) {
 		contains []string
 	}{
 		{"by-twin entry removed", func() { must(f.k.ContractsByTwin.Remove(f.ctx, collections.Join(s.alice.twin, s.nc1))) }, []string{"contracts_by_twin"}},
-		{"active node entry removed", func() { must(f.k.ActiveNodeContracts.Remove(f.ctx, collections.Join(s.node.id, s.nc2))) }, []string{"active_node_contracts"}},
 		{"hash entry removed", func() { must(f.k.ContractByNodeHash.Remove(f.ctx, collections.Join(s.node.id, hash("one")))) }, []string{"contract_by_node_hash"}},
 		{"name entry removed", func() { must(f.k.NameContractByName.Remove(f.ctx, "name")) }, []string{"name_contract_by_name"}},
 		{"rent entry removed", func() { must(f.k.RentContractByNode.Remove(f.ctx, s.renter.id)) }, []string{"rent_contract_by_node"}},
 		{"stray by-twin entry of a deleted contract", func() { must(f.k.ContractsByTwin.Set(f.ctx, collections.Join(s.alice.twin, s.deletedOne))) },
 			[]string{"contracts_by_twin", id(s.deletedOne)}},
-		{"stray active node entry", func() { must(f.k.ActiveNodeContracts.Set(f.ctx, collections.Join(s.node.id, s.deletedOne))) },
-			[]string{"active_node_contracts", id(s.deletedOne)}},
 		{"stray hash entry", func() {
 			must(f.k.ContractByNodeHash.Set(f.ctx, collections.Join(s.node.id, hash("gone")), s.deletedOne))
 		},

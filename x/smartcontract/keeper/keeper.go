@@ -33,11 +33,12 @@ type Keeper struct {
 
 	// The indexes are plain collections written only by insertContract and removeContract: a oneof
 	// does not fit collections' generic indexes, which index every value.
-	ContractByNodeHash  collections.Map[collections.Pair[uint64, string], uint64]
-	ActiveNodeContracts collections.KeySet[collections.Pair[uint64, uint64]]
-	RentContractByNode  collections.Map[uint64, uint64]
-	NameContractByName  collections.Map[string, uint64]
-	ContractsByTwin     collections.KeySet[collections.Pair[uint64, uint64]]
+	// ContractByNodeHash is also the list of a node's live node contracts (one key per contract,
+	// not two: creating a contract then writes one node-keyed entry, on the node's branch of the tree).
+	ContractByNodeHash collections.Map[collections.Pair[uint64, string], uint64]
+	RentContractByNode collections.Map[uint64, uint64]
+	NameContractByName collections.Map[string, uint64]
+	ContractsByTwin    collections.KeySet[collections.Pair[uint64, uint64]]
 
 	// NodeExtraFees is the monthly extra fee of dedicated nodes, in mUSD.
 	NodeExtraFees collections.Map[uint64, uint64]
@@ -70,8 +71,6 @@ func NewKeeper(
 		Tombstones:   collections.NewMap(sb, types.TombstonesKey, "tombstones", u64, codec.CollValue[types.Tombstone](cdc)),
 		ContractByNodeHash: collections.NewMap(sb, types.ContractByNodeHashKey, "contract_by_node_hash",
 			collections.PairKeyCodec(u64, collections.StringKey), collections.Uint64Value),
-		ActiveNodeContracts: collections.NewKeySet(sb, types.ActiveNodeContractsKey, "active_node_contracts",
-			collections.PairKeyCodec(u64, u64)),
 		RentContractByNode: collections.NewMap(sb, types.RentContractByNodeKey, "rent_contract_by_node", u64, collections.Uint64Value),
 		NameContractByName: collections.NewMap(sb, types.NameContractByNameKey, "name_contract_by_name",
 			collections.StringKey, collections.Uint64Value),

@@ -24,10 +24,7 @@ func (k *Keeper) insertContract(ctx context.Context, c types.Contract) error {
 	switch kind := c.Kind.(type) {
 	case *types.Contract_NodeContract:
 		nc := kind.NodeContract
-		if err := k.ContractByNodeHash.Set(ctx, collections.Join(nc.NodeId, nc.DeploymentHash), c.Id); err != nil {
-			return err
-		}
-		return k.ActiveNodeContracts.Set(ctx, collections.Join(nc.NodeId, c.Id))
+		return k.ContractByNodeHash.Set(ctx, collections.Join(nc.NodeId, nc.DeploymentHash), c.Id)
 	case *types.Contract_NameContract:
 		return k.NameContractByName.Set(ctx, kind.NameContract.Name, c.Id)
 	case *types.Contract_RentContract:
@@ -77,10 +74,7 @@ func (k *Keeper) dropIndexes(ctx context.Context, c types.Contract) error {
 		if err := k.releaseIPs(ctx, c.Id, nc); err != nil {
 			return err
 		}
-		if err := k.ContractByNodeHash.Remove(ctx, collections.Join(nc.NodeId, nc.DeploymentHash)); err != nil {
-			return err
-		}
-		return k.ActiveNodeContracts.Remove(ctx, collections.Join(nc.NodeId, c.Id))
+		return k.ContractByNodeHash.Remove(ctx, collections.Join(nc.NodeId, nc.DeploymentHash))
 	case *types.Contract_NameContract:
 		return k.NameContractByName.Remove(ctx, kind.NameContract.Name)
 	case *types.Contract_RentContract:

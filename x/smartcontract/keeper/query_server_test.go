@@ -1,6 +1,8 @@
 package keeper_test
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -105,6 +107,14 @@ func TestQueryNodeContractsPaginates(t *testing.T) {
 	require.NoError(t, f.cancel(w.alice, onNode[4]))
 	onNode = onNode[:4]
 	f.rentContract(w.alice, f.newNode(w.farm).id) // a rent contract is not a node contract
+	// The list comes in deployment-hash order.
+	slices.SortFunc(onNode, func(a, b uint64) int {
+		ca, err := f.k.GetContract(f.ctx, a)
+		require.NoError(t, err)
+		cb, err := f.k.GetContract(f.ctx, b)
+		require.NoError(t, err)
+		return strings.Compare(ca.GetNodeContract().DeploymentHash, cb.GetNodeContract().DeploymentHash)
+	})
 
 	var got []uint64
 	var key []byte

@@ -11,14 +11,14 @@ const (
 
 // Collection prefixes. They are consensus state: never renumber them.
 var (
-	ParamsKey              = collections.NewPrefix(0)
-	ContractSeqKey         = collections.NewPrefix(1)
-	ContractsKey           = collections.NewPrefix(2)
-	TombstonesKey          = collections.NewPrefix(3)
-	ContractByNodeHashKey  = collections.NewPrefix(4)
-	ActiveNodeContractsKey = collections.NewPrefix(5)
-	RentContractByNodeKey  = collections.NewPrefix(6)
-	NameContractByNameKey  = collections.NewPrefix(7)
-	ContractsByTwinKey     = collections.NewPrefix(8)
-	NodeExtraFeesKey       = collections.NewPrefix(9)
+	ParamsKey             = collections.NewPrefix(0)
+	ContractSeqKey        = collections.NewPrefix(1)
+	ContractsKey          = collections.NewPrefix(2)
+	TombstonesKey         = collections.NewPrefix(3)
+	ContractByNodeHashKey = collections.NewPrefix(4)
+	// 5 held active_node_contracts, folded into contract_by_node_hash: never reuse it.
+	RentContractByNodeKey = collections.NewPrefix(6)
+	NameContractByNameKey = collections.NewPrefix(7)
+	ContractsByTwinKey    = collections.NewPrefix(8)
+	NodeExtraFeesKey      = collections.NewPrefix(9)
 )
