@@ -70,7 +70,9 @@ func (q queryServer) ContractByName(ctx context.Context, req *types.QueryContrac
 
 func (q queryServer) NodeContracts(ctx context.Context, req *types.QueryNodeContractsRequest) (*types.QueryNodeContractsResponse, error) {
 	cs, page, err := query.CollectionPaginate(ctx, q.k.ContractByNodeHash, req.Pagination,
-		func(_ collections.Pair[uint64, string], id uint64) (types.Contract, error) { return q.k.GetContract(ctx, id) },
+		func(_ collections.Pair[uint64, string], id uint64) (types.Contract, error) {
+			return q.k.GetContract(ctx, id)
+		},
 		query.WithCollectionPaginationPairPrefix[uint64, string](req.NodeId))
 	if err != nil {
 		return nil, err
