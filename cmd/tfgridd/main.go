@@ -15,7 +15,8 @@ func main() {
 	app.SetupSDKConfig()
 
 	rootCmd := cmd.NewRootCmd()
-	if err := svrcmd.Execute(rootCmd, "", app.DefaultNodeHome); err != nil {
+	// Every flag can also come from the environment: TFGRIDD_HOME, TFGRIDD_NODE, TFGRIDD_CHAIN_ID, ...
+	if err := svrcmd.Execute(rootCmd, cmd.EnvPrefix, app.DefaultNodeHome); err != nil {
 		fmt.Fprintln(rootCmd.OutOrStderr(), err)
 		os.Exit(1)
 	}

@@ -1,11 +1,13 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"testing"
@@ -38,6 +40,7 @@ func TestRegistry(t *testing.T) {
 	}{
 		{"walkthrough", testWalkthrough},
 		{"bad_input", testBadInput},
+		{"env_vars", testEnvVars},
 		{"genesis_export_import", testGenesisExportImport},
 	}
 	for _, s := range steps {
@@ -414,4 +417,32 @@ func testBadInput(t *testing.T, c *chain) {
 			"--resources", `{"cru":8,"sru":512000000000,"hru":0,"mru":1024}`, "--location", nodeLocation)
 		unchanged(t)
 	})
+}
+
+// testEnvVars: every flag can come from a TFGRIDD_* variable, as with other Cosmos chains' CLIs.
+func testEnvVars(t *testing.T, c *chain) {
+	withFlags := c.mustRun("keys", "list", "--keyring-backend", "test", "--home", c.home, "--output", "json")
+	cmd := exec.Command(tfgriddBin, "keys", "list", "--output", "json")
+	cmd.Env = append(cleanEnv(), "TFGRIDD_HOME="+c.home, "TFGRIDD_KEYRING_BACKEND=test")
+	fromEnv, err := cmd.Output()
+	require.NoError(t, err)
+	require.JSONEq(t, string(withFlags), string(fromEnv))
+	require.Contains(t, string(fromEnv), c.addrs["farmer"])
+
+	// The node and the output format too: a query with no flag but its argument.
+	cmd = exec.Command(tfgriddBin, "query", "tfgrid", "twin", "1")
+	cmd.Env = append(cleanEnv(), "TFGRIDD_NODE="+c.rpc, "TFGRIDD_OUTPUT=json")
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	var twin types.QueryTwinResponse
+	require.NoError(t, cdc.UnmarshalJSON(out, &twin), "%s", out)
+	require.Equal(t, uint64(1), twin.Twin.Id)
+
+	// A value the flag cannot take is refused, naming the variable.
+	cmd = exec.Command(tfgriddBin, "keys", "list", "--keyring-backend", "test", "--home", c.home)
+	cmd.Env = append(cleanEnv(), "TFGRIDD_LIST_NAMES=maybe")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.Error(t, cmd.Run())
+	require.Contains(t, stderr.String(), `TFGRIDD_LIST_NAMES="maybe"`)
 }

@@ -4,9 +4,11 @@ package cmd
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	dbm "github.com/cosmos/cosmos-db"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"cosmossdk.io/log/v2"
 
@@ -20,6 +22,9 @@ import (
 
 	"github.com/tfgrid/tfgrid/app"
 )
+
+// EnvPrefix prefixes the environment variables that stand in for flags: TFGRIDD_HOME for --home.
+const EnvPrefix = "TFGRIDD"
 
 // appOptions is a minimal servertypes.AppOptions backed by a map.
 type appOptions map[string]any
@@ -43,7 +48,7 @@ func NewRootCmd() *cobra.Command {
 		WithInput(os.Stdin).
 		WithAccountRetriever(authtypes.AccountRetriever{}).
 		WithHomeDir(app.DefaultNodeHome).
-		WithViper("") // env prefix: TFGRIDD
+		WithViper(EnvPrefix)
 
 	rootCmd := &cobra.Command{
 		Use:           "tfgridd",
@@ -53,6 +58,9 @@ func NewRootCmd() *cobra.Command {
 			cmd.SetOut(cmd.OutOrStdout())
 			cmd.SetErr(cmd.ErrOrStderr())
 
+			if err := flagsFromEnv(cmd); err != nil {
+				return err
+			}
 			if err := defaultGasAuto(cmd); err != nil {
 				return err
 			}
@@ -97,6 +105,26 @@ func NewRootCmd() *cobra.Command {
 // contract may have nothing to pay yet while the tx, one block later, pays (three transfers): its
 // gas can be 1.5× the simulation's.
 const defaultGasAdjustment = "2"
+
+// flagsFromEnv sets every flag the command line left out from its TFGRIDD_* variable, if set:
+// --home from TFGRIDD_HOME, --chain-id from TFGRIDD_CHAIN_ID, --keyring-backend from
+// TFGRIDD_KEYRING_BACKEND. (The SDK reads the environment only for client.toml's keys, and only
+// once it has found the home.)
+func flagsFromEnv(cmd *cobra.Command) error {
+	var err error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if f.Changed || err != nil {
+			return
+		}
+		name := EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(name); ok {
+			if setErr := cmd.Flags().Set(f.Name, v); setErr != nil {
+				err = fmt.Errorf("%s=%q: %w", name, v, setErr)
+			}
+		}
+	})
+	return err
+}
 
 // gasAutoAnnotation marks the message commands (`tfgridd tx <module> <msg>`) whose --gas defaults to
 // auto; the other tx commands (sign, broadcast, ...) and gentx keep the SDK's default.
