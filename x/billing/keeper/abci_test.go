@@ -181,7 +181,7 @@ func TestEndBlockerRollsBackPartialSettlement(t *testing.T) {
 	f.advance(gracePeriod)
 	f.setBalance(w.alice.acc, 1000)
 	f.corrupted = true
-	f.bank.setAmount(f.ctx, moduleAddr(sctypes.ModuleName), denom, zeroInt())
+	f.bank.SetAmount(f.ctx, moduleAddr(sctypes.ModuleName), denom, zeroInt())
 	billingBefore := f.billing(id)
 	f.resetEvents()
 	f.endBlock()

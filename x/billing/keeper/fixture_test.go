@@ -25,11 +25,11 @@ import (
 	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
 	"github.com/cosmos/cosmos-sdk/testutil"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
+	"github.com/tfgrid/tfgrid/internal/storebank"
 	"github.com/tfgrid/tfgrid/x/billing"
 	"github.com/tfgrid/tfgrid/x/billing/keeper"
 	"github.com/tfgrid/tfgrid/x/billing/types"
@@ -75,116 +75,6 @@ func (m *mockAccountKeeper) GetAccount(_ context.Context, addr sdk.AccAddress) s
 	return m.accounts[string(addr)]
 }
 
-// fakeBank keeps balances in its own KV store of the multi-store, so cache contexts (a failed tx, a
-// failed settlement) roll balances back with everything else; it really moves coins.
-type fakeBank struct {
-	balances collections.Map[collections.Pair[sdk.AccAddress, string], sdkmath.Int]
-}
-
-func newFakeBank(key *storetypes.KVStoreKey) *fakeBank {
-	sb := collections.NewSchemaBuilder(runtime.NewKVStoreService(key))
-	b := &fakeBank{balances: collections.NewMap(sb, collections.NewPrefix(0), "balances",
-		collections.PairKeyCodec(sdk.AccAddressKey, collections.StringKey), sdk.IntValue)}
-	if _, err := sb.Build(); err != nil {
-		panic(err)
-	}
-	return b
-}
-
-func (b *fakeBank) SpendableCoins(ctx context.Context, addr sdk.AccAddress) sdk.Coins {
-	coins := sdk.NewCoins()
-	err := b.balances.Walk(ctx, collections.NewPrefixedPairRange[sdk.AccAddress, string](addr),
-		func(k collections.Pair[sdk.AccAddress, string], v sdkmath.Int) (bool, error) {
-			coins = coins.Add(sdk.NewCoin(k.K2(), v))
-			return false, nil
-		})
-	if err != nil {
-		panic(err)
-	}
-	return coins
-}
-
-func (b *fakeBank) SendCoins(ctx context.Context, from, to sdk.AccAddress, amt sdk.Coins) error {
-	return b.send(ctx, from, to, amt)
-}
-
-func (b *fakeBank) SendCoinsFromAccountToModule(ctx context.Context, sender sdk.AccAddress, module string, amt sdk.Coins) error {
-	return b.send(ctx, sender, authtypes.NewModuleAddress(module), amt)
-}
-
-func (b *fakeBank) SendCoinsFromModuleToAccount(ctx context.Context, module string, recipient sdk.AccAddress, amt sdk.Coins) error {
-	return b.send(ctx, authtypes.NewModuleAddress(module), recipient, amt)
-}
-
-func (b *fakeBank) GetBalance(ctx context.Context, addr sdk.AccAddress, d string) sdk.Coin {
-	return sdk.NewCoin(d, b.amount(ctx, addr, d))
-}
-
-func (b *fakeBank) amount(ctx context.Context, addr sdk.AccAddress, d string) sdkmath.Int {
-	amt, err := b.balances.Get(ctx, collections.Join(addr, d))
-	if errors.Is(err, collections.ErrNotFound) {
-		return sdkmath.ZeroInt()
-	}
-	if err != nil {
-		panic(err)
-	}
-	return amt
-}
-
-func (b *fakeBank) setAmount(ctx context.Context, addr sdk.AccAddress, d string, amt sdkmath.Int) {
-	if err := b.balances.Set(ctx, collections.Join(addr, d), amt); err != nil {
-		panic(err)
-	}
-}
-
-// send checks every coin before moving any, like x/bank.
-func (b *fakeBank) send(ctx context.Context, from, to sdk.AccAddress, amt sdk.Coins) error {
-	for _, c := range amt {
-		if have := b.amount(ctx, from, c.Denom); have.LT(c.Amount) {
-			return sdkerrors.ErrInsufficientFunds.Wrapf("%s has %s%s, needs %s", from, have, c.Denom, c)
-		}
-	}
-	for _, c := range amt {
-		b.setAmount(ctx, from, c.Denom, b.amount(ctx, from, c.Denom).Sub(c.Amount))
-		b.setAmount(ctx, to, c.Denom, b.amount(ctx, to, c.Denom).Add(c.Amount))
-	}
-	return nil
-}
-
-// supply is the sum of every balance of a denom.
-func (b *fakeBank) supply(ctx context.Context, d string) sdkmath.Int {
-	sum := sdkmath.ZeroInt()
-	err := b.balances.Walk(ctx, nil, func(k collections.Pair[sdk.AccAddress, string], v sdkmath.Int) (bool, error) {
-		if k.K2() == d {
-			sum = sum.Add(v)
-		}
-		return false, nil
-	})
-	if err != nil {
-		panic(err)
-	}
-	return sum
-}
-
-// bankEntry is one balance, for exporting the fake bank's state.
-type bankEntry struct {
-	addr   sdk.AccAddress
-	denom  string
-	amount sdkmath.Int
-}
-
-func (b *fakeBank) export(ctx context.Context) []bankEntry {
-	var out []bankEntry
-	err := b.balances.Walk(ctx, nil, func(k collections.Pair[sdk.AccAddress, string], v sdkmath.Int) (bool, error) {
-		out = append(out, bankEntry{addr: k.K1(), denom: k.K2(), amount: v})
-		return false, nil
-	})
-	if err != nil {
-		panic(err)
-	}
-	return out
-}
-
 // ---------------------------------------------------------------------------
 // fixture
 // ---------------------------------------------------------------------------
@@ -207,7 +97,7 @@ type fixture struct {
 	q       types.QueryServer
 
 	accounts *mockAccountKeeper
-	bank     *fakeBank
+	bank     *storebank.Bank
 
 	nAccounts int
 	nFarms    int
@@ -249,7 +139,7 @@ func newBareFixture(t *testing.T) *fixture {
 	require.NoError(t, err)
 
 	accounts := &mockAccountKeeper{accounts: map[string]sdk.AccountI{}}
-	bank := newFakeBank(keys["fakebank"])
+	bank := storebank.New(keys["fakebank"])
 	grid := tfgridkeeper.NewKeeper(runtime.NewKVStoreService(keys[tfgridtypes.StoreKey]), encCfg.Codec, ac, authority, accounts)
 	sc := sckeeper.NewKeeper(runtime.NewKVStoreService(keys[sctypes.StoreKey]), encCfg.Codec, ac, authority, denom, grid, bank)
 	k := keeper.NewKeeper(runtime.NewKVStoreService(keys[types.StoreKey]), encCfg.Codec, ac, authority, denom,
@@ -329,7 +219,7 @@ func (f *fixture) newAccount() string {
 	pk := secp256k1.GenPrivKeyFromSecret([]byte(fmt.Sprintf("billing-test-account-%d", f.nAccounts))).PubKey()
 	raw := sdk.AccAddress(pk.Address())
 	f.accounts.accounts[string(raw)] = authtypes.NewBaseAccount(raw, pk, uint64(f.nAccounts), 0)
-	f.bank.setAmount(f.ctx, raw, denom, sdkmath.NewInt(startBalance))
+	f.bank.SetAmount(f.ctx, raw, denom, sdkmath.NewInt(startBalance))
 	return f.addr(raw)
 }
 
@@ -576,11 +466,11 @@ func (f *fixture) certify(n nodeFixture) {
 // ---------------------------------------------------------------------------
 
 func (f *fixture) balance(acc string) sdkmath.Int {
-	return f.bank.amount(f.ctx, f.bytes(acc), denom)
+	return f.bank.Amount(f.ctx, f.bytes(acc), denom)
 }
 
 func (f *fixture) setBalance(acc string, amount int64) {
-	f.bank.setAmount(f.ctx, f.bytes(acc), denom, sdkmath.NewInt(amount))
+	f.bank.SetAmount(f.ctx, f.bytes(acc), denom, sdkmath.NewInt(amount))
 }
 
 // foundation is the default foundation account (the default pricing policy's and billing's).
@@ -592,7 +482,7 @@ func (f *fixture) foundation() string {
 }
 
 func (f *fixture) feeCollector() sdkmath.Int {
-	return f.bank.amount(f.ctx, authtypes.NewModuleAddress(authtypes.FeeCollectorName), denom)
+	return f.bank.Amount(f.ctx, authtypes.NewModuleAddress(authtypes.FeeCollectorName), denom)
 }
 
 // snapshot is the balances of the accounts a settlement moves utft between.
@@ -603,7 +493,7 @@ type snapshot struct {
 func (f *fixture) snap(owner, farmer string) snapshot {
 	s := snapshot{
 		owner: f.balance(owner), foundation: f.balance(f.foundation()), staking: f.feeCollector(),
-		supply: f.bank.supply(f.ctx, denom), farmer: sdkmath.ZeroInt(),
+		supply: f.bank.Supply(f.ctx, denom), farmer: sdkmath.ZeroInt(),
 	}
 	if farmer != "" {
 		s.farmer = f.balance(farmer)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfgrid/tfgrid/internal/storebank"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
@@ -15,7 +16,7 @@ type exported struct {
 	grid    *tfgridtypes.GenesisState
 	sc      *sctypes.GenesisState
 	billing *types.GenesisState
-	bank    []bankEntry
+	bank    []storebank.Entry
 }
 
 func (f *fixture) export() exported {
@@ -26,7 +27,7 @@ func (f *fixture) export() exported {
 	require.NoError(f.t, err)
 	b, err := f.k.ExportGenesis(f.ctx)
 	require.NoError(f.t, err)
-	return exported{grid: grid, sc: sc, billing: b, bank: f.bank.export(f.ctx)}
+	return exported{grid: grid, sc: sc, billing: b, bank: f.bank.Export(f.ctx)}
 }
 
 // importInto loads an export into a fresh store set with the same accounts; the billing genesis goes
@@ -37,7 +38,7 @@ func (f *fixture) importInto(ex exported) (*fixture, error) {
 	g.accounts = f.accounts
 	g.ctx = g.ctx.WithBlockTime(f.ctx.BlockTime()).WithBlockHeight(f.ctx.BlockHeight())
 	for _, e := range ex.bank {
-		g.bank.setAmount(g.ctx, e.addr, e.denom, e.amount)
+		g.bank.SetAmount(g.ctx, e.Addr, e.Denom, e.Amount)
 	}
 	require.NoError(f.t, g.grid.InitGenesis(g.ctx, *ex.grid))
 	require.NoError(f.t, g.sc.InitGenesis(g.ctx, *ex.sc))

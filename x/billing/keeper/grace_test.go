@@ -93,7 +93,7 @@ func TestGraceExpiryDeletesContract(t *testing.T) {
 	require.Equal(t, deadline, f.billing(id).NextDue)
 	f.requireInvariants()
 
-	supply := f.bank.supply(f.ctx, denom)
+	supply := f.bank.Supply(f.ctx, denom)
 	f.advanceTo(deadline)
 	f.resetEvents()
 	f.endBlock()
@@ -112,7 +112,7 @@ func TestGraceExpiryDeletesContract(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, has)
 	require.False(t, f.queued(id, deadline))
-	require.True(t, supply.Equal(f.bank.supply(f.ctx, denom)), "a write-off moves no utft")
+	require.True(t, supply.Equal(f.bank.Supply(f.ctx, denom)), "a write-off moves no utft")
 	f.requireInvariants()
 }
 

@@ -53,7 +53,7 @@ func TestModuleGenesisAndEndBlock(t *testing.T) {
 	h := newBareFixture(t)
 	h.accounts = f.accounts
 	for _, e := range ex.bank {
-		h.bank.setAmount(h.ctx, e.addr, e.denom, e.amount)
+		h.bank.SetAmount(h.ctx, e.Addr, e.Denom, e.Amount)
 	}
 	require.NoError(t, h.grid.InitGenesis(h.ctx, *ex.grid))
 	require.NoError(t, h.sc.InitGenesis(h.ctx, *ex.sc))

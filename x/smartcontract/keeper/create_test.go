@@ -116,7 +116,7 @@ func TestCreateNodeContractPreconditions(t *testing.T) {
 
 	// A twin that cannot pay the deposit.
 	poor := f.newUser()
-	f.bank.setAmount(f.ctx, f.bytes(poor.acc), denom, deposit.SubRaw(1))
+	f.bank.SetAmount(f.ctx, f.bytes(poor.acc), denom, deposit.SubRaw(1))
 
 	create := func(u string, nodeID uint64, h string, data []byte, ips uint32) func() error {
 		return func() error {
@@ -199,7 +199,7 @@ func TestInsufficientFundsWithIPsFailsTheTransaction(t *testing.T) {
 	f := newFixture(t)
 	w := f.newWorld(2)
 	poor := f.newUser()
-	f.bank.setAmount(f.ctx, f.bytes(poor.acc), denom, deposit.SubRaw(1))
+	f.bank.SetAmount(f.ctx, f.bytes(poor.acc), denom, deposit.SubRaw(1))
 	before := f.state()
 
 	err := f.inCache(func() error {
@@ -210,7 +210,7 @@ func TestInsufficientFundsWithIPsFailsTheTransaction(t *testing.T) {
 	require.Equal(t, before, f.state(), "the failed transaction is rolled back")
 
 	// Exactly the deposit is enough.
-	f.bank.setAmount(f.ctx, f.bytes(poor.acc), denom, deposit)
+	f.bank.SetAmount(f.ctx, f.bytes(poor.acc), denom, deposit)
 	f.nodeContract(poor, w.node.id, "x", 1)
 	require.True(t, f.balance(poor.acc).IsZero())
 	f.requireInvariants()
@@ -225,7 +225,7 @@ func TestZeroDepositParam(t *testing.T) {
 	require.NoError(t, err)
 
 	broke := f.newUser()
-	f.bank.setAmount(f.ctx, f.bytes(broke.acc), denom, sdkmath.ZeroInt())
+	f.bank.SetAmount(f.ctx, f.bytes(broke.acc), denom, sdkmath.ZeroInt())
 	cid := f.nodeContract(broke, w.node.id, "free", 0)
 	require.True(t, f.contract(cid).Deposit.IsZero())
 	require.True(t, f.moduleBalance().IsZero())

@@ -13,7 +13,6 @@ import (
 	"github.com/cosmos/gogoproto/proto"
 	"github.com/stretchr/testify/require"
 
-	"cosmossdk.io/collections"
 	"cosmossdk.io/core/address"
 	sdkmath "cosmossdk.io/math"
 
@@ -24,11 +23,11 @@ import (
 	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
 	"github.com/cosmos/cosmos-sdk/testutil"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
+	"github.com/tfgrid/tfgrid/internal/storebank"
 	"github.com/tfgrid/tfgrid/x/smartcontract"
 	"github.com/tfgrid/tfgrid/x/smartcontract/keeper"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
@@ -63,84 +62,6 @@ func (m *mockAccountKeeper) GetAccount(_ context.Context, addr sdk.AccAddress) s
 	return m.accounts[string(addr)]
 }
 
-// fakeBank keeps balances in its own KV store of the multi-store, so cache contexts (a failed tx)
-// roll balances back with everything else; it really moves coins between accounts and module accounts.
-type fakeBank struct {
-	balances collections.Map[collections.Pair[sdk.AccAddress, string], sdkmath.Int]
-}
-
-func newFakeBank(key *storetypes.KVStoreKey) *fakeBank {
-	sb := collections.NewSchemaBuilder(runtime.NewKVStoreService(key))
-	b := &fakeBank{balances: collections.NewMap(sb, collections.NewPrefix(0), "balances",
-		collections.PairKeyCodec(sdk.AccAddressKey, collections.StringKey), sdk.IntValue)}
-	if _, err := sb.Build(); err != nil {
-		panic(err)
-	}
-	return b
-}
-
-func (b *fakeBank) SendCoinsFromAccountToModule(ctx context.Context, sender sdk.AccAddress, module string, amt sdk.Coins) error {
-	return b.send(ctx, sender, authtypes.NewModuleAddress(module), amt)
-}
-
-func (b *fakeBank) SendCoinsFromModuleToAccount(ctx context.Context, module string, recipient sdk.AccAddress, amt sdk.Coins) error {
-	return b.send(ctx, authtypes.NewModuleAddress(module), recipient, amt)
-}
-
-func (b *fakeBank) GetBalance(ctx context.Context, addr sdk.AccAddress, d string) sdk.Coin {
-	return sdk.NewCoin(d, b.amount(ctx, addr, d))
-}
-
-func (b *fakeBank) amount(ctx context.Context, addr sdk.AccAddress, d string) sdkmath.Int {
-	amt, err := b.balances.Get(ctx, collections.Join(addr, d))
-	if errors.Is(err, collections.ErrNotFound) {
-		return sdkmath.ZeroInt()
-	}
-	if err != nil {
-		panic(err)
-	}
-	return amt
-}
-
-func (b *fakeBank) setAmount(ctx context.Context, addr sdk.AccAddress, d string, amt sdkmath.Int) {
-	if err := b.balances.Set(ctx, collections.Join(addr, d), amt); err != nil {
-		panic(err)
-	}
-}
-
-// send checks every coin before moving any, like x/bank.
-func (b *fakeBank) send(ctx context.Context, from, to sdk.AccAddress, amt sdk.Coins) error {
-	for _, c := range amt {
-		if have := b.amount(ctx, from, c.Denom); have.LT(c.Amount) {
-			return sdkerrors.ErrInsufficientFunds.Wrapf("%s has %s%s, needs %s", from, have, c.Denom, c)
-		}
-	}
-	for _, c := range amt {
-		b.setAmount(ctx, from, c.Denom, b.amount(ctx, from, c.Denom).Sub(c.Amount))
-		b.setAmount(ctx, to, c.Denom, b.amount(ctx, to, c.Denom).Add(c.Amount))
-	}
-	return nil
-}
-
-// bankEntry is one balance, for exporting the fake bank's state.
-type bankEntry struct {
-	addr   string
-	denom  string
-	amount sdkmath.Int
-}
-
-func (b *fakeBank) export(ctx context.Context) []bankEntry {
-	var out []bankEntry
-	err := b.balances.Walk(ctx, nil, func(k collections.Pair[sdk.AccAddress, string], v sdkmath.Int) (bool, error) {
-		out = append(out, bankEntry{addr: string(k.K1()), denom: k.K2(), amount: v})
-		return false, nil
-	})
-	if err != nil {
-		panic(err)
-	}
-	return out
-}
-
 // ---------------------------------------------------------------------------
 // fixture
 // ---------------------------------------------------------------------------
@@ -161,7 +82,7 @@ type fixture struct {
 	q       types.QueryServer
 
 	accounts *mockAccountKeeper
-	bank     *fakeBank
+	bank     *storebank.Bank
 
 	nAccounts int
 	nFarms    int
@@ -191,7 +112,7 @@ func newBareFixture(t *testing.T) *fixture {
 	require.NoError(t, err)
 
 	accounts := &mockAccountKeeper{accounts: map[string]sdk.AccountI{}}
-	bank := newFakeBank(keys["fakebank"])
+	bank := storebank.New(keys["fakebank"])
 	grid := tfgridkeeper.NewKeeper(runtime.NewKVStoreService(keys[tfgridtypes.StoreKey]), encCfg.Codec, ac, authority, accounts)
 	k := keeper.NewKeeper(runtime.NewKVStoreService(keys[types.StoreKey]), encCfg.Codec, ac, authority, denom, grid, bank)
 	grid.SetHooks(k)
@@ -226,7 +147,7 @@ func (f *fixture) newAccount() string {
 	pk := secp256k1.GenPrivKey().PubKey()
 	raw := sdk.AccAddress(pk.Address())
 	f.accounts.accounts[string(raw)] = authtypes.NewBaseAccount(raw, pk, uint64(f.nAccounts), 0)
-	f.bank.setAmount(f.ctx, raw, denom, sdkmath.NewInt(startBalance))
+	f.bank.SetAmount(f.ctx, raw, denom, sdkmath.NewInt(startBalance))
 	return f.addr(raw)
 }
 
@@ -415,11 +336,11 @@ func (f *fixture) heldBy(farmID, contractID uint64) []string {
 }
 
 func (f *fixture) balance(acc string) sdkmath.Int {
-	return f.bank.amount(f.ctx, f.bytes(acc), denom)
+	return f.bank.Amount(f.ctx, f.bytes(acc), denom)
 }
 
 func (f *fixture) moduleBalance() sdkmath.Int {
-	return f.bank.amount(f.ctx, authtypes.NewModuleAddress(types.ModuleName), denom)
+	return f.bank.Amount(f.ctx, authtypes.NewModuleAddress(types.ModuleName), denom)
 }
 
 // foundation is the default pricing policy's foundation account.
@@ -439,7 +360,7 @@ func (f *fixture) requireInvariants() {
 type state struct {
 	grid *tfgridtypes.GenesisState
 	sc   *types.GenesisState
-	bank []bankEntry
+	bank []storebank.Entry
 }
 
 func (f *fixture) state() state {
@@ -448,7 +369,7 @@ func (f *fixture) state() state {
 	require.NoError(f.t, err)
 	sc, err := f.k.ExportGenesis(f.ctx)
 	require.NoError(f.t, err)
-	return state{grid: grid, sc: sc, bank: f.bank.export(f.ctx)}
+	return state{grid: grid, sc: sc, bank: f.bank.Export(f.ctx)}
 }
 
 // resetEvents gives the context a fresh event manager.

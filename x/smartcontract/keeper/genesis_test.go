@@ -9,6 +9,7 @@ import (
 
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
+	"github.com/tfgrid/tfgrid/internal/storebank"
 	"github.com/tfgrid/tfgrid/x/smartcontract"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
@@ -65,7 +66,7 @@ func (f *fixture) newRichScene() richScene {
 type exported struct {
 	grid *tfgridtypes.GenesisState
 	sc   *types.GenesisState
-	bank []bankEntry
+	bank []storebank.Entry
 }
 
 func (f *fixture) exportAll() exported {
@@ -99,7 +100,7 @@ func importInto(t *testing.T, ex exported) (*fixture, error) {
 	g := newBareFixture(t)
 	require.NoError(t, g.grid.InitGenesis(g.ctx, *ex.grid))
 	for _, b := range ex.bank {
-		g.bank.setAmount(g.ctx, []byte(b.addr), b.denom, b.amount)
+		g.bank.SetAmount(g.ctx, b.Addr, b.Denom, b.Amount)
 	}
 	return g, g.k.InitGenesis(g.ctx, *ex.sc)
 }
@@ -195,7 +196,7 @@ func TestInitGenesisRejects(t *testing.T) {
 		t.Fatal("no free IP")
 		return ""
 	}
-	moduleAddr := string(authtypes.NewModuleAddress(types.ModuleName))
+	moduleAddr := authtypes.NewModuleAddress(types.ModuleName)
 
 	cases := []struct {
 		name     string
@@ -270,8 +271,8 @@ func TestInitGenesisRejects(t *testing.T) {
 		}, []string{"module account holds"}},
 		{"module account holds more than the deposits", func(ex *exported) {
 			for i := range ex.bank {
-				if ex.bank[i].addr == moduleAddr {
-					ex.bank[i].amount = ex.bank[i].amount.AddRaw(1)
+				if ex.bank[i].Addr.Equals(moduleAddr) {
+					ex.bank[i].Amount = ex.bank[i].Amount.AddRaw(1)
 				}
 			}
 		}, []string{"module account holds"}},
@@ -299,7 +300,7 @@ func TestInitGenesisRejects(t *testing.T) {
 	}
 	for _, tc := range cases {
 		f.run(tc.name, func(t *testing.T) {
-			ex := exported{grid: f.copyGrid(base.grid), sc: f.copySC(base.sc), bank: append([]bankEntry(nil), base.bank...)}
+			ex := exported{grid: f.copyGrid(base.grid), sc: f.copySC(base.sc), bank: append([]storebank.Entry(nil), base.bank...)}
 			tc.mutate(&ex)
 			_, err := importInto(t, ex)
 			want := types.ErrInvalidGenesis

@@ -101,8 +101,8 @@ func TestInvariantsDetectCorruption(t *testing.T) {
 		{"live contract with a tombstone", func() {
 			must(f.k.Tombstones.Set(f.ctx, s.name, types.Tombstone{Id: s.name, Kind: types.ContractKindName, DeleteCause: types.DeleteCauseCanceledByUser}))
 		}, []string{id(s.name), "tombstone"}},
-		{"module balance too high", func() { f.bank.setAmount(f.ctx, moduleAddr, denom, f.moduleBalance().AddRaw(1)) }, []string{"module account holds"}},
-		{"module balance too low", func() { f.bank.setAmount(f.ctx, moduleAddr, denom, f.moduleBalance().SubRaw(1)) }, []string{"module account holds"}},
+		{"module balance too high", func() { f.bank.SetAmount(f.ctx, moduleAddr, denom, f.moduleBalance().AddRaw(1)) }, []string{"module account holds"}},
+		{"module balance too low", func() { f.bank.SetAmount(f.ctx, moduleAddr, denom, f.moduleBalance().SubRaw(1)) }, []string{"module account holds"}},
 		{"deposit recorded wrong", func() {
 			f.editContract(s.nc2, func(c *types.Contract) { c.Deposit = c.Deposit.Add(sdkmath.OneInt()) })
 		}, []string{"module account holds"}},
