@@ -172,6 +172,7 @@ func (r *Report) Baseline() (mean float64, each []float64) {
 // Ratio is a registry phase's rate against the bank baseline.
 type Ratio struct {
 	Phase  string
+	Kind   Kind
 	Rate   float64
 	Target float64 // the phase kind's target ratio
 	// Mean is against the mean bank rate; Low/High against the fastest and
@@ -209,7 +210,7 @@ func (r *Report) Ratios() []Ratio {
 		if p.Kind == KindBank {
 			continue
 		}
-		ratio := Ratio{Phase: p.Name, Rate: p.TPS, Target: Target(p.Kind), Mean: p.TPS / mean, Low: p.TPS / hi, High: p.TPS / lo}
+		ratio := Ratio{Phase: p.Name, Kind: p.Kind, Rate: p.TPS, Target: Target(p.Kind), Mean: p.TPS / mean, Low: p.TPS / hi, High: p.TPS / lo}
 		if adj := r.adjacentBank(i); adj > 0 {
 			ratio.Adjacent = p.TPS / adj
 		}
@@ -238,12 +239,11 @@ func (r *Report) Verdicts() []Verdict {
 	var out []Verdict
 	at := map[Kind]int{}
 	for _, ra := range r.Ratios() {
-		kind := r.phaseKind(ra.Phase)
-		i, ok := at[kind]
+		i, ok := at[ra.Kind]
 		if !ok {
 			i = len(out)
-			at[kind] = i
-			out = append(out, Verdict{Kind: kind, Low: ra.Adjacent, High: ra.Adjacent, Target: ra.Target})
+			at[ra.Kind] = i
+			out = append(out, Verdict{Kind: ra.Kind, Low: ra.Adjacent, High: ra.Adjacent, Target: ra.Target})
 		}
 		v := &out[i]
 		v.Phases++
@@ -254,15 +254,6 @@ func (r *Report) Verdicts() []Verdict {
 		out[i].Mean /= float64(out[i].Phases)
 	}
 	return out
-}
-
-func (r *Report) phaseKind(name string) Kind {
-	for _, p := range r.Phases {
-		if p.Name == name {
-			return p.Kind
-		}
-	}
-	return ""
 }
 
 // adjacentBank returns the mean rate of the nearest bank phases around
