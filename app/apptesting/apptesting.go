@@ -15,7 +15,6 @@ import (
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
-	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 	dbm "github.com/cosmos/cosmos-db"
 	"github.com/stretchr/testify/require"
@@ -205,25 +204,7 @@ func (c *Chain) genesisState(consPub cryptotypes.PubKey) app.GenesisState {
 // Ctx to the following height. It returns the txs' results.
 func (c *Chain) NextBlock(txs ...[]byte) []*abci.ExecTxResult {
 	c.T.Helper()
-	height := c.App.LastBlockHeight() + 1
-	res, err := c.App.FinalizeBlock(&abci.RequestFinalizeBlock{
-		Height:             height,
-		Time:               c.time,
-		Txs:                txs,
-		NextValidatorsHash: c.valSet.Hash(),
-		ProposerAddress:    c.valSet.Proposer.Address,
-	})
-	require.NoError(c.T, err)
-	_, err = c.App.Commit()
-	require.NoError(c.T, err)
-
-	c.time = c.time.Add(BlockTime)
-	c.Ctx = c.App.NewNextBlockContext(cmtproto.Header{
-		ChainID: ChainID,
-		Height:  height + 1,
-		Time:    c.time,
-	})
-	return res.TxResults
+	return c.FinalizeBlock(txs...).TxResults
 }
 
 // DeliverTx signs msgs with signer (SIGN_MODE_DIRECT, no fee), puts the tx
