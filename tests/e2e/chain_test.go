@@ -473,10 +473,10 @@ func (c *chain) cliQuery(out proto.Message, args ...string) {
 	require.NoError(c.t, cdc.UnmarshalJSON(bz, out), "tfgridd %s: %s", strings.Join(full, " "), bz)
 }
 
-// cliQueryFails requires `tfgridd query tfgrid ARGS` to exit non-zero and returns its stderr.
-func (c *chain) cliQueryFails(args ...string) string {
+// queryFails requires `tfgridd query MODULE ARGS` to exit non-zero and returns its stderr.
+func (c *chain) queryFails(module string, args ...string) string {
 	c.t.Helper()
-	full := append(append([]string{"query", "tfgrid"}, args...), "--output", "json", "--node", c.rpc)
+	full := append(append([]string{"query", module}, args...), "--output", "json", "--node", c.rpc)
 	out, errOut, err := c.run(full...)
 	require.Error(c.t, err, "tfgridd %s succeeded: %s", strings.Join(full, " "), out)
 	return errOut
@@ -548,13 +548,20 @@ func (c *chain) restFields(path string, fields ...string) {
 // returns the gRPC one.
 func readBack[R proto.Message](c *chain, call func(context.Context, types.QueryClient) (R, error), restPath string, cliArgs ...string) R {
 	c.t.Helper()
+	return readBackWith(c, c.query(), c.cliQuery, call, restPath, cliArgs...)
+}
+
+// readBackWith is readBack for any module: client is its gRPC query client, cli reads
+// `tfgridd query <module> ARGS` into a message.
+func readBackWith[Q any, R proto.Message](c *chain, client Q, cli func(proto.Message, ...string), call func(context.Context, Q) (R, error), restPath string, cliArgs ...string) R {
+	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	fromGRPC, err := call(ctx, c.query())
+	fromGRPC, err := call(ctx, client)
 	require.NoError(c.t, err, "gRPC for %s", restPath)
 
 	fromCLI := reflect.New(reflect.TypeOf(fromGRPC).Elem()).Interface().(R)
-	c.cliQuery(fromCLI, cliArgs...)
+	cli(fromCLI, cliArgs...)
 	fromREST := reflect.New(reflect.TypeOf(fromGRPC).Elem()).Interface().(R)
 	c.restJSON(restPath, fromREST)
 
@@ -568,13 +575,19 @@ func readBack[R proto.Message](c *chain, call func(context.Context, types.QueryC
 // exit) and REST (404), each with text in the message.
 func notFound(c *chain, call func(context.Context, types.QueryClient) error, restPath, text string, cliArgs ...string) {
 	c.t.Helper()
+	notFoundWith(c, c.query(), "tfgrid", call, restPath, text, cliArgs...)
+}
+
+// notFoundWith is notFound for any module, given its gRPC query client.
+func notFoundWith[Q any](c *chain, client Q, module string, call func(context.Context, Q) error, restPath, text string, cliArgs ...string) {
+	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := call(ctx, c.query())
+	err := call(ctx, client)
 	require.Error(c.t, err, "gRPC for %s", restPath)
 	require.Equal(c.t, codes.NotFound, status.Code(err), "gRPC for %s: %v", restPath, err)
 	require.Contains(c.t, err.Error(), text)
-	require.Contains(c.t, c.cliQueryFails(cliArgs...), text)
+	require.Contains(c.t, c.queryFails(module, cliArgs...), text)
 	code, body := c.rest(restPath)
 	require.Equal(c.t, http.StatusNotFound, code, "GET %s: %s", restPath, body)
 	require.Contains(c.t, string(body), text, "GET %s", restPath)

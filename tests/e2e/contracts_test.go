@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -320,7 +319,7 @@ func scREST(t *testing.T, c *chain, w *scWorld) {
 	require.Contains(t, string(body), "never existed")
 	_, err := c.scQuery().Contract(context.Background(), &sctypes.QueryContractRequest{Id: w.neverExists})
 	require.Equal(t, codes.NotFound, status.Code(err), "%v", err)
-	require.Contains(t, c.scCLIFails("contract", u(w.neverExists)), "never existed")
+	require.Contains(t, c.queryFails("smartcontract", "contract", u(w.neverExists)), "never existed")
 	code, body = c.rest(base + "/contracts/" + u(w.contractA))
 	require.Equal(t, http.StatusOK, code, "%s", body)
 	code, body = c.rest(base + "/nodes/" + u(w.node+100) + "/contracts")
@@ -615,47 +614,16 @@ func scUnAmino(t *testing.T, bz []byte) []byte {
 	return out
 }
 
-// scCLIFails requires `tfgridd query smartcontract ARGS` to exit non-zero and returns its stderr.
-func (c *chain) scCLIFails(args ...string) string {
-	c.t.Helper()
-	full := append(append([]string{"query", "smartcontract"}, args...), "--output", "json", "--node", c.rpc)
-	out, errOut, err := c.run(full...)
-	require.Error(c.t, err, "tfgridd %s succeeded: %s", strings.Join(full, " "), out)
-	return errOut
-}
-
 // scReadBack is readBack for the smartcontract queries: gRPC, CLI and REST agree; returns gRPC's.
 func scReadBack[R proto.Message](c *chain, call func(context.Context, sctypes.QueryClient) (R, error), restPath string, cliArgs ...string) R {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	fromGRPC, err := call(ctx, c.scQuery())
-	require.NoError(c.t, err, "gRPC for %s", restPath)
-
-	fromCLI := reflect.New(reflect.TypeOf(fromGRPC).Elem()).Interface().(R)
-	c.scCLI(fromCLI, cliArgs...)
-	fromREST := reflect.New(reflect.TypeOf(fromGRPC).Elem()).Interface().(R)
-	c.restJSON(restPath, fromREST)
-
-	want := string(cdc.MustMarshalJSON(fromGRPC))
-	require.JSONEq(c.t, want, string(cdc.MustMarshalJSON(fromCLI)), "CLI %v differs from gRPC", cliArgs)
-	require.JSONEq(c.t, want, string(cdc.MustMarshalJSON(fromREST)), "REST %s differs from gRPC", restPath)
-	return fromGRPC
+	return readBackWith(c, c.scQuery(), c.scCLI, call, restPath, cliArgs...)
 }
 
 // scNotFound requires gRPC (code NotFound), the CLI and REST (404) to report a missing object.
 func scNotFound(c *chain, call func(context.Context, sctypes.QueryClient) error, restPath, text string, cliArgs ...string) {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err := call(ctx, c.scQuery())
-	require.Error(c.t, err, "gRPC for %s", restPath)
-	require.Equal(c.t, codes.NotFound, status.Code(err), "gRPC for %s: %v", restPath, err)
-	require.Contains(c.t, err.Error(), text)
-	require.Contains(c.t, c.scCLIFails(cliArgs...), text)
-	code, body := c.rest(restPath)
-	require.Equal(c.t, http.StatusNotFound, code, "GET %s: %s", restPath, body)
-	require.Contains(c.t, string(body), text, "GET %s", restPath)
+	notFoundWith(c, c.scQuery(), "smartcontract", call, restPath, text, cliArgs...)
 }
 
 // scRESTContains GETs path (200) and requires each fragment in the raw body.

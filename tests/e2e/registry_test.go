@@ -366,7 +366,7 @@ func testBadInput(t *testing.T, c *chain) {
 		c.txRejected(types.ErrInvalidPublicIP, "farmer", "create-farm", "private-farm",
 			"--public-ips", `{"ip":"10.0.0.1/24","gateway":"10.0.0.254"}`)
 		c.txRejected(types.ErrInvalidPublicIP, "farmer", "add-farm-ip", "1", "10.0.0.1/24", "10.0.0.254")
-		c.cliQueryFails("farm-by-name", "private-farm")
+		c.queryFails("tfgrid", "farm-by-name", "private-farm")
 		unchanged(t)
 	})
 	t.Run("duplicate_ip", func(t *testing.T) {
@@ -383,7 +383,7 @@ func testBadInput(t *testing.T, c *chain) {
 		c := c.on(t)
 		c.txRejected(types.ErrNodeTwinNotAllowed, "bob", "create-node", "1", "--resources", nodeResources,
 			"--location", nodeLocation, "--interfaces", nodeInterfaces)
-		c.cliQueryFails("node-by-twin", u(bobTwin))
+		c.queryFails("tfgrid", "node-by-twin", u(bobTwin))
 		unchanged(t)
 	})
 	t.Run("power_state", func(t *testing.T) {
