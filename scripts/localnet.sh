@@ -252,14 +252,12 @@ relay_twin() {
 RELAY_TWIN="$(relay_twin || true)"
 if [[ -z "$RELAY_TWIN" ]]; then
   log "registering the relay's twin (relay $RELAY_URL)"
-  tfgridd tx tfgrid create-twin --relays "$RELAY_URL" --from relay -y --home "$NODE_HOME" >/dev/null ||
-    die "could not send the relay's create-twin"
-  for ((i = 0; i < 300; i++)); do
-    RELAY_TWIN="$(relay_twin || true)"
-    [[ -n "$RELAY_TWIN" ]] && break
-    sleep 0.1
-  done
-  [[ -n "$RELAY_TWIN" ]] || die "the relay's twin did not appear on chain"
+  # --wait: the tx is in a block when the command returns; the twin's e2e key is derived from the
+  # relay's account key (create-twin's default).
+  out="$(tfgridd tx tfgrid create-twin --relays "$RELAY_URL" --from relay -y --wait --home "$NODE_HOME" 2>&1)" ||
+    die "the relay's create-twin failed: $out"
+  RELAY_TWIN="$(relay_twin || true)"
+  [[ -n "$RELAY_TWIN" ]] || die "the relay's twin is not on chain after its create-twin"
 fi
 if [[ ! -f "$LOCALNET/relay.key" ]]; then
   (umask 077 && tfgridd keys export relay --unarmored-hex --unsafe --yes "${KEYS[@]}" >"$LOCALNET/relay.key") ||
@@ -301,7 +299,7 @@ echo
 echo "use it from another shell (client.toml in the home sets the chain id, node and test keyring):"
 echo "  export PATH=\"$(dirname "$TFGRIDD"):\$PATH\" TFHOME=\"$NODE_HOME\""
 echo "  tfgridd query tfgrid twins --home \$TFHOME"
-echo "  tfgridd tx tfgrid create-twin --relays $RELAY_URL --from alice -y --home \$TFHOME"
+echo "  tfgridd tx tfgrid create-twin --relays $RELAY_URL --from alice -y --wait --home \$TFHOME"
 echo "or, without the client config: --home $NODE_HOME --keyring-backend test --chain-id $CHAIN_ID --node tcp://127.0.0.1:$RPC_PORT"
 echo
 echo "Ctrl-C stops the chain; RESUME=1 make localnet starts it again with its state."

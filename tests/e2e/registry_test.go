@@ -40,6 +40,7 @@ func TestRegistry(t *testing.T) {
 	}{
 		{"walkthrough", testWalkthrough},
 		{"bad_input", testBadInput},
+		{"wait", testWait},
 		{"env_vars", testEnvVars},
 		{"genesis_export_import", testGenesisExportImport},
 	}
@@ -158,7 +159,7 @@ func testWalkthrough(t *testing.T, c *chain) {
 	require.Equal(t, c.addrs["farmer"], tw.Account)
 	require.Equal(t, c.pubkey("farmer"), base64.StdEncoding.EncodeToString(tw.Pubkey), "twin pubkey = account key")
 	require.Equal(t, []string{"ws://127.0.0.1:8080"}, tw.Relays)
-	require.Empty(t, tw.E2EKey)
+	require.Equal(t, c.derivedE2EKey("farmer"), tw.E2EKey, "create-twin without --e2e-key registers the derived key")
 	tw = readBack(c, twinByAccountQ(c.addrs["node1"]), "/tfgrid/tfgrid/v1/twins/by-account/"+c.addrs["node1"], "twin-by-account", c.addrs["node1"]).Twin
 	require.Equal(t, nodeTwin, tw.Id)
 	require.Equal(t, []string{"ws://127.0.0.1:8080", "wss://relay.example.org:443"}, tw.Relays)

@@ -96,6 +96,7 @@ func NewRootCmd() *cobra.Command {
 		panic(err)
 	}
 	markGasAuto(rootCmd)
+	deriveE2EKeyByDefault(rootCmd)
 
 	return rootCmd
 }
@@ -172,6 +173,7 @@ func markMsgCommand(cmd *cobra.Command) {
 		cmd.Annotations = map[string]string{}
 	}
 	cmd.Annotations[gasAutoAnnotation] = "true"
+	addWaitFlag(cmd)
 	gas.DefValue = flags.GasFlagAuto
 	gas.Usage = fmt.Sprintf("gas limit of the tx: %q simulates it first (a tx the chain would refuse then fails here, "+
 		"with its error and exit code 1) and multiplies the estimate by --gas-adjustment; or a number. "+
