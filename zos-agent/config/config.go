@@ -1,0 +1,236 @@
+// Package config is the node agent's configuration: a TOML or YAML file, then ZOS_AGENT_*
+// environment variables, then command-line flags, each overriding the one before. Unknown keys and
+// bad values are errors that name the key, found before the agent changes anything.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	toml "github.com/pelletier/go-toml/v2"
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// Config is everything the agent needs. Keys are snake_case in both file formats.
+type Config struct {
+	Chain   Chain    `toml:"chain" yaml:"chain"`
+	Relays  []string `toml:"relays" yaml:"relays"`
+	Key     Key      `toml:"key" yaml:"key"`
+	FarmID  uint64   `toml:"farm_id" yaml:"farm_id"`
+	DataDir string   `toml:"data_dir" yaml:"data_dir"`
+	// Storage pools: directories whose filesystems hold disks and volumes.
+	Storage []Pool `toml:"storage" yaml:"storage"`
+	// Backends the agent runs; default all this machine supports ("container", "disk").
+	Backends []string `toml:"backends" yaml:"backends"`
+	// CPUOvercommit: how many times its logical CPUs the node lets deployments reserve.
+	CPUOvercommit float64  `toml:"cpu_overcommit" yaml:"cpu_overcommit"`
+	Periods       Periods  `toml:"periods" yaml:"periods"`
+	MetricsAddr   string   `toml:"metrics_addr" yaml:"metrics_addr"`
+	Location      Location `toml:"location" yaml:"location"`
+	LogLevel      string   `toml:"log_level" yaml:"log_level"`
+}
+
+// Chain is how the agent reaches the chain.
+type Chain struct {
+	GRPC      string   `toml:"grpc" yaml:"grpc"`
+	RPC       string   `toml:"rpc" yaml:"rpc"`
+	ChainID   string   `toml:"chain_id" yaml:"chain_id"`
+	BlockTime Duration `toml:"block_time" yaml:"block_time"`
+}
+
+// Key is the node's account key: a file holding its BIP-39 mnemonic, or a key of a Cosmos test
+// keyring directory (as `tfgridd keys add --keyring-backend test` writes).
+type Key struct {
+	MnemonicFile string `toml:"mnemonic_file" yaml:"mnemonic_file"`
+	KeyringDir   string `toml:"keyring_dir" yaml:"keyring_dir"`
+	Name         string `toml:"name" yaml:"name"`
+}
+
+// Pool is a storage pool.
+type Pool struct {
+	Path string `toml:"path" yaml:"path"`
+	// Kind is "ssd", "hdd", or "auto" (the device's rotational flag).
+	Kind string `toml:"kind" yaml:"kind"`
+}
+
+// Periods of the agent's recurring work.
+type Periods struct {
+	Uptime    Duration `toml:"uptime" yaml:"uptime"`
+	Report    Duration `toml:"report" yaml:"report"`
+	Reconcile Duration `toml:"reconcile" yaml:"reconcile"`
+}
+
+// Location is where the node is, as registered on chain.
+type Location struct {
+	City      string `toml:"city" yaml:"city"`
+	Country   string `toml:"country" yaml:"country"`
+	Latitude  string `toml:"latitude" yaml:"latitude"`
+	Longitude string `toml:"longitude" yaml:"longitude"`
+}
+
+// Duration is a time.Duration written as "40m", "1h", "5s".
+type Duration struct{ time.Duration }
+
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration (e.g. 40m, 1h, 5s)", b)
+	}
+	d.Duration = v
+	return nil
+}
+
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// Default is the configuration before any file, variable or flag.
+func Default() Config {
+	return Config{
+		Chain:         Chain{GRPC: "127.0.0.1:9090", RPC: "http://127.0.0.1:26657", ChainID: "tfgrid-local-1", BlockTime: Duration{6 * time.Second}},
+		Relays:        []string{"ws://127.0.0.1:8080"},
+		DataDir:       "/var/lib/zos-agent",
+		CPUOvercommit: 2,
+		Periods: Periods{
+			Uptime:    Duration{40 * time.Minute},
+			Report:    Duration{time.Hour},
+			Reconcile: Duration{5 * time.Minute},
+		},
+		MetricsAddr: "127.0.0.1:9100",
+		LogLevel:    "info",
+	}
+}
+
+// LoadFile reads path over c: TOML for .toml, YAML for .yaml/.yml. Unknown keys are errors.
+func (c *Config) LoadFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	switch ext := strings.ToLower(filepath.Ext(path)); ext {
+	case ".toml":
+		dec := toml.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(c); err != nil {
+			return fmt.Errorf("config file %s: %s", path, describeTOMLError(err))
+		}
+	case ".yaml", ".yml":
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
+			return fmt.Errorf("config file %s: %w", path, err)
+		}
+	default:
+		return fmt.Errorf("config file %s: extension %q: want .toml, .yaml or .yml", path, ext)
+	}
+	return nil
+}
+
+func describeTOMLError(err error) string {
+	var strict *toml.StrictMissingError
+	if errors.As(err, &strict) {
+		var keys []string
+		for _, e := range strict.Errors {
+			keys = append(keys, strings.Join(e.Key(), "."))
+		}
+		return fmt.Sprintf("unknown key(s) %s", strings.Join(keys, ", "))
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		row, col := de.Position()
+		return fmt.Sprintf("line %d column %d: key %s: %s", row, col, strings.Join(de.Key(), "."), de.Error())
+	}
+	return err.Error()
+}
+
+// Validate checks every value and names the key of the first bad one.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key string, value any, why string) {
+		errs = append(errs, fmt.Errorf("%s = %v: %s", key, value, why))
+	}
+	if _, _, err := net.SplitHostPort(c.Chain.GRPC); err != nil {
+		bad("chain.grpc", quote(c.Chain.GRPC), "want host:port")
+	}
+	if u, err := url.Parse(c.Chain.RPC); err != nil || u.Host == "" || !oneOf(u.Scheme, "http", "https", "tcp", "ws", "wss") {
+		bad("chain.rpc", quote(c.Chain.RPC), "want http://host:port")
+	}
+	if c.Chain.ChainID == "" {
+		bad("chain.chain_id", `""`, "required")
+	}
+	if c.Chain.BlockTime.Duration <= 0 {
+		bad("chain.block_time", c.Chain.BlockTime, "must be positive")
+	}
+	if len(c.Relays) == 0 || len(c.Relays) > 4 {
+		bad("relays", c.Relays, "want 1 to 4 relay URLs")
+	}
+	for i, r := range c.Relays {
+		if u, err := url.Parse(r); err != nil || u.Host == "" || !oneOf(u.Scheme, "ws", "wss") {
+			bad(fmt.Sprintf("relays[%d]", i), quote(r), "want ws://host[:port] or wss://host[:port]")
+		}
+	}
+	switch {
+	case c.Key.MnemonicFile != "" && c.Key.KeyringDir != "":
+		bad("key", "mnemonic_file and keyring_dir", "set one of them, not both")
+	case c.Key.MnemonicFile == "" && c.Key.KeyringDir == "":
+		bad("key", "{}", "set key.mnemonic_file, or key.keyring_dir and key.name")
+	case c.Key.KeyringDir != "" && c.Key.Name == "":
+		bad("key.name", `""`, "required with key.keyring_dir")
+	}
+	if c.FarmID == 0 {
+		bad("farm_id", 0, "required: the farm this node joins")
+	}
+	if c.DataDir == "" || !filepath.IsAbs(c.DataDir) {
+		bad("data_dir", quote(c.DataDir), "want an absolute path")
+	}
+	for i, p := range c.Storage {
+		if p.Path == "" || !filepath.IsAbs(p.Path) {
+			bad(fmt.Sprintf("storage[%d].path", i), quote(p.Path), "want an absolute path")
+		}
+		if !oneOf(p.Kind, "", "auto", "ssd", "hdd") {
+			bad(fmt.Sprintf("storage[%d].kind", i), quote(p.Kind), "want ssd, hdd or auto")
+		}
+	}
+	for i, b := range c.Backends {
+		if !oneOf(b, "container", "disk") {
+			bad(fmt.Sprintf("backends[%d]", i), quote(b), "unknown backend (known: container, disk)")
+		}
+	}
+	if c.CPUOvercommit < 1 || c.CPUOvercommit > 16 {
+		bad("cpu_overcommit", c.CPUOvercommit, "want 1 to 16")
+	}
+	for _, p := range []struct {
+		key string
+		d   Duration
+	}{{"periods.uptime", c.Periods.Uptime}, {"periods.report", c.Periods.Report}, {"periods.reconcile", c.Periods.Reconcile}} {
+		if p.d.Duration < time.Second {
+			bad(p.key, p.d, "want at least 1s")
+		}
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("metrics_addr", quote(c.MetricsAddr), "want host:port (empty: no metrics server)")
+		}
+	}
+	if !oneOf(c.LogLevel, "debug", "info", "warn", "error") {
+		bad("log_level", quote(c.LogLevel), "want debug, info, warn or error")
+	}
+	return errors.Join(errs...)
+}
+
+func oneOf(v string, options ...string) bool {
+	for _, o := range options {
+		if v == o {
+			return true
+		}
+	}
+	return false
+}
+
+func quote(s string) string { return fmt.Sprintf("%q", s) }
