@@ -47,7 +47,7 @@ type Options struct {
 	PongTimeout        time.Duration // reconnect when nothing is heard for this long (default 40 s)
 	MinBackoff         time.Duration // default 200 ms
 	MaxBackoff         time.Duration // default 30 s
-	TokenTTL           time.Duration // default 60 s (at most 300 s)
+	TokenTTL           time.Duration // default and at most rmb.MaxTokenTTL (60 s)
 	DefaultTTL         time.Duration // TTL of calls whose context has no deadline (default 300 s)
 	DialTimeout        time.Duration // default 10 s
 	HandlerConcurrency int           // requests handled at once (default 64)
@@ -89,6 +89,8 @@ type Peer struct {
 	conns  []*relayConn
 	rr     atomic.Uint64
 	sem    chan struct{}
+	seen   *replayCache
+	tokens *rmb.TokenIssuer
 
 	mu       sync.Mutex
 	pending  map[string]*pendingCall
@@ -156,6 +158,8 @@ func New(ctx context.Context, key *secp256k1.PrivKey, twinID uint64, relays []st
 		addr: rmb.Address{Twin: twinID, Session: opts.Session},
 		opts: opts, log: opts.Logger.With("twin", twinID, "session", opts.Session),
 		sem:      make(chan struct{}, opts.HandlerConcurrency),
+		seen:     newReplayCache(maxReplayEntries),
+		tokens:   rmb.NewTokenIssuer(key, twinID, opts.Session, opts.TokenTTL),
 		pending:  map[string]*pendingCall{},
 		handlers: map[string]Handler{},
 		aeads:    map[string]cipher.AEAD{},

@@ -253,6 +253,8 @@ func TestFederation(t *testing.T) {
 	relayA, relayB := w.twin(false), w.twin(false)
 	ra := w.startRelay("", func(c *relay.Config) { c.TwinID, c.Key = relayA.id, relayA.key })
 	rb := w.startRelay("", func(c *relay.Config) { c.TwinID, c.Key = relayB.id, relayB.key })
+	w.setRelays(relayA, ra.url) // a relay's twin lists its own URL: that is how other relays know it
+	w.setRelays(relayB, rb.url)
 	a, b := w.twin(true, ra.url), w.twin(true, rb.url)
 	pa, pb := w.peer(a, []string{ra.url}, ""), w.peer(b, []string{rb.url}, "")
 	pb.Serve("echo", echo)
