@@ -41,6 +41,10 @@ type Options struct {
 	Handlers map[string]Handler
 	// Plain disables encryption of outgoing payloads (incoming ones are still decrypted).
 	Plain bool
+	// Tokens makes the connect tokens (default: a new issuer of TokenTTL tokens). Relays accept a
+	// token once, and two issuers of one (twin, session) make equal tokens within a second: share one
+	// issuer between the peers and Dial calls of one (twin, session) in a program.
+	Tokens *rmb.TokenIssuer
 
 	Logger             *slog.Logger
 	PingInterval       time.Duration // default 20 s
@@ -159,11 +163,14 @@ func New(ctx context.Context, key *secp256k1.PrivKey, twinID uint64, relays []st
 		opts: opts, log: opts.Logger.With("twin", twinID, "session", opts.Session),
 		sem:      make(chan struct{}, opts.HandlerConcurrency),
 		seen:     newReplayCache(maxReplayEntries),
-		tokens:   rmb.NewTokenIssuer(key, twinID, opts.Session, opts.TokenTTL),
+		tokens:   opts.Tokens,
 		pending:  map[string]*pendingCall{},
 		handlers: map[string]Handler{},
 		aeads:    map[string]cipher.AEAD{},
 		changed:  make(chan struct{}),
+	}
+	if p.tokens == nil {
+		p.tokens = rmb.NewTokenIssuer(key, twinID, opts.Session, opts.TokenTTL)
 	}
 	for cmd, h := range opts.Handlers {
 		p.handlers[cmd] = h

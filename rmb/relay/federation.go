@@ -320,7 +320,7 @@ func (r *Relay) federationPost(req *http.Request) *fedRefusal {
 	if h.Expired(time.Now()) {
 		return refusal(http.StatusGone, "bad", "envelope %s expired at %d", h.UID, h.Timestamp+h.Expiration)
 	}
-	if f := r.authorizePoster(req.Context(), claims.RelayTwin, poster, h); f != nil {
+	if f := r.authorizePoster(req.Context(), claims.RelayTwin, poster, h, raw); f != nil {
 		return f
 	}
 	fresh, err := r.cfg.Store.Remember(req.Context(), "fed/"+hex.EncodeToString(claims.BodySha256), "", 2*rmb.MaxFederationSkew+time.Second, false)
@@ -373,9 +373,11 @@ func (r *Relay) authenticatePoster(req *http.Request, raw []byte) (types.Federat
 }
 
 // authorizePoster checks that the posting relay may carry h: it is a relay of h's source (a URL the
-// poster twin registers is in the source twin's relays), or, for a relay error (source twin 0), the
-// relay of the destination of an envelope this relay forwarded (answered at most once).
-func (r *Relay) authorizePoster(ctx context.Context, posterID uint64, poster rmb.Twin, h *rmb.Header) *fedRefusal {
+// poster twin registers is in the source twin's relays) and the envelope is signed by the source,
+// or, for a relay error (source twin 0), it is the relay of the destination of an envelope this
+// relay forwarded (answered at most once). Checking the signature here (peers check it again) keeps
+// a twin that merely lists the same relay from posting envelopes in another twin's name.
+func (r *Relay) authorizePoster(ctx context.Context, posterID uint64, poster rmb.Twin, h *rmb.Header, raw []byte) *fedRefusal {
 	urls := relaySet(poster.Relays)
 	if len(urls) == 0 {
 		return refusal(http.StatusForbidden, "unauthorized", "relay twin %d registers no relay URL: only relays forward envelopes", posterID)
@@ -392,24 +394,33 @@ func (r *Relay) authorizePoster(ctx context.Context, posterID uint64, poster rmb
 			return refusal(http.StatusForbidden, "unauthorized", "this relay forwarded no envelope %s from %s (or it was answered): only the destination's relay may answer it with a relay error", h.UID, h.Destination)
 		}
 		dst, _ := strconv.ParseUint(v, 10, 64)
-		return r.requireRelayOf(ctx, posterID, urls, dst, fmt.Sprintf("twin %d, the destination of envelope %s", dst, h.UID))
+		_, f := r.requireRelayOf(ctx, posterID, urls, dst, fmt.Sprintf("twin %d, the destination of envelope %s", dst, h.UID))
+		return f
 	}
-	return r.requireRelayOf(ctx, posterID, urls, h.Source.Twin, fmt.Sprintf("source twin %d", h.Source.Twin))
+	src, f := r.requireRelayOf(ctx, posterID, urls, h.Source.Twin, fmt.Sprintf("source twin %d", h.Source.Twin))
+	if f != nil {
+		return f
+	}
+	if err := rmb.VerifyEnvelope(h, raw, src.Key); err != nil {
+		return refusal(http.StatusForbidden, "unauthorized", "%s", rmb.CodeOfMessage(err))
+	}
+	return nil
 }
 
-// requireRelayOf refuses unless twin (described by who) lists one of the poster's relay URLs.
-func (r *Relay) requireRelayOf(ctx context.Context, posterID uint64, urls map[string]bool, twinID uint64, who string) *fedRefusal {
+// requireRelayOf looks twin (described by who) up and refuses unless it lists one of the poster's
+// relay URLs.
+func (r *Relay) requireRelayOf(ctx context.Context, posterID uint64, urls map[string]bool, twinID uint64, who string) (rmb.Twin, *fedRefusal) {
 	twin, err := r.cfg.Lookup.Twin(ctx, twinID)
 	if errors.Is(err, rmb.ErrUnknownTwin) {
 		f := refusal(http.StatusNotFound, "bad", "%s is not on the chain", who)
 		f.code = rmb.CodeUnknownTwin
-		return f
+		return twin, f
 	}
 	if err != nil {
-		return refusal(http.StatusServiceUnavailable, "bad", "cannot look up twin %d: %v", twinID, err)
+		return twin, refusal(http.StatusServiceUnavailable, "bad", "cannot look up twin %d: %v", twinID, err)
 	}
 	if !sharesRelay(twin.Relays, urls) {
-		return refusal(http.StatusForbidden, "unauthorized", "relay twin %d is not a relay of %s (its relays: %v)", posterID, who, twin.Relays)
+		return twin, refusal(http.StatusForbidden, "unauthorized", "relay twin %d is not a relay of %s (its relays: %v)", posterID, who, twin.Relays)
 	}
-	return nil
+	return twin, nil
 }

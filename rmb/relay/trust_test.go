@@ -92,6 +92,13 @@ func TestFederationTrust(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, code)
 	require.Contains(t, body, fmt.Sprintf("relay twin %d is not a relay of source twin %d", posterTwin.id, other.id))
 
+	// a twin listing the same relay cannot post in another twin's name: the signature is checked
+	neighbour := w.twin(false, posterURL)
+	forged := signed(t, neighbour, "forged", rmb.Address{Twin: src.id}, rmb.Address{Twin: dst.id})
+	code, body, _ = fedPost(t, rcv, neighbour, forged)
+	require.Equal(t, http.StatusForbidden, code)
+	require.Contains(t, body, "signature does not verify against twin")
+
 	// an unsigned twin-0 "relay error" for a request this relay never forwarded
 	errEnv := &types.Envelope{Uid: "never-sent", Timestamp: uint64(time.Now().Unix()), Expiration: 60,
 		Source: &types.Address{}, Destination: &types.Address{Twin: dst.id},
