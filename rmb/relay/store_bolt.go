@@ -159,18 +159,25 @@ func (s *BoltStore) Peek(_ context.Context, q string, n int) ([]Entry, error) {
 		}
 		cur := b.Cursor()
 		for k, v := cur.First(); k != nil && len(out) < n; k, v = cur.Next() {
-			if len(k) != 8 || len(v) < 8 {
-				continue
+			if e, ok := boltEntry(k, v); ok {
+				out = append(out, e)
 			}
-			out = append(out, Entry{
-				ID:       strconv.FormatUint(binary.BigEndian.Uint64(k), 10),
-				Deadline: int64(binary.BigEndian.Uint64(v)),
-				Data:     bytes.Clone(v[8:]),
-			})
 		}
 		return nil
 	})
 	return out, err
+}
+
+// boltEntry decodes a bucket's key (sequence) and value (deadline ‖ envelope).
+func boltEntry(k, v []byte) (Entry, bool) {
+	if len(k) != 8 || len(v) < 8 {
+		return Entry{}, false
+	}
+	return Entry{
+		ID:       strconv.FormatUint(binary.BigEndian.Uint64(k), 10),
+		Deadline: int64(binary.BigEndian.Uint64(v)),
+		Data:     bytes.Clone(v[8:]),
+	}, true
 }
 
 // Take implements Store: one transaction reads and deletes the oldest n entries.
@@ -185,13 +192,9 @@ func (s *BoltStore) Take(_ context.Context, q string, n int) ([]Entry, error) {
 		}
 		cur := b.Cursor()
 		for k, v := cur.First(); k != nil && len(out) < n; k, v = cur.First() {
-			if len(k) == 8 && len(v) >= 8 {
-				out = append(out, Entry{
-					ID:       strconv.FormatUint(binary.BigEndian.Uint64(k), 10),
-					Deadline: int64(binary.BigEndian.Uint64(v)),
-					Data:     bytes.Clone(v[8:]),
-				})
-				removed += int64(len(v) - 8)
+			if e, ok := boltEntry(k, v); ok {
+				out = append(out, e)
+				removed += int64(len(e.Data))
 			}
 			if err := cur.Delete(); err != nil {
 				return err

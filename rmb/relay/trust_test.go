@@ -32,9 +32,18 @@ func fedPost(t *testing.T, tr *testRelay, poster identity, body []byte) (int, st
 	t.Helper()
 	auth, err := rmb.NewFederationAuth(poster.key, poster.id, body, time.Now())
 	require.NoError(t, err)
+	return postWithHeader(t, tr, body, auth)
+}
+
+// postWithHeader is one POST / to tr with body and the federation header hdr (none when empty). It
+// returns the status, the body and the X-Rmb-Code header.
+func postWithHeader(t *testing.T, tr *testRelay, body []byte, hdr string) (int, string, string) {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, "http"+strings.TrimPrefix(tr.url, "ws")+"/", bytes.NewReader(body))
 	require.NoError(t, err)
-	req.Header.Set(rmb.FederationHeader, auth)
+	if hdr != "" {
+		req.Header.Set(rmb.FederationHeader, hdr)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
