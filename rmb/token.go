@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
@@ -16,8 +17,8 @@ import (
 
 // Token limits.
 const (
-	MaxTokenTTL   = 300 * time.Second // expires_at - issued_at
-	TokenSkew     = 30 * time.Second  // how far in the future issued_at may be (clock skew)
+	MaxTokenTTL   = 60 * time.Second // expires_at - issued_at: short, and single-use at the relay
+	TokenSkew     = 30 * time.Second // how far in the future issued_at may be (clock skew)
 	MaxTokenBytes = 1024
 )
 
@@ -32,7 +33,7 @@ func tokenErr(format string, args ...any) error {
 
 var b64 = base64.RawURLEncoding
 
-// NewToken builds a connect token for (twin, session) valid for ttl (≤ 300 s) from now:
+// NewToken builds a connect token for (twin, session) valid for ttl (≤ MaxTokenTTL, 60 s) from now:
 // base64url(TokenClaims) "." base64url(signature over SHA-256 of the claim bytes).
 func NewToken(key *secp256k1.PrivKey, twin uint64, session string, ttl time.Duration, now time.Time) (string, error) {
 	if key == nil || len(key.Key) != 32 {
@@ -49,6 +50,40 @@ func NewToken(key *secp256k1.PrivKey, twin uint64, session string, ttl time.Dura
 	}
 	c := types.TokenClaims{TwinId: twin, Session: session, IssuedAt: now.Unix(), ExpiresAt: now.Add(ttl).Unix()}
 	return signedPair(key, &c)
+}
+
+// TokenIssuer makes the connect tokens of one (twin, session), each one different: relays accept a
+// token only once, and two tokens made in the same second would otherwise be equal (the claims are
+// in seconds and signatures are deterministic). It moves issued_at one second past the previous
+// token's when needed, up to TokenSkew ahead of the clock.
+type TokenIssuer struct {
+	key     *secp256k1.PrivKey
+	twin    uint64
+	session string
+	ttl     time.Duration
+
+	mu   sync.Mutex
+	last int64
+}
+
+// NewTokenIssuer returns an issuer of tokens valid for ttl (≤ MaxTokenTTL).
+func NewTokenIssuer(key *secp256k1.PrivKey, twin uint64, session string, ttl time.Duration) *TokenIssuer {
+	return &TokenIssuer{key: key, twin: twin, session: session, ttl: ttl}
+}
+
+// Next makes a token issued at now, or just after the previous one.
+func (t *TokenIssuer) Next(now time.Time) (string, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	at := max(now.Unix(), t.last+1)
+	if at > now.Add(TokenSkew).Unix() {
+		return "", fmt.Errorf("new token: more than %d tokens in %s for twin %d session %q", int64(TokenSkew/time.Second), TokenSkew, t.twin, t.session)
+	}
+	tok, err := NewToken(t.key, t.twin, t.session, t.ttl, time.Unix(at, 0))
+	if err == nil {
+		t.last = at
+	}
+	return tok, err
 }
 
 type marshaler interface{ Marshal() ([]byte, error) }

@@ -41,17 +41,38 @@ func TestToken(t *testing.T) {
 	require.NoError(t, err)
 	refused(unknown, now, "twin 8 is not on the chain")
 
-	// A lifetime over 300 s, signed by the right key: refused.
-	long := types.TokenClaims{TwinId: 7, IssuedAt: now.Unix(), ExpiresAt: now.Unix() + 301}
+	// A lifetime over 60 s, signed by the right key: refused.
+	long := types.TokenClaims{TwinId: 7, IssuedAt: now.Unix(), ExpiresAt: now.Unix() + 61}
 	s, err := signedPair(key, &long)
 	require.NoError(t, err)
-	refused(s, now, "over 300 s")
+	refused(s, now, "over 60 s")
 
-	_, err = NewToken(key, 7, "", 301*time.Second, now)
+	_, err = NewToken(key, 7, "", 61*time.Second, now)
 	require.Error(t, err)
 	for _, bad := range []string{"", ".", "abc", "a.b.c", tok + "x", "!!!." + strings.Split(tok, ".")[1]} {
 		refused(bad, now, "")
 	}
+}
+
+// Tokens of one issuer are all different, even many in one second, and all valid.
+func TestTokenIssuer(t *testing.T) {
+	key := secp256k1.GenPrivKey()
+	lookup := NewMemoryLookup(twinOf(t, 7, key))
+	now := time.Unix(1_800_000_000, 0)
+	iss := NewTokenIssuer(key, 7, "s", time.Minute)
+	seen := map[string]bool{}
+	for range int(TokenSkew/time.Second) + 1 {
+		tok, err := iss.Next(now)
+		require.NoError(t, err)
+		require.False(t, seen[tok], "a token repeated")
+		seen[tok] = true
+		_, err = VerifyToken(context.Background(), tok, lookup, now)
+		require.NoError(t, err)
+	}
+	_, err := iss.Next(now)
+	require.ErrorContains(t, err, "more than 30 tokens")
+	_, err = iss.Next(now.Add(time.Minute))
+	require.NoError(t, err, "the clock caught up")
 }
 
 func TestFederationAuth(t *testing.T) {
@@ -88,6 +109,6 @@ func FuzzParseToken(f *testing.F) {
 		require.NoError(t, err)
 		require.Equal(t, claims, again)
 		require.Len(t, sig, 64)
-		require.LessOrEqual(t, c.ExpiresAt-c.IssuedAt, int64(300))
+		require.LessOrEqual(t, c.ExpiresAt-c.IssuedAt, int64(MaxTokenTTL/time.Second))
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,10 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tfgrid/tfgrid/rmb"
 	"github.com/tfgrid/tfgrid/rmb/internal/redistest"
+	"github.com/tfgrid/tfgrid/rmb/internal/testnet"
 	"github.com/tfgrid/tfgrid/rmb/peer"
 	"github.com/tfgrid/tfgrid/rmb/types"
 )
@@ -179,6 +182,18 @@ func TestTokensRefused(t *testing.T) {
 	ws, err := peer.Dial(context.Background(), url, ok)
 	require.NoError(t, err, "a good token is accepted")
 	ws.Close()
+	// ... once: whoever saw it (a log, a proxy) cannot connect as alice with it
+	refused(ok, "this token was already used")
+
+	// a token in the URL is refused, however good
+	inURL, err := rmb.NewToken(tn.keys["alice"], alice, "url", time.Minute, time.Now())
+	require.NoError(t, err)
+	_, resp, err = websocket.DefaultDialer.Dial(url+"/?token="+inURL, nil)
+	require.Error(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	require.Contains(t, string(body), "a token in the URL is refused")
 }
 
 // A peer sending with another twin's source is refused by the relay (5); a tampered payload is
@@ -266,6 +281,69 @@ func TestFederation(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	require.Contains(t, msg.String(), fmt.Sprintf("does not verify against relay twin %d's key", tn.twins["relayA"]))
+
+	post := func(poster string, body []byte) (int, string) {
+		t.Helper()
+		auth, err := rmb.NewFederationAuth(tn.keys[poster], tn.twins[poster], body, time.Now())
+		require.NoError(t, err)
+		req, _ := http.NewRequest(http.MethodPost, "http://"+tn.ports[relayB]+"/", bytes.NewReader(body))
+		req.Header.Set(rmb.FederationHeader, auth)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	// relay A's own post is accepted once; the same body again is a replay
+	legit := a.envelope("fed-once", rmb.Address{}, "frank", 60, []byte(`{}`))
+	code, reason := post("relayA", legit)
+	require.Equal(t, http.StatusAccepted, code, reason)
+	code, reason = post("relayA", legit)
+	require.Equal(t, http.StatusConflict, code)
+	require.Contains(t, reason, "replay")
+	// a plain user (who lists relay A too) posting in another twin's name: the signature is checked
+	spoof := a.envelope("spoofed", rmb.Address{Twin: tn.twins["bob"]}, "frank", 60, []byte(`{}`))
+	code, reason = post("alice", spoof)
+	require.Equal(t, http.StatusForbidden, code)
+	require.Contains(t, reason, fmt.Sprintf("signature does not verify against twin %d's key", tn.twins["bob"]))
+	// ... and for a source that does not list relay A at all
+	toA := a.envelope("not-mine", rmb.Address{Twin: tn.twins["frank"]}, "frank", 60, []byte(`{}`))
+	code, reason = post("relayA", toA)
+	require.Equal(t, http.StatusForbidden, code)
+	require.Contains(t, reason, fmt.Sprintf("relay twin %d is not a relay of source twin %d", tn.twins["relayA"], tn.twins["frank"]))
+	// an unsigned "relay error" about nothing relay B forwarded
+	fake, err := (&types.Envelope{Uid: "fake-error", Timestamp: uint64(time.Now().Unix()), Expiration: 60,
+		Source: &types.Address{}, Destination: &types.Address{Twin: tn.twins["frank"]},
+		Message: &types.Envelope_Error{Error: &types.Error{Code: 8, Message: "fake"}}}).Marshal()
+	require.NoError(t, err)
+	code, reason = post("relayA", fake)
+	require.Equal(t, http.StatusForbidden, code)
+	require.Contains(t, reason, "this relay forwarded no envelope fake-error")
+}
+
+// /healthz reports the chain: "ok" with a reachable node, 503 "degraded" with the reason without one.
+func TestHealthReportsChain(t *testing.T) {
+	skipIfShort(t)
+	r := startRelay(t, relayA, "")
+	require.Equal(t, "ok", health(t, r)["chain"])
+
+	ports, err := testnet.FreePorts(2)
+	require.NoError(t, err)
+	dead := testnet.NewRelay(tn.relayBin, tn.ports[relayB], filepath.Join(t.TempDir(), "relay-dead.log"),
+		"--grpc", fmt.Sprintf("127.0.0.1:%d", ports[0]), "--rpc", fmt.Sprintf("http://127.0.0.1:%d", ports[1]),
+		"--data-dir", t.TempDir(), "--log-format", "text")
+	require.NoError(t, dead.Launch())
+	t.Cleanup(func() { _ = dead.Stop() })
+	require.Eventually(t, func() bool {
+		resp, err := http.Get("http://" + dead.Listen + "/healthz")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode == http.StatusServiceUnavailable && strings.Contains(string(b), `"status":"degraded"`) &&
+			strings.Contains(string(b), "chain unreachable")
+	}, 20*time.Second, 100*time.Millisecond, "a relay without a chain is degraded; log:\n%s", dead.LogTail(20))
 }
 
 // Two relay processes share one Redis: hank's twin lists relay R1, but he is connected to R2.

@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
-
-	"github.com/tfgrid/tfgrid/rmb"
 )
 
 // relayConn keeps one relay connection alive.
@@ -65,16 +64,16 @@ func (e *DialError) Error() string {
 	return fmt.Sprintf("relay %s: %s", e.URL, e.Reason)
 }
 
-// Dial opens an authenticated websocket to a relay with a fresh token of (twin, session).
+// Dial opens an authenticated websocket to a relay with a connect token (rmb.NewToken), sent as
+// "Authorization: Bearer <token>". Relays accept a token once: make a new one for every Dial.
 func Dial(ctx context.Context, relayURL, token string) (*websocket.Conn, error) {
 	u, err := url.Parse(relayURL)
 	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
 		return nil, &DialError{URL: relayURL, Reason: "not a ws:// or wss:// URL"}
 	}
-	u.Path = "/"
-	u.RawQuery = url.Values{"token": {token}}.Encode()
+	u.Path, u.RawQuery, u.Fragment = "/", "", ""
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 64 << 10, WriteBufferSize: 64 << 10}
-	ws, resp, err := d.DialContext(ctx, u.String(), nil)
+	ws, resp, err := d.DialContext(ctx, u.String(), http.Header{"Authorization": {"Bearer " + token}})
 	if err != nil {
 		de := &DialError{URL: relayURL, Reason: err.Error()}
 		if resp != nil {
@@ -124,7 +123,7 @@ func (c *relayConn) run(first chan<- error) {
 
 func (c *relayConn) dial() (*websocket.Conn, error) {
 	p := c.p
-	tok, err := rmb.NewToken(p.key, p.addr.Twin, p.addr.Session, p.opts.TokenTTL, time.Now())
+	tok, err := p.tokens.Next(time.Now())
 	if err != nil {
 		return nil, err
 	}

@@ -82,6 +82,11 @@ func (p *Peer) incoming(raw []byte) {
 		fail(rmb.CodeExpired, "envelope %s has a timestamp %d in the future", h.UID, h.Timestamp)
 		return
 	}
+	if !p.seen.first(h.Source.Twin, h.UID, h.Deadline(), time.Now()) {
+		cancel()
+		p.log.Info("dropping a replayed envelope (this source and uid were already handled)", "uid", h.UID, "source", h.Source, "kind", h.Kind)
+		return
+	}
 	payload, encrypted, err := p.open(ctx, h, env, twin)
 	if err != nil {
 		fail(rmb.CodeCannotDecrypt, "%s", rmb.CodeOfMessage(err))

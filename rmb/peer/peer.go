@@ -41,13 +41,17 @@ type Options struct {
 	Handlers map[string]Handler
 	// Plain disables encryption of outgoing payloads (incoming ones are still decrypted).
 	Plain bool
+	// Tokens makes the connect tokens (default: a new issuer of TokenTTL tokens). Relays accept a
+	// token once, and two issuers of one (twin, session) make equal tokens within a second: share one
+	// issuer between the peers and Dial calls of one (twin, session) in a program.
+	Tokens *rmb.TokenIssuer
 
 	Logger             *slog.Logger
 	PingInterval       time.Duration // default 20 s
 	PongTimeout        time.Duration // reconnect when nothing is heard for this long (default 40 s)
 	MinBackoff         time.Duration // default 200 ms
 	MaxBackoff         time.Duration // default 30 s
-	TokenTTL           time.Duration // default 60 s (at most 300 s)
+	TokenTTL           time.Duration // default and at most rmb.MaxTokenTTL (60 s)
 	DefaultTTL         time.Duration // TTL of calls whose context has no deadline (default 300 s)
 	DialTimeout        time.Duration // default 10 s
 	HandlerConcurrency int           // requests handled at once (default 64)
@@ -89,6 +93,8 @@ type Peer struct {
 	conns  []*relayConn
 	rr     atomic.Uint64
 	sem    chan struct{}
+	seen   *replayCache
+	tokens *rmb.TokenIssuer
 
 	mu       sync.Mutex
 	pending  map[string]*pendingCall
@@ -156,10 +162,15 @@ func New(ctx context.Context, key *secp256k1.PrivKey, twinID uint64, relays []st
 		addr: rmb.Address{Twin: twinID, Session: opts.Session},
 		opts: opts, log: opts.Logger.With("twin", twinID, "session", opts.Session),
 		sem:      make(chan struct{}, opts.HandlerConcurrency),
+		seen:     newReplayCache(maxReplayEntries),
+		tokens:   opts.Tokens,
 		pending:  map[string]*pendingCall{},
 		handlers: map[string]Handler{},
 		aeads:    map[string]cipher.AEAD{},
 		changed:  make(chan struct{}),
+	}
+	if p.tokens == nil {
+		p.tokens = rmb.NewTokenIssuer(key, twinID, opts.Session, opts.TokenTTL)
 	}
 	for cmd, h := range opts.Handlers {
 		p.handlers[cmd] = h

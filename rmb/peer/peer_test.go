@@ -18,6 +18,7 @@ import (
 	"github.com/tfgrid/tfgrid/rmb"
 	"github.com/tfgrid/tfgrid/rmb/peer"
 	"github.com/tfgrid/tfgrid/rmb/relay"
+	"github.com/tfgrid/tfgrid/rmb/types"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -187,4 +188,38 @@ func TestErrors(t *testing.T) {
 	require.ErrorContains(t, err, "not a ws:// or wss:// URL")
 	_, err = peer.New(context.Background(), a.key, a.id, []string{url}, peer.Options{Logger: quiet})
 	require.ErrorContains(t, err, "Options.Lookup is required")
+}
+
+// The same signed request delivered twice (a replay by a relay or a re-delivery) runs its handler
+// once: the peer drops a (source twin, uid) it has already seen until the envelope's deadline.
+func TestReplayedRequestRunsOnce(t *testing.T) {
+	l := rmb.NewMemoryLookup()
+	url, _ := runRelay(t, "127.0.0.1:0", l)
+	a, b := newTwin(t, l, 1, url), newTwin(t, l, 2, url)
+	var runs atomic.Int32
+	start(t, b, []string{url}, l, map[string]peer.Handler{"count": func(context.Context, *peer.Request) (any, error) {
+		runs.Add(1)
+		return nil, nil
+	}})
+	tok, err := rmb.NewToken(a.key, a.id, "", time.Minute, time.Now())
+	require.NoError(t, err)
+	ws, err := peer.Dial(context.Background(), url, tok)
+	require.NoError(t, err)
+	defer ws.Close()
+	env := &types.Envelope{Uid: "once", Timestamp: uint64(time.Now().Unix()), Expiration: 60,
+		Source: &types.Address{Twin: a.id}, Destination: &types.Address{Twin: b.id},
+		Message: &types.Envelope_Request{Request: &types.Request{Command: "count"}},
+		Schema:  rmb.SchemaJSON, Payload: &types.Envelope_Plain{Plain: []byte(`{}`)}}
+	raw, err := rmb.SignEnvelope(env, a.key)
+	require.NoError(t, err)
+	for range 3 {
+		require.NoError(t, ws.WriteMessage(websocket.BinaryMessage, raw))
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _, err = ws.ReadMessage() // the one response
+	require.NoError(t, err)
+	_ = ws.SetReadDeadline(time.Now().Add(time.Second))
+	_, _, err = ws.ReadMessage()
+	require.Error(t, err, "no second response")
+	require.EqualValues(t, 1, runs.Load())
 }

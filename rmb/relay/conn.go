@@ -2,9 +2,12 @@ package relay
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,10 +18,35 @@ import (
 
 const writeTimeout = 10 * time.Second
 
+// How a peer presents its connect token: "Authorization: Bearer TOKEN", or (for clients that cannot
+// set headers) the websocket subprotocols Subprotocol and TokenSubprotocolPrefix+TOKEN. Never in the
+// URL, which proxies and servers log.
+const (
+	Subprotocol            = "rmb.v1"
+	TokenSubprotocolPrefix = "rmb-token."
+)
+
 var upgrader = websocket.Upgrader{
 	ReadBufferSize:  64 << 10,
 	WriteBufferSize: 64 << 10,
+	Subprotocols:    []string{Subprotocol},                    // selected when offered; the token protocol never is
 	CheckOrigin:     func(*http.Request) bool { return true }, // peers are programs; auth is the token
+}
+
+// tokenOf returns the connect token of an upgrade request, or why there is none.
+func tokenOf(req *http.Request) (string, string) {
+	if req.URL.Query().Has("token") {
+		return "", "a token in the URL is refused (URLs get logged): send it as \"Authorization: Bearer <token>\" or the websocket subprotocol " + TokenSubprotocolPrefix + "<token>"
+	}
+	if tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer "); ok && tok != "" {
+		return strings.TrimSpace(tok), ""
+	}
+	for _, p := range websocket.Subprotocols(req) {
+		if tok, ok := strings.CutPrefix(p, TokenSubprotocolPrefix); ok && tok != "" {
+			return tok, ""
+		}
+	}
+	return "", "missing token: send it as \"Authorization: Bearer <token>\" or the websocket subprotocol " + TokenSubprotocolPrefix + "<token>"
 }
 
 // conn is one authenticated peer connection, the only one of its (twin, session).
@@ -44,14 +72,17 @@ func (r *Relay) serveWS(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "this endpoint is a websocket: connect with ?token=<connect token>", http.StatusBadRequest)
 		return
 	}
-	tok := req.URL.Query().Get("token")
-	if tok == "" {
+	tok, missing := tokenOf(req)
+	if missing != "" {
 		r.m.refusedTokens.Inc()
-		r.log.Info("connection refused", "remote", req.RemoteAddr, "reason", "missing token")
-		http.Error(w, "missing token: pass the connect token as the token query parameter", http.StatusUnauthorized)
+		r.log.Info("connection refused", "remote", req.RemoteAddr, "reason", missing)
+		http.Error(w, missing, http.StatusUnauthorized)
 		return
 	}
 	claims, err := rmb.VerifyToken(req.Context(), tok, r.cfg.Lookup, time.Now())
+	if err == nil {
+		err = r.useToken(req.Context(), tok, claims.ExpiresAt)
+	}
 	if err != nil {
 		var te *rmb.TokenError
 		if errors.As(err, &te) {
@@ -64,6 +95,7 @@ func (r *Relay) serveWS(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "cannot check the token now: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
+	r.markConnected(req.Context(), rmb.Address{Twin: claims.TwinId, Session: claims.Session})
 	ws, err := upgrader.Upgrade(w, req, nil)
 	if err != nil {
 		return // the upgrader answered
@@ -84,6 +116,21 @@ func (r *Relay) serveWS(w http.ResponseWriter, req *http.Request) {
 	c.wake() // deliver what was kept for it
 	go c.writeLoop()
 	go c.readLoop()
+}
+
+// useToken spends a verified token: the relay keeps its hash until it expires, so a token seen once
+// (in a log, a proxy) cannot connect again.
+func (r *Relay) useToken(ctx context.Context, tok string, expiresAt int64) error {
+	sum := sha256.Sum256([]byte(tok))
+	ttl := time.Until(time.Unix(expiresAt, 0)) + time.Second
+	fresh, err := r.cfg.Store.Remember(ctx, "tok/"+hex.EncodeToString(sum[:]), "", ttl, false)
+	if err != nil {
+		return fmt.Errorf("record the token: %w", err)
+	}
+	if !fresh {
+		return &rmb.TokenError{Reason: "this token was already used: make a new token for every connection"}
+	}
+	return nil
 }
 
 // send hands raw to the connection's writer; false if it is closed or its buffer is full.
@@ -244,7 +291,9 @@ func (c *conn) write(raw []byte) error {
 	return nil
 }
 
-// drain writes the session's kept envelopes, oldest first, removing each batch once written.
+// drain writes the session's kept envelopes, oldest first. Each batch is taken out of the store
+// before it is written (so another connection of the session never gets it too); what cannot be
+// written goes back to the store.
 func (c *conn) drain() error {
 	r := c.r
 	ctx := context.Background()
@@ -254,7 +303,7 @@ func (c *conn) drain() error {
 			return errors.New("closed")
 		default:
 		}
-		entries, err := r.cfg.Store.Peek(ctx, c.key, 64)
+		entries, err := r.cfg.Store.Take(ctx, c.key, 64)
 		if err != nil {
 			r.log.Error("cannot read kept envelopes", "queue", c.key, "err", err)
 			return nil // keep the connection; the next wake retries
@@ -262,29 +311,22 @@ func (c *conn) drain() error {
 		if len(entries) == 0 {
 			return nil
 		}
-		ids := make([]string, 0, len(entries))
 		now := time.Now().Unix()
-		var werr error
-		for _, e := range entries {
+		for i, e := range entries {
 			if e.Deadline < now {
-				ids = append(ids, e.ID) // the sweeper would drop it; tell the sender now
-				if h, err := rmb.ScanEnvelope(e.Data); err == nil {
+				if h, err := rmb.ScanEnvelope(e.Data); err == nil { // the sweeper would drop it; tell the sender now
 					r.m.expired.Inc()
 					r.sendErrorIfLive(ctx, h, rmb.CodeExpired, fmt.Sprintf("envelope %s expired before %s connected", h.UID, h.Destination))
 				}
 				continue
 			}
-			if werr = c.write(e.Data); werr != nil {
-				break
+			if err := c.write(e.Data); err != nil {
+				for _, rest := range entries[i:] {
+					c.keepBack(rest.Data)
+				}
+				return err
 			}
 			r.m.delivered.WithLabelValues("queue").Inc()
-			ids = append(ids, e.ID)
-		}
-		if err := r.cfg.Store.Ack(ctx, c.key, ids...); err != nil {
-			r.log.Error("cannot remove delivered envelopes", "queue", c.key, "err", err)
-		}
-		if werr != nil {
-			return werr
 		}
 	}
 }

@@ -3,11 +3,11 @@ package relay
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/tfgrid/tfgrid/rmb"
+	"github.com/tfgrid/tfgrid/rmb/types"
+	tftypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
 // fwdJob is an envelope to forward to the relays of twin.
@@ -100,9 +102,13 @@ func (f *forwarder) work() {
 	}
 }
 
+// CodeHeader carries the RMB error code of a federation post the receiving relay refused for good.
+const CodeHeader = "X-Rmb-Code"
+
 // errPermanent is a refusal by the remote relay (4xx): retrying will not help.
 type errPermanent struct {
 	status int
+	code   rmb.Code // from CodeHeader, else derived from the status
 	reason string
 }
 
@@ -144,14 +150,7 @@ func (f *forwarder) forward(ctx context.Context, j fwdJob) bool {
 		if errors.As(err, &perm) {
 			r.m.forwarded.WithLabelValues("rejected").Inc()
 			f.finish(ctx, j)
-			code := rmb.CodeDestinationOffline
-			switch perm.status {
-			case http.StatusGone:
-				code = rmb.CodeExpired
-			case http.StatusRequestEntityTooLarge:
-				code = rmb.CodeTooLarge
-			}
-			r.refuse(ctx, j.h, fromRelay, code, fmt.Sprintf("relay %s refused the envelope: %s", u, perm.reason))
+			r.refuse(ctx, j.h, fromRelay, perm.code, fmt.Sprintf("relay %s refused the envelope: %s", u, perm.reason))
 			return true
 		}
 		errs = append(errs, u+": "+err.Error())
@@ -172,20 +171,22 @@ func (f *forwarder) finish(ctx context.Context, j fwdJob) {
 
 // postURL turns a relay URL into the URL federation posts go to: http for ws, https for wss.
 func postURL(relayURL string) (string, error) {
-	u, err := url.Parse(relayURL)
+	n, err := tftypes.ParseRelayURL(relayURL)
 	if err != nil {
 		return "", err
 	}
-	switch u.Scheme {
-	case "ws":
-		u.Scheme = "http"
-	case "wss":
-		u.Scheme = "https"
-	default:
-		return "", fmt.Errorf("relay URL %q: scheme must be ws or wss", relayURL)
+	return "http" + strings.TrimPrefix(n, "ws") + "/", nil
+}
+
+// statusCode is the RMB error code of a permanent refusal without CodeHeader.
+func statusCode(status int) rmb.Code {
+	switch status {
+	case http.StatusGone:
+		return rmb.CodeExpired
+	case http.StatusRequestEntityTooLarge:
+		return rmb.CodeTooLarge
 	}
-	u.Path, u.RawQuery, u.Fragment = "/", "", ""
-	return u.String(), nil
+	return rmb.CodeDestinationOffline
 }
 
 func (f *forwarder) post(ctx context.Context, relayURL string, raw []byte) error {
@@ -210,11 +211,17 @@ func (f *forwarder) post(ctx context.Context, relayURL string, raw []byte) error
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	reason := strings.TrimSpace(string(body))
+	code, _ := strconv.ParseUint(resp.Header.Get(CodeHeader), 10, 32)
 	switch {
 	case resp.StatusCode == http.StatusAccepted:
 		return nil
+	case resp.StatusCode == http.StatusConflict:
+		return nil // a replay: an earlier try of this post got through
+	case code != 0:
+		return &errPermanent{status: resp.StatusCode, code: rmb.Code(code), reason: reason}
 	case resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests:
-		return &errPermanent{status: resp.StatusCode, reason: strings.TrimSpace(string(body))}
+		return &errPermanent{status: resp.StatusCode, code: statusCode(resp.StatusCode), reason: reason}
 	default:
 		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
 	}
@@ -252,74 +259,168 @@ func (r *Relay) retryForwards(ctx context.Context) {
 	}
 }
 
+// fedRefusal is why a federation post is refused: an HTTP status, a metrics result, the reason, and
+// for refusals of the envelope itself the RMB code the forwarding relay sends back to the source.
+type fedRefusal struct {
+	status int
+	result string
+	reason string
+	code   rmb.Code
+}
+
+func refusal(status int, result, format string, args ...any) *fedRefusal {
+	return &fedRefusal{status: status, result: result, reason: fmt.Sprintf(format, args...)}
+}
+
 // serveFederation accepts an envelope forwarded by another relay.
 func (r *Relay) serveFederation(w http.ResponseWriter, req *http.Request) {
 	r.inflight.Add(1)
 	defer r.inflight.Done()
-	r.mu.Lock()
-	closing := r.closing
-	r.mu.Unlock()
-	if closing {
-		http.Error(w, "relay shutting down", http.StatusServiceUnavailable)
-		return
-	}
-	fail := func(status int, result, reason string) {
-		r.m.fedReceived.WithLabelValues(result).Inc()
-		r.log.Info("federation post refused", "remote", req.RemoteAddr, "status", status, "reason", reason)
-		http.Error(w, reason, status)
-	}
-	raw, err := io.ReadAll(io.LimitReader(req.Body, int64(r.cfg.MaxEnvelopeBytes)+1))
-	if err != nil {
-		fail(http.StatusBadRequest, "bad", "cannot read the body: "+err.Error())
-		return
-	}
-	if len(raw) > r.cfg.MaxEnvelopeBytes {
-		fail(http.StatusRequestEntityTooLarge, "bad", fmt.Sprintf("envelope is larger than %d bytes", r.cfg.MaxEnvelopeBytes))
-		return
-	}
-	auth := req.Header.Get(rmb.FederationHeader)
-	if auth == "" {
-		fail(http.StatusUnauthorized, "unauthorized", "missing "+rmb.FederationHeader+" header: federation posts must be signed by the forwarding relay's twin")
-		return
-	}
-	claims, signed, sig, err := rmb.ParseFederationAuth(auth, raw, time.Now())
-	if err != nil {
-		fail(http.StatusUnauthorized, "unauthorized", err.Error())
-		return
-	}
-	if len(r.cfg.FederationAllow) > 0 && !slices.Contains(r.cfg.FederationAllow, claims.RelayTwin) {
-		fail(http.StatusUnauthorized, "unauthorized", fmt.Sprintf("relay twin %d is not allowed to forward here", claims.RelayTwin))
-		return
-	}
-	relayTwin, err := r.cfg.Lookup.Twin(req.Context(), claims.RelayTwin)
-	if errors.Is(err, rmb.ErrUnknownTwin) {
-		fail(http.StatusUnauthorized, "unauthorized", fmt.Sprintf("relay twin %d is not on the chain", claims.RelayTwin))
-		return
-	}
-	if err != nil {
-		fail(http.StatusServiceUnavailable, "bad", fmt.Sprintf("cannot look up relay twin %d: %v", claims.RelayTwin, err))
-		return
-	}
-	if !rmb.VerifySignature(relayTwin.Key, signed, sig) {
-		fail(http.StatusUnauthorized, "unauthorized", fmt.Sprintf("federation signature does not verify against relay twin %d's key", claims.RelayTwin))
-		return
-	}
-	h, err := rmb.ScanEnvelope(raw)
-	if err != nil {
-		fail(http.StatusBadRequest, "bad", err.Error())
-		return
-	}
-	if h.Expired(time.Now()) {
-		fail(http.StatusGone, "bad", fmt.Sprintf("envelope %s expired at %d", h.UID, h.Timestamp+h.Expiration))
-		return
-	}
-	r.m.received.WithLabelValues("federation").Inc()
-	r.m.receivedBytes.Add(float64(len(raw)))
-	res := r.route(req.Context(), raw, h, fromFederation)
-	if res.code != 0 {
-		fail(http.StatusNotFound, "bad", res.reason)
+	if f := r.federationPost(req); f != nil {
+		r.m.fedReceived.WithLabelValues(f.result).Inc()
+		r.log.Info("federation post refused", "remote", req.RemoteAddr, "status", f.status, "code", int(f.code), "reason", f.reason)
+		if f.code != 0 {
+			w.Header().Set(CodeHeader, strconv.Itoa(int(f.code)))
+		}
+		http.Error(w, f.reason, f.status)
 		return
 	}
 	r.m.fedReceived.WithLabelValues("accepted").Inc()
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// federationPost checks a post (the relay's signature, its rate, the envelope, the poster's right to
+// carry it, replay, the source's rate) and routes the envelope; nil means accepted.
+func (r *Relay) federationPost(req *http.Request) *fedRefusal {
+	r.mu.Lock()
+	closing := r.closing
+	r.mu.Unlock()
+	if closing {
+		return refusal(http.StatusServiceUnavailable, "bad", "relay shutting down")
+	}
+	raw, err := io.ReadAll(io.LimitReader(req.Body, int64(r.cfg.MaxEnvelopeBytes)+1))
+	if err != nil {
+		return refusal(http.StatusBadRequest, "bad", "cannot read the body: %v", err)
+	}
+	if len(raw) > r.cfg.MaxEnvelopeBytes {
+		return refusal(http.StatusRequestEntityTooLarge, "bad", "envelope is larger than %d bytes", r.cfg.MaxEnvelopeBytes)
+	}
+	claims, poster, f := r.authenticatePoster(req, raw)
+	if f != nil {
+		return f
+	}
+	if !r.fedLimit.allow(claims.RelayTwin, len(raw), time.Now()) {
+		return refusal(http.StatusTooManyRequests, "limited", "relay twin %d exceeded %d envelopes or %d bytes per %s",
+			claims.RelayTwin, r.fedLimit.messages, r.fedLimit.bytes, r.fedLimit.window)
+	}
+	h, err := rmb.ScanEnvelope(raw)
+	if err != nil {
+		return refusal(http.StatusBadRequest, "bad", "%v", err)
+	}
+	if h.Expired(time.Now()) {
+		return refusal(http.StatusGone, "bad", "envelope %s expired at %d", h.UID, h.Timestamp+h.Expiration)
+	}
+	if f := r.authorizePoster(req.Context(), claims.RelayTwin, poster, h, raw); f != nil {
+		return f
+	}
+	fresh, err := r.cfg.Store.Remember(req.Context(), "fed/"+hex.EncodeToString(claims.BodySha256), "", 2*rmb.MaxFederationSkew+time.Second, false)
+	if err != nil {
+		return refusal(http.StatusServiceUnavailable, "bad", "cannot record the post: %v", err)
+	}
+	if !fresh {
+		return refusal(http.StatusConflict, "replay", "replay: this envelope (body sha256 %x) was already posted here", claims.BodySha256)
+	}
+	if h.Source.Twin != 0 && !r.limiter.allow(h.Source.Twin, len(raw), time.Now()) {
+		f := refusal(http.StatusTooManyRequests, "limited", "twin %d exceeded %d envelopes or %d bytes per %s",
+			h.Source.Twin, r.limiter.messages, r.limiter.bytes, r.limiter.window)
+		f.code = rmb.CodeRateLimited
+		return f
+	}
+	r.m.received.WithLabelValues("federation").Inc()
+	r.m.receivedBytes.Add(float64(len(raw)))
+	if res := r.route(req.Context(), raw, h, fromFederation); res.code != 0 {
+		return &fedRefusal{status: http.StatusNotFound, result: "bad", reason: res.reason, code: res.code}
+	}
+	return nil
+}
+
+// authenticatePoster checks the federation header: signed by the relay twin it names, for this
+// body, recently, by a twin allowed here. It returns the claims and the poster's twin.
+func (r *Relay) authenticatePoster(req *http.Request, raw []byte) (types.FederationClaims, rmb.Twin, *fedRefusal) {
+	auth := req.Header.Get(rmb.FederationHeader)
+	if auth == "" {
+		return types.FederationClaims{}, rmb.Twin{}, refusal(http.StatusUnauthorized, "unauthorized",
+			"missing %s header: federation posts must be signed by the forwarding relay's twin", rmb.FederationHeader)
+	}
+	claims, signed, sig, err := rmb.ParseFederationAuth(auth, raw, time.Now())
+	if err != nil {
+		return claims, rmb.Twin{}, refusal(http.StatusUnauthorized, "unauthorized", "%v", err)
+	}
+	if len(r.cfg.FederationAllow) > 0 && !slices.Contains(r.cfg.FederationAllow, claims.RelayTwin) {
+		return claims, rmb.Twin{}, refusal(http.StatusUnauthorized, "unauthorized", "relay twin %d is not allowed to forward here", claims.RelayTwin)
+	}
+	poster, err := r.cfg.Lookup.Twin(req.Context(), claims.RelayTwin)
+	if errors.Is(err, rmb.ErrUnknownTwin) {
+		return claims, poster, refusal(http.StatusUnauthorized, "unauthorized", "relay twin %d is not on the chain", claims.RelayTwin)
+	}
+	if err != nil {
+		return claims, poster, refusal(http.StatusServiceUnavailable, "bad", "cannot look up relay twin %d: %v", claims.RelayTwin, err)
+	}
+	if !rmb.VerifySignature(poster.Key, signed, sig) {
+		return claims, poster, refusal(http.StatusUnauthorized, "unauthorized", "federation signature does not verify against relay twin %d's key", claims.RelayTwin)
+	}
+	return claims, poster, nil
+}
+
+// authorizePoster checks that the posting relay may carry h: it is a relay of h's source (a URL the
+// poster twin registers is in the source twin's relays) and the envelope is signed by the source,
+// or, for a relay error (source twin 0), it is the relay of the destination of an envelope this
+// relay forwarded (answered at most once). Checking the signature here (peers check it again) keeps
+// a twin that merely lists the same relay from posting envelopes in another twin's name.
+func (r *Relay) authorizePoster(ctx context.Context, posterID uint64, poster rmb.Twin, h *rmb.Header, raw []byte) *fedRefusal {
+	urls := relaySet(poster.Relays)
+	if len(urls) == 0 {
+		return refusal(http.StatusForbidden, "unauthorized", "relay twin %d registers no relay URL: only relays forward envelopes", posterID)
+	}
+	if h.Source.Twin == 0 {
+		if h.Kind != rmb.KindError {
+			return refusal(http.StatusForbidden, "unauthorized", "envelope %s: only relay errors come from twin 0", h.UID)
+		}
+		v, ok, err := r.cfg.Store.Recall(ctx, forwardKey(h.Destination, h.UID), true)
+		if err != nil {
+			return refusal(http.StatusServiceUnavailable, "bad", "cannot read forwarded envelopes: %v", err)
+		}
+		if !ok {
+			return refusal(http.StatusForbidden, "unauthorized", "this relay forwarded no envelope %s from %s (or it was answered): only the destination's relay may answer it with a relay error", h.UID, h.Destination)
+		}
+		dst, _ := strconv.ParseUint(v, 10, 64)
+		_, f := r.requireRelayOf(ctx, posterID, urls, dst, fmt.Sprintf("twin %d, the destination of envelope %s", dst, h.UID))
+		return f
+	}
+	src, f := r.requireRelayOf(ctx, posterID, urls, h.Source.Twin, fmt.Sprintf("source twin %d", h.Source.Twin))
+	if f != nil {
+		return f
+	}
+	if err := rmb.VerifyEnvelope(h, raw, src.Key); err != nil {
+		return refusal(http.StatusForbidden, "unauthorized", "%s", rmb.CodeOfMessage(err))
+	}
+	return nil
+}
+
+// requireRelayOf looks twin (described by who) up and refuses unless it lists one of the poster's
+// relay URLs.
+func (r *Relay) requireRelayOf(ctx context.Context, posterID uint64, urls map[string]bool, twinID uint64, who string) (rmb.Twin, *fedRefusal) {
+	twin, err := r.cfg.Lookup.Twin(ctx, twinID)
+	if errors.Is(err, rmb.ErrUnknownTwin) {
+		f := refusal(http.StatusNotFound, "bad", "%s is not on the chain", who)
+		f.code = rmb.CodeUnknownTwin
+		return twin, f
+	}
+	if err != nil {
+		return twin, refusal(http.StatusServiceUnavailable, "bad", "cannot look up twin %d: %v", twinID, err)
+	}
+	if !sharesRelay(twin.Relays, urls) {
+		return twin, refusal(http.StatusForbidden, "unauthorized", "relay twin %d is not a relay of %s (its relays: %v)", posterID, who, twin.Relays)
+	}
+	return twin, nil
 }

@@ -12,9 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +23,15 @@ import (
 
 	"github.com/tfgrid/tfgrid/rmb"
 	"github.com/tfgrid/tfgrid/rmb/types"
+	tftypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
+)
+
+// Default rate limits per source twin and window, on unless configured off (a negative value).
+const (
+	DefaultRateMessages = 1000
+	DefaultRateBytes    = 64 << 20
+	// DefaultFederationRateFactor: a relay posting here may send this many times a twin's limits.
+	DefaultFederationRateFactor = 20
 )
 
 // Config configures a Relay. Lookup and Store are required.
@@ -39,6 +46,8 @@ type Config struct {
 	Key    *secp256k1.PrivKey
 	// FederationAllow, when not empty, is the list of relay twins allowed to post envelopes here.
 	FederationAllow []uint64
+	// ChainCheck tells whether the chain answers; /healthz is 503 "degraded" while it fails.
+	ChainCheck func(context.Context) error
 
 	Lookup rmb.TwinLookup
 	Store  Store
@@ -46,15 +55,19 @@ type Config struct {
 
 	MaxEnvelopeBytes int           // default 1 MiB
 	MaxQueueTTL      time.Duration // kept envelopes live at most this long (default 1 h)
-	RateMessages     int           // per twin per RateWindow (0: no limit)
-	RateBytes        int64         // per twin per RateWindow (0: no limit)
+	RateMessages     int           // per source twin per RateWindow (0: DefaultRateMessages, < 0: no limit)
+	RateBytes        int64         // per source twin per RateWindow (0: DefaultRateBytes, < 0: no limit)
 	RateWindow       time.Duration // default 1 min
-	SweepInterval    time.Duration // how often expired envelopes are dropped (default 5 s)
-	RetryInterval    time.Duration // how often failed forwards are retried (default 5 s)
-	PingInterval     time.Duration // websocket pings to peers (default 20 s; read deadline 3x)
-	SendBuffer       int           // envelopes buffered per connection (default 1024)
-	ForwardWorkers   int           // concurrent federation posts (default 8)
-	HTTPClient       *http.Client  // for federation (default: 5 s timeout)
+	// FederationRateMessages and FederationRateBytes bound the posts of one relay twin per RateWindow
+	// (0: DefaultFederationRateFactor times the twin limits, < 0: no limit).
+	FederationRateMessages int
+	FederationRateBytes    int64
+	SweepInterval          time.Duration // how often expired envelopes are dropped (default 5 s)
+	RetryInterval          time.Duration // how often failed forwards are retried (default 5 s)
+	PingInterval           time.Duration // websocket pings to peers (default 20 s; read deadline 3x)
+	SendBuffer             int           // envelopes buffered per connection (default 1024)
+	ForwardWorkers         int           // concurrent federation posts (default 8)
+	HTTPClient             *http.Client  // for federation (default: 5 s timeout)
 
 	Logger   *slog.Logger
 	Registry prometheus.Registerer // default: a new registry served at /metrics
@@ -66,7 +79,8 @@ type Relay struct {
 	log      *slog.Logger
 	m        *metrics
 	gatherer prometheus.Gatherer
-	limiter  *rateLimiter
+	limiter  *rateLimiter // per source twin
+	fedLimit *rateLimiter // per posting relay twin
 	ownURLs  map[string]bool
 	instance string
 	fwd      *forwarder
@@ -98,6 +112,10 @@ func New(cfg Config) (*Relay, error) {
 	if cfg.MaxEnvelopeBytes <= 0 {
 		cfg.MaxEnvelopeBytes = 1 << 20
 	}
+	cfg.RateMessages = rateDefault(cfg.RateMessages, DefaultRateMessages)
+	cfg.RateBytes = rateDefault(cfg.RateBytes, DefaultRateBytes)
+	cfg.FederationRateMessages = rateDefault(cfg.FederationRateMessages, DefaultFederationRateFactor*cfg.RateMessages)
+	cfg.FederationRateBytes = rateDefault(cfg.FederationRateBytes, DefaultFederationRateFactor*cfg.RateBytes)
 	if cfg.MaxQueueTTL <= 0 {
 		cfg.MaxQueueTTL = time.Hour
 	}
@@ -134,7 +152,7 @@ func New(cfg Config) (*Relay, error) {
 	}
 	own := map[string]bool{}
 	for _, u := range cfg.URLs {
-		n, err := normalizeRelayURL(u)
+		n, err := tftypes.ParseRelayURL(u)
 		if err != nil {
 			return nil, fmt.Errorf("relay: own URL: %w", err)
 		}
@@ -148,6 +166,7 @@ func New(cfg Config) (*Relay, error) {
 		m:        newMetrics(reg),
 		gatherer: gatherer,
 		limiter:  newRateLimiter(cfg.RateMessages, cfg.RateBytes, cfg.RateWindow),
+		fedLimit: newRateLimiter(cfg.FederationRateMessages, cfg.FederationRateBytes, cfg.RateWindow),
 		ownURLs:  own,
 		instance: hex.EncodeToString(id[:]),
 		sessions: map[string]*conn{},
@@ -156,19 +175,36 @@ func New(cfg Config) (*Relay, error) {
 	return r, nil
 }
 
-// normalizeRelayURL lowercases scheme and host and drops a trailing slash; it accepts ws and wss.
-func normalizeRelayURL(s string) (string, error) {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "", fmt.Errorf("relay URL %q: %v", s, err)
+// rateDefault resolves a configured limit: 0 is def, a negative value is off (0).
+func rateDefault[T int | int64](v, def T) T {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
 	}
-	if u.Scheme != "ws" && u.Scheme != "wss" {
-		return "", fmt.Errorf("relay URL %q: scheme must be ws or wss", s)
+	return v
+}
+
+// relaySet is the normal forms of the valid URLs among urls (tftypes.ParseRelayURL).
+func relaySet(urls []string) map[string]bool {
+	set := make(map[string]bool, len(urls))
+	for _, u := range urls {
+		if n, err := tftypes.ParseRelayURL(u); err == nil {
+			set[n] = true
+		}
 	}
-	if u.Host == "" {
-		return "", fmt.Errorf("relay URL %q: no host", s)
+	return set
+}
+
+// sharesRelay tells whether a twin listing relays names one of the URLs in set.
+func sharesRelay(relays []string, set map[string]bool) bool {
+	for n := range relaySet(relays) {
+		if set[n] {
+			return true
+		}
 	}
-	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+	return false
 }
 
 // Start runs the background loops (expiry sweeper, forward retries, bus subscription) until Shutdown.
@@ -277,7 +313,20 @@ func (r *Relay) healthz(w http.ResponseWriter, req *http.Request) {
 		fmt.Fprintf(w, `{"status":"unavailable","reason":%q}`+"\n", reason)
 		return
 	}
-	fmt.Fprintf(w, `{"status":"ok","connections":%d,"queues":%d,"queued_envelopes":%d,"queued_bytes":%d}`+"\n", n, queues, entries, bytes)
+	chain := "not checked"
+	if r.cfg.ChainCheck != nil {
+		ctx, cancel := context.WithTimeout(req.Context(), 3*time.Second)
+		err := r.cfg.ChainCheck(ctx)
+		cancel()
+		if err != nil {
+			// Without the chain no token, destination or federation post can be checked.
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, `{"status":"degraded","reason":%q,"connections":%d}`+"\n", "chain unreachable: "+err.Error(), n)
+			return
+		}
+		chain = "ok"
+	}
+	fmt.Fprintf(w, `{"status":"ok","chain":%q,"connections":%d,"queues":%d,"queued_envelopes":%d,"queued_bytes":%d}`+"\n", chain, n, queues, entries, bytes)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -300,7 +349,7 @@ type routeResult struct {
 
 // route delivers raw (scanned as h) to its destination: the local connection, else the store, else
 // another relay. It answers failures with an error envelope to the source (for peer envelopes) and
-// returns them (for federation).
+// returns them (for federation). An envelope from federation is only kept for a twin of this relay.
 func (r *Relay) route(ctx context.Context, raw []byte, h *rmb.Header, from origin) routeResult {
 	q := rmb.Address(h.Destination)
 	key := SessionQueue(q.Twin, q.Session)
@@ -308,26 +357,29 @@ func (r *Relay) route(ctx context.Context, raw []byte, h *rmb.Header, from origi
 		return routeResult{}
 	}
 	local := true
-	var twin rmb.Twin
-	if from != fromFederation {
-		var err error
-		twin, err = r.cfg.Lookup.Twin(ctx, q.Twin)
-		switch {
-		case errors.Is(err, rmb.ErrUnknownTwin):
-			return r.refuse(ctx, h, from, rmb.CodeUnknownTwin, fmt.Sprintf("destination twin %d is not on the chain", q.Twin))
-		case err != nil:
-			r.log.Warn("twin lookup failed; keeping the envelope here", "twin", q.Twin, "uid", h.UID, "err", err)
-		default:
-			local = r.isLocal(twin.Relays)
-			if !local && r.cfg.Key == nil {
-				r.log.Debug("no relay key: keeping an envelope for a twin of other relays", "twin", q.Twin, "uid", h.UID)
-				local = true
-			}
+	twin, err := r.cfg.Lookup.Twin(ctx, q.Twin)
+	switch {
+	case errors.Is(err, rmb.ErrUnknownTwin):
+		return r.refuse(ctx, h, from, rmb.CodeUnknownTwin, fmt.Sprintf("destination twin %d is not on the chain", q.Twin))
+	case err != nil:
+		r.log.Warn("twin lookup failed; keeping the envelope here", "twin", q.Twin, "uid", h.UID, "err", err)
+	default:
+		local = r.isLocal(twin.Relays)
+		if !local && from == fromFederation {
+			return r.refuse(ctx, h, from, rmb.CodeDestinationOffline, fmt.Sprintf("destination twin %d does not list this relay", q.Twin))
+		}
+		if !local && r.cfg.Key == nil {
+			r.log.Debug("no relay key: keeping an envelope for a twin of other relays", "twin", q.Twin, "uid", h.UID)
+			local = true
 		}
 	}
 	if !local {
+		r.rememberForward(ctx, h)
 		r.fwd.enqueue(fwdJob{raw: raw, h: h, twin: q.Twin})
 		return routeResult{}
+	}
+	if q.Session != "" && !r.connectedRecently(ctx, q) {
+		return r.refuse(ctx, h, from, rmb.CodeDestinationOffline, fmt.Sprintf("destination session %s has not connected in the last %s", q, r.cfg.MaxQueueTTL))
 	}
 	if h.HasTag(rmb.TagFailFast) && !r.sharedOnline() {
 		return r.refuse(ctx, h, from, rmb.CodeDestinationOffline, fmt.Sprintf("destination %s is not connected (fail-fast)", q))
@@ -342,6 +394,40 @@ func (r *Relay) route(ctx context.Context, raw []byte, h *rmb.Header, from origi
 	return routeResult{}
 }
 
+// Keys of what the relay remembers in its store.
+func connectedKey(a rmb.Address) string { return "conn/" + a.String() }
+
+func forwardKey(source rmb.Address, uid string) string { return "fwd/" + source.String() + "/" + uid }
+
+// markConnected records that a session connected, so envelopes for it may be queued for a while.
+func (r *Relay) markConnected(ctx context.Context, a rmb.Address) {
+	if _, err := r.cfg.Store.Remember(ctx, connectedKey(a), "", r.cfg.MaxQueueTTL, true); err != nil {
+		r.log.Warn("cannot record a connected session", "session", a, "err", err)
+	}
+}
+
+// connectedRecently tells whether session a connected within MaxQueueTTL: only then is it queued
+// for, so a sender cannot open queues under invented session names.
+func (r *Relay) connectedRecently(ctx context.Context, a rmb.Address) bool {
+	_, ok, err := r.cfg.Store.Recall(ctx, connectedKey(a), false)
+	if err != nil {
+		r.log.Warn("cannot read connected sessions", "session", a, "err", err)
+	}
+	return ok
+}
+
+// rememberForward records (source, uid) → destination twin of a forwarded envelope, so that the
+// destination's relay may answer it with a relay error (twin 0) until it has surely expired.
+func (r *Relay) rememberForward(ctx context.Context, h *rmb.Header) {
+	if h.Source.Twin == 0 || h.Kind == rmb.KindError {
+		return // nobody answers errors
+	}
+	ttl := min(time.Until(h.Deadline()), r.cfg.MaxQueueTTL) + errorTTL + time.Minute
+	if _, err := r.cfg.Store.Remember(ctx, forwardKey(h.Source, h.UID), strconv.FormatUint(h.Destination.Twin, 10), ttl, true); err != nil {
+		r.log.Warn("cannot record a forwarded envelope", "uid", h.UID, "err", err)
+	}
+}
+
 // sharedOnline: with a shared store another relay may hold the session, so fail-fast cannot tell.
 func (r *Relay) sharedOnline() bool { return r.cfg.Bus != nil }
 
@@ -352,12 +438,7 @@ func (r *Relay) isLocal(relays []string) bool {
 	r.mu.Lock()
 	own := r.ownURLs
 	r.mu.Unlock()
-	for _, u := range relays {
-		if n, err := normalizeRelayURL(u); err == nil && own[n] {
-			return true
-		}
-	}
-	return false
+	return sharesRelay(relays, own)
 }
 
 // keep stores raw in queue key and wakes whoever holds that session.
@@ -414,12 +495,15 @@ func (r *Relay) sendError(ctx context.Context, h *rmb.Header, code rmb.Code, msg
 	r.route(ctx, raw, eh, fromRelay)
 }
 
+// errorTTL is the time to live of the relay's error envelopes.
+const errorTTL = 300 * time.Second
+
 // ErrorEnvelope builds the relay's unsigned error answer to h (source twin 0, TTL 300 s).
 func ErrorEnvelope(h *rmb.Header, code rmb.Code, msg string, now time.Time) ([]byte, *rmb.Header) {
 	env := types.Envelope{
 		Uid:         h.UID,
 		Timestamp:   uint64(now.Unix()),
-		Expiration:  300,
+		Expiration:  uint64(errorTTL / time.Second),
 		Source:      &types.Address{},
 		Destination: h.Source.Proto(),
 		Message:     &types.Envelope_Error{Error: &types.Error{Code: uint32(code), Message: msg}},

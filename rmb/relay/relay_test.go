@@ -253,6 +253,8 @@ func TestFederation(t *testing.T) {
 	relayA, relayB := w.twin(false), w.twin(false)
 	ra := w.startRelay("", func(c *relay.Config) { c.TwinID, c.Key = relayA.id, relayA.key })
 	rb := w.startRelay("", func(c *relay.Config) { c.TwinID, c.Key = relayB.id, relayB.key })
+	w.setRelays(relayA, ra.url) // a relay's twin lists its own URL: that is how other relays know it
+	w.setRelays(relayB, rb.url)
 	a, b := w.twin(true, ra.url), w.twin(true, rb.url)
 	pa, pb := w.peer(a, []string{ra.url}, ""), w.peer(b, []string{rb.url}, "")
 	pb.Serve("echo", echo)
@@ -270,18 +272,9 @@ func TestFederation(t *testing.T) {
 	require.NoError(t, <-done)
 
 	post := func(hdr string) (int, string) {
-		ca := &rawConn{t: t, id: a}
-		raw := ca.request("fed", rmb.Address{Twin: a.id}, rmb.Address{Twin: b.id}, 60, nil)
-		req, _ := http.NewRequest(http.MethodPost, "http"+strings.TrimPrefix(rb.url, "ws")+"/", bytes.NewReader(raw))
-		if hdr != "" {
-			req.Header.Set(rmb.FederationHeader, hdr)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		buf := new(bytes.Buffer)
-		_, _ = buf.ReadFrom(resp.Body)
-		return resp.StatusCode, buf.String()
+		raw := signed(t, a, "fed", rmb.Address{Twin: a.id}, rmb.Address{Twin: b.id})
+		code, body, _ := postWithHeader(t, rb, raw, hdr)
+		return code, body
 	}
 	code, body := post("")
 	require.Equal(t, http.StatusUnauthorized, code)

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 )
 
-// ErrQueueFull is returned by Store.Push when the queue would exceed its count or byte bound.
+// ErrQueueFull is returned by Store.Push when the destination twin's queues, or the whole store,
+// would exceed a count or byte bound.
 var ErrQueueFull = errors.New("queue full")
 
 // Entry is one kept envelope.
@@ -22,10 +25,42 @@ type Expired struct {
 	Entry
 }
 
-// Limits bound every queue of a store.
+// Limits bound a store. The per-destination bounds hold for all the queues of one twin together
+// (every session queue "s/<twin>/…"; its forward queue "f/<twin>" is bounded apart), so a sender
+// cannot multiply them by naming more sessions. Zero means unbounded.
 type Limits struct {
-	MaxCount int   // envelopes per queue
-	MaxBytes int64 // bytes of envelopes per queue
+	MaxCount      int   // envelopes per destination twin
+	MaxBytes      int64 // bytes of envelopes per destination twin
+	MaxTotalCount int   // envelopes in the whole store
+	MaxTotalBytes int64 // bytes in the whole store
+}
+
+// usage is a count of kept envelopes and their bytes.
+type usage struct {
+	n     int
+	bytes int64
+}
+
+// full tells which bound (if any) one more envelope of size bytes would break.
+func (l Limits) full(owner, total usage, size int64) string {
+	switch {
+	case l.MaxCount > 0 && owner.n+1 > l.MaxCount, l.MaxBytes > 0 && owner.bytes+size > l.MaxBytes:
+		return fmt.Sprintf("holds %d envelopes, %d bytes (bounds %d, %d per destination twin)", owner.n, owner.bytes, l.MaxCount, l.MaxBytes)
+	case l.MaxTotalCount > 0 && total.n+1 > l.MaxTotalCount, l.MaxTotalBytes > 0 && total.bytes+size > l.MaxTotalBytes:
+		return fmt.Sprintf("the store holds %d envelopes, %d bytes (bounds %d, %d in all)", total.n, total.bytes, l.MaxTotalCount, l.MaxTotalBytes)
+	}
+	return ""
+}
+
+// queueOwner is the group a queue's bounds count in: "s/<twin>" for every session of a twin,
+// "f/<twin>" for its forward queue.
+func queueOwner(q string) string {
+	if rest, ok := strings.CutPrefix(q, "s/"); ok {
+		if twin, _, ok := strings.Cut(rest, "/"); ok {
+			return "s/" + twin
+		}
+	}
+	return q
 }
 
 // Store keeps envelopes for destinations that are not connected, in per-destination queues, so that
@@ -36,6 +71,9 @@ type Store interface {
 	Push(ctx context.Context, q string, deadline int64, data []byte) error
 	// Peek returns up to n oldest entries of q (nil when empty).
 	Peek(ctx context.Context, q string, n int) ([]Entry, error)
+	// Take removes and returns up to n oldest entries of q, atomically: two callers (two connections
+	// of one session, on one relay or on relays sharing the store) never both get an entry.
+	Take(ctx context.Context, q string, n int) ([]Entry, error)
 	// Ack removes entries of q by id (absent ids are ignored).
 	Ack(ctx context.Context, q string, ids ...string) error
 	// Expire removes and returns up to max entries whose deadline is before now.
@@ -44,6 +82,12 @@ type Store interface {
 	Queues(ctx context.Context, prefix string) ([]string, error)
 	// Stats returns the number of queues, entries and bytes kept.
 	Stats(ctx context.Context) (queues, entries int, bytes int64, err error)
+	// Remember records key (with value) for ttl. Unless replace, an existing key is kept. fresh tells
+	// whether the key was absent. Relays remember used tokens, federation bodies, forwarded envelopes
+	// and recently connected sessions with it.
+	Remember(ctx context.Context, key, value string, ttl time.Duration, replace bool) (fresh bool, err error)
+	// Recall returns the value of a remembered key that has not expired, removing it when take.
+	Recall(ctx context.Context, key string, take bool) (value string, ok bool, err error)
 	// Close releases the store.
 	Close() error
 }

@@ -15,14 +15,26 @@ import (
 
 // BoltStore is the embedded Store: one bbolt file, one bucket per queue, keys the big-endian
 // sequence, values deadline (8 bytes, big-endian) || envelope. Writes are fsynced (batched across
-// concurrent callers), so an acknowledged Push survives a crash.
+// concurrent callers), so an acknowledged Push survives a crash. Remembered keys live in memory:
+// they are short-lived (tokens, replay windows) and a restart forgets them.
 type BoltStore struct {
 	db     *bolt.DB
 	limits Limits
 
 	mu     sync.Mutex
 	counts map[string]*queueCount
+	owners map[string]*usage // by queueOwner
+	total  usage
+	marks  map[string]mark
 }
+
+type mark struct {
+	value string
+	until time.Time
+}
+
+// maxMarks bounds the remembered keys; past it, expired ones are dropped, then Remember fails.
+const maxMarks = 1 << 20
 
 type queueCount struct {
 	n           int
@@ -37,7 +49,7 @@ func OpenBoltStore(path string, limits Limits) (*BoltStore, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	db.MaxBatchDelay = 2 * time.Millisecond
-	s := &BoltStore{db: db, limits: limits, counts: map[string]*queueCount{}}
+	s := &BoltStore{db: db, limits: limits, counts: map[string]*queueCount{}, owners: map[string]*usage{}, marks: map[string]mark{}}
 	err = db.View(func(tx *bolt.Tx) error {
 		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
 			c := &queueCount{minDeadline: 1<<63 - 1}
@@ -52,6 +64,7 @@ func OpenBoltStore(path string, limits Limits) (*BoltStore, error) {
 			})
 			if c.n > 0 {
 				s.counts[string(name)] = c
+				s.count(string(name), c.n, c.bytes)
 			}
 			return err
 		})
@@ -66,20 +79,23 @@ func OpenBoltStore(path string, limits Limits) (*BoltStore, error) {
 // Push implements Store.
 func (s *BoltStore) Push(_ context.Context, q string, deadline int64, data []byte) error {
 	s.mu.Lock()
+	owner := s.owners[queueOwner(q)]
+	if owner == nil {
+		owner = &usage{}
+	}
+	if why := s.limits.full(*owner, s.total, int64(len(data))); why != "" {
+		s.mu.Unlock()
+		return fmt.Errorf("%w: queue %s: %s", ErrQueueFull, q, why)
+	}
 	c := s.counts[q]
 	if c == nil {
 		c = &queueCount{minDeadline: deadline}
 		s.counts[q] = c
 	}
 	c.minDeadline = min(c.minDeadline, deadline)
-	if (s.limits.MaxCount > 0 && c.n+1 > s.limits.MaxCount) ||
-		(s.limits.MaxBytes > 0 && c.bytes+int64(len(data)) > s.limits.MaxBytes) {
-		n, b := c.n, c.bytes
-		s.mu.Unlock()
-		return fmt.Errorf("%w: queue %s holds %d envelopes, %d bytes (bounds %d, %d)", ErrQueueFull, q, n, b, s.limits.MaxCount, s.limits.MaxBytes)
-	}
 	c.n++
 	c.bytes += int64(len(data))
+	s.count(q, 1, int64(len(data)))
 	s.mu.Unlock()
 
 	val := make([]byte, 8+len(data))
@@ -103,6 +119,23 @@ func (s *BoltStore) Push(_ context.Context, q string, deadline int64, data []byt
 	return nil
 }
 
+// count adds n envelopes of bytes to q's owner and the total; the caller holds s.mu.
+func (s *BoltStore) count(q string, n int, bytes int64) {
+	o := queueOwner(q)
+	u := s.owners[o]
+	if u == nil {
+		u = &usage{}
+		s.owners[o] = u
+	}
+	u.n += n
+	u.bytes += bytes
+	if u.n <= 0 {
+		delete(s.owners, o)
+	}
+	s.total.n += n
+	s.total.bytes += bytes
+}
+
 func (s *BoltStore) uncount(q string, n int, bytes int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -112,6 +145,7 @@ func (s *BoltStore) uncount(q string, n int, bytes int64) {
 		if c.n <= 0 {
 			delete(s.counts, q)
 		}
+		s.count(q, -n, -bytes)
 	}
 }
 
@@ -125,18 +159,54 @@ func (s *BoltStore) Peek(_ context.Context, q string, n int) ([]Entry, error) {
 		}
 		cur := b.Cursor()
 		for k, v := cur.First(); k != nil && len(out) < n; k, v = cur.Next() {
-			if len(k) != 8 || len(v) < 8 {
-				continue
+			if e, ok := boltEntry(k, v); ok {
+				out = append(out, e)
 			}
-			out = append(out, Entry{
-				ID:       strconv.FormatUint(binary.BigEndian.Uint64(k), 10),
-				Deadline: int64(binary.BigEndian.Uint64(v)),
-				Data:     bytes.Clone(v[8:]),
-			})
 		}
 		return nil
 	})
 	return out, err
+}
+
+// boltEntry decodes a bucket's key (sequence) and value (deadline ‖ envelope).
+func boltEntry(k, v []byte) (Entry, bool) {
+	if len(k) != 8 || len(v) < 8 {
+		return Entry{}, false
+	}
+	return Entry{
+		ID:       strconv.FormatUint(binary.BigEndian.Uint64(k), 10),
+		Deadline: int64(binary.BigEndian.Uint64(v)),
+		Data:     bytes.Clone(v[8:]),
+	}, true
+}
+
+// Take implements Store: one transaction reads and deletes the oldest n entries.
+func (s *BoltStore) Take(_ context.Context, q string, n int) ([]Entry, error) {
+	var out []Entry
+	var removed int64
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		out, removed = nil, 0
+		b := tx.Bucket([]byte(q))
+		if b == nil {
+			return nil
+		}
+		cur := b.Cursor()
+		for k, v := cur.First(); k != nil && len(out) < n; k, v = cur.First() {
+			if e, ok := boltEntry(k, v); ok {
+				out = append(out, e)
+				removed += int64(len(e.Data))
+			}
+			if err := cur.Delete(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store take %s: %w", q, err)
+	}
+	s.uncount(q, len(out), removed)
+	return out, nil
 }
 
 // Ack implements Store.
@@ -186,6 +256,7 @@ func (s *BoltStore) remove(q string, ids []string) ([]string, error) {
 // Expire implements Store. It reads only the queues whose earliest deadline has passed (tracked in
 // memory), and writes (one fsynced transaction) only when something expired.
 func (s *BoltStore) Expire(_ context.Context, now int64, max int) ([]Expired, error) {
+	s.dropExpiredMarks(time.Unix(now, 0))
 	s.mu.Lock()
 	var due []string
 	for q, c := range s.counts {
@@ -281,13 +352,60 @@ func (s *BoltStore) Queues(_ context.Context, prefix string) ([]string, error) {
 func (s *BoltStore) Stats(context.Context) (int, int, int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var n int
-	var b int64
-	for _, c := range s.counts {
-		n += c.n
-		b += c.bytes
+	return len(s.counts), s.total.n, s.total.bytes, nil
+}
+
+// Remember implements Store.
+func (s *BoltStore) Remember(_ context.Context, key, value string, ttl time.Duration, replace bool) (bool, error) {
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, exists := s.marks[key]
+	fresh := !exists || !now.Before(m.until)
+	if !fresh && !replace {
+		return false, nil
 	}
-	return len(s.counts), n, b, nil
+	if fresh && len(s.marks) >= maxMarks {
+		s.pruneMarks(now)
+		if len(s.marks) >= maxMarks {
+			return false, fmt.Errorf("store remember %s: %d keys remembered, at most %d", key, len(s.marks), maxMarks)
+		}
+	}
+	s.marks[key] = mark{value: value, until: now.Add(ttl)}
+	return fresh, nil
+}
+
+// Recall implements Store.
+func (s *BoltStore) Recall(_ context.Context, key string, take bool) (string, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.marks[key]
+	if !ok {
+		return "", false, nil
+	}
+	if take || !time.Now().Before(m.until) {
+		delete(s.marks, key)
+	}
+	if !time.Now().Before(m.until) {
+		return "", false, nil
+	}
+	return m.value, true, nil
+}
+
+// dropExpiredMarks forgets remembered keys past their time (the expiry sweep calls it).
+func (s *BoltStore) dropExpiredMarks(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pruneMarks(now)
+}
+
+// pruneMarks drops expired remembered keys; the caller holds s.mu.
+func (s *BoltStore) pruneMarks(now time.Time) {
+	for k, m := range s.marks {
+		if !now.Before(m.until) {
+			delete(s.marks, k)
+		}
+	}
 }
 
 // Close implements Store.

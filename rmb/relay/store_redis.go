@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -42,55 +43,140 @@ func (s *RedisStore) bytesKey() string       { return s.prefix + "bytes" }
 func (s *RedisStore) queuesKey() string      { return s.prefix + "queues" }
 func (s *RedisStore) channel() string        { return s.prefix + "events" }
 
+func (s *RedisStore) ownersKey() string       { return s.prefix + "owners" }
+func (s *RedisStore) totalKey() string        { return s.prefix + "total" }
+func (s *RedisStore) markKey(k string) string { return s.prefix + "m:" + k }
+
+// keys of the push, ack and take scripts: the queue's stream, then the counters.
+func (s *RedisStore) scriptKeys(q string) []string {
+	return []string{s.stream(q), s.bytesKey(), s.queuesKey(), s.ownersKey(), s.totalKey()}
+}
+
+// pushScript appends an entry when the owner's (destination twin's) and the store's bounds allow.
+// KEYS: stream, bytes, queues, owners, total. ARGV: queue, data, deadline, owner, max count, max
+// bytes (per owner), max total count, max total bytes.
 var pushScript = redis.NewScript(`
-local n = redis.call('XLEN', KEYS[1])
-local b = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 local size = string.len(ARGV[2])
-local maxn, maxb = tonumber(ARGV[4]), tonumber(ARGV[5])
-if (maxn > 0 and n + 1 > maxn) or (maxb > 0 and b + size > maxb) then
-  return {0, n, b}
+local on = tonumber(redis.call('HGET', KEYS[4], ARGV[4] .. ':n') or '0')
+local ob = tonumber(redis.call('HGET', KEYS[4], ARGV[4] .. ':b') or '0')
+local tn = tonumber(redis.call('HGET', KEYS[5], 'n') or '0')
+local tb = tonumber(redis.call('HGET', KEYS[5], 'b') or '0')
+local maxn, maxb, maxtn, maxtb = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+if (maxn > 0 and on + 1 > maxn) or (maxb > 0 and ob + size > maxb) then
+  return {0, on, ob}
+end
+if (maxtn > 0 and tn + 1 > maxtn) or (maxtb > 0 and tb + size > maxtb) then
+  return {2, tn, tb}
 end
 redis.call('XADD', KEYS[1], '*', 'd', ARGV[2], 'x', ARGV[3], 'n', size)
 redis.call('HINCRBY', KEYS[2], ARGV[1], size)
 redis.call('SADD', KEYS[3], ARGV[1])
-return {1, n + 1, b + size}
+redis.call('HINCRBY', KEYS[4], ARGV[4] .. ':n', 1)
+redis.call('HINCRBY', KEYS[4], ARGV[4] .. ':b', size)
+redis.call('HINCRBY', KEYS[5], 'n', 1)
+redis.call('HINCRBY', KEYS[5], 'b', size)
+return {1, 0, 0}
 `)
 
-// ackScript deletes ids from a stream and returns the ids it deleted (so concurrent sweepers of
-// several relays never both report an entry).
-var ackScript = redis.NewScript(`
-local removed, gone = 0, {}
-for i = 2, #ARGV do
-  local e = redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i])
-  if #e > 0 then
-    local f = e[1][2]
-    for j = 1, #f, 2 do
-      if f[j] == 'n' then removed = removed + tonumber(f[j + 1]) end
+// removeLua deletes stream entries by id and keeps every counter right; the ack and take scripts
+// share it. ARGV[1] is the queue, ARGV[2] its owner.
+const removeLua = `
+local function remove(ids)
+  local removed, n, gone = 0, 0, {}
+  for _, id in ipairs(ids) do
+    local e = redis.call('XRANGE', KEYS[1], id, id)
+    if #e > 0 then
+      local f = e[1][2]
+      for j = 1, #f, 2 do
+        if f[j] == 'n' then removed = removed + tonumber(f[j + 1]) end
+      end
+      redis.call('XDEL', KEYS[1], id)
+      n = n + 1
+      table.insert(gone, e[1])
     end
-    redis.call('XDEL', KEYS[1], ARGV[i])
-    table.insert(gone, ARGV[i])
   end
+  if n > 0 then
+    redis.call('HINCRBY', KEYS[2], ARGV[1], -removed)
+    if redis.call('HINCRBY', KEYS[4], ARGV[2] .. ':n', -n) <= 0 then
+      redis.call('HDEL', KEYS[4], ARGV[2] .. ':n', ARGV[2] .. ':b')
+    else
+      redis.call('HINCRBY', KEYS[4], ARGV[2] .. ':b', -removed)
+    end
+    redis.call('HINCRBY', KEYS[5], 'n', -n)
+    redis.call('HINCRBY', KEYS[5], 'b', -removed)
+  end
+  if redis.call('XLEN', KEYS[1]) == 0 then
+    redis.call('DEL', KEYS[1])
+    redis.call('HDEL', KEYS[2], ARGV[1])
+    redis.call('SREM', KEYS[3], ARGV[1])
+  end
+  return gone
 end
-if removed > 0 then redis.call('HINCRBY', KEYS[2], ARGV[1], -removed) end
-if redis.call('XLEN', KEYS[1]) == 0 then
-  redis.call('DEL', KEYS[1])
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  redis.call('SREM', KEYS[3], ARGV[1])
+`
+
+// ackScript deletes ids (ARGV[3..]) and returns the ids it deleted (so concurrent sweepers of
+// several relays never both report an entry).
+var ackScript = redis.NewScript(removeLua + `
+local ids = {}
+for i = 3, #ARGV do table.insert(ids, ARGV[i]) end
+local out = {}
+for _, e in ipairs(remove(ids)) do table.insert(out, e[1]) end
+return out
+`)
+
+// takeScript removes and returns the ARGV[3] oldest entries as [id, fields] pairs.
+var takeScript = redis.NewScript(removeLua + `
+local ids = {}
+for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', tonumber(ARGV[3]))) do
+  table.insert(ids, e[1])
 end
-return gone
+return remove(ids)
 `)
 
 // Push implements Store.
 func (s *RedisStore) Push(ctx context.Context, q string, deadline int64, data []byte) error {
-	res, err := pushScript.Run(ctx, s.c, []string{s.stream(q), s.bytesKey(), s.queuesKey()},
-		q, data, deadline, s.limits.MaxCount, s.limits.MaxBytes).Int64Slice()
+	res, err := pushScript.Run(ctx, s.c, s.scriptKeys(q), q, data, deadline, queueOwner(q),
+		s.limits.MaxCount, s.limits.MaxBytes, s.limits.MaxTotalCount, s.limits.MaxTotalBytes).Int64Slice()
 	if err != nil {
 		return fmt.Errorf("redis push %s: %w", q, err)
 	}
-	if len(res) == 3 && res[0] == 0 {
-		return fmt.Errorf("%w: queue %s holds %d envelopes, %d bytes (bounds %d, %d)", ErrQueueFull, q, res[1], res[2], s.limits.MaxCount, s.limits.MaxBytes)
+	if len(res) != 3 {
+		return fmt.Errorf("redis push %s: unexpected script answer %v", q, res)
+	}
+	switch res[0] {
+	case 0:
+		return fmt.Errorf("%w: queue %s: holds %d envelopes, %d bytes (bounds %d, %d per destination twin)", ErrQueueFull, q, res[1], res[2], s.limits.MaxCount, s.limits.MaxBytes)
+	case 2:
+		return fmt.Errorf("%w: queue %s: the store holds %d envelopes, %d bytes (bounds %d, %d in all)", ErrQueueFull, q, res[1], res[2], s.limits.MaxTotalCount, s.limits.MaxTotalBytes)
 	}
 	return nil
+}
+
+// Take implements Store.
+func (s *RedisStore) Take(ctx context.Context, q string, n int) ([]Entry, error) {
+	res, err := takeScript.Run(ctx, s.c, s.scriptKeys(q), q, queueOwner(q), n).Slice()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("redis take %s: %w", q, err)
+	}
+	out := make([]Entry, 0, len(res))
+	for _, r := range res {
+		pair, ok := r.([]any)
+		if !ok || len(pair) != 2 {
+			continue
+		}
+		id, _ := pair[0].(string)
+		fields, _ := pair[1].([]any)
+		values := map[string]any{}
+		for i := 0; i+1 < len(fields); i += 2 {
+			if k, ok := fields[i].(string); ok {
+				values[k] = fields[i+1]
+			}
+		}
+		if e, ok := entryOf(redis.XMessage{ID: id, Values: values}); ok {
+			out = append(out, e)
+		}
+	}
+	return out, nil
 }
 
 // Peek implements Store.
@@ -128,12 +214,12 @@ func (s *RedisStore) ack(ctx context.Context, q string, ids []string) ([]string,
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	args := make([]any, 0, len(ids)+1)
-	args = append(args, q)
+	args := make([]any, 0, len(ids)+2)
+	args = append(args, q, queueOwner(q))
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	gone, err := ackScript.Run(ctx, s.c, []string{s.stream(q), s.bytesKey(), s.queuesKey()}, args...).StringSlice()
+	gone, err := ackScript.Run(ctx, s.c, s.scriptKeys(q), args...).StringSlice()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("redis ack %s: %w", q, err)
 	}
@@ -219,6 +305,38 @@ func (s *RedisStore) Stats(ctx context.Context) (int, int, int64, error) {
 		entries += int(l.Val())
 	}
 	return len(sizes), entries, bytes, nil
+}
+
+// Remember implements Store.
+func (s *RedisStore) Remember(ctx context.Context, key, value string, ttl time.Duration, replace bool) (bool, error) {
+	if replace {
+		prev, err := s.c.SetArgs(ctx, s.markKey(key), value, redis.SetArgs{TTL: ttl, Get: true}).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return false, fmt.Errorf("redis remember %s: %w", key, err)
+		}
+		return errors.Is(err, redis.Nil) && prev == "", nil
+	}
+	fresh, err := s.c.SetNX(ctx, s.markKey(key), value, ttl).Result()
+	if err != nil {
+		return false, fmt.Errorf("redis remember %s: %w", key, err)
+	}
+	return fresh, nil
+}
+
+// Recall implements Store.
+func (s *RedisStore) Recall(ctx context.Context, key string, take bool) (string, bool, error) {
+	cmd := s.c.Get
+	if take {
+		cmd = s.c.GetDel
+	}
+	v, err := cmd(ctx, s.markKey(key)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("redis recall %s: %w", key, err)
+	}
+	return v, true, nil
 }
 
 // Close implements Store.

@@ -67,6 +67,16 @@ func (c *Chain) Twin(ctx context.Context, id uint64) (rmb.Twin, error) {
 	return tw, nil
 }
 
+// Reachable tells whether the chain answers a twin query now (twin 0 never exists: "not found" is
+// an answer). Relays report it on /healthz.
+func (c *Chain) Reachable(ctx context.Context) error {
+	_, err := c.Twin(ctx, 0)
+	if err == nil || errors.Is(err, rmb.ErrUnknownTwin) {
+		return nil
+	}
+	return err
+}
+
 // Lookup is a cached chain lookup kept fresh by chain events. Close it when done.
 type Lookup struct {
 	*Cache
@@ -100,6 +110,9 @@ func Connect(ctx context.Context, grpcAddr, rpcURL string, opts Options) (*Looku
 	go func() { defer close(l.done); w.Run(ctx) }()
 	return l, nil
 }
+
+// Reachable tells whether the chain's gRPC answers now (Chain.Reachable, never cached).
+func (l *Lookup) Reachable(ctx context.Context) error { return l.chain.Reachable(ctx) }
 
 // Watcher returns the event watcher (tests wait on its subscription).
 func (l *Lookup) Watcher() *Watcher { return l.watcher }

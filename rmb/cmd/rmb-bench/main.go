@@ -151,7 +151,9 @@ func run() error {
 	}
 	rb, _ := filepath.Abs(*relayBin)
 	e.relay = testnet.NewRelay(rb, listen, filepath.Join(dir, "relay.log"),
-		append([]string{"--grpc", chain.GRPC, "--rpc", chain.RPC, "--data-dir", filepath.Join(dir, "relay"), "--log-level", "warn"},
+		// the benchmark measures the relay, not its default per-twin rate limit
+		append([]string{"--grpc", chain.GRPC, "--rpc", chain.RPC, "--data-dir", filepath.Join(dir, "relay"), "--log-level", "warn",
+			"--rate-messages", "0", "--rate-bytes", "0"},
 			strings.Fields(*relayArgs)...)...)
 	if err := e.relay.Start(); err != nil {
 		return err

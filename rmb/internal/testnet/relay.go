@@ -26,8 +26,8 @@ func NewRelay(bin, listen, logPath string, args ...string) *Relay {
 	return &Relay{Bin: bin, Listen: listen, URL: "ws://" + listen, LogPath: logPath, Args: args}
 }
 
-// Start runs the relay and waits until /healthz answers 200.
-func (r *Relay) Start() error {
+// Launch runs the relay process without waiting for it to be healthy.
+func (r *Relay) Launch() error {
 	logf, err := os.OpenFile(r.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
@@ -41,6 +41,14 @@ func (r *Relay) Start() error {
 	}
 	r.exited = make(chan struct{})
 	go func(cmd *exec.Cmd, ch chan struct{}) { _ = cmd.Wait(); close(ch) }(r.cmd, r.exited)
+	return nil
+}
+
+// Start runs the relay and waits until /healthz answers 200.
+func (r *Relay) Start() error {
+	if err := r.Launch(); err != nil {
+		return err
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get("http://" + r.Listen + "/healthz")

@@ -52,11 +52,15 @@ func Run(ctx context.Context, args []string, stderr io.Writer) error {
 		redisURL        = fs.String("redis", "", "redis://host:port/db: keep queues and sessions in Redis, shared with other relays (instead of the embedded store)")
 		redisPrefix     = fs.String("redis-prefix", "rmb:", "prefix of the relay's Redis keys")
 		maxEnvelope     = fs.Int("max-envelope-bytes", 1<<20, "largest envelope accepted")
-		queueCount      = fs.Int("queue-max-envelopes", 10000, "envelopes kept per offline destination")
-		queueBytes      = fs.Int64("queue-max-bytes", 64<<20, "bytes kept per offline destination")
+		queueCount      = fs.Int("queue-max-envelopes", 10000, "envelopes kept per offline destination twin (all its sessions)")
+		queueBytes      = fs.Int64("queue-max-bytes", 64<<20, "bytes kept per offline destination twin (all its sessions)")
+		storeCount      = fs.Int("store-max-envelopes", 1000000, "envelopes kept in all (0 = unbounded)")
+		storeBytes      = fs.Int64("store-max-bytes", 4<<30, "bytes kept in all (0 = unbounded)")
 		queueTTL        = fs.Duration("max-queue-ttl", time.Hour, "longest an envelope is kept for an offline destination")
-		rateMessages    = fs.Int("rate-messages", 0, "envelopes per twin per window (0 = unlimited)")
-		rateBytes       = fs.Int64("rate-bytes", 0, "bytes per twin per window (0 = unlimited)")
+		rateMessages    = fs.Int("rate-messages", relay.DefaultRateMessages, "envelopes per source twin per window (0 = unlimited)")
+		rateBytes       = fs.Int64("rate-bytes", relay.DefaultRateBytes, "bytes per source twin per window (0 = unlimited)")
+		fedMessages     = fs.Int("federation-rate-messages", 0, fmt.Sprintf("envelopes per posting relay twin per window (0 = %d x --rate-messages)", relay.DefaultFederationRateFactor))
+		fedBytes        = fs.Int64("federation-rate-bytes", 0, fmt.Sprintf("bytes per posting relay twin per window (0 = %d x --rate-bytes)", relay.DefaultFederationRateFactor))
 		rateWindow      = fs.Duration("rate-window", time.Minute, "rate limit window")
 		sweep           = fs.Duration("sweep-interval", 5*time.Second, "how often expired kept envelopes are dropped (and their senders told)")
 		logFormat       = fs.String("log-format", "json", "json or text")
@@ -99,6 +103,13 @@ func Run(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		allow = append(allow, id)
 	}
+	for name, v := range map[string]int64{"--rate-messages": int64(*rateMessages), "--rate-bytes": *rateBytes,
+		"--federation-rate-messages": int64(*fedMessages), "--federation-rate-bytes": *fedBytes,
+		"--store-max-envelopes": int64(*storeCount), "--store-max-bytes": *storeBytes} {
+		if v < 0 {
+			return fmt.Errorf("%s %d: must not be negative", name, v)
+		}
+	}
 	if *maxEnvelope < 1024 {
 		return fmt.Errorf("--max-envelope-bytes %d: at least 1024", *maxEnvelope)
 	}
@@ -130,7 +141,7 @@ func Run(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}
 
-	limits := relay.Limits{MaxCount: *queueCount, MaxBytes: *queueBytes}
+	limits := relay.Limits{MaxCount: *queueCount, MaxBytes: *queueBytes, MaxTotalCount: *storeCount, MaxTotalBytes: *storeBytes}
 	var store relay.Store
 	var bus relay.Bus
 	if *redisURL != "" {
@@ -162,7 +173,9 @@ func Run(ctx context.Context, args []string, stderr io.Writer) error {
 		URLs: urls, TwinID: *twinID, Key: key, FederationAllow: allow,
 		Lookup: lookup, Store: store, Bus: bus,
 		MaxEnvelopeBytes: *maxEnvelope, MaxQueueTTL: *queueTTL,
-		RateMessages: *rateMessages, RateBytes: *rateBytes, RateWindow: *rateWindow,
+		RateMessages: offIfZero(*rateMessages), RateBytes: offIfZero(*rateBytes), RateWindow: *rateWindow,
+		FederationRateMessages: *fedMessages, FederationRateBytes: *fedBytes,
+		ChainCheck:    lookup.Reachable,
 		SweepInterval: *sweep, Logger: log,
 	})
 	if err != nil {
@@ -190,6 +203,14 @@ func Run(ctx context.Context, args []string, stderr io.Writer) error {
 		log.Warn("http shutdown", "err", err)
 	}
 	return r.Shutdown(sctx)
+}
+
+// offIfZero maps the flags' 0 (unlimited) to the library's "off" (negative); the library's 0 is its default.
+func offIfZero[T int | int64](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }
 
 func loadKey(path string) (*secp256k1.PrivKey, error) {

@@ -19,6 +19,8 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"--log-level", "loud"}, `--log-level "loud"`},
 		{[]string{"--federation-allow", "abc"}, `--federation-allow "abc": want a twin id`},
 		{[]string{"--twin-id", "3"}, "--twin-id needs the relay's key"},
+		{[]string{"--rate-messages", "-1"}, "--rate-messages -1: must not be negative"},
+		{[]string{"--store-max-bytes", "-5"}, "--store-max-bytes -5: must not be negative"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {
 		t.Setenv("RMB_RELAY_KEY", "")

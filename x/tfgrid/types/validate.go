@@ -98,7 +98,7 @@ func ValidateRelays(relays []string) error {
 	}
 	seen := make(map[string]int, len(relays))
 	for i, u := range relays {
-		key, reason := parseRelayURL(u)
+		key, reason := parseRelayURLReason(u)
 		if reason != "" {
 			return ErrInvalidRelay.Wrapf("relays[%d] %q: %s", i, u, reason)
 		}
@@ -110,9 +110,18 @@ func ValidateRelays(relays []string) error {
 	return nil
 }
 
-// parseRelayURL validates one relay URL. It returns a normalised form used to
-// detect duplicates, or a non-empty reason when the URL is invalid.
-func parseRelayURL(u string) (key, reason string) {
+// ParseRelayURL validates one relay URL (the rules of ValidateRelays) and
+// returns its normal form: lowercase host, canonical IP literal. Relays compare
+// URLs in this form, so the chain and the relay agree on what a URL names.
+func ParseRelayURL(u string) (string, error) {
+	key, reason := parseRelayURLReason(u)
+	if reason != "" {
+		return "", fmt.Errorf("relay URL %q: %s", u, reason)
+	}
+	return key, nil
+}
+
+func parseRelayURLReason(u string) (key, reason string) {
 	if u == "" {
 		return "", "empty url"
 	}
