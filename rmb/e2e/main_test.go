@@ -17,7 +17,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 
 	"github.com/tfgrid/tfgrid/rmb"
-	"github.com/tfgrid/tfgrid/rmb/internal/testnet"
+	"github.com/tfgrid/tfgrid/testnet"
 )
 
 // net is the shared network of every test: one chain, fixed relay ports, the twins.

@@ -19,7 +19,7 @@ import (
 
 	"github.com/tfgrid/tfgrid/rmb"
 	"github.com/tfgrid/tfgrid/rmb/internal/redistest"
-	"github.com/tfgrid/tfgrid/rmb/internal/testnet"
+	"github.com/tfgrid/tfgrid/testnet"
 	"github.com/tfgrid/tfgrid/rmb/peer"
 	"github.com/tfgrid/tfgrid/rmb/types"
 )

@@ -1,6 +1,6 @@
-// Package testnet runs real processes for RMB's end-to-end tests and benchmark: a single-validator
-// tfgridd chain in a temporary home on free loopback ports (the approach of tests/e2e), twins
-// registered through the tfgridd CLI, and rmb-relay processes. Every process is started by PID,
+// Package testnet runs real processes for end-to-end tests and benchmarks: a single-validator
+// tfgridd chain in a temporary home on free loopback ports, twins registered through the tfgridd
+// CLI, and rmb-relay processes. Every process is started by PID,
 // dies with its parent (Pdeathsig) and is stopped by its PID.
 package testnet
 
@@ -38,10 +38,9 @@ type Chain struct {
 	GRPC    string // 127.0.0.1:N
 	LogPath string
 
-	keys    map[string]*secp256k1.PrivKey
-	e2eFlag string
-	cmd     *exec.Cmd
-	exited  chan struct{}
+	keys   map[string]*secp256k1.PrivKey
+	cmd    *exec.Cmd
+	exited chan struct{}
 }
 
 // FreePorts returns n distinct free loopback TCP ports.
@@ -289,26 +288,13 @@ func (c *Chain) Tx(from string, args ...string) (txResponse, error) {
 	}
 }
 
-func (c *Chain) e2eKeyFlag() string {
-	if c.e2eFlag == "" {
-		out, _ := c.run("tx", "tfgrid", "create-twin", "--help")
-		c.e2eFlag = "--e2-e-key"
-		if regexp.MustCompile(`(?m)^\s+--e2e-key\s`).Match(out) {
-			c.e2eFlag = "--e2e-key"
-		}
-	}
-	return c.e2eFlag
-}
-
 func (c *Chain) twinArgs(relays []string, e2eKey []byte) []string {
 	var args []string
 	for _, r := range relays {
 		args = append(args, "--relays", r)
 	}
-	if len(e2eKey) > 0 {
-		args = append(args, c.e2eKeyFlag(), hex.EncodeToString(e2eKey))
-	}
-	return args
+	// Without a key, register none (the CLI would register the derived one by default).
+	return append(args, "--e2e-key", hex.EncodeToString(e2eKey))
 }
 
 // CreateTwin registers the twin of account from and returns its id.
@@ -332,7 +318,6 @@ func (c *Chain) UpdateTwin(from string, relays []string, e2eKey []byte) error {
 
 // CreateTwins registers several twins concurrently (name → relays, e2e key) and returns their ids.
 func (c *Chain) CreateTwins(specs map[string]TwinSpec) (map[string]uint64, error) {
-	c.e2eKeyFlag()
 	ids := map[string]uint64{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
