@@ -31,15 +31,7 @@ func TestCanonicalRFC8785Sample(t *testing.T) {
 		t.Fatalf("canonical form %s\n got %x\nwant %s", got, got, wantHex)
 	}
 	// The same through the path the hash takes: parsed into a tree, then canonicalized.
-	tree, ferr := parseObject([]byte(input), "document")
-	if ferr != nil {
-		t.Fatal(ferr)
-	}
-	viaTree, err := canonicalJSON(tree)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(viaTree) != string(got) {
+	if viaTree := canonicalViaTree(t, input); viaTree != string(got) {
 		t.Fatalf("via the parsed tree %s, directly %s", viaTree, got)
 	}
 }
@@ -58,17 +50,23 @@ func TestCanonicalRFC8785Sorting(t *testing.T) {
 	want := "{\"\\r\":\"Carriage Return\",\"1\":\"One\",\"\u0080\":\"Control\"," +
 		"\"\u00f6\":\"Latin Small Letter O With Diaeresis\",\"\u20ac\":\"Euro Sign\"," +
 		"\"\U0001F600\":\"Emoji: Grinning Face\",\"\ufb33\":\"Hebrew Letter Dalet With Dagesh\"}"
+	if got := canonicalViaTree(t, input); got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+// canonicalViaTree canonicalizes a JSON object the way the hash does: parsed, then written.
+func canonicalViaTree(t *testing.T, input string) string {
+	t.Helper()
 	tree, ferr := parseObject([]byte(input), "document")
 	if ferr != nil {
 		t.Fatal(ferr)
 	}
-	got, err := canonicalJSON(tree)
+	canonical, err := canonicalJSON(tree)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(got) != want {
-		t.Fatalf("got  %s\nwant %s", got, want)
-	}
+	return string(canonical)
 }
 
 // RFC 8785 Appendix B: IEEE 754 doubles (as hex bits) and their canonical text.

@@ -3,7 +3,6 @@ package deployment
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -157,7 +156,7 @@ func parseElements(dec *json.Decoder, path string) ([]any, *FieldError) {
 }
 
 // checkNumber refuses integer literals beyond ±2^53 (see maxExactInteger). Fractions and
-// exponents are left to the typed decoding, which refuses them for the integer fields.
+// exponents are left to checkShape, which refuses them for the integer fields.
 func checkNumber(n json.Number, path string) *FieldError {
 	s := string(n)
 	if strings.ContainsAny(s, ".eE") {
@@ -171,40 +170,40 @@ func checkNumber(n json.Number, path string) *FieldError {
 	return nil
 }
 
-// decodeStrict checks that every key of tree names a field of v exactly, then decodes raw into
-// v, turning a JSON type mismatch into a FieldError.
+// decodeStrict checks that tree has the shape of v (checkShape), then decodes raw into v.
 func decodeStrict(raw []byte, tree map[string]any, v any, workload string) error {
-	if err := checkFields(tree, reflect.TypeOf(v).Elem(), ""); err != nil {
+	if err := checkShape(tree, reflect.TypeOf(v).Elem(), ""); err != nil {
 		err.Workload = workload
 		return err
 	}
-	err := json.Unmarshal(raw, v)
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) {
-		return &FieldError{Workload: workload, Field: typeErr.Field, Rule: ErrWrongType,
-			Problem: fmt.Sprintf("is a JSON %s, expected %s", typeErr.Value, jsonKind(typeErr.Type))}
-	}
-	if err != nil {
-		return &FieldError{Workload: workload, Field: pathOrDocument(""), Rule: ErrInvalidJSON, Problem: err.Error()}
+	if err := json.Unmarshal(raw, v); err != nil { // not expected after checkShape
+		where := "document"
+		if workload != "" {
+			where = "data"
+		}
+		return &FieldError{Workload: workload, Field: where, Rule: ErrInvalidJSON, Problem: "does not decode: " + err.Error()}
 	}
 	return nil
 }
 
 var rawMessageType = reflect.TypeFor[json.RawMessage]()
 
-// checkFields refuses keys that name no field of t exactly. encoding/json would match them
-// case-insensitively, so {"Version": 1} would set version while other clients ignore it.
-func checkFields(v any, t reflect.Type, path string) *FieldError {
+// checkShape checks a parsed value against the Go type it will be decoded into, naming the exact
+// path (with array indices) of the first mismatch: every key names a field exactly (encoding/json
+// would match {"Version": 1} case-insensitively, while other clients ignore it), every value has
+// the field's JSON type, every integer fits the field. null is allowed anywhere (the zero value).
+func checkShape(v any, t reflect.Type, path string) *FieldError {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	switch {
-	case t == rawMessageType:
-		return nil // decoded (and checked) later by its own type
-	case t.Kind() == reflect.Struct:
+	if v == nil || t == rawMessageType { // raw data is decoded (and checked) later by its own type
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Struct:
 		obj, ok := v.(map[string]any)
 		if !ok {
-			return nil // the typed decoding reports the mismatch
+			return wrongType(path, v, t)
 		}
 		fields := jsonFields(t)
 		for _, key := range sortedKeys(obj) {
@@ -212,26 +211,60 @@ func checkFields(v any, t reflect.Type, path string) *FieldError {
 			if !ok {
 				return fieldErr(joinPath(path, key), nil, ErrUnknownField, "is not a field of %s", describe(path))
 			}
-			if err := checkFields(obj[key], field.Type, joinPath(path, key)); err != nil {
+			if err := checkShape(obj[key], field.Type, joinPath(path, key)); err != nil {
 				return err
 			}
 		}
-	case t.Kind() == reflect.Slice:
-		arr, _ := v.([]any)
-		for i, elem := range arr {
-			if err := checkFields(elem, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
-			}
+	case reflect.Map:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return wrongType(path, v, t)
 		}
-	case t.Kind() == reflect.Map:
-		obj, _ := v.(map[string]any)
 		for _, key := range sortedKeys(obj) {
-			if err := checkFields(obj[key], t.Elem(), joinPath(path, key)); err != nil {
+			if err := checkShape(obj[key], t.Elem(), joinPath(path, key)); err != nil {
 				return err
 			}
+		}
+	case reflect.Slice:
+		arr, ok := v.([]any)
+		if !ok {
+			return wrongType(path, v, t)
+		}
+		for i, elem := range arr {
+			if err := checkShape(elem, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case reflect.String:
+		if _, ok := v.(string); !ok {
+			return wrongType(path, v, t)
+		}
+	case reflect.Bool:
+		if _, ok := v.(bool); !ok {
+			return wrongType(path, v, t)
+		}
+	case reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		n, ok := v.(json.Number)
+		if _, err := strconv.ParseUint(string(n), 10, t.Bits()); !ok || err != nil {
+			return wrongType(path, v, t)
+		}
+	case reflect.Int32, reflect.Int64:
+		n, ok := v.(json.Number)
+		if _, err := strconv.ParseInt(string(n), 10, t.Bits()); !ok || err != nil {
+			return wrongType(path, v, t)
 		}
 	}
 	return nil
+}
+
+func wrongType(path string, v any, t reflect.Type) *FieldError {
+	switch v.(type) {
+	case map[string]any:
+		return fieldErr(path, nil, ErrWrongType, "is an object, expected %s", jsonKind(t))
+	case []any:
+		return fieldErr(path, nil, ErrWrongType, "is an array, expected %s", jsonKind(t))
+	}
+	return fieldErr(path, v, ErrWrongType, "is not %s", jsonKind(t))
 }
 
 // jsonFields maps the JSON names of t's fields to the fields.
@@ -282,8 +315,8 @@ func jsonKind(t reflect.Type) string {
 	switch t.Kind() {
 	case reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		return fmt.Sprintf("an integer from 0 to %d", uint64(math.MaxUint64)>>(64-t.Bits()))
-	case reflect.Int64, reflect.Int32:
-		return "an integer"
+	case reflect.Int32, reflect.Int64:
+		return fmt.Sprintf("an integer from %d to %d", -int64(1)<<(t.Bits()-1), int64(math.MaxInt64)>>(64-t.Bits()))
 	case reflect.String:
 		return "a string"
 	case reflect.Bool:

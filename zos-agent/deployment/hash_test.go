@@ -149,10 +149,15 @@ func TestParseRefusesBadDocuments(t *testing.T) {
 		{"unknown nested field", `{"workloads":[{"name":"a","results":{}}]}`, ErrUnknownField, "workloads[0].results"},
 		{"integer beyond 2^53", `{"contract_id":9007199254740993}`, ErrNumberTooLarge, "contract_id 9007199254740993 is beyond"},
 		{"negative beyond 2^53", `{"expiration":-9007199254740993}`, ErrNumberTooLarge, "expiration -9007199254740993"},
-		{"string for number", `{"twin_id":"7"}`, ErrWrongType, "twin_id is a JSON string, expected an integer from 0 to 18446744073709551615"},
-		{"negative version", `{"version":-1}`, ErrWrongType, "version is a JSON number -1, expected an integer from 0 to 4294967295"},
-		{"fraction", `{"twin_id":1.5}`, ErrWrongType, "twin_id is a JSON number 1.5"},
-		{"workloads not array", `{"workloads":{}}`, ErrWrongType, "workloads is a JSON object, expected an array"},
+		{"string for number", `{"twin_id":"7"}`, ErrWrongType, `twin_id "7" is not an integer from 0 to 18446744073709551615`},
+		{"negative version", `{"version":-1}`, ErrWrongType, "version -1 is not an integer from 0 to 4294967295"},
+		{"fraction", `{"twin_id":1.5}`, ErrWrongType, "twin_id 1.5 is not an integer"},
+		{"integer with an exponent", `{"version":1e3}`, ErrWrongType, "version 1e3 is not an integer"},
+		{"bool for string", `{"metadata":true}`, ErrWrongType, "metadata true is not a string"},
+		{"indexed path", `{"workloads":[{"name":"a"},{"version":-1}]}`, ErrWrongType, "workloads[1].version -1 is not an integer from 0 to 4294967295"},
+		{"bool for integer", `{"signature_requirement":{"requests":[{"twin_id":true}]}}`, ErrWrongType,
+			"signature_requirement.requests[0].twin_id true is not an integer"},
+		{"workloads not array", `{"workloads":{}}`, ErrWrongType, "workloads is an object, expected an array"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -32,7 +32,7 @@ func TestValidateRules(t *testing.T) {
 			`workload "web": compute_capacity.memory 1048576 is below the minimum 268435456 (256 MiB)`},
 		{"no cpu", setTo(vm+"compute_capacity.cpu", 0), ErrBelowMinimum, `workload "web": compute_capacity.cpu 0 must be at least 1`},
 		{"cpu beyond uint8", setTo(vm+"compute_capacity.cpu", 256), ErrWrongType,
-			`workload "web": compute_capacity.cpu is a JSON number 256, expected an integer from 0 to 255`},
+			`workload "web": compute_capacity.cpu 256 is not an integer from 0 to 255`},
 		{"root below minimum", setTo(vm+"size", 100*MiB), ErrBelowMinimum, `workload "web": size 104857600 is below the minimum root filesystem 524288000 (500 MiB)`},
 		{"root below minimum of a big machine", func(t *testing.T, tree map[string]any) {
 			set(t, tree, vm+"compute_capacity.memory", 4*GiB)
@@ -59,6 +59,8 @@ func TestValidateRules(t *testing.T) {
 			"network": map[string]any{"interfaces": []any{map[string]any{"network": "net", "ip": "10.1.3.3"}}},
 			"mounts":  []any{map[string]any{"name": "data", "mountpoint": "/d"}},
 		})), ErrReferenceInUse, `"data" is already used by machine "web"`},
+		{"env value not a string", setTo(vm+"env", map[string]any{"A": 5}), ErrWrongType, `workload "web": env.A 5 is not a string`},
+		{"interface ip not a string", setTo(vm+"network.interfaces.0.ip", 5), ErrWrongType, `network.interfaces[0].ip 5 is not a string`},
 		{"env name with =", setTo(vm+"env", map[string]any{"A=B": "c"}), ErrInvalidValue, `env "A=B" is not an environment variable name`},
 		{"unknown field in data", setTo(vm+"cores", 2), ErrUnknownField, `workload "web": cores is not a field`},
 		{"field in data in other case", setTo(vm+"Size", 2), ErrUnknownField, `workload "web": Size is not a field`},
@@ -69,7 +71,7 @@ func TestValidateRules(t *testing.T) {
 		{"bad ip range", setTo("workloads.0.data.ip_range", "10.1.0.0"), ErrInvalidValue, `ip_range "10.1.0.0" is not an address with a prefix length`},
 		{"bad wireguard key", setTo("workloads.0.data.wireguard_private_key", "abc"), ErrInvalidValue, `wireguard_private_key "abc" is not a WireGuard key`},
 		{"no listen port", setTo("workloads.0.data.wireguard_listen_port", 0), ErrBelowMinimum, "wireguard_listen_port 0"},
-		{"port beyond 65535", setTo("workloads.0.data.wireguard_listen_port", 70000), ErrWrongType, "expected an integer from 0 to 65535"},
+		{"port beyond 65535", setTo("workloads.0.data.wireguard_listen_port", 70000), ErrWrongType, "wireguard_listen_port 70000 is not an integer from 0 to 65535"},
 		{"peer without allowed ips", setTo("workloads.0.data.peers.0.allowed_ips", []any{}), ErrMissing, "peers[0].allowed_ips needs at least one"},
 		{"peer bad endpoint", setTo("workloads.0.data.peers.0.endpoint", "1.2.3.4"), ErrInvalidValue, `peers[0].endpoint "1.2.3.4" is not host:port`},
 		{"bad name", setTo("workloads.1.name", "my disk"), ErrInvalidName, `workloads[1].name "my disk" is not a workload name`},
