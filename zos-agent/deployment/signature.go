@@ -133,9 +133,13 @@ func Verify(doc *Document, lookupKey KeyLookup) error {
 	if err != nil {
 		return err
 	}
+	requested := make(map[uint64]bool, len(req.Requests))
+	for _, request := range req.Requests {
+		requested[request.TwinID] = true
+	}
 	signed := map[uint64]bool{}
 	for _, s := range req.Signatures {
-		if !req.requested(s.TwinID) {
+		if !requested[s.TwinID] {
 			continue
 		}
 		if err := verifyOne(s, digest, lookupKey); err != nil {
@@ -191,15 +195,6 @@ func saturatingAdd(a, b uint64) uint64 {
 		return math.MaxUint64
 	}
 	return sum
-}
-
-func (r *SignatureRequirement) requested(twinID uint64) bool {
-	for _, request := range r.Requests {
-		if request.TwinID == twinID {
-			return true
-		}
-	}
-	return false
 }
 
 // validate checks the requirement's shape: the owner is requested, no twin twice (Zero-OS counts
