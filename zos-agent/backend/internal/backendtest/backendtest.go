@@ -7,8 +7,10 @@ import (
 	"archive/tar"
 	"bytes"
 	"debug/elf"
+	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -112,5 +114,23 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// AssertDiskGone fails unless a disk's file, mount point, mount and loop device are all gone.
+func AssertDiskGone(t *testing.T, file, mountPoint string) {
+	t.Helper()
+	out, err := exec.Command("losetup", "--associated", file).CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) != 0 {
+		t.Errorf("loop device still backed by %s: %s %v", file, out, err)
+	}
+	mounts, err := os.ReadFile("/proc/self/mounts")
+	if err != nil || bytes.Contains(mounts, []byte(" "+mountPoint+" ")) {
+		t.Errorf("%s still mounted (%v)", mountPoint, err)
+	}
+	for _, p := range []string{file, mountPoint} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s still exists (%v)", p, err)
+		}
 	}
 }
