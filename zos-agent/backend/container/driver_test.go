@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tfgrid/tfgrid/zos-agent/backend/backendtest"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/container"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/disk"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/image"
-	"github.com/tfgrid/tfgrid/zos-agent/backend/internal/backendtest"
 )
 
 const mib = 1 << 20

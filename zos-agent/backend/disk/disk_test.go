@@ -13,8 +13,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/tfgrid/tfgrid/zos-agent/backend/backendtest"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/disk"
-	"github.com/tfgrid/tfgrid/zos-agent/backend/internal/backendtest"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/internal/mountinfo"
 )
 

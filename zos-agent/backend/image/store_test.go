@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tfgrid/tfgrid/zos-agent/backend/backendtest"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/image"
-	"github.com/tfgrid/tfgrid/zos-agent/backend/internal/backendtest"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/internal/mountinfo"
 )
 
