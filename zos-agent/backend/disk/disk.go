@@ -103,12 +103,8 @@ func (m *Manager) Create(ctx context.Context, id string, size uint64) (Disk, err
 }
 
 func (m *Manager) format(ctx context.Context, f *os.File, id string, size uint64) (Disk, error) {
-	err := unix.Fallocate(int(f.Fd()), 0, 0, int64(size))
-	if closeErr := f.Close(); err == nil {
-		err = closeErr
-	}
-	if err != nil {
-		return Disk{}, fmt.Errorf("allocate %d bytes: %w", size, err)
+	if err := allocate(f, size); err != nil {
+		return Disk{}, err
 	}
 	// nodiscard: discarding would punch holes into the file and give back the space just allocated.
 	if err := run(ctx, "mkfs.ext4", "-q", "-F", "-m", "0", "-E", "nodiscard", "-L", backend.Name(id), m.file(id)); err != nil {
@@ -201,12 +197,8 @@ func growFile(ctx context.Context, file string, size uint64) error {
 	if err != nil {
 		return err
 	}
-	err = unix.Fallocate(int(f.Fd()), 0, 0, int64(size))
-	if closeErr := f.Close(); err == nil {
-		err = closeErr
-	}
-	if err != nil {
-		return fmt.Errorf("allocate: %w", err)
+	if err := allocate(f, size); err != nil {
+		return err
 	}
 	// e2fsck -p exits 1 when it fixed something, which still leaves a clean filesystem.
 	if err := run(ctx, "e2fsck", "-f", "-p", file); err != nil {
@@ -216,6 +208,18 @@ func growFile(ctx context.Context, file string, size uint64) error {
 		}
 	}
 	return run(ctx, "resize2fs", file)
+}
+
+// allocate makes f exactly size bytes, every one of them allocated on disk, and closes it.
+func allocate(f *os.File, size uint64) error {
+	err := unix.Fallocate(int(f.Fd()), 0, 0, int64(size))
+	if closeErr := f.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
+		return fmt.Errorf("allocate %d bytes for %s: %w", size, f.Name(), err)
+	}
+	return nil
 }
 
 // release unmounts the disk and detaches its loop devices, refusing (and changing nothing) while
