@@ -1,0 +1,165 @@
+package backend
+
+import (
+	"bufio"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+
+	"github.com/tfgrid/tfgrid/zos-agent/backend/internal/mountinfo"
+	"strings"
+)
+
+// Backends the agent may need.
+const (
+	Containers = "containers"
+	Images     = "images"
+	Disks      = "disks"
+)
+
+// Support says whether this machine can run one backend, and if not, what it lacks.
+type Support struct {
+	Backend   string   `json:"backend"`
+	Supported bool     `json:"supported"`
+	Missing   []string `json:"missing,omitempty"`
+}
+
+// Report is the result of Check, one entry per backend; zos.statistics.get lists it.
+type Report []Support
+
+// Machine is what Check looks at besides PATH and the mount table; DefaultMachine is the real one.
+type Machine struct {
+	ProcFilesystems string // the kernel's filesystem list (/proc/filesystems)
+	LoopControl     string // the loop device allocator (/dev/loop-control)
+	IsRoot          bool
+}
+
+// DefaultMachine describes the machine the agent runs on.
+func DefaultMachine() Machine {
+	return Machine{
+		ProcFilesystems: "/proc/filesystems",
+		LoopControl:     "/dev/loop-control",
+		IsRoot:          os.Geteuid() == 0,
+	}
+}
+
+// Check reports which backends this machine supports; binaries are looked up in PATH.
+func Check() Report { return DefaultMachine().Check() }
+
+// Check reports which backends m supports.
+func (m Machine) Check() Report {
+	filesystems := m.kernelFilesystems()
+	controllers, cgroupErr := cgroupControllers()
+	var root []string
+	if !m.IsRoot {
+		root = []string{"root privileges (the agent runs as uid 0)"}
+	}
+
+	containers := append(slices.Clone(root), missingBinaries(map[string]string{"runc": "runc"})...)
+	if cgroupErr != nil {
+		containers = append(containers, fmt.Sprintf("cgroups (%v)", cgroupErr))
+	}
+	for _, c := range []string{"memory", "cpu", "pids", "freezer"} {
+		if cgroupErr == nil && !controllers[c] {
+			containers = append(containers, fmt.Sprintf("cgroup controller %s (not mounted)", c))
+		}
+	}
+
+	images := slices.Clone(root)
+	if !filesystems["overlay"] {
+		images = append(images, fmt.Sprintf("overlay filesystem (not in %s)", m.ProcFilesystems))
+	}
+
+	disks := append(slices.Clone(root), missingBinaries(map[string]string{
+		"losetup": "mount", "mkfs.ext4": "e2fsprogs", "e2fsck": "e2fsprogs", "resize2fs": "e2fsprogs",
+	})...)
+	if _, err := os.Stat(m.LoopControl); err != nil {
+		disks = append(disks, fmt.Sprintf("loop devices (%s: %v)", m.LoopControl, err))
+	}
+	if !filesystems["ext4"] {
+		disks = append(disks, fmt.Sprintf("ext4 filesystem (not in %s)", m.ProcFilesystems))
+	}
+
+	return Report{support(Containers, containers), support(Images, images), support(Disks, disks)}
+}
+
+func support(backend string, missing []string) Support {
+	return Support{Backend: backend, Supported: len(missing) == 0, Missing: missing}
+}
+
+// missingBinaries names the binaries (and their Debian packages) not found in PATH, in a stable order.
+func missingBinaries(packageOf map[string]string) []string {
+	var missing []string
+	for _, bin := range slices.Sorted(maps.Keys(packageOf)) {
+		if _, err := exec.LookPath(bin); err != nil {
+			missing = append(missing, fmt.Sprintf("%s binary (Debian package %s)", bin, packageOf[bin]))
+		}
+	}
+	return missing
+}
+
+func (m Machine) kernelFilesystems() map[string]bool {
+	found := map[string]bool{}
+	f, err := os.Open(m.ProcFilesystems)
+	if err != nil {
+		return found
+	}
+	defer f.Close()
+	scanner := bufio.NewScanner(f)
+	for scanner.Scan() {
+		fields := strings.Fields(scanner.Text())
+		if len(fields) > 0 {
+			found[fields[len(fields)-1]] = true
+		}
+	}
+	return found
+}
+
+// cgroupControllers lists the mounted cgroup controllers: the v1 hierarchies' options, or what a
+// cgroup v2 hierarchy offers in cgroup.controllers (v2 has the freezer built in).
+func cgroupControllers() (map[string]bool, error) {
+	mounts, err := mountinfo.Read()
+	if err != nil {
+		return nil, err
+	}
+	found := map[string]bool{}
+	for _, m := range mounts {
+		switch m.FSType {
+		case "cgroup":
+			for _, opt := range m.SuperOptions {
+				found[opt] = true
+			}
+		case "cgroup2":
+			ctrl, err := os.ReadFile(filepath.Join(m.MountPoint, "cgroup.controllers"))
+			if err != nil {
+				return nil, err
+			}
+			for _, c := range strings.Fields(string(ctrl)) {
+				found[c] = true
+			}
+			found["freezer"] = true
+		}
+	}
+	return found, nil
+}
+
+// Require fails, naming everything missing, unless the report supports every named backend.
+func (r Report) Require(backends ...string) error {
+	var missing []string
+	for _, name := range backends {
+		i := slices.IndexFunc(r, func(s Support) bool { return s.Backend == name })
+		switch {
+		case i < 0:
+			missing = append(missing, fmt.Sprintf("%s: unknown backend", name))
+		case !r[i].Supported:
+			missing = append(missing, fmt.Sprintf("%s: missing %s", name, strings.Join(r[i].Missing, ", ")))
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("this machine cannot run the node agent's backends: %s", strings.Join(missing, "; "))
+	}
+	return nil
+}

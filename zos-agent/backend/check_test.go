@@ -1,0 +1,68 @@
+package backend_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tfgrid/tfgrid/zos-agent/backend"
+)
+
+// The test machine is set up for the agent (root, runc, e2fsprogs, loop devices, cgroup v1).
+func TestCheckThisMachineSupportsEveryBackend(t *testing.T) {
+	report := backend.Check()
+	if err := report.Require(backend.Containers, backend.Images, backend.Disks); err != nil {
+		t.Fatalf("%v (report %+v)", err, report)
+	}
+}
+
+// A machine without the binaries, loop devices or filesystems gets a report naming each of them.
+func TestCheckNamesWhatIsMissing(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	filesystems := filepath.Join(t.TempDir(), "filesystems")
+	if err := os.WriteFile(filesystems, []byte("nodev\tproc\n\tvfat\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m := backend.Machine{ProcFilesystems: filesystems, LoopControl: "/no/such/loop-control", IsRoot: false}
+	report := m.Check()
+	want := map[string][]string{
+		backend.Containers: {"root privileges", "runc binary (Debian package runc)"},
+		backend.Images:     {"overlay filesystem"},
+		backend.Disks: {"losetup binary (Debian package mount)", "mkfs.ext4 binary (Debian package e2fsprogs)",
+			"resize2fs binary", "e2fsck binary", "loop devices (/no/such/loop-control", "ext4 filesystem"},
+	}
+	for _, s := range report {
+		if s.Supported {
+			t.Errorf("%s reported supported on a bare machine", s.Backend)
+		}
+		all := strings.Join(s.Missing, "\n")
+		for _, w := range want[s.Backend] {
+			if !strings.Contains(all, w) {
+				t.Errorf("%s: missing list %q does not name %q", s.Backend, s.Missing, w)
+			}
+		}
+		delete(want, s.Backend)
+	}
+	if len(want) != 0 {
+		t.Errorf("report %+v lacks backends %v", report, want)
+	}
+	err := report.Require(backend.Disks, "gpu")
+	if err == nil || !strings.Contains(err.Error(), "disks: missing root privileges") || !strings.Contains(err.Error(), "gpu: unknown backend") {
+		t.Fatalf("require: %v", err)
+	}
+}
+
+func TestValidateID(t *testing.T) {
+	for id, ok := range map[string]bool{
+		"vm1": true, "a.b_c-d": true, "0": true, strings.Repeat("a", 63): true,
+		"": false, "-x": false, "Upper": false, "a/b": false, "a b": false, strings.Repeat("a", 64): false,
+	} {
+		if err := backend.ValidateID(id); (err == nil) != ok {
+			t.Errorf("ValidateID(%q) = %v, want ok %v", id, err, ok)
+		}
+	}
+	if backend.Name("vm1") != "tfz-vm1" {
+		t.Errorf("Name(vm1) = %q", backend.Name("vm1"))
+	}
+}
