@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
-	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	cmttypes "github.com/cometbft/cometbft/types"
+	"github.com/gorilla/websocket"
 )
 
 // Block is one committed block's events, in execution order: those of its successful txs, then
@@ -19,6 +20,9 @@ type Block struct {
 	Time   time.Time
 	Events []abci.Event
 }
+
+// retrySubscribe is how soon a failed subscription is tried again.
+const retrySubscribe = 2 * time.Second
 
 // FollowOptions tunes FollowBlocks.
 type FollowOptions struct {
@@ -30,6 +34,9 @@ type FollowOptions struct {
 	Log       *slog.Logger
 	// OnError is told of every failure the follower recovers from (for metrics); may be nil.
 	OnError func(error)
+	// OnSubscribed is called each time a new-block subscription is in place and the blocks before
+	// it are handled; may be nil.
+	OnSubscribed func()
 }
 
 // FollowBlocks calls handle for every committed block from opts.From on, in height order, until ctx
@@ -74,7 +81,14 @@ func (f *follower) run(ctx context.Context) error {
 			closeSub()
 			return err
 		}
-		timer := time.NewTimer(watchdog)
+		if newBlocks != nil && f.opts.OnSubscribed != nil {
+			f.opts.OnSubscribed()
+		}
+		wait := watchdog
+		if newBlocks == nil {
+			wait = min(watchdog, retrySubscribe) // no subscription: try again soon
+		}
+		timer := time.NewTimer(wait)
 	listen:
 		for {
 			select {
@@ -96,7 +110,7 @@ func (f *follower) run(ctx context.Context) error {
 				closeSub()
 				return err
 			}
-			timer.Reset(watchdog)
+			timer.Reset(wait)
 		}
 		timer.Stop()
 		closeSub()
@@ -104,47 +118,54 @@ func (f *follower) run(ctx context.Context) error {
 	return nil
 }
 
-// subscribe opens a fresh websocket subscription to new block headers.
+// subscribe opens a fresh websocket subscription to new block headers. The channel gets a value per
+// block (coalesced while a look is due) and is closed when the connection fails; the returned func
+// closes the connection.
 func (f *follower) subscribe(ctx context.Context) (<-chan struct{}, func(), error) {
-	noop := func() {}
-	ws, err := rpchttp.New(f.c.rpcURL, "/websocket")
-	if err != nil {
-		return nil, noop, err
-	}
-	if err := ws.Start(); err != nil {
-		return nil, noop, err
-	}
-	subCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	events, err := ws.Subscribe(subCtx, "tfgrid-chainclient", cmttypes.QueryForEvent(cmttypes.EventNewBlockHeader).String(), 16)
+	wsURL := "ws" + strings.TrimPrefix(f.c.rpcURL, "http") + "/websocket"
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ws, _, err := websocket.DefaultDialer.DialContext(dctx, wsURL, nil)
 	cancel()
 	if err != nil {
-		_ = ws.Stop()
-		return nil, noop, err
+		return nil, func() {}, err
+	}
+	req := map[string]any{"jsonrpc": "2.0", "id": 1, "method": "subscribe",
+		"params": map[string]any{"query": cmttypes.QueryForEvent(cmttypes.EventNewBlockHeader).String()}}
+	if err := ws.WriteJSON(req); err != nil {
+		ws.Close()
+		return nil, func() {}, err
+	}
+	var confirm struct {
+		Error *struct {
+			Message string `json:"message"`
+			Data    string `json:"data"`
+		} `json:"error"`
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if err := ws.ReadJSON(&confirm); err != nil {
+		ws.Close()
+		return nil, func() {}, err
+	}
+	if confirm.Error != nil {
+		ws.Close()
+		return nil, func() {}, fmt.Errorf("%s %s", confirm.Error.Message, confirm.Error.Data)
 	}
 	out := make(chan struct{}, 1)
-	done := make(chan struct{})
 	go func() {
 		defer close(out)
 		for {
-			select {
-			case <-done:
+			// The watchdog, not a read deadline, decides when a quiet connection is dead.
+			_ = ws.SetReadDeadline(time.Time{})
+			if _, _, err := ws.ReadMessage(); err != nil {
 				return
-			case _, ok := <-events:
-				if !ok {
-					return
-				}
-				select {
-				case out <- struct{}{}:
-				default: // a look is already due; it fetches every height anyway
-				}
+			}
+			select {
+			case out <- struct{}{}:
+			default: // a look is already due; it fetches every height anyway
 			}
 		}
 	}()
-	return out, func() {
-		close(done)
-		_ = ws.UnsubscribeAll(context.Background(), "tfgrid-chainclient")
-		_ = ws.Stop()
-	}, nil
+	return out, func() { ws.Close() }, nil
 }
 
 // catchUp handles every height from f.next to the node's latest. Chain errors are reported and

@@ -16,8 +16,6 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	txtypes "github.com/cosmos/cosmos-sdk/types/tx"
-	"github.com/cosmos/cosmos-sdk/types/tx/signing"
-	authsign "github.com/cosmos/cosmos-sdk/x/auth/signing"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 )
 
@@ -184,35 +182,9 @@ func (b *Broadcaster) simulate(ctx context.Context, msgs []sdk.Msg) (uint64, err
 
 // sign encodes msgs as a tx signed with sequence seq (SIGN_MODE_DIRECT).
 func (b *Broadcaster) sign(msgs []sdk.Msg, gas, seq uint64) ([]byte, error) {
-	cfg := b.c.Codec.TxConfig
-	builder := cfg.NewTxBuilder()
-	if err := builder.SetMsgs(msgs...); err != nil {
-		return nil, err
-	}
-	builder.SetGasLimit(gas)
-	builder.SetFeeAmount(b.Fees)
-	pub := b.key.PubKey()
-	sig := signing.SignatureV2{
-		PubKey:   pub,
-		Data:     &signing.SingleSignatureData{SignMode: signing.SignMode_SIGN_MODE_DIRECT},
-		Sequence: seq,
-	}
-	if err := builder.SetSignatures(sig); err != nil { // DIRECT signs the signer infos too
-		return nil, err
-	}
-	signBytes, err := authsign.GetSignBytesAdapter(context.Background(), cfg.SignModeHandler(), signing.SignMode_SIGN_MODE_DIRECT,
-		authsign.SignerData{Address: b.address, ChainID: b.chainID, AccountNumber: b.accNum, Sequence: seq, PubKey: pub},
-		builder.GetTx())
-	if err != nil {
-		return nil, fmt.Errorf("sign bytes: %w", err)
-	}
-	if sig.Data.(*signing.SingleSignatureData).Signature, err = b.key.Sign(signBytes); err != nil {
-		return nil, err
-	}
-	if err := builder.SetSignatures(sig); err != nil {
-		return nil, err
-	}
-	return cfg.TxEncoder()(builder.GetTx())
+	return SignDirect(b.c.Codec.TxConfig, b.chainID, b.key,
+		Signer{Address: b.address, PubKey: b.key.PubKey(), AccountNumber: b.accNum, Sequence: seq},
+		Fee{Gas: gas, Amount: b.Fees}, msgs...)
 }
 
 // isSequenceMismatch tells a refusal for a stale sequence, from CheckTx or from a simulation.

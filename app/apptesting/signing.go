@@ -1,8 +1,6 @@
 package apptesting
 
 import (
-	"context"
-
 	abci "github.com/cometbft/cometbft/abci/types"
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	"github.com/stretchr/testify/require"
@@ -12,7 +10,8 @@ import (
 	"github.com/cosmos/cosmos-sdk/crypto/types/multisig"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
-	authsign "github.com/cosmos/cosmos-sdk/x/auth/signing"
+
+	"github.com/tfgrid/tfgrid/chainclient"
 )
 
 // AccountState returns the account number and the committed sequence of an
@@ -95,28 +94,11 @@ func (c *Chain) signWith(addr sdk.AccAddress, pub cryptotypes.PubKey, accNum, se
 	data signing.SignatureData, sign func(signBytes []byte), mode signing.SignMode, msgs []sdk.Msg,
 ) []byte {
 	c.T.Helper()
-	t := c.T
-	txConfig := c.App.TxConfig()
-	builder := txConfig.NewTxBuilder()
-	require.NoError(t, builder.SetMsgs(msgs...))
-	builder.SetGasLimit(DefaultGas)
-
-	sig := signing.SignatureV2{PubKey: pub, Data: data, Sequence: seq}
-	require.NoError(t, builder.SetSignatures(sig))
-	signBytes, err := authsign.GetSignBytesAdapter(context.Background(), txConfig.SignModeHandler(), mode,
-		authsign.SignerData{
-			Address:       addr.String(),
-			ChainID:       ChainID,
-			AccountNumber: accNum,
-			Sequence:      seq,
-			PubKey:        pub,
-		}, builder.GetTx())
-	require.NoError(t, err)
-	sign(signBytes)
-	require.NoError(t, builder.SetSignatures(sig))
-
-	txBytes, err := txConfig.TxEncoder()(builder.GetTx())
-	require.NoError(t, err)
+	txBytes, err := chainclient.BuildTx(c.App.TxConfig(), ChainID,
+		chainclient.Signer{Address: addr.String(), PubKey: pub, AccountNumber: accNum, Sequence: seq},
+		chainclient.Fee{Gas: DefaultGas}, mode, data,
+		func(signBytes []byte) error { sign(signBytes); return nil }, msgs...)
+	require.NoError(c.T, err)
 	return txBytes
 }
 

@@ -18,10 +18,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tfgrid/tfgrid/rmb"
-	"github.com/tfgrid/tfgrid/testnet"
 	"github.com/tfgrid/tfgrid/rmb/peer"
 	"github.com/tfgrid/tfgrid/rmb/twins"
 	"github.com/tfgrid/tfgrid/rmb/types"
+	"github.com/tfgrid/tfgrid/testnet"
 )
 
 func skipIfShort(t *testing.T) {

@@ -19,9 +19,9 @@ import (
 
 	"github.com/tfgrid/tfgrid/rmb"
 	"github.com/tfgrid/tfgrid/rmb/internal/redistest"
-	"github.com/tfgrid/tfgrid/testnet"
 	"github.com/tfgrid/tfgrid/rmb/peer"
 	"github.com/tfgrid/tfgrid/rmb/types"
+	"github.com/tfgrid/tfgrid/testnet"
 )
 
 // Request/response between two peers whose twins are on chain, through a relay process, end-to-end
@@ -437,8 +437,8 @@ func TestTwoPrograms(t *testing.T) {
 	require.Contains(t, served.String(), `"encrypted":true`)
 }
 
-// The twin-event subscription survives a node restart: the watcher reconnects by itself, clears the
-// cache (it may have missed events) and sees the next twin update. (Runs last: it restarts the chain.)
+// The twin-event subscription survives a node restart: the watcher subscribes again by itself,
+// fetches the blocks it missed, and sees the next twin update. (Runs last: it restarts the chain.)
 func TestWatcherReconnectsAfterNodeRestart(t *testing.T) {
 	skipIfShort(t)
 	l := lookup(t)

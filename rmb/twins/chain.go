@@ -1,6 +1,6 @@
 // Package twins finds twins on the tfgrid chain for RMB: Chain queries x/tfgrid over gRPC, Cache keeps
-// answers in memory, and Watcher invalidates the cache from the chain's twin events (a CometBFT
-// websocket subscription that reconnects by itself). Connect wires the three.
+// answers in memory, and Watcher invalidates the cache from the chain's twin events (chainclient's
+// block follower: it reconnects and backfills by itself). Connect wires the three.
 package twins
 
 import (
@@ -11,42 +11,22 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
-	"github.com/cosmos/cosmos-sdk/codec"
-	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
-
+	"github.com/tfgrid/tfgrid/chainclient"
 	"github.com/tfgrid/tfgrid/rmb"
 	tftypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
 // Chain looks twins up with the gRPC query tfgrid.tfgrid.v1.Query/Twin.
 type Chain struct {
-	conn    *grpc.ClientConn
 	q       tftypes.QueryClient
 	timeout time.Duration
 }
 
-// DialChain connects to a node's gRPC endpoint (host:port, plaintext).
-func DialChain(grpcAddr string) (*Chain, error) {
-	if grpcAddr == "" {
-		return nil, errors.New("chain gRPC address is empty")
-	}
-	cdc := codec.NewProtoCodec(codectypes.NewInterfaceRegistry())
-	conn, err := grpc.NewClient(grpcAddr,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.ForceCodec(cdc.GRPCCodec())))
-	if err != nil {
-		return nil, fmt.Errorf("chain gRPC %s: %w", grpcAddr, err)
-	}
-	return &Chain{conn: conn, q: tftypes.NewQueryClient(conn), timeout: 10 * time.Second}, nil
-}
-
-// Close closes the gRPC connection.
-func (c *Chain) Close() error { return c.conn.Close() }
+// NewChain looks twins up through q.
+func NewChain(q tftypes.QueryClient) *Chain { return &Chain{q: q, timeout: 10 * time.Second} }
 
 // Twin implements rmb.TwinLookup.
 func (c *Chain) Twin(ctx context.Context, id uint64) (rmb.Twin, error) {
@@ -81,6 +61,7 @@ func (c *Chain) Reachable(ctx context.Context) error {
 type Lookup struct {
 	*Cache
 	chain   *Chain
+	client  *chainclient.Client
 	watcher *Watcher
 	cancel  context.CancelFunc
 	done    chan struct{}
@@ -95,18 +76,15 @@ type Options struct {
 // Connect dials the chain's gRPC (host:port) and starts a watcher on its CometBFT RPC
 // (http://host:port or ws://host:port), returning the cached lookup.
 func Connect(ctx context.Context, grpcAddr, rpcURL string, opts Options) (*Lookup, error) {
-	chain, err := DialChain(grpcAddr)
+	client, err := chainclient.Dial(grpcAddr, rpcURL)
 	if err != nil {
 		return nil, err
 	}
+	chain := NewChain(client.Tfgrid)
 	cache := NewCache(chain, opts.TTL)
-	w, err := NewWatcher(rpcURL, cache, opts.Logger)
-	if err != nil {
-		chain.Close()
-		return nil, err
-	}
+	w := NewWatcher(client, cache, opts.Logger)
 	ctx, cancel := context.WithCancel(ctx)
-	l := &Lookup{Cache: cache, chain: chain, watcher: w, cancel: cancel, done: make(chan struct{})}
+	l := &Lookup{Cache: cache, chain: chain, client: client, watcher: w, cancel: cancel, done: make(chan struct{})}
 	go func() { defer close(l.done); w.Run(ctx) }()
 	return l, nil
 }
@@ -121,5 +99,5 @@ func (l *Lookup) Watcher() *Watcher { return l.watcher }
 func (l *Lookup) Close() error {
 	l.cancel()
 	<-l.done
-	return l.chain.Close()
+	return l.client.Close()
 }

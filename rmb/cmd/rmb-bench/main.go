@@ -33,10 +33,10 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/tfgrid/tfgrid/rmb"
-	"github.com/tfgrid/tfgrid/testnet"
 	"github.com/tfgrid/tfgrid/rmb/peer"
 	"github.com/tfgrid/tfgrid/rmb/twins"
 	"github.com/tfgrid/tfgrid/rmb/types"
+	"github.com/tfgrid/tfgrid/testnet"
 )
 
 func main() {
