@@ -55,7 +55,10 @@ func TestReservationsShareNodeCapacity(t *testing.T) {
 
 	next := f.state().sc.NextContractId
 	f.runErrCases([]errCase{
-		{"one cru too many", func() error { _, err := f.reserve(w.alice, w.node.id, "c", tfgridtypes.Resources{Cru: 1}, 0); return err },
+		{"one cru too many", func() error {
+			_, err := f.reserve(w.alice, w.node.id, "c", tfgridtypes.Resources{Cru: 1}, 0)
+			return err
+		},
 			types.ErrInsufficientCapacity, []string{"contract " + id(next), "node " + id(w.node.id), "cru 0 free, 1 requested"}},
 		{"update above the free capacity", func() error {
 			_, err := f.msg.UpdateNodeContract(f.ctx, &types.MsgUpdateNodeContract{

@@ -2,8 +2,8 @@ package keeper_test
 
 import (
 	"errors"
-	"strings"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
