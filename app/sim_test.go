@@ -728,6 +728,15 @@ func (s *sim) stranger(twins ...uint64) apptesting.Account {
 func (s *sim) farmOfNode(n types.Node) types.Farm { return s.w.farm[n.FarmId] }
 
 // admits reports whether a farm lets a twin register a node.
+// liveContract finds a live contract of the snapshot.
+func (w *world) liveContract(id uint64) (sctypes.Contract, bool) {
+	i := slices.IndexFunc(w.sc.Contracts, func(c sctypes.Contract) bool { return c.Id == id })
+	if i < 0 {
+		return sctypes.Contract{}, false
+	}
+	return w.sc.Contracts[i], true
+}
+
 func (w *world) admits(f types.Farm, twinID uint64) bool {
 	return f.OpenNodeRegistration || slices.Contains(w.allowed[f.Id], twinID)
 }
@@ -792,6 +801,8 @@ type nodeDesc struct {
 	serial string
 	secure bool
 	virt   bool
+	// link is the node's public network rate, up to 10 Gbit/s.
+	link uint64
 }
 
 func (s *sim) nodeDesc() nodeDesc {
@@ -814,7 +825,7 @@ func (s *sim) nodeDesc() nodeDesc {
 	if r.Intn(2) == 0 {
 		serial = fmt.Sprintf("SN-%d", s.next())
 	}
-	return nodeDesc{res: res, loc: loc, itfs: itfs, serial: serial, secure: r.Intn(2) == 0, virt: r.Intn(4) == 0}
+	return nodeDesc{res: res, loc: loc, itfs: itfs, serial: serial, secure: r.Intn(2) == 0, virt: r.Intn(4) == 0, link: uint64(r.Int63n(1_250_000_001))}
 }
 
 func (s *sim) publicConfig(nodeID uint64) *types.PublicConfig {
@@ -1049,7 +1060,7 @@ func (s *sim) genCreateNode(invalid bool) (simOp, bool) {
 	acc := s.accountOf(tw.Id)
 	return simOp{signer: acc, msg: &types.MsgCreateNode{
 		Creator: acc.String(), FarmId: f.Id, Resources: d.res, Location: d.loc, Interfaces: d.itfs,
-		SecureBoot: d.secure, Virtualized: d.virt, SerialNumber: d.serial,
+		SecureBoot: d.secure, Virtualized: d.virt, SerialNumber: d.serial, LinkRate: d.link,
 	}, mustFail: invalid}, true
 }
 
@@ -1077,7 +1088,7 @@ func (s *sim) genUpdateNode(invalid bool) (simOp, bool) {
 	}
 	return simOp{signer: acc, msg: &types.MsgUpdateNode{
 		Creator: acc.String(), NodeId: n.Id, FarmId: farmID, Resources: d.res, Location: d.loc, Interfaces: d.itfs,
-		SecureBoot: d.secure, Virtualized: d.virt, SerialNumber: d.serial,
+		SecureBoot: d.secure, Virtualized: d.virt, SerialNumber: d.serial, LinkRate: d.link,
 	}, mustFail: invalid}, true
 }
 
@@ -1134,7 +1145,8 @@ func (s *sim) genReportUptime(invalid bool) (simOp, bool) {
 		hint = s.w.now - 7200 // beyond any allowed drift (at most 3600 s)
 	}
 	acc := s.accountOf(n.TwinId)
-	return simOp{signer: acc, msg: &types.MsgReportUptime{Creator: acc.String(), Uptime: uint64(s.r.Intn(10_000_000)), TimestampHint: hint}, mustFail: invalid}, true
+	age := max(s.w.now-n.Created, 0)
+	return simOp{signer: acc, msg: &types.MsgReportUptime{Creator: acc.String(), Uptime: uint64(s.r.Int63n(age + 1)), TimestampHint: hint}, mustFail: invalid}, true
 }
 
 func (s *sim) genChangePowerState(invalid bool) (simOp, bool) {
@@ -1211,7 +1223,9 @@ func (s *sim) genCreateNodeContract(invalid bool) (simOp, bool) {
 		nodes = s.w.tf.Nodes
 	}
 	n, _ := pick(s.r, nodes)
-	msg := &sctypes.MsgCreateNodeContract{NodeId: n.Id, DeploymentHash: s.hash(), DeploymentData: s.data()}
+	msg := &sctypes.MsgCreateNodeContract{
+		NodeId: n.Id, DeploymentHash: s.hash(), DeploymentData: s.data(), Resources: s.reservation(), MaxUtftPerHour: s.spendingCap(),
+	}
 	if c, ok := pick(s.r, s.w.onNode[n.Id]); ok && s.chance(0.05) {
 		msg.DeploymentHash = c.GetNodeContract().DeploymentHash // taken on this node
 	}
@@ -1235,13 +1249,32 @@ func (s *sim) genCreateNodeContract(invalid bool) (simOp, bool) {
 	return simOp{signer: acc, msg: msg, mustFail: invalid}, true
 }
 
+// reservation is a small VM's capacity, or none (a contract for public IPs only); one that does not
+// fit in the node's free capacity is refused.
+func (s *sim) reservation() types.Resources {
+	if s.chance(0.1) {
+		return types.Resources{}
+	}
+	return types.Resources{Cru: 1 + uint64(s.r.Intn(4)), Mru: (1 + uint64(s.r.Intn(8))) * types.GiB, Sru: uint64(s.r.Intn(100)) * types.GiB}
+}
+
+// spendingCap is mostly none, sometimes a cap low enough to drop part of a settlement.
+func (s *sim) spendingCap() uint64 {
+	if s.chance(0.7) {
+		return 0
+	}
+	return 1 + uint64(s.r.Intn(200_000))
+}
+
 func (s *sim) genUpdateNodeContract(invalid bool) (simOp, bool) {
 	c, ok := pick(s.r, filter(s.w.sc.Contracts, func(c sctypes.Contract) bool { return c.GetNodeContract() != nil }))
 	if !ok {
 		return simOp{}, false
 	}
 	nc := c.GetNodeContract()
-	msg := &sctypes.MsgUpdateNodeContract{ContractId: c.Id, DeploymentHash: s.hash(), DeploymentData: s.data()}
+	msg := &sctypes.MsgUpdateNodeContract{
+		ContractId: c.Id, DeploymentHash: s.hash(), DeploymentData: s.data(), Resources: s.reservation(), MaxUtftPerHour: s.spendingCap(),
+	}
 	switch {
 	case s.chance(0.1):
 		msg.DeploymentHash = nc.DeploymentHash // same hash: allowed
@@ -1436,6 +1469,13 @@ func (s *sim) usageReport(n types.Node, id uint64) (billingtypes.ConsumptionRepo
 		return billingtypes.ConsumptionReport{}, false
 	}
 	ts := now - int64(s.r.Intn(int(min(now-last, 30))))
+	since := last
+	if c, ok := s.w.liveContract(id); ok {
+		since = max(since, c.CreatedAt)
+	}
+	if ts <= since {
+		return billingtypes.ConsumptionReport{}, false
+	}
 	s.reportTS[id] = ts
 	part := func(capacity uint64) uint64 {
 		if capacity == 0 || s.chance(0.15) {
@@ -1448,11 +1488,11 @@ func (s *sim) usageReport(n types.Node, id uint64) (billingtypes.ConsumptionRepo
 	}
 	capacity := n.Resources
 	r := billingtypes.ConsumptionReport{
-		ContractId: id, Timestamp: ts, Window: uint64(s.r.Intn(3601)),
+		ContractId: id, Timestamp: ts, Window: 1 + uint64(s.r.Int63n(ts-since)),
 		Cru: part(capacity.Cru), Sru: part(capacity.Sru), Hru: part(capacity.Hru), Mru: part(capacity.Mru),
 	}
-	if s.chance(0.7) {
-		r.Nru = uint64(s.r.Int63n(20_000_000_000)) // up to 20 GB
+	if most := r.Window * n.LinkRate; most > 0 && s.chance(0.7) {
+		r.Nru = uint64(s.r.Int63n(int64(min(most, 20_000_000_000)))) // up to the link's limit or 20 GB
 	}
 	return r, true
 }
@@ -1509,7 +1549,7 @@ func (s *sim) genBadReport() (simOp, bool) {
 		})
 		if c, ok := pick(s.r, foreign); ok {
 			good()
-			msg.Reports = append(msg.Reports, billingtypes.ConsumptionReport{ContractId: c.Id, Timestamp: s.w.now})
+			msg.Reports = append(msg.Reports, billingtypes.ConsumptionReport{ContractId: c.Id, Timestamp: s.w.now, Window: 1})
 			// First in the block, so that the contract is still live: a deleted one would be skipped.
 			return simOp{signer: acc, msg: msg, mustFail: true, first: true, expect: expectCode(billingtypes.ErrNotNodeContract)}, true
 		}
@@ -1771,7 +1811,8 @@ func (s *sim) genGovNodeCertification(invalid bool) (sdk.Msg, bool) {
 }
 
 func (s *sim) genTfgridParams(invalid bool) (sdk.Msg, bool) {
-	p := types.Params{MaxFarmPublicIps: types.DefaultMaxFarmPublicIPs, TimestampDrift: uint64(30 + s.r.Intn(600))}
+	p := types.DefaultParams()
+	p.TimestampDrift = uint64(30 + s.r.Intn(600))
 	if s.chance(0.2) {
 		p.MaxFarmPublicIps = uint32(1 + s.r.Intn(8)) // refused while a farm holds more
 	}

@@ -73,10 +73,11 @@ func TestRegistryLifecycle(t *testing.T) {
 
 	// Uptime: the hint must be close to block time.
 	hint := chain.Ctx.BlockTime().Unix()
-	requireOK(t, chain.DeliverTx(nodeAcc, &types.MsgReportUptime{Creator: nodeAcc.String(), Uptime: 3600, TimestampHint: hint}))
-	requireErr(t, chain.DeliverTx(nodeAcc, &types.MsgReportUptime{Creator: nodeAcc.String(), Uptime: 3601, TimestampHint: hint - 3600}), types.ErrInvalidTimestampHint)
+	requireOK(t, chain.DeliverTx(nodeAcc, &types.MsgReportUptime{Creator: nodeAcc.String(), Uptime: 30, TimestampHint: hint}))
+	requireErr(t, chain.DeliverTx(nodeAcc, &types.MsgReportUptime{Creator: nodeAcc.String(), Uptime: 31, TimestampHint: hint - 3600}), types.ErrInvalidTimestampHint)
+	requireErr(t, chain.DeliverTx(nodeAcc, &types.MsgReportUptime{Creator: nodeAcc.String(), Uptime: 3600, TimestampHint: hint}), types.ErrInvalidUptime)
 	node.Node = nodeByID(1)
-	require.Equal(t, types.Uptime{ReportedAt: hint, Uptime: 3600}, node.Node.LastUptime)
+	require.Equal(t, types.Uptime{ReportedAt: hint, Uptime: 30}, node.Node.LastUptime)
 
 	// Power: the farmer sets the target, the node reports its state.
 	requireErr(t, chain.DeliverTx(nodeAcc, &types.MsgChangePowerTarget{Creator: nodeAcc.String(), NodeId: 1, Target: types.PowerStateDown}), types.ErrNotFarmer)

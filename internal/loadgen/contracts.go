@@ -81,8 +81,8 @@ func SetupContractNodes(ctx context.Context, node *Node, cfg RunConfig, farmers 
 	return nodes, nil
 }
 
-// contractNodeMsg registers a node big enough for every contract of a run
-// (node contracts reserve no capacity on the chain, but keep it plausible).
+// contractNodeMsg registers a plausible node for the contracts of a run; they
+// reserve no capacity (zero reservations), so any node holds all of them.
 func contractNodeMsg(acc *Account, farmID uint64) *types.MsgCreateNode {
 	return &types.MsgCreateNode{
 		Creator:      acc.Bech32,

@@ -45,11 +45,13 @@ var billPolicy = struct{ cu, su, nu, ipu uint64 }{cu: 305600, su: 194400, nu: 50
 // What the node reports for the contract: the issue's worked example (cru 2, mru 4 GiB, sru 50 GiB)
 // and 2 GB of public traffic.
 const (
-	billGiB        = 1 << 30
-	billRepCru     = 2
-	billRepMru     = 4 * billGiB
-	billRepSru     = 50 * billGiB
-	billRepNru     = 2_000_000_000
+	billGiB    = 1 << 30
+	billRepCru = 2
+	billRepMru = 4 * billGiB
+	billRepSru = 50 * billGiB
+	billRepNru = 2_000_000_000
+	// billLinkRate is the node's declared link rate: 2 GB/s lets it report billRepNru in one second.
+	billLinkRate   = 2_000_000_000
 	billContractID = 1 // the only contract of the test
 )
 
@@ -100,16 +102,19 @@ func TestBilling(t *testing.T) {
 	nodeTwin := idOf(t, c.billMustTx("zosnode", billFee, "tfgrid", "create-twin"), "tfgrid.tfgrid.v1.EventTwinCreated", "twin_id")
 	c.billMustTx("farmer", billFee, "tfgrid", "allow-node-twin", u(farm), u(nodeTwin))
 	nodeID := idOf(t, c.billMustTx("zosnode", billFee, "tfgrid", "create-node", u(farm), "--resources", nodeResources,
-		"--location", nodeLocation, "--interfaces", nodeInterfaces), "tfgrid.tfgrid.v1.EventNodeCreated", "node_id")
+		"--location", nodeLocation, "--interfaces", nodeInterfaces, "--link-rate", u(billLinkRate)), "tfgrid.tfgrid.v1.EventNodeCreated", "node_id")
 	require.True(t, c.billBalance(node, 0).Sign() == 0, "the node's account is empty")
-	uptime := c.billMustTx("zosnode", "", "tfgrid", "report-uptime", "3600", strconv.FormatInt(time.Now().Unix(), 10))
+	uptime := c.billMustTx("zosnode", "", "tfgrid", "report-uptime", "30", strconv.FormatInt(time.Now().Unix(), 10))
 	uptimeAt := c.billBlockTime(billHeight(t, uptime))
 	require.True(t, c.billBalance(node, 0).Sign() == 0, "a free report charges nothing")
 
 	// The user: a twin and a node contract with one public IP.
 	userTwin := idOf(t, c.billMustTx("user", billFee, "tfgrid", "create-twin"), "tfgrid.tfgrid.v1.EventTwinCreated", "twin_id")
 	hash := strings.Repeat("ab", 32)
-	created := c.billMustTx("user", billFee, "smartcontract", "create-node-contract", u(nodeID), hash, "--public-ips-count", "1")
+	// It reserves exactly what the node will report, so the report is charged in full.
+	reservation := fmt.Sprintf(`{"cru":%d,"sru":%d,"hru":0,"mru":%d}`, billRepCru, billRepSru, billRepMru)
+	created := c.billMustTx("user", billFee, "smartcontract", "create-node-contract", u(nodeID), hash, "--public-ips-count", "1",
+		"--resources", reservation)
 	require.Equal(t, u(billContractID), mustAttr(t, created, "tfgrid.smartcontract.v1.EventContractCreated", "contract_id"))
 	createdHeight := billHeight(t, created)
 	require.Equal(t, int64(billUserFunds), c.billBalance(user, createdHeight).Int64(), "the user's known balance")
@@ -130,8 +135,9 @@ func TestBilling(t *testing.T) {
 	// The node reports the contract's usage in a fee-less transaction, with its account still empty,
 	// sent as the CLI sends it by default: simulated first (--gas auto), which runs the fee-free path
 	// of the ante handler in simulation mode too.
-	report := fmt.Sprintf(`{"contract_id":%d,"timestamp":%d,"window":60,"cru":%d,"sru":%d,"hru":0,"mru":%d,"nru":%d}`,
-		billContractID, time.Now().Unix(), billRepCru, billRepSru, billRepMru, billRepNru)
+	// Its one-second window must fit in the contract's age, and nru in window × link rate.
+	report := fmt.Sprintf(`{"contract_id":%d,"timestamp":%d,"window":1,"cru":%d,"sru":%d,"hru":0,"mru":%d,"nru":%d}`,
+		billContractID, max(time.Now().Unix(), createdAt+1), billRepCru, billRepSru, billRepMru, billRepNru)
 	reported := c.mustSendTx("zosnode", []string{"--gas", "auto"}, "billing", "report-consumption", "--reports", report)
 	reportHeight := billHeight(t, reported)
 	require.True(t, c.billBalance(node, 0).Sign() == 0, "the report cost the node nothing")

@@ -116,11 +116,11 @@ func scSetup(t *testing.T, c *chain, w *scWorld) {
 	c.mustTx("farmer", "allow-node-twin", u(w.farm), u(w.nodeTwin))
 	w.node = idOf(t, c.mustTx("node1", "create-node", u(w.farm), "--resources", nodeResources, "--location", nodeLocation,
 		"--interfaces", nodeInterfaces, "--serial-number", "E2E-SC-1"), "tfgrid.tfgrid.v1.EventNodeCreated", "node_id")
-	c.mustTx("node1", "report-uptime", "3600", strconv.FormatInt(time.Now().Unix(), 10))
+	c.mustTx("node1", "report-uptime", "30", strconv.FormatInt(time.Now().Unix(), 10))
 	node := readBack(c, nodeQ(w.node), "/tfgrid/tfgrid/v1/nodes/"+u(w.node), "node", u(w.node)).Node
 	require.Equal(t, types.PowerStateUp, node.Power.State)
 	require.Equal(t, types.PowerStateUp, node.Power.Target)
-	require.Equal(t, uint64(3600), node.LastUptime.Uptime)
+	require.Equal(t, uint64(30), node.LastUptime.Uptime)
 
 	// The IP table, in address order, all free.
 	ips := scFarmIPsCLI(c, w.farm)

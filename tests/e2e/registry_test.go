@@ -244,10 +244,10 @@ func testWalkthrough(t *testing.T, c *chain) {
 
 	// Uptime.
 	hint := time.Now().Unix()
-	res = c.mustTx("node1", "report-uptime", "3600", strconv.FormatInt(hint, 10))
+	res = c.mustTx("node1", "report-uptime", "30", strconv.FormatInt(hint, 10))
 	require.Equal(t, u(nodeID), mustAttr(t, res, "tfgrid.tfgrid.v1.EventNodeUptimeReported", "node_id"))
 	node = readBack(c, nodeQ(nodeID), "/tfgrid/tfgrid/v1/nodes/1", "node", "1").Node
-	require.Equal(t, uint64(3600), node.LastUptime.Uptime)
+	require.Equal(t, uint64(30), node.LastUptime.Uptime)
 	require.InDelta(t, hint, node.LastUptime.ReportedAt, 60, "reported_at is the block time")
 
 	// Power: the farmer's target, the node's state.
@@ -274,7 +274,7 @@ func testWalkthrough(t *testing.T, c *chain) {
 	require.Len(t, node.Interfaces, 2)
 	require.Equal(t, "E2E-0002", node.SerialNumber)
 	require.True(t, node.Virtualized)
-	require.Equal(t, uint64(3600), node.LastUptime.Uptime, "an update keeps the uptime")
+	require.Equal(t, uint64(30), node.LastUptime.Uptime, "an update keeps the uptime")
 
 	// The node twin deletes the node: gone from every index.
 	res = c.mustTx("node1", "delete-node", u(nodeID))

@@ -18,8 +18,13 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Short:     "Reserve capacity on a node for a deployment",
 					Long: "DEPLOYMENT_HASH is the 64-char lowercase hex SHA-256 of the deployment. --public-ips-count reserves " +
 						"that many free public IPs of the node's farm (all or none). --data-file stores opaque (encrypted) " +
-						"deployment data: a file path, or hex/base64. The contract deposit is locked until the contract ends.",
-					Example:        "tfgridd tx smartcontract create-node-contract 1 $(sha256sum deployment.json | cut -c1-64) --public-ips-count 1 --data-file deployment.enc --from alice",
+						"deployment data: a file path, or hex/base64. The contract deposit is locked until the contract ends.\n" +
+						"--resources {\"cru\":N,\"sru\":B,\"hru\":B,\"mru\":B} is the capacity reserved (bytes, cru a CPU count): it must fit in " +
+						"the node's free capacity, billing never charges for more, and the node refuses a deployment that needs more. " +
+						"--max-utft-per-hour caps what one settlement charges per hour settled (0: no cap).",
+					Example: "tfgridd tx smartcontract create-node-contract 1 $(sha256sum deployment.json | cut -c1-64) " +
+						"--resources '{\"cru\":2,\"mru\":4294967296,\"sru\":53687091200}' --max-utft-per-hour 2000000 " +
+						"--public-ips-count 1 --data-file deployment.enc --from alice",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "node_id"}, {ProtoField: "deployment_hash"}},
 					FlagOptions: map[string]*autocliv1.FlagOptions{
 						"deployment_data": {Name: "data-file", Usage: "deployment data: a file path, or hex or base64"},
@@ -28,7 +33,8 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{
 					RpcMethod:      "UpdateNodeContract",
 					Use:            "update-node-contract [contract_id] [deployment_hash]",
-					Short:          "Replace a node contract's deployment hash and data (owner, not in grace)",
+					Short:          "Replace a node contract's deployment hash, data, reservation and spending cap (owner, not in grace)",
+					Long:           "--resources and --max-utft-per-hour replace the contract's (omitted: zero); the new reservation must fit in the node's free capacity plus the old one.",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "contract_id"}, {ProtoField: "deployment_hash"}},
 					FlagOptions: map[string]*autocliv1.FlagOptions{
 						"deployment_data": {Name: "data-file", Usage: "deployment data: a file path, or hex or base64"},

@@ -83,7 +83,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					RpcMethod:      "CreateNode",
 					Use:            "create-node [farm_id]",
 					Short:          "Register the signer's twin as a node of a farm",
-					Long:           "The farm must be open or have allowed the signer's twin. Resources are bytes (cru a CPU count): cru >= 1, mru >= 2 GiB, sru or hru >= 100 GiB.\n--resources {\"cru\":N,\"sru\":B,\"hru\":B,\"mru\":B}; --location {\"city\":..,\"country\":..,\"latitude\":\"..\",\"longitude\":\"..\"}; each --interfaces {\"name\":..,\"mac\":..,\"ips\":[..]}.",
+					Long:           "The farm must be open or have allowed the signer's twin. Resources are bytes (cru a CPU count): cru >= 1, mru >= 2 GiB, sru or hru >= 100 GiB, each within the max_node_* params. --link-rate is the bytes per second the node moves over its public network (at most max_link_rate): it bounds the network use it may report.\n--resources {\"cru\":N,\"sru\":B,\"hru\":B,\"mru\":B}; --location {\"city\":..,\"country\":..,\"latitude\":\"..\",\"longitude\":\"..\"}; each --interfaces {\"name\":..,\"mac\":..,\"ips\":[..]}.",
 					Example:        "tfgridd tx tfgrid create-node 1 --resources '{\"cru\":8,\"sru\":512000000000,\"hru\":0,\"mru\":17179869184}' --location '{\"city\":\"Ghent\",\"country\":\"Belgium\",\"latitude\":\"51.05\",\"longitude\":\"3.72\"}' --from node1",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "farm_id"}},
 				},

@@ -271,6 +271,9 @@ type nodeFixture struct {
 // nodeResources is the capacity of every test node: CU 2, SU 2.5.
 var nodeResources = tfgridtypes.Resources{Cru: 4, Mru: 8 * gib, Sru: 500 * gib}
 
+// linkRate is the public network rate every test node declares: 5 GB/s.
+const linkRate = 5_000_000_000
+
 // newNode registers a node (with its own new twin) in the farm and has it report its uptime, so it is
 // online from now on.
 func (f *fixture) newNode(farm farmFixture) nodeFixture {
@@ -283,7 +286,7 @@ func (f *fixture) newNode(farm farmFixture) nodeFixture {
 		Interfaces: []tfgridtypes.Interface{
 			{Name: "zos", Mac: fmt.Sprintf("aa:bb:cc:dd:ee:%02x", f.nNodes), Ips: []string{"10.0.0.2/24"}},
 		},
-		SerialNumber: fmt.Sprintf("SN-%04d", f.nNodes),
+		SerialNumber: fmt.Sprintf("SN-%04d", f.nNodes), LinkRate: linkRate,
 	})
 	require.NoError(f.t, err)
 	n := nodeFixture{id: res.NodeId, twin: tw, farm: farm}
@@ -306,7 +309,7 @@ func (f *fixture) newWorld(nIPs int) world {
 // uptime has the node report its uptime now.
 func (f *fixture) uptime(n nodeFixture) {
 	f.t.Helper()
-	_, err := f.gridMsg.ReportUptime(f.ctx, &tfgridtypes.MsgReportUptime{Creator: n.twin.acc, Uptime: 100, TimestampHint: f.now()})
+	_, err := f.gridMsg.ReportUptime(f.ctx, &tfgridtypes.MsgReportUptime{Creator: n.twin.acc, Uptime: 1, TimestampHint: f.now()})
 	require.NoError(f.t, err)
 }
 
@@ -333,10 +336,17 @@ func hash(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// nodeContract creates a node contract reserving the worked VM, without a spending cap.
 func (f *fixture) nodeContract(u user, nodeID uint64, deployment string, ips uint32) uint64 {
+	f.t.Helper()
+	return f.nodeContractReserving(u, nodeID, deployment, ips, workedVM.resources(), 0)
+}
+
+func (f *fixture) nodeContractReserving(u user, nodeID uint64, deployment string, ips uint32, reserved tfgridtypes.Resources, maxPerHour uint64) uint64 {
 	f.t.Helper()
 	res, err := f.scMsg.CreateNodeContract(f.ctx, &sctypes.MsgCreateNodeContract{
 		Creator: u.acc, NodeId: nodeID, DeploymentHash: hash(deployment), DeploymentData: []byte("data"), PublicIpsCount: ips,
+		Resources: reserved, MaxUtftPerHour: maxPerHour,
 	})
 	require.NoError(f.t, err)
 	return res.ContractId
@@ -411,8 +421,13 @@ type usage struct{ cru, sru, hru, mru uint64 }
 // workedVM is the worked example: cru 2, mru 4 GiB, sru 50 GiB (CU 1, SU 0.25).
 var workedVM = usage{cru: 2, mru: 4 * gib, sru: 50 * gib}
 
+// report is a report of the last second: nru at most the test nodes' linkRate.
 func (u usage) report(contractID uint64, timestamp int64, nru uint64) types.ConsumptionReport {
-	return types.ConsumptionReport{ContractId: contractID, Timestamp: timestamp, Window: 3600, Cru: u.cru, Sru: u.sru, Hru: u.hru, Mru: u.mru, Nru: nru}
+	return types.ConsumptionReport{ContractId: contractID, Timestamp: timestamp, Window: 1, Cru: u.cru, Sru: u.sru, Hru: u.hru, Mru: u.mru, Nru: nru}
+}
+
+func (u usage) resources() tfgridtypes.Resources {
+	return tfgridtypes.Resources{Cru: u.cru, Sru: u.sru, Hru: u.hru, Mru: u.mru}
 }
 
 // report sends MsgReportConsumption from a node's twin.
@@ -421,10 +436,11 @@ func (f *fixture) report(n nodeFixture, reports ...types.ConsumptionReport) erro
 	return err
 }
 
-// use has the node report a contract's usage (and nru bytes) now.
+// use has the node report a contract's usage (and nru bytes) now. The report is stamped one second
+// ahead (within the drift), so its one-second window fits even in the block that created the contract.
 func (f *fixture) use(n nodeFixture, contractID uint64, u usage, nru uint64) {
 	f.t.Helper()
-	require.NoError(f.t, f.report(n, u.report(contractID, f.now(), nru)))
+	require.NoError(f.t, f.report(n, u.report(contractID, f.now()+1, nru)))
 }
 
 // ---------------------------------------------------------------------------

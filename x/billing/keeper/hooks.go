@@ -39,6 +39,21 @@ func (k *Keeper) BeforeContractUpdated(ctx context.Context, c sctypes.Contract) 
 	return k.Settle(ctx, c.Id)
 }
 
+// AfterContractUpdated keeps the usage a node contract is charged for within its new reservation: a
+// user who reserves less pays for less from now on, whatever the node reported before.
+func (k *Keeper) AfterContractUpdated(ctx context.Context, c sctypes.Contract) error {
+	nc := c.GetNodeContract()
+	if nc == nil {
+		return nil
+	}
+	b, err := k.Contracts.Get(ctx, c.Id)
+	if err != nil {
+		return keeperutil.NotFound(err, types.ErrContractNotFound, "contract %d", c.Id)
+	}
+	b.Usage, _ = types.ClampUsage(b.Usage, nc.Resources)
+	return k.store(ctx, b)
+}
+
 // BeforeContractDeleted settles a contract one last time, writes off what stays unpaid and drops its
 // billing state, whatever the close path.
 func (k *Keeper) BeforeContractDeleted(ctx context.Context, c sctypes.Contract, _ sctypes.DeleteCause) error {

@@ -11,7 +11,8 @@ import (
 )
 
 // CheckInvariants verifies that every live contract is billed and queued exactly once at its next due
-// time, that nothing else is, and that only contracts in grace owe money. Tests, the simulation and
+// time, that nothing else is, that only contracts in grace owe money, and that no node contract is
+// charged for more usage than it reserves. Tests, the simulation and
 // InitGenesis run it; the chain itself never scans all contracts.
 func (k *Keeper) CheckInvariants(ctx context.Context) error {
 	queued := map[uint64]int64{}
@@ -38,6 +39,9 @@ func (k *Keeper) CheckInvariants(ctx context.Context) error {
 		owes := b.StandardOverdraft.Add(b.ExtraOverdraft).IsPositive()
 		if owes && c.State != sctypes.ContractStateGracePeriod {
 			return true, broken("contract %d owes %s but is %s", id, b.StandardOverdraft.Add(b.ExtraOverdraft), c.State)
+		}
+		if nc := c.GetNodeContract(); nc != nil && !b.Usage.Within(nc.Resources) {
+			return true, broken("contract %d is charged for usage %v above its reservation %v", id, b.Usage, nc.Resources)
 		}
 		return false, nil
 	})

@@ -12,8 +12,9 @@ import (
 
 // ReportConsumption applies a node's usage reports. Every report must be about a node contract of the
 // signer's node; reports about contracts that no longer exist are skipped. Each contract is first
-// settled at its previous usage; the new usage applies from now and the report's NU is added to what
-// the next settlement charges.
+// settled at its previous usage; the new usage, clamped to what the contract reserves, applies from now
+// and the report's NU is added to what the next settlement charges. A node is not trusted with money:
+// its network use is bounded by the window and its link rate, the window by the contract's age.
 func (k *Keeper) ReportConsumption(ctx context.Context, msg *types.MsgReportConsumption) error {
 	node, err := k.registry.NodeOfAccount(ctx, msg.Creator)
 	if err != nil {
@@ -24,7 +25,7 @@ func (k *Keeper) ReportConsumption(ctx context.Context, msg *types.MsgReportCons
 		return err
 	}
 	for i, r := range msg.Reports {
-		if err := types.ValidateReport(i, r, node.Resources, keeperutil.BlockTime(ctx), drift); err != nil {
+		if err := types.ValidateReport(i, r, node, keeperutil.BlockTime(ctx), drift); err != nil {
 			return err
 		}
 		if err := k.applyReport(ctx, node, r); err != nil {
@@ -47,8 +48,8 @@ func (k *Keeper) applyReport(ctx context.Context, node tfgridtypes.Node, r types
 	if err != nil {
 		return err
 	}
-	if b.LastReport != nil && r.Timestamp <= b.LastReport.Timestamp {
-		return types.ErrInvalidReport.Wrapf("contract %d: timestamp %d is not after the previous report's %d", c.Id, r.Timestamp, b.LastReport.Timestamp)
+	if err := types.CheckReportTime(r, c.CreatedAt, b.LastReport); err != nil {
+		return err
 	}
 	if err := k.Settle(ctx, c.Id); err != nil {
 		return err
@@ -66,7 +67,11 @@ func (k *Keeper) applyReport(ctx context.Context, node tfgridtypes.Node, r types
 	if err != nil {
 		return err
 	}
-	b.Usage = types.Usage{Cru: r.Cru, Sru: r.Sru, Hru: r.Hru, Mru: r.Mru}
+	usage, clamps := types.ClampUsage(r.Claimed(), nc.Resources)
+	if err := k.recordClamps(ctx, &b, node.Id, clamps); err != nil {
+		return err
+	}
+	b.Usage = usage
 	b.UnbilledNu = b.UnbilledNu.Add(types.NUCost(policy.Nu, r.Nru))
 	report := r
 	b.LastReport = &report
@@ -74,6 +79,24 @@ func (k *Keeper) applyReport(ctx context.Context, node tfgridtypes.Node, r types
 		return err
 	}
 	return keeperutil.Emit(ctx, &types.EventConsumptionReported{ContractId: c.Id, NodeId: node.Id, Report: &report})
+}
+
+// recordClamps counts and announces a report that claimed more than the contract reserves: the user
+// and explorers see what the node claimed next to what was charged.
+func (k *Keeper) recordClamps(ctx context.Context, b *types.ContractBilling, nodeID uint64, clamps []types.Clamp) error {
+	if len(clamps) == 0 {
+		return nil
+	}
+	b.ClampedReports++
+	for _, cl := range clamps {
+		err := keeperutil.Emit(ctx, &types.EventReportClamped{
+			ContractId: b.ContractId, NodeId: nodeID, Field: cl.Field, Reported: cl.Reported, Charged: cl.Charged,
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // skipReport records that a report's contract is gone; any other error aborts the message.

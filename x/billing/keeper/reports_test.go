@@ -153,11 +153,11 @@ func TestReportAboveCapacityRejected(t *testing.T) {
 		{sru: nodeResources.Sru + 1},
 		{hru: 1}, // the test nodes have no hdd
 	} {
-		err := f.tx(func() error { return f.report(w.node, u.report(w.mine, f.now(), 0)) })
+		err := f.tx(func() error { return f.report(w.node, u.report(w.mine, f.now()+1, 0)) })
 		requireErr(t, err, types.ErrInvalidReport, "exceeds the node's")
 	}
 	full := usage{cru: nodeResources.Cru, mru: nodeResources.Mru, sru: nodeResources.Sru}
-	require.NoError(t, f.report(w.node, full.report(w.mine, f.now(), 0)), "exactly the capacity")
+	require.NoError(t, f.report(w.node, full.report(w.mine, f.now()+1, 0)), "exactly the capacity (charged as the reservation)")
 }
 
 func TestReportFromNonNode(t *testing.T) {

@@ -87,6 +87,9 @@ func (k *Keeper) settlePeriod(ctx context.Context, params types.Params, c sctype
 	if err != nil {
 		return sdkmath.Int{}, err
 	}
+	if err := k.applySpendingCap(ctx, c, &ch, from, now); err != nil {
+		return sdkmath.Int{}, err
+	}
 	twin, err := k.registry.GetTwin(ctx, c.TwinId)
 	if err != nil {
 		return sdkmath.Int{}, err
@@ -114,6 +117,26 @@ func (k *Keeper) settlePeriod(ctx context.Context, params types.Params, c sctype
 		}
 	}
 	return owed, nil
+}
+
+// applySpendingCap holds a node contract's charge for [from, to] to its max_utft_per_hour × the hours
+// settled; what the period would cost above that is dropped and evented, never owed.
+func (k *Keeper) applySpendingCap(ctx context.Context, c sctypes.Contract, ch *charge, from, to int64) error {
+	nc := c.GetNodeContract()
+	if nc == nil || nc.MaxUtftPerHour == 0 {
+		return nil
+	}
+	computed := ch.standard.Add(ch.extra)
+	allowed := types.CappedCharge(computed, nc.MaxUtftPerHour, uint64(to-from))
+	if allowed.Equal(computed) {
+		return nil
+	}
+	ch.standard = sdkmath.MinInt(ch.standard, allowed)
+	ch.extra = allowed.Sub(ch.standard)
+	return keeperutil.Emit(ctx, &types.EventChargeCapped{
+		ContractId: c.Id, PeriodStart: from, PeriodEnd: to, Computed: computed.String(), Charged: allowed.String(),
+		Dropped: computed.Sub(allowed).String(), MaxUtftPerHour: nc.MaxUtftPerHour,
+	})
 }
 
 // pay takes what the owner can spend, the extra fee first, and distributes it: the extra fee 100 % to

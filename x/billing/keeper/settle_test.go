@@ -318,6 +318,7 @@ func TestSettleNUPerGB(t *testing.T) {
 	w := f.newWorld(0)
 	short := f.nodeContract(w.alice, w.node.id, "short", 0)
 	long := f.nodeContract(w.alice, w.node.id, "long", 0)
+	f.advance(86_400)
 
 	reports := []types.ConsumptionReport{
 		{ContractId: short, Timestamp: f.now(), Window: 60, Nru: 2_500_000_000},
@@ -350,13 +351,13 @@ func TestSettleNUPerGB(t *testing.T) {
 func TestReportSettlesAtPreviousUsage(t *testing.T) {
 	f := newFixture(t)
 	w := f.newWorld(0)
-	id := f.nodeContract(w.alice, w.node.id, "vm", 0)
+	double := usage{cru: 4, mru: 8 * gib, sru: 100 * gib} // CU 2, SU 0.5
+	id := f.nodeContractReserving(w.alice, w.node.id, "vm", 0, double.resources(), 0)
 	f.use(w.node, id, workedVM, 0)
 	f.setBalance(w.alice.acc, 100_000_000)
 
 	before := f.snap(w.alice.acc, w.farm.farmer.acc)
 	f.advance(hour / 2)
-	double := usage{cru: 4, mru: 8 * gib, sru: 100 * gib} // CU 2, SU 0.5
 	f.use(w.node, id, double, 0)
 	f.requirePaid(before, w.alice.acc, w.farm.farmer.acc, split(expectUTFT(costOf(workedResourcesPerHour, hour/2), "10"), 0))
 
@@ -409,6 +410,7 @@ func TestUpdateSettlesFirst(t *testing.T) {
 	b := f.billing(id)
 	require.Equal(t, f.now(), b.LastSettled)
 	require.Equal(t, f.now()+hour, b.NextDue)
+	require.Equal(t, types.Usage{}, b.Usage, "the update reserves nothing, so the reported usage is no longer charged")
 	f.requireInvariants()
 }
 

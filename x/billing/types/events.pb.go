@@ -299,6 +299,180 @@ func (m *EventConsumptionReported) GetReport() *ConsumptionReport {
 	return nil
 }
 
+// EventReportClamped is emitted when a report claims more of a resource than the contract reserves: the
+// contract is charged for the reservation only. It is a dispute signal for the user and explorers.
+type EventReportClamped struct {
+	ContractId uint64 `protobuf:"varint,1,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
+	NodeId     uint64 `protobuf:"varint,2,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// field is cru, sru, hru or mru.
+	Field    string `protobuf:"bytes,3,opt,name=field,proto3" json:"field,omitempty"`
+	Reported uint64 `protobuf:"varint,4,opt,name=reported,proto3" json:"reported,omitempty"`
+	Charged  uint64 `protobuf:"varint,5,opt,name=charged,proto3" json:"charged,omitempty"`
+}
+
+func (m *EventReportClamped) Reset()         { *m = EventReportClamped{} }
+func (m *EventReportClamped) String() string { return proto.CompactTextString(m) }
+func (*EventReportClamped) ProtoMessage()    {}
+func (*EventReportClamped) Descriptor() ([]byte, []int) {
+	return fileDescriptor_0b9b721b636cf5bc, []int{4}
+}
+func (m *EventReportClamped) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventReportClamped) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventReportClamped.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventReportClamped) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventReportClamped.Merge(m, src)
+}
+func (m *EventReportClamped) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventReportClamped) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventReportClamped.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventReportClamped proto.InternalMessageInfo
+
+func (m *EventReportClamped) GetContractId() uint64 {
+	if m != nil {
+		return m.ContractId
+	}
+	return 0
+}
+
+func (m *EventReportClamped) GetNodeId() uint64 {
+	if m != nil {
+		return m.NodeId
+	}
+	return 0
+}
+
+func (m *EventReportClamped) GetField() string {
+	if m != nil {
+		return m.Field
+	}
+	return ""
+}
+
+func (m *EventReportClamped) GetReported() uint64 {
+	if m != nil {
+		return m.Reported
+	}
+	return 0
+}
+
+func (m *EventReportClamped) GetCharged() uint64 {
+	if m != nil {
+		return m.Charged
+	}
+	return 0
+}
+
+// EventChargeCapped is emitted when a settlement would charge more than the contract's spending cap ×
+// the hours settled: the excess is dropped, never owed.
+type EventChargeCapped struct {
+	ContractId  uint64 `protobuf:"varint,1,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
+	PeriodStart int64  `protobuf:"varint,2,opt,name=period_start,json=periodStart,proto3" json:"period_start,omitempty"`
+	PeriodEnd   int64  `protobuf:"varint,3,opt,name=period_end,json=periodEnd,proto3" json:"period_end,omitempty"`
+	// computed is the utft the period would have cost; charged what the cap allowed; dropped the difference.
+	Computed       string `protobuf:"bytes,4,opt,name=computed,proto3" json:"computed,omitempty"`
+	Charged        string `protobuf:"bytes,5,opt,name=charged,proto3" json:"charged,omitempty"`
+	Dropped        string `protobuf:"bytes,6,opt,name=dropped,proto3" json:"dropped,omitempty"`
+	MaxUtftPerHour uint64 `protobuf:"varint,7,opt,name=max_utft_per_hour,json=maxUtftPerHour,proto3" json:"max_utft_per_hour,omitempty"`
+}
+
+func (m *EventChargeCapped) Reset()         { *m = EventChargeCapped{} }
+func (m *EventChargeCapped) String() string { return proto.CompactTextString(m) }
+func (*EventChargeCapped) ProtoMessage()    {}
+func (*EventChargeCapped) Descriptor() ([]byte, []int) {
+	return fileDescriptor_0b9b721b636cf5bc, []int{5}
+}
+func (m *EventChargeCapped) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventChargeCapped) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventChargeCapped.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventChargeCapped) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventChargeCapped.Merge(m, src)
+}
+func (m *EventChargeCapped) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventChargeCapped) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventChargeCapped.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventChargeCapped proto.InternalMessageInfo
+
+func (m *EventChargeCapped) GetContractId() uint64 {
+	if m != nil {
+		return m.ContractId
+	}
+	return 0
+}
+
+func (m *EventChargeCapped) GetPeriodStart() int64 {
+	if m != nil {
+		return m.PeriodStart
+	}
+	return 0
+}
+
+func (m *EventChargeCapped) GetPeriodEnd() int64 {
+	if m != nil {
+		return m.PeriodEnd
+	}
+	return 0
+}
+
+func (m *EventChargeCapped) GetComputed() string {
+	if m != nil {
+		return m.Computed
+	}
+	return ""
+}
+
+func (m *EventChargeCapped) GetCharged() string {
+	if m != nil {
+		return m.Charged
+	}
+	return ""
+}
+
+func (m *EventChargeCapped) GetDropped() string {
+	if m != nil {
+		return m.Dropped
+	}
+	return ""
+}
+
+func (m *EventChargeCapped) GetMaxUtftPerHour() uint64 {
+	if m != nil {
+		return m.MaxUtftPerHour
+	}
+	return 0
+}
+
 // EventConsumptionReportSkipped is emitted for a report about a contract that no longer exists.
 type EventConsumptionReportSkipped struct {
 	ContractId uint64 `protobuf:"varint,1,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
@@ -309,7 +483,7 @@ func (m *EventConsumptionReportSkipped) Reset()         { *m = EventConsumptionR
 func (m *EventConsumptionReportSkipped) String() string { return proto.CompactTextString(m) }
 func (*EventConsumptionReportSkipped) ProtoMessage()    {}
 func (*EventConsumptionReportSkipped) Descriptor() ([]byte, []int) {
-	return fileDescriptor_0b9b721b636cf5bc, []int{4}
+	return fileDescriptor_0b9b721b636cf5bc, []int{6}
 }
 func (m *EventConsumptionReportSkipped) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -362,7 +536,7 @@ func (m *EventOverdraftWrittenOff) Reset()         { *m = EventOverdraftWrittenO
 func (m *EventOverdraftWrittenOff) String() string { return proto.CompactTextString(m) }
 func (*EventOverdraftWrittenOff) ProtoMessage()    {}
 func (*EventOverdraftWrittenOff) Descriptor() ([]byte, []int) {
-	return fileDescriptor_0b9b721b636cf5bc, []int{5}
+	return fileDescriptor_0b9b721b636cf5bc, []int{7}
 }
 func (m *EventOverdraftWrittenOff) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -415,7 +589,7 @@ func (m *EventSettlementFailed) Reset()         { *m = EventSettlementFailed{} }
 func (m *EventSettlementFailed) String() string { return proto.CompactTextString(m) }
 func (*EventSettlementFailed) ProtoMessage()    {}
 func (*EventSettlementFailed) Descriptor() ([]byte, []int) {
-	return fileDescriptor_0b9b721b636cf5bc, []int{6}
+	return fileDescriptor_0b9b721b636cf5bc, []int{8}
 }
 func (m *EventSettlementFailed) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -470,7 +644,7 @@ func (m *EventTftPriceSet) Reset()         { *m = EventTftPriceSet{} }
 func (m *EventTftPriceSet) String() string { return proto.CompactTextString(m) }
 func (*EventTftPriceSet) ProtoMessage()    {}
 func (*EventTftPriceSet) Descriptor() ([]byte, []int) {
-	return fileDescriptor_0b9b721b636cf5bc, []int{7}
+	return fileDescriptor_0b9b721b636cf5bc, []int{9}
 }
 func (m *EventTftPriceSet) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -529,7 +703,7 @@ func (m *EventParamsUpdated) Reset()         { *m = EventParamsUpdated{} }
 func (m *EventParamsUpdated) String() string { return proto.CompactTextString(m) }
 func (*EventParamsUpdated) ProtoMessage()    {}
 func (*EventParamsUpdated) Descriptor() ([]byte, []int) {
-	return fileDescriptor_0b9b721b636cf5bc, []int{8}
+	return fileDescriptor_0b9b721b636cf5bc, []int{10}
 }
 func (m *EventParamsUpdated) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -570,6 +744,8 @@ func init() {
 	proto.RegisterType((*EventContractOverdrawn)(nil), "tfgrid.billing.v1.EventContractOverdrawn")
 	proto.RegisterType((*EventPaymentDistributed)(nil), "tfgrid.billing.v1.EventPaymentDistributed")
 	proto.RegisterType((*EventConsumptionReported)(nil), "tfgrid.billing.v1.EventConsumptionReported")
+	proto.RegisterType((*EventReportClamped)(nil), "tfgrid.billing.v1.EventReportClamped")
+	proto.RegisterType((*EventChargeCapped)(nil), "tfgrid.billing.v1.EventChargeCapped")
 	proto.RegisterType((*EventConsumptionReportSkipped)(nil), "tfgrid.billing.v1.EventConsumptionReportSkipped")
 	proto.RegisterType((*EventOverdraftWrittenOff)(nil), "tfgrid.billing.v1.EventOverdraftWrittenOff")
 	proto.RegisterType((*EventSettlementFailed)(nil), "tfgrid.billing.v1.EventSettlementFailed")
@@ -580,45 +756,53 @@ func init() {
 func init() { proto.RegisterFile("tfgrid/billing/v1/events.proto", fileDescriptor_0b9b721b636cf5bc) }
 
 var fileDescriptor_0b9b721b636cf5bc = []byte{
-	// 603 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xa4, 0x54, 0x41, 0x6b, 0xd4, 0x40,
-	0x14, 0x6e, 0xda, 0x6d, 0x24, 0x6f, 0xdb, 0xd2, 0x06, 0x6d, 0xa3, 0xd8, 0xb8, 0x46, 0x85, 0x05,
-	0x21, 0x4b, 0xeb, 0xd5, 0x8b, 0xb5, 0xb5, 0x14, 0x94, 0x2e, 0x59, 0x45, 0xf4, 0x12, 0x66, 0x77,
-	0x26, 0xeb, 0xb0, 0xc9, 0x4c, 0x98, 0x4c, 0xa2, 0xfd, 0x17, 0xe2, 0xaf, 0x12, 0xbc, 0xf4, 0x28,
-	0x9e, 0x64, 0xf7, 0x8f, 0x48, 0x66, 0x26, 0xb6, 0x65, 0x17, 0x5c, 0xf0, 0x94, 0x79, 0xdf, 0x7c,
-	0xf3, 0x5e, 0xbe, 0xf7, 0xbe, 0x19, 0xf0, 0x65, 0x32, 0x16, 0x14, 0xf7, 0x86, 0x34, 0x4d, 0x29,
-	0x1b, 0xf7, 0xaa, 0x83, 0x1e, 0xa9, 0x08, 0x93, 0x45, 0x98, 0x0b, 0x2e, 0xb9, 0xbb, 0xa3, 0xf7,
-	0x43, 0xb3, 0x1f, 0x56, 0x07, 0xf7, 0xf6, 0xe7, 0x8f, 0xc8, 0x8b, 0x9c, 0x98, 0x13, 0xc1, 0x2f,
-	0x0b, 0x6e, 0x9f, 0xd4, 0x29, 0x5e, 0x72, 0x26, 0x05, 0x1a, 0xc9, 0x01, 0x91, 0x32, 0x25, 0xd8,
-	0x7d, 0x00, 0xed, 0x91, 0x81, 0x62, 0x8a, 0x3d, 0xab, 0x63, 0x75, 0x5b, 0x11, 0x34, 0xd0, 0x19,
-	0x76, 0x1f, 0xc2, 0x46, 0x4e, 0x04, 0xe5, 0x38, 0x2e, 0x24, 0x12, 0xd2, 0x5b, 0xed, 0x58, 0xdd,
-	0xb5, 0xa8, 0xad, 0xb1, 0x41, 0x0d, 0xb9, 0xfb, 0x00, 0x86, 0x42, 0x18, 0xf6, 0xd6, 0x14, 0xc1,
-	0xd1, 0xc8, 0x09, 0xc3, 0xee, 0x2e, 0xd8, 0x28, 0xe3, 0x25, 0x93, 0x5e, 0xab, 0x63, 0x75, 0x9d,
-	0xc8, 0x44, 0xee, 0x29, 0x6c, 0x61, 0x5a, 0x8c, 0xea, 0x75, 0x9c, 0x92, 0x8a, 0xa4, 0xde, 0x7a,
-	0xc7, 0xea, 0x6e, 0x1d, 0x76, 0xc2, 0x39, 0x79, 0xe1, 0xb1, 0x21, 0xbe, 0xae, 0x79, 0xd1, 0x26,
-	0xbe, 0x1e, 0x06, 0x13, 0xd8, 0xbd, 0xa1, 0xed, 0xbc, 0x22, 0x02, 0x0b, 0xf4, 0x99, 0xfd, 0x5b,
-	0x9d, 0x0b, 0xad, 0x1c, 0x51, 0xac, 0x54, 0x39, 0x91, 0x5a, 0xbb, 0xf7, 0xc1, 0xe1, 0x3a, 0x43,
-	0x22, 0x95, 0x1a, 0x27, 0xba, 0x02, 0x82, 0x1f, 0x16, 0xec, 0xa9, 0x6a, 0x7d, 0x74, 0x91, 0x11,
-	0x26, 0x8f, 0x69, 0x21, 0x05, 0x1d, 0x96, 0x72, 0x99, 0x66, 0xee, 0x82, 0x9d, 0x20, 0x91, 0x11,
-	0x61, 0x0a, 0x9a, 0xc8, 0x7d, 0x04, 0x9b, 0x7a, 0x15, 0x9b, 0x4e, 0xe9, 0xb2, 0x1b, 0x1a, 0x7c,
-	0xa1, 0xfb, 0xf5, 0x14, 0x76, 0x12, 0x5e, 0x32, 0x8c, 0x24, 0xe5, 0x2c, 0xbe, 0xd1, 0xd2, 0xed,
-	0xab, 0x0d, 0x43, 0x7e, 0x02, 0x5b, 0x85, 0x44, 0x13, 0xca, 0xc6, 0x0d, 0x73, 0x5d, 0x31, 0x37,
-	0x0d, 0xaa, 0x69, 0xc1, 0x37, 0x0b, 0xbc, 0xa6, 0x77, 0x45, 0x99, 0xe5, 0x75, 0x86, 0x88, 0xe4,
-	0x5c, 0x2c, 0x25, 0x67, 0x0f, 0x6e, 0x31, 0x8e, 0x49, 0x6c, 0x1a, 0xd8, 0x8a, 0xec, 0x3a, 0x3c,
-	0xc3, 0xee, 0x73, 0xb0, 0x85, 0xca, 0xa2, 0x84, 0xb4, 0x0f, 0x1f, 0x2f, 0x18, 0xe9, 0x5c, 0xc5,
-	0xc8, 0x9c, 0x09, 0x3e, 0xc0, 0xfe, 0xe2, 0x7f, 0x1a, 0x4c, 0x68, 0x9e, 0xff, 0xcf, 0x8f, 0x05,
-	0x03, 0x23, 0xf7, 0xbc, 0x99, 0xe7, 0x7b, 0x41, 0xa5, 0x24, 0xec, 0x3c, 0x49, 0x96, 0x9a, 0x9e,
-	0xe9, 0xe5, 0xea, 0x75, 0x23, 0x07, 0x7d, 0xb8, 0xa3, 0x92, 0xea, 0x3b, 0x55, 0x9b, 0xe2, 0x15,
-	0xa2, 0xe9, 0x92, 0x7e, 0x10, 0x04, 0x15, 0x9c, 0x35, 0x19, 0x75, 0x14, 0xa4, 0xb0, 0xad, 0x32,
-	0xbe, 0x4d, 0x64, 0x5f, 0xd0, 0x11, 0x19, 0x10, 0xa9, 0xbc, 0x43, 0x08, 0x26, 0x42, 0xe5, 0xa9,
-	0xbd, 0xa3, 0x22, 0x75, 0xfb, 0x6a, 0x4e, 0x9c, 0x95, 0x45, 0x63, 0x64, 0x47, 0x21, 0x6f, 0xca,
-	0x42, 0xdd, 0x5f, 0x54, 0x11, 0x81, 0xc6, 0x86, 0xa0, 0x9d, 0xd5, 0x36, 0x58, 0x4d, 0x09, 0x4e,
-	0xc1, 0x35, 0x8e, 0x16, 0x28, 0x2b, 0xde, 0xe5, 0x18, 0xd5, 0xd3, 0x3f, 0x00, 0x3b, 0x57, 0x80,
-	0xaa, 0xd7, 0x3e, 0xbc, 0xbb, 0x60, 0x86, 0xfa, 0x44, 0x64, 0x88, 0x47, 0x47, 0xdf, 0xa7, 0xbe,
-	0x75, 0x39, 0xf5, 0xad, 0xdf, 0x53, 0xdf, 0xfa, 0x3a, 0xf3, 0x57, 0x2e, 0x67, 0xfe, 0xca, 0xcf,
-	0x99, 0xbf, 0xf2, 0xb1, 0x3b, 0xa6, 0xf2, 0x53, 0x39, 0x0c, 0x47, 0x3c, 0xeb, 0x99, 0x97, 0xca,
-	0x7c, 0xbe, 0xfc, 0x7d, 0xb2, 0xd4, 0x7b, 0x35, 0xb4, 0xd5, 0x83, 0xf5, 0xec, 0x4f, 0x00, 0x00,
-	0x00, 0xff, 0xff, 0xb8, 0x63, 0xb4, 0x57, 0x04, 0x05, 0x00, 0x00,
+	// 731 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xbc, 0x55, 0x4f, 0x4f, 0xd4, 0x4e,
+	0x18, 0xa6, 0xb0, 0x2c, 0xf4, 0x5d, 0xd8, 0xb0, 0x0d, 0x3f, 0xe8, 0x8f, 0xc8, 0xba, 0x56, 0x4d,
+	0xd6, 0x98, 0xec, 0x06, 0xbc, 0x7a, 0x91, 0x3f, 0x22, 0x89, 0x86, 0x4d, 0x57, 0x62, 0xf4, 0xd2,
+	0xcc, 0x76, 0xa6, 0xcb, 0x84, 0xb6, 0x33, 0x99, 0x4e, 0x57, 0xf8, 0x16, 0xc6, 0xa3, 0x9f, 0xc8,
+	0xc4, 0x0b, 0x47, 0xe3, 0xc9, 0xc0, 0x27, 0xf0, 0x1b, 0x98, 0xce, 0x4c, 0x17, 0x10, 0x12, 0x37,
+	0x21, 0xf1, 0xd4, 0x3e, 0xcf, 0x3c, 0xf3, 0xfe, 0x9b, 0xf7, 0x9d, 0x81, 0xa6, 0x8c, 0x86, 0x82,
+	0xe2, 0xee, 0x80, 0xc6, 0x31, 0x4d, 0x87, 0xdd, 0xd1, 0x46, 0x97, 0x8c, 0x48, 0x2a, 0xb3, 0x0e,
+	0x17, 0x4c, 0x32, 0xa7, 0xa1, 0xd7, 0x3b, 0x66, 0xbd, 0x33, 0xda, 0x58, 0x5b, 0xbf, 0xb9, 0x45,
+	0x9e, 0x72, 0x62, 0x76, 0x78, 0x3f, 0x2c, 0x58, 0xde, 0x2d, 0x4c, 0x6c, 0xb3, 0x54, 0x0a, 0x14,
+	0xca, 0x3e, 0x91, 0x32, 0x26, 0xd8, 0xb9, 0x0f, 0xb5, 0xd0, 0x50, 0x01, 0xc5, 0xae, 0xd5, 0xb2,
+	0xda, 0x15, 0x1f, 0x4a, 0x6a, 0x1f, 0x3b, 0x0f, 0x60, 0x81, 0x13, 0x41, 0x19, 0x0e, 0x32, 0x89,
+	0x84, 0x74, 0xa7, 0x5b, 0x56, 0x7b, 0xc6, 0xaf, 0x69, 0xae, 0x5f, 0x50, 0xce, 0x3a, 0x80, 0x91,
+	0x90, 0x14, 0xbb, 0x33, 0x4a, 0x60, 0x6b, 0x66, 0x37, 0xc5, 0xce, 0x0a, 0x54, 0x51, 0xc2, 0xf2,
+	0x54, 0xba, 0x95, 0x96, 0xd5, 0xb6, 0x7d, 0x83, 0x9c, 0x3d, 0xa8, 0x63, 0x9a, 0x85, 0xc5, 0x7f,
+	0x10, 0x93, 0x11, 0x89, 0xdd, 0xd9, 0x96, 0xd5, 0xae, 0x6f, 0xb6, 0x3a, 0x37, 0xd2, 0xeb, 0xec,
+	0x18, 0xe1, 0xeb, 0x42, 0xe7, 0x2f, 0xe2, 0xab, 0xd0, 0x3b, 0x86, 0x95, 0x6b, 0xb9, 0x1d, 0x8c,
+	0x88, 0xc0, 0x02, 0x7d, 0x4c, 0xff, 0x9e, 0x9d, 0x03, 0x15, 0x8e, 0x28, 0x56, 0x59, 0xd9, 0xbe,
+	0xfa, 0x77, 0xee, 0x81, 0xcd, 0xb4, 0x85, 0x48, 0xaa, 0x6c, 0x6c, 0xff, 0x92, 0xf0, 0xbe, 0x59,
+	0xb0, 0xaa, 0xbc, 0xf5, 0xd0, 0x69, 0x42, 0x52, 0xb9, 0x43, 0x33, 0x29, 0xe8, 0x20, 0x97, 0x93,
+	0x14, 0x73, 0x05, 0xaa, 0x11, 0x12, 0x09, 0x11, 0xc6, 0xa1, 0x41, 0xce, 0x43, 0x58, 0xd4, 0x7f,
+	0x81, 0xa9, 0x94, 0x76, 0xbb, 0xa0, 0xc9, 0x17, 0xba, 0x5e, 0x4f, 0xa1, 0x11, 0xb1, 0x3c, 0xc5,
+	0x48, 0x52, 0x96, 0x06, 0xd7, 0x4a, 0xba, 0x74, 0xb9, 0x60, 0xc4, 0x8f, 0xa1, 0x9e, 0x49, 0x74,
+	0x4c, 0xd3, 0x61, 0xa9, 0x9c, 0x55, 0xca, 0x45, 0xc3, 0x6a, 0x99, 0xf7, 0xd9, 0x02, 0xb7, 0xac,
+	0x5d, 0x96, 0x27, 0xbc, 0xb0, 0xe0, 0x13, 0xce, 0xc4, 0x44, 0xe9, 0xac, 0xc2, 0x5c, 0xca, 0x30,
+	0x09, 0x4c, 0x01, 0x2b, 0x7e, 0xb5, 0x80, 0xfb, 0xd8, 0x79, 0x0e, 0x55, 0xa1, 0xac, 0xa8, 0x44,
+	0x6a, 0x9b, 0x8f, 0x6e, 0x39, 0xd2, 0x1b, 0x1e, 0x7d, 0xb3, 0xc7, 0xfb, 0x62, 0x81, 0xa3, 0x82,
+	0xd2, 0xfc, 0x76, 0x8c, 0x12, 0x7e, 0xa7, 0x70, 0x96, 0x61, 0x36, 0xa2, 0x24, 0xc6, 0xa6, 0xac,
+	0x1a, 0x38, 0x6b, 0x30, 0x2f, 0x4c, 0xaa, 0xaa, 0x8c, 0x15, 0x7f, 0x8c, 0x1d, 0x17, 0xe6, 0xc2,
+	0x23, 0x24, 0x86, 0x04, 0xab, 0xba, 0x55, 0xfc, 0x12, 0x7a, 0xbf, 0x2c, 0x68, 0xe8, 0x8a, 0x29,
+	0x62, 0x1b, 0x71, 0xfe, 0x6f, 0xc6, 0x68, 0x0d, 0xe6, 0x43, 0x96, 0xf0, 0xbc, 0x0c, 0xd7, 0xf6,
+	0xc7, 0xf8, 0xcf, 0x70, 0xed, 0x71, 0xb8, 0xc5, 0x0a, 0x16, 0xac, 0x88, 0xd1, 0xad, 0xea, 0x15,
+	0x03, 0x9d, 0x27, 0xd0, 0x48, 0xd0, 0x49, 0x90, 0xcb, 0x48, 0x06, 0x9c, 0x88, 0xe0, 0x88, 0xe5,
+	0xc2, 0x9d, 0x53, 0x81, 0xd7, 0x13, 0x74, 0x72, 0x28, 0x23, 0xd9, 0x23, 0xe2, 0x15, 0xcb, 0x85,
+	0xf7, 0x1e, 0xd6, 0x6f, 0x6f, 0x92, 0xfe, 0x31, 0xe5, 0x77, 0x3a, 0x1a, 0xaf, 0x6f, 0xfa, 0xef,
+	0xa0, 0x1c, 0xb0, 0x77, 0x82, 0x4a, 0x49, 0xd2, 0x83, 0x28, 0x9a, 0x68, 0x9c, 0x4c, 0x73, 0x4f,
+	0x5f, 0xbd, 0x59, 0xbc, 0x1e, 0xfc, 0xa7, 0x8c, 0xea, 0x4b, 0xae, 0x98, 0xd2, 0x97, 0x88, 0xc6,
+	0x13, 0x0e, 0xa8, 0x20, 0x28, 0x63, 0x69, 0x69, 0x51, 0x23, 0x2f, 0x86, 0x25, 0x65, 0xf1, 0x6d,
+	0x24, 0x7b, 0x82, 0x86, 0xa4, 0x4f, 0xa4, 0x1a, 0x66, 0x42, 0x30, 0x11, 0xca, 0x4e, 0x31, 0xcc,
+	0x0a, 0xa9, 0x73, 0x2c, 0x34, 0x41, 0x92, 0x67, 0xe5, 0xcd, 0x62, 0x2b, 0xe6, 0x4d, 0x9e, 0xa9,
+	0x4e, 0x40, 0x23, 0x22, 0xd0, 0xd0, 0x08, 0x74, 0x4f, 0xd6, 0x0c, 0x57, 0x48, 0xbc, 0x3d, 0xd3,
+	0xff, 0x3d, 0x24, 0x50, 0x92, 0x1d, 0x72, 0x8c, 0x8a, 0x43, 0xde, 0x80, 0x2a, 0x57, 0x84, 0xf2,
+	0x57, 0xdb, 0xfc, 0xff, 0x96, 0xa1, 0xd2, 0x3b, 0x7c, 0x23, 0xdc, 0xda, 0xfa, 0x7a, 0xde, 0xb4,
+	0xce, 0xce, 0x9b, 0xd6, 0xcf, 0xf3, 0xa6, 0xf5, 0xe9, 0xa2, 0x39, 0x75, 0x76, 0xd1, 0x9c, 0xfa,
+	0x7e, 0xd1, 0x9c, 0xfa, 0xd0, 0x1e, 0x52, 0x79, 0x94, 0x0f, 0x3a, 0x21, 0x4b, 0xba, 0xe6, 0xe9,
+	0x30, 0x9f, 0x93, 0xf1, 0x1b, 0xa2, 0x1e, 0x90, 0x41, 0x55, 0xbd, 0x20, 0xcf, 0x7e, 0x07, 0x00,
+	0x00, 0xff, 0xff, 0xa6, 0xad, 0xd3, 0xf3, 0x95, 0x06, 0x00, 0x00,
 }
 
 func (m *EventContractSettled) Marshal() (dAtA []byte, err error) {
@@ -803,6 +987,120 @@ func (m *EventConsumptionReported) MarshalToSizedBuffer(dAtA []byte) (int, error
 	}
 	if m.NodeId != 0 {
 		i = encodeVarintEvents(dAtA, i, uint64(m.NodeId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.ContractId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ContractId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventReportClamped) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventReportClamped) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventReportClamped) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Charged != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Charged))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.Reported != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Reported))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Field) > 0 {
+		i -= len(m.Field)
+		copy(dAtA[i:], m.Field)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Field)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.NodeId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.NodeId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.ContractId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ContractId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventChargeCapped) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventChargeCapped) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventChargeCapped) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.MaxUtftPerHour != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.MaxUtftPerHour))
+		i--
+		dAtA[i] = 0x38
+	}
+	if len(m.Dropped) > 0 {
+		i -= len(m.Dropped)
+		copy(dAtA[i:], m.Dropped)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Dropped)))
+		i--
+		dAtA[i] = 0x32
+	}
+	if len(m.Charged) > 0 {
+		i -= len(m.Charged)
+		copy(dAtA[i:], m.Charged)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Charged)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if len(m.Computed) > 0 {
+		i -= len(m.Computed)
+		copy(dAtA[i:], m.Computed)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Computed)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if m.PeriodEnd != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.PeriodEnd))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.PeriodStart != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.PeriodStart))
 		i--
 		dAtA[i] = 0x10
 	}
@@ -1095,6 +1393,64 @@ func (m *EventConsumptionReported) Size() (n int) {
 	if m.Report != nil {
 		l = m.Report.Size()
 		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventReportClamped) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.ContractId != 0 {
+		n += 1 + sovEvents(uint64(m.ContractId))
+	}
+	if m.NodeId != 0 {
+		n += 1 + sovEvents(uint64(m.NodeId))
+	}
+	l = len(m.Field)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Reported != 0 {
+		n += 1 + sovEvents(uint64(m.Reported))
+	}
+	if m.Charged != 0 {
+		n += 1 + sovEvents(uint64(m.Charged))
+	}
+	return n
+}
+
+func (m *EventChargeCapped) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.ContractId != 0 {
+		n += 1 + sovEvents(uint64(m.ContractId))
+	}
+	if m.PeriodStart != 0 {
+		n += 1 + sovEvents(uint64(m.PeriodStart))
+	}
+	if m.PeriodEnd != 0 {
+		n += 1 + sovEvents(uint64(m.PeriodEnd))
+	}
+	l = len(m.Computed)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Charged)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Dropped)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.MaxUtftPerHour != 0 {
+		n += 1 + sovEvents(uint64(m.MaxUtftPerHour))
 	}
 	return n
 }
@@ -1777,6 +2133,386 @@ func (m *EventConsumptionReported) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventReportClamped) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventReportClamped: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventReportClamped: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ContractId", wireType)
+			}
+			m.ContractId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ContractId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NodeId", wireType)
+			}
+			m.NodeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.NodeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Field", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Field = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reported", wireType)
+			}
+			m.Reported = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Reported |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Charged", wireType)
+			}
+			m.Charged = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Charged |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventChargeCapped) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventChargeCapped: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventChargeCapped: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ContractId", wireType)
+			}
+			m.ContractId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ContractId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PeriodStart", wireType)
+			}
+			m.PeriodStart = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PeriodStart |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PeriodEnd", wireType)
+			}
+			m.PeriodEnd = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PeriodEnd |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Computed", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Computed = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Charged", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Charged = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Dropped", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Dropped = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxUtftPerHour", wireType)
+			}
+			m.MaxUtftPerHour = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MaxUtftPerHour |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipEvents(dAtA[iNdEx:])

@@ -1,6 +1,7 @@
 package types_test
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -190,16 +191,18 @@ func TestGenesisValidateAcceptsOverdraftAndSettledNow(t *testing.T) {
 // ---------------------------------------------------------------------------
 
 func TestValidateReport(t *testing.T) {
-	capacity := tfgridtypes.Resources{Cru: 4, Sru: 500 * gib, Hru: 1000 * gib, Mru: 8 * gib}
+	node := tfgridtypes.Node{Id: 3, Resources: tfgridtypes.Resources{Cru: 4, Sru: 500 * gib, Hru: 1000 * gib, Mru: 8 * gib}, LinkRate: 1000}
 	const now, drift = int64(1_750_000_000), uint64(60)
-	full := types.ConsumptionReport{ContractId: 7, Timestamp: now, Cru: 4, Sru: 500 * gib, Hru: 1000 * gib, Mru: 8 * gib, Nru: 1 << 40}
-	require.NoError(t, types.ValidateReport(0, full, capacity, now, drift), "exactly the capacity; nru is unbounded")
+	full := types.ConsumptionReport{ContractId: 7, Timestamp: now, Window: 10, Cru: 4, Sru: 500 * gib, Hru: 1000 * gib, Mru: 8 * gib, Nru: 10_000}
+	require.NoError(t, types.ValidateReport(0, full, node, now, drift), "exactly the capacity and window × link rate")
 	atDrift := full
 	atDrift.Timestamp = now + int64(drift)
-	require.NoError(t, types.ValidateReport(0, atDrift, capacity, now, drift), "timestamp at block time + drift")
-	old := full
-	old.Timestamp = 1
-	require.NoError(t, types.ValidateReport(0, old, capacity, now, drift), "an old timestamp only orders reports")
+	require.NoError(t, types.ValidateReport(0, atDrift, node, now, drift), "timestamp at block time + drift")
+	fastest := node
+	fastest.LinkRate = math.MaxUint64
+	huge := full
+	huge.Window, huge.Nru = math.MaxUint64, math.MaxUint64
+	require.NoError(t, types.ValidateReport(0, huge, fastest, now, drift), "window × link rate beyond 64 bits bounds nothing")
 
 	for _, tc := range []struct {
 		name string
@@ -210,6 +213,9 @@ func TestValidateReport(t *testing.T) {
 		{"timestamp 0", func(r *types.ConsumptionReport) { r.Timestamp = 0 }, "timestamp 0"},
 		{"timestamp negative", func(r *types.ConsumptionReport) { r.Timestamp = -5 }, "timestamp -5"},
 		{"timestamp beyond drift", func(r *types.ConsumptionReport) { r.Timestamp = now + int64(drift) + 1 }, "block time 1750000000 + drift 60"},
+		{"window 0", func(r *types.ConsumptionReport) { r.Window = 0 }, "window 0 s, want > 0"},
+		{"nru above window × link rate", func(r *types.ConsumptionReport) { r.Nru = 10_001 }, "contract 7: nru 10001 exceeds window 10 s × link rate 1000 B/s"},
+		{"nru 2^64-1 in 1 s", func(r *types.ConsumptionReport) { r.Window, r.Nru = 1, math.MaxUint64 }, "nru 18446744073709551615 exceeds window 1 s"},
 		{"cru", func(r *types.ConsumptionReport) { r.Cru = 5 }, "cru 5 exceeds the node's 4"},
 		{"sru", func(r *types.ConsumptionReport) { r.Sru = 500*gib + 1 }, "sru"},
 		{"hru", func(r *types.ConsumptionReport) { r.Hru = 1000*gib + 1 }, "hru"},
@@ -218,7 +224,83 @@ func TestValidateReport(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := full
 			tc.edit(&r)
-			requireIs(t, types.ValidateReport(3, r, capacity, now, drift), types.ErrInvalidReport, tc.frag)
+			requireIs(t, types.ValidateReport(3, r, node, now, drift), types.ErrInvalidReport, tc.frag)
 		})
+	}
+	silent := node
+	silent.LinkRate = 0
+	requireIs(t, types.ValidateReport(0, full, silent, now, drift), types.ErrInvalidReport, "link rate 0 B/s")
+}
+
+func TestCheckReportTime(t *testing.T) {
+	const created = int64(1000)
+	previous := &types.ConsumptionReport{ContractId: 7, Timestamp: 1100}
+	for _, tc := range []struct {
+		name      string
+		timestamp int64
+		window    uint64
+		previous  *types.ConsumptionReport
+		frag      string // "" accepts
+	}{
+		{"first report, window = age", 1060, 60, nil, ""},
+		{"first report, window above age", 1060, 61, nil, "window 61 s exceeds the 60 s since 1000"},
+		{"first report at creation", created, 1, nil, "window 1 s exceeds the 0 s since 1000"},
+		{"before creation", 999, 1, nil, "timestamp 999 is before its creation at 1000"},
+		{"next report, window = gap", 1130, 30, previous, ""},
+		{"next report, window above gap", 1130, 31, previous, "window 31 s exceeds the 30 s since 1100"},
+		{"next report not newer", 1100, 1, previous, "timestamp 1100 is not after the previous report's 1100"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := types.ConsumptionReport{ContractId: 7, Timestamp: tc.timestamp, Window: tc.window}
+			err := types.CheckReportTime(r, created, tc.previous)
+			if tc.frag == "" {
+				require.NoError(t, err)
+				return
+			}
+			requireIs(t, err, types.ErrInvalidReport, "contract 7", tc.frag)
+		})
+	}
+}
+
+func TestClampUsage(t *testing.T) {
+	reserved := tfgridtypes.Resources{Cru: 2, Sru: 50 * gib, Hru: 0, Mru: 4 * gib}
+	for _, tc := range []struct {
+		name   string
+		report types.ConsumptionReport
+		want   types.Usage
+		clamps []types.Clamp
+	}{
+		{"within", types.ConsumptionReport{Cru: 1, Sru: gib, Mru: 4 * gib}, types.Usage{Cru: 1, Sru: gib, Mru: 4 * gib}, nil},
+		{"above on cru and hru", types.ConsumptionReport{Cru: 3, Hru: 1, Mru: gib},
+			types.Usage{Cru: 2, Mru: gib}, []types.Clamp{{"cru", 3, 2}, {"hru", 1, 0}}},
+		{"all at 2^64-1", types.ConsumptionReport{Cru: math.MaxUint64, Sru: math.MaxUint64, Hru: math.MaxUint64, Mru: math.MaxUint64},
+			types.Usage{Cru: 2, Sru: 50 * gib, Mru: 4 * gib},
+			[]types.Clamp{{"cru", math.MaxUint64, 2}, {"sru", math.MaxUint64, 50 * gib}, {"hru", math.MaxUint64, 0}, {"mru", math.MaxUint64, 4 * gib}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, clamps := types.ClampUsage(tc.report.Claimed(), reserved)
+			require.Equal(t, tc.want, got)
+			require.Equal(t, tc.clamps, clamps)
+			require.True(t, got.Within(reserved))
+		})
+	}
+}
+
+func TestCappedCharge(t *testing.T) {
+	for _, tc := range []struct {
+		amount     int64
+		maxPerHour uint64
+		seconds    uint64
+		want       int64
+	}{
+		{100, 3600, 3600, 100},   // under the cap
+		{5000, 3600, 3600, 3600}, // one hour at the cap
+		{5000, 3600, 1, 1},       // one second
+		{5000, 1000, 1, 0},       // floor(1000/3600)
+		{5000, 1000, 0, 0},       // nothing settled, nothing charged
+		{0, 1000, 3600, 0},
+	} {
+		got := types.CappedCharge(sdkmath.NewInt(tc.amount), tc.maxPerHour, tc.seconds)
+		require.Equal(t, sdkmath.NewInt(tc.want).String(), got.String(), "%+v", tc)
 	}
 }

@@ -168,6 +168,13 @@ func ValidatePrice(p sdkmath.LegacyDec) error {
 	return nil
 }
 
+// CappedCharge is what a period of some seconds may charge under a cap of maxPerHour utft per hour:
+// amount, or floor(maxPerHour × seconds / 3600) when that is less.
+func CappedCharge(amount sdkmath.Int, maxPerHour, seconds uint64) sdkmath.Int {
+	limit := sdkmath.NewIntFromUint64(maxPerHour).Mul(sdkmath.NewIntFromUint64(seconds)).QuoRaw(secondsPerHour)
+	return sdkmath.MinInt(amount, limit)
+}
+
 // SecondsBefore is how many seconds of [from, to] lie before until.
 func SecondsBefore(from, to, until int64) uint64 {
 	end := min(to, until)

@@ -46,7 +46,13 @@ func (k *Keeper) CreateNodeContract(ctx context.Context, msg *types.MsgCreateNod
 	if err != nil {
 		return 0, err
 	}
-	nc := &types.NodeContract{NodeId: node.Id, DeploymentHash: msg.DeploymentHash, DeploymentData: msg.DeploymentData, PublicIpsCount: msg.PublicIpsCount}
+	if err := k.checkFree(ctx, id, node, msg.Resources, tfgridtypes.Resources{}); err != nil {
+		return 0, err
+	}
+	nc := &types.NodeContract{
+		NodeId: node.Id, DeploymentHash: msg.DeploymentHash, DeploymentData: msg.DeploymentData, PublicIpsCount: msg.PublicIpsCount,
+		Resources: msg.Resources, MaxUtftPerHour: msg.MaxUtftPerHour,
+	}
 	if err := k.reserveIPs(ctx, id, node.FarmId, nc); err != nil {
 		return 0, err
 	}
@@ -148,14 +154,15 @@ func (k *Keeper) createContract(ctx context.Context, id uint64, twin tfgridtypes
 	ev := &types.EventContractCreated{ContractId: id, TwinId: twin.Id, Kind: c.ContractKind(), NodeId: c.NodeID(), Deposit: c.Deposit.String()}
 	switch kind := c.Kind.(type) {
 	case *types.Contract_NodeContract:
-		ev.DeploymentHash = kind.NodeContract.DeploymentHash
+		nc := kind.NodeContract
+		ev.DeploymentHash, ev.Resources, ev.MaxUtftPerHour = nc.DeploymentHash, &nc.Resources, nc.MaxUtftPerHour
 	case *types.Contract_NameContract:
 		ev.Name = kind.NameContract.Name
 	}
 	return keeperutil.Emit(ctx, ev)
 }
 
-// UpdateNodeContract replaces a node contract's deployment hash and data.
+// UpdateNodeContract replaces a node contract's deployment hash, data, reservation and spending cap.
 func (k *Keeper) UpdateNodeContract(ctx context.Context, msg *types.MsgUpdateNodeContract) error {
 	c, err := k.ownedContract(ctx, msg.Creator, msg.ContractId)
 	if err != nil {
@@ -190,17 +197,35 @@ func (k *Keeper) UpdateNodeContract(ctx context.Context, msg *types.MsgUpdateNod
 	if err := k.checkHashFree(ctx, nc.NodeId, msg.DeploymentHash, c.Id); err != nil {
 		return err
 	}
+	node, err := k.registry.GetNode(ctx, nc.NodeId)
+	if err != nil {
+		return err
+	}
+	if err := k.checkFree(ctx, c.Id, node, msg.Resources, nc.Resources); err != nil {
+		return err
+	}
 	if err := k.ContractByNodeHash.Remove(ctx, collections.Join(nc.NodeId, nc.DeploymentHash)); err != nil {
 		return err
 	}
+	if err := k.moveReservation(ctx, nc.NodeId, nc.Resources, msg.Resources); err != nil {
+		return err
+	}
 	nc.DeploymentHash, nc.DeploymentData = msg.DeploymentHash, msg.DeploymentData
+	nc.Resources, nc.MaxUtftPerHour = msg.Resources, msg.MaxUtftPerHour
 	if err := k.ContractByNodeHash.Set(ctx, collections.Join(nc.NodeId, nc.DeploymentHash), c.Id); err != nil {
 		return err
 	}
 	if err := k.Contracts.Set(ctx, c.Id, c); err != nil {
 		return err
 	}
-	return keeperutil.Emit(ctx, &types.EventContractUpdated{ContractId: c.Id, NodeId: nc.NodeId, DeploymentHash: nc.DeploymentHash})
+	if k.hooks != nil {
+		if err := k.hooks.AfterContractUpdated(ctx, c); err != nil {
+			return err
+		}
+	}
+	return keeperutil.Emit(ctx, &types.EventContractUpdated{
+		ContractId: c.Id, NodeId: nc.NodeId, DeploymentHash: nc.DeploymentHash, Resources: &nc.Resources, MaxUtftPerHour: nc.MaxUtftPerHour,
+	})
 }
 
 // GetContract loads a live contract.

@@ -46,7 +46,7 @@ func TestCreateNodeContractReservesIPsAndLocksDeposit(t *testing.T) {
 	created := typedEvents[*types.EventContractCreated](f)
 	require.Equal(t, []*types.EventContractCreated{{
 		ContractId: id, TwinId: w.alice.twin, Kind: types.ContractKindNode, NodeId: w.node.id,
-		DeploymentHash: hash("web"), Deposit: deposit.String(),
+		DeploymentHash: hash("web"), Deposit: deposit.String(), Resources: &tfgridtypes.Resources{},
 	}}, created)
 
 	require.Equal(t, sdkmath.NewInt(startBalance).Sub(deposit), f.balance(w.alice.acc))

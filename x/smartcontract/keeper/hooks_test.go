@@ -36,6 +36,11 @@ func (h *recordingHooks) BeforeContractUpdated(_ context.Context, c types.Contra
 	return nil
 }
 
+func (h *recordingHooks) AfterContractUpdated(_ context.Context, c types.Contract) error {
+	h.updated = append(h.updated, c.Id)
+	return nil
+}
+
 func (h *recordingHooks) BeforeContractDeleted(ctx context.Context, c types.Contract, cause types.DeleteCause) error {
 	if h.failDelete != nil {
 		return h.failDelete

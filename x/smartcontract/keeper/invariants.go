@@ -15,7 +15,8 @@ import (
 )
 
 // CheckInvariants verifies what every close path must preserve: farm IPs and contracts agree, the
-// indexes hold exactly the live contracts, and the module account holds exactly the live deposits.
+// indexes hold exactly the live contracts, each node's reserved total is the sum of its live contracts'
+// reservations and fits in its capacity, and the module account holds exactly the live deposits.
 // Tests and the simulation run it after every block; it scans everything, so the chain never does.
 func (k *Keeper) CheckInvariants(ctx context.Context) error {
 	live := map[uint64]types.Contract{}
@@ -32,7 +33,7 @@ func (k *Keeper) CheckInvariants(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, check := range []func(context.Context, map[uint64]types.Contract) error{k.checkIPs, k.checkIndexes, k.checkDeposits} {
+	for _, check := range []func(context.Context, map[uint64]types.Contract) error{k.checkIPs, k.checkIndexes, k.checkReservations, k.checkDeposits} {
 		if err := check(ctx, live); err != nil {
 			return err
 		}
@@ -107,6 +108,40 @@ func (k *Keeper) checkIndexes(ctx context.Context, live map[uint64]types.Contrac
 		return err
 	}
 	return sameMap(ctx, "name_contract_by_name", k.NameContractByName, itself[string], wantName)
+}
+
+// checkReservations: node_reserved holds, per node, exactly the sum of its live node contracts'
+// reservations, and no node reserves more than it has.
+func (k *Keeper) checkReservations(ctx context.Context, live map[uint64]types.Contract) error {
+	want := map[uint64]tfgridtypes.Resources{}
+	for _, c := range live {
+		if nc := c.GetNodeContract(); nc != nil && nc.Resources != (tfgridtypes.Resources{}) {
+			sum, ok := want[nc.NodeId].Add(nc.Resources)
+			if !ok {
+				return broken("node %d: reservations overflow at contract %d", nc.NodeId, c.Id)
+			}
+			want[nc.NodeId] = sum
+		}
+	}
+	n := 0
+	err := k.NodeReserved.Walk(ctx, nil, func(nodeID uint64, got tfgridtypes.Resources) (bool, error) {
+		n++
+		if got != want[nodeID] {
+			return true, broken("node %d reserves %v, its live contracts %v", nodeID, got, want[nodeID])
+		}
+		node, err := k.registry.GetNode(ctx, nodeID)
+		if err != nil {
+			return true, err
+		}
+		if field, has, need := tfgridtypes.FirstShortfall(node.Resources, got); field != "" {
+			return true, broken("node %d has %s %d, its live contracts reserve %d", nodeID, field, has, need)
+		}
+		return false, nil
+	})
+	if err == nil && n != len(want) {
+		err = broken("node_reserved has %d nodes, live contracts reserve on %d", n, len(want))
+	}
+	return err
 }
 
 // pairKey is a comparable copy of a collections.Pair, which holds pointers and so cannot key a map.

@@ -10,6 +10,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/codec"
 
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
+	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
 // Keeper owns the contracts and their indexes; the farm IP table it reserves from lives in x/tfgrid.
@@ -42,6 +43,9 @@ type Keeper struct {
 
 	// NodeExtraFees is the monthly extra fee of dedicated nodes, in mUSD.
 	NodeExtraFees collections.Map[uint64, uint64]
+	// NodeReserved is, per node with live node contracts, the sum of what they reserve: the free capacity
+	// a new reservation must fit in, and the floor below which the node may not shrink.
+	NodeReserved collections.Map[uint64, tfgridtypes.Resources]
 }
 
 // NewKeeper builds the contract keeper; authority is the bech32 address of the gov module account.
@@ -77,6 +81,8 @@ func NewKeeper(
 		ContractsByTwin: collections.NewKeySet(sb, types.ContractsByTwinKey, "contracts_by_twin",
 			collections.PairKeyCodec(u64, u64)),
 		NodeExtraFees: collections.NewMap(sb, types.NodeExtraFeesKey, "node_extra_fees", u64, collections.Uint64Value),
+		NodeReserved: collections.NewMap(sb, types.NodeReservedKey, "node_reserved", u64,
+			codec.CollValue[tfgridtypes.Resources](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

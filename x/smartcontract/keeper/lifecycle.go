@@ -10,6 +10,7 @@ import (
 
 	"github.com/tfgrid/tfgrid/internal/keeperutil"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
+	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
 // insertContract stores a new live contract and every index entry it needs. With removeContract it is
@@ -24,6 +25,9 @@ func (k *Keeper) insertContract(ctx context.Context, c types.Contract) error {
 	switch kind := c.Kind.(type) {
 	case *types.Contract_NodeContract:
 		nc := kind.NodeContract
+		if err := k.moveReservation(ctx, nc.NodeId, tfgridtypes.Resources{}, nc.Resources); err != nil {
+			return err
+		}
 		return k.ContractByNodeHash.Set(ctx, collections.Join(nc.NodeId, nc.DeploymentHash), c.Id)
 	case *types.Contract_NameContract:
 		return k.NameContractByName.Set(ctx, kind.NameContract.Name, c.Id)
@@ -63,7 +67,7 @@ func (k *Keeper) removeContract(ctx context.Context, c types.Contract, cause typ
 	})
 }
 
-// dropIndexes removes every index entry of a contract and frees a node contract's IPs.
+// dropIndexes removes every index entry of a contract and frees a node contract's IPs and reservation.
 func (k *Keeper) dropIndexes(ctx context.Context, c types.Contract) error {
 	if err := k.ContractsByTwin.Remove(ctx, collections.Join(c.TwinId, c.Id)); err != nil {
 		return err
@@ -72,6 +76,9 @@ func (k *Keeper) dropIndexes(ctx context.Context, c types.Contract) error {
 	case *types.Contract_NodeContract:
 		nc := kind.NodeContract
 		if err := k.releaseIPs(ctx, c.Id, nc); err != nil {
+			return err
+		}
+		if err := k.moveReservation(ctx, nc.NodeId, nc.Resources, tfgridtypes.Resources{}); err != nil {
 			return err
 		}
 		return k.ContractByNodeHash.Remove(ctx, collections.Join(nc.NodeId, nc.DeploymentHash))

@@ -51,7 +51,7 @@ func TestUpdateNodeContract(t *testing.T) {
 	require.NoError(t, f.update(w.alice, cid, "v1"))
 	c := f.contract(cid)
 	require.Equal(t, []byte("v2 of v1"), c.GetNodeContract().DeploymentData)
-	require.Equal(t, []*types.EventContractUpdated{{ContractId: cid, NodeId: w.node.id, DeploymentHash: hash("v1")}},
+	require.Equal(t, []*types.EventContractUpdated{{ContractId: cid, NodeId: w.node.id, DeploymentHash: hash("v1"), Resources: &tfgridtypes.Resources{}}},
 		typedEvents[*types.EventContractUpdated](f))
 
 	// A new hash re-keys the index; everything else is kept.

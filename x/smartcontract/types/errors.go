@@ -26,4 +26,5 @@ var (
 	ErrInvalidGenesis         = errorsmod.Register(ModuleName, 17, "invalid genesis")
 	ErrInvariantBroken        = errorsmod.Register(ModuleName, 18, "invariant broken")
 	ErrInvalidContractState   = errorsmod.Register(ModuleName, 19, "invalid contract state")
+	ErrInsufficientCapacity   = errorsmod.Register(ModuleName, 20, "node has not enough free capacity")
 )

@@ -36,6 +36,8 @@ type ContractHooks interface {
 	AfterContractCreated(ctx context.Context, c Contract) error
 	// BeforeContractUpdated runs before a node contract's deployment changes, so billing can settle it first.
 	BeforeContractUpdated(ctx context.Context, c Contract) error
+	// AfterContractUpdated runs once a node contract holds its new deployment, reservation and cap.
+	AfterContractUpdated(ctx context.Context, c Contract) error
 	// BeforeContractDeleted runs before a contract leaves the store, on every close path, so billing
 	// can settle it for the last time.
 	BeforeContractDeleted(ctx context.Context, c Contract, cause DeleteCause) error

@@ -21,4 +21,5 @@ var (
 	NameContractByNameKey = collections.NewPrefix(7)
 	ContractsByTwinKey    = collections.NewPrefix(8)
 	NodeExtraFeesKey      = collections.NewPrefix(9)
+	NodeReservedKey       = collections.NewPrefix(10)
 )

@@ -197,19 +197,19 @@ func (k *Keeper) farmOfFarmer(ctx context.Context, signer string, farmID uint64)
 	return farm, nil
 }
 
-// checkFarmName validates a name and checks that no farm other than farmID holds it.
+// checkFarmName validates a name and checks that no farm other than farmID holds it, in any letter case.
 func (k *Keeper) checkFarmName(ctx context.Context, farmID uint64, name string) error {
 	if err := types.ValidateFarmName(name); err != nil {
 		return err
 	}
-	owner, err := k.Farms.Indexes.Name.MatchExact(ctx, name)
+	owner, err := k.Farms.Indexes.Name.MatchExact(ctx, types.FarmNameKey(name))
 	switch {
 	case errors.Is(err, collections.ErrNotFound):
 		return nil
 	case err != nil:
 		return err
 	case owner != farmID:
-		return types.ErrFarmNameTaken.Wrapf("farm name %q is taken by farm %d", name, owner)
+		return types.ErrFarmNameTaken.Wrapf("farm name %q is taken by farm %d (names are unique in any letter case)", name, owner)
 	}
 	return nil
 }

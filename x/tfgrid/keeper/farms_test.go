@@ -104,6 +104,8 @@ func TestCreateFarmErrors(t *testing.T) {
 		{"name with space", create("my farm"), types.ErrInvalidFarmName, []string{`"my farm"`}},
 		{"name taken", create("alpha"), types.ErrFarmNameTaken, []string{`"alpha"`, "farm 1"}},
 		{"name taken by another twin", create("beta"), types.ErrFarmNameTaken, []string{`"beta"`, "farm 2"}},
+		{"name taken in another case", create("ALPHA"), types.ErrFarmNameTaken, []string{`"ALPHA"`, "farm 1", "any letter case"}},
+		{"name taken in mixed case", create("Beta"), types.ErrFarmNameTaken, []string{`"Beta"`, "farm 2"}},
 		{"private ip", create("gamma", types.PublicIPInput{Ip: "10.0.0.5/24", Gateway: "10.0.0.1"}),
 			types.ErrInvalidPublicIP, []string{"10.0.0.5/24", "private"}},
 		{"not a cidr", create("gamma", types.PublicIPInput{Ip: "185.206.122.40", Gateway: "185.206.122.1"}),
@@ -169,7 +171,14 @@ func TestUpdateFarmErrors(t *testing.T) {
 		{"unknown farm", update(w.farmer, 99, "whatever"), types.ErrFarmNotFound, []string{"farm 99"}},
 		{"invalid name", update(w.farmer, 1, "a/b"), types.ErrInvalidFarmName, []string{`"a/b"`}},
 		{"name taken", update(w.farmer, 1, "beta"), types.ErrFarmNameTaken, []string{`"beta"`, "farm 2"}},
+		{"name taken in another case", update(w.farmer, 1, "BETA"), types.ErrFarmNameTaken, []string{`"BETA"`, "farm 2"}},
 	})
+	// a farm may change the case of its own name
+	_, err := w.msg.UpdateFarm(w.ctx, &types.MsgUpdateFarm{Creator: w.farmer, FarmId: 1, Name: "ALPHA"})
+	require.NoError(t, err)
+	farm, err := w.k.GetFarm(w.ctx, 1)
+	require.NoError(t, err)
+	require.Equal(t, "ALPHA", farm.Name)
 }
 
 func TestAddFarmIP(t *testing.T) {

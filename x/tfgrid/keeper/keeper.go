@@ -131,7 +131,7 @@ func NewKeeper(
 			codec.CollValue[types.Farm](cdc), FarmIndexes{
 				Name: indexes.NewUnique(sb, types.FarmsByNameKey, "farms_by_name",
 					collections.StringKey, collections.Uint64Key,
-					func(_ uint64, f types.Farm) (string, error) { return f.Name, nil }),
+					func(_ uint64, f types.Farm) (string, error) { return types.FarmNameKey(f.Name), nil }),
 			}),
 		PublicIPs: collections.NewIndexedMap(sb, types.PublicIPsKey, "public_ips", collections.StringKey,
 			codec.CollValue[types.PublicIP](cdc), PublicIPIndexes{

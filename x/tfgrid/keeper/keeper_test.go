@@ -55,6 +55,7 @@ type mockHooks struct {
 	deleteErr   error
 	liveQueries []uint64
 	moved       []types.Node
+	reserved    map[uint64]types.Resources
 }
 
 func (m *mockHooks) NodeHasLiveContracts(_ context.Context, nodeID uint64) (bool, error) {
@@ -73,6 +74,10 @@ func (m *mockHooks) AfterNodeDeleted(_ context.Context, node types.Node) error {
 func (m *mockHooks) AfterNodeFarmChanged(_ context.Context, node types.Node) error {
 	m.moved = append(m.moved, node)
 	return nil
+}
+
+func (m *mockHooks) NodeReservedCapacity(_ context.Context, nodeID uint64) (types.Resources, error) {
+	return m.reserved[nodeID], nil
 }
 
 // errInjected is the store failure the fault-injection test provokes.

@@ -26,6 +26,9 @@ func (k *Keeper) CreateNode(ctx context.Context, msg *types.MsgCreateNode) (uint
 	if err := desc.Validate(); err != nil {
 		return 0, err
 	}
+	if err := k.checkNodeCapacity(ctx, 0, msg.Resources, msg.LinkRate); err != nil {
+		return 0, err
+	}
 	farm, err := k.farmAdmittingTwin(ctx, msg.FarmId, twin.Id)
 	if err != nil {
 		return 0, err
@@ -48,6 +51,7 @@ func (k *Keeper) CreateNode(ctx context.Context, msg *types.MsgCreateNode) (uint
 		SecureBoot:    msg.SecureBoot,
 		Virtualized:   msg.Virtualized,
 		SerialNumber:  msg.SerialNumber,
+		LinkRate:      msg.LinkRate,
 		Created:       now,
 		Power:         types.Power{State: types.PowerStateUp, Target: types.PowerStateUp, Since: now},
 	}
@@ -77,6 +81,9 @@ func (k *Keeper) UpdateNode(ctx context.Context, msg *types.MsgUpdateNode) error
 	if err := desc.Validate(); err != nil {
 		return err
 	}
+	if err := k.checkNodeCapacity(ctx, node.Id, msg.Resources, msg.LinkRate); err != nil {
+		return err
+	}
 	// A new farm must admit the twin; check it before anything is changed or emitted.
 	moving := msg.FarmId != 0 && msg.FarmId != node.FarmId
 	var farm types.Farm
@@ -98,6 +105,7 @@ func (k *Keeper) UpdateNode(ctx context.Context, msg *types.MsgUpdateNode) error
 	}
 	node.Resources, node.Location, node.Interfaces = msg.Resources, msg.Location, msg.Interfaces
 	node.SecureBoot, node.Virtualized, node.SerialNumber = msg.SecureBoot, msg.Virtualized, msg.SerialNumber
+	node.LinkRate = msg.LinkRate
 	switch {
 	case moving:
 		node.FarmId = farm.Id
@@ -184,6 +192,29 @@ func (k *Keeper) DeleteNode(ctx context.Context, msg *types.MsgDeleteNode) error
 		return err
 	}
 	return keeperutil.Emit(ctx, &types.EventNodeDeleted{NodeId: node.Id, FarmId: node.FarmId, TwinId: node.TwinId})
+}
+
+// checkNodeCapacity bounds what a node declares by the params and, for a registered node (nodeID > 0),
+// refuses to shrink it below what its live contracts reserve.
+func (k *Keeper) checkNodeCapacity(ctx context.Context, nodeID uint64, res types.Resources, linkRate uint64) error {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	if err := params.CheckNodeCapacity(res, linkRate); err != nil {
+		return err
+	}
+	if nodeID == 0 || k.hooks == nil {
+		return nil
+	}
+	reserved, err := k.hooks.NodeReservedCapacity(ctx, nodeID)
+	if err != nil {
+		return err
+	}
+	if field, has, want := types.FirstShortfall(res, reserved); field != "" {
+		return types.ErrCapacityReserved.Wrapf("node %d: %s %d is below the %d its live contracts reserve", nodeID, field, has, want)
+	}
+	return nil
 }
 
 // GetNode loads a node by id.

@@ -2,6 +2,7 @@ package keeper_test
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -118,6 +119,10 @@ func TestCreateNodeErrors(t *testing.T) {
 			[]string{"farm 1", "twin 5"}},
 		{"unknown farm", create(func(m *types.MsgCreateNode) { m.FarmId = 77 }), types.ErrFarmNotFound, []string{"farm 77"}},
 		{"no cpu", create(func(m *types.MsgCreateNode) { m.Resources.Cru = 0 }), types.ErrInvalidCRU, []string{"cru 0"}},
+		{"too many cpus", create(func(m *types.MsgCreateNode) { m.Resources.Cru = 4097 }), types.ErrInvalidCRU, []string{"cru 4097", "max_node_cru 4096"}},
+		{"too much memory", create(func(m *types.MsgCreateNode) { m.Resources.Mru = 64*1024*gib + 1 }), types.ErrInvalidMRU, []string{"mru 70368744177665", "max_node_mru"}},
+		{"too much hdd", create(func(m *types.MsgCreateNode) { m.Resources.Hru = math.MaxUint64 }), types.ErrInvalidStorage, []string{"hru 18446744073709551615", "max_node_storage 1125899906842624"}},
+		{"link above 100 Gbit/s", create(func(m *types.MsgCreateNode) { m.LinkRate = 12_500_000_001 }), types.ErrInvalidLinkRate, []string{"link_rate 12500000001", "max_link_rate 12500000000"}},
 		{"too little memory", create(func(m *types.MsgCreateNode) { m.Resources.Mru = 2*gib - 1 }), types.ErrInvalidMRU, []string{"mru 2147483647"}},
 		{"too little storage", create(func(m *types.MsgCreateNode) { m.Resources.Sru, m.Resources.Hru = 99*gib, 99*gib }), types.ErrInvalidStorage,
 			[]string{"sru 106300440576"}},
@@ -239,6 +244,10 @@ func TestUpdateNodeErrors(t *testing.T) {
 		{"signer without twin", update(func(m *types.MsgUpdateNode) { m.Creator = w.noTwin }), types.ErrTwinNotFound, []string{w.noTwin}},
 		{"unknown node", update(func(m *types.MsgUpdateNode) { m.NodeId = 9 }), types.ErrNodeNotFound, []string{"node 9"}},
 		{"invalid resources", update(func(m *types.MsgUpdateNode) { m.Resources.Cru = 0 }), types.ErrInvalidCRU, []string{"cru 0"}},
+		{"2^64-1 of everything", update(func(m *types.MsgUpdateNode) {
+			m.Resources = types.Resources{Cru: math.MaxUint64, Sru: math.MaxUint64, Hru: math.MaxUint64, Mru: math.MaxUint64}
+		}), types.ErrInvalidCRU, []string{"cru 18446744073709551615"}},
+		{"link rate 2^64-1", update(func(m *types.MsgUpdateNode) { m.LinkRate = math.MaxUint64 }), types.ErrInvalidLinkRate, []string{"link_rate 18446744073709551615"}},
 		{"invalid location", update(func(m *types.MsgUpdateNode) { m.Location.Latitude = "" }), types.ErrInvalidLatitude, []string{"latitude"}},
 		{"invalid interface", update(func(m *types.MsgUpdateNode) { m.Interfaces[0].Mac = "zz:bb:cc:dd:ee:ff" }), types.ErrInvalidMAC,
 			[]string{"zz:bb:cc:dd:ee:ff"}},

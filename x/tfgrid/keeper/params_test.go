@@ -14,7 +14,9 @@ import (
 func TestUpdateParams(t *testing.T) {
 	f := newFixture(t)
 	certifier := f.newAccount()
-	p := types.Params{MaxFarmPublicIps: 4096, TimestampDrift: 3600, NodeCertifiers: []string{certifier}}
+	p := types.DefaultParams()
+	p.MaxFarmPublicIps, p.TimestampDrift, p.NodeCertifiers = 4096, 3600, []string{certifier}
+	p.MaxNodeCru, p.MaxLinkRate = 128, 1_250_000_000
 
 	f.resetEvents()
 	_, err := f.msg.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: f.authority, Params: p})

@@ -8,7 +8,7 @@ import (
 )
 
 // ReportUptime records the signer node's uptime; the hint must be close to block time so a node cannot
-// back-date or pre-date reports.
+// back-date or pre-date reports, and the uptime cannot exceed the node's age on the chain.
 func (k *Keeper) ReportUptime(ctx context.Context, msg *types.MsgReportUptime) error {
 	node, err := k.NodeOfAccount(ctx, msg.Creator)
 	if err != nil {
@@ -20,6 +20,9 @@ func (k *Keeper) ReportUptime(ctx context.Context, msg *types.MsgReportUptime) e
 	}
 	now := keeperutil.BlockTime(ctx)
 	if err := types.CheckTimestampHint(msg.TimestampHint, now, params.TimestampDrift); err != nil {
+		return err
+	}
+	if err := types.CheckUptime(msg.Uptime, node, now, params.TimestampDrift); err != nil {
 		return err
 	}
 	if k.availability != nil {

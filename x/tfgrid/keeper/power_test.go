@@ -24,10 +24,10 @@ func TestReportUptime(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newNodeWorld(t)
 			w.resetEvents()
-			_, err := w.msg.ReportUptime(w.ctx, &types.MsgReportUptime{Creator: w.node1, Uptime: 3600, TimestampHint: tc.hint})
+			_, err := w.msg.ReportUptime(w.ctx, &types.MsgReportUptime{Creator: w.node1, Uptime: 60, TimestampHint: tc.hint})
 			require.NoError(t, err)
-			require.Equal(t, types.Uptime{ReportedAt: now, Uptime: 3600}, w.node(1).LastUptime)
-			require.Equal(t, map[string]string{"node_id": `"1"`, "reported_at": `"1750000000"`, "uptime": `"3600"`},
+			require.Equal(t, types.Uptime{ReportedAt: now, Uptime: 60}, w.node(1).LastUptime, "uptime up to the node's age 0 + drift 60")
+			require.Equal(t, map[string]string{"node_id": `"1"`, "reported_at": `"1750000000"`, "uptime": `"60"`},
 				w.eventAttrs("tfgrid.tfgrid.v1.EventNodeUptimeReported"))
 		})
 	}
@@ -36,9 +36,9 @@ func TestReportUptime(t *testing.T) {
 	w := newNodeWorld(t)
 	w.setParams(func(p *types.Params) { p.TimestampDrift = 600 })
 	w.ctx = w.ctx.WithBlockTime(genesisTime.Add(time.Hour))
-	_, err := w.msg.ReportUptime(w.ctx, &types.MsgReportUptime{Creator: w.node2, Uptime: 7200, TimestampHint: now + 3600 - 600})
+	_, err := w.msg.ReportUptime(w.ctx, &types.MsgReportUptime{Creator: w.node2, Uptime: 4200, TimestampHint: now + 3600 - 600})
 	require.NoError(t, err)
-	require.Equal(t, types.Uptime{ReportedAt: now + 3600, Uptime: 7200}, w.node(2).LastUptime)
+	require.Equal(t, types.Uptime{ReportedAt: now + 3600, Uptime: 4200}, w.node(2).LastUptime, "age 3600 + drift 600")
 }
 
 func TestReportUptimeErrors(t *testing.T) {
@@ -58,6 +58,10 @@ func TestReportUptimeErrors(t *testing.T) {
 		{"the farmer", report(w.farmer, now), types.ErrNodeNotFound, []string{w.farmer}},
 		{"signer without twin", report(w.noTwin, now), types.ErrTwinNotFound, []string{w.noTwin}},
 	})
+	_, err := w.msg.ReportUptime(w.ctx, &types.MsgReportUptime{Creator: w.node1, Uptime: 61, TimestampHint: now})
+	require.ErrorIs(t, err, types.ErrInvalidUptime)
+	require.Contains(t, err.Error(), "node 1: uptime 61 s exceeds its age 0 s + drift 60 s")
+	require.Zero(t, w.node(1).LastUptime.Uptime, "the refused report is not stored")
 }
 
 func TestChangePowerState(t *testing.T) {

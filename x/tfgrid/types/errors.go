@@ -72,4 +72,7 @@ var (
 	ErrInvalidGenesis       = errorsmod.Register(ModuleName, 50, "invalid genesis")
 	ErrNotEnoughPublicIPs   = errorsmod.Register(ModuleName, 51, "not enough free public ips")
 	ErrInvariantBroken      = errorsmod.Register(ModuleName, 52, "invariant broken")
+	ErrInvalidLinkRate      = errorsmod.Register(ModuleName, 53, "invalid link rate")
+	ErrCapacityReserved     = errorsmod.Register(ModuleName, 54, "capacity reserved by live contracts")
+	ErrInvalidUptime        = errorsmod.Register(ModuleName, 55, "invalid uptime")
 )

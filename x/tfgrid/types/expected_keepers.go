@@ -21,6 +21,9 @@ type RegistryHooks interface {
 	AfterNodeDeleted(ctx context.Context, node Node) error
 	// AfterNodeFarmChanged runs when a node (without live contracts) moves to another farm.
 	AfterNodeFarmChanged(ctx context.Context, node Node) error
+	// NodeReservedCapacity is the sum of what the node's live contracts reserve; the node may not
+	// declare less.
+	NodeReservedCapacity(ctx context.Context, nodeID uint64) (Resources, error)
 }
 
 // NodeAvailabilityHooks lets billing settle a node's contracts before what it charges for them changes:

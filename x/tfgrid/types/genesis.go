@@ -147,10 +147,10 @@ func (gs GenesisState) validateFarms(twins, pricing, farming map[uint64]bool) (m
 		if err := ValidateFarmName(f.Name); err != nil {
 			return nil, genesisErr("farm %d: %s", f.Id, err)
 		}
-		if names[f.Name] {
-			return nil, genesisErr("farm %d: duplicate name %q", f.Id, f.Name)
+		if names[FarmNameKey(f.Name)] {
+			return nil, genesisErr("farm %d: duplicate name %q (names are unique in any letter case)", f.Id, f.Name)
 		}
-		names[f.Name] = true
+		names[FarmNameKey(f.Name)] = true
 		if !twins[f.TwinId] {
 			return nil, genesisErr("farm %d: unknown twin %d", f.Id, f.TwinId)
 		}

@@ -25,6 +25,8 @@ import (
 const (
 	// GiB is one gibibyte in bytes. Node resources (sru, hru, mru) are in bytes.
 	GiB uint64 = 1 << 30
+	// TiB is one tebibyte in bytes.
+	TiB = 1024 * GiB
 
 	// MaxRelays is the maximum number of relay URLs a twin may register.
 	MaxRelays = 4
@@ -288,6 +290,10 @@ func ValidateFarmName(name string) error {
 	}
 	return nil
 }
+
+// FarmNameKey is the form under which farm names are unique: lower case, so DEMO-FARM and demo-farm
+// cannot both exist.
+func FarmNameKey(name string) string { return strings.ToLower(name) }
 
 // validateIdentifier checks that s has min..max bytes, all in [A-Za-z0-9_-].
 func validateIdentifier(s string, minLen, maxLen int) string {
@@ -789,6 +795,16 @@ func CheckTimestampHint(hint, blockTime int64, drift uint64) error {
 	if diff > drift {
 		return ErrInvalidTimestampHint.Wrapf("timestamp hint %d differs from block time %d by %d s, at most %d s allowed",
 			hint, blockTime, diff, drift)
+	}
+	return nil
+}
+
+// CheckUptime bounds a node's uptime report by its age on the chain plus drift: an agent counts its
+// uptime from when it started, which is before it registered by at most the drift.
+func CheckUptime(uptime uint64, node Node, blockTime int64, drift uint64) error {
+	age := uint64(max(blockTime-node.Created, 0))
+	if limit, carry := bits.Add64(age, drift, 0); carry == 0 && uptime > limit {
+		return ErrInvalidUptime.Wrapf("node %d: uptime %d s exceeds its age %d s + drift %d s", node.Id, uptime, age, drift)
 	}
 	return nil
 }
