@@ -45,7 +45,9 @@ func add(a, b deployment.Capacity) deployment.Capacity {
 	return deployment.Capacity{CRU: a.CRU + b.CRU, MRU: a.MRU + b.MRU, SRU: a.SRU + b.SRU, HRU: a.HRU + b.HRU, IPv4: a.IPv4 + b.IPv4}
 }
 
-func running(s deployment.ResultState) bool { return s == deployment.StateOk || s == deployment.StatePaused }
+func running(s deployment.ResultState) bool {
+	return s == deployment.StateOk || s == deployment.StatePaused
+}
 
 // Allocations is what each deployment's running (ok or paused) workloads hold, by contract: what
 // the consumption reports bill.
