@@ -17,6 +17,7 @@ import (
 	"github.com/tfgrid/tfgrid/rmb"
 	"github.com/tfgrid/tfgrid/rmb/peer"
 	"github.com/tfgrid/tfgrid/rmb/twins"
+	tftypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 	"github.com/tfgrid/tfgrid/zos-agent/api"
 	"github.com/tfgrid/tfgrid/zos-agent/backend"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/container"
@@ -27,7 +28,6 @@ import (
 	"github.com/tfgrid/tfgrid/zos-agent/config"
 	"github.com/tfgrid/tfgrid/zos-agent/engine"
 	"github.com/tfgrid/tfgrid/zos-agent/store"
-	tftypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
 // Version is the agent's version, reported by zos.system.version.
@@ -109,7 +109,9 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	goRun := func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
 	goRun(func() { watcher.Run(bgCtx) })
 	goRun(func() { reporter.Run(bgCtx) })
-	goRun(func() { chain.ReportUptime(bgCtx, bc, cfg.Periods.Uptime.Duration, bootTime(), log.With("part", "uptime")) })
+	goRun(func() {
+		chain.ReportUptime(bgCtx, bc, cfg.Periods.Uptime.Duration, bootTime(), log.With("part", "uptime"))
+	})
 
 	var srv *http.Server
 	if cfg.MetricsAddr != "" {

@@ -9,9 +9,9 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/tfgrid/tfgrid/chainclient"
-	"github.com/tfgrid/tfgrid/zos-agent/deployment"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tftypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
+	"github.com/tfgrid/tfgrid/zos-agent/deployment"
 )
 
 // ErrContract: the deployment does not match its contract on chain.

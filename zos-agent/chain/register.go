@@ -12,8 +12,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/tfgrid/tfgrid/chainclient"
-	"github.com/tfgrid/tfgrid/zos-agent/capacity"
 	tftypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
+	"github.com/tfgrid/tfgrid/zos-agent/capacity"
 )
 
 // Identity is who the node is on chain.

@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"github.com/tfgrid/tfgrid/chainclient"
-	"github.com/tfgrid/tfgrid/zos-agent/deployment"
-	"github.com/tfgrid/tfgrid/zos-agent/store"
 	billingtypes "github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
+	"github.com/tfgrid/tfgrid/zos-agent/deployment"
+	"github.com/tfgrid/tfgrid/zos-agent/store"
 )
 
 // Reporter measures every period what each live deployment holds and sends it as consumption

@@ -11,9 +11,9 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/tfgrid/tfgrid/chainclient"
+	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
 	"github.com/tfgrid/tfgrid/zos-agent/store"
-	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 )
 
 // Deployments is what the watcher and reporter need of the engine.
