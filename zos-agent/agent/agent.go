@@ -80,7 +80,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	id, err := registerUntilDone(ctx, client, bc, chain.Registration{
 		Relays: cfg.Relays, E2EKey: e2e.PubKey().Bytes(), FarmID: cfg.FarmID, Resources: measured.Total,
-		Location: tftypes.Location{City: cfg.Location.City, Country: cfg.Location.Country, Latitude: cfg.Location.Latitude, Longitude: cfg.Location.Longitude},
+		Location: tftypes.Location{City: orUnknown(cfg.Location.City), Country: orUnknown(cfg.Location.Country),
+			Latitude: orUnknown(cfg.Location.Latitude), Longitude: orUnknown(cfg.Location.Longitude)},
 	}, log)
 	if err != nil {
 		return err
@@ -179,4 +180,12 @@ func bootTime() time.Time {
 		return time.Now()
 	}
 	return time.Now().Add(-time.Duration(secs * float64(time.Second)))
+}
+
+// orUnknown is a location field as registered: the chain takes "Unknown" for what is not known.
+func orUnknown(s string) string {
+	if s == "" {
+		return "Unknown"
+	}
+	return s
 }
