@@ -1,14 +1,12 @@
 package engine
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 
 	"github.com/tfgrid/tfgrid/zos-agent/backend/disk"
+	"github.com/tfgrid/tfgrid/zos-agent/capacity"
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
 )
 
@@ -107,26 +105,8 @@ func checkFree(contract uint64, need, had, used deployment.Capacity, cpus uint64
 	return nil
 }
 
-// memAvailable reads MemAvailable from /proc/meminfo, in bytes.
-func memAvailable() (uint64, error) {
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) >= 2 && fields[0] == "MemAvailable:" {
-			kib, err := strconv.ParseUint(fields[1], 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("/proc/meminfo MemAvailable %q: %w", fields[1], err)
-			}
-			return kib * 1024, nil
-		}
-	}
-	return 0, errors.New("/proc/meminfo has no MemAvailable")
-}
+// memAvailable is the memory the machine really has free, in bytes.
+func memAvailable() (uint64, error) { return capacity.MemInfo("/proc/meminfo", "MemAvailable") }
 
 // splitCommand splits a machine's entrypoint into arguments the way a shell splits words: spaces
 // separate, single quotes keep everything literal, double quotes keep spaces, a backslash escapes
