@@ -2,7 +2,7 @@
 GO       ?= go
 BUILDDIR ?= $(CURDIR)/build
 
-.PHONY: help build localnet test test-unit test-e2e proto-gen proto-check bench-chain lint clean
+.PHONY: help build build-agent localnet test test-unit test-e2e proto-gen proto-check bench-chain lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -13,8 +13,11 @@ build: ## build tfgridd into ./build
 localnet: build build-rmb ## start a fresh single-validator chain and an RMB relay under .localnet (RESUME=1 keeps its state)
 	TFGRIDD=$(BUILDDIR)/tfgridd RMB_RELAY=$(BUILDDIR)/rmb-relay ./scripts/localnet.sh
 
-test: build ## run every test: unit, integration and end-to-end (uses ./build/tfgridd)
-	TFGRIDD_BIN=$(BUILDDIR)/tfgridd $(GO) test -count=1 -timeout 40m ./...
+test: build build-agent ## run every test: unit, integration and end-to-end (uses ./build/tfgridd and ./build/zos-agent)
+	TFGRIDD_BIN=$(BUILDDIR)/tfgridd ZOS_AGENT_BIN=$(BUILDDIR)/zos-agent $(GO) test -count=1 -timeout 40m ./...
+
+build-agent: ## build the node agent zos-agent into ./build
+	$(GO) build -o $(BUILDDIR)/zos-agent ./cmd/zos-agent
 
 proto-gen: ## regenerate Go code and the OpenAPI document from proto/ (offline)
 	./scripts/protocgen.sh

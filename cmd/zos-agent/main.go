@@ -1,16 +1,22 @@
-// zos-agent is the node agent. For now it manages the local image store and checks the machine's
-// backends; running deployments comes with the agent itself.
+// zos-agent is the node agent: `run` is the daemon; `image import` fills the local image store;
+// `check` reports which workload backends the machine supports.
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tfgrid/tfgrid/zos-agent/agent"
 	"github.com/tfgrid/tfgrid/zos-agent/backend"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/image"
+	"github.com/tfgrid/tfgrid/zos-agent/config"
 )
 
 func main() {
@@ -60,7 +66,7 @@ func rootCmd() *cobra.Command {
 			return report.Require(backend.Containers, backend.Images, backend.Disks)
 		},
 	}
-	root.AddCommand(imageCmd, checkCmd)
+	root.AddCommand(imageCmd, checkCmd, runCmd())
 	return root
 }
 
@@ -68,4 +74,29 @@ func printJSON(cmd *cobra.Command, v any) error {
 	enc := json.NewEncoder(cmd.OutOrStdout())
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// runCmd runs the daemon until SIGINT or SIGTERM. It has its own --data-dir (a config key).
+func runCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "run the node agent: register the node, serve deployments over RMB, follow the chain, report",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+				return fmt.Errorf("log_level: %w", err)
+			}
+			log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return agent.Run(ctx, cfg, log)
+		},
+	}
+	config.RegisterFlags(cmd.Flags())
+	return cmd
 }

@@ -124,7 +124,10 @@ func detectKind(path string) (kind, source string) {
 }
 
 // memTotal reads MemTotal from a meminfo file, in bytes.
-func memTotal(path string) (uint64, error) {
+func memTotal(path string) (uint64, error) { return MemInfo(path, "MemTotal") }
+
+// MemInfo reads one field (MemTotal, MemAvailable, ...) of a meminfo file, in bytes.
+func MemInfo(path, field string) (uint64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
@@ -133,10 +136,10 @@ func memTotal(path string) (uint64, error) {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
-		if len(fields) >= 2 && fields[0] == "MemTotal:" {
+		if len(fields) >= 2 && fields[0] == field+":" {
 			kb, err := strconv.ParseUint(fields[1], 10, 64)
 			if err != nil {
-				return 0, fmt.Errorf("%s: MemTotal %q: %w", path, fields[1], err)
+				return 0, fmt.Errorf("%s: %s %q: %w", path, field, fields[1], err)
 			}
 			return kb * 1024, nil
 		}
@@ -144,5 +147,5 @@ func memTotal(path string) (uint64, error) {
 	if err := sc.Err(); err != nil {
 		return 0, err
 	}
-	return 0, fmt.Errorf("%s: no MemTotal line", path)
+	return 0, fmt.Errorf("%s: no %s line", path, field)
 }

@@ -1,0 +1,127 @@
+package chain
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/tfgrid/tfgrid/chainclient"
+	billingtypes "github.com/tfgrid/tfgrid/x/billing/types"
+	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
+	"github.com/tfgrid/tfgrid/zos-agent/deployment"
+	"github.com/tfgrid/tfgrid/zos-agent/store"
+)
+
+// Reporter measures every period what each live deployment holds and sends it as consumption
+// reports. A period's batch is stored in the outbox together with the period's end before
+// anything is sent, so a crash or a chain outage loses nothing; a batch leaves the outbox when
+// the chain accepted it, or refused it for good (a batch sent again after a crash is refused as
+// not newer than the contract's last report, so none is ever counted twice).
+type Reporter struct {
+	Client      *chainclient.Client
+	Broadcaster *chainclient.Broadcaster
+	Store       *store.Store
+	Engine      Deployments
+	Period      time.Duration
+	Log         *slog.Logger
+
+	lastAccepted atomic.Int64
+}
+
+// Lag is how long ago the chain last accepted a batch (0: nothing waits in the outbox).
+func (r *Reporter) Lag() time.Duration {
+	if out, err := r.Store.Outbox(); err == nil && len(out) == 0 {
+		return 0
+	}
+	return time.Since(time.Unix(r.lastAccepted.Load(), 0))
+}
+
+// Run reports every period until ctx ends.
+func (r *Reporter) Run(ctx context.Context) {
+	r.lastAccepted.Store(time.Now().Unix())
+	t := time.NewTicker(r.Period)
+	defer t.Stop()
+	for {
+		r.flush(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := r.measure(ctx, time.Now()); err != nil {
+				r.Log.Error("measure consumption", "err", err)
+			}
+		}
+	}
+}
+
+// measure puts the reports of the period ending at now into the outbox. The first period only
+// starts the count.
+func (r *Reporter) measure(ctx context.Context, now time.Time) error {
+	last, err := r.Store.LastReport()
+	if err != nil {
+		return err
+	}
+	if last == 0 || now.Unix() <= last {
+		return r.Store.AddBatch(nil, now.Unix())
+	}
+	allocs, err := r.Engine.Allocations()
+	if err != nil {
+		return err
+	}
+	var reports []store.Report
+	for contract, used := range allocs {
+		used = r.clamp(ctx, contract, used)
+		reports = append(reports, store.Report{Contract: contract, Timestamp: now.Unix(), Window: uint64(now.Unix() - last),
+			CRU: used.CRU, MRU: used.MRU, SRU: used.SRU, HRU: used.HRU})
+	}
+	return r.Store.AddBatch(reports, now.Unix())
+}
+
+// clamp caps a contract's usage at what the contract reserves, when it says.
+func (r *Reporter) clamp(ctx context.Context, contract uint64, used deployment.Capacity) deployment.Capacity {
+	res, err := r.Client.Contracts.Contract(ctx, &sctypes.QueryContractRequest{Id: contract})
+	if err != nil {
+		return used // the chain clamps reports to the reservation too
+	}
+	reserved, ok := Reservation(res.Contract)
+	if !ok {
+		return used
+	}
+	return deployment.Capacity{CRU: min(used.CRU, reserved.CRU), MRU: min(used.MRU, reserved.MRU),
+		SRU: min(used.SRU, reserved.SRU), HRU: min(used.HRU, reserved.HRU)}
+}
+
+// flush sends the outbox, oldest first, and stops at the first batch the chain could not be
+// asked about (it is tried again next period).
+func (r *Reporter) flush(ctx context.Context) {
+	batches, err := r.Store.Outbox()
+	if err != nil {
+		r.Log.Error("read report outbox", "err", err)
+		return
+	}
+	for _, b := range batches {
+		msg := &billingtypes.MsgReportConsumption{Creator: r.Broadcaster.Address()}
+		for _, rep := range b.Reports {
+			msg.Reports = append(msg.Reports, billingtypes.ConsumptionReport{ContractId: rep.Contract, Timestamp: rep.Timestamp,
+				Window: rep.Window, Cru: rep.CRU, Mru: rep.MRU, Sru: rep.SRU, Hru: rep.HRU, Nru: rep.NRU})
+		}
+		_, err := r.Broadcaster.Send(ctx, msg)
+		var refused *chainclient.TxError
+		switch {
+		case errors.As(err, &refused):
+			r.Log.Error("consumption reports refused by the chain; dropped", "batch", b.ID, "err", err)
+		case err != nil:
+			r.Log.Warn("consumption reports not sent; retried next period", "batch", b.ID, "err", err)
+			return
+		default:
+			r.lastAccepted.Store(time.Now().Unix())
+			r.Log.Info("consumption reported", "batch", b.ID, "contracts", len(b.Reports))
+		}
+		if err := r.Store.Sent(b.ID); err != nil {
+			r.Log.Error("report outbox", "err", err)
+			return
+		}
+	}
+}

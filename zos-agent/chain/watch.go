@@ -1,0 +1,162 @@
+package chain
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/tfgrid/tfgrid/chainclient"
+	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
+	"github.com/tfgrid/tfgrid/zos-agent/deployment"
+	"github.com/tfgrid/tfgrid/zos-agent/store"
+)
+
+// Deployments is what the watcher and reporter need of the engine.
+type Deployments interface {
+	Active() (map[uint64]store.Record, error)
+	Allocations() (map[uint64]deployment.Capacity, error)
+	Delete(contract uint64, reason string) error
+	Pause(contract uint64) error
+	Resume(contract uint64) error
+}
+
+// Watcher follows the contracts of this node's deployments: events of every block from the last
+// processed height on, and a periodic reconciliation with each contract's state. It acts only on
+// a state the chain confirmed: a failed query never tears anything down.
+type Watcher struct {
+	Client          *chainclient.Client
+	NodeID          uint64
+	Store           *store.Store
+	Engine          Deployments
+	BlockTime       time.Duration
+	ReconcilePeriod time.Duration
+	Log             *slog.Logger
+
+	lastBlock atomic.Int64 // unix time the last block was handled
+}
+
+// Healthy reports whether a block was handled within 5 block times.
+func (w *Watcher) Healthy() bool {
+	return time.Since(time.Unix(w.lastBlock.Load(), 0)) < 5*w.BlockTime+10*time.Second
+}
+
+// Run follows the chain until ctx ends.
+func (w *Watcher) Run(ctx context.Context) {
+	go w.reconcileLoop(ctx)
+	for ctx.Err() == nil {
+		height, err := w.Store.Height()
+		if err != nil {
+			w.Log.Error("read processed height", "err", err)
+			return
+		}
+		from := int64(0)
+		if height > 0 {
+			from = height + 1
+		}
+		err = w.Client.FollowBlocks(ctx, chainclient.FollowOptions{From: from, BlockTime: w.BlockTime, Log: w.Log}, w.handleBlock)
+		if ctx.Err() == nil {
+			w.Log.Warn("following the chain stopped; again in a second", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+func (w *Watcher) handleBlock(b chainclient.Block) error {
+	active, err := w.Engine.Active()
+	if err != nil {
+		return err
+	}
+	for _, ev := range b.Events {
+		msg, err := sdk.ParseTypedEvent(ev)
+		if err != nil {
+			continue
+		}
+		switch e := msg.(type) {
+		case *sctypes.EventContractCanceled:
+			if _, ok := active[e.ContractId]; ok && e.NodeId == w.NodeID {
+				err = w.Engine.Delete(e.ContractId, "contract canceled on chain: "+e.Cause.String())
+			}
+		case *sctypes.EventContractGracePeriodStarted:
+			if _, ok := active[e.ContractId]; ok && e.NodeId == w.NodeID {
+				err = w.Engine.Pause(e.ContractId)
+			}
+		case *sctypes.EventContractGracePeriodEnded:
+			if _, ok := active[e.ContractId]; ok && e.NodeId == w.NodeID {
+				err = w.Engine.Resume(e.ContractId)
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	w.lastBlock.Store(time.Now().Unix())
+	return w.Store.SetHeight(b.Height)
+}
+
+func (w *Watcher) reconcileLoop(ctx context.Context) {
+	t := time.NewTicker(w.ReconcilePeriod)
+	defer t.Stop()
+	for {
+		w.Reconcile(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Reconcile compares every local deployment with its contract: deleted (or never existing) →
+// torn down; in grace → paused; created again → resumed. A contract whose query fails is left as
+// it is until the next round.
+func (w *Watcher) Reconcile(ctx context.Context) {
+	active, err := w.Engine.Active()
+	if err != nil {
+		w.Log.Error("reconcile: list deployments", "err", err)
+		return
+	}
+	for id, rec := range active {
+		res, err := w.Client.Contracts.Contract(ctx, &sctypes.QueryContractRequest{Id: id})
+		var state sctypes.ContractState
+		switch {
+		case status.Code(err) == codes.NotFound:
+			state = sctypes.ContractStateDeleted
+		case err != nil:
+			w.Log.Warn("reconcile: contract query failed; nothing changes", "contract", id, "err", err)
+			continue
+		default:
+			state = res.Contract.State
+		}
+		if err := w.apply(id, rec, state); err != nil {
+			w.Log.Error("reconcile", "contract", id, "err", err)
+		}
+	}
+}
+
+func (w *Watcher) apply(id uint64, rec store.Record, state sctypes.ContractState) error {
+	has := func(s deployment.ResultState) bool {
+		for _, wl := range rec.Deployment.Workloads {
+			if wl.Result.State == s {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case state == sctypes.ContractStateDeleted:
+		return w.Engine.Delete(id, "contract not active on chain")
+	case state == sctypes.ContractStateGracePeriod && has(deployment.StateOk):
+		return w.Engine.Pause(id)
+	case state == sctypes.ContractStateCreated && has(deployment.StatePaused):
+		return w.Engine.Resume(id)
+	}
+	return nil
+}

@@ -1,0 +1,297 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/tfgrid/tfgrid/zos-agent/deployment"
+	"github.com/tfgrid/tfgrid/zos-agent/store"
+)
+
+func result(state deployment.ResultState, message string, data json.RawMessage) deployment.Result {
+	return deployment.Result{Created: time.Now().Unix(), State: state, Message: message, Data: data}
+}
+
+// setResult stores one workload's new result (and its system object, when given).
+func (e *Engine) setResult(contract uint64, name string, r deployment.Result, object any) error {
+	return e.store.Update(contract, nil, func(rec *store.Record) error {
+		for i := range rec.Deployment.Workloads {
+			if rec.Deployment.Workloads[i].Name == name {
+				rec.Deployment.Workloads[i].Result = r
+			}
+		}
+		if object != nil {
+			if rec.Objects == nil {
+				rec.Objects = map[string]json.RawMessage{}
+			}
+			rec.Objects[name] = marshal(object)
+		}
+		return nil
+	})
+}
+
+// provision brings up every workload still in init, disks first. A workload that fails is in
+// error with the reason; the others go on.
+func (e *Engine) provision(ctx context.Context, contract uint64) error {
+	rec, err := e.store.Get(contract)
+	if err != nil {
+		return err
+	}
+	for _, w := range startOrder(rec.Deployment.Workloads) {
+		if w.Result.State != deployment.StateInit {
+			continue
+		}
+		if err := e.install(ctx, contract, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// install provisions one workload and records the outcome; only a store failure is returned.
+func (e *Engine) install(ctx context.Context, contract uint64, w deployment.Workload) error {
+	data, object, err := e.provisionWorkload(ctx, contract, w)
+	if err != nil {
+		e.log.Warn("workload failed", "contract", contract, "workload", w.Name, "err", err)
+		return e.setResult(contract, w.Name, result(deployment.StateError, err.Error(), nil), nil)
+	}
+	return e.setResult(contract, w.Name, result(deployment.StateOk, "", marshal(data)), object)
+}
+
+// teardown removes every workload that is not yet deleted, machines first, each ending deleted
+// with reason (or error when the system refused to let go).
+func (e *Engine) teardown(ctx context.Context, contract uint64, reason string) error {
+	rec, err := e.store.Get(contract)
+	if err != nil {
+		return err
+	}
+	ws := startOrder(rec.Deployment.Workloads)
+	slices.Reverse(ws)
+	for _, w := range ws {
+		if w.Result.State == deployment.StateDeleted {
+			continue
+		}
+		r := result(deployment.StateDeleted, reason, w.Result.Data)
+		if err := e.removeWorkload(ctx, contract, w); err != nil {
+			e.log.Error("workload teardown failed", "contract", contract, "workload", w.Name, "err", err)
+			r = result(deployment.StateError, fmt.Sprintf("delete (%s) failed: %v", reason, err), w.Result.Data)
+		}
+		if err := e.setResult(contract, w.Name, r, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pause freezes (or thaws) the deployment's machines and flips ok ↔ paused on all its workloads.
+func (e *Engine) pause(ctx context.Context, contract uint64, pause bool) error {
+	rec, err := e.store.Get(contract)
+	if err != nil {
+		return err
+	}
+	from, to := deployment.StateOk, deployment.StatePaused
+	if !pause {
+		from, to = to, from
+	}
+	for _, w := range rec.Deployment.Workloads {
+		if w.Result.State != from {
+			continue
+		}
+		r := result(to, "", w.Result.Data)
+		if w.Type == deployment.TypeZMachine {
+			if err := e.freeze(ctx, WorkloadID(contract, w.Name), pause); err != nil {
+				r = result(from, fmt.Sprintf("%s failed: %v", to, err), w.Result.Data)
+			}
+		}
+		if err := e.setResult(contract, w.Name, r, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *Engine) freeze(ctx context.Context, id string, pause bool) error {
+	if pause {
+		return e.b.Containers.Pause(ctx, id)
+	}
+	return e.b.Containers.Resume(ctx, id)
+}
+
+// update applies the next version: removals first, then additions, then disks that grow (their
+// machines stopped, the disk grown offline, the machines started again). A grow that fails leaves
+// the old disk in use and the workload unchanged, with the reason.
+func (e *Engine) update(ctx context.Context, contract uint64, next *deployment.Deployment) error {
+	if next == nil {
+		return fmt.Errorf("contract %d: update job without a target", contract)
+	}
+	rec, err := e.store.Get(contract)
+	if err != nil {
+		return err
+	}
+	changes, err := deployment.Update(&rec.Deployment, next)
+	if err != nil {
+		return fmt.Errorf("contract %d: %w", contract, err)
+	}
+	current := map[string]deployment.Workload{}
+	for _, w := range rec.Deployment.Workloads {
+		current[w.Name] = w
+	}
+	for _, c := range changes {
+		if c.Op == deployment.OpRemove {
+			w := current[c.Name]
+			r := result(deployment.StateDeleted, "deleted by an update", w.Result.Data)
+			if err := e.removeWorkload(ctx, contract, w); err != nil {
+				r = result(deployment.StateError, "delete by an update failed: "+err.Error(), w.Result.Data)
+			}
+			if err := e.setResult(contract, c.Name, r, nil); err != nil {
+				return err
+			}
+		}
+	}
+	// The new version: kept workloads keep their results, added ones start in init.
+	err = e.store.Update(contract, nil, func(r *store.Record) error {
+		nd := *next
+		nd.Workloads = slices.Clone(next.Workloads)
+		for i, w := range nd.Workloads {
+			if old, ok := current[w.Name]; ok {
+				nd.Workloads[i].Result = old.Result
+			} else {
+				nd.Workloads[i].Result = result(deployment.StateInit, "", nil)
+			}
+		}
+		for _, c := range changes {
+			if c.Op == deployment.OpRemove {
+				delete(r.Objects, c.Name)
+			}
+		}
+		r.Deployment = nd
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := e.provision(ctx, contract); err != nil {
+		return err
+	}
+	for _, c := range changes {
+		if c.Op == deployment.OpUpdate && isDisk(c.Type) {
+			if err := e.growDisk(ctx, contract, c.Name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// growDisk grows a disk to its new size: this kernel cannot resize a mounted ext4, so the
+// machines mounting it stop first and start again after.
+func (e *Engine) growDisk(ctx context.Context, contract uint64, name string) error {
+	rec, err := e.store.Get(contract)
+	if err != nil {
+		return err
+	}
+	var target deployment.Workload
+	var users []deployment.Workload
+	for _, w := range rec.Deployment.Workloads {
+		if w.Name == name {
+			target = w
+		}
+		if w.Type == deployment.TypeZMachine && w.Result.State == deployment.StateOk && mounts(w, name) {
+			users = append(users, w)
+		}
+	}
+	size, err := diskSizeOf(target)
+	if err != nil {
+		return err
+	}
+	id := WorkloadID(contract, name)
+	for _, m := range users {
+		if err := e.b.Containers.Delete(ctx, WorkloadID(contract, m.Name)); err != nil {
+			return e.setResult(contract, name, result(deployment.StateUnchanged, "stop machine "+m.Name+": "+err.Error(), target.Result.Data), nil)
+		}
+	}
+	r := result(deployment.StateOk, "", target.Result.Data)
+	d, growErr := e.b.Disks.Grow(ctx, id, size)
+	if growErr != nil {
+		r = result(deployment.StateUnchanged, "grow: "+growErr.Error(), target.Result.Data)
+	}
+	var object any
+	if growErr == nil {
+		object = d
+	}
+	if err := e.setResult(contract, name, r, object); err != nil {
+		return err
+	}
+	for _, m := range users {
+		rec, err := e.ensureMachine(ctx, contract, m)
+		r := result(deployment.StateOk, "", m.Result.Data)
+		if err != nil {
+			r = result(deployment.StateError, "restart after growing "+name+": "+err.Error(), m.Result.Data)
+		}
+		var object any
+		if err == nil {
+			object = rec
+		}
+		if err := e.setResult(contract, m.Name, r, object); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func mounts(machine deployment.Workload, disk string) bool {
+	data, err := machine.DecodeData()
+	if err != nil {
+		return false
+	}
+	m, ok := data.(*deployment.ZMachine)
+	return ok && slices.ContainsFunc(m.Mounts, func(mm deployment.MachineMount) bool { return mm.Name == disk })
+}
+
+// recoverAll runs at start: every ok or paused workload is reattached (disks mounted again,
+// containers found by runc state) and what a reboot removed is brought back, paused ones paused
+// again. Nothing that still runs is started twice.
+func (e *Engine) recoverAll() {
+	ctx := context.Background()
+	recs, err := e.store.List()
+	if err != nil {
+		e.log.Error("recover: list deployments", "err", err)
+		return
+	}
+	for _, rec := range recs {
+		contract := rec.Deployment.ContractID
+		for _, w := range startOrder(rec.Deployment.Workloads) {
+			state := w.Result.State
+			if state != deployment.StateOk && state != deployment.StatePaused && state != deployment.StateUnchanged {
+				continue
+			}
+			if err := e.reattach(ctx, contract, w); err != nil {
+				e.log.Error("recover workload", "contract", contract, "workload", w.Name, "err", err)
+				if err := e.setResult(contract, w.Name, result(deployment.StateError, "recover after restart: "+err.Error(), w.Result.Data), nil); err != nil {
+					e.log.Error("recover: store", "err", err)
+				}
+			}
+		}
+	}
+	e.log.Info("recovered deployments", "count", len(recs))
+}
+
+func (e *Engine) reattach(ctx context.Context, contract uint64, w deployment.Workload) error {
+	if _, _, err := e.provisionWorkload(ctx, contract, w); err != nil {
+		return err
+	}
+	if w.Type != deployment.TypeZMachine {
+		return nil
+	}
+	st, err := e.b.Containers.State(ctx, WorkloadID(contract, w.Name))
+	if err != nil {
+		return err
+	}
+	if paused := w.Result.State == deployment.StatePaused; paused != (st.Status == "paused") {
+		return e.freeze(ctx, WorkloadID(contract, w.Name), paused)
+	}
+	return nil
+}
