@@ -79,7 +79,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	id, err := registerUntilDone(ctx, client, bc, chain.Registration{
-		Relays: cfg.Relays, E2EKey: e2e.PubKey().Bytes(), FarmID: cfg.FarmID, Resources: measured.Total,
+		Relays: cfg.Relays, E2EKey: e2e.PubKey().Bytes(), FarmID: cfg.FarmID, Resources: registered(measured.Total, cfg.CPUOvercommit),
+		LinkRate: cfg.LinkRateMbit * 1_000_000 / 8,
 		Location: tftypes.Location{City: orUnknown(cfg.Location.City), Country: orUnknown(cfg.Location.Country),
 			Latitude: orUnknown(cfg.Location.Latitude), Longitude: orUnknown(cfg.Location.Longitude)},
 	}, log)
@@ -111,7 +112,13 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	goRun(func() { watcher.Run(bgCtx) })
 	goRun(func() { reporter.Run(bgCtx) })
 	goRun(func() {
-		chain.ReportUptime(bgCtx, bc, cfg.Periods.Uptime.Duration, bootTime(), log.With("part", "uptime"))
+		// The chain takes no uptime longer than the node's age on chain: count from the later of the
+		// machine's boot and the node's registration.
+		since := bootTime()
+		if id.NodeCreated.After(since) {
+			since = id.NodeCreated
+		}
+		chain.ReportUptime(bgCtx, bc, cfg.Periods.Uptime.Duration, since, log.With("part", "uptime"))
 	})
 
 	var srv *http.Server
@@ -167,6 +174,13 @@ func registerUntilDone(ctx context.Context, c *chainclient.Client, b *chainclien
 		}
 		wait = min(2*wait, 2*time.Minute)
 	}
+}
+
+// registered is the capacity the node offers on chain. The chain lets contracts reserve at most a
+// node's registered capacity, so the CPUs the agent lets deployments overcommit are registered too.
+func registered(total capacity.Resources, cpuOvercommit float64) capacity.Resources {
+	total.CRU = uint64(float64(total.CRU) * cpuOvercommit)
+	return total
 }
 
 // bootTime is when the machine booted (uptime is counted from it).

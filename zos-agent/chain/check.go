@@ -66,18 +66,15 @@ func (c *Checker) Check(ctx context.Context, doc *deployment.Document) error {
 	return nil
 }
 
-// Reservation is the capacity a node contract reserves (false: the contract says nothing).
-//
-// RESERVATION: node contracts do not carry the reserved cru, mru, sru and hru yet (issue 9 §1
-// adds them to the contract); until then there is nothing to compare with. At merge, return the
-// contract's reserved capacity here (with true): Check refuses deployments beyond it and the
-// reporter clamps reports to it.
+// Reservation is the capacity a node contract reserves, the user's consent that bounds both what a
+// deployment may use and what reports charge (false: not a node contract).
 func Reservation(c sctypes.Contract) (deployment.Capacity, bool) {
 	nc := c.GetNodeContract()
 	if nc == nil {
 		return deployment.Capacity{}, false
 	}
-	return deployment.Capacity{IPv4: uint64(nc.PublicIpsCount)}, false
+	r := nc.Resources
+	return deployment.Capacity{CRU: r.Cru, MRU: r.Mru, SRU: r.Sru, HRU: r.Hru, IPv4: uint64(nc.PublicIpsCount)}, true
 }
 
 func (c *Checker) contract(ctx context.Context, id uint64) (sctypes.Contract, error) {

@@ -20,6 +20,8 @@ import (
 type Identity struct {
 	TwinID uint64
 	NodeID uint64
+	// NodeCreated is when the node was registered: the chain takes no uptime longer than the node's age.
+	NodeCreated time.Time
 }
 
 // Registration is what the node registers.
@@ -28,7 +30,9 @@ type Registration struct {
 	E2EKey    []byte // 33-byte compressed public key
 	FarmID    uint64
 	Resources capacity.Resources
-	Location  tftypes.Location
+	// LinkRate bounds the network use the node may report, in bytes per second.
+	LinkRate uint64
+	Location tftypes.Location
 }
 
 // Register makes sure the node's twin (relays, e2e key) and node (farm, capacity, location) are on
@@ -42,7 +46,7 @@ func Register(ctx context.Context, c *chainclient.Client, b *chainclient.Broadca
 	if err != nil {
 		return Identity{}, err
 	}
-	return Identity{TwinID: twin, NodeID: node}, nil
+	return Identity{TwinID: twin, NodeID: node.Id, NodeCreated: time.Unix(node.Created, 0)}, nil
 }
 
 func ensureTwin(ctx context.Context, c *chainclient.Client, b *chainclient.Broadcaster, r Registration) (uint64, error) {
@@ -68,39 +72,41 @@ func ensureTwin(ctx context.Context, c *chainclient.Client, b *chainclient.Broad
 	return res.Twin.Id, nil
 }
 
-func ensureNode(ctx context.Context, c *chainclient.Client, b *chainclient.Broadcaster, twin uint64, r Registration) (uint64, error) {
+func ensureNode(ctx context.Context, c *chainclient.Client, b *chainclient.Broadcaster, twin uint64, r Registration) (tftypes.Node, error) {
 	resources := tftypes.Resources{Cru: r.Resources.CRU, Mru: r.Resources.MRU, Sru: r.Resources.SRU, Hru: r.Resources.HRU}
 	res, err := c.Tfgrid.NodeByTwin(ctx, &tftypes.QueryNodeByTwinRequest{TwinId: twin})
 	switch {
 	case status.Code(err) == codes.NotFound:
-		if _, err := b.Send(ctx, &tftypes.MsgCreateNode{Creator: b.Address(), FarmId: r.FarmID, Resources: resources, Location: r.Location}); err != nil {
-			return 0, fmt.Errorf("create the node in farm %d: %w", r.FarmID, err)
+		create := &tftypes.MsgCreateNode{Creator: b.Address(), FarmId: r.FarmID, Resources: resources, Location: r.Location, LinkRate: r.LinkRate}
+		if _, err := b.Send(ctx, create); err != nil {
+			return tftypes.Node{}, fmt.Errorf("create the node in farm %d: %w", r.FarmID, err)
 		}
 		res, err = c.Tfgrid.NodeByTwin(ctx, &tftypes.QueryNodeByTwinRequest{TwinId: twin})
 		if err != nil {
-			return 0, fmt.Errorf("read the new node of twin %d: %w", twin, err)
+			return tftypes.Node{}, fmt.Errorf("read the new node of twin %d: %w", twin, err)
 		}
-		return res.Node.Id, nil
+		return res.Node, nil
 	case err != nil:
-		return 0, fmt.Errorf("query the node of twin %d: %w", twin, err)
+		return tftypes.Node{}, fmt.Errorf("query the node of twin %d: %w", twin, err)
 	}
 	n := res.Node
-	if n.FarmId != r.FarmID || n.Resources != resources || n.Location != r.Location {
+	if n.FarmId != r.FarmID || n.Resources != resources || n.Location != r.Location || n.LinkRate != r.LinkRate {
 		msg := &tftypes.MsgUpdateNode{Creator: b.Address(), NodeId: n.Id, FarmId: r.FarmID, Resources: resources,
-			Location: r.Location, Interfaces: n.Interfaces, SecureBoot: n.SecureBoot, Virtualized: n.Virtualized, SerialNumber: n.SerialNumber}
+			Location: r.Location, Interfaces: n.Interfaces, SecureBoot: n.SecureBoot, Virtualized: n.Virtualized,
+			SerialNumber: n.SerialNumber, LinkRate: r.LinkRate}
 		if _, err := b.Send(ctx, msg); err != nil {
-			return 0, fmt.Errorf("update node %d: %w", n.Id, err)
+			return tftypes.Node{}, fmt.Errorf("update node %d: %w", n.Id, err)
 		}
 	}
-	return n.Id, nil
+	return n, nil
 }
 
-// ReportUptime sends the node's uptime every period until ctx ends; a failed report is logged and
-// the next period tries again.
-func ReportUptime(ctx context.Context, b *chainclient.Broadcaster, period time.Duration, bootTime time.Time, log *slog.Logger) {
+// ReportUptime sends the node's uptime, counted from since, every period until ctx ends; a failed
+// report is logged and the next period tries again.
+func ReportUptime(ctx context.Context, b *chainclient.Broadcaster, period time.Duration, since time.Time, log *slog.Logger) {
 	send := func() {
 		now := time.Now()
-		msg := &tftypes.MsgReportUptime{Creator: b.Address(), Uptime: uint64(now.Sub(bootTime).Seconds()), TimestampHint: now.Unix()}
+		msg := &tftypes.MsgReportUptime{Creator: b.Address(), Uptime: uint64(now.Sub(since).Seconds()), TimestampHint: now.Unix()}
 		if _, err := b.Send(ctx, msg); err != nil && ctx.Err() == nil {
 			log.Warn("uptime report failed", "err", err)
 		}

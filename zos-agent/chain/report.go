@@ -72,25 +72,31 @@ func (r *Reporter) measure(ctx context.Context, now time.Time) error {
 	}
 	var reports []store.Report
 	for contract, used := range allocs {
-		used = r.clamp(ctx, contract, used)
-		reports = append(reports, store.Report{Contract: contract, Timestamp: now.Unix(), Window: uint64(now.Unix() - last),
+		window := uint64(now.Unix() - last)
+		if res, err := r.Client.Contracts.Contract(ctx, &sctypes.QueryContractRequest{Id: contract}); err == nil {
+			used, window = boundReport(res.Contract, used, window, now.Unix())
+		} // else: the chain clamps and bounds the report itself
+		if window == 0 {
+			continue
+		}
+		reports = append(reports, store.Report{Contract: contract, Timestamp: now.Unix(), Window: window,
 			CRU: used.CRU, MRU: used.MRU, SRU: used.SRU, HRU: used.HRU})
 	}
 	return r.Store.AddBatch(reports, now.Unix())
 }
 
-// clamp caps a contract's usage at what the contract reserves, when it says.
-func (r *Reporter) clamp(ctx context.Context, contract uint64, used deployment.Capacity) deployment.Capacity {
-	res, err := r.Client.Contracts.Contract(ctx, &sctypes.QueryContractRequest{Id: contract})
-	if err != nil {
-		return used // the chain clamps reports to the reservation too
+// boundReport keeps a report within what the chain takes: usage at most the contract's reservation,
+// and a window no longer than the contract's age (a contract created during the period).
+func boundReport(c sctypes.Contract, used deployment.Capacity, window uint64, now int64) (deployment.Capacity, uint64) {
+	if age := now - c.CreatedAt; age < int64(window) {
+		window = uint64(max(age, 0))
 	}
-	reserved, ok := Reservation(res.Contract)
+	reserved, ok := Reservation(c)
 	if !ok {
-		return used
+		return used, window
 	}
 	return deployment.Capacity{CRU: min(used.CRU, reserved.CRU), MRU: min(used.MRU, reserved.MRU),
-		SRU: min(used.SRU, reserved.SRU), HRU: min(used.HRU, reserved.HRU)}
+		SRU: min(used.SRU, reserved.SRU), HRU: min(used.HRU, reserved.HRU)}, window
 }
 
 // flush sends the outbox, oldest first, and stops at the first batch the chain could not be

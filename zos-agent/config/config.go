@@ -31,11 +31,13 @@ type Config struct {
 	// Backends the agent runs; default all this machine supports ("container", "disk").
 	Backends []string `toml:"backends" yaml:"backends"`
 	// CPUOvercommit: how many times its logical CPUs the node lets deployments reserve.
-	CPUOvercommit float64  `toml:"cpu_overcommit" yaml:"cpu_overcommit"`
-	Periods       Periods  `toml:"periods" yaml:"periods"`
-	MetricsAddr   string   `toml:"metrics_addr" yaml:"metrics_addr"`
-	Location      Location `toml:"location" yaml:"location"`
-	LogLevel      string   `toml:"log_level" yaml:"log_level"`
+	CPUOvercommit float64 `toml:"cpu_overcommit" yaml:"cpu_overcommit"`
+	// LinkRateMbit is the node's uplink in Mbit/s: the chain refuses network use reported beyond it.
+	LinkRateMbit uint64   `toml:"link_rate_mbit" yaml:"link_rate_mbit"`
+	Periods      Periods  `toml:"periods" yaml:"periods"`
+	MetricsAddr  string   `toml:"metrics_addr" yaml:"metrics_addr"`
+	Location     Location `toml:"location" yaml:"location"`
+	LogLevel     string   `toml:"log_level" yaml:"log_level"`
 }
 
 // Chain is how the agent reaches the chain.
@@ -90,6 +92,9 @@ func (d *Duration) UnmarshalText(b []byte) error {
 
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
+// maxLinkRateMbit is x/tfgrid's default max_link_rate (100 Gbit/s).
+const maxLinkRateMbit = 100_000
+
 // Default is the configuration before any file, variable or flag.
 func Default() Config {
 	return Config{
@@ -97,6 +102,7 @@ func Default() Config {
 		Relays:        []string{"ws://127.0.0.1:8080"},
 		DataDir:       "/var/lib/zos-agent",
 		CPUOvercommit: 2,
+		LinkRateMbit:  1000,
 		Periods: Periods{
 			Uptime:    Duration{40 * time.Minute},
 			Report:    Duration{time.Hour},
@@ -204,6 +210,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CPUOvercommit < 1 || c.CPUOvercommit > 16 {
 		bad("cpu_overcommit", c.CPUOvercommit, "want 1 to 16")
+	}
+	if c.LinkRateMbit > maxLinkRateMbit {
+		bad("link_rate_mbit", c.LinkRateMbit, fmt.Sprintf("want at most %d (the chain's max_link_rate)", maxLinkRateMbit))
 	}
 	for _, p := range []struct {
 		key string

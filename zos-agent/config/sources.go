@@ -87,6 +87,14 @@ var settings = []setting{
 		c.CPUOvercommit = f
 		return nil
 	}},
+	{"link_rate_mbit", "link-rate-mbit", "the node's uplink in Mbit/s (bounds the network use it may report)", func(c *Config, v string) error {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number of Mbit/s", v)
+		}
+		c.LinkRateMbit = n
+		return nil
+	}},
 	{"periods.uptime", "uptime-period", "how often to report uptime", duration(func(c *Config) *Duration { return &c.Periods.Uptime })},
 	{"periods.report", "report-period", "how often to report consumption", duration(func(c *Config) *Duration { return &c.Periods.Report })},
 	{"periods.reconcile", "reconcile-period", "how often to reconcile with the node's contracts on chain", duration(func(c *Config) *Duration { return &c.Periods.Reconcile })},
@@ -120,6 +128,8 @@ func defaultText(c Config, key string) string {
 		return c.DataDir
 	case "cpu_overcommit":
 		return strconv.FormatFloat(c.CPUOvercommit, 'g', -1, 64)
+	case "link_rate_mbit":
+		return strconv.FormatUint(c.LinkRateMbit, 10)
 	case "periods.uptime":
 		return c.Periods.Uptime.String()
 	case "periods.report":

@@ -146,7 +146,7 @@ func TestAgent(t *testing.T) {
 	g.agent = testnet.NewAgent(agentBin, fmt.Sprintf("127.0.0.1:%d", ports[1]), filepath.Join(dir, "agent.log"),
 		"--chain-grpc", chain.GRPC, "--chain-rpc", chain.RPC, "--chain-id", testnet.ChainID, "--relays", relay.URL,
 		"--keyring-dir", chain.Home, "--key-name", "node", "--farm-id", fmt.Sprint(farm.Farm.Id), "--data-dir", g.dataDir,
-		"--storage", g.dataDir+":ssd", "--block-time", "1s", "--report-period", "3s", "--reconcile-period", "2s", "--uptime-period", "1m")
+		"--storage", g.dataDir+":ssd", "--cpu-overcommit", "16", "--block-time", "1s", "--report-period", "3s", "--reconcile-period", "2s", "--uptime-period", "1m")
 	require.NoError(t, g.agent.Start(), "agent")
 	t.Cleanup(func() {
 		g.agent.Stop()
@@ -204,7 +204,7 @@ func TestAgent(t *testing.T) {
 			want   string
 		}{
 			{"wrong hash", func() ([]byte, uint64) {
-				id := g.contract(t, alice, g.node, strings.Repeat("ab", 32), 0)
+				id := g.contract(t, alice, g.node, strings.Repeat("ab", 32), 0, capacityOf(t, base))
 				return g.signed(t, base, id, "alice"), id
 			}, "alice", "deployment_hash"},
 			{"wrong twin", func() ([]byte, uint64) {
@@ -228,9 +228,11 @@ func TestAgent(t *testing.T) {
 			{"missing image", func() ([]byte, uint64) {
 				return g.prepared(t, g.machineDeployment("alice", 64*mib, 256*mib, "nosuchimage"), "alice", g.node, 0)
 			}, "alice", `image "nosuchimage"`},
-			{"more memory than free", func() ([]byte, uint64) {
-				return g.prepared(t, g.machineDeployment("alice", 64*mib, 1<<40, "busybox"), "alice", g.node, 0)
-			}, "alice", "bytes of memory"},
+			{"more capacity than the contract reserves", func() ([]byte, uint64) {
+				under := capacityOf(t, base)
+				under.MRU -= mib // the user's consent bounds the deployment: one MiB short is refused
+				return g.preparedReserving(t, base, "alice", g.node, 0, under)
+			}, "alice", "the contract reserves"},
 			{"2-of-3 with one signature", func() ([]byte, uint64) {
 				return g.prepared(t, g.multisig(), "alice", g.node, 0)
 			}, "alice", "weight"},
@@ -245,6 +247,18 @@ func TestAgent(t *testing.T) {
 					"a refused deployment is not stored")
 			})
 		}
+		t.Run("more memory than the node has free", func(t *testing.T) {
+			// The chain refuses to reserve it, so no deployment can ask for it (the engine's own
+			// admission against the machine's free memory is tested in zos-agent/engine).
+			big := g.machineDeployment("alice", 64*mib, 1<<40, "busybox")
+			raw, err := json.Marshal(big)
+			require.NoError(t, err)
+			hash, err := deployment.HashJSON(raw)
+			require.NoError(t, err)
+			_, err = alice.bc.Send(context.Background(), &sctypes.MsgCreateNodeContract{Creator: alice.bc.Address(), NodeId: g.node,
+				DeploymentHash: hash, Resources: tftypes.Resources{Cru: 1, Mru: 1 << 40, Sru: 64 * mib}})
+			require.ErrorContains(t, err, sctypes.ErrInsufficientCapacity.Error())
+		})
 		t.Run("2-of-3 with two signatures", func(t *testing.T) {
 			raw, id := g.prepared(t, g.multisig(), "alice", g.node, 0, "bob")
 			require.NoError(t, g.peer["alice"].Call(context.Background(), g.nodeTw, "zos.deployment.deploy", json.RawMessage(raw), nil))

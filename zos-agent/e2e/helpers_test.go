@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
+	tftypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/container"
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
 )
@@ -59,9 +60,10 @@ func hashOf(t *testing.T, d deployment.Deployment) string {
 	return h
 }
 
-// contract creates a node contract of u and returns its id.
-func (g *grid) contract(t *testing.T, u *user, node uint64, hash string, ips uint32) uint64 {
-	res, err := u.bc.Send(context.Background(), &sctypes.MsgCreateNodeContract{Creator: u.bc.Address(), NodeId: node, DeploymentHash: hash, PublicIpsCount: ips})
+// contract creates a node contract of u reserving reserve and returns its id.
+func (g *grid) contract(t *testing.T, u *user, node uint64, hash string, ips uint32, reserve deployment.Capacity) uint64 {
+	res, err := u.bc.Send(context.Background(), &sctypes.MsgCreateNodeContract{Creator: u.bc.Address(), NodeId: node, DeploymentHash: hash,
+		PublicIpsCount: ips, Resources: tftypes.Resources{Cru: reserve.CRU, Mru: reserve.MRU, Sru: reserve.SRU, Hru: reserve.HRU}})
 	require.NoError(t, err)
 	for _, ev := range res.Events {
 		if ev.Type == "tfgrid.smartcontract.v1.EventContractCreated" {
@@ -92,11 +94,26 @@ func (g *grid) signed(t *testing.T, d deployment.Deployment, id uint64, signers 
 	return doc.Bytes()
 }
 
-// prepared creates owner's contract for d on node and returns d signed by the owner and extra.
+// capacityOf is what d needs: what its contract reserves.
+func capacityOf(t *testing.T, d deployment.Deployment) deployment.Capacity {
+	c, err := d.Capacity()
+	require.NoError(t, err)
+	return c
+}
+
+// prepared creates owner's contract for d on node, reserving what d needs, and returns d signed by
+// the owner and extra.
 func (g *grid) prepared(t *testing.T, d deployment.Deployment, owner string, node uint64, ips uint32, extra ...string) ([]byte, uint64) {
+	return g.preparedReserving(t, d, owner, node, ips, capacityOf(t, d), extra...)
+}
+
+// preparedReserving is prepared with the contract reserving reserve.
+func (g *grid) preparedReserving(t *testing.T, d deployment.Deployment, owner string, node uint64, ips uint32,
+	reserve deployment.Capacity, extra ...string,
+) ([]byte, uint64) {
 	g.seq++ // a node takes one contract per deployment hash: make each deployment unique
 	d.Description = fmt.Sprintf("deployment %d", g.seq)
-	id := g.contract(t, g.users[owner], node, hashOf(t, d), ips)
+	id := g.contract(t, g.users[owner], node, hashOf(t, d), ips, reserve)
 	return g.signed(t, d, id, append([]string{owner}, extra...)...), id
 }
 
