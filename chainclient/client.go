@@ -2,8 +2,10 @@ package chainclient
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	"google.golang.org/grpc"
@@ -35,10 +37,22 @@ type Client struct {
 	rpcURL string
 }
 
+// Option tunes Dial.
+type Option func(*dialOptions)
+
+type dialOptions struct{ rpcConns int }
+
+// WithRPCConnections keeps up to n idle HTTP connections to the CometBFT RPC (for n callers at once).
+func WithRPCConnections(n int) Option { return func(o *dialOptions) { o.rpcConns = n } }
+
 // Dial connects to a node's gRPC server (host:port) and CometBFT RPC (http://host:port or
 // tcp://host:port). Nothing is sent until the first call: a node that is down now is retried by
 // every call.
-func Dial(grpcAddr, rpcURL string) (*Client, error) {
+func Dial(grpcAddr, rpcURL string, opts ...Option) (*Client, error) {
+	var o dialOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	cdc, err := NewCodec()
 	if err != nil {
 		return nil, err
@@ -57,7 +71,10 @@ func Dial(grpcAddr, rpcURL string) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chain gRPC %s: %w", grpcAddr, err)
 	}
-	rpc, err := rpchttp.New(httpURL, "/websocket")
+	hc := &http.Client{Timeout: time.Minute, Transport: &http.Transport{
+		MaxIdleConns: o.rpcConns + 8, MaxIdleConnsPerHost: o.rpcConns + 8, IdleConnTimeout: 90 * time.Second,
+	}}
+	rpc, err := rpchttp.NewWithClient(httpURL, "/websocket", hc)
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("chain RPC %s: %w", rpcURL, err)

@@ -1,11 +1,11 @@
 // Command tfgrid-loadgen is the load generator of `make bench-chain`; see
-// internal/loadgen and docs/benchmarks.md.
+// bench/loadgen and docs/benchmarks.md.
 package main
 
 import (
 	"os"
 
-	"github.com/tfgrid/tfgrid/internal/loadgen"
+	"github.com/tfgrid/tfgrid/bench/loadgen"
 )
 
 func main() {

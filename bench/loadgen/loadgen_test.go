@@ -27,6 +27,10 @@ import (
 
 type signingData = signing.SingleSignatureData
 
+type appOptions map[string]any
+
+func (o appOptions) Get(key string) any { return o[key] }
+
 func testApp(t *testing.T) *app.App {
 	app.SetupSDKConfig()
 	a := app.NewApp(log.NewNopLogger(), dbm.NewMemDB(), false, appOptions{flags.FlagHome: t.TempDir()})
@@ -244,9 +248,8 @@ func TestContractMessages(t *testing.T) {
 }
 
 func TestSignerProducesVerifiableTxs(t *testing.T) {
-	signer, _, cleanup, err := NewSigner("bench-1", 123456)
+	signer, err := NewSigner("bench-1", 123456)
 	require.NoError(t, err)
-	defer cleanup()
 	acc := NewAccount(4)
 	acc.AccountNumber = 42
 	msg := &types.MsgCreateTwin{Creator: acc.Bech32}

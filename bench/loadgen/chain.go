@@ -3,64 +3,31 @@ package loadgen
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"sync"
 	"time"
 
-	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
-	"github.com/cosmos/cosmos-sdk/codec"
-	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
-	txtypes "github.com/cosmos/cosmos-sdk/types/tx"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
-	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
+	"github.com/tfgrid/tfgrid/chainclient"
 )
 
 // Node is the load generator's connection to one node: gRPC for accounts and
 // broadcasts, CometBFT RPC for blocks, results and the mempool.
-type Node struct {
-	conn     *grpc.ClientConn
-	Auth     authtypes.QueryClient
-	Tx       txtypes.ServiceClient
-	Registry tfgridtypes.QueryClient
-	RPC      *rpchttp.HTTP
-}
+type Node struct{ *chainclient.Client }
 
 // Dial connects to the node's gRPC server (host:port) and CometBFT RPC
 // (http://host:port). conns is the number of parallel HTTP connections the RPC
 // client keeps (one per broadcasting worker).
-func Dial(grpcAddr, rpcAddr string, ir codectypes.InterfaceRegistry, conns int) (*Node, error) {
-	conn, err := grpc.NewClient(grpcAddr,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.ForceCodec(codec.NewProtoCodec(ir).GRPCCodec())),
-	)
+func Dial(grpcAddr, rpcAddr string, conns int) (*Node, error) {
+	c, err := chainclient.Dial(grpcAddr, rpcAddr, chainclient.WithRPCConnections(conns))
 	if err != nil {
-		return nil, fmt.Errorf("grpc %s: %w", grpcAddr, err)
+		return nil, err
 	}
-	hc := &http.Client{
-		Timeout: 60 * time.Second,
-		Transport: &http.Transport{
-			MaxIdleConns:        conns + 8,
-			MaxIdleConnsPerHost: conns + 8,
-			IdleConnTimeout:     90 * time.Second,
-		},
-	}
-	rpc, err := rpchttp.NewWithClient(rpcAddr, "/websocket", hc)
-	if err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("rpc %s: %w", rpcAddr, err)
-	}
-	return &Node{conn: conn, Auth: authtypes.NewQueryClient(conn), Tx: txtypes.NewServiceClient(conn),
-		Registry: tfgridtypes.NewQueryClient(conn), RPC: rpc}, nil
+	return &Node{c}, nil
 }
-
-// Close closes the gRPC connection.
-func (n *Node) Close() error { return n.conn.Close() }
 
 // WaitHeight waits until the node has committed block h.
 func (n *Node) WaitHeight(ctx context.Context, h int64, timeout time.Duration) (int64, error) {

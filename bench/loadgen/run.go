@@ -3,19 +3,11 @@ package loadgen
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	dbm "github.com/cosmos/cosmos-db"
-
-	"cosmossdk.io/log/v2"
-
-	"github.com/cosmos/cosmos-sdk/client/flags"
-	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
-
-	"github.com/tfgrid/tfgrid/app"
+	"github.com/tfgrid/tfgrid/chainclient"
 )
 
 // Target is a phase kind's target rate as a fraction of the bank-send rate:
@@ -134,25 +126,14 @@ func checkSequences(ctx context.Context, node *Node, accs []*Account, k int) (bo
 	return true, nil
 }
 
-// NewSigner builds a Signer from the app's own tx config (a throw-away app
-// instance, as the CLI does).
-func NewSigner(chainID string, gas uint64) (*Signer, codectypes.InterfaceRegistry, func(), error) {
-	app.SetupSDKConfig()
-	home, err := os.MkdirTemp("", "tfgrid-loadgen-")
+// NewSigner builds a Signer on chainclient's codec (the modules' messages, SIGN_MODE_DIRECT).
+func NewSigner(chainID string, gas uint64) (*Signer, error) {
+	cdc, err := chainclient.NewCodec()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	a := app.NewApp(log.NewNopLogger(), dbm.NewMemDB(), false, appOptions{flags.FlagHome: home})
-	cleanup := func() {
-		_ = a.Close()
-		_ = os.RemoveAll(home)
-	}
-	return &Signer{TxConfig: a.TxConfig(), ChainID: chainID, Gas: gas}, a.InterfaceRegistry(), cleanup, nil
+	return &Signer{TxConfig: cdc.TxConfig, ChainID: chainID, Gas: gas}, nil
 }
-
-type appOptions map[string]any
-
-func (o appOptions) Get(key string) any { return o[key] }
 
 // Baseline returns the mean committed rate of the bank phases and the rates
 // of each.

@@ -47,11 +47,11 @@ func SetupContractNodes(ctx context.Context, node *Node, cfg RunConfig, farmers 
 	twins := make([]uint64, len(farmers))
 	farms := make([]uint64, len(farmers))
 	for k, acc := range farmers {
-		twin, err := node.Registry.TwinByAccount(ctx, &types.QueryTwinByAccountRequest{Address: acc.Bech32})
+		twin, err := node.Tfgrid.TwinByAccount(ctx, &types.QueryTwinByAccountRequest{Address: acc.Bech32})
 		if err != nil {
 			return nil, fmt.Errorf("twin of contract farmer %d: %w", k, err)
 		}
-		farm, err := node.Registry.FarmByName(ctx, &types.QueryFarmByNameRequest{Name: ContractFarmName(k)})
+		farm, err := node.Tfgrid.FarmByName(ctx, &types.QueryFarmByNameRequest{Name: ContractFarmName(k)})
 		if err != nil {
 			return nil, fmt.Errorf("contract farm %d: %w", k, err)
 		}
@@ -71,7 +71,7 @@ func SetupContractNodes(ctx context.Context, node *Node, cfg RunConfig, farmers 
 	}
 	nodes := make([]uint64, len(farmers))
 	for k := range farmers {
-		res, err := node.Registry.NodeByTwin(ctx, &types.QueryNodeByTwinRequest{TwinId: twins[k]})
+		res, err := node.Tfgrid.NodeByTwin(ctx, &types.QueryNodeByTwinRequest{TwinId: twins[k]})
 		if err != nil {
 			return nil, fmt.Errorf("node of contract farmer %d (twin %d): %w", k, twins[k], err)
 		}

@@ -242,12 +242,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	signer, registry, cleanup, err := NewSigner(*chainID, *gas)
+	signer, err := NewSigner(*chainID, *gas)
 	if err != nil {
 		return err
 	}
-	defer cleanup()
-	node, err := Dial(*grpcAddr, *rpcAddr, registry, *workers)
+	node, err := Dial(*grpcAddr, *rpcAddr, *workers)
 	if err != nil {
 		return err
 	}
