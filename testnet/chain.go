@@ -5,226 +5,36 @@
 package testnet
 
 import (
-	"bytes"
-	"context"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
-	"time"
 
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 )
 
-const (
-	ChainID = "tfgrid-local-1"
-	denom   = "utft"
-)
-
-// Chain is a running single-validator tfgridd node.
-type Chain struct {
-	Bin     string
-	Home    string
-	RPC     string // http://127.0.0.1:N (CometBFT RPC)
-	GRPC    string // 127.0.0.1:N
-	LogPath string
-
-	keys   map[string]*secp256k1.PrivKey
-	cmd    *exec.Cmd
-	exited chan struct{}
-}
-
-// FreePorts returns n distinct free loopback TCP ports.
-func FreePorts(n int) ([]int, error) {
-	var ports []int
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			_ = l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
+// Chain is a running single-validator tfgridd chain whose accounts the test holds the keys of.
+type Chain struct{ *Node }
 
 // StartChain initialises a chain in dir whose genesis funds the given accounts (name → key; the
 // keys are imported into the test keyring), starts it and waits for its RPC and gRPC.
 func StartChain(bin, dir string, accounts map[string]*secp256k1.PrivKey) (*Chain, error) {
-	ports, err := FreePorts(4)
+	n, err := NewNode(bin, dir, false)
 	if err != nil {
 		return nil, err
 	}
-	c := &Chain{Bin: bin, Home: filepath.Join(dir, "home"), LogPath: filepath.Join(dir, "tfgridd.log"),
-		RPC: fmt.Sprintf("http://127.0.0.1:%d", ports[0]), GRPC: fmt.Sprintf("127.0.0.1:%d", ports[2]), keys: accounts}
-	if _, err := c.run("init", "rmb-e2e", "--home", c.Home, "--chain-id", ChainID); err != nil {
+	if err := n.InitChain("testnet", nil, accounts); err != nil {
 		return nil, err
 	}
-	names := []string{"validator"}
-	if _, err := c.run("keys", "add", "validator", "--keyring-backend", "test", "--home", c.Home, "--output", "json"); err != nil {
+	if err := n.Configure(); err != nil {
 		return nil, err
 	}
-	for name, k := range accounts {
-		if _, err := c.run("keys", "import-hex", name, hex.EncodeToString(k.Key), "--keyring-backend", "test", "--home", c.Home); err != nil {
-			return nil, err
-		}
-		names = append(names, name)
-	}
-	for _, name := range names {
-		amount := "100000000000" + denom
-		if name == "validator" {
-			amount = "10000000000000" + denom
-		}
-		if _, err := c.run("genesis", "add-genesis-account", name, amount, "--keyring-backend", "test", "--home", c.Home); err != nil {
-			return nil, err
-		}
-	}
-	if _, err := c.run("genesis", "gentx", "validator", "1000000000000"+denom, "--chain-id", ChainID,
-		"--keyring-backend", "test", "--home", c.Home); err != nil {
+	if err := n.Start(2); err != nil {
 		return nil, err
 	}
-	if _, err := c.run("genesis", "collect-gentxs", "--home", c.Home); err != nil {
-		return nil, err
-	}
-	cfg := filepath.Join(c.Home, "config", "config.toml")
-	app := filepath.Join(c.Home, "config", "app.toml")
-	for _, s := range []struct{ file, section, key, value string }{
-		{cfg, "consensus", "timeout_commit", `"300ms"`},
-		{cfg, "rpc", "laddr", strconv.Quote(fmt.Sprintf("tcp://127.0.0.1:%d", ports[0]))},
-		{cfg, "rpc", "pprof_laddr", `""`},
-		{cfg, "p2p", "laddr", strconv.Quote(fmt.Sprintf("tcp://127.0.0.1:%d", ports[1]))},
-		{cfg, "p2p", "pex", "false"},
-		{app, "", "minimum-gas-prices", strconv.Quote("0" + denom)},
-		{app, "api", "enable", "false"},
-		{app, "grpc", "enable", "true"},
-		{app, "grpc", "address", strconv.Quote(c.GRPC)},
-	} {
-		if err := setTOML(s.file, s.section, s.key, s.value); err != nil {
-			return nil, err
-		}
-	}
-	if err := c.start(); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
-func (c *Chain) start() error {
-	logf, err := os.OpenFile(c.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	c.cmd = exec.Command(c.Bin, "start", "--home", c.Home, "--log_no_color")
-	c.cmd.Env = cleanEnv()
-	c.cmd.Stdout, c.cmd.Stderr = logf, logf
-	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := c.cmd.Start(); err != nil {
-		return fmt.Errorf("start tfgridd: %w", err)
-	}
-	c.exited = make(chan struct{})
-	go func(cmd *exec.Cmd, ch chan struct{}) { _ = cmd.Wait(); close(ch) }(c.cmd, c.exited)
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		if h, err := c.Height(); err == nil && h >= 2 {
-			if conn, err := net.DialTimeout("tcp", c.GRPC, time.Second); err == nil {
-				conn.Close()
-				return nil
-			}
-		}
-		select {
-		case <-c.exited:
-			return fmt.Errorf("tfgridd exited during start-up; log:\n%s", c.LogTail(40))
-		default:
-		}
-		if time.Now().After(deadline) {
-			c.Stop()
-			return fmt.Errorf("tfgridd not ready after 90 s; log:\n%s", c.LogTail(40))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// Stop sends SIGTERM to the node (SIGKILL after 30 s) and waits.
-func (c *Chain) Stop() {
-	if c.cmd == nil {
-		return
-	}
-	select {
-	case <-c.exited:
-		return
-	default:
-	}
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-c.exited:
-	case <-time.After(30 * time.Second):
-		_ = c.cmd.Process.Kill()
-		<-c.exited
-	}
-}
-
-// LogTail returns the last n lines of the node's log.
-func (c *Chain) LogTail(n int) string { return tailFile(c.LogPath, n) }
-
-func tailFile(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// Height is the latest block height.
-func (c *Chain) Height() (int64, error) {
-	resp, err := http.Get(c.RPC + "/status")
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	var st struct {
-		Result struct {
-			SyncInfo struct {
-				LatestBlockHeight string `json:"latest_block_height"`
-			} `json:"sync_info"`
-		} `json:"result"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		return 0, err
-	}
-	return strconv.ParseInt(st.Result.SyncInfo.LatestBlockHeight, 10, 64)
-}
-
-func (c *Chain) run(args ...string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, c.Bin, args...)
-	cmd.Env = cleanEnv()
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("tfgridd %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, out.String(), errOut.String())
-	}
-	return out.Bytes(), nil
+	return &Chain{Node: n}, nil
 }
 
 type txResponse struct {
@@ -253,39 +63,21 @@ func (r txResponse) attr(typ, key string) string {
 	return ""
 }
 
-// Tx runs `tfgridd tx tfgrid ARGS --from from` and waits until it is committed; a failed tx is an error.
+// Tx runs `tfgridd tx tfgrid ARGS --from from --wait`: it returns once the tx is in a block; a
+// refused or failed tx is an error.
 func (c *Chain) Tx(from string, args ...string) (txResponse, error) {
 	full := append([]string{"tx", "tfgrid"}, args...)
-	full = append(full, "--from", from, "--yes", "--output", "json", "--keyring-backend", "test", "--home", c.Home,
-		"--chain-id", ChainID, "--node", strings.Replace(c.RPC, "http://", "tcp://", 1), "--gas", "2000000")
-	out, err := c.run(full...)
+	full = append(full, "--from", from, "--yes", "--wait", "--output", "json", "--keyring-backend", "test", "--home", c.Home,
+		"--chain-id", ChainID, "--node", c.TendermintRPC(), "--gas", "2000000")
+	out, err := c.Run(full...)
 	if err != nil {
-		return txResponse{}, err
+		return txResponse{}, fmt.Errorf("tx %v from %s: %w", args, from, err)
 	}
 	var res txResponse
 	if err := json.Unmarshal(out, &res); err != nil {
 		return res, fmt.Errorf("tx %v: output %s: %w", args, out, err)
 	}
-	if res.Code != 0 {
-		return res, fmt.Errorf("tx %v from %s refused: code %d: %s", args, from, res.Code, res.RawLog)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		out, err := c.run("query", "tx", res.TxHash, "--output", "json", "--node", strings.Replace(c.RPC, "http://", "tcp://", 1))
-		if err == nil {
-			var done txResponse
-			if err := json.Unmarshal(out, &done); err == nil {
-				if done.Code != 0 {
-					return done, fmt.Errorf("tx %v from %s failed: code %d: %s", args, from, done.Code, done.RawLog)
-				}
-				return done, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return res, fmt.Errorf("tx %s (%v) not committed after 30 s", res.TxHash, args)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	return res, nil
 }
 
 func (c *Chain) twinArgs(relays []string, e2eKey []byte) []string {
@@ -346,49 +138,4 @@ func (c *Chain) CreateTwins(specs map[string]TwinSpec) (map[string]uint64, error
 type TwinSpec struct {
 	Relays []string
 	E2EKey []byte
-}
-
-func setTOML(path, section, key, value string) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	lines := strings.Split(string(data), "\n")
-	cur := ""
-	re := regexp.MustCompile(`^` + regexp.QuoteMeta(key) + `\s*=`)
-	for i, l := range lines {
-		if strings.HasPrefix(l, "[") && strings.HasSuffix(l, "]") {
-			cur = strings.Trim(l, "[]")
-			continue
-		}
-		if cur == section && re.MatchString(l) {
-			lines[i] = key + " = " + value
-			return os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o600)
-		}
-	}
-	return fmt.Errorf("%s: no %q in [%s]", path, key, section)
-}
-
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "TFGRIDD_") {
-			env = append(env, kv)
-		}
-	}
-	return env
-}
-
-// PID of the node process.
-func (c *Chain) PID() int {
-	if c.cmd == nil || c.cmd.Process == nil {
-		return 0
-	}
-	return c.cmd.Process.Pid
-}
-
-// Restart stops the node (SIGTERM) and starts it again on the same home and ports.
-func (c *Chain) Restart() error {
-	c.Stop()
-	return c.start()
 }

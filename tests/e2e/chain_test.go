@@ -5,18 +5,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -31,16 +27,15 @@ import (
 	"github.com/cosmos/cosmos-sdk/codec"
 	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
 
+	"github.com/tfgrid/tfgrid/testnet"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
 const (
-	chainID     = "tfgrid-local-1" // tfgridd init's default
-	denom       = "utft"
-	blockTime   = "300ms"
-	txGas       = "2000000" // fixed gas: no simulation, so a bad message reaches DeliverTx
-	cmdTimeout  = 90 * time.Second
-	startupWait = 90 * time.Second
+	chainID    = testnet.ChainID
+	denom      = "utft"
+	txGas      = "2000000" // fixed gas: no simulation, so a bad message reaches DeliverTx
+	cmdTimeout = 90 * time.Second
 )
 
 // accounts of every test chain, funded in genesis; validator also bonds.
@@ -49,7 +44,8 @@ var accounts = []string{"validator", "alice", "bob", "farmer", "node1"}
 // cdc decodes and compares the JSON of the CLI and REST with the gRPC answers.
 var cdc = codec.NewProtoCodec(codectypes.NewInterfaceRegistry())
 
-// chain is one single-validator tfgridd node running in a temporary home on free loopback ports.
+// chain is one single-validator tfgridd node running in a temporary home on free loopback ports
+// (a testnet.Node), with the assertions the suites share.
 type chain struct {
 	t       *testing.T
 	name    string
@@ -62,9 +58,8 @@ type chain struct {
 	api     string // http://127.0.0.1:N (REST)
 	addrs   map[string]string
 
-	cmd    *exec.Cmd
-	exited chan struct{}
-	conn   *grpc.ClientConn
+	node *testnet.Node
+	conn *grpc.ClientConn
 }
 
 // newChain creates a fresh chain home: init, test-keyring accounts, genesis accounts, the
@@ -72,19 +67,8 @@ type chain struct {
 func newChain(t *testing.T, name string) *chain {
 	t.Helper()
 	c := newChainHome(t, name)
-	c.mustRun("init", name, "--home", c.home)
-	for _, acc := range accounts {
-		c.mustRun("keys", "add", acc, "--keyring-backend", "test", "--home", c.home, "--output", "json")
-		amount := "100000000000" + denom // 100,000 TFT
-		if acc == "validator" {
-			amount = "10000000000000" + denom
-		}
-		c.mustRun("genesis", "add-genesis-account", acc, amount, "--keyring-backend", "test", "--home", c.home)
-	}
-	c.mustRun("genesis", "gentx", "validator", "1000000000000"+denom, "--chain-id", chainID,
-		"--keyring-backend", "test", "--home", c.home)
-	c.mustRun("genesis", "collect-gentxs", "--home", c.home)
-	c.configure()
+	require.NoError(t, c.node.InitChain(name, accounts[1:], nil))
+	require.NoError(t, c.node.Configure())
 	c.loadAddresses()
 	return c
 }
@@ -101,7 +85,7 @@ func newChainFromGenesis(t *testing.T, name string, src *chain, genesis []byte) 
 	require.NoError(t, os.WriteFile(filepath.Join(c.home, "config", "genesis.json"), genesis, 0o600))
 	require.NoError(t, os.CopyFS(filepath.Join(c.home, "keyring-test"), os.DirFS(filepath.Join(src.home, "keyring-test"))))
 	c.mustRun("genesis", "validate", "--home", c.home)
-	c.configure()
+	require.NoError(t, c.node.Configure())
 	c.loadAddresses()
 	return c
 }
@@ -109,18 +93,19 @@ func newChainFromGenesis(t *testing.T, name string, src *chain, genesis []byte) 
 func newChainHome(t *testing.T, name string) *chain {
 	t.Helper()
 	skipIfShort(t)
-	dir := t.TempDir() // removed after the cleanup below has stopped the node
-	ports := freePorts(t, 4)
+	node, err := testnet.NewNode(tfgriddBin, t.TempDir(), true) // the directory goes after the cleanup below
+	require.NoError(t, err)
 	c := &chain{
 		t:       t,
 		name:    name,
-		home:    filepath.Join(dir, "home"),
-		logPath: filepath.Join(dir, name+".log"),
-		rpc:     fmt.Sprintf("tcp://127.0.0.1:%d", ports[0]),
-		rpcHTTP: fmt.Sprintf("http://127.0.0.1:%d", ports[0]),
-		p2p:     fmt.Sprintf("tcp://127.0.0.1:%d", ports[1]),
-		grpc:    fmt.Sprintf("127.0.0.1:%d", ports[2]),
-		api:     fmt.Sprintf("http://127.0.0.1:%d", ports[3]),
+		node:    node,
+		home:    node.Home,
+		logPath: node.LogPath,
+		rpc:     node.TendermintRPC(),
+		rpcHTTP: node.RPC,
+		p2p:     node.P2P,
+		grpc:    node.GRPC,
+		api:     node.API,
 	}
 	t.Cleanup(func() {
 		c.t = t // subtests may have borrowed the chain (chain.on); they are done now
@@ -132,42 +117,10 @@ func newChainHome(t *testing.T, name string) *chain {
 	return c
 }
 
-// configure sets the ports (all on loopback), fast blocks and the API/gRPC servers.
-func (c *chain) configure() {
-	cfg := filepath.Join(c.home, "config", "config.toml")
-	app := filepath.Join(c.home, "config", "app.toml")
-	c.setTOML(cfg, "consensus", "timeout_commit", strconv.Quote(blockTime))
-	c.setTOML(cfg, "rpc", "laddr", strconv.Quote(c.rpc))
-	c.setTOML(cfg, "rpc", "pprof_laddr", `""`)
-	c.setTOML(cfg, "p2p", "laddr", strconv.Quote(c.p2p))
-	c.setTOML(cfg, "p2p", "pex", "false")
-	c.setTOML(app, "", "minimum-gas-prices", strconv.Quote("0"+denom))
-	c.setTOML(app, "api", "enable", "true")
-	c.setTOML(app, "api", "address", strconv.Quote("tcp://"+strings.TrimPrefix(c.api, "http://")))
-	c.setTOML(app, "grpc", "enable", "true")
-	c.setTOML(app, "grpc", "address", strconv.Quote(c.grpc))
-}
-
 // setTOML replaces `key = ...` in [section] ("" is the top of the file).
 func (c *chain) setTOML(path, section, key, value string) {
 	c.t.Helper()
-	data, err := os.ReadFile(path)
-	require.NoError(c.t, err)
-	lines := strings.Split(string(data), "\n")
-	cur, done := "", false
-	for i, l := range lines {
-		if strings.HasPrefix(l, "[") && strings.HasSuffix(l, "]") {
-			cur = strings.Trim(l, "[]")
-			continue
-		}
-		if cur == section && regexp.MustCompile(`^`+regexp.QuoteMeta(key)+`\s*=`).MatchString(l) {
-			lines[i] = key + " = " + value
-			done = true
-			break
-		}
-	}
-	require.True(c.t, done, "%s: no %q in [%s]", path, key, section)
-	require.NoError(c.t, os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o600))
+	require.NoError(c.t, testnet.SetTOML(path, section, key, value))
 }
 
 func (c *chain) loadAddresses() {
@@ -197,52 +150,9 @@ func (c *chain) pubkey(acc string) string {
 // REST and gRPC servers answer.
 func (c *chain) start(minHeight int64) {
 	c.t.Helper()
-	logf, err := os.OpenFile(c.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	require.NoError(c.t, err)
-	defer logf.Close()
-	c.cmd = exec.Command(tfgriddBin, "start", "--home", c.home, "--log_no_color")
-	c.cmd.Env = cleanEnv()
-	c.cmd.Stdout, c.cmd.Stderr = logf, logf
-	setPdeathsig(c.cmd) // never outlive the test binary
-	require.NoError(c.t, c.cmd.Start())
-	c.exited = make(chan struct{})
-	go func(cmd *exec.Cmd, exited chan struct{}) {
-		_ = cmd.Wait()
-		close(exited)
-	}(c.cmd, c.exited)
-	c.t.Logf("%s: started tfgridd (pid %d): rpc %s, grpc %s, api %s", c.name, c.cmd.Process.Pid, c.rpc, c.grpc, c.api)
-
-	deadline := time.Now().Add(startupWait)
-	ready := func() bool {
-		if h, err := c.height(); err != nil || h < minHeight {
-			return false
-		}
-		resp, err := http.Get(c.api + "/tfgrid/tfgrid/v1/params")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return false
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_, err = c.query().Params(ctx, &types.QueryParamsRequest{})
-		return err == nil
-	}
-	for !ready() {
-		select {
-		case <-c.exited:
-			c.t.Fatalf("%s: tfgridd exited during start-up (log below)", c.name)
-		default:
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("%s: not ready after %s (height ≥ %d, REST, gRPC)", c.name, startupWait, minHeight)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	require.NoError(c.t, c.node.Start(minHeight), "%s: start", c.name)
 	h, _ := c.height()
-	c.t.Logf("%s: ready at height %d", c.name, h)
+	c.t.Logf("%s: tfgridd (pid %d) ready at height %d: rpc %s, grpc %s, api %s", c.name, c.node.PID(), h, c.rpc, c.grpc, c.api)
 }
 
 // stop sends SIGTERM to the node (SIGKILL after 30 s) and waits for it. Idempotent.
@@ -251,23 +161,7 @@ func (c *chain) stop() {
 		_ = c.conn.Close()
 		c.conn = nil
 	}
-	if c.cmd == nil {
-		return
-	}
-	defer func() { c.cmd = nil }()
-	select {
-	case <-c.exited:
-		return
-	default:
-	}
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-c.exited:
-	case <-time.After(30 * time.Second):
-		c.t.Logf("%s: tfgridd (pid %d) ignored SIGTERM for 30 s: killing it", c.name, c.cmd.Process.Pid)
-		_ = c.cmd.Process.Kill()
-		<-c.exited
-	}
+	c.node.Stop()
 }
 
 // dumpLog logs the tail of the node's log.
@@ -293,24 +187,7 @@ func (c *chain) dumpLog() {
 }
 
 // height is the latest block height, from the CometBFT RPC.
-func (c *chain) height() (int64, error) {
-	resp, err := http.Get(c.rpcHTTP + "/status")
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	var st struct {
-		Result struct {
-			SyncInfo struct {
-				LatestBlockHeight string `json:"latest_block_height"`
-			} `json:"sync_info"`
-		} `json:"result"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		return 0, err
-	}
-	return strconv.ParseInt(st.Result.SyncInfo.LatestBlockHeight, 10, 64)
-}
+func (c *chain) height() (int64, error) { return c.node.Height() }
 
 // ---------------------------------------------------------------------------------------------
 // The CLI.
@@ -320,7 +197,7 @@ func (c *chain) run(args ...string) (stdout, stderr string, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, tfgriddBin, args...)
-	cmd.Env = cleanEnv()
+	cmd.Env = testnet.CleanEnv()
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err = cmd.Run()
@@ -595,34 +472,6 @@ func notFoundWith[Q any](c *chain, client Q, module string, call func(context.Co
 
 // ---------------------------------------------------------------------------------------------
 // Helpers.
-
-// freePorts returns n distinct free loopback TCP ports (held open until all are chosen).
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ports []int
-	var ls []net.Listener
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		_ = l.Close()
-	}
-	return ports
-}
-
-// cleanEnv is the environment of tfgridd runs: the caller's, without TFGRIDD_* overrides.
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "TFGRIDD_") {
-			env = append(env, kv)
-		}
-	}
-	return env
-}
 
 func copyFile(t *testing.T, from, to string) {
 	t.Helper()

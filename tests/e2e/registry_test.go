@@ -17,6 +17,7 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 
+	"github.com/tfgrid/tfgrid/testnet"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
@@ -424,7 +425,7 @@ func testBadInput(t *testing.T, c *chain) {
 func testEnvVars(t *testing.T, c *chain) {
 	withFlags := c.mustRun("keys", "list", "--keyring-backend", "test", "--home", c.home, "--output", "json")
 	cmd := exec.Command(tfgriddBin, "keys", "list", "--output", "json")
-	cmd.Env = append(cleanEnv(), "TFGRIDD_HOME="+c.home, "TFGRIDD_KEYRING_BACKEND=test")
+	cmd.Env = append(testnet.CleanEnv(), "TFGRIDD_HOME="+c.home, "TFGRIDD_KEYRING_BACKEND=test")
 	fromEnv, err := cmd.Output()
 	require.NoError(t, err)
 	require.JSONEq(t, string(withFlags), string(fromEnv))
@@ -432,7 +433,7 @@ func testEnvVars(t *testing.T, c *chain) {
 
 	// The node and the output format too: a query with no flag but its argument.
 	cmd = exec.Command(tfgriddBin, "query", "tfgrid", "twin", "1")
-	cmd.Env = append(cleanEnv(), "TFGRIDD_NODE="+c.rpc, "TFGRIDD_OUTPUT=json")
+	cmd.Env = append(testnet.CleanEnv(), "TFGRIDD_NODE="+c.rpc, "TFGRIDD_OUTPUT=json")
 	out, err := cmd.Output()
 	require.NoError(t, err)
 	var twin types.QueryTwinResponse
@@ -441,7 +442,7 @@ func testEnvVars(t *testing.T, c *chain) {
 
 	// A value the flag cannot take is refused, naming the variable.
 	cmd = exec.Command(tfgriddBin, "keys", "list", "--keyring-backend", "test", "--home", c.home)
-	cmd.Env = append(cleanEnv(), "TFGRIDD_LIST_NAMES=maybe")
+	cmd.Env = append(testnet.CleanEnv(), "TFGRIDD_LIST_NAMES=maybe")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	require.Error(t, cmd.Run())

@@ -12,9 +12,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
-
 	"github.com/tfgrid/tfgrid/rmb"
+	"github.com/tfgrid/tfgrid/testnet"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
@@ -22,11 +21,7 @@ import (
 // from its private key (rmb.E2EPublicKey).
 func (c *chain) derivedE2EKey(acc string) []byte {
 	c.t.Helper()
-	out := c.mustRun("keys", "export", acc, "--unarmored-hex", "--unsafe", "--yes", "--keyring-backend", "test", "--home", c.home)
-	var priv secp256k1.PrivKey
-	_, err := fmt.Sscanf(strings.TrimSpace(string(out)), "%x", &priv.Key)
-	require.NoError(c.t, err)
-	pub, err := rmb.E2EPublicKey(&priv)
+	pub, err := rmb.E2EPublicKey(c.accountKey(acc))
 	require.NoError(c.t, err)
 	return pub
 }
@@ -36,7 +31,7 @@ func (c *chain) runIn(stdin string, args ...string) (stdout, stderr string, err 
 	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, tfgriddBin, args...)
-	cmd.Env = cleanEnv()
+	cmd.Env = testnet.CleanEnv()
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errOut strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errOut
