@@ -37,7 +37,7 @@ func NetNS(t *testing.T, role string) string {
 	return path
 }
 
-// Veth links two namespaces with a veth pair, each end addressed and up.
+// Veth links two namespaces with a veth pair, each end up and addressed (when the address is valid).
 func Veth(t *testing.T, nsA, nameA string, addrA netip.Prefix, nsB, nameB string, addrB netip.Prefix) {
 	t.Helper()
 	h, err := netnsutil.Handle(nsA)
@@ -51,7 +51,8 @@ func Veth(t *testing.T, nsA, nameA string, addrA netip.Prefix, nsB, nameB string
 	Address(t, nsB, nameB, addrB)
 }
 
-// Address adds addr to link in the namespace ns and brings the link up.
+// Address adds addr (unless it is the zero Prefix) to link in the namespace ns and brings the
+// link up.
 func Address(t *testing.T, ns, link string, addr netip.Prefix) {
 	t.Helper()
 	h, err := netnsutil.Handle(ns)
@@ -59,7 +60,9 @@ func Address(t *testing.T, ns, link string, addr netip.Prefix) {
 	defer h.Close()
 	l, err := h.LinkByName(link)
 	must(t, err)
-	must(t, h.AddrAdd(l, &netlink.Addr{IPNet: &net.IPNet{IP: addr.Addr().AsSlice(), Mask: net.CIDRMask(addr.Bits(), 32)}}))
+	if addr.IsValid() {
+		must(t, h.AddrAdd(l, &netlink.Addr{IPNet: &net.IPNet{IP: addr.Addr().AsSlice(), Mask: net.CIDRMask(addr.Bits(), 32)}}))
+	}
 	must(t, h.LinkSetUp(l))
 }
 

@@ -6,7 +6,6 @@ package network
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -20,6 +19,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/tfgrid/tfgrid/zos-agent/backend"
+	"github.com/tfgrid/tfgrid/zos-agent/backend/internal/jsonfile"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/internal/netnsutil"
 )
 
@@ -174,10 +174,7 @@ func (m *Manager) Release(user string, twin uint32, name string) error {
 	if err := m.teardown(names); err != nil {
 		return err
 	}
-	if err := os.Remove(m.recordPath(names)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("network %q of twin %d: remove record: %w", name, twin, err)
-	}
-	return nil
+	return jsonfile.Remove(m.recordPath(names))
 }
 
 // ListenPorts are the WireGuard ports of all networks on the node (zos.network.list_wg_ports).
@@ -356,56 +353,16 @@ func (m *Manager) recordPath(names Names) string {
 }
 
 func (m *Manager) load(names Names) (record, bool, error) {
-	data, err := os.ReadFile(m.recordPath(names))
-	if errors.Is(err, os.ErrNotExist) {
-		return record{}, false, nil
-	}
-	if err != nil {
-		return record{}, false, fmt.Errorf("network record %s: %w", names.NetNS, err)
-	}
 	var r record
-	if err := json.Unmarshal(data, &r); err != nil {
-		return record{}, false, fmt.Errorf("network record %s: %w", names.NetNS, err)
-	}
+	found, err := jsonfile.Read(m.recordPath(names), &r)
 	if r.Machines == nil {
 		r.Machines = map[string]Attachment{}
 	}
-	return r, true, nil
+	return r, found, err
 }
 
-// save writes the record by rename, so a crash leaves the old or the new one; it holds the
-// private key, hence mode 0600.
-func (m *Manager) save(names Names, r record) error {
-	data, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	path := m.recordPath(names)
-	if err := os.WriteFile(path+".tmp", data, 0o600); err != nil {
-		return fmt.Errorf("network record %s: %w", names.NetNS, err)
-	}
-	if err := os.Rename(path+".tmp", path); err != nil {
-		return fmt.Errorf("network record %s: %w", names.NetNS, err)
-	}
-	return nil
-}
+func (m *Manager) save(names Names, r record) error { return jsonfile.Write(m.recordPath(names), r) }
 
 func (m *Manager) records() ([]record, error) {
-	paths, err := filepath.Glob(filepath.Join(m.cfg.DataDir, "networks", backend.Prefix+"net-*.json"))
-	if err != nil {
-		return nil, err
-	}
-	var out []record
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return nil, fmt.Errorf("network record %s: %w", filepath.Base(p), err)
-		}
-		var r record
-		if err := json.Unmarshal(data, &r); err != nil {
-			return nil, fmt.Errorf("network record %s: %w", filepath.Base(p), err)
-		}
-		out = append(out, r)
-	}
-	return out, nil
+	return jsonfile.ReadAll[record](filepath.Join(m.cfg.DataDir, "networks", backend.Prefix+"net-*.json"))
 }
