@@ -15,6 +15,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/tfgrid/tfgrid/zos-agent/backend/internal/netnsutil"
+	"github.com/tfgrid/tfgrid/zos-agent/backend/internal/veth"
 )
 
 // NetNSPrefix starts the names of the network namespaces the tests make.
@@ -55,32 +56,39 @@ func Veth(t *testing.T, nsA, nameA string, addrA netip.Prefix, nsB, nameB string
 // link up.
 func Address(t *testing.T, ns, link string, addr netip.Prefix) {
 	t.Helper()
-	h, err := netnsutil.Handle(ns)
-	must(t, err)
-	defer h.Close()
-	l, err := h.LinkByName(link)
-	must(t, err)
-	if addr.IsValid() {
-		must(t, h.AddrAdd(l, &netlink.Addr{IPNet: &net.IPNet{IP: addr.Addr().AsSlice(), Mask: net.CIDRMask(addr.Bits(), 32)}}))
-	}
-	must(t, h.LinkSetUp(l))
+	withLink(t, ns, link, func(h *netlink.Handle, l netlink.Link) error {
+		if addr.IsValid() {
+			if err := h.AddrAdd(l, &netlink.Addr{IPNet: veth.IPNet(addr)}); err != nil {
+				return err
+			}
+		}
+		return h.LinkSetUp(l)
+	})
 }
 
 // Route adds a route to dst through gw (or straight out of link when gw is invalid) in ns.
 func Route(t *testing.T, ns, link string, dst netip.Prefix, gw netip.Addr) {
+	t.Helper()
+	withLink(t, ns, link, func(h *netlink.Handle, l netlink.Link) error {
+		r := &netlink.Route{LinkIndex: l.Attrs().Index, Dst: veth.IPNet(dst)}
+		if gw.IsValid() {
+			r.Gw = gw.AsSlice()
+		} else {
+			r.Scope = netlink.SCOPE_LINK
+		}
+		return h.RouteReplace(r)
+	})
+}
+
+// withLink runs fn on link in the namespace ns, failing the test on any error.
+func withLink(t *testing.T, ns, link string, fn func(*netlink.Handle, netlink.Link) error) {
 	t.Helper()
 	h, err := netnsutil.Handle(ns)
 	must(t, err)
 	defer h.Close()
 	l, err := h.LinkByName(link)
 	must(t, err)
-	r := &netlink.Route{LinkIndex: l.Attrs().Index, Dst: &net.IPNet{IP: dst.Addr().AsSlice(), Mask: net.CIDRMask(dst.Bits(), 32)}}
-	if gw.IsValid() {
-		r.Gw = gw.AsSlice()
-	} else {
-		r.Scope = netlink.SCOPE_LINK
-	}
-	must(t, h.RouteReplace(r))
+	must(t, fn(h, l))
 }
 
 // Forwarding turns IPv4 forwarding on in ns (a router).

@@ -6,10 +6,10 @@ import (
 	"net"
 	"net/netip"
 
-	"github.com/vishvananda/netlink"
 	"golang.org/x/crypto/curve25519"
 
 	"github.com/tfgrid/tfgrid/zos-agent/backend/internal/netnsutil"
+	"github.com/tfgrid/tfgrid/zos-agent/backend/internal/veth"
 )
 
 // Attach connects a machine to its twin's network: a veth pair with one end on the network's
@@ -50,12 +50,17 @@ func (m *Manager) Attach(spec AttachSpec) (Attachment, error) {
 	if !spec.DefaultRoute {
 		routed = r.Spec.IPRange.Masked()
 	}
-	if err := connect(names, a, netip.PrefixFrom(spec.IP, r.Spec.Subnet.Bits()), routed); err != nil {
+	plug := veth.Plug{
+		BridgeNS: netnsutil.Path(names.NetNS), Bridge: names.Bridge, HostLink: a.HostLink,
+		WorkloadNS: a.NetNS, IfName: a.IfName,
+		Address: netip.PrefixFrom(spec.IP, r.Spec.Subnet.Bits()), Routed: routed, Gateway: gateway,
+	}
+	if err := plug.Connect(); err != nil {
 		return Attachment{}, fmt.Errorf("machine %s on network %q: %w", spec.ID, spec.Network, err)
 	}
 	r.Machines[spec.ID] = a
 	if err := m.save(names, r); err != nil {
-		_ = deleteHostLink(names, a.HostLink)
+		_ = veth.Remove(netnsutil.Path(names.NetNS), a.HostLink)
 		return Attachment{}, err
 	}
 	return a, nil
@@ -75,89 +80,11 @@ func (m *Manager) Detach(twin uint32, network, id string) error {
 	if !ok {
 		return nil
 	}
-	if err := deleteHostLink(names, a.HostLink); err != nil {
+	if err := veth.Remove(netnsutil.Path(names.NetNS), a.HostLink); err != nil {
 		return fmt.Errorf("machine %s on network %q: %w", id, network, err)
 	}
 	delete(r.Machines, id)
 	return m.save(names, r)
-}
-
-// connect creates the veth pair of a, its address and its route for routed via the gateway. A
-// failure removes the pair again (deleting one end deletes both).
-func connect(names Names, a Attachment, addr, routed netip.Prefix) error {
-	h, err := netnsutil.Handle(netnsutil.Path(names.NetNS))
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	bridge, err := h.LinkByName(names.Bridge)
-	if err != nil {
-		return fmt.Errorf("bridge %s: %w", names.Bridge, err)
-	}
-	machineNS, err := netnsutil.Fd(a.NetNS)
-	if err != nil {
-		return err
-	}
-	defer machineNS.Close()
-	veth := &netlink.Veth{
-		LinkAttrs:     netlink.LinkAttrs{Name: a.HostLink, MasterIndex: bridge.Attrs().Index},
-		PeerName:      a.IfName,
-		PeerNamespace: netlink.NsFd(machineNS),
-	}
-	if err := h.LinkAdd(veth); err != nil {
-		return fmt.Errorf("veth %s/%s: create: %w", a.HostLink, a.IfName, err)
-	}
-	err = configureMachineEnd(a, addr, routed)
-	if err == nil {
-		err = h.LinkSetUp(veth)
-	}
-	if err != nil {
-		_ = h.LinkDel(veth)
-		return err
-	}
-	return nil
-}
-
-func configureMachineEnd(a Attachment, addr, routed netip.Prefix) error {
-	h, err := netnsutil.Handle(a.NetNS)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	link, err := h.LinkByName(a.IfName)
-	if err != nil {
-		return fmt.Errorf("interface %s in %s: %w", a.IfName, a.NetNS, err)
-	}
-	if err := h.AddrAdd(link, &netlink.Addr{IPNet: prefixToIPNet(addr)}); err != nil {
-		return fmt.Errorf("interface %s: address %s: %w", a.IfName, addr, err)
-	}
-	if err := h.LinkSetUp(link); err != nil {
-		return fmt.Errorf("interface %s: up: %w", a.IfName, err)
-	}
-	route := &netlink.Route{LinkIndex: link.Attrs().Index, Dst: prefixToIPNet(routed), Gw: net.IP(a.Gateway.AsSlice())}
-	if err := h.RouteReplace(route); err != nil {
-		return fmt.Errorf("interface %s: route %s via %s: %w", a.IfName, routed, a.Gateway, err)
-	}
-	return nil
-}
-
-func deleteHostLink(names Names, name string) error {
-	h, err := netnsutil.Handle(netnsutil.Path(names.NetNS))
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	link, err := h.LinkByName(name)
-	if _, notFound := err.(netlink.LinkNotFoundError); notFound {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("veth %s: %w", name, err)
-	}
-	if err := h.LinkDel(link); err != nil {
-		return fmt.Errorf("veth %s: delete: %w", name, err)
-	}
-	return nil
 }
 
 // publicKey is the base64 WireGuard public key of a private key.
@@ -167,10 +94,6 @@ func publicKey(private []byte) string {
 		return ""
 	}
 	return base64.StdEncoding.EncodeToString(pub)
-}
-
-func prefixToIPNet(p netip.Prefix) *net.IPNet {
-	return &net.IPNet{IP: net.IP(p.Addr().AsSlice()), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
 }
 
 func ipNetToPrefix(n *net.IPNet) (netip.Prefix, bool) {

@@ -21,6 +21,7 @@ import (
 	"github.com/tfgrid/tfgrid/zos-agent/backend"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/internal/jsonfile"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/internal/netnsutil"
+	"github.com/tfgrid/tfgrid/zos-agent/backend/internal/veth"
 )
 
 // Config says where the manager keeps its records and where WireGuard listens.
@@ -235,7 +236,7 @@ func ensureBridge(h *netlink.Handle, name string, gateway netip.Prefix) error {
 			return fmt.Errorf("bridge %s: %w", name, err)
 		}
 	}
-	addr := &netlink.Addr{IPNet: prefixToIPNet(gateway)}
+	addr := &netlink.Addr{IPNet: veth.IPNet(gateway)}
 	if err := h.AddrReplace(link, addr); err != nil {
 		return fmt.Errorf("bridge %s: address %s: %w", name, gateway, err)
 	}
@@ -320,7 +321,7 @@ func syncRoutes(h *netlink.Handle, link netlink.Link, want []netip.Prefix) error
 		}
 	}
 	for _, p := range want {
-		route := &netlink.Route{LinkIndex: link.Attrs().Index, Dst: prefixToIPNet(p), Scope: netlink.SCOPE_LINK}
+		route := &netlink.Route{LinkIndex: link.Attrs().Index, Dst: veth.IPNet(p), Scope: netlink.SCOPE_LINK}
 		if err := h.RouteReplace(route); err != nil {
 			return fmt.Errorf("route %s via %s: %w", p, link.Attrs().Name, err)
 		}

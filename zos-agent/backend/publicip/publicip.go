@@ -21,6 +21,7 @@ import (
 	"github.com/tfgrid/tfgrid/zos-agent/backend"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/internal/jsonfile"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/internal/netnsutil"
+	"github.com/tfgrid/tfgrid/zos-agent/backend/internal/veth"
 )
 
 // Errors callers can test for; every returned error names the field and value involved.
@@ -230,60 +231,12 @@ func (m *Manager) connect(r Record) error {
 	if err := m.filter.allow(r.ID, r.HostLink, mac, r.IP.Addr()); err != nil {
 		return err
 	}
-	h, err := netnsutil.Handle(m.cfg.UplinkNS)
-	if err != nil {
-		return err
+	plug := veth.Plug{
+		BridgeNS: m.cfg.UplinkNS, Bridge: m.bridge, HostLink: r.HostLink,
+		WorkloadNS: r.NetNS, IfName: r.IfName, MAC: mac,
+		Address: r.IP, Routed: netip.MustParsePrefix("0.0.0.0/0"), Gateway: r.Gateway,
 	}
-	defer h.Close()
-	bridge, err := h.LinkByName(m.bridge)
-	if err != nil {
-		return fmt.Errorf("public bridge %s: %w", m.bridge, err)
-	}
-	workloadNS, err := netnsutil.Fd(r.NetNS)
-	if err != nil {
-		return err
-	}
-	defer workloadNS.Close()
-	veth := &netlink.Veth{
-		LinkAttrs:        netlink.LinkAttrs{Name: r.HostLink, MasterIndex: bridge.Attrs().Index},
-		PeerName:         r.IfName,
-		PeerHardwareAddr: mac,
-		PeerNamespace:    netlink.NsFd(workloadNS),
-	}
-	if err := h.LinkAdd(veth); err != nil {
-		return fmt.Errorf("veth %s/%s: create: %w", r.HostLink, r.IfName, err)
-	}
-	if err := configureWorkloadEnd(r); err != nil {
-		return err
-	}
-	if err := h.LinkSetUp(veth); err != nil {
-		return fmt.Errorf("veth %s: up: %w", r.HostLink, err)
-	}
-	return nil
-}
-
-func configureWorkloadEnd(r Record) error {
-	h, err := netnsutil.Handle(r.NetNS)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	link, err := h.LinkByName(r.IfName)
-	if err != nil {
-		return fmt.Errorf("interface %s in %s: %w", r.IfName, r.NetNS, err)
-	}
-	addr := &netlink.Addr{IPNet: &net.IPNet{IP: r.IP.Addr().AsSlice(), Mask: net.CIDRMask(r.IP.Bits(), 32)}}
-	if err := h.AddrAdd(link, addr); err != nil {
-		return fmt.Errorf("interface %s: address %s: %w", r.IfName, r.IP, err)
-	}
-	if err := h.LinkSetUp(link); err != nil {
-		return fmt.Errorf("interface %s: up: %w", r.IfName, err)
-	}
-	route := &netlink.Route{LinkIndex: link.Attrs().Index, Gw: r.Gateway.AsSlice()}
-	if err := h.RouteReplace(route); err != nil {
-		return fmt.Errorf("interface %s: default route via %s: %w", r.IfName, r.Gateway, err)
-	}
-	return nil
+	return plug.Connect()
 }
 
 // remove deletes the workload's rules and veth (the workload's end goes with it).
@@ -291,22 +244,7 @@ func (m *Manager) remove(id string) error {
 	if err := m.filter.revoke(id); err != nil {
 		return err
 	}
-	h, err := netnsutil.Handle(m.cfg.UplinkNS)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	link, err := h.LinkByName(HostLink(id))
-	if _, notFound := err.(netlink.LinkNotFoundError); notFound {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("veth %s: %w", HostLink(id), err)
-	}
-	if err := h.LinkDel(link); err != nil {
-		return fmt.Errorf("veth %s: delete: %w", HostLink(id), err)
-	}
-	return nil
+	return veth.Remove(m.cfg.UplinkNS, HostLink(id))
 }
 
 // HostLink names the bridge end of workload id's veth (≤ 15 characters, unique on the node).
