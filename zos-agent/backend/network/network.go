@@ -135,6 +135,9 @@ func (m *Manager) Ensure(user string, spec Spec) (Info, error) {
 			return Info{}, fmt.Errorf("network %q of twin %d: %w", spec.Name, spec.Twin, err)
 		}
 	} else {
+		if err := m.checkPortFree(spec); err != nil {
+			return Info{}, err
+		}
 		r = record{Machines: map[string]Attachment{}}
 	}
 	if err := m.apply(spec); err != nil {
@@ -176,6 +179,35 @@ func (m *Manager) Release(user string, twin uint32, name string) error {
 		return err
 	}
 	return jsonfile.Remove(m.recordPath(names))
+}
+
+// checkPortFree refuses a new network whose WireGuard port another network listens on.
+func (m *Manager) checkPortFree(spec Spec) error {
+	records, err := m.records()
+	if err != nil {
+		return err
+	}
+	for _, r := range records {
+		if r.Spec.ListenPort == spec.ListenPort {
+			return fmt.Errorf("network %q of twin %d: wireguard_listen_port %d: %w (network %q of twin %d)",
+				spec.Name, spec.Twin, spec.ListenPort, ErrPortTaken, r.Spec.Name, r.Spec.Twin)
+		}
+	}
+	return nil
+}
+
+// Machines are the machines attached to the network (zos.network.list_private_ips).
+func (m *Manager) Machines(twin uint32, name string) ([]Attachment, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, found, err := m.load(NamesOf(twin, name))
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("network %q of twin %d: %w", name, twin, ErrNotFound)
+	}
+	return slices.SortedFunc(maps.Values(r.Machines), func(a, b Attachment) int { return a.IP.Compare(b.IP) }), nil
 }
 
 // ListenPorts are the WireGuard ports of all networks on the node (zos.network.list_wg_ports).

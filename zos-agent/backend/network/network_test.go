@@ -186,6 +186,15 @@ func TestAttachRefusesBadAddresses(t *testing.T) {
 	if _, err := n.m.Ensure("d2-lan", changed); !errors.Is(err, ErrConflict) {
 		t.Errorf("same network with another port: %v", err)
 	}
+	otherTwin := spec
+	otherTwin.Twin = 8
+	if _, err := n.m.Ensure("d4-lan", otherTwin); !errors.Is(err, ErrPortTaken) {
+		t.Errorf("another network on the same port: %v", err)
+	}
+	machines, err := n.m.Machines(7, "lan")
+	if err != nil || len(machines) != 1 || machines[0].IP != netip.MustParseAddr("10.40.2.10") || machines[0].ID != "a1" {
+		t.Errorf("machines: %+v %v", machines, err)
+	}
 	bad := spec
 	bad.Subnet = netip.MustParsePrefix("10.50.0.0/24")
 	if _, err := n.m.Ensure("d3-lan", bad); !errors.Is(err, ErrInvalidSpec) {

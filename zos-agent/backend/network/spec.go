@@ -18,6 +18,7 @@ var (
 	ErrConflict    = errors.New("conflicts with the existing network")
 	ErrIPTaken     = errors.New("address already used by another machine")
 	ErrInUse       = errors.New("network still has machines attached")
+	ErrPortTaken   = errors.New("WireGuard listen port already used by another network")
 )
 
 // Spec is a twin's private network on this node (the "network" workload).
