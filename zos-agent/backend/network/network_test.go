@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -261,5 +262,31 @@ func TestReleaseRemovesEverythingAndRestartRestores(t *testing.T) {
 	}
 	if _, err := os.Stat(netnsutil.Path(info.NetNS)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("namespace back after a second release: %v", err)
+	}
+}
+
+// The WireGuard device's goroutines (encryption, receive, UAPI listener) all stop on release.
+func TestReleaseStopsTheDevicesGoroutines(t *testing.T) {
+	n := newTestNode(t)
+	key, _ := wgKey(t)
+	spec := Spec{Twin: 4, Name: "g", IPRange: netip.MustParsePrefix("10.60.0.0/16"), Subnet: netip.MustParsePrefix("10.60.1.0/24"), PrivateKey: key, ListenPort: 51850}
+	before := runtime.NumGoroutine()
+	if _, err := n.m.Ensure("d1-g", spec); err != nil {
+		t.Fatal(err)
+	}
+	running := runtime.NumGoroutine()
+	if running <= before {
+		t.Fatalf("no goroutines started for the device: %d before, %d after", before, running)
+	}
+	if err := n.m.Release("d1-g", 4, "g"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines before the network, %d after its release:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
