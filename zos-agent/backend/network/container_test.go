@@ -19,15 +19,15 @@ func TestContainerOnPrivateNetwork(t *testing.T) {
 	n := newTestNode(t)
 	nodeKey, _ := wgKey(t)
 	laptopKey, laptopPublic := wgKey(t)
-	spec := Spec{Twin: 5, Name: "apps", IPRange: netip.MustParsePrefix("10.20.0.0/16"), Subnet: netip.MustParsePrefix("10.20.1.0/24"),
+	spec := Spec{Twin: twinBase + 5, Name: "apps", IPRange: netip.MustParsePrefix("10.20.0.0/16"), Subnet: netip.MustParsePrefix("10.20.1.0/24"),
 		PrivateKey: nodeKey, ListenPort: 51860, Peers: []Peer{{PublicKey: laptopPublic, AllowedIPs: []netip.Prefix{laptopWG.Masked()}}}}
 	info := n.ensure(t, "d1-apps", spec)
-	other := n.machine(t, "peer1", 5, "apps", "10.20.1.3")
+	other := n.machine(t, "peer1", twinBase+5, "apps", "10.20.1.3")
 	backendtest.Serve(t, other, netip.MustParseAddrPort("10.20.1.3:8080"), "from-the-bridge")
 	n.startLaptop(t, laptopKey, info.PublicKey, spec.ListenPort, spec.IPRange)
 	backendtest.Serve(t, n.laptop, netip.AddrPortFrom(laptopWG.Addr(), 9000), "from-the-laptop")
 
-	containerNS := n.machine(t, "c1", 5, "apps", "10.20.1.2")
+	containerNS := n.machine(t, "c1", twinBase+5, "apps", "10.20.1.2")
 	dataDir := t.TempDir()
 	driver, err := container.New(dataDir)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"runtime"
@@ -19,6 +20,10 @@ var (
 	laptopUplink = netip.MustParsePrefix("192.0.2.2/24")
 	laptopWG     = netip.MustParsePrefix("10.20.99.2/32")
 )
+
+// twinBase offsets the tests' twin ids so this run's namespace and link names (derived from twin
+// and network name) differ from any other run's on the machine.
+var twinBase = uint32(time.Now().UnixNano()%100_000_000)*10 + 10
 
 // wgKey makes a random WireGuard key pair, base64.
 func wgKey(t *testing.T) (private, public string) {
@@ -95,7 +100,7 @@ func (n *testNode) startLaptop(t *testing.T, laptopKey, nodePublic string, port 
 		t.Fatal(err)
 	}
 	endpoint := netip.AddrPortFrom(nodeUplink.Addr(), port).String()
-	name := "tfztl" + shortHash(t.Name())
+	name := "tfztl" + shortHash(fmt.Sprint(t.Name(), twinBase))
 	wg, err := startWireGuard(n.laptop, name, ipcConfig(key, 51000, []resolvedPeer{{publicKey: nodeKey, endpoint: endpoint, allowedIPs: []netip.Prefix{ipRange}}}))
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +115,7 @@ func TestPrivateNetworkMachinesWireGuardPeerAndTwinIsolation(t *testing.T) {
 	nodeKey, _ := wgKey(t)
 	laptopKey, laptopPublic := wgKey(t)
 	spec := Spec{
-		Twin: 7, Name: "office", IPRange: netip.MustParsePrefix("10.20.0.0/16"), Subnet: netip.MustParsePrefix("10.20.1.0/24"),
+		Twin: twinBase + 7, Name: "office", IPRange: netip.MustParsePrefix("10.20.0.0/16"), Subnet: netip.MustParsePrefix("10.20.1.0/24"),
 		PrivateKey: nodeKey, ListenPort: 51820,
 		Peers: []Peer{{PublicKey: laptopPublic, AllowedIPs: []netip.Prefix{laptopWG.Masked()}}},
 	}
@@ -120,8 +125,8 @@ func TestPrivateNetworkMachinesWireGuardPeerAndTwinIsolation(t *testing.T) {
 		t.Fatalf("second deployment's network %+v is not the first's %+v", shared, info)
 	}
 
-	m1 := n.machine(t, "m1", 7, "office", "10.20.1.2")
-	m2 := n.machine(t, "m2", 7, "office", "10.20.1.3")
+	m1 := n.machine(t, "m1", twinBase+7, "office", "10.20.1.2")
+	m2 := n.machine(t, "m2", twinBase+7, "office", "10.20.1.3")
 	server := netip.MustParseAddrPort("10.20.1.3:8080")
 	backendtest.Serve(t, m2, server, "hello from m2")
 	if err := backendtest.Eventually(m1, netip.Addr{}, server, "hello from m2", 5*time.Second); err != nil {
@@ -134,13 +139,13 @@ func TestPrivateNetworkMachinesWireGuardPeerAndTwinIsolation(t *testing.T) {
 	}
 
 	otherKey, _ := wgKey(t)
-	other := Spec{Twin: 8, Name: "office", IPRange: netip.MustParsePrefix("10.30.0.0/16"), Subnet: netip.MustParsePrefix("10.30.1.0/24"),
+	other := Spec{Twin: twinBase + 8, Name: "office", IPRange: netip.MustParsePrefix("10.30.0.0/16"), Subnet: netip.MustParsePrefix("10.30.1.0/24"),
 		PrivateKey: otherKey, ListenPort: 51821}
 	otherInfo := n.ensure(t, "dep3-net", other)
 	if otherInfo.NetNS == info.NetNS || otherInfo.WireGuard == info.WireGuard {
 		t.Fatalf("twins 7 and 8 share names: %+v %+v", info, otherInfo)
 	}
-	m3 := n.machine(t, "m3", 8, "office", "10.30.1.2")
+	m3 := n.machine(t, "m3", twinBase+8, "office", "10.30.1.2")
 	otherServer := netip.MustParseAddrPort("10.30.1.2:8080")
 	backendtest.Serve(t, m3, otherServer, "hello from m3")
 	if got, err := backendtest.Fetch(m3, netip.Addr{}, otherServer, time.Second); err != nil || got != "hello from m3" {
@@ -164,22 +169,22 @@ func TestPrivateNetworkMachinesWireGuardPeerAndTwinIsolation(t *testing.T) {
 func TestAttachRefusesBadAddresses(t *testing.T) {
 	n := newTestNode(t)
 	key, _ := wgKey(t)
-	spec := Spec{Twin: 7, Name: "lan", IPRange: netip.MustParsePrefix("10.40.0.0/16"), Subnet: netip.MustParsePrefix("10.40.2.0/24"), PrivateKey: key, ListenPort: 51830}
+	spec := Spec{Twin: twinBase + 7, Name: "lan", IPRange: netip.MustParsePrefix("10.40.0.0/16"), Subnet: netip.MustParsePrefix("10.40.2.0/24"), PrivateKey: key, ListenPort: 51830}
 	n.ensure(t, "d1-lan", spec)
-	ns := n.machine(t, "a1", 7, "lan", "10.40.2.10")
+	ns := n.machine(t, "a1", twinBase+7, "lan", "10.40.2.10")
 	for ip, want := range map[string]error{
 		"10.40.3.10": ErrInvalidSpec, "10.40.2.0": ErrInvalidSpec, "10.40.2.255": ErrInvalidSpec,
 		"10.40.2.1": ErrInvalidSpec, "10.40.2.10": ErrIPTaken,
 	} {
-		_, err := n.m.Attach(AttachSpec{ID: "a2", Twin: 7, Network: "lan", NetNS: ns, IP: netip.MustParseAddr(ip)})
+		_, err := n.m.Attach(AttachSpec{ID: "a2", Twin: twinBase + 7, Network: "lan", NetNS: ns, IP: netip.MustParseAddr(ip)})
 		if !errors.Is(err, want) {
 			t.Errorf("attach at %s: %v, want %v", ip, err, want)
 		}
 	}
-	if _, err := n.m.Attach(AttachSpec{ID: "a2", Twin: 9, Network: "lan", NetNS: ns, IP: netip.MustParseAddr("10.40.2.11")}); !errors.Is(err, ErrNotFound) {
+	if _, err := n.m.Attach(AttachSpec{ID: "a2", Twin: twinBase + 9, Network: "lan", NetNS: ns, IP: netip.MustParseAddr("10.40.2.11")}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("attach to another twin's network: %v", err)
 	}
-	if err := n.m.Release("d1-lan", 7, "lan"); !errors.Is(err, ErrInUse) {
+	if err := n.m.Release("d1-lan", twinBase+7, "lan"); !errors.Is(err, ErrInUse) {
 		t.Errorf("release with a machine attached: %v", err)
 	}
 	changed := spec
@@ -192,7 +197,7 @@ func TestAttachRefusesBadAddresses(t *testing.T) {
 	if _, err := n.m.Ensure("d4-lan", otherTwin); !errors.Is(err, ErrPortTaken) {
 		t.Errorf("another network on the same port: %v", err)
 	}
-	machines, err := n.m.Machines(7, "lan")
+	machines, err := n.m.Machines(twinBase+7, "lan")
 	if err != nil || len(machines) != 1 || machines[0].IP != netip.MustParseAddr("10.40.2.10") || machines[0].ID != "a1" {
 		t.Errorf("machines: %+v %v", machines, err)
 	}
@@ -214,13 +219,13 @@ func TestReleaseRemovesEverythingAndRestartRestores(t *testing.T) {
 	n := newTestNode(t)
 	key, _ := wgKey(t)
 	laptopKey, laptopPublic := wgKey(t)
-	spec := Spec{Twin: 3, Name: "lab", IPRange: netip.MustParsePrefix("10.20.0.0/16"), Subnet: netip.MustParsePrefix("10.20.5.0/24"), PrivateKey: key, ListenPort: 51840,
+	spec := Spec{Twin: twinBase + 3, Name: "lab", IPRange: netip.MustParsePrefix("10.20.0.0/16"), Subnet: netip.MustParsePrefix("10.20.5.0/24"), PrivateKey: key, ListenPort: 51840,
 		Peers: []Peer{{PublicKey: laptopPublic, AllowedIPs: []netip.Prefix{laptopWG.Masked()}}}}
 	info, err := n.m.Ensure("d1-lab", spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { n.m.Release("d1-lab", 3, "lab") })
+	t.Cleanup(func() { n.m.Release("d1-lab", twinBase+3, "lab") })
 	if _, err := os.Stat(UAPISocket(info.WireGuard)); err != nil {
 		t.Fatalf("UAPI socket: %v", err)
 	}
@@ -234,7 +239,7 @@ func TestReleaseRemovesEverythingAndRestartRestores(t *testing.T) {
 		t.Fatal(err)
 	}
 	n.m = restarted
-	machine := n.machine(t, "r1", 3, "lab", "10.20.5.2")
+	machine := n.machine(t, "r1", twinBase+3, "lab", "10.20.5.2")
 	server := netip.MustParseAddrPort("10.20.5.2:8080")
 	backendtest.Serve(t, machine, server, "restored")
 	n.startLaptop(t, laptopKey, info.PublicKey, spec.ListenPort, spec.IPRange)
@@ -242,11 +247,11 @@ func TestReleaseRemovesEverythingAndRestartRestores(t *testing.T) {
 		t.Fatalf("laptop after restart: %v", err)
 	}
 
-	if err := n.m.Detach(3, "lab", "r1"); err != nil {
+	if err := n.m.Detach(twinBase+3, "lab", "r1"); err != nil {
 		t.Fatal(err)
 	}
 	backendtest.AssertNoLink(t, machine, "eth0")
-	if err := n.m.Release("d1-lab", 3, "lab"); err != nil {
+	if err := n.m.Release("d1-lab", twinBase+3, "lab"); err != nil {
 		t.Fatal(err)
 	}
 	backendtest.AssertNetNSGone(t, info.NetNS)
@@ -257,7 +262,7 @@ func TestReleaseRemovesEverythingAndRestartRestores(t *testing.T) {
 	if len(n.m.devices) != 0 {
 		t.Errorf("devices still running: %v", n.m.devices)
 	}
-	if err := n.m.Release("d1-lab", 3, "lab"); err != nil {
+	if err := n.m.Release("d1-lab", twinBase+3, "lab"); err != nil {
 		t.Errorf("second release: %v", err)
 	}
 	if _, err := os.Stat(netnsutil.Path(info.NetNS)); !errors.Is(err, os.ErrNotExist) {
@@ -269,7 +274,7 @@ func TestReleaseRemovesEverythingAndRestartRestores(t *testing.T) {
 func TestReleaseStopsTheDevicesGoroutines(t *testing.T) {
 	n := newTestNode(t)
 	key, _ := wgKey(t)
-	spec := Spec{Twin: 4, Name: "g", IPRange: netip.MustParsePrefix("10.60.0.0/16"), Subnet: netip.MustParsePrefix("10.60.1.0/24"), PrivateKey: key, ListenPort: 51850}
+	spec := Spec{Twin: twinBase + 4, Name: "g", IPRange: netip.MustParsePrefix("10.60.0.0/16"), Subnet: netip.MustParsePrefix("10.60.1.0/24"), PrivateKey: key, ListenPort: 51850}
 	before := runtime.NumGoroutine()
 	if _, err := n.m.Ensure("d1-g", spec); err != nil {
 		t.Fatal(err)
@@ -278,7 +283,7 @@ func TestReleaseStopsTheDevicesGoroutines(t *testing.T) {
 	if running <= before {
 		t.Fatalf("no goroutines started for the device: %d before, %d after", before, running)
 	}
-	if err := n.m.Release("d1-g", 4, "g"); err != nil {
+	if err := n.m.Release("d1-g", twinBase+4, "g"); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
