@@ -17,6 +17,7 @@ import (
 	"sync"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 
 	"github.com/tfgrid/tfgrid/zos-agent/backend"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/internal/jsonfile"
@@ -343,7 +344,7 @@ func syncRoutes(h *netlink.Handle, link netlink.Link, want []netip.Prefix) error
 		return fmt.Errorf("routes of %s: %w", link.Attrs().Name, err)
 	}
 	for _, r := range have {
-		if r.Dst == nil || r.Protocol == netlink.RouteProtocol(2) { // 2: kernel routes of the link's own addresses
+		if r.Dst == nil || r.Protocol == unix.RTPROT_KERNEL { // routes of the link's own addresses
 			continue
 		}
 		if p, ok := ipNetToPrefix(r.Dst); ok && !slices.Contains(want, p) {

@@ -28,6 +28,7 @@ import (
 var (
 	ErrInvalidSpec = errors.New("invalid public IP spec")
 	ErrIPTaken     = errors.New("public IP already used by another workload")
+	ErrExists      = errors.New("workload already has another public IP")
 )
 
 // DefaultBridge is the public bridge the manager creates when Config.Interface is not a bridge.
@@ -186,8 +187,11 @@ func (m *Manager) Create(spec Spec) (Record, error) {
 		if r.ID == spec.ID && r.IP == spec.IP && r.NetNS == spec.NetNS {
 			return r, nil
 		}
-		if r.IP.Addr() == spec.IP.Addr() || r.ID == spec.ID {
-			return Record{}, fmt.Errorf("public IP %s of workload %s: %w %s (%s)", spec.IP, spec.ID, ErrIPTaken, r.ID, r.IP)
+		if r.ID == spec.ID {
+			return Record{}, fmt.Errorf("public IP %s of workload %s: %w (%s in %s)", spec.IP, spec.ID, ErrExists, r.IP, r.NetNS)
+		}
+		if r.IP.Addr() == spec.IP.Addr() {
+			return Record{}, fmt.Errorf("public IP %s of workload %s: %w %s", spec.IP, spec.ID, ErrIPTaken, r.ID)
 		}
 	}
 	rec := Record{ID: spec.ID, NetNS: spec.NetNS, IfName: spec.IfName, HostLink: HostLink(spec.ID),

@@ -120,6 +120,7 @@ func TestCreateRefusesBadSpecsAndTakenIPs(t *testing.T) {
 		want error
 	}{
 		"taken ip":        {Spec{ID: "b", NetNS: other, IP: netip.MustParsePrefix("203.0.113.20/24")}, ErrIPTaken},
+		"second ip":       {Spec{ID: "a", NetNS: ns, IP: netip.MustParsePrefix("203.0.113.22/24")}, ErrExists},
 		"not v4":          {Spec{ID: "b", NetNS: other, IP: netip.MustParsePrefix("2001:db8::1/64")}, ErrInvalidSpec},
 		"network address": {Spec{ID: "b", NetNS: other, IP: netip.MustParsePrefix("203.0.113.0/24")}, ErrInvalidSpec},
 		"gateway outside": {Spec{ID: "b", NetNS: other, IP: netip.MustParsePrefix("198.18.0.5/24")}, ErrInvalidSpec},
