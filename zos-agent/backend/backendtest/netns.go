@@ -1,14 +1,12 @@
 package backendtest
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"testing"
@@ -140,30 +138,6 @@ func Fetch(ns string, source netip.Addr, addr netip.AddrPort, timeout time.Durat
 	c.SetDeadline(time.Now().Add(timeout))
 	b, err := io.ReadAll(c)
 	return string(b), err
-}
-
-// HTTPGet fetches url with a connection made from inside the namespace ns and returns the body.
-func HTTPGet(ns, url string, timeout time.Duration) (string, error) {
-	client := &http.Client{Timeout: timeout, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, network, addr string) (c net.Conn, err error) {
-			err = netnsutil.Do(ns, func() error {
-				c, err = (&net.Dialer{}).DialContext(ctx, network, addr)
-				return err
-			})
-			return c, err
-		},
-		DisableKeepAlives: true,
-	}}
-	resp, err := client.Get(url)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err == nil && resp.StatusCode != http.StatusOK {
-		err = fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	return string(body), err
 }
 
 // Eventually retries Fetch until it returns want or the deadline passes (a WireGuard handshake
