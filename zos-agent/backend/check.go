@@ -8,9 +8,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
+
+	"github.com/google/nftables"
 
 	"github.com/tfgrid/tfgrid/zos-agent/backend/internal/mountinfo"
-	"strings"
 )
 
 // Backends the agent may need.
@@ -18,6 +20,8 @@ const (
 	Containers = "containers"
 	Images     = "images"
 	Disks      = "disks"
+	Networks   = "networks"
+	PublicIPs  = "publicips"
 )
 
 // Support says whether this machine can run one backend, and if not, what it lacks.
@@ -34,7 +38,10 @@ type Report []Support
 type Machine struct {
 	ProcFilesystems string // the kernel's filesystem list (/proc/filesystems)
 	LoopControl     string // the loop device allocator (/dev/loop-control)
-	IsRoot          bool
+	TUN             string // the TUN clone device userspace WireGuard runs on (/dev/net/tun)
+	// NFTables probes the kernel's nftables netlink interface; nil means the machine has none.
+	NFTables func() error
+	IsRoot   bool
 }
 
 // DefaultMachine describes the machine the agent runs on.
@@ -42,6 +49,8 @@ func DefaultMachine() Machine {
 	return Machine{
 		ProcFilesystems: "/proc/filesystems",
 		LoopControl:     "/dev/loop-control",
+		TUN:             "/dev/net/tun",
+		NFTables:        probeNFTables,
 		IsRoot:          os.Geteuid() == 0,
 	}
 }
@@ -83,7 +92,32 @@ func (m Machine) Check() Report {
 		disks = append(disks, fmt.Sprintf("ext4 filesystem (not in %s)", m.ProcFilesystems))
 	}
 
-	return Report{support(Containers, containers), support(Images, images), support(Disks, disks)}
+	networks := slices.Clone(root)
+	if _, err := os.Stat(m.TUN); err != nil {
+		networks = append(networks, fmt.Sprintf("TUN device (%s: %v)", m.TUN, err))
+	}
+	publicIPs := slices.Clone(root)
+	switch {
+	case m.NFTables == nil:
+		publicIPs = append(publicIPs, "nftables netlink support (kernel nf_tables)")
+	default:
+		if err := m.NFTables(); err != nil {
+			publicIPs = append(publicIPs, fmt.Sprintf("nftables netlink support (kernel nf_tables: %v)", err))
+		}
+	}
+
+	return Report{support(Containers, containers), support(Images, images), support(Disks, disks),
+		support(Networks, networks), support(PublicIPs, publicIPs)}
+}
+
+// probeNFTables asks the kernel for its nftables tables over netlink.
+func probeNFTables() error {
+	c, err := nftables.New()
+	if err != nil {
+		return err
+	}
+	_, err = c.ListTables()
+	return err
 }
 
 func support(backend string, missing []string) Support {

@@ -9,10 +9,11 @@ import (
 	"github.com/tfgrid/tfgrid/zos-agent/backend"
 )
 
-// The test machine is set up for the agent (root, runc, e2fsprogs, loop devices, cgroup v1).
+// The test machine is set up for the agent (root, runc, e2fsprogs, loop devices, cgroup v1, TUN,
+// nftables).
 func TestCheckThisMachineSupportsEveryBackend(t *testing.T) {
 	report := backend.Check()
-	if err := report.Require(backend.Containers, backend.Images, backend.Disks); err != nil {
+	if err := report.Require(backend.Containers, backend.Images, backend.Disks, backend.Networks, backend.PublicIPs); err != nil {
 		t.Fatalf("%v (report %+v)", err, report)
 	}
 }
@@ -24,13 +25,15 @@ func TestCheckNamesWhatIsMissing(t *testing.T) {
 	if err := os.WriteFile(filesystems, []byte("nodev\tproc\n\tvfat\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	m := backend.Machine{ProcFilesystems: filesystems, LoopControl: "/no/such/loop-control", IsRoot: false}
+	m := backend.Machine{ProcFilesystems: filesystems, LoopControl: "/no/such/loop-control", TUN: "/no/such/tun", IsRoot: false}
 	report := m.Check()
 	want := map[string][]string{
 		backend.Containers: {"root privileges", "runc binary (Debian package runc)"},
 		backend.Images:     {"overlay filesystem"},
 		backend.Disks: {"losetup binary (Debian package mount)", "mkfs.ext4 binary (Debian package e2fsprogs)",
 			"resize2fs binary", "e2fsck binary", "loop devices (/no/such/loop-control", "ext4 filesystem"},
+		backend.Networks:  {"root privileges", "TUN device (/no/such/tun"},
+		backend.PublicIPs: {"root privileges", "nftables netlink support"},
 	}
 	for _, s := range report {
 		if s.Supported {
@@ -64,5 +67,16 @@ func TestValidateID(t *testing.T) {
 	}
 	if backend.Name("vm1") != "tfz-vm1" {
 		t.Errorf("Name(vm1) = %q", backend.Name("vm1"))
+	}
+}
+
+// A kernel whose nftables probe fails is reported with the probe's error.
+func TestCheckReportsAFailedNFTablesProbe(t *testing.T) {
+	m := backend.DefaultMachine()
+	m.NFTables = func() error { return os.ErrPermission }
+	for _, s := range m.Check() {
+		if s.Backend == backend.PublicIPs && (s.Supported || !strings.Contains(strings.Join(s.Missing, ","), "permission denied")) {
+			t.Fatalf("public IPs: %+v", s)
+		}
 	}
 }
