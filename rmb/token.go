@@ -3,11 +3,11 @@ package rmb
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
@@ -33,8 +33,13 @@ func tokenErr(format string, args ...any) error {
 
 var b64 = base64.RawURLEncoding
 
+// TokenNonceLen is the length of a token's random nonce.
+const TokenNonceLen = 16
+
 // NewToken builds a connect token for (twin, session) valid for ttl (≤ MaxTokenTTL, 60 s) from now:
-// base64url(TokenClaims) "." base64url(signature over SHA-256 of the claim bytes).
+// base64url(TokenClaims) "." base64url(signature over SHA-256 of the claim bytes). A random nonce
+// makes every token different: relays take a token once, and any number of programs of one twin
+// and session may connect within the same second.
 func NewToken(key *secp256k1.PrivKey, twin uint64, session string, ttl time.Duration, now time.Time) (string, error) {
 	if key == nil || len(key.Key) != 32 {
 		return "", errors.New("new token: the private key must be 32 bytes")
@@ -48,42 +53,12 @@ func NewToken(key *secp256k1.PrivKey, twin uint64, session string, ttl time.Dura
 	if ttl <= 0 || ttl > MaxTokenTTL {
 		return "", fmt.Errorf("new token: ttl %s must be in (0, %s]", ttl, MaxTokenTTL)
 	}
-	c := types.TokenClaims{TwinId: twin, Session: session, IssuedAt: now.Unix(), ExpiresAt: now.Add(ttl).Unix()}
+	nonce := make([]byte, TokenNonceLen)
+	if _, err := rand.Read(nonce); err != nil {
+		return "", fmt.Errorf("new token: %w", err)
+	}
+	c := types.TokenClaims{TwinId: twin, Session: session, IssuedAt: now.Unix(), ExpiresAt: now.Add(ttl).Unix(), Nonce: nonce}
 	return signedPair(key, &c)
-}
-
-// TokenIssuer makes the connect tokens of one (twin, session), each one different: relays accept a
-// token only once, and two tokens made in the same second would otherwise be equal (the claims are
-// in seconds and signatures are deterministic). It moves issued_at one second past the previous
-// token's when needed, up to TokenSkew ahead of the clock.
-type TokenIssuer struct {
-	key     *secp256k1.PrivKey
-	twin    uint64
-	session string
-	ttl     time.Duration
-
-	mu   sync.Mutex
-	last int64
-}
-
-// NewTokenIssuer returns an issuer of tokens valid for ttl (≤ MaxTokenTTL).
-func NewTokenIssuer(key *secp256k1.PrivKey, twin uint64, session string, ttl time.Duration) *TokenIssuer {
-	return &TokenIssuer{key: key, twin: twin, session: session, ttl: ttl}
-}
-
-// Next makes a token issued at now, or just after the previous one.
-func (t *TokenIssuer) Next(now time.Time) (string, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	at := max(now.Unix(), t.last+1)
-	if at > now.Add(TokenSkew).Unix() {
-		return "", fmt.Errorf("new token: more than %d tokens in %s for twin %d session %q", int64(TokenSkew/time.Second), TokenSkew, t.twin, t.session)
-	}
-	tok, err := NewToken(t.key, t.twin, t.session, t.ttl, time.Unix(at, 0))
-	if err == nil {
-		t.last = at
-	}
-	return tok, err
 }
 
 type marshaler interface{ Marshal() ([]byte, error) }
@@ -139,6 +114,9 @@ func ParseToken(tok string, now time.Time) (c types.TokenClaims, claims, sig []b
 	}
 	if c.TwinId == 0 {
 		return c, nil, nil, tokenErr("twin_id is 0")
+	}
+	if len(c.Nonce) != TokenNonceLen {
+		return c, nil, nil, tokenErr("nonce is %d bytes, want %d", len(c.Nonce), TokenNonceLen)
 	}
 	if err := CheckSession(c.Session); err != nil {
 		return c, nil, nil, tokenErr("%v", err)

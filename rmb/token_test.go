@@ -42,7 +42,7 @@ func TestToken(t *testing.T) {
 	refused(unknown, now, "twin 8 is not on the chain")
 
 	// A lifetime over 60 s, signed by the right key: refused.
-	long := types.TokenClaims{TwinId: 7, IssuedAt: now.Unix(), ExpiresAt: now.Unix() + 61}
+	long := types.TokenClaims{TwinId: 7, IssuedAt: now.Unix(), ExpiresAt: now.Unix() + 61, Nonce: make([]byte, TokenNonceLen)}
 	s, err := signedPair(key, &long)
 	require.NoError(t, err)
 	refused(s, now, "over 60 s")
@@ -54,25 +54,26 @@ func TestToken(t *testing.T) {
 	}
 }
 
-// Tokens of one issuer are all different, even many in one second, and all valid.
-func TestTokenIssuer(t *testing.T) {
+// Tokens are all different, even many in one second for one (twin, session), and all valid; a
+// token without its nonce is refused.
+func TestTokensAreUnique(t *testing.T) {
 	key := secp256k1.GenPrivKey()
 	lookup := NewMemoryLookup(twinOf(t, 7, key))
 	now := time.Unix(1_800_000_000, 0)
-	iss := NewTokenIssuer(key, 7, "s", time.Minute)
 	seen := map[string]bool{}
-	for range int(TokenSkew/time.Second) + 1 {
-		tok, err := iss.Next(now)
+	for range 100 {
+		tok, err := NewToken(key, 7, "s", time.Minute, now)
 		require.NoError(t, err)
 		require.False(t, seen[tok], "a token repeated")
 		seen[tok] = true
 		_, err = VerifyToken(context.Background(), tok, lookup, now)
 		require.NoError(t, err)
 	}
-	_, err := iss.Next(now)
-	require.ErrorContains(t, err, "more than 30 tokens")
-	_, err = iss.Next(now.Add(time.Minute))
-	require.NoError(t, err, "the clock caught up")
+	c := types.TokenClaims{TwinId: 7, Session: "s", IssuedAt: now.Unix(), ExpiresAt: now.Unix() + 60}
+	tok, err := signedPair(key, &c)
+	require.NoError(t, err)
+	_, err = VerifyToken(context.Background(), tok, lookup, now)
+	require.ErrorContains(t, err, "nonce is 0 bytes, want 16")
 }
 
 func TestFederationAuth(t *testing.T) {

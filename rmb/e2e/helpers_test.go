@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -85,7 +84,7 @@ func lookup(t *testing.T) *twins.Lookup {
 func newPeer(t *testing.T, l rmb.TwinLookup, name string, relays []string, handlers map[string]peer.Handler) *peer.Peer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	p, err := peer.New(ctx, tn.keys[name], tn.twins[name], relays, peer.Options{Lookup: l, Handlers: handlers, Tokens: issuer(name),
+	p, err := peer.New(ctx, tn.keys[name], tn.twins[name], relays, peer.Options{Lookup: l, Handlers: handlers,
 		Logger: testLogger(), MinBackoff: 100 * time.Millisecond, MaxBackoff: 500 * time.Millisecond})
 	require.NoError(t, err, "peer %s", name)
 	t.Cleanup(func() { cancel(); p.Close() })
@@ -120,18 +119,9 @@ type raw struct {
 	name string
 }
 
-// issuers make the tokens of each twin's raw connections distinct (relays accept a token once).
-var issuers sync.Map // name → *rmb.TokenIssuer
-
-// issuer is the token issuer of twin name's default session, shared by its peers and raw connections.
-func issuer(name string) *rmb.TokenIssuer {
-	iss, _ := issuers.LoadOrStore(name, rmb.NewTokenIssuer(tn.keys[name], tn.twins[name], "", time.Minute))
-	return iss.(*rmb.TokenIssuer)
-}
-
 func dialRaw(t *testing.T, relayURL, name string) *raw {
 	t.Helper()
-	tok, err := issuer(name).Next(time.Now())
+	tok, err := rmb.NewToken(tn.keys[name], tn.twins[name], "", time.Minute, time.Now())
 	require.NoError(t, err)
 	ws, err := peer.Dial(context.Background(), relayURL, tok)
 	require.NoError(t, err)

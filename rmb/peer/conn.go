@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/tfgrid/tfgrid/rmb"
 )
 
 // relayConn keeps one relay connection alive.
@@ -123,7 +125,7 @@ func (c *relayConn) run(first chan<- error) {
 
 func (c *relayConn) dial() (*websocket.Conn, error) {
 	p := c.p
-	tok, err := p.tokens.Next(time.Now())
+	tok, err := rmb.NewToken(p.key, p.addr.Twin, p.addr.Session, p.opts.TokenTTL, time.Now())
 	if err != nil {
 		return nil, err
 	}

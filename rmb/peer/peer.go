@@ -40,12 +40,7 @@ type Options struct {
 	// that arrive before their handler is registered are answered with error 9).
 	Handlers map[string]Handler
 	// Plain disables encryption of outgoing payloads (incoming ones are still decrypted).
-	Plain bool
-	// Tokens makes the connect tokens (default: a new issuer of TokenTTL tokens). Relays accept a
-	// token once, and two issuers of one (twin, session) make equal tokens within a second: share one
-	// issuer between the peers and Dial calls of one (twin, session) in a program.
-	Tokens *rmb.TokenIssuer
-
+	Plain              bool
 	Logger             *slog.Logger
 	PingInterval       time.Duration // default 20 s
 	PongTimeout        time.Duration // reconnect when nothing is heard for this long (default 40 s)
@@ -94,7 +89,6 @@ type Peer struct {
 	rr     atomic.Uint64
 	sem    chan struct{}
 	seen   *replayCache
-	tokens *rmb.TokenIssuer
 
 	mu       sync.Mutex
 	pending  map[string]*pendingCall
@@ -163,14 +157,10 @@ func New(ctx context.Context, key *secp256k1.PrivKey, twinID uint64, relays []st
 		opts: opts, log: opts.Logger.With("twin", twinID, "session", opts.Session),
 		sem:      make(chan struct{}, opts.HandlerConcurrency),
 		seen:     newReplayCache(maxReplayEntries),
-		tokens:   opts.Tokens,
 		pending:  map[string]*pendingCall{},
 		handlers: map[string]Handler{},
 		aeads:    map[string]cipher.AEAD{},
 		changed:  make(chan struct{}),
-	}
-	if p.tokens == nil {
-		p.tokens = rmb.NewTokenIssuer(key, twinID, opts.Session, opts.TokenTTL)
 	}
 	for cmd, h := range opts.Handlers {
 		p.handlers[cmd] = h

@@ -2,7 +2,6 @@ package relay_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -144,12 +142,8 @@ type rawConn struct {
 	s  string
 }
 
-// issuers (by key, twin and session) make each session's tokens distinct across the tests' connections.
-var issuers sync.Map // "twin/session" → *rmb.TokenIssuer
-
 func dialRaw(t *testing.T, url string, id identity, session string) *rawConn {
-	iss, _ := issuers.LoadOrStore(fmt.Sprintf("%x/%d/%s", id.key.Key, id.id, session), rmb.NewTokenIssuer(id.key, id.id, session, time.Minute))
-	tok, err := iss.(*rmb.TokenIssuer).Next(time.Now())
+	tok, err := rmb.NewToken(id.key, id.id, session, time.Minute, time.Now())
 	require.NoError(t, err)
 	ws, err := peer.Dial(context.Background(), url, tok)
 	require.NoError(t, err)
