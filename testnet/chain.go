@@ -63,9 +63,26 @@ func FreePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
+// Option tunes a chain before it starts.
+type Option func(*options)
+
+type options struct {
+	genesis []func(appState map[string]any) error
+}
+
+// WithGenesis edits the genesis app state (module name → its JSON object) before the chain starts,
+// e.g. to make billing settle every few seconds; the edited genesis must pass `genesis validate`.
+func WithGenesis(edit func(appState map[string]any) error) Option {
+	return func(o *options) { o.genesis = append(o.genesis, edit) }
+}
+
 // StartChain initialises a chain in dir whose genesis funds the given accounts (name → key; the
 // keys are imported into the test keyring), starts it and waits for its RPC and gRPC.
-func StartChain(bin, dir string, accounts map[string]*secp256k1.PrivKey) (*Chain, error) {
+func StartChain(bin, dir string, accounts map[string]*secp256k1.PrivKey, opts ...Option) (*Chain, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	ports, err := FreePorts(4)
 	if err != nil {
 		return nil, err
@@ -101,6 +118,9 @@ func StartChain(bin, dir string, accounts map[string]*secp256k1.PrivKey) (*Chain
 	if _, err := c.run("genesis", "collect-gentxs", "--home", c.Home); err != nil {
 		return nil, err
 	}
+	if err := c.editGenesis(o.genesis); err != nil {
+		return nil, err
+	}
 	cfg := filepath.Join(c.Home, "config", "config.toml")
 	app := filepath.Join(c.Home, "config", "app.toml")
 	for _, s := range []struct{ file, section, key, value string }{
@@ -122,6 +142,39 @@ func StartChain(bin, dir string, accounts map[string]*secp256k1.PrivKey) (*Chain
 		return nil, err
 	}
 	return c, nil
+}
+
+// editGenesis applies the edits to the genesis app state and validates the result.
+func (c *Chain) editGenesis(edits []func(appState map[string]any) error) error {
+	if len(edits) == 0 {
+		return nil
+	}
+	path := filepath.Join(c.Home, "config", "genesis.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	appState, ok := doc["app_state"].(map[string]any)
+	if !ok {
+		return fmt.Errorf("%s: no app_state object", path)
+	}
+	for _, edit := range edits {
+		if err := edit(appState); err != nil {
+			return fmt.Errorf("edit genesis: %w", err)
+		}
+	}
+	if data, err = json.MarshalIndent(doc, "", " "); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		return err
+	}
+	_, err = c.run("genesis", "validate", "--home", c.Home)
+	return err
 }
 
 func (c *Chain) start() error {
