@@ -71,9 +71,8 @@ type grid struct {
 
 // startGrid starts one real chain (billing on short params), a relay and the agent on a node of an
 // open farm, with the busybox image imported; each of users gets a funded account, a twin and an
-// RMB peer; agentArgs are extra flags of the agent (a repeated flag overrides the default). Everything
-// stops with the test.
-func startGrid(t *testing.T, users []string, agentArgs ...string) *grid {
+// RMB peer. The agent may reserve 16 cores per logical CPU. Everything stops with the test.
+func startGrid(t *testing.T, users []string) *grid {
 	backendtest.RequireRoot(t)
 	dir := t.TempDir()
 	tfgridd := os.Getenv("TFGRIDD_BIN")
@@ -147,7 +146,6 @@ func startGrid(t *testing.T, users []string, agentArgs ...string) *grid {
 		"--chain-grpc", chain.GRPC, "--chain-rpc", chain.RPC, "--chain-id", testnet.ChainID, "--relays", relay.URL,
 		"--keyring-dir", chain.Home, "--key-name", "node", "--farm-id", fmt.Sprint(g.farm), "--data-dir", g.dataDir,
 		"--storage", g.dataDir+":ssd", "--cpu-overcommit", "16", "--block-time", "1s", "--report-period", "3s", "--reconcile-period", "2s", "--uptime-period", "1m")
-	g.agent.Args = append(g.agent.Args, agentArgs...)
 	require.NoError(t, g.agent.Start(), "agent")
 	t.Cleanup(func() {
 		g.agent.Stop()
