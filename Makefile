@@ -53,3 +53,9 @@ redis-server: ## install Debian's redis-server when missing (the Redis tests als
 
 bench-billing: ## billing EndBlock time and settlements/s on 10k, 100k and 1M live contracts (SIZES=..., PROFILE=1)
 	./scripts/bench-billing.sh
+
+# --- node agent benchmark -----------------------------------------------------------------------
+.PHONY: bench-agent
+
+bench-agent: build build-agent build-rmb ## deploy latency RMB request → ok (p50/p99 of 50 sequential) and 10 concurrent deployers (root)
+	./scripts/bench-agent.sh

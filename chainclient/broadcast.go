@@ -50,7 +50,8 @@ func (e *TxError) Is(target error) bool {
 // Broadcaster sends the transactions of one key, one at a time: it simulates each for its gas,
 // signs it with the next sequence, broadcasts it and waits for its block. An account-sequence
 // mismatch (another program used the key, or a tx was dropped) resyncs the sequence from the chain
-// and tries again, so callers never see one.
+// and tries again, so callers never see one; a tx that ran out of gas in its block (its state cost
+// more than the simulation's) is sent again with twice the gas margin.
 type Broadcaster struct {
 	c       *Client
 	key     *secp256k1.PrivKey
@@ -71,8 +72,8 @@ type Broadcaster struct {
 	sequence uint64
 }
 
-// maxSequenceRetries bounds the resync-and-retry loop of one Send.
-const maxSequenceRetries = 3
+// maxRetries bounds the retries of one Send (after a stale sequence or running out of gas).
+const maxRetries = 3
 
 // NewBroadcaster returns a broadcaster for key on the chain chainID.
 func (c *Client) NewBroadcaster(key *secp256k1.PrivKey, chainID string) (*Broadcaster, error) {
@@ -98,20 +99,29 @@ func (b *Broadcaster) Address() string { return b.address }
 func (b *Broadcaster) Send(ctx context.Context, msgs ...sdk.Msg) (*sdk.TxResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	adjustment := b.GasAdjustment
 	for attempt := 0; ; attempt++ {
-		res, err := b.sendOnce(ctx, msgs)
-		if err == nil || !isSequenceMismatch(err) || attempt >= maxSequenceRetries {
+		res, err := b.sendOnce(ctx, msgs, adjustment)
+		switch {
+		case err == nil || attempt >= maxRetries:
+			return res, err
+		case isSequenceMismatch(err):
+			b.synced = false
+		case isOutOfGas(err):
+			// The tx changed nothing (its fee aside): the block's state cost more than the
+			// simulation's, so try again with twice the margin.
+			adjustment *= 2
+		default:
 			return res, err
 		}
-		b.synced = false
 	}
 }
 
-func (b *Broadcaster) sendOnce(ctx context.Context, msgs []sdk.Msg) (*sdk.TxResponse, error) {
+func (b *Broadcaster) sendOnce(ctx context.Context, msgs []sdk.Msg, adjustment float64) (*sdk.TxResponse, error) {
 	if err := b.sync(ctx); err != nil {
 		return nil, err
 	}
-	gas, err := b.simulate(ctx, msgs)
+	gas, err := b.simulate(ctx, msgs, adjustment)
 	if err != nil {
 		return nil, err
 	}
@@ -163,8 +173,8 @@ func (b *Broadcaster) sync(ctx context.Context) error {
 	return nil
 }
 
-// simulate returns the gas limit for msgs: the simulated gas times GasAdjustment.
-func (b *Broadcaster) simulate(ctx context.Context, msgs []sdk.Msg) (uint64, error) {
+// simulate returns the gas limit for msgs: the simulated gas times adjustment.
+func (b *Broadcaster) simulate(ctx context.Context, msgs []sdk.Msg, adjustment float64) (uint64, error) {
 	txBytes, err := b.sign(msgs, 0, b.sequence)
 	if err != nil {
 		return 0, err
@@ -173,7 +183,7 @@ func (b *Broadcaster) simulate(ctx context.Context, msgs []sdk.Msg) (uint64, err
 	if err != nil {
 		return 0, fmt.Errorf("simulate: %w", err)
 	}
-	gas := float64(res.GasInfo.GasUsed) * b.GasAdjustment
+	gas := float64(res.GasInfo.GasUsed) * adjustment
 	if gas > math.MaxInt64 {
 		return 0, fmt.Errorf("simulate: gas %d overflows", res.GasInfo.GasUsed)
 	}
@@ -194,6 +204,12 @@ func isSequenceMismatch(err error) bool {
 		return txErr.Codespace == sdkerrors.RootCodespace && txErr.Code == sdkerrors.ErrWrongSequence.ABCICode()
 	}
 	return err != nil && strings.Contains(err.Error(), "account sequence mismatch")
+}
+
+// isOutOfGas tells a tx that failed in its block for lack of gas.
+func isOutOfGas(err error) bool {
+	var txErr *TxError
+	return errors.As(err, &txErr) && txErr.Height > 0 && errors.Is(txErr, sdkerrors.ErrOutOfGas)
 }
 
 // WaitTx polls the node until the tx is in a block and returns its result.

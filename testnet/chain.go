@@ -18,14 +18,34 @@ import (
 // Chain is a running single-validator tfgridd chain whose accounts the test holds the keys of.
 type Chain struct{ *Node }
 
+// Option tunes a chain before it starts.
+type Option func(*options)
+
+type options struct {
+	genesis []func(appState map[string]any) error
+}
+
+// WithGenesis edits the genesis app state (module name → its JSON object) before the chain starts,
+// e.g. to make billing settle every few seconds; the edited genesis must pass `genesis validate`.
+func WithGenesis(edit func(appState map[string]any) error) Option {
+	return func(o *options) { o.genesis = append(o.genesis, edit) }
+}
+
 // StartChain initialises a chain in dir whose genesis funds the given accounts (name → key; the
 // keys are imported into the test keyring), starts it and waits for its RPC and gRPC.
-func StartChain(bin, dir string, accounts map[string]*secp256k1.PrivKey) (*Chain, error) {
+func StartChain(bin, dir string, accounts map[string]*secp256k1.PrivKey, opts ...Option) (*Chain, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	n, err := NewNode(bin, dir, false)
 	if err != nil {
 		return nil, err
 	}
 	if err := n.InitChain("testnet", nil, accounts); err != nil {
+		return nil, err
+	}
+	if err := n.EditGenesis(o.genesis...); err != nil {
 		return nil, err
 	}
 	if err := n.Configure(); err != nil {

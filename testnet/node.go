@@ -116,6 +116,40 @@ func (n *Node) InitChain(moniker string, generated []string, imported map[string
 	return err
 }
 
+// EditGenesis applies edits to the genesis app state (module name → its JSON object) and checks
+// the result with `genesis validate`.
+func (n *Node) EditGenesis(edits ...func(appState map[string]any) error) error {
+	if len(edits) == 0 {
+		return nil
+	}
+	path := filepath.Join(n.Home, "config", "genesis.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	appState, ok := doc["app_state"].(map[string]any)
+	if !ok {
+		return fmt.Errorf("%s: no app_state object", path)
+	}
+	for _, edit := range edits {
+		if err := edit(appState); err != nil {
+			return fmt.Errorf("edit genesis: %w", err)
+		}
+	}
+	if data, err = json.MarshalIndent(doc, "", " "); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		return err
+	}
+	_, err = n.Run("genesis", "validate", "--home", n.Home)
+	return err
+}
+
 // Configure writes the node's ports (all on loopback), fast blocks, no gas price, and the gRPC (and
 // REST, when asked) servers into the home's config.
 func (n *Node) Configure() error {

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/tfgrid/tfgrid/chainclient"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
@@ -112,51 +110,4 @@ func (w *Watcher) reconcileLoop(ctx context.Context) {
 		case <-t.C:
 		}
 	}
-}
-
-// Reconcile compares every local deployment with its contract: deleted (or never existing) →
-// torn down; in grace → paused; created again → resumed. A contract whose query fails is left as
-// it is until the next round.
-func (w *Watcher) Reconcile(ctx context.Context) {
-	active, err := w.Engine.Active()
-	if err != nil {
-		w.Log.Error("reconcile: list deployments", "err", err)
-		return
-	}
-	for id, rec := range active {
-		res, err := w.Client.Contracts.Contract(ctx, &sctypes.QueryContractRequest{Id: id})
-		var state sctypes.ContractState
-		switch {
-		case status.Code(err) == codes.NotFound:
-			state = sctypes.ContractStateDeleted
-		case err != nil:
-			w.Log.Warn("reconcile: contract query failed; nothing changes", "contract", id, "err", err)
-			continue
-		default:
-			state = res.Contract.State
-		}
-		if err := w.apply(id, rec, state); err != nil {
-			w.Log.Error("reconcile", "contract", id, "err", err)
-		}
-	}
-}
-
-func (w *Watcher) apply(id uint64, rec store.Record, state sctypes.ContractState) error {
-	has := func(s deployment.ResultState) bool {
-		for _, wl := range rec.Deployment.Workloads {
-			if wl.Result.State == s {
-				return true
-			}
-		}
-		return false
-	}
-	switch {
-	case state == sctypes.ContractStateDeleted:
-		return w.Engine.Delete(id, "contract not active on chain")
-	case state == sctypes.ContractStateGracePeriod && has(deployment.StateOk):
-		return w.Engine.Pause(id)
-	case state == sctypes.ContractStateCreated && has(deployment.StatePaused):
-		return w.Engine.Resume(id)
-	}
-	return nil
 }

@@ -10,169 +10,34 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
+	sdkmath "cosmossdk.io/math"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tfgrid/tfgrid/chainclient"
-	"github.com/tfgrid/tfgrid/rmb"
-	"github.com/tfgrid/tfgrid/rmb/peer"
-	"github.com/tfgrid/tfgrid/rmb/twins"
-	"github.com/tfgrid/tfgrid/testnet"
 	billingtypes "github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tftypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/backendtest"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/container"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/disk"
-	"github.com/tfgrid/tfgrid/zos-agent/backend/image"
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
 	"github.com/tfgrid/tfgrid/zos-agent/engine"
 )
 
 const mib = 1 << 20
 
-// binary returns the path of a binary from env, or builds pkg into dir.
-func binary(t *testing.T, env, pkg, dir string) string {
-	t.Helper()
-	if p := os.Getenv(env); p != "" {
-		abs, err := filepath.Abs(p)
-		require.NoError(t, err)
-		return abs
-	}
-	out := filepath.Join(dir, filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Dir = filepath.Join("..", "..")
-	b, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go build %s: %s", pkg, b)
-	return out
-}
-
-type user struct {
-	name string
-	key  *secp256k1.PrivKey
-	twin uint64
-	bc   *chainclient.Broadcaster
-}
-
-type grid struct {
-	t       *testing.T
-	chain   *testnet.Chain
-	client  *chainclient.Client
-	agent   *testnet.Agent
-	dataDir string
-	node    uint64
-	nodeTw  uint64
-	users   map[string]*user
-	peer    map[string]*peer.Peer
-	seq     int
-}
-
 func TestAgent(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: real chain, relay and agent")
 	}
-	backendtest.RequireRoot(t)
-	dir := t.TempDir()
-	tfgridd := os.Getenv("TFGRIDD_BIN")
-	if tfgridd == "" {
-		tfgridd = binary(t, "", "./cmd/tfgridd", dir)
-	}
-	relayBin := binary(t, "RMB_RELAY_BIN", "./cmd/rmb-relay", dir)
-	agentBin := binary(t, "ZOS_AGENT_BIN", "./cmd/zos-agent", dir)
-
-	keys := map[string]*secp256k1.PrivKey{}
-	for _, n := range []string{"farmer", "node", "node2", "alice", "bob", "carol"} {
-		keys[n] = secp256k1.GenPrivKey()
-	}
-	chain, err := testnet.StartChain(tfgridd, dir, keys)
-	require.NoError(t, err)
-	t.Cleanup(chain.Stop)
-	client, err := chainclient.Dial(chain.GRPC, chain.RPC)
-	require.NoError(t, err)
-	t.Cleanup(func() { client.Close() })
-
-	ports, err := testnet.FreePorts(2)
-	require.NoError(t, err)
-	relay := testnet.NewRelay(relayBin, fmt.Sprintf("127.0.0.1:%d", ports[0]), filepath.Join(dir, "relay.log"),
-		"--grpc", chain.GRPC, "--rpc", chain.RPC, "--data-dir", filepath.Join(dir, "relay"))
-	require.NoError(t, relay.Start())
-	t.Cleanup(func() { _ = relay.Stop() })
-
-	g := &grid{t: t, chain: chain, client: client, users: map[string]*user{}, peer: map[string]*peer.Peer{}}
-	for name, k := range keys {
-		bc, err := client.NewBroadcaster(k, testnet.ChainID)
-		require.NoError(t, err)
-		g.users[name] = &user{name: name, key: k, bc: bc}
-	}
-	specs := map[string]testnet.TwinSpec{}
-	for _, n := range []string{"farmer", "node2", "alice", "bob", "carol"} {
-		e2e, err := rmb.E2EPublicKey(keys[n])
-		require.NoError(t, err)
-		specs[n] = testnet.TwinSpec{Relays: []string{relay.URL}, E2EKey: e2e}
-	}
-	ids, err := chain.CreateTwins(specs)
-	require.NoError(t, err)
-	for n, id := range ids {
-		g.users[n].twin = id
-	}
-	farmer := g.users["farmer"]
-	_, err = farmer.bc.Send(context.Background(), &tftypes.MsgCreateFarm{Creator: farmer.bc.Address(), Name: "agentfarm"})
-	require.NoError(t, err)
-	farm, err := client.Tfgrid.FarmByName(context.Background(), &tftypes.QueryFarmByNameRequest{Name: "agentfarm"})
-	require.NoError(t, err)
-	_, err = farmer.bc.Send(context.Background(), &tftypes.MsgSetFarmOpenRegistration{Creator: farmer.bc.Address(), FarmId: farm.Farm.Id, Open: true})
-	require.NoError(t, err)
-	// A second node in the farm, so a contract can name another node than the agent's.
-	node2 := g.users["node2"]
-	_, err = node2.bc.Send(context.Background(), &tftypes.MsgCreateNode{Creator: node2.bc.Address(), FarmId: farm.Farm.Id,
-		Resources: tftypes.Resources{Cru: 4, Mru: 8 << 30, Sru: 100 << 30},
-		Location:  tftypes.Location{City: "Unknown", Country: "Unknown", Latitude: "Unknown", Longitude: "Unknown"}})
-	require.NoError(t, err)
-	n2, err := client.Tfgrid.NodeByTwin(context.Background(), &tftypes.QueryNodeByTwinRequest{TwinId: node2.twin})
-	require.NoError(t, err)
-
-	// The agent: its image store gets busybox before it starts.
-	g.dataDir = filepath.Join(dir, "agent")
-	store, err := image.Open(g.dataDir)
-	require.NoError(t, err)
-	_, err = store.Import(backendtest.WriteRootfsTar(t, dir), "busybox")
-	require.NoError(t, err)
-	g.agent = testnet.NewAgent(agentBin, fmt.Sprintf("127.0.0.1:%d", ports[1]), filepath.Join(dir, "agent.log"),
-		"--chain-grpc", chain.GRPC, "--chain-rpc", chain.RPC, "--chain-id", testnet.ChainID, "--relays", relay.URL,
-		"--keyring-dir", chain.Home, "--key-name", "node", "--farm-id", fmt.Sprint(farm.Farm.Id), "--data-dir", g.dataDir,
-		"--storage", g.dataDir+":ssd", "--cpu-overcommit", "16", "--block-time", "1s", "--report-period", "3s", "--reconcile-period", "2s", "--uptime-period", "1m")
-	require.NoError(t, g.agent.Start(), "agent")
-	t.Cleanup(func() {
-		g.agent.Stop()
-		if t.Failed() {
-			t.Logf("agent log:\n%s", g.agent.LogTail(60))
-		}
-		cleanupMachine(t, g.dataDir)
-	})
-	tw, err := client.Tfgrid.TwinByAccount(context.Background(), &tftypes.QueryTwinByAccountRequest{Address: g.users["node"].bc.Address()})
-	require.NoError(t, err)
-	g.nodeTw = tw.Twin.Id
-	nd, err := client.Tfgrid.NodeByTwin(context.Background(), &tftypes.QueryNodeByTwinRequest{TwinId: g.nodeTw})
-	require.NoError(t, err)
-	g.node = nd.Node.Id
-	require.NotZero(t, nd.Node.Resources.Cru, "registered capacity")
-
-	lookup, err := twins.Connect(context.Background(), chain.GRPC, chain.RPC, twins.Options{})
-	require.NoError(t, err)
-	t.Cleanup(func() { lookup.Close() })
-	for _, n := range []string{"alice", "bob"} {
-		ctx, cancel := context.WithCancel(context.Background())
-		p, err := peer.New(ctx, keys[n], g.users[n].twin, []string{relay.URL}, peer.Options{Lookup: lookup})
-		require.NoError(t, err)
-		t.Cleanup(func() { cancel(); p.Close() })
-		g.peer[n] = p
-	}
+	g := startGrid(t, []string{"alice", "bob", "carol", "dave"})
+	client := g.client
 
 	var running uint64
 	t.Run("deploy a container with a 64 MiB volume", func(t *testing.T) {
@@ -212,7 +77,7 @@ func TestAgent(t *testing.T) {
 				return raw, id
 			}, "bob", "is not the sender twin"},
 			{"another node's contract", func() ([]byte, uint64) {
-				return g.prepared(t, base, "alice", n2.Node.Id, 0)
+				return g.prepared(t, base, "alice", g.node2, 0)
 			}, "alice", "is not this node"},
 			{"cancelled contract", func() ([]byte, uint64) {
 				raw, id := g.prepared(t, base, "alice", g.node, 0)
@@ -307,6 +172,116 @@ func TestAgent(t *testing.T) {
 			return err == nil && res.Billing.LastReport != nil && res.Billing.LastReport.Cru == 1 &&
 				res.Billing.LastReport.Mru == 256*mib && res.Billing.LastReport.Sru == 64*mib+500*mib
 		}, 30*time.Second, 500*time.Millisecond)
+	})
+
+	var daves uint64
+	t.Run("reports are charged to the twin as the pricing policy says", func(t *testing.T) {
+		d := g.machineDeployment("dave", 16*mib, 256*mib, "busybox")
+		daves = g.deploy(t, "dave", d, "dave")
+		g.waitState(t, "dave", daves, deployment.StateOk)
+		want := capacityOf(t, d)
+		usage := billingtypes.Usage{Cru: want.CRU, Sru: want.SRU, Hru: want.HRU, Mru: want.MRU}
+		// The agent's reports set the contract's usage: from then on every settlement charges it.
+		require.Eventually(t, func() bool {
+			res, err := client.Billing.Contract(context.Background(), &billingtypes.QueryContractRequest{Id: daves})
+			return err == nil && res.Billing.Usage == usage
+		}, 30*time.Second, 300*time.Millisecond, "the reported usage reaches billing")
+		from := g.height(t)
+		to, events := from, []heightEvent(nil)
+		for deadline := time.Now().Add(time.Minute); len(events) < 3 && time.Now().Before(deadline); {
+			time.Sleep(settleEvery * time.Second)
+			next := g.height(t)
+			events = append(events, g.events(t, to, next, settlementsOf(daves))...)
+			to = next
+		}
+		require.GreaterOrEqual(t, len(events), 3, "settlements every %d s", settleEvery)
+
+		p := g.pricing(t)
+		total := sdkmath.ZeroInt()
+		paidInBlock := map[int64]sdkmath.Int{}
+		for _, ev := range events {
+			e := ev.msg.(*billingtypes.EventContractSettled)
+			paid, ok := paidInBlock[ev.height]
+			if !ok {
+				paid = sdkmath.ZeroInt()
+			}
+			// The discount follows what dave holds when the settlement runs.
+			held := g.balance(t, "dave", ev.height-1).Sub(paid)
+			amount, level := p.charge(want, uint64(e.PeriodEnd-e.PeriodStart), held)
+			require.Equal(t, amount.String(), e.Amount, "settlement [%d, %d] at block %d", e.PeriodStart, e.PeriodEnd, ev.height)
+			require.Equal(t, level, e.DiscountLevel, "settlement [%d, %d]", e.PeriodStart, e.PeriodEnd)
+			paidInBlock[ev.height] = paid.Add(amount)
+			total = total.Add(amount)
+		}
+		require.True(t, total.IsPositive(), "charged something")
+		require.Equal(t, g.balance(t, "dave", from).Sub(total).String(), g.balance(t, "dave", to).String(),
+			"dave's balance fell by exactly the settlements")
+	})
+
+	t.Run("grace freezes the machine, a top-up thaws it", func(t *testing.T) {
+		require.NotZero(t, daves)
+		freezer := "/sys/fs/cgroup/freezer" + container.CgroupsPath(engine.WorkloadID(daves, "vm")) + "/freezer.state"
+		require.Equal(t, "THAWED", readTrimmed(t, freezer))
+		// dave keeps less than one settlement costs, so the next one leaves a debt: grace.
+		g.drain(t, "dave", 10)
+		g.waitContract(t, daves, sctypes.ContractStateGracePeriod)
+		require.Eventually(t, func() bool { return readTrimmed(t, freezer) == "FROZEN" }, 15*time.Second, 200*time.Millisecond)
+		g.waitState(t, "dave", daves, deployment.StatePaused)
+
+		// A top-up and a settlement pay the debt: the contract leaves grace and the machine runs.
+		alice := g.users["alice"]
+		_, err := alice.bc.Send(context.Background(),
+			&banktypes.MsgSend{FromAddress: alice.bc.Address(), ToAddress: g.users["dave"].bc.Address(), Amount: sdk.NewCoins(sdk.NewInt64Coin("utft", 1_000_000_000))},
+			&billingtypes.MsgSettleContract{Creator: alice.bc.Address(), ContractId: daves})
+		require.NoError(t, err)
+		g.waitContract(t, daves, sctypes.ContractStateCreated)
+		require.Eventually(t, func() bool { return readTrimmed(t, freezer) == "THAWED" }, 15*time.Second, 200*time.Millisecond)
+		g.waitState(t, "dave", daves, deployment.StateOk)
+	})
+
+	t.Run("chain stopped for a minute, then back", func(t *testing.T) {
+		require.NotZero(t, running)
+		drv, err := container.New(g.dataDir)
+		require.NoError(t, err)
+		wid := engine.WorkloadID(running, "vm")
+		volume := filepath.Join(g.dataDir, "disks", "tfz-"+engine.WorkloadID(running, "vol"))
+		before, err := drv.State(context.Background(), wid)
+		require.NoError(t, err)
+		stoppedAt := g.height(t)
+		last := g.billing(t, running, stoppedAt).LastReport
+		require.NotNil(t, last, "reported before the outage")
+
+		g.chain.Stop()
+		down := time.Now()
+		for time.Since(down) < time.Minute {
+			st, err := drv.State(context.Background(), wid)
+			require.NoError(t, err)
+			require.Equal(t, container.StatusRunning, st.Status, "the machine runs while the chain is down")
+			require.Equal(t, before.Pid, st.Pid, "not restarted")
+			require.True(t, mounted(t, volume), "the volume stays mounted while the chain is down")
+			time.Sleep(5 * time.Second)
+		}
+		require.NoError(t, g.chain.Restart())
+		up := time.Now()
+
+		// Reports resume, and the ones measured while the chain was down reach it too: the windows
+		// of the contract's reports follow each other from the last one before the outage.
+		require.Eventually(t, func() bool {
+			res, err := client.Billing.Contract(context.Background(), &billingtypes.QueryContractRequest{Id: running})
+			return err == nil && res.Billing.LastReport != nil && res.Billing.LastReport.Timestamp > up.Unix()
+		}, 60*time.Second, 500*time.Millisecond, "reports resume after the restart")
+		reports := g.events(t, stoppedAt, g.height(t), reportsOf(running))
+		prev := last.Timestamp
+		for _, ev := range reports {
+			r := ev.msg.(*billingtypes.EventConsumptionReported).Report
+			require.Equal(t, prev, r.Timestamp-int64(r.Window), "report at %d (window %d) follows the one at %d", r.Timestamp, r.Window, prev)
+			prev = r.Timestamp
+		}
+		require.Greater(t, prev, up.Unix(), "the reports without a gap reach past the restart: the outage is covered")
+		st, err := drv.State(context.Background(), wid)
+		require.NoError(t, err)
+		require.Equal(t, before.Pid, st.Pid)
+		g.waitState(t, "alice", running, deployment.StateOk)
 	})
 
 	t.Run("cancel tears everything down", func(t *testing.T) {

@@ -4,12 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 	"github.com/stretchr/testify/require"
 
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
@@ -52,46 +56,54 @@ func (g *grid) multisig() deployment.Deployment {
 	return d
 }
 
-func hashOf(t *testing.T, d deployment.Deployment) string {
-	raw, err := json.Marshal(d)
-	require.NoError(t, err)
-	h, err := deployment.HashJSON(raw)
-	require.NoError(t, err)
-	return h
-}
-
 // contract creates a node contract of u reserving reserve and returns its id.
 func (g *grid) contract(t *testing.T, u *user, node uint64, hash string, ips uint32, reserve deployment.Capacity) uint64 {
+	id, err := g.createContract(u, node, hash, ips, reserve)
+	require.NoError(t, err)
+	return id
+}
+
+func (g *grid) createContract(u *user, node uint64, hash string, ips uint32, reserve deployment.Capacity) (uint64, error) {
 	res, err := u.bc.Send(context.Background(), &sctypes.MsgCreateNodeContract{Creator: u.bc.Address(), NodeId: node, DeploymentHash: hash,
 		PublicIpsCount: ips, Resources: tftypes.Resources{Cru: reserve.CRU, Mru: reserve.MRU, Sru: reserve.SRU, Hru: reserve.HRU}})
-	require.NoError(t, err)
+	if err != nil {
+		return 0, fmt.Errorf("%s: create contract: %w", u.name, err)
+	}
 	for _, ev := range res.Events {
 		if ev.Type == "tfgrid.smartcontract.v1.EventContractCreated" {
 			for _, a := range ev.Attributes {
 				if a.Key == "contract_id" {
-					var id uint64
-					require.NoError(t, json.Unmarshal([]byte(strings.Trim(a.Value, `"`)), &id))
-					return id
+					return strconv.ParseUint(strings.Trim(a.Value, `"`), 10, 64)
 				}
 			}
 		}
 	}
-	t.Fatalf("no contract id in %v", res.Events)
-	return 0
+	return 0, fmt.Errorf("%s: no contract id in %v", u.name, res.Events)
 }
 
 // signed is d under contract id, signed by the given users.
 func (g *grid) signed(t *testing.T, d deployment.Deployment, id uint64, signers ...string) []byte {
+	raw, err := g.sign(d, id, signers...)
+	require.NoError(t, err)
+	return raw
+}
+
+func (g *grid) sign(d deployment.Deployment, id uint64, signers ...string) ([]byte, error) {
 	d.ContractID = id
 	raw, err := json.Marshal(d)
-	require.NoError(t, err)
-	doc, err := deployment.Parse(raw)
-	require.NoError(t, err)
-	for _, s := range signers {
-		doc, err = deployment.SignDocument(doc, g.users[s].twin, g.users[s].key)
-		require.NoError(t, err)
+	if err != nil {
+		return nil, err
 	}
-	return doc.Bytes()
+	doc, err := deployment.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range signers {
+		if doc, err = deployment.SignDocument(doc, g.users[s].twin, g.users[s].key); err != nil {
+			return nil, err
+		}
+	}
+	return doc.Bytes(), nil
 }
 
 // capacityOf is what d needs: what its contract reserves.
@@ -111,10 +123,33 @@ func (g *grid) prepared(t *testing.T, d deployment.Deployment, owner string, nod
 func (g *grid) preparedReserving(t *testing.T, d deployment.Deployment, owner string, node uint64, ips uint32,
 	reserve deployment.Capacity, extra ...string,
 ) ([]byte, uint64) {
+	raw, id, err := g.prepare(d, owner, node, ips, reserve, extra...)
+	require.NoError(t, err)
+	return raw, id
+}
+
+// prepare is preparedReserving that returns its error (safe outside the test's goroutine).
+func (g *grid) prepare(d deployment.Deployment, owner string, node uint64, ips uint32,
+	reserve deployment.Capacity, extra ...string,
+) ([]byte, uint64, error) {
+	g.seqMu.Lock()
 	g.seq++ // a node takes one contract per deployment hash: make each deployment unique
 	d.Description = fmt.Sprintf("deployment %d", g.seq)
-	id := g.contract(t, g.users[owner], node, hashOf(t, d), ips, reserve)
-	return g.signed(t, d, id, append([]string{owner}, extra...)...), id
+	g.seqMu.Unlock()
+	raw, err := json.Marshal(d)
+	if err != nil {
+		return nil, 0, err
+	}
+	hash, err := deployment.HashJSON(raw)
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := g.createContract(g.users[owner], node, hash, ips, reserve)
+	if err != nil {
+		return nil, 0, err
+	}
+	signed, err := g.sign(d, id, append([]string{owner}, extra...)...)
+	return signed, id, err
 }
 
 // deploy creates the contract and sends the deployment; it returns the contract id.
@@ -167,4 +202,55 @@ func cleanupMachine(t *testing.T, dataDir string) {
 			}
 		}
 	}
+}
+
+func readTrimmed(t *testing.T, path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Logf("read %s: %v", path, err)
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// mounted reports whether something is mounted at dir.
+func mounted(t *testing.T, dir string) bool {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && f[4] == dir {
+			return true
+		}
+	}
+	return false
+}
+
+// drain sends everything but keep utft of a user's account to the farmer (a settlement between
+// reading the balance and sending it is retried).
+func (g *grid) drain(t *testing.T, name string, keep int64) {
+	u := g.users[name]
+	var err error
+	for range 5 {
+		var res *banktypes.QueryBalanceResponse
+		res, err = g.client.Bank.Balance(context.Background(), &banktypes.QueryBalanceRequest{Address: u.bc.Address(), Denom: "utft"})
+		require.NoError(t, err)
+		amount := res.Balance.Amount.SubRaw(keep)
+		if !amount.IsPositive() {
+			return
+		}
+		_, err = u.bc.Send(context.Background(), &banktypes.MsgSend{FromAddress: u.bc.Address(), ToAddress: g.users["farmer"].bc.Address(),
+			Amount: sdk.NewCoins(sdk.NewCoin("utft", amount))})
+		if err == nil {
+			return
+		}
+	}
+	require.NoError(t, err, "drain %s", name)
+}
+
+// waitContract waits until a contract is in state.
+func (g *grid) waitContract(t *testing.T, id uint64, state sctypes.ContractState) {
+	require.Eventually(t, func() bool {
+		res, err := g.client.Contracts.Contract(context.Background(), &sctypes.QueryContractRequest{Id: id})
+		return err == nil && res.Contract.State == state
+	}, 30*time.Second, 200*time.Millisecond, "contract %d not %s", id, state)
 }

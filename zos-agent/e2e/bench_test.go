@@ -1,0 +1,180 @@
+//go:build bench
+
+package e2e
+
+// The deployment benchmark (make bench-agent), built only with the bench tag so that `make test`
+// does not run it:
+//
+//	make build build-agent build-rmb && TFGRIDD_BIN=$PWD/build/tfgridd ZOS_AGENT_BIN=$PWD/build/zos-agent \
+//	    RMB_RELAY_BIN=$PWD/build/rmb-relay go test -tags bench ./zos-agent/e2e/ -run TestBenchDeploy -v -count=1
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
+	"github.com/tfgrid/tfgrid/zos-agent/deployment"
+)
+
+const (
+	benchSequential  = 50 // deployments one after the other
+	benchDeployers   = 10 // concurrent deployers
+	benchPerDeployer = 3  // deployments per concurrent deployer
+	benchPoll        = 20 * time.Millisecond
+	benchCall        = 10 * time.Second // an RMB call without an answer by then is retried
+)
+
+// TestBenchDeploy measures the latency from the RMB deploy request to every workload `ok` for a
+// container with a 16 MiB volume: 50 deployments one after the other (each cancelled, and its
+// teardown awaited, before the next), then 10 deployers deploying 3 each at the same time.
+func TestBenchDeploy(t *testing.T) {
+	deployers := make([]string, benchDeployers)
+	for i := range deployers {
+		deployers[i] = fmt.Sprintf("user%d", i)
+	}
+	// Each deployment reserves one core: the 30 concurrent ones fit in 2 CPUs × the grid's overcommit of 16.
+	g := startGrid(t, deployers)
+	t.Logf("machine: %s", machine())
+
+	var sequential []time.Duration
+	for i := range benchSequential {
+		raw, id := g.prepared(t, benchDeployment(g, "user0"), "user0", g.node, 0)
+		sequential = append(sequential, g.timedDeploy(t, "user0", raw, id))
+		g.cancelAndWait(t, "user0", id)
+		if i == 0 {
+			t.Logf("first deployment (image unpacked): %v", sequential[0])
+		}
+	}
+	report(t, "sequential", sequential, 0)
+
+	need := capacityOf(t, benchDeployment(g, "user0"))
+	var mu sync.Mutex
+	var concurrent []time.Duration
+	var wg sync.WaitGroup
+	start := time.Now()
+	for _, name := range deployers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range benchPerDeployer {
+				raw, id, err := g.prepare(benchDeployment(g, name), name, g.node, 0, need)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				d, err := g.tryTimedDeploy(name, raw, id)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				concurrent = append(concurrent, d)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	require.Len(t, concurrent, benchDeployers*benchPerDeployer, "every concurrent deployment reached ok")
+	report(t, fmt.Sprintf("%d concurrent deployers", benchDeployers), concurrent, time.Since(start))
+}
+
+// benchDeployment is a container with a 16 MiB volume that only sleeps.
+func benchDeployment(g *grid, owner string) deployment.Deployment {
+	d := g.machineDeployment(owner, 16*mib, 256*mib, "busybox")
+	d.Workloads[1] = workload("vm", deployment.TypeZMachine, deployment.ZMachine{FList: "busybox",
+		Network:         deployment.MachineNetwork{Interfaces: []deployment.MachineInterface{{Network: "net", IP: "10.1.3.2"}}},
+		ComputeCapacity: deployment.ComputeCapacity{CPU: 1, Memory: 256 * mib},
+		Mounts:          []deployment.MachineMount{{Name: "vol", Mountpoint: "/data"}},
+		Entrypoint:      "sleep 3600"})
+	return d
+}
+
+func (g *grid) timedDeploy(t *testing.T, owner string, raw []byte, id uint64) time.Duration {
+	d, err := g.tryTimedDeploy(owner, raw, id)
+	require.NoError(t, err)
+	return d
+}
+
+// tryTimedDeploy sends the deployment and polls it until every workload is ok: the time from the
+// request to the first answer showing ok.
+func (g *grid) tryTimedDeploy(owner string, raw []byte, id uint64) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	start := time.Now()
+	if err := g.peer[owner].Call(ctx, g.nodeTw, "zos.deployment.deploy", json.RawMessage(raw), nil); err != nil {
+		return 0, fmt.Errorf("contract %d: deploy: %w", id, err)
+	}
+	for deadline := start.Add(time.Minute); time.Now().Before(deadline); time.Sleep(benchPoll) {
+		var d deployment.Deployment
+		callCtx, cancel := context.WithTimeout(ctx, benchCall)
+		err := g.peer[owner].Call(callCtx, g.nodeTw, "zos.deployment.get", map[string]uint64{"contract_id": id}, &d)
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("contract %d: get: %w", id, err)
+		}
+		ok := len(d.Workloads) > 0
+		for _, w := range d.Workloads {
+			switch w.Result.State {
+			case deployment.StateError:
+				return 0, fmt.Errorf("contract %d: workload %s: %s", id, w.Name, w.Result.Message)
+			case deployment.StateOk:
+			default:
+				ok = false
+			}
+		}
+		if ok {
+			return time.Since(start), nil
+		}
+	}
+	return 0, fmt.Errorf("contract %d: not ok after a minute", id)
+}
+
+// machine describes the machine the benchmark runs on.
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	load, _ := os.ReadFile("/proc/loadavg")
+	return fmt.Sprintf("%d cores, %s, %s, load average %s", runtime.NumCPU(), model, runtime.Version(), strings.Join(strings.Fields(string(load))[:3], " "))
+}
+
+// cancelAndWait cancels the contract and waits until the agent tore the deployment down.
+func (g *grid) cancelAndWait(t *testing.T, owner string, id uint64) {
+	u := g.users[owner]
+	_, err := u.bc.Send(context.Background(), &sctypes.MsgCancelContract{Creator: u.bc.Address(), ContractId: id})
+	require.NoError(t, err)
+	g.waitState(t, owner, id, deployment.StateDeleted)
+}
+
+// report logs p50, p99, min, max and, over a wall time, the throughput.
+func report(t *testing.T, name string, ds []time.Duration, wall time.Duration) {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	pct := func(p float64) time.Duration { return s[min(len(s)-1, int(p*float64(len(s)-1)+0.5))] }
+	line := fmt.Sprintf("BENCH %s: n=%d p50=%v p99=%v min=%v max=%v", name, len(s), pct(0.50).Round(time.Millisecond),
+		pct(0.99).Round(time.Millisecond), s[0].Round(time.Millisecond), s[len(s)-1].Round(time.Millisecond))
+	if wall > 0 {
+		line += fmt.Sprintf(" wall=%v throughput=%.2f deployments/s (contract tx included)", wall.Round(time.Millisecond), float64(len(s))/wall.Seconds())
+	}
+	t.Log(line)
+}
