@@ -80,7 +80,7 @@ type Store interface {
 	Expire(ctx context.Context, now int64, max int) ([]Expired, error)
 	// Queues lists the non-empty queues whose name starts with prefix.
 	Queues(ctx context.Context, prefix string) ([]string, error)
-	// Stats returns the number of queues, entries and bytes kept.
+	// Stats returns the number of queues, entries and bytes kept: only what is stored durably.
 	Stats(ctx context.Context) (queues, entries int, bytes int64, err error)
 	// Remember records key (with value) for ttl. Unless replace, an existing key is kept. fresh tells
 	// whether the key was absent. Relays remember used tokens, federation bodies, forwarded envelopes

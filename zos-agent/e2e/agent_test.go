@@ -188,13 +188,15 @@ func TestAgent(t *testing.T) {
 		}, 30*time.Second, 300*time.Millisecond, "the reported usage reaches billing")
 		from := g.height(t)
 		to, events := from, []heightEvent(nil)
-		for deadline := time.Now().Add(time.Minute); len(events) < 3 && time.Now().Before(deadline); {
+		// Two settlements after the usage is set are enough to compare; a loaded machine makes
+		// blocks, and so settlements, slower than settleEvery.
+		for deadline := time.Now().Add(90 * time.Second); len(events) < 2 && time.Now().Before(deadline); {
 			time.Sleep(settleEvery * time.Second)
 			next := g.height(t)
 			events = append(events, g.events(t, to, next, settlementsOf(daves))...)
 			to = next
 		}
-		require.GreaterOrEqual(t, len(events), 3, "settlements every %d s", settleEvery)
+		require.GreaterOrEqual(t, len(events), 2, "settlements every %d s", settleEvery)
 
 		p := g.pricing(t)
 		total := sdkmath.ZeroInt()

@@ -295,10 +295,11 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 	if err := m.release(d); err != nil {
 		return err
 	}
-	if err := os.Remove(d.File); err != nil && !errors.Is(err, os.ErrNotExist) {
+	// The file goes last: a disk whose file is gone is gone (Get), nothing of it is left behind.
+	if err := os.Remove(d.MountPoint); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	if err := os.Remove(d.MountPoint); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := os.Remove(d.File); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
 	return nil
