@@ -214,6 +214,22 @@ func (c *Client) BlockEvents(ctx context.Context, height int64) (Block, error) {
 			b.Events = append(b.Events, tx.Events...)
 		}
 	}
-	b.Events = append(b.Events, res.FinalizeBlockEvents...)
+	for _, ev := range res.FinalizeBlockEvents {
+		b.Events = append(b.Events, withoutMode(ev))
+	}
 	return b, nil
+}
+
+// withoutMode drops the "mode" attribute (BeginBlock/EndBlock) that the SDK adds to FinalizeBlock's
+// events: its value is not JSON, so sdk.ParseTypedEvent would refuse every typed event of a block's
+// own work (scheduled settlements, grace, out-of-funds deletions).
+func withoutMode(ev abci.Event) abci.Event {
+	attrs := make([]abci.EventAttribute, 0, len(ev.Attributes))
+	for _, a := range ev.Attributes {
+		if a.Key != "mode" {
+			attrs = append(attrs, a)
+		}
+	}
+	ev.Attributes = attrs
+	return ev
 }

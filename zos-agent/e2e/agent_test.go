@@ -18,6 +18,7 @@ import (
 	sdkmath "cosmossdk.io/math"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
+	"github.com/cosmos/gogoproto/proto"
 	"github.com/stretchr/testify/require"
 
 	billingtypes "github.com/tfgrid/tfgrid/x/billing/types"
@@ -196,7 +197,8 @@ func TestAgent(t *testing.T) {
 			events = append(events, g.events(t, to, next, settlementsOf(daves))...)
 			to = next
 		}
-		require.GreaterOrEqual(t, len(events), 2, "settlements every %d s", settleEvery)
+		require.GreaterOrEqual(t, len(events), 2, "settlements every %d s; the contract's events: %v", settleEvery,
+			g.events(t, from, to, func(m proto.Message) bool { return true }))
 
 		p := g.pricing(t)
 		total := sdkmath.ZeroInt()
@@ -216,8 +218,12 @@ func TestAgent(t *testing.T) {
 			total = total.Add(amount)
 		}
 		require.True(t, total.IsPositive(), "charged something")
+		all := g.events(t, from, to, func(m proto.Message) bool {
+			c, ok := m.(interface{ GetContractId() uint64 })
+			return ok && c.GetContractId() == daves
+		})
 		require.Equal(t, g.balance(t, "dave", from).Sub(total).String(), g.balance(t, "dave", to).String(),
-			"dave's balance fell by exactly the settlements")
+			"dave's balance fell by exactly the settlements %v; all the contract's events: %v", events, all)
 	})
 
 	t.Run("grace freezes the machine, a top-up thaws it", func(t *testing.T) {
