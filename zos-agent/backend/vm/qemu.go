@@ -108,7 +108,11 @@ func (q *QEMU) Accel() string { return q.accel }
 func (q *QEMU) machineDir(id string) string { return filepath.Join(q.dir, backend.Name(id)) }
 func (q *QEMU) recordPath(id string) string { return filepath.Join(q.machineDir(id), "record.json") }
 
+// record reads machine id's record; the caller holds q.mu.
 func (q *QEMU) record(id string) (Record, bool, error) {
+	if err := backend.ValidateID(id); err != nil {
+		return Record{}, false, fmt.Errorf("%w: virtual machine %w", ErrInvalidSpec, err)
+	}
 	var rec Record
 	found, err := jsonfile.Read(q.recordPath(id), &rec)
 	return rec, found, err
@@ -260,9 +264,6 @@ func alive(rec Record) bool {
 
 // State reports whether machine id runs, is paused or has stopped.
 func (q *QEMU) State(ctx context.Context, id string) (Status, error) {
-	if err := backend.ValidateID(id); err != nil {
-		return Status{}, fmt.Errorf("virtual machine %w", err)
-	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	rec, found, err := q.record(id)
@@ -314,9 +315,6 @@ func (q *QEMU) Pause(ctx context.Context, id string) error { return q.command(id
 func (q *QEMU) Resume(ctx context.Context, id string) error { return q.command(id, "cont") }
 
 func (q *QEMU) command(id, command string) error {
-	if err := backend.ValidateID(id); err != nil {
-		return fmt.Errorf("virtual machine %w", err)
-	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	rec, found, err := q.record(id)
@@ -334,9 +332,6 @@ func (q *QEMU) command(id, command string) error {
 
 // Delete ends the machine (QMP quit, SIGKILL if it does not go) and removes its taps and files.
 func (q *QEMU) Delete(ctx context.Context, id string) error {
-	if err := backend.ValidateID(id); err != nil {
-		return fmt.Errorf("virtual machine %w", err)
-	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	rec, found, err := q.record(id)

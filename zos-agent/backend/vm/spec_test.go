@@ -1,6 +1,7 @@
 package vm_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -67,6 +68,24 @@ func TestNewQEMURefusesBadConfig(t *testing.T) {
 	} {
 		if _, err := vm.NewQEMU(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("NewQEMU(%+v) = %v, want an error naming %q", tc.cfg, err, tc.want)
+		}
+	}
+}
+
+// Every operation refuses an id that could not name a machine, before touching anything.
+func TestQEMURefusesBadIDs(t *testing.T) {
+	q, err := vm.NewQEMU(vm.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	bad := "../x"
+	_, stateErr := q.State(ctx, bad)
+	for op, err := range map[string]error{
+		"state": stateErr, "pause": q.Pause(ctx, bad), "resume": q.Resume(ctx, bad), "delete": q.Delete(ctx, bad),
+	} {
+		if !errors.Is(err, vm.ErrInvalidSpec) || !strings.Contains(err.Error(), `id "../x"`) {
+			t.Errorf("%s(%q) = %v, want ErrInvalidSpec naming the id", op, bad, err)
 		}
 	}
 }
