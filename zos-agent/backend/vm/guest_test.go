@@ -119,6 +119,8 @@ ip link set eth0 up
 printf '#!/bin/sh\nprintf "` + strings.TrimSuffix(guestReply, "\n") + `\\n"\n' > /bin/hello
 chmod +x /bin/hello
 nc -ll -p 80 -e /bin/hello &
+echo "GUEST-CPUS=$(grep -c ^processor /proc/cpuinfo)"
+echo "GUEST-MEMORY-KB=$(sed -n 's/^MemTotal: *\([0-9]*\) kB$/\1/p' /proc/meminfo)"
 echo GUEST-READY
 while true; do sleep 3600; done
 `

@@ -166,6 +166,11 @@ func (q *QEMU) Create(ctx context.Context, spec Spec) (rec Record, err error) {
 	// With -daemonize this process exits once the machine is set up, leaving the machine in a
 	// session of its own.
 	if err := cmd.Run(); err != nil {
+		// A cancelled ctx kills only the parent: end a machine it had already daemonized.
+		if pid, pidErr := readPid(rec.PidFile); pidErr == nil {
+			rec.Pid = pid
+			_ = q.stop(rec)
+		}
 		return Record{}, fmt.Errorf("virtual machine %s: %s: %w: %s", spec.ID, q.binary, err, strings.TrimSpace(out.String()))
 	}
 	pid, err := readPid(rec.PidFile)

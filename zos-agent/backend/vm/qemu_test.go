@@ -67,7 +67,7 @@ func TestQEMUMachineLifecycle(t *testing.T) {
 	q := newQEMU(t, dataDir)
 	spec := vm.Spec{
 		ID: "vm1", Kernel: kernel, Initrd: initramfs(t, modules, "10.231.0.2/24"),
-		Cmdline: "console=ttyS0 panic=-1", CPU: 1, MemoryBytes: 256 << 20,
+		Cmdline: "console=ttyS0 panic=-1", CPU: 2, MemoryBytes: 256 << 20,
 		Disks:      []vm.Disk{{Path: disk}},
 		Interfaces: []vm.Interface{{NetNS: ns, Bridge: bridge}},
 	}
@@ -97,6 +97,7 @@ func TestQEMUMachineLifecycle(t *testing.T) {
 	if err != nil || !strings.Contains(string(console), "GUEST-READY") {
 		t.Fatalf("console log %s (%v) lacks the guest's output:\n%s", rec.ConsoleLog, err, console)
 	}
+	assertGuestLimits(t, string(console), spec)
 	written, err := os.ReadFile(disk)
 	if err != nil || !strings.HasPrefix(string(written), diskMarker) {
 		t.Fatalf("disk %s starts with %q (%v), want %q", disk, written[:len(diskMarker)], err, diskMarker)
@@ -150,6 +151,32 @@ func TestQEMUMachineLifecycle(t *testing.T) {
 }
 
 func filepathProc(pid int) string { return filepath.Join("/proc", strconv.Itoa(pid), "cmdline") }
+
+// assertGuestLimits checks the CPUs and memory the guest reported on its console against spec:
+// all the CPUs, and the memory less what the kernel keeps for itself.
+func assertGuestLimits(t *testing.T, console string, spec vm.Spec) {
+	t.Helper()
+	value := func(key string) int {
+		_, rest, ok := strings.Cut(console, key+"=")
+		if !ok {
+			t.Fatalf("console lacks %s:\n%s", key, console)
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(rest, "\n", 2)[0]))
+		if err != nil {
+			t.Fatalf("console %s: %v", key, err)
+		}
+		return n
+	}
+	cpus, kb := value("GUEST-CPUS"), value("GUEST-MEMORY-KB")
+	t.Logf("guest sees %d CPUs and %d kB of memory", cpus, kb)
+	if cpus != int(spec.CPU) {
+		t.Errorf("guest sees %d CPUs, want %d", cpus, spec.CPU)
+	}
+	limitKB := int(spec.MemoryBytes >> 10)
+	if kb > limitKB || kb < limitKB*3/4 {
+		t.Errorf("guest has %d kB of memory, want at most %d and most of it", kb, limitKB)
+	}
+}
 
 func assertStatus(t *testing.T, q *vm.QEMU, id, want string) {
 	t.Helper()
