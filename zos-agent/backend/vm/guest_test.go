@@ -100,7 +100,8 @@ const (
 	diskMarker = "tfz-vm-disk-written"
 )
 
-// guestInit configures eth0 with ip (a CIDR), writes diskMarker to /dev/vda, then serves
+// guestInit configures eth0 with ip (a CIDR), writes diskMarker to /dev/vda (and tries to on the
+// read-only /dev/vdb), then serves
 // guestReply on TCP port 80 forever.
 func guestInit(ip string) string {
 	return `#!/bin/busybox sh
@@ -113,6 +114,8 @@ for m in ` + strings.Join(virtioModules, " ") + `; do
 done
 i=0; while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
 [ -b /dev/vda ] && printf '` + diskMarker + `' | dd of=/dev/vda conv=fsync 2>/dev/null && echo GUEST-DISK-WRITTEN
+[ -b /dev/vdb ] && echo GUEST-HAS-VDB
+[ -b /dev/vdb ] && printf '` + diskMarker + `' | dd of=/dev/vdb conv=fsync 2>/dev/null && echo GUEST-WROTE-READ-ONLY-DISK
 ip link set lo up
 ip addr add ` + ip + ` dev eth0
 ip link set eth0 up

@@ -1,6 +1,7 @@
 package vm_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/netip"
@@ -59,16 +60,18 @@ func TestQEMUMachineLifecycle(t *testing.T) {
 	guest := netip.MustParseAddrPort("10.231.0.2:80")
 	ns, bridge := testBridge(t, gateway)
 
-	disk := filepath.Join(t.TempDir(), "zmount.img")
-	if err := os.WriteFile(disk, make([]byte, 16<<20), 0o600); err != nil {
-		t.Fatal(err)
+	disk, readOnly := filepath.Join(t.TempDir(), "zmount.img"), filepath.Join(t.TempDir(), "ro.img")
+	for _, f := range []string{disk, readOnly} {
+		if err := os.WriteFile(f, make([]byte, 16<<20), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	dataDir := t.TempDir()
 	q := newQEMU(t, dataDir)
 	spec := vm.Spec{
 		ID: "vm1", Kernel: kernel, Initrd: initramfs(t, modules, "10.231.0.2/24"),
 		Cmdline: "console=ttyS0 panic=-1", CPU: 2, MemoryBytes: 256 << 20,
-		Disks:      []vm.Disk{{Path: disk}},
+		Disks:      []vm.Disk{{Path: disk}, {Path: readOnly, ReadOnly: true}},
 		Interfaces: []vm.Interface{{NetNS: ns, Bridge: bridge}},
 	}
 	started := time.Now()
@@ -93,14 +96,16 @@ func TestQEMUMachineLifecycle(t *testing.T) {
 		t.Fatalf("guest does not answer: %v\nconsole:\n%s", err, console)
 	}
 	t.Logf("guest answered %s after start (accel %s)", time.Since(started).Round(time.Millisecond), rec.Accel)
-	console, err := os.ReadFile(rec.ConsoleLog)
-	if err != nil || !strings.Contains(string(console), "GUEST-READY") {
-		t.Fatalf("console log %s (%v) lacks the guest's output:\n%s", rec.ConsoleLog, err, console)
-	}
+	console := consoleUntil(t, rec.ConsoleLog, "GUEST-READY")
 	assertGuestLimits(t, string(console), spec)
 	written, err := os.ReadFile(disk)
 	if err != nil || !strings.HasPrefix(string(written), diskMarker) {
 		t.Fatalf("disk %s starts with %q (%v), want %q", disk, written[:len(diskMarker)], err, diskMarker)
+	}
+	if untouched, err := os.ReadFile(readOnly); err != nil || !strings.Contains(string(console), "GUEST-HAS-VDB") ||
+		strings.Contains(string(console), "GUEST-WROTE-READ-ONLY-DISK") ||
+		!bytes.Equal(untouched[:4096], make([]byte, 4096)) {
+		t.Fatalf("the guest lacks its read-only disk or wrote it (%v):\n%s", err, console)
 	}
 	assertTapInBridge(t, ns, rec.Taps[0].Name, bridge)
 	assertStatus(t, q, "vm1", vm.StatusRunning)
@@ -175,6 +180,23 @@ func assertGuestLimits(t *testing.T, console string, spec vm.Spec) {
 	limitKB := int(spec.MemoryBytes >> 10)
 	if kb > limitKB || kb < limitKB*3/4 {
 		t.Errorf("guest has %d kB of memory, want at most %d and most of it", kb, limitKB)
+	}
+}
+
+// consoleUntil waits for marker in the console log (the serial port drains after the guest's
+// writes return) and returns the log; everything the guest printed before marker is in it.
+func consoleUntil(t *testing.T, path, marker string) []byte {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		console, err := os.ReadFile(path)
+		if err == nil && strings.Contains(string(console), marker) {
+			return console
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("console log %s (%v) lacks %q:\n%s", path, err, marker, console)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
