@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/google/nftables"
+	"golang.org/x/sys/unix"
 
 	"github.com/tfgrid/tfgrid/zos-agent/backend/internal/mountinfo"
 )
@@ -22,6 +23,7 @@ const (
 	Disks      = "disks"
 	Networks   = "networks"
 	PublicIPs  = "publicips"
+	VMs        = "vms"
 )
 
 // Support says whether this machine can run one backend, and if not, what it lacks.
@@ -42,6 +44,8 @@ type Machine struct {
 	// NFTables probes the kernel's nftables netlink interface; nil means the machine has none.
 	NFTables func() error
 	IsRoot   bool
+	KVM      string // the KVM device (/dev/kvm)
+	CPUInfo  string // the CPU's feature flags (/proc/cpuinfo)
 }
 
 // DefaultMachine describes the machine the agent runs on.
@@ -52,6 +56,8 @@ func DefaultMachine() Machine {
 		TUN:             "/dev/net/tun",
 		NFTables:        probeNFTables,
 		IsRoot:          os.Geteuid() == 0,
+		KVM:             "/dev/kvm",
+		CPUInfo:         "/proc/cpuinfo",
 	}
 }
 
@@ -106,9 +112,56 @@ func (m Machine) Check() Report {
 		}
 	}
 
+	// Without usable KVM, QEMU emulates the CPU (TCG): slower, but VMs still run.
+	vms := append(slices.Clone(root), missingBinaries(map[string]string{"qemu-system-x86_64": "qemu-system-x86"})...)
+	if _, err := os.Stat(m.TUN); err != nil {
+		vms = append(vms, fmt.Sprintf("TUN device for the VMs' taps (%s: %v)", m.TUN, err))
+	}
+
 	return Report{support(Containers, containers), support(Images, images), support(Disks, disks),
-		support(Networks, networks), support(PublicIPs, publicIPs)}
+		support(Networks, networks), support(PublicIPs, publicIPs), support(VMs, vms)}
 }
+
+// kvmAPIVersion is the only KVM API version Linux has ever had (KVM_GET_API_VERSION).
+const kvmAPIVersion = 12
+
+// KVMUsable says why hardware virtualisation cannot run guests here, or nil when it can: the KVM
+// device must answer the stable API version and the CPU must offer vmx or svm. A /dev/kvm without
+// them (nested under a hypervisor that does not pass virtualisation through) starts QEMU but
+// hangs Linux guests, so VMs fall back to TCG emulation.
+func KVMUsable(m Machine) error {
+	f, err := os.OpenFile(m.KVM, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("KVM device: %w", err)
+	}
+	defer f.Close()
+	version, err := unix.IoctlRetInt(int(f.Fd()), kvmGetAPIVersion)
+	if err != nil {
+		return fmt.Errorf("KVM device %s: KVM_GET_API_VERSION: %w", m.KVM, err)
+	}
+	if version != kvmAPIVersion {
+		return fmt.Errorf("KVM device %s: API version %d, want %d", m.KVM, version, kvmAPIVersion)
+	}
+	cpuinfo, err := os.ReadFile(m.CPUInfo)
+	if err != nil {
+		return fmt.Errorf("CPU flags: %w", err)
+	}
+	for _, line := range strings.Split(string(cpuinfo), "\n") {
+		name, flags, ok := strings.Cut(line, ":")
+		if !ok || strings.TrimSpace(name) != "flags" {
+			continue
+		}
+		for _, flag := range strings.Fields(flags) {
+			if flag == "vmx" || flag == "svm" {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("CPU flags in %s: no vmx or svm (no hardware virtualisation for guests)", m.CPUInfo)
+}
+
+// kvmGetAPIVersion is the ioctl KVM_GET_API_VERSION, _IO(KVMIO=0xAE, 0x00).
+const kvmGetAPIVersion = 0xAE00
 
 // probeNFTables asks the kernel for its nftables tables over netlink.
 func probeNFTables() error {

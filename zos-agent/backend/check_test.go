@@ -13,7 +13,7 @@ import (
 // nftables).
 func TestCheckThisMachineSupportsEveryBackend(t *testing.T) {
 	report := backend.Check()
-	if err := report.Require(backend.Containers, backend.Images, backend.Disks, backend.Networks, backend.PublicIPs); err != nil {
+	if err := report.Require(backend.Containers, backend.Images, backend.Disks, backend.Networks, backend.PublicIPs, backend.VMs); err != nil {
 		t.Fatalf("%v (report %+v)", err, report)
 	}
 }
@@ -34,6 +34,7 @@ func TestCheckNamesWhatIsMissing(t *testing.T) {
 			"resize2fs binary", "e2fsck binary", "loop devices (/no/such/loop-control", "ext4 filesystem"},
 		backend.Networks:  {"root privileges", "TUN device (/no/such/tun"},
 		backend.PublicIPs: {"root privileges", "nftables netlink support"},
+		backend.VMs:       {"root privileges", "qemu-system-x86_64 binary (Debian package qemu-system-x86)", "TUN device for the VMs' taps"},
 	}
 	for _, s := range report {
 		if s.Supported {
@@ -53,6 +54,47 @@ func TestCheckNamesWhatIsMissing(t *testing.T) {
 	err := report.Require(backend.Disks, "gpu")
 	if err == nil || !strings.Contains(err.Error(), "disks: missing root privileges") || !strings.Contains(err.Error(), "gpu: unknown backend") {
 		t.Fatalf("require: %v", err)
+	}
+}
+
+// KVM is used only when the device answers and the CPU offers hardware virtualisation.
+func TestKVMUsable(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	notADevice := write("kvm", "")
+	noVMX := write("cpuinfo-plain", "processor\t: 0\nflags\t\t: fpu sse2 hypervisor\n")
+	for name, tc := range map[string]struct {
+		m    backend.Machine
+		want string
+	}{
+		"no device":     {backend.Machine{KVM: "/no/such/kvm", CPUInfo: noVMX}, "KVM device: open /no/such/kvm"},
+		"not a device":  {backend.Machine{KVM: notADevice, CPUInfo: noVMX}, "KVM_GET_API_VERSION"},
+		"no cpu flags":  {backend.Machine{KVM: "/dev/kvm", CPUInfo: "/no/such/cpuinfo"}, "CPU flags"},
+		"no vmx or svm": {backend.Machine{KVM: "/dev/kvm", CPUInfo: noVMX}, "no vmx or svm"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if tc.m.KVM == "/dev/kvm" {
+				if _, err := os.Stat(tc.m.KVM); err != nil {
+					t.Skipf("this case needs a KVM device: %v", err)
+				}
+			}
+			err := backend.KVMUsable(tc.m)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("KVMUsable(%+v) = %v, want an error containing %q", tc.m, err, tc.want)
+			}
+		})
+	}
+	if _, err := os.Stat("/dev/kvm"); err == nil {
+		withVMX := write("cpuinfo-vmx", "processor\t: 0\nflags\t\t: fpu vmx sse2\n")
+		if err := backend.KVMUsable(backend.Machine{KVM: "/dev/kvm", CPUInfo: withVMX}); err != nil {
+			t.Fatalf("a KVM device with vmx: %v", err)
+		}
 	}
 }
 

@@ -3,7 +3,9 @@
 package backend
 
 import (
+	"crypto/sha256"
 	"fmt"
+	"net"
 	"regexp"
 )
 
@@ -24,3 +26,12 @@ func ValidateID(id string) error {
 
 // Name is the machine-wide name of the object with this id.
 func Name(id string) string { return Prefix + id }
+
+// MAC is a locally administered unicast Ethernet address derived from key (a workload id, or an
+// id and a card index): the same on every restart, so neighbours' ARP caches stay right.
+func MAC(key string) net.HardwareAddr {
+	sum := sha256.Sum256([]byte("mac/" + key))
+	mac := net.HardwareAddr(sum[:6])
+	mac[0] = mac[0]&0xfe | 0x02
+	return mac
+}
