@@ -19,16 +19,22 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 )
 
-// TxError is a transaction the chain refused (CheckTx) or that failed in its block.
+// TxError is a transaction the chain refused (in its simulation or CheckTx) or that failed in its
+// block: the chain's answer, not a failure to reach it.
 type TxError struct {
 	TxHash    string
 	Height    int64 // 0: refused before a block
 	Codespace string
 	Code      uint32
 	Log       string
+	// Simulated: refused by the simulation (no hash; codespace and code are only in Log).
+	Simulated bool
 }
 
 func (e *TxError) Error() string {
+	if e.Simulated {
+		return "tx refused in simulation: " + e.Log
+	}
 	if e.Height == 0 {
 		return fmt.Sprintf("tx %s refused: codespace %s code %d: %s", e.TxHash, e.Codespace, e.Code, e.Log)
 	}
@@ -181,6 +187,9 @@ func (b *Broadcaster) simulate(ctx context.Context, msgs []sdk.Msg, adjustment f
 	}
 	res, err := b.c.Tx.Simulate(ctx, &txtypes.SimulateRequest{TxBytes: txBytes})
 	if err != nil {
+		if refusedBySimulation(err) {
+			return 0, &TxError{Simulated: true, Log: status.Convert(err).Message()}
+		}
 		return 0, fmt.Errorf("simulate: %w", err)
 	}
 	gas := float64(res.GasInfo.GasUsed) * adjustment
@@ -200,13 +209,25 @@ func (b *Broadcaster) sign(msgs []sdk.Msg, gas, seq uint64) ([]byte, error) {
 // isSequenceMismatch tells a refusal for a stale sequence, from CheckTx or from a simulation.
 func isSequenceMismatch(err error) bool {
 	var txErr *TxError
-	if errors.As(err, &txErr) {
-		return txErr.Codespace == sdkerrors.RootCodespace && txErr.Code == sdkerrors.ErrWrongSequence.ABCICode()
+	if !errors.As(err, &txErr) {
+		return false
 	}
-	return err != nil && strings.Contains(err.Error(), "account sequence mismatch")
+	if txErr.Simulated {
+		return strings.Contains(txErr.Log, "account sequence mismatch")
+	}
+	return txErr.Codespace == sdkerrors.RootCodespace && txErr.Code == sdkerrors.ErrWrongSequence.ABCICode()
 }
 
-// isOutOfGas tells a tx that failed in its block for lack of gas.
+// refusedBySimulation tells the chain's refusal of a tx (its simulation failed: the node answered)
+// from a failure to ask (unreachable node, deadline).
+func refusedBySimulation(err error) bool {
+	switch status.Code(err) {
+	case codes.Unknown, codes.InvalidArgument, codes.FailedPrecondition, codes.NotFound, codes.AlreadyExists, codes.OutOfRange:
+		return true
+	}
+	return false
+}
+
 func isOutOfGas(err error) bool {
 	var txErr *TxError
 	return errors.As(err, &txErr) && txErr.Height > 0 && errors.Is(txErr, sdkerrors.ErrOutOfGas)

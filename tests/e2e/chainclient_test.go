@@ -94,6 +94,9 @@ func TestChainClient(t *testing.T) {
 	// A refused message is an error naming the chain's reason.
 	_, err = b.Send(ctx, &types.MsgCreateTwin{Creator: b.Address()})
 	require.ErrorContains(t, err, "twin already exists")
+	var refused *chainclient.TxError
+	require.ErrorAs(t, err, &refused, "the chain's refusal, not a failure to reach it")
+	require.True(t, refused.Simulated)
 
 	// The follower saw the twin's creation at its block.
 	require.Eventually(t, func() bool { h, ok := log.twinHeight(twin.Twin.Id); return ok && h == res.Height },
