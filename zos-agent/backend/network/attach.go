@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/crypto/curve25519"
 
+	"github.com/tfgrid/tfgrid/zos-agent/backend"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/internal/netnsutil"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/internal/veth"
 )
@@ -104,3 +105,26 @@ func ipNetToPrefix(n *net.IPNet) (netip.Prefix, bool) {
 	ones, _ := n.Mask.Size()
 	return netip.PrefixFrom(addr.Unmap(), ones), true
 }
+
+// MachineNS creates the network namespace of machine id (tfz-<id> under /var/run/netns) and
+// returns its path; an existing one is kept. The machine's container joins it, and its links
+// (private network, public IP) are made in it before the container starts, so they survive the
+// container being recreated.
+func MachineNS(id string) (string, error) {
+	if err := backend.ValidateID(id); err != nil {
+		return "", fmt.Errorf("machine namespace: %w: %w", ErrInvalidSpec, err)
+	}
+	return netnsutil.Create(backend.Name(id))
+}
+
+// DeleteMachineNS removes machine id's network namespace with every link left in it; one that is
+// gone is not an error.
+func DeleteMachineNS(id string) error {
+	if err := backend.ValidateID(id); err != nil {
+		return fmt.Errorf("machine namespace: %w: %w", ErrInvalidSpec, err)
+	}
+	return netnsutil.Delete(backend.Name(id))
+}
+
+// MachineNSPath is the path of machine id's network namespace.
+func MachineNSPath(id string) string { return netnsutil.Path(backend.Name(id)) }
