@@ -29,11 +29,12 @@ import (
 	"github.com/tfgrid/tfgrid/zos-agent/engine"
 )
 
-// The farm's public network in the test: the farm router holds the gateway, the node's uplink
+// The farm's public network in the test (the chain takes only public unicast IPs; all of it lives in
+// namespaces of the test): the farm router holds the gateway, the node's uplink
 // namespace the public bridge, and a namespace behind the router stands in for the internet.
 var (
-	farmGateway = netip.MustParsePrefix("203.0.113.1/24")
-	farmIPs     = []string{"203.0.113.10/24", "203.0.113.11/24"}
+	farmGateway = netip.MustParsePrefix("185.206.122.1/24")
+	farmIPs     = []string{"185.206.122.10/24", "185.206.122.11/24"}
 	routerOut   = netip.MustParsePrefix("198.51.100.1/24")
 	internetIP  = netip.MustParsePrefix("198.51.100.2/24")
 )
