@@ -179,7 +179,7 @@ func TestAgent(t *testing.T) {
 		d := g.machineDeployment("alice", 64*mib, 256*mib, "busybox")
 		id := g.deploy(t, "alice", d, "alice")
 		rec := g.waitState(t, "alice", id, deployment.StateOk)
-		require.Len(t, rec.Workloads, 2)
+		require.Len(t, rec.Workloads, 3) // volume, machine, network
 		wid := engine.WorkloadID(id, "vm")
 		limit, err := os.ReadFile("/sys/fs/cgroup/memory" + container.CgroupsPath(wid) + "/memory.limit_in_bytes")
 		require.NoError(t, err)

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -175,9 +176,17 @@ func cleanupMachine(t *testing.T, dataDir string) {
 			_ = network.DeleteMachineNS(strings.TrimPrefix(s.ID, "tfz-"))
 		}
 	}
+	// A network's WireGuard device died with the agent; its namespace and UAPI socket stay.
 	networks, _ := filepath.Glob(filepath.Join(dataDir, "networks", "tfz-net-*.json"))
 	for _, n := range networks {
-		_ = netns.DeleteNamed(strings.TrimSuffix(filepath.Base(n), ".json"))
+		var rec struct {
+			Spec network.Spec `json:"spec"`
+		}
+		if raw, err := os.ReadFile(n); err == nil && json.Unmarshal(raw, &rec) == nil {
+			names := network.NamesOf(rec.Spec.Twin, rec.Spec.Name)
+			_ = netns.DeleteNamed(names.NetNS)
+			_ = os.Remove(network.UAPISocket(names.WireGuard))
+		}
 	}
 	mounts, _ := filepath.Glob(filepath.Join(dataDir, "images", "containers", "*", "rootfs"))
 	disks, _ := filepath.Glob(filepath.Join(dataDir, "disks", "tfz-*.img"))
