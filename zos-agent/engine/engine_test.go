@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -238,6 +239,10 @@ func TestDeployPauseRestartGrowDelete(t *testing.T) {
 
 func TestRefusals(t *testing.T) {
 	f := newFixture(t)
+	st, err := f.e.Statistics()
+	if err != nil || !slices.Contains(st.UnsupportedTypes, deployment.TypeIP) || slices.Contains(st.UnsupportedTypes, deployment.TypeZMachine) {
+		t.Fatalf("unsupported types without a public network: %v (%v)", st.UnsupportedTypes, err)
+	}
 	missing := volumeMachine(2, 64*mib)
 	missing.Workloads[1] = workload("vm", deployment.TypeZMachine, 0, deployment.ZMachine{FList: "nosuchimage",
 		Network:         deployment.MachineNetwork{Interfaces: []deployment.MachineInterface{{Network: "net", IP: "10.1.3.2"}}},
@@ -245,6 +250,8 @@ func TestRefusals(t *testing.T) {
 	unsupported := volumeMachine(2, 64*mib)
 	unsupported.Workloads = append(unsupported.Workloads, workload("db", deployment.TypeZDB, 0, deployment.ZDB{Size: 1 << 30, Mode: "user"}))
 	odd := volumeMachine(2, 64*mib+1)
+	publicIP := volumeMachine(2, 64*mib)
+	publicIP.Workloads = append(publicIP.Workloads, workload("pub", deployment.TypeIP, 0, deployment.PublicIP{V4: true}))
 	for name, tc := range map[string]struct {
 		d    deployment.Deployment
 		want string
@@ -252,6 +259,7 @@ func TestRefusals(t *testing.T) {
 		"missing image":    {missing, `image "nosuchimage"`},
 		"unsupported type": {unsupported, `type "zdb"`},
 		"odd disk size":    {odd, "size 67108865"},
+		"public IP on a node without a public network": {publicIP, `workload "pub": type "ip": this node has no public network configured`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := f.e.Deploy(tc.d, nil)

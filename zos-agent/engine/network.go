@@ -168,23 +168,28 @@ func (e *Engine) assignIPs(d *deployment.Deployment, current *deployment.Deploym
 		if _, ok := held[w.Name]; ok {
 			continue
 		}
-		free := slices.IndexFunc(reserved, func(r ReservedIP) bool {
-			for _, ip := range held {
-				if ip == r.IP.String() {
-					return false
-				}
-			}
-			return true
-		})
-		if free < 0 {
+		r, ok := freeIP(reserved, held)
+		if !ok {
 			return fmt.Errorf("contract %d: workload %q: the contract reserves %d public IPs, all taken by the deployment's other ip workloads",
 				d.ContractID, w.Name, len(reserved))
 		}
-		r := reserved[free]
 		held[w.Name] = r.IP.String()
 		d.Workloads[i].Result.Data = marshal(IPResult{IP: r.IP.String(), Gateway: r.Gateway.String()})
 	}
 	return nil
+}
+
+// freeIP is the first reserved IP that no workload holds (held: workload name → IP).
+func freeIP(reserved []ReservedIP, held map[string]string) (ReservedIP, bool) {
+	taken := map[string]bool{}
+	for _, ip := range held {
+		taken[ip] = true
+	}
+	i := slices.IndexFunc(reserved, func(r ReservedIP) bool { return !taken[r.IP.String()] })
+	if i < 0 {
+		return ReservedIP{}, false
+	}
+	return reserved[i], true
 }
 
 // admitNetworks checks that every private network a machine of d joins is either a network
