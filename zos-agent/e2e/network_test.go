@@ -3,27 +3,16 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tfgrid/tfgrid/chainclient"
-	"github.com/tfgrid/tfgrid/rmb"
-	"github.com/tfgrid/tfgrid/rmb/peer"
-	"github.com/tfgrid/tfgrid/rmb/twins"
-	"github.com/tfgrid/tfgrid/testnet"
 	billingtypes "github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
-	tftypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/backendtest"
-	"github.com/tfgrid/tfgrid/zos-agent/backend/image"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/network"
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
 	"github.com/tfgrid/tfgrid/zos-agent/engine"
@@ -59,108 +48,18 @@ func eventuallyServes(t *testing.T, ns string, addr netip.Addr, path, want strin
 	}, 20*time.Second, 300*time.Millisecond, "GET http://%s%s from %s: %q %v", addr, path, ns, got, err)
 }
 
-// netGrid starts a chain, a relay and an agent whose node has a public network: a farm with two
-// public IPs, the uplink in a namespace of the test, and an "internet" namespace. It returns the
+// netGrid starts a grid whose node has a public network: a farm with two public IPs, the uplink
+// in a namespace of the test, and an "internet" namespace behind the farm's router. It returns the
 // grid and the internet namespace.
 func netGrid(t *testing.T) (*grid, string) {
 	backendtest.RequireRoot(t)
-	dir := t.TempDir()
-	tfgridd := os.Getenv("TFGRIDD_BIN")
-	if tfgridd == "" {
-		tfgridd = binary(t, "", "./cmd/tfgridd", dir)
-	}
-	relayBin := binary(t, "RMB_RELAY_BIN", "./cmd/rmb-relay", dir)
-	agentBin := binary(t, "ZOS_AGENT_BIN", "./cmd/zos-agent", dir)
-
 	uplink, router, internet := backendtest.NetNS(t, "uplink"), backendtest.NetNS(t, "router"), backendtest.NetNS(t, "inet")
 	backendtest.Veth(t, router, "farm0", farmGateway, uplink, "uplink0", netip.Prefix{})
 	backendtest.Veth(t, router, "wan0", routerOut, internet, "wan0", internetIP)
 	backendtest.Forwarding(t, router)
 	backendtest.Route(t, internet, "wan0", farmGateway.Masked(), routerOut.Addr())
-
-	keys := map[string]*secp256k1.PrivKey{}
-	for _, n := range []string{"farmer", "node", "alice", "bob"} {
-		keys[n] = secp256k1.GenPrivKey()
-	}
-	chain, err := testnet.StartChain(tfgridd, dir, keys)
-	require.NoError(t, err)
-	t.Cleanup(chain.Stop)
-	client, err := chainclient.Dial(chain.GRPC, chain.RPC)
-	require.NoError(t, err)
-	t.Cleanup(func() { client.Close() })
-	ports, err := testnet.FreePorts(2)
-	require.NoError(t, err)
-	relay := testnet.NewRelay(relayBin, fmt.Sprintf("127.0.0.1:%d", ports[0]), filepath.Join(dir, "relay.log"),
-		"--grpc", chain.GRPC, "--rpc", chain.RPC, "--data-dir", filepath.Join(dir, "relay"))
-	require.NoError(t, relay.Start())
-	t.Cleanup(func() { _ = relay.Stop() })
-
-	g := &grid{t: t, chain: chain, client: client, users: map[string]*user{}, peer: map[string]*peer.Peer{}}
-	specs := map[string]testnet.TwinSpec{}
-	for name, k := range keys {
-		bc, err := client.NewBroadcaster(k, testnet.ChainID)
-		require.NoError(t, err)
-		g.users[name] = &user{name: name, key: k, bc: bc}
-		if name != "node" {
-			e2e, err := rmb.E2EPublicKey(k)
-			require.NoError(t, err)
-			specs[name] = testnet.TwinSpec{Relays: []string{relay.URL}, E2EKey: e2e}
-		}
-	}
-	ids, err := chain.CreateTwins(specs)
-	require.NoError(t, err)
-	for n, id := range ids {
-		g.users[n].twin = id
-	}
-	farmer := g.users["farmer"]
-	ctx := context.Background()
-	_, err = farmer.bc.Send(ctx, &tftypes.MsgCreateFarm{Creator: farmer.bc.Address(), Name: "netfarm"})
-	require.NoError(t, err)
-	farm, err := client.Tfgrid.FarmByName(ctx, &tftypes.QueryFarmByNameRequest{Name: "netfarm"})
-	require.NoError(t, err)
-	_, err = farmer.bc.Send(ctx, &tftypes.MsgSetFarmOpenRegistration{Creator: farmer.bc.Address(), FarmId: farm.Farm.Id, Open: true})
-	require.NoError(t, err)
-	for _, ip := range farmIPs {
-		_, err = farmer.bc.Send(ctx, &tftypes.MsgAddFarmIp{Creator: farmer.bc.Address(), FarmId: farm.Farm.Id, Ip: ip, Gateway: farmGateway.Addr().String()})
-		require.NoError(t, err)
-	}
-
-	g.dataDir = filepath.Join(dir, "agent")
-	store, err := image.Open(g.dataDir)
-	require.NoError(t, err)
-	_, err = store.Import(backendtest.WriteRootfsTar(t, dir), "busybox")
-	require.NoError(t, err)
-	g.agent = testnet.NewAgent(agentBin, fmt.Sprintf("127.0.0.1:%d", ports[1]), filepath.Join(dir, "agent.log"),
-		"--chain-grpc", chain.GRPC, "--chain-rpc", chain.RPC, "--chain-id", testnet.ChainID, "--relays", relay.URL,
-		"--keyring-dir", chain.Home, "--key-name", "node", "--farm-id", fmt.Sprint(farm.Farm.Id), "--data-dir", g.dataDir,
-		"--storage", g.dataDir+":ssd", "--cpu-overcommit", "16", "--block-time", "1s", "--report-period", "3s",
-		"--reconcile-period", "2s", "--uptime-period", "1m",
-		"--uplink-netns", uplink, "--public-interface", "uplink0", "--public-gateway", farmGateway.Addr().String())
-	require.NoError(t, g.agent.Start(), "agent")
-	t.Cleanup(func() {
-		g.agent.Stop()
-		if t.Failed() {
-			t.Logf("agent log:\n%s", g.agent.LogTail(80))
-		}
-		cleanupMachine(t, g.dataDir)
-	})
-	tw, err := client.Tfgrid.TwinByAccount(ctx, &tftypes.QueryTwinByAccountRequest{Address: g.users["node"].bc.Address()})
-	require.NoError(t, err)
-	g.nodeTw = tw.Twin.Id
-	nd, err := client.Tfgrid.NodeByTwin(ctx, &tftypes.QueryNodeByTwinRequest{TwinId: g.nodeTw})
-	require.NoError(t, err)
-	g.node = nd.Node.Id
-
-	lookup, err := twins.Connect(ctx, chain.GRPC, chain.RPC, twins.Options{})
-	require.NoError(t, err)
-	t.Cleanup(func() { lookup.Close() })
-	for _, n := range []string{"alice", "bob"} {
-		pctx, cancel := context.WithCancel(ctx)
-		p, err := peer.New(pctx, keys[n], g.users[n].twin, []string{relay.URL}, peer.Options{Lookup: lookup})
-		require.NoError(t, err)
-		t.Cleanup(func() { cancel(); p.Close() })
-		g.peer[n] = p
-	}
+	g := startGrid(t, gridOptions{users: []string{"alice", "bob"}, farmIPs: farmIPs, farmGateway: farmGateway.Addr().String(),
+		agentArgs: []string{"--uplink-netns", uplink, "--public-interface", "uplink0", "--public-gateway", farmGateway.Addr().String()}})
 	return g, internet
 }
 
