@@ -13,6 +13,7 @@ import (
 	billingtypes "github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/backendtest"
+	"github.com/tfgrid/tfgrid/zos-agent/backend/container"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/network"
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
 	"github.com/tfgrid/tfgrid/zos-agent/engine"
@@ -162,6 +163,20 @@ func TestAgentNetworks(t *testing.T) {
 			}
 			return nru >= big
 		}, 30*time.Second, 300*time.Millisecond, "a report with the public traffic (%d bytes); largest nru seen %d", 3*big, nru)
+	})
+
+	t.Run("a machine lost with its namespace comes back with its links", func(t *testing.T) {
+		// What a reboot does to the machine: its container and its namespace (with the links in
+		// it) are gone while the agent is down; the backends' records remain.
+		g.agent.Kill()
+		drv, err := container.New(g.dataDir)
+		require.NoError(t, err)
+		webID := engine.WorkloadID(id, "web")
+		require.NoError(t, drv.Delete(context.Background(), webID))
+		require.NoError(t, network.DeleteMachineNS(webID))
+		require.NoError(t, g.agent.Start())
+		eventuallyServes(t, internet, public, "/", "hello from web")
+		eventuallyServes(t, network.MachineNSPath(engine.WorkloadID(id, "client")), webIP, "/", "hello from web")
 	})
 
 	t.Run("cancel removes the public IP and the network", func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"slices"
 
 	"github.com/tfgrid/tfgrid/zos-agent/backend/network"
@@ -66,16 +67,24 @@ func (e *Engine) ensureNetwork(twin uint64, id string, w deployment.Workload) (n
 	return e.b.Networks.Ensure(id, spec)
 }
 
-// connectMachine gives machine id its network namespace, its private interfaces and its public
-// IP's namespace before the container starts in it. Without a network backend (unit tests of the
-// engine) the container gets a namespace of its own with loopback only.
-func (e *Engine) connectMachine(twin uint64, id string, m *deployment.ZMachine) (string, error) {
+// connectMachine gives machine id its network namespace and its private interfaces before the
+// container starts in it (its public IP follows with the ip workload). Without a network backend
+// (unit tests of the engine) the container gets a namespace of its own with loopback only.
+func (e *Engine) connectMachine(twin, contract uint64, id string, m *deployment.ZMachine) (string, error) {
 	if e.b.Networks == nil {
 		return "", nil
 	}
+	_, statErr := os.Stat(network.MachineNSPath(id))
 	ns, err := network.MachineNS(id)
 	if err != nil {
 		return "", err
+	}
+	if errors.Is(statErr, os.ErrNotExist) {
+		// A new namespace (first start, or after a reboot emptied /var/run/netns): links the
+		// backends recorded for an earlier one are gone, so their records go too.
+		if err := e.forgetLinks(twin, contract, id, m); err != nil {
+			return "", err
+		}
 	}
 	for _, iface := range m.Network.Interfaces {
 		ip, err := netip.ParseAddr(iface.IP)
@@ -89,6 +98,18 @@ func (e *Engine) connectMachine(twin uint64, id string, m *deployment.ZMachine) 
 		}
 	}
 	return ns, nil
+}
+
+// forgetLinks drops the backends' records of machine id's links: its interfaces and its public IP.
+func (e *Engine) forgetLinks(twin, contract uint64, id string, m *deployment.ZMachine) error {
+	var errs []error
+	for _, iface := range m.Network.Interfaces {
+		errs = append(errs, e.b.Networks.Detach(uint32(twin), iface.Network, id))
+	}
+	if e.b.PublicIPs != nil && m.Network.PublicIP != "" {
+		errs = append(errs, e.b.PublicIPs.Delete(WorkloadID(contract, m.Network.PublicIP)))
+	}
+	return errors.Join(errs...)
 }
 
 // disconnectMachine removes what connectMachine made; what is gone is no error.

@@ -135,7 +135,7 @@ func (e *Engine) ensureMachine(ctx context.Context, twin, contract uint64, w dep
 	if err != nil {
 		return container.Record{}, err
 	}
-	netNS, err := e.connectMachine(twin, id, m)
+	netNS, err := e.connectMachine(twin, contract, id, m)
 	if err != nil {
 		return container.Record{}, err
 	}

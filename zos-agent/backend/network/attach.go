@@ -53,7 +53,7 @@ func (m *Manager) Attach(spec AttachSpec) (Attachment, error) {
 	}
 	plug := veth.Plug{
 		BridgeNS: netnsutil.Path(names.NetNS), Bridge: names.Bridge, HostLink: a.HostLink,
-		WorkloadNS: a.NetNS, IfName: a.IfName,
+		WorkloadNS: a.NetNS, IfName: a.IfName, MAC: MAC(spec.ID),
 		Address: netip.PrefixFrom(spec.IP, r.Spec.Subnet.Bits()), Routed: routed, Gateway: gateway,
 	}
 	if err := plug.Connect(); err != nil {
@@ -66,6 +66,10 @@ func (m *Manager) Attach(spec AttachSpec) (Attachment, error) {
 	}
 	return a, nil
 }
+
+// MAC is the address of machine id's interface in its network, derived from the id: a machine
+// recreated with a new link keeps it, so the other machines' ARP caches stay right.
+func MAC(id string) net.HardwareAddr { return veth.StableMAC("private/" + id) }
 
 // Detach removes a machine's link to the network; a machine or network that is already gone is
 // not an error.

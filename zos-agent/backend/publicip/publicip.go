@@ -256,12 +256,7 @@ func HostLink(id string) string { return "tfzp" + hashOf(id)[:10] }
 
 // MAC derives workload id's MAC address: stable across restarts, so the neighbours' ARP caches
 // stay right; locally administered and unicast.
-func MAC(id string) net.HardwareAddr {
-	sum := sha256.Sum256([]byte("mac/" + id))
-	mac := net.HardwareAddr(sum[:6])
-	mac[0] = mac[0]&0xfe | 0x02
-	return mac
-}
+func MAC(id string) net.HardwareAddr { return veth.StableMAC("mac/" + id) }
 
 func hashOf(s string) string {
 	sum := sha256.Sum256([]byte(s))

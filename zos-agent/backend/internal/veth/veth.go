@@ -3,6 +3,7 @@
 package veth
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"net"
 	"net/netip"
@@ -106,6 +107,15 @@ func Remove(ns, name string) error {
 		return fmt.Errorf("link %s: delete: %w", name, err)
 	}
 	return nil
+}
+
+// StableMAC derives a MAC address from seed: the same after every restart, so neighbours' ARP
+// caches stay right when a link is recreated; locally administered and unicast.
+func StableMAC(seed string) net.HardwareAddr {
+	sum := sha256.Sum256([]byte(seed))
+	mac := net.HardwareAddr(sum[:6])
+	mac[0] = mac[0]&0xfe | 0x02
+	return mac
 }
 
 // IPNet converts a prefix (address and length) for netlink.
