@@ -56,6 +56,9 @@ func networkSpec(twin uint64, name string, n *deployment.Network) (network.Spec,
 
 // ensureNetwork creates the twin's network, or joins the existing one of that name.
 func (e *Engine) ensureNetwork(twin uint64, id string, w deployment.Workload) (network.Info, error) {
+	if e.b.Networks == nil {
+		return network.Info{}, fmt.Errorf("network %q: %w", w.Name, ErrUnsupported)
+	}
 	n, err := decode[*deployment.Network](w)
 	if err != nil {
 		return network.Info{}, err

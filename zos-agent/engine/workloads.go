@@ -199,6 +199,9 @@ func (e *Engine) removeWorkload(ctx context.Context, d *deployment.Deployment, w
 	id := WorkloadID(d.ContractID, w.Name)
 	switch w.Type {
 	case deployment.TypeNetwork:
+		if e.b.Networks == nil {
+			return nil // never created: the node runs no networks
+		}
 		return e.b.Networks.Release(id, uint32(d.TwinID), w.Name)
 	case deployment.TypeIP:
 		if e.b.PublicIPs == nil {
