@@ -4,10 +4,12 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -23,6 +25,9 @@ import (
 	"github.com/tfgrid/tfgrid/zos-agent/backend/container"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/disk"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/image"
+	"github.com/tfgrid/tfgrid/zos-agent/backend/netusage"
+	"github.com/tfgrid/tfgrid/zos-agent/backend/network"
+	"github.com/tfgrid/tfgrid/zos-agent/backend/publicip"
 	"github.com/tfgrid/tfgrid/zos-agent/capacity"
 	"github.com/tfgrid/tfgrid/zos-agent/chain"
 	"github.com/tfgrid/tfgrid/zos-agent/config"
@@ -37,7 +42,7 @@ var Version = "dev"
 // and leaves every workload running.
 func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	report := backend.Check()
-	if err := report.Require(backend.Containers, backend.Images, backend.Disks); err != nil {
+	if err := report.Require(backend.Containers, backend.Images, backend.Disks, backend.Networks); err != nil {
 		return fmt.Errorf("this machine cannot run workloads: %w", err)
 	}
 	key, err := chain.LoadKey(cfg.Key)
@@ -55,7 +60,12 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("measure capacity: %w", err)
 	}
-	b, err := openBackends(cfg.DataDir)
+	if cfg.PublicConfig.Enabled() {
+		if err := report.Require(backend.PublicIPs); err != nil {
+			return fmt.Errorf("public_config is set but this machine cannot give workloads public IPs: %w", err)
+		}
+	}
+	b, err := openBackends(cfg)
 	if err != nil {
 		return err
 	}
@@ -80,7 +90,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	id, err := registerUntilDone(ctx, client, bc, chain.Registration{
 		Relays: cfg.Relays, E2EKey: e2e.PubKey().Bytes(), FarmID: cfg.FarmID, Resources: registered(measured.Total, cfg.CPUOvercommit),
-		LinkRate: cfg.LinkRateMbit * 1_000_000 / 8,
+		LinkRate: linkRate(cfg.LinkRateMbit),
 		Location: tftypes.Location{City: orUnknown(cfg.Location.City), Country: orUnknown(cfg.Location.Country),
 			Latitude: orUnknown(cfg.Location.Latitude), Longitude: orUnknown(cfg.Location.Longitude)},
 	}, log)
@@ -96,15 +106,20 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer lookup.Close()
-	a := &api.API{Engine: eng, Store: st, Checker: &chain.Checker{Client: client, NodeID: id.NodeID}, Backends: report, Version: Version}
+	a := &api.API{Engine: eng, Store: st, Checker: &chain.Checker{Client: client, NodeID: id.NodeID}, Backends: report, Version: Version,
+		Network: networkAPI(cfg, b)}
 	p, err := peer.New(ctx, key, id.TwinID, cfg.Relays, peer.Options{Lookup: lookup, Handlers: a.Handlers(), Logger: log.With("part", "rmb")})
 	if err != nil {
 		return fmt.Errorf("connect to the relays %v: %w", cfg.Relays, err)
 	}
 	watcher := &chain.Watcher{Client: client, NodeID: id.NodeID, Store: st, Engine: eng, BlockTime: cfg.Chain.BlockTime.Duration,
 		ReconcilePeriod: cfg.Periods.Reconcile.Duration, Log: log.With("part", "watcher")}
+	meter, err := openMeter(st, uplinkPath(cfg.UplinkNetNS))
+	if err != nil {
+		return err
+	}
 	reporter := &chain.Reporter{Client: client, Broadcaster: bc, Store: st, Engine: eng, Period: cfg.Periods.Report.Duration,
-		Log: log.With("part", "reporter")}
+		Log: log.With("part", "reporter"), Links: eng, Meter: meter, LinkRate: linkRate(cfg.LinkRateMbit)}
 
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -142,7 +157,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	return err
 }
 
-func openBackends(dir string) (engine.Backends, error) {
+func openBackends(cfg config.Config) (engine.Backends, error) {
+	dir := cfg.DataDir
 	c, err := container.New(dir)
 	if err != nil {
 		return engine.Backends{}, err
@@ -155,7 +171,56 @@ func openBackends(dir string) (engine.Backends, error) {
 	if err != nil {
 		return engine.Backends{}, err
 	}
-	return engine.Backends{Containers: c, Images: im, Disks: d}, nil
+	uplink := uplinkPath(cfg.UplinkNetNS)
+	nets, err := network.New(network.Config{DataDir: dir, UplinkNS: uplink})
+	if err != nil {
+		return engine.Backends{}, err
+	}
+	b := engine.Backends{Containers: c, Images: im, Disks: d, Networks: nets}
+	if cfg.PublicConfig.Enabled() {
+		gateway, err := netip.ParseAddr(cfg.PublicConfig.Gateway)
+		if err != nil {
+			return engine.Backends{}, fmt.Errorf("public_config.gateway %q: %w", cfg.PublicConfig.Gateway, err)
+		}
+		if b.PublicIPs, err = publicip.New(publicip.Config{DataDir: dir, UplinkNS: uplink, Interface: cfg.PublicConfig.Interface, Gateway: gateway}); err != nil {
+			return engine.Backends{}, err
+		}
+	}
+	return b, nil
+}
+
+// uplinkPath is the uplink namespace's path: a name is one under /var/run/netns.
+func uplinkPath(ns string) string {
+	if ns == "" || filepath.IsAbs(ns) {
+		return ns
+	}
+	return filepath.Join("/var/run/netns", ns)
+}
+
+// linkRate is a link rate in Mbit/s in bytes/s, as registered on chain.
+func linkRate(mbit uint64) uint64 { return mbit * 1_000_000 / 8 }
+
+// openMeter continues metering public traffic from the counters stored with the last report.
+func openMeter(st *store.Store, uplink string) (*netusage.Meter, error) {
+	raw, err := st.NetCounters()
+	if err != nil {
+		return nil, err
+	}
+	var last map[string]netusage.Counters
+	if raw != nil {
+		if err := json.Unmarshal(raw, &last); err != nil {
+			return nil, fmt.Errorf("stored network counters: %w", err)
+		}
+	}
+	return netusage.NewMeter(uplink, last), nil
+}
+
+func networkAPI(cfg config.Config, b engine.Backends) api.Network {
+	n := api.Network{Networks: b.Networks, PublicIPs: b.PublicIPs}
+	if b.PublicIPs != nil {
+		n.Public = api.PublicConfig{Interface: cfg.PublicConfig.Interface, Bridge: b.PublicIPs.Bridge(), Gateway: cfg.PublicConfig.Gateway}
+	}
+	return n
 }
 
 // registerUntilDone retries registration (the chain may not be up yet) with a growing pause.

@@ -1,5 +1,6 @@
 // Package api serves the node's RMB commands: zos.deployment.deploy, update, get, list, changes
-// and delete (refused), zos.statistics.get and zos.system.version. Deploy and update answer only
+// and delete (refused), zos.statistics.get, zos.system.version and zos.network.list_wg_ports,
+// list_private_ips, list_public_ips and public_config_get. Deploy and update answer only
 // after every check, and a refusal stores nothing.
 package api
 
@@ -7,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/tfgrid/tfgrid/rmb/peer"
 	"github.com/tfgrid/tfgrid/zos-agent/backend"
@@ -17,7 +19,8 @@ import (
 
 // ContractChecker checks a deployment against its contract on chain.
 type ContractChecker interface {
-	Check(ctx context.Context, doc *deployment.Document) error
+	// Check returns the public IPs the contract holds.
+	Check(ctx context.Context, doc *deployment.Document) ([]engine.ReservedIP, error)
 }
 
 // API holds what the handlers need.
@@ -26,6 +29,7 @@ type API struct {
 	Store    *store.Store
 	Checker  ContractChecker
 	Backends backend.Report
+	Network  Network
 	Version  string
 }
 
@@ -34,7 +38,7 @@ var ErrDeleteDisabled = errors.New("deletion over RMB is disabled: cancel the co
 
 // Handlers are the RMB commands by name.
 func (a *API) Handlers() map[string]peer.Handler {
-	return map[string]peer.Handler{
+	handlers := map[string]peer.Handler{
 		"zos.deployment.deploy":  a.deploy,
 		"zos.deployment.update":  a.update,
 		"zos.deployment.get":     a.get,
@@ -48,45 +52,48 @@ func (a *API) Handlers() map[string]peer.Handler {
 			return map[string]string{"zos": a.Version}, nil
 		},
 	}
+	maps.Copy(handlers, a.networkHandlers())
+	return handlers
 }
 
 // accept reads and checks a deployment sent by the request's twin: the document rules, the
 // sender, then the contract on chain.
-func (a *API) accept(ctx context.Context, req *peer.Request) (*deployment.Document, error) {
+func (a *API) accept(ctx context.Context, req *peer.Request) (*deployment.Document, []engine.ReservedIP, error) {
 	doc, err := deployment.Parse(req.Payload)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	d := &doc.Deployment
 	if err := d.Validate(); err != nil {
-		return nil, fmt.Errorf("contract %d: %w", d.ContractID, err)
+		return nil, nil, fmt.Errorf("contract %d: %w", d.ContractID, err)
 	}
 	if d.TwinID != req.Source.Twin {
-		return nil, fmt.Errorf("contract %d: twin_id %d is not the sender twin %d", d.ContractID, d.TwinID, req.Source.Twin)
+		return nil, nil, fmt.Errorf("contract %d: twin_id %d is not the sender twin %d", d.ContractID, d.TwinID, req.Source.Twin)
 	}
-	if err := a.Checker.Check(ctx, doc); err != nil {
-		return nil, err
+	reserved, err := a.Checker.Check(ctx, doc)
+	if err != nil {
+		return nil, nil, err
 	}
-	return doc, nil
+	return doc, reserved, nil
 }
 
 func (a *API) deploy(ctx context.Context, req *peer.Request) (any, error) {
-	doc, err := a.accept(ctx, req)
+	doc, reserved, err := a.accept(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	return nil, a.Engine.Deploy(doc.Deployment)
+	return nil, a.Engine.Deploy(doc.Deployment, reserved)
 }
 
 func (a *API) update(ctx context.Context, req *peer.Request) (any, error) {
-	doc, err := a.accept(ctx, req)
+	doc, reserved, err := a.accept(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	if err := a.own(doc.Deployment.ContractID, req.Source.Twin); err != nil {
 		return nil, err
 	}
-	return nil, a.Engine.Update(doc.Deployment)
+	return nil, a.Engine.Update(doc.Deployment, reserved)
 }
 
 // ContractRequest names a deployment by its contract.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -12,6 +13,7 @@ import (
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tftypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
+	"github.com/tfgrid/tfgrid/zos-agent/engine"
 )
 
 // ErrContract: the deployment does not match its contract on chain.
@@ -26,13 +28,39 @@ type Checker struct {
 // Check is the chain part of accepting a deployment: its contract exists, is a node contract on
 // this node, owned by the deployment's twin, in state created; its deployment_hash equals the
 // document's hash; the signature requirement is met with the twins' keys from chain; the public
-// IPs asked for are reserved and the capacity is within the contract's reservation.
-func (c *Checker) Check(ctx context.Context, doc *deployment.Document) error {
+// IPs asked for are reserved and the capacity is within the contract's reservation. It returns the
+// public IPs the contract holds: the only ones the deployment may use.
+func (c *Checker) Check(ctx context.Context, doc *deployment.Document) ([]engine.ReservedIP, error) {
 	d := &doc.Deployment
 	ct, err := c.contract(ctx, d.ContractID)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	if err := c.check(ctx, doc, ct); err != nil {
+		return nil, err
+	}
+	return reservedIPs(ct)
+}
+
+// reservedIPs reads the public IPs the chain reserved for a node contract.
+func reservedIPs(ct sctypes.Contract) ([]engine.ReservedIP, error) {
+	var out []engine.ReservedIP
+	for _, ip := range ct.GetNodeContract().PublicIps {
+		prefix, err := netip.ParsePrefix(ip.Ip)
+		if err != nil {
+			return nil, fmt.Errorf("contract %d: public ip %q on chain: %w", ct.Id, ip.Ip, err)
+		}
+		gateway, err := netip.ParseAddr(ip.Gateway)
+		if err != nil {
+			return nil, fmt.Errorf("contract %d: public ip %q: gateway %q on chain: %w", ct.Id, ip.Ip, ip.Gateway, err)
+		}
+		out = append(out, engine.ReservedIP{IP: prefix, Gateway: gateway})
+	}
+	return out, nil
+}
+
+func (c *Checker) check(ctx context.Context, doc *deployment.Document, ct sctypes.Contract) error {
+	d := &doc.Deployment
 	refuse := func(format string, args ...any) error {
 		return fmt.Errorf("contract %d: %s: %w", d.ContractID, fmt.Sprintf(format, args...), ErrContract)
 	}

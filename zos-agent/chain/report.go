@@ -2,15 +2,19 @@ package chain
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
+	"math/bits"
 	"sync/atomic"
 	"time"
 
 	"github.com/tfgrid/tfgrid/chainclient"
 	billingtypes "github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
+	"github.com/tfgrid/tfgrid/zos-agent/backend/netusage"
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
+	"github.com/tfgrid/tfgrid/zos-agent/engine"
 	"github.com/tfgrid/tfgrid/zos-agent/store"
 )
 
@@ -26,8 +30,19 @@ type Reporter struct {
 	Engine      Deployments
 	Period      time.Duration
 	Log         *slog.Logger
+	// Links and Meter measure nru: the bytes through each contract's public links (nil: none).
+	Links PublicLinks
+	Meter *netusage.Meter
+	// LinkRate is the node's registered link rate in bytes/s: the chain refuses a report whose
+	// nru exceeds window × link rate.
+	LinkRate uint64
 
 	lastAccepted atomic.Int64
+}
+
+// PublicLinks lists the running public links by contract.
+type PublicLinks interface {
+	PublicLinks() (map[uint64][]engine.PublicLink, error)
 }
 
 // Lag is how long ago the chain last accepted a batch (0: nothing waits in the outbox).
@@ -70,6 +85,10 @@ func (r *Reporter) measure(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	traffic, err := r.traffic()
+	if err != nil {
+		return err
+	}
 	var reports []store.Report
 	for contract, used := range allocs {
 		window := uint64(now.Unix() - last)
@@ -80,9 +99,60 @@ func (r *Reporter) measure(ctx context.Context, now time.Time) error {
 			continue
 		}
 		reports = append(reports, store.Report{Contract: contract, Timestamp: now.Unix(), Window: window,
-			CRU: used.CRU, MRU: used.MRU, SRU: used.SRU, HRU: used.HRU})
+			CRU: used.CRU, MRU: used.MRU, SRU: used.SRU, HRU: used.HRU, NRU: boundNRU(traffic[contract], window, r.LinkRate)})
 	}
-	return r.Store.AddBatch(reports, now.Unix())
+	if r.Meter == nil {
+		return r.Store.AddBatch(reports, now.Unix())
+	}
+	counters, err := json.Marshal(r.Meter.Last())
+	if err != nil {
+		return err
+	}
+	return r.Store.AddMeteredBatch(reports, now.Unix(), counters)
+}
+
+// traffic samples every running public link: bytes since the previous sample, by contract. A
+// link that cannot be read counts nothing this period (its counters stay for the next). Readings
+// of links that are gone are forgotten.
+func (r *Reporter) traffic() (map[uint64]uint64, error) {
+	out := map[uint64]uint64{}
+	if r.Links == nil || r.Meter == nil {
+		return out, nil
+	}
+	links, err := r.Links.PublicLinks()
+	if err != nil {
+		return nil, err
+	}
+	live := map[string]bool{}
+	for contract, ls := range links {
+		for _, l := range ls {
+			live[l.ID] = true
+			n, err := r.Meter.Sample(l.ID, l.HostLink)
+			if err != nil {
+				r.Log.Warn("network usage not measured", "contract", contract, "err", err)
+				continue
+			}
+			out[contract] += n
+		}
+	}
+	for id := range r.Meter.Last() {
+		if !live[id] {
+			r.Meter.Forget(id)
+		}
+	}
+	return out, nil
+}
+
+// boundNRU keeps a contract's traffic within what its window at the node's link rate could carry
+// (0: no rate known, the traffic as measured); the chain refuses a report beyond it.
+func boundNRU(bytes, window, linkRate uint64) uint64 {
+	if linkRate == 0 {
+		return bytes
+	}
+	if hi, most := bits.Mul64(window, linkRate); hi == 0 && bytes > most {
+		return most
+	}
+	return bytes
 }
 
 // boundReport keeps a report within what the chain takes: usage at most the contract's reservation,

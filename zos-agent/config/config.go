@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -38,7 +39,25 @@ type Config struct {
 	MetricsAddr  string   `toml:"metrics_addr" yaml:"metrics_addr"`
 	Location     Location `toml:"location" yaml:"location"`
 	LogLevel     string   `toml:"log_level" yaml:"log_level"`
+	// PublicConfig is the farm's public network on this node; without it the node runs no "ip"
+	// workloads.
+	PublicConfig PublicConfig `toml:"public_config" yaml:"public_config"`
+	// UplinkNetNS is the network namespace (a name under /var/run/netns or a path) holding the
+	// uplink: where WireGuard listens and where the public bridge is; empty is the agent's own.
+	UplinkNetNS string `toml:"uplink_netns" yaml:"uplink_netns"`
 }
+
+// PublicConfig is the farm's public network as the node reaches it.
+type PublicConfig struct {
+	// Interface is a bridge on the farm's network, or an interface dedicated to it (no address)
+	// that the agent puts into its own public bridge.
+	Interface string `toml:"interface" yaml:"interface"`
+	// Gateway is the farm's IPv4 gateway (a contract's IP may name its own).
+	Gateway string `toml:"gateway" yaml:"gateway"`
+}
+
+// Enabled says whether a public network is configured.
+func (p PublicConfig) Enabled() bool { return p.Interface != "" }
 
 // Chain is how the agent reaches the chain.
 type Chain struct {
@@ -227,6 +246,16 @@ func (c *Config) Validate() error {
 			bad("metrics_addr", quote(c.MetricsAddr), "want host:port (empty: no metrics server)")
 		}
 	}
+	switch pc := c.PublicConfig; {
+	case pc.Interface == "" && pc.Gateway != "":
+		bad("public_config.interface", `""`, "required with public_config.gateway")
+	case pc.Interface != "" && !validIfName(pc.Interface):
+		bad("public_config.interface", quote(pc.Interface), "want an interface name of 1 to 15 characters")
+	case pc.Interface != "":
+		if ip, err := netip.ParseAddr(pc.Gateway); err != nil || !ip.Is4() {
+			bad("public_config.gateway", quote(pc.Gateway), "want the farm's IPv4 gateway")
+		}
+	}
 	if !oneOf(c.LogLevel, "debug", "info", "warn", "error") {
 		bad("log_level", quote(c.LogLevel), "want debug, info, warn or error")
 	}
@@ -240,6 +269,10 @@ func oneOf(v string, options ...string) bool {
 		}
 	}
 	return false
+}
+
+func validIfName(s string) bool {
+	return len(s) >= 1 && len(s) <= 15 && !strings.ContainsAny(s, "/ \t\n\x00")
 }
 
 func quote(s string) string { return fmt.Sprintf("%q", s) }

@@ -93,6 +93,17 @@ func TestPrecedenceFileEnvFlag(t *testing.T) {
 	require.Equal(t, "tfgrid-test-1", c.Chain.ChainID, "ZOS_AGENT_CONFIG names the file")
 }
 
+func TestPublicConfig(t *testing.T) {
+	c, err := load(t, "--config", write(t, "agent.toml", "uplink_netns = \"uplink\"\n"+tomlConfig+"[public_config]\ninterface = \"br-pub\"\ngateway = \"185.206.122.1\"\n"))
+	require.NoError(t, err)
+	require.Equal(t, PublicConfig{Interface: "br-pub", Gateway: "185.206.122.1"}, c.PublicConfig)
+	require.True(t, c.PublicConfig.Enabled())
+	require.Equal(t, "uplink", c.UplinkNetNS)
+	c, err = load(t, "--config", write(t, "agent.toml", tomlConfig))
+	require.NoError(t, err)
+	require.False(t, c.PublicConfig.Enabled(), "no public network unless configured")
+}
+
 func TestErrorsNameTheKey(t *testing.T) {
 	for _, tc := range []struct {
 		name, file, content string
@@ -112,6 +123,11 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"both keys", "a.toml", tomlConfig, []string{"--keyring-dir", "/k", "--key-name", "n"}, "set one of them, not both"},
 		{"period too short", "a.toml", tomlConfig, []string{"--uptime-period", "10ms"}, "periods.uptime = 10ms: want at least 1s"},
 		{"unknown backend", "a.toml", tomlConfig, []string{"--backends", "container,vm"}, `backends[1] = "vm": unknown backend`},
+		{"public gateway without interface", "a.toml", tomlConfig, []string{"--public-gateway", "185.206.122.1"}, `public_config.interface = "": required`},
+		{"public gateway not IPv4", "a.toml", tomlConfig, []string{"--public-interface", "eth1", "--public-gateway", "2001:db8::1"},
+			`public_config.gateway = "2001:db8::1": want the farm's IPv4 gateway`},
+		{"public interface name too long", "a.toml", tomlConfig + "[public_config]\ninterface = \"a-very-long-ifname\"\ngateway = \"185.206.122.1\"\n", nil,
+			`public_config.interface = "a-very-long-ifname"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := load(t, append([]string{"--config", write(t, tc.file, tc.content)}, tc.args...)...)

@@ -99,6 +99,9 @@ var settings = []setting{
 	{"periods.report", "report-period", "how often to report consumption", duration(func(c *Config) *Duration { return &c.Periods.Report })},
 	{"periods.reconcile", "reconcile-period", "how often to reconcile with the node's contracts on chain", duration(func(c *Config) *Duration { return &c.Periods.Reconcile })},
 	{"metrics_addr", "metrics-addr", "address of /metrics and /healthz (empty: none)", str(func(c *Config) *string { return &c.MetricsAddr })},
+	{"public_config.interface", "public-interface", "the farm's public network: a bridge, or an interface the agent bridges (empty: no public IPs)", str(func(c *Config) *string { return &c.PublicConfig.Interface })},
+	{"public_config.gateway", "public-gateway", "the farm's IPv4 gateway on the public network", str(func(c *Config) *string { return &c.PublicConfig.Gateway })},
+	{"uplink_netns", "uplink-netns", "network namespace of the uplink (WireGuard, public bridge); empty: the agent's own", str(func(c *Config) *string { return &c.UplinkNetNS })},
 	{"log_level", "log-level", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
 }
 

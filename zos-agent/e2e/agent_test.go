@@ -37,7 +37,7 @@ func TestAgent(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: real chain, relay and agent")
 	}
-	g := startGrid(t, []string{"alice", "bob", "carol", "dave"})
+	g := startGrid(t, gridOptions{users: []string{"alice", "bob", "carol", "dave"}})
 	client := g.client
 
 	var running uint64
@@ -45,7 +45,7 @@ func TestAgent(t *testing.T) {
 		d := g.machineDeployment("alice", 64*mib, 256*mib, "busybox")
 		id := g.deploy(t, "alice", d, "alice")
 		rec := g.waitState(t, "alice", id, deployment.StateOk)
-		require.Len(t, rec.Workloads, 2)
+		require.Len(t, rec.Workloads, 3) // volume, machine, network
 		wid := engine.WorkloadID(id, "vm")
 		limit, err := os.ReadFile("/sys/fs/cgroup/memory" + container.CgroupsPath(wid) + "/memory.limit_in_bytes")
 		require.NoError(t, err)

@@ -44,7 +44,7 @@ func TestBenchDeploy(t *testing.T) {
 		deployers[i] = fmt.Sprintf("user%d", i)
 	}
 	// Each deployment reserves one core: the 30 concurrent ones fit in 2 CPUs × the grid's overcommit of 16.
-	g := startGrid(t, deployers)
+	g := startGrid(t, gridOptions{users: deployers})
 	t.Logf("machine: %s", machine())
 
 	var sequential []time.Duration

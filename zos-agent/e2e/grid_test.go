@@ -69,10 +69,20 @@ type grid struct {
 	seqMu   sync.Mutex
 }
 
+// gridOptions shape a grid: its users (twins with an RMB peer each, besides the farmer and the
+// nodes), the farm's public IPs, and extra flags for the agent.
+type gridOptions struct {
+	users       []string
+	farmIPs     []string
+	farmGateway string
+	agentArgs   []string
+}
+
 // startGrid starts one real chain (billing on short params), a relay and the agent on a node of an
-// open farm, with the busybox image imported; each of users gets a funded account, a twin and an
-// RMB peer. The agent may reserve 16 cores per logical CPU. Everything stops with the test.
-func startGrid(t *testing.T, users []string) *grid {
+// open farm (with opts' public IPs), with the busybox image imported; each user gets a funded
+// account, a twin and an RMB peer. The agent may reserve 16 cores per logical CPU. Everything stops
+// with the test.
+func startGrid(t *testing.T, opts gridOptions) *grid {
 	backendtest.RequireRoot(t)
 	dir := t.TempDir()
 	tfgridd := os.Getenv("TFGRIDD_BIN")
@@ -83,7 +93,7 @@ func startGrid(t *testing.T, users []string) *grid {
 	agentBin := binary(t, "ZOS_AGENT_BIN", "./cmd/zos-agent", dir)
 
 	keys := map[string]*secp256k1.PrivKey{}
-	for _, n := range append([]string{"farmer", "node", "node2"}, users...) {
+	for _, n := range append([]string{"farmer", "node", "node2"}, opts.users...) {
 		keys[n] = secp256k1.GenPrivKey()
 	}
 	chain, err := testnet.StartChain(tfgridd, dir, keys, testnet.WithGenesis(shortBilling))
@@ -107,7 +117,7 @@ func startGrid(t *testing.T, users []string) *grid {
 		g.users[name] = &user{name: name, key: k, bc: bc}
 	}
 	specs := map[string]testnet.TwinSpec{}
-	for _, n := range append([]string{"farmer", "node2"}, users...) {
+	for _, n := range append([]string{"farmer", "node2"}, opts.users...) {
 		e2e, err := rmb.E2EPublicKey(keys[n])
 		require.NoError(t, err)
 		specs[n] = testnet.TwinSpec{Relays: []string{relay.URL}, E2EKey: e2e}
@@ -135,6 +145,10 @@ func startGrid(t *testing.T, users []string) *grid {
 	n2, err := client.Tfgrid.NodeByTwin(ctx, &tftypes.QueryNodeByTwinRequest{TwinId: node2.twin})
 	require.NoError(t, err)
 	g.node2 = n2.Node.Id
+	for _, ip := range opts.farmIPs {
+		_, err = farmer.bc.Send(ctx, &tftypes.MsgAddFarmIp{Creator: farmer.bc.Address(), FarmId: g.farm, Ip: ip, Gateway: opts.farmGateway})
+		require.NoError(t, err)
+	}
 
 	// The agent: its image store gets busybox before it starts.
 	g.dataDir = filepath.Join(dir, "agent")
@@ -146,11 +160,12 @@ func startGrid(t *testing.T, users []string) *grid {
 		"--chain-grpc", chain.GRPC, "--chain-rpc", chain.RPC, "--chain-id", testnet.ChainID, "--relays", relay.URL,
 		"--keyring-dir", chain.Home, "--key-name", "node", "--farm-id", fmt.Sprint(g.farm), "--data-dir", g.dataDir,
 		"--storage", g.dataDir+":ssd", "--cpu-overcommit", "16", "--block-time", "1s", "--report-period", "3s", "--reconcile-period", "2s", "--uptime-period", "1m")
+	g.agent.Args = append(g.agent.Args, opts.agentArgs...)
 	require.NoError(t, g.agent.Start(), "agent")
 	t.Cleanup(func() {
 		g.agent.Stop()
 		if t.Failed() {
-			t.Logf("agent log:\n%s", g.agent.LogTail(60))
+			t.Logf("agent log:\n%s", g.agent.LogTail(80))
 		}
 		cleanupMachine(t, g.dataDir)
 	})
@@ -165,7 +180,7 @@ func startGrid(t *testing.T, users []string) *grid {
 	lookup, err := twins.Connect(ctx, chain.GRPC, chain.RPC, twins.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { lookup.Close() })
-	for _, n := range users {
+	for _, n := range opts.users {
 		pctx, cancel := context.WithCancel(ctx)
 		p, err := peer.New(pctx, keys[n], g.users[n].twin, []string{relay.URL}, peer.Options{Lookup: lookup})
 		require.NoError(t, err)

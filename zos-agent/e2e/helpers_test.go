@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -15,10 +17,12 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 	"github.com/stretchr/testify/require"
+	"github.com/vishvananda/netns"
 
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tftypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/container"
+	"github.com/tfgrid/tfgrid/zos-agent/backend/network"
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
 )
 
@@ -30,7 +34,8 @@ func workload(name, typ string, data any) deployment.Workload {
 // fillScript writes past the volume, then keeps the machine running.
 const fillScript = `dd if=/dev/zero of=/data/fill bs=1M count=100; echo filled; sleep 3600`
 
-// machineDeployment is a container with a volume mounted at /data, owned by user.
+// machineDeployment is a container with a volume mounted at /data, owned by user, on the user's
+// network "net".
 func (g *grid) machineDeployment(owner string, volume, memory uint64, flist string) deployment.Deployment {
 	twin := g.users[owner].twin
 	return deployment.Deployment{TwinID: twin,
@@ -38,11 +43,27 @@ func (g *grid) machineDeployment(owner string, volume, memory uint64, flist stri
 		Workloads: []deployment.Workload{
 			workload("vol", deployment.TypeVolume, deployment.Volume{Size: volume}),
 			workload("vm", deployment.TypeZMachine, deployment.ZMachine{FList: flist,
-				Network:         deployment.MachineNetwork{Interfaces: []deployment.MachineInterface{{Network: "net", IP: "10.1.3.2"}}},
+				Network:         g.onNetwork(),
 				ComputeCapacity: deployment.ComputeCapacity{CPU: 1, Memory: memory},
 				Mounts:          []deployment.MachineMount{{Name: "vol", Mountpoint: "/data"}},
 				Entrypoint:      "/bin/sh -c '" + fillScript + "'"}),
+			privateNetwork(twin),
 		}}
+}
+
+// privateNetwork is twin's network "net": the same spec in each of its deployments, so they
+// share one network on the node (its WireGuard port derived from the twin, unique on the node).
+func privateNetwork(twin uint64) deployment.Workload {
+	key := sha256.Sum256([]byte(fmt.Sprintf("wireguard key of twin %d", twin)))
+	return workload("net", deployment.TypeNetwork, deployment.Network{IPRange: "10.1.0.0/16", Subnet: "10.1.3.0/24",
+		WireGuardPrivateKey: base64.StdEncoding.EncodeToString(key[:]), WireGuardListenPort: uint16(20000 + twin)})
+}
+
+// onNetwork puts a machine on the network "net" at an address no other machine of the test has.
+func (g *grid) onNetwork() deployment.MachineNetwork {
+	g.seq++
+	ip := fmt.Sprintf("10.1.3.%d", 2+g.seq%250)
+	return deployment.MachineNetwork{Interfaces: []deployment.MachineInterface{{Network: "net", IP: ip}}}
 }
 
 // multisig is alice's deployment that needs 2 of alice, bob and carol.
@@ -51,7 +72,7 @@ func (g *grid) multisig() deployment.Deployment {
 	d.SignatureRequirement = deployment.SignatureRequirement{WeightRequired: 2, Requests: []deployment.SignatureRequest{
 		{TwinID: g.users["alice"].twin, Weight: 1}, {TwinID: g.users["bob"].twin, Weight: 1}, {TwinID: g.users["carol"].twin, Weight: 1}}}
 	d.Workloads[1] = workload("vm", deployment.TypeZMachine, deployment.ZMachine{FList: "busybox",
-		Network:         deployment.MachineNetwork{Interfaces: []deployment.MachineInterface{{Network: "net", IP: "10.1.3.2"}}},
+		Network:         g.onNetwork(),
 		ComputeCapacity: deployment.ComputeCapacity{CPU: 1, Memory: 256 * mib}, Entrypoint: "sleep 3600"})
 	return d
 }
@@ -176,7 +197,8 @@ func (g *grid) waitState(t *testing.T, owner string, id uint64, state deployment
 	return d
 }
 
-// cleanupMachine removes whatever the agent left under dataDir: containers, roots, disks.
+// cleanupMachine removes whatever the agent left under dataDir: containers, roots, disks, network
+// namespaces (the links in them go with them).
 func cleanupMachine(t *testing.T, dataDir string) {
 	drv, err := container.New(dataDir)
 	if err != nil {
@@ -185,6 +207,19 @@ func cleanupMachine(t *testing.T, dataDir string) {
 	if list, err := drv.List(context.Background()); err == nil {
 		for _, s := range list {
 			_ = drv.Delete(context.Background(), strings.TrimPrefix(s.ID, "tfz-"))
+			_ = network.DeleteMachineNS(strings.TrimPrefix(s.ID, "tfz-"))
+		}
+	}
+	// A network's WireGuard device died with the agent; its namespace and UAPI socket stay.
+	networks, _ := filepath.Glob(filepath.Join(dataDir, "networks", "tfz-net-*.json"))
+	for _, n := range networks {
+		var rec struct {
+			Spec network.Spec `json:"spec"`
+		}
+		if raw, err := os.ReadFile(n); err == nil && json.Unmarshal(raw, &rec) == nil {
+			names := network.NamesOf(rec.Spec.Twin, rec.Spec.Name)
+			_ = netns.DeleteNamed(names.NetNS)
+			_ = os.Remove(network.UAPISocket(names.WireGuard))
 		}
 	}
 	mounts, _ := filepath.Glob(filepath.Join(dataDir, "images", "containers", "*", "rootfs"))

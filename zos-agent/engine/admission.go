@@ -23,6 +23,9 @@ func (e *Engine) admissible(d *deployment.Deployment, current *deployment.Deploy
 			return err
 		}
 	}
+	if err := e.admitNetworks(d); err != nil {
+		return err
+	}
 	need, err := d.Capacity()
 	if err != nil {
 		return fmt.Errorf("contract %d: %w", d.ContractID, err)
@@ -46,9 +49,12 @@ func (e *Engine) admissible(d *deployment.Deployment, current *deployment.Deploy
 }
 
 func (e *Engine) admitWorkload(contract uint64, w deployment.Workload) error {
-	if !supportedTypes[w.Type] {
-		return fmt.Errorf("contract %d: workload %q: type %q: %w (this node runs zmachine containers, zmount and volume)",
-			contract, w.Name, w.Type, ErrUnsupported)
+	if w.Type == deployment.TypeIP && e.b.PublicIPs == nil {
+		return fmt.Errorf("contract %d: workload %q: type %q: %w", contract, w.Name, w.Type, ErrNoPublicNetwork)
+	}
+	if !e.supports(w.Type) {
+		return fmt.Errorf("contract %d: workload %q: type %q: %w (this node runs %v)",
+			contract, w.Name, w.Type, ErrUnsupported, e.supportedTypes())
 	}
 	data, err := w.DecodeData()
 	if err != nil {
@@ -68,6 +74,16 @@ func (e *Engine) admitWorkload(contract uint64, w deployment.Workload) error {
 		}
 	}
 	return nil
+}
+
+func (e *Engine) supportedTypes() []string {
+	var out []string
+	for _, t := range deployment.KnownTypes() {
+		if e.supports(t) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func diskSize(contract uint64, name string, size uint64) error {

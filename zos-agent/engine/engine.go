@@ -15,6 +15,8 @@ import (
 	"github.com/tfgrid/tfgrid/zos-agent/backend/container"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/disk"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/image"
+	"github.com/tfgrid/tfgrid/zos-agent/backend/network"
+	"github.com/tfgrid/tfgrid/zos-agent/backend/publicip"
 	"github.com/tfgrid/tfgrid/zos-agent/capacity"
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
 	"github.com/tfgrid/tfgrid/zos-agent/store"
@@ -25,6 +27,10 @@ type Backends struct {
 	Containers *container.Driver
 	Images     *image.Store
 	Disks      *disk.Manager
+	// Networks runs private networks; nil: machines get no network (the engine's unit tests).
+	Networks *network.Manager
+	// PublicIPs puts contract IPs on machines; nil: the node has no public network configured.
+	PublicIPs *publicip.Manager
 }
 
 // Options configure an engine.
@@ -73,14 +79,25 @@ func (e *Engine) poke() {
 	}
 }
 
-// supportedTypes are the workload types this agent runs; the others wait for networking and VMs.
-var supportedTypes = map[string]bool{deployment.TypeZMachine: true, deployment.TypeZMount: true, deployment.TypeVolume: true}
+// supports says whether this node runs workloads of type t: machines and disks always, networks
+// and public IPs with their backends.
+func (e *Engine) supports(t string) bool {
+	switch t {
+	case deployment.TypeZMachine, deployment.TypeZMount, deployment.TypeVolume:
+		return true
+	case deployment.TypeNetwork:
+		return e.b.Networks != nil
+	case deployment.TypeIP:
+		return e.b.PublicIPs != nil
+	}
+	return false
+}
 
 // UnsupportedTypes lists the known workload types this node refuses.
-func UnsupportedTypes() []string {
+func (e *Engine) UnsupportedTypes() []string {
 	var out []string
 	for _, t := range deployment.KnownTypes() {
-		if !supportedTypes[t] {
+		if !e.supports(t) {
 			out = append(out, t)
 		}
 	}
@@ -92,8 +109,8 @@ var ErrUnsupported = errors.New("workload type not supported by this node")
 
 // Deploy admits a new deployment (types, images, capacity) and stores it with its workloads in
 // init and a provision job, or refuses it and stores nothing. The caller has checked the document
-// and the chain.
-func (e *Engine) Deploy(d deployment.Deployment) error {
+// and the chain; reserved are the contract's public IPs on chain, which its ip workloads take.
+func (e *Engine) Deploy(d deployment.Deployment, reserved []ReservedIP) error {
 	if d.Version != 0 {
 		return fmt.Errorf("contract %d: version %d: a new deployment has version 0", d.ContractID, d.Version)
 	}
@@ -106,6 +123,9 @@ func (e *Engine) Deploy(d deployment.Deployment) error {
 	for i := range d.Workloads {
 		d.Workloads[i].Result = deployment.Result{Created: now, State: deployment.StateInit}
 	}
+	if err := e.assignIPs(&d, nil, reserved); err != nil {
+		return err
+	}
 	err := e.store.Create(store.Record{Deployment: d}, store.Job{Op: store.OpProvision, Contract: d.ContractID})
 	if err != nil {
 		return err
@@ -116,7 +136,7 @@ func (e *Engine) Deploy(d deployment.Deployment) error {
 
 // Update admits the next version of a stored deployment and queues it; the update rules of the
 // deployment package apply. Nothing changes on a refusal.
-func (e *Engine) Update(next deployment.Deployment) error {
+func (e *Engine) Update(next deployment.Deployment, reserved []ReservedIP) error {
 	e.admit.Lock()
 	defer e.admit.Unlock()
 	rec, err := e.store.Get(next.ContractID)
@@ -130,6 +150,9 @@ func (e *Engine) Update(next deployment.Deployment) error {
 		return fmt.Errorf("contract %d: %w", next.ContractID, err)
 	}
 	if err := e.admissible(&next, &rec.Deployment); err != nil {
+		return err
+	}
+	if err := e.assignIPs(&next, &rec.Deployment, reserved); err != nil {
 		return err
 	}
 	job := store.Job{Op: store.OpUpdate, Contract: next.ContractID, Target: &next}

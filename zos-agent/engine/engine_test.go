@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -151,7 +152,7 @@ func status(t *testing.T, f *fixture, id string) container.State {
 
 func TestDeployPauseRestartGrowDelete(t *testing.T) {
 	f := newFixture(t)
-	if err := f.e.Deploy(volumeMachine(1, 64*mib)); err != nil {
+	if err := f.e.Deploy(volumeMachine(1, 64*mib), nil); err != nil {
 		t.Fatal(err)
 	}
 	waitStates(t, f.e, 1, deployment.StateOk)
@@ -171,7 +172,7 @@ func TestDeployPauseRestartGrowDelete(t *testing.T) {
 	// A second deployment asking more memory than is free is refused and stores nothing.
 	big := volumeMachine(2, 64*mib)
 	big.Workloads[1] = workload("vm", deployment.TypeZMachine, 0, machine(2<<30, "sleep 1"))
-	if err := f.e.Deploy(big); err == nil || !strings.Contains(err.Error(), "memory") {
+	if err := f.e.Deploy(big, nil); err == nil || !strings.Contains(err.Error(), "memory") {
 		t.Fatalf("deploy beyond free memory: %v", err)
 	}
 	if _, err := f.e.Get(2); err == nil {
@@ -202,7 +203,7 @@ func TestDeployPauseRestartGrowDelete(t *testing.T) {
 	next := volumeMachine(1, 128*mib)
 	next.Version = 1
 	next.Workloads[0].Version = 1
-	if err := f.e.Update(next); err != nil {
+	if err := f.e.Update(next, nil); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(30 * time.Second)
@@ -238,6 +239,10 @@ func TestDeployPauseRestartGrowDelete(t *testing.T) {
 
 func TestRefusals(t *testing.T) {
 	f := newFixture(t)
+	st, err := f.e.Statistics()
+	if err != nil || !slices.Contains(st.UnsupportedTypes, deployment.TypeIP) || slices.Contains(st.UnsupportedTypes, deployment.TypeZMachine) {
+		t.Fatalf("unsupported types without a public network: %v (%v)", st.UnsupportedTypes, err)
+	}
 	missing := volumeMachine(2, 64*mib)
 	missing.Workloads[1] = workload("vm", deployment.TypeZMachine, 0, deployment.ZMachine{FList: "nosuchimage",
 		Network:         deployment.MachineNetwork{Interfaces: []deployment.MachineInterface{{Network: "net", IP: "10.1.3.2"}}},
@@ -245,6 +250,8 @@ func TestRefusals(t *testing.T) {
 	unsupported := volumeMachine(2, 64*mib)
 	unsupported.Workloads = append(unsupported.Workloads, workload("db", deployment.TypeZDB, 0, deployment.ZDB{Size: 1 << 30, Mode: "user"}))
 	odd := volumeMachine(2, 64*mib+1)
+	publicIP := volumeMachine(2, 64*mib)
+	publicIP.Workloads = append(publicIP.Workloads, workload("pub", deployment.TypeIP, 0, deployment.PublicIP{V4: true}))
 	for name, tc := range map[string]struct {
 		d    deployment.Deployment
 		want string
@@ -252,9 +259,10 @@ func TestRefusals(t *testing.T) {
 		"missing image":    {missing, `image "nosuchimage"`},
 		"unsupported type": {unsupported, `type "zdb"`},
 		"odd disk size":    {odd, "size 67108865"},
+		"public IP on a node without a public network": {publicIP, `workload "pub": type "ip": this node has no public network configured`},
 	} {
 		t.Run(name, func(t *testing.T) {
-			err := f.e.Deploy(tc.d)
+			err := f.e.Deploy(tc.d, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want an error containing %q", err, tc.want)
 			}

@@ -44,7 +44,7 @@ func (e *Engine) provision(ctx context.Context, contract uint64) error {
 		if w.Result.State != deployment.StateInit {
 			continue
 		}
-		if err := e.install(ctx, contract, w); err != nil {
+		if err := e.install(ctx, &rec.Deployment, w); err != nil {
 			return err
 		}
 	}
@@ -52,8 +52,9 @@ func (e *Engine) provision(ctx context.Context, contract uint64) error {
 }
 
 // install provisions one workload and records the outcome; only a store failure is returned.
-func (e *Engine) install(ctx context.Context, contract uint64, w deployment.Workload) error {
-	data, object, err := e.provisionWorkload(ctx, contract, w)
+func (e *Engine) install(ctx context.Context, d *deployment.Deployment, w deployment.Workload) error {
+	contract := d.ContractID
+	data, object, err := e.provisionWorkload(ctx, d, w)
 	if err != nil {
 		e.log.Warn("workload failed", "contract", contract, "workload", w.Name, "err", err)
 		return e.setResult(contract, w.Name, result(deployment.StateError, err.Error(), nil), nil)
@@ -75,7 +76,7 @@ func (e *Engine) teardown(ctx context.Context, contract uint64, reason string) e
 			continue
 		}
 		r := result(deployment.StateDeleted, reason, w.Result.Data)
-		if err := e.removeWorkload(ctx, contract, w); err != nil {
+		if err := e.removeWorkload(ctx, &rec.Deployment, w); err != nil {
 			e.log.Error("workload teardown failed", "contract", contract, "workload", w.Name, "err", err)
 			r = result(deployment.StateError, fmt.Sprintf("delete (%s) failed: %v", reason, err), w.Result.Data)
 		}
@@ -143,7 +144,7 @@ func (e *Engine) update(ctx context.Context, contract uint64, next *deployment.D
 		if c.Op == deployment.OpRemove {
 			w := current[c.Name]
 			r := result(deployment.StateDeleted, "deleted by an update", w.Result.Data)
-			if err := e.removeWorkload(ctx, contract, w); err != nil {
+			if err := e.removeWorkload(ctx, &rec.Deployment, w); err != nil {
 				r = result(deployment.StateError, "delete by an update failed: "+err.Error(), w.Result.Data)
 			}
 			if err := e.setResult(contract, c.Name, r, nil); err != nil {
@@ -159,7 +160,7 @@ func (e *Engine) update(ctx context.Context, contract uint64, next *deployment.D
 			if old, ok := current[w.Name]; ok {
 				nd.Workloads[i].Result = old.Result
 			} else {
-				nd.Workloads[i].Result = result(deployment.StateInit, "", nil)
+				nd.Workloads[i].Result = result(deployment.StateInit, "", w.Result.Data) // an ip's assignment
 			}
 		}
 		for _, c := range changes {
@@ -179,6 +180,11 @@ func (e *Engine) update(ctx context.Context, contract uint64, next *deployment.D
 	for _, c := range changes {
 		if c.Op == deployment.OpUpdate && isDisk(c.Type) {
 			if err := e.growDisk(ctx, contract, c.Name); err != nil {
+				return err
+			}
+		}
+		if c.Op == deployment.OpUpdate && c.Type == deployment.TypeNetwork {
+			if err := e.updateNetwork(contract, c.Name); err != nil {
 				return err
 			}
 		}
@@ -226,7 +232,7 @@ func (e *Engine) growDisk(ctx context.Context, contract uint64, name string) err
 		return err
 	}
 	for _, m := range users {
-		rec, err := e.ensureMachine(ctx, contract, m)
+		rec, err := e.ensureMachine(ctx, rec.Deployment.TwinID, contract, m)
 		r := result(deployment.StateOk, "", m.Result.Data)
 		if err != nil {
 			r = result(deployment.StateError, "restart after growing "+name+": "+err.Error(), m.Result.Data)
@@ -240,6 +246,26 @@ func (e *Engine) growDisk(ctx context.Context, contract uint64, name string) err
 		}
 	}
 	return nil
+}
+
+// updateNetwork applies a network workload's new version (its peers) to the running network.
+func (e *Engine) updateNetwork(contract uint64, name string) error {
+	rec, err := e.store.Get(contract)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(rec.Deployment.Workloads, func(w deployment.Workload) bool { return w.Name == name })
+	if i < 0 {
+		return fmt.Errorf("contract %d: network %q is not in the deployment", contract, name)
+	}
+	w := rec.Deployment.Workloads[i]
+	r := result(deployment.StateOk, "", w.Result.Data)
+	info, err := e.ensureNetwork(rec.Deployment.TwinID, WorkloadID(contract, name), w)
+	var object any = info
+	if err != nil {
+		r, object = result(deployment.StateUnchanged, "update: "+err.Error(), w.Result.Data), nil
+	}
+	return e.setResult(contract, name, r, object)
 }
 
 func mounts(machine deployment.Workload, disk string) bool {
@@ -268,7 +294,7 @@ func (e *Engine) recoverAll() {
 			if state != deployment.StateOk && state != deployment.StatePaused && state != deployment.StateUnchanged {
 				continue
 			}
-			if err := e.reattach(ctx, contract, w); err != nil {
+			if err := e.reattach(ctx, &rec.Deployment, w); err != nil {
 				e.log.Error("recover workload", "contract", contract, "workload", w.Name, "err", err)
 				if err := e.setResult(contract, w.Name, result(deployment.StateError, "recover after restart: "+err.Error(), w.Result.Data), nil); err != nil {
 					e.log.Error("recover: store", "err", err)
@@ -279,8 +305,9 @@ func (e *Engine) recoverAll() {
 	e.log.Info("recovered deployments", "count", len(recs))
 }
 
-func (e *Engine) reattach(ctx context.Context, contract uint64, w deployment.Workload) error {
-	if _, _, err := e.provisionWorkload(ctx, contract, w); err != nil {
+func (e *Engine) reattach(ctx context.Context, d *deployment.Deployment, w deployment.Workload) error {
+	contract := d.ContractID
+	if _, _, err := e.provisionWorkload(ctx, d, w); err != nil {
 		return err
 	}
 	if w.Type != deployment.TypeZMachine {

@@ -118,7 +118,7 @@ func (e *Engine) Statistics() (Statistics, error) {
 		System:           system,
 		Used:             system,
 		Workloads:        map[deployment.ResultState]int{},
-		UnsupportedTypes: UnsupportedTypes(),
+		UnsupportedTypes: e.UnsupportedTypes(),
 	}
 	for _, rec := range recs {
 		c, err := allocation(rec.Deployment, running)

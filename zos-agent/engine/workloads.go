@@ -33,7 +33,8 @@ func WorkloadID(contract uint64, name string) string {
 
 func isDisk(t string) bool { return t == deployment.TypeZMount || t == deployment.TypeVolume }
 
-// startOrder puts disks before machines (machines mount them); teardown goes the other way.
+// startOrder puts networks and disks before machines (machines join and mount them), and public
+// IPs after them (an IP goes into its machine's namespace); teardown goes the other way.
 func startOrder(ws []deployment.Workload) []deployment.Workload {
 	out := slices.Clone(ws)
 	slices.SortStableFunc(out, func(a, b deployment.Workload) int { return rank(a.Type) - rank(b.Type) })
@@ -41,8 +42,11 @@ func startOrder(ws []deployment.Workload) []deployment.Workload {
 }
 
 func rank(t string) int {
-	if isDisk(t) {
+	switch {
+	case isDisk(t) || t == deployment.TypeNetwork:
 		return 0
+	case t == deployment.TypeIP:
+		return 2
 	}
 	return 1
 }
@@ -75,7 +79,7 @@ func (e *Engine) ensureDisk(ctx context.Context, id string, size uint64) (disk.D
 
 // machineSpec translates a zmachine into a container: the image's root as an overlay, the
 // entrypoint (or the image's), env over the image's, cpu and memory limits, the disks it mounts.
-func (e *Engine) machineSpec(contract uint64, id string, m *deployment.ZMachine) (container.Spec, error) {
+func (e *Engine) machineSpec(contract uint64, id, netNS string, m *deployment.ZMachine) (container.Spec, error) {
 	img, err := e.b.Images.Resolve(m.FList)
 	if err != nil {
 		return container.Spec{}, err
@@ -95,7 +99,7 @@ func (e *Engine) machineSpec(contract uint64, id string, m *deployment.ZMachine)
 		env = append(env, k+"="+m.Env[k])
 	}
 	spec := container.Spec{ID: id, Args: args, Env: env, WorkDir: img.WorkDir, CPU: uint64(m.ComputeCapacity.CPU),
-		MemoryBytes: m.ComputeCapacity.Memory, Pids: machinePids}
+		MemoryBytes: m.ComputeCapacity.Memory, Pids: machinePids, NetNS: netNS}
 	for _, mount := range m.Mounts {
 		d, err := e.b.Disks.Get(WorkloadID(contract, mount.Name))
 		if err != nil {
@@ -113,7 +117,7 @@ func (e *Engine) machineSpec(contract uint64, id string, m *deployment.ZMachine)
 
 // ensureMachine starts the machine's container unless it already runs (or is paused): a job run
 // again, or an agent restart, reattaches instead of starting a second one.
-func (e *Engine) ensureMachine(ctx context.Context, contract uint64, w deployment.Workload) (container.Record, error) {
+func (e *Engine) ensureMachine(ctx context.Context, twin, contract uint64, w deployment.Workload) (container.Record, error) {
 	id := WorkloadID(contract, w.Name)
 	st, err := e.b.Containers.State(ctx, id)
 	switch {
@@ -127,15 +131,15 @@ func (e *Engine) ensureMachine(ctx context.Context, contract uint64, w deploymen
 	case !errors.Is(err, container.ErrNotFound):
 		return container.Record{}, err
 	}
-	data, err := w.DecodeData()
+	m, err := decode[*deployment.ZMachine](w)
 	if err != nil {
 		return container.Record{}, err
 	}
-	m, ok := data.(*deployment.ZMachine)
-	if !ok {
-		return container.Record{}, fmt.Errorf("workload %q is a %s, not a zmachine", w.Name, w.Type)
+	netNS, err := e.connectMachine(twin, contract, id, m)
+	if err != nil {
+		return container.Record{}, err
 	}
-	spec, err := e.machineSpec(contract, id, m)
+	spec, err := e.machineSpec(contract, id, netNS, m)
 	if err != nil {
 		return container.Record{}, err
 	}
@@ -147,8 +151,23 @@ func (e *Engine) ensureMachine(ctx context.Context, contract uint64, w deploymen
 }
 
 // provisionWorkload brings one workload up and returns what its result data and stored object are.
-func (e *Engine) provisionWorkload(ctx context.Context, contract uint64, w deployment.Workload) (data, object any, err error) {
+func (e *Engine) provisionWorkload(ctx context.Context, d *deployment.Deployment, w deployment.Workload) (data, object any, err error) {
+	contract := d.ContractID
 	id := WorkloadID(contract, w.Name)
+	switch w.Type {
+	case deployment.TypeNetwork:
+		info, err := e.ensureNetwork(d.TwinID, id, w)
+		if err != nil {
+			return nil, nil, err
+		}
+		return map[string]string{"public_key": info.PublicKey}, info, nil
+	case deployment.TypeIP:
+		rec, err := e.ensurePublicIP(d, contract, w)
+		if err != nil {
+			return nil, nil, err
+		}
+		return IPResult{IP: rec.IP.String(), Gateway: rec.Gateway.String()}, rec, nil
+	}
 	if isDisk(w.Type) {
 		size, err := diskSizeOf(w)
 		if err != nil {
@@ -160,7 +179,7 @@ func (e *Engine) provisionWorkload(ctx context.Context, contract uint64, w deplo
 		}
 		return map[string]string{"volume_id": id}, d, nil
 	}
-	rec, err := e.ensureMachine(ctx, contract, w)
+	rec, err := e.ensureMachine(ctx, d.TwinID, contract, w)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -176,12 +195,31 @@ func (e *Engine) stopMachine(ctx context.Context, id string) error {
 }
 
 // removeWorkload frees everything the workload holds on the machine.
-func (e *Engine) removeWorkload(ctx context.Context, contract uint64, w deployment.Workload) error {
-	id := WorkloadID(contract, w.Name)
+func (e *Engine) removeWorkload(ctx context.Context, d *deployment.Deployment, w deployment.Workload) error {
+	id := WorkloadID(d.ContractID, w.Name)
+	switch w.Type {
+	case deployment.TypeNetwork:
+		if e.b.Networks == nil {
+			return nil // never created: the node runs no networks
+		}
+		return e.b.Networks.Release(id, uint32(d.TwinID), w.Name)
+	case deployment.TypeIP:
+		if e.b.PublicIPs == nil {
+			return nil // never created: the node has no public network
+		}
+		return e.b.PublicIPs.Delete(id)
+	}
 	if isDisk(w.Type) {
 		return e.b.Disks.Delete(ctx, id)
 	}
-	return e.stopMachine(ctx, id)
+	m, err := decode[*deployment.ZMachine](w)
+	if err != nil {
+		return err
+	}
+	if err := e.stopMachine(ctx, id); err != nil {
+		return err
+	}
+	return e.disconnectMachine(d.TwinID, id, m)
 }
 
 func marshal(v any) json.RawMessage {

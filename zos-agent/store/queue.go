@@ -109,9 +109,20 @@ type Batch struct {
 // AddBatch stores a batch in the outbox and records at the same time that the period ending at
 // until was reported, so a crash can neither lose the period nor measure it twice.
 func (s *Store) AddBatch(reports []Report, until int64) error {
+	return s.AddMeteredBatch(reports, until, nil)
+}
+
+// AddMeteredBatch is AddBatch that also records, in the same transaction, the network counters
+// the batch's nru was measured up to (nil: unchanged), so after a crash no traffic is billed twice.
+func (s *Store) AddMeteredBatch(reports []Report, until int64, counters json.RawMessage) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketMeta).Put(keyLastReport, u64(uint64(until))); err != nil {
 			return err
+		}
+		if counters != nil {
+			if err := tx.Bucket(bucketMeta).Put(keyNetCounters, counters); err != nil {
+				return err
+			}
 		}
 		if len(reports) == 0 {
 			return nil
@@ -127,6 +138,18 @@ func (s *Store) AddBatch(reports []Report, until int64) error {
 		}
 		return b.Put(u64(seq), v)
 	})
+}
+
+// NetCounters are the network counters recorded with the last metered batch (nil: none).
+func (s *Store) NetCounters() (json.RawMessage, error) {
+	var out json.RawMessage
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if raw := tx.Bucket(bucketMeta).Get(keyNetCounters); raw != nil {
+			out = append(json.RawMessage(nil), raw...)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // LastReport is the unix time the last reported period ended (0: never).

@@ -32,8 +32,9 @@ var (
 	bucketOutbox      = []byte("outbox")      // seq → Batch
 	bucketMeta        = []byte("meta")        // name → value
 
-	keyHeight     = []byte("height")
-	keyLastReport = []byte("last_report")
+	keyHeight      = []byte("height")
+	keyLastReport  = []byte("last_report")
+	keyNetCounters = []byte("net_counters")
 )
 
 // Record is one stored deployment: the document with each workload's current result, and what the

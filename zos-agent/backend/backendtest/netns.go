@@ -122,6 +122,11 @@ func Serve(t *testing.T, ns string, addr netip.AddrPort, reply string) {
 // Fetch connects from the namespace ns (from source when valid) to addr and returns what the
 // server sent. The socket is made inside ns, so the connection really goes through ns's links.
 func Fetch(ns string, source netip.Addr, addr netip.AddrPort, timeout time.Duration) (string, error) {
+	return Exchange(ns, source, addr, "", timeout)
+}
+
+// Exchange is Fetch that first sends request (an HTTP request to a web server, say).
+func Exchange(ns string, source netip.Addr, addr netip.AddrPort, request string, timeout time.Duration) (string, error) {
 	var c net.Conn
 	err := netnsutil.Do(ns, func() (err error) {
 		d := net.Dialer{Timeout: timeout}
@@ -136,6 +141,9 @@ func Fetch(ns string, source netip.Addr, addr netip.AddrPort, timeout time.Durat
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(timeout))
+	if _, err := io.WriteString(c, request); err != nil {
+		return "", err
+	}
 	b, err := io.ReadAll(c)
 	return string(b), err
 }

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/crypto/curve25519"
 
+	"github.com/tfgrid/tfgrid/zos-agent/backend"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/internal/netnsutil"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/internal/veth"
 )
@@ -52,7 +53,7 @@ func (m *Manager) Attach(spec AttachSpec) (Attachment, error) {
 	}
 	plug := veth.Plug{
 		BridgeNS: netnsutil.Path(names.NetNS), Bridge: names.Bridge, HostLink: a.HostLink,
-		WorkloadNS: a.NetNS, IfName: a.IfName,
+		WorkloadNS: a.NetNS, IfName: a.IfName, MAC: MAC(spec.ID),
 		Address: netip.PrefixFrom(spec.IP, r.Spec.Subnet.Bits()), Routed: routed, Gateway: gateway,
 	}
 	if err := plug.Connect(); err != nil {
@@ -65,6 +66,10 @@ func (m *Manager) Attach(spec AttachSpec) (Attachment, error) {
 	}
 	return a, nil
 }
+
+// MAC is the address of machine id's interface in its network, derived from the id: a machine
+// recreated with a new link keeps it, so the other machines' ARP caches stay right.
+func MAC(id string) net.HardwareAddr { return backend.MAC("private/" + id) }
 
 // Detach removes a machine's link to the network; a machine or network that is already gone is
 // not an error.
@@ -104,3 +109,26 @@ func ipNetToPrefix(n *net.IPNet) (netip.Prefix, bool) {
 	ones, _ := n.Mask.Size()
 	return netip.PrefixFrom(addr.Unmap(), ones), true
 }
+
+// MachineNS creates the network namespace of machine id (tfz-<id> under /var/run/netns) and
+// returns its path; an existing one is kept. The machine's container joins it, and its links
+// (private network, public IP) are made in it before the container starts, so they survive the
+// container being recreated.
+func MachineNS(id string) (string, error) {
+	if err := backend.ValidateID(id); err != nil {
+		return "", fmt.Errorf("machine namespace: %w: %w", ErrInvalidSpec, err)
+	}
+	return netnsutil.Create(backend.Name(id))
+}
+
+// DeleteMachineNS removes machine id's network namespace with every link left in it; one that is
+// gone is not an error.
+func DeleteMachineNS(id string) error {
+	if err := backend.ValidateID(id); err != nil {
+		return fmt.Errorf("machine namespace: %w: %w", ErrInvalidSpec, err)
+	}
+	return netnsutil.Delete(backend.Name(id))
+}
+
+// MachineNSPath is the path of machine id's network namespace.
+func MachineNSPath(id string) string { return netnsutil.Path(backend.Name(id)) }
