@@ -56,17 +56,31 @@ func encodeTree(tree map[string]any) (*deployment.Document, error) {
 	return deployment.Parse(raw)
 }
 
-// withOwner fills twin_id with twin when it is 0; another owner is an error, since only the owner
-// creates the contract.
+// withOwner fills twin_id, and the signature requests of twin 0, with twin when twin_id is 0 (so a
+// file can be written without knowing one's twin id); another owner is an error, since only the
+// owner creates the contract.
 func withOwner(doc *deployment.Document, twin uint64) (*deployment.Document, error) {
 	switch doc.Deployment.TwinID {
 	case twin:
 		return doc, nil
 	case 0:
-		return withFields(doc, map[string]any{"twin_id": twin})
 	default:
 		return nil, fmt.Errorf("deployment file: twin_id %d is not your twin %d: only the owner deploys it", doc.Deployment.TwinID, twin)
 	}
+	tree, err := decodeTree(doc.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	tree["twin_id"] = twin
+	if req, ok := tree["signature_requirement"].(map[string]any); ok {
+		requests, _ := req["requests"].([]any)
+		for _, r := range requests {
+			if obj, ok := r.(map[string]any); ok && fmt.Sprint(obj["twin_id"]) == "0" {
+				obj["twin_id"] = twin
+			}
+		}
+	}
+	return encodeTree(tree)
 }
 
 // missingSigners are the requested twins without a signature while the signed weight is below

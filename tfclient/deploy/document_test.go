@@ -72,3 +72,13 @@ func TestNextVersion(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []deployment.Change{{Name: "vol2", Type: deployment.TypeVolume, Op: deployment.OpAdd}}, changes)
 }
+
+func TestWithOwnerFillsRequests(t *testing.T) {
+	doc, err := ParseFile([]byte(volumeFile))
+	require.NoError(t, err)
+	owned, err := withOwner(doc, 12)
+	require.NoError(t, err)
+	require.EqualValues(t, 12, owned.Deployment.TwinID)
+	require.EqualValues(t, 12, owned.Deployment.SignatureRequirement.Requests[0].TwinID)
+	require.NoError(t, owned.Deployment.Validate())
+}
