@@ -283,6 +283,9 @@ func (c *Client) Update(ctx context.Context, id uint64, file []byte, opts Option
 	if err != nil {
 		return nil, err
 	}
+	if parsed, err = withOwner(parsed, c.Twin.Id); err != nil {
+		return nil, err
+	}
 	doc, err := nextVersion(current, parsed)
 	if err != nil {
 		return nil, err
