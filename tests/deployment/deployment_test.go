@@ -64,6 +64,8 @@ type grid struct {
 	node    uint64
 	farm    uint64
 	twins   map[string]uint64
+	relay   string
+	rmbTTL  string
 }
 
 // cli runs tfgridd with the local chain's flags and returns stdout, and the error with stderr.
@@ -83,7 +85,7 @@ func (g *grid) cli(args ...string) (string, error) {
 func (g *grid) deployment(from string, args ...string) (string, error) {
 	full := append([]string{"deployment"}, args...)
 	full = append(full, "--from", from, "--keyring-backend", "test", "--chain-id", testnet.ChainID,
-		"--chain-grpc", g.chain.GRPC, "--chain-rpc", g.chain.RPC, "--rmb-ttl", "20s")
+		"--chain-grpc", g.chain.GRPC, "--chain-rpc", g.chain.RPC, "--rmb-ttl", g.rmbTTL)
 	return g.cli(full...)
 }
 
@@ -208,7 +210,7 @@ func TestDeploymentCLI(t *testing.T) {
 	require.NoError(t, relay.Start())
 	t.Cleanup(func() { _ = relay.Stop() })
 
-	g := &grid{t: t, bin: tfgridd, chain: chain, client: client, dir: dir, twins: map[string]uint64{}}
+	g := &grid{t: t, bin: tfgridd, chain: chain, client: client, dir: dir, twins: map[string]uint64{}, relay: relay.URL, rmbTTL: "20s"}
 	specs := map[string]testnet.TwinSpec{}
 	for _, n := range []string{"farmer", "alice", "bob", "carol"} {
 		e2e, err := rmb.E2EPublicKey(keys[n])
@@ -424,6 +426,17 @@ func TestDeploymentCLI(t *testing.T) {
 		require.Equal(t, before, g.liveContracts("alice"))
 	})
 
+	t.Run("not enough funds for the deposit", func(t *testing.T) {
+		g := g.with(t)
+		g.must(g.cli("keys", "add", "poor", "--keyring-backend", "test"))
+		poor := strings.TrimSpace(g.must(g.cli("keys", "show", "poor", "-a", "--keyring-backend", "test")))
+		g.tx("farmer", "bank", "send", "farmer", poor, "1000utft")
+		g.tx("poor", "tfgrid", "create-twin", "--relays", g.relay)
+		_, err := g.deployment("poor", "deploy", g.writeFile("poor.json", webServer(t, "poor")), "--node", nodeFlag)
+		require.ErrorContains(t, err, "not enough funds for the contract deposit")
+		require.ErrorContains(t, err, "holds 1000utft")
+	})
+
 	t.Run("cancel removes the workloads, frees the IP, and the contract was charged", func(t *testing.T) {
 		g := g.with(t)
 		require.Eventually(t, func() bool {
@@ -453,6 +466,17 @@ func TestDeploymentCLI(t *testing.T) {
 			return true
 		}, 15*time.Second, 500*time.Millisecond, "the node reports the workloads deleted")
 		require.Less(t, g.balance("alice"), balanceBefore, "the deployment was charged (deposits returned)")
+	})
+
+	t.Run("a node offline on RMB", func(t *testing.T) {
+		g := g.with(t)
+		agent.Stop()
+		g.rmbTTL = "3s"
+		before := g.liveContracts("alice")
+		_, err := g.deployment("alice", "deploy", g.writeFile("offline.json", webServer(t, "offline")), "--node", nodeFlag)
+		require.ErrorContains(t, err, "did not answer zos.deployment.deploy within 3s: it is offline on RMB")
+		require.ErrorContains(t, err, "cancelled, its deposit returned")
+		require.Equal(t, before, g.liveContracts("alice"))
 	})
 }
 

@@ -214,7 +214,7 @@ func (c *Client) Deploy(ctx context.Context, p *Plan, opts Options) (uint64, *de
 	}
 	var d *deployment.Deployment
 	if err == nil {
-		d, err = c.follow(ctx, p.Node, id, opts)
+		d, err = c.follow(ctx, p.Node, id, doc.Deployment.Version, opts)
 	}
 	if err != nil && !opts.KeepOnError {
 		if cerr := c.Cancel(context.WithoutCancel(ctx), id); cerr != nil {
@@ -225,9 +225,9 @@ func (c *Client) Deploy(ctx context.Context, p *Plan, opts Options) (uint64, *de
 	return id, d, err
 }
 
-// follow asks the node for the deployment until every workload is ok, one is in error, or the
-// timeout.
-func (c *Client) follow(ctx context.Context, node tftypes.Node, id uint64, opts Options) (*deployment.Deployment, error) {
+// follow asks the node for the deployment until it has the version sent and every workload is ok,
+// one is in error, or the timeout.
+func (c *Client) follow(ctx context.Context, node tftypes.Node, id uint64, version uint32, opts Options) (*deployment.Deployment, error) {
 	if opts.Timeout == 0 {
 		opts.Timeout = 5 * time.Minute
 	}
@@ -237,10 +237,13 @@ func (c *Client) follow(ctx context.Context, node tftypes.Node, id uint64, opts 
 		if err != nil {
 			return nil, err
 		}
-		if opts.Progress != nil {
+		if d.Version != version { // the node has not taken the update in yet
+			d.Workloads = nil
+		}
+		if opts.Progress != nil && d.Workloads != nil {
 			opts.Progress(d.Workloads)
 		}
-		done := true
+		done := d.Workloads != nil
 		for _, w := range d.Workloads {
 			switch w.Result.State {
 			case deployment.StateError:
@@ -319,7 +322,7 @@ func (c *Client) Update(ctx context.Context, id uint64, file []byte, opts Option
 	if err := c.call(ctx, node, "zos.deployment.update", Raw(doc.Bytes()), nil); err != nil {
 		return nil, err
 	}
-	return c.follow(ctx, node, id, opts)
+	return c.follow(ctx, node, id, doc.Deployment.Version, opts)
 }
 
 // Get asks the node for the deployment of a contract.
