@@ -20,8 +20,8 @@ import (
 )
 
 const (
-	flagGRPC        = "grpc"
-	flagRPC         = "rpc"
+	flagGRPC        = "chain-grpc"
+	flagRPC         = "chain-rpc"
 	flagRelay       = "relay"
 	flagRMBTTL      = "rmb-ttl"
 	flagNodeID      = "node"
