@@ -276,19 +276,21 @@ else
   (cd "$ROOT" && go build -o build/rmb-relay ./cmd/rmb-relay) || die "go build of rmb-relay failed"
   RMB_RELAY="$ROOT/build/rmb-relay"
 fi
-RELAY_ADDR="$(tfgridd keys show relay -a "${KEYS[@]}")"
-relay_twin() {
-  tfgridd query tfgrid twin-by-account "$RELAY_ADDR" --home "$NODE_HOME" --output json 2>/dev/null |
+# query_id QUERY ARGS...: the first "id" of `tfgridd query tfgrid QUERY ARGS` (empty if none).
+query_id() {
+  tfgridd query tfgrid "$@" --home "$NODE_HOME" --output json 2>/dev/null |
     sed -n 's/.*"id": *"\{0,1\}\([0-9][0-9]*\).*/\1/p' | head -n 1
 }
-RELAY_TWIN="$(relay_twin || true)"
+# twin_of NAME: the twin id of a local account.
+twin_of() { query_id twin-by-account "$(tfgridd keys show "$1" -a "${KEYS[@]}")"; }
+RELAY_TWIN="$(twin_of relay || true)"
 if [[ -z "$RELAY_TWIN" ]]; then
   log "registering the relay's twin (relay $RELAY_URL)"
   # --wait: the tx is in a block when the command returns; the twin's e2e key is derived from the
   # relay's account key (create-twin's default).
   out="$(tfgridd tx tfgrid create-twin --relays "$RELAY_URL" --from relay -y --wait --home "$NODE_HOME" 2>&1)" ||
     die "the relay's create-twin failed: $out"
-  RELAY_TWIN="$(relay_twin || true)"
+  RELAY_TWIN="$(twin_of relay || true)"
   [[ -n "$RELAY_TWIN" ]] || die "the relay's twin is not on chain after its create-twin"
 fi
 if [[ ! -f "$LOCALNET/relay.key" ]]; then
@@ -313,11 +315,6 @@ done
 # open registration and one public IP, the farmer's, alice's and bob's twins on the relay, a busybox
 # image, and zos-agent as the node1 account. Without root: chain and relay only.
 AGENT_STATUS="not running (needs root: sudo make localnet)"
-# twin_of NAME: the twin id of a local account.
-twin_of() {
-  tfgridd query tfgrid twin-by-account "$(tfgridd keys show "$1" -a "${KEYS[@]}")" --home "$NODE_HOME" --output json 2>/dev/null |
-    sed -n 's/.*"id": *"\{0,1\}\([0-9][0-9]*\).*/\1/p' | head -n 1
-}
 start_agent() {
   local name farm out
   for name in farmer alice bob; do
@@ -326,15 +323,11 @@ start_agent() {
         die "create-twin of $name failed: $out"
     fi
   done
-  farm_id() {
-    tfgridd query tfgrid farm-by-name "$DEMO_FARM" --home "$NODE_HOME" --output json 2>/dev/null |
-      sed -n 's/.*"id": *"\{0,1\}\([0-9][0-9]*\).*/\1/p' | head -n 1
-  }
-  farm="$(farm_id || true)"
+  farm="$(query_id farm-by-name "$DEMO_FARM" || true)"
   if [[ -z "$farm" ]]; then
     log "creating the demo farm $DEMO_FARM (open registration, public IP $DEMO_IP)"
     out="$(tfgridd tx tfgrid create-farm "$DEMO_FARM" --from farmer -y --wait --home "$NODE_HOME" 2>&1)" || die "create-farm failed: $out"
-    farm="$(farm_id)"
+    farm="$(query_id farm-by-name "$DEMO_FARM")"
     out="$(tfgridd tx tfgrid set-farm-open-registration "$farm" true --from farmer -y --wait --home "$NODE_HOME" 2>&1)" ||
       die "set-farm-open-registration failed: $out"
     out="$(tfgridd tx tfgrid add-farm-ip "$farm" "$DEMO_IP" "$DEMO_GW" --from farmer -y --wait --home "$NODE_HOME" 2>&1)" ||
@@ -369,8 +362,7 @@ start_agent() {
     ((i < 600)) || die "zos-agent not healthy after 60 s; see $LOGS/zos-agent.log"
     sleep 0.1
   done
-  NODE_ID="$(tfgridd query tfgrid node-by-twin "$(twin_of node1)" --home "$NODE_HOME" --output json 2>/dev/null |
-    sed -n 's/.*"id": *"\{0,1\}\([0-9][0-9]*\).*/\1/p' | head -n 1)"
+  NODE_ID="$(query_id node-by-twin "$(twin_of node1)")"
   echo "$NODE_ID" >"$LOCALNET/node.id"
   AGENT_STATUS="node $NODE_ID in farm $farm (metrics http://127.0.0.1:$AGENT_METRICS_PORT/metrics; log $LOGS/zos-agent.log)"
 }

@@ -40,17 +40,9 @@ import (
 // binary returns the path of a binary from env, or builds pkg into dir.
 func binary(t *testing.T, env, pkg, dir string) string {
 	t.Helper()
-	if p := os.Getenv(env); p != "" {
-		abs, err := filepath.Abs(p)
-		require.NoError(t, err)
-		return abs
-	}
-	out := filepath.Join(dir, filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Dir = filepath.Join("..", "..")
-	b, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go build %s: %s", pkg, b)
-	return out
+	p, err := testnet.Binary(env, pkg, filepath.Join("..", ".."), dir)
+	require.NoError(t, err)
+	return p
 }
 
 // grid is the running chain, relay and agent, and the CLI pointed at them.
@@ -248,7 +240,7 @@ func TestDeploymentCLI(t *testing.T) {
 		if t.Failed() {
 			t.Logf("agent log:\n%s", agent.LogTail(60))
 		}
-		cleanupMachine(g.dataDir)
+		testnet.ClearAgentMachine(g.dataDir)
 	})
 	nodeAddr := strings.TrimSpace(g.must(g.cli("keys", "show", "node", "-a", "--keyring-backend", "test")))
 	tw, err := client.Tfgrid.TwinByAccount(context.Background(), &tftypes.QueryTwinByAccountRequest{Address: nodeAddr})
@@ -526,32 +518,4 @@ func (g *grid) must(out string, err error) string {
 	g.t.Helper()
 	require.NoError(g.t, err)
 	return out
-}
-
-// cleanupMachine removes what the agent may have left: containers and their mounts.
-func cleanupMachine(dataDir string) {
-	drv, err := container.New(dataDir)
-	if err != nil {
-		return
-	}
-	if list, err := drv.List(context.Background()); err == nil {
-		for _, s := range list {
-			_ = drv.Delete(context.Background(), strings.TrimPrefix(s.ID, "tfz-"))
-		}
-	}
-	mounts, _ := filepath.Glob(filepath.Join(dataDir, "images", "containers", "*", "rootfs"))
-	disks, _ := filepath.Glob(filepath.Join(dataDir, "disks", "tfz-*.img"))
-	for _, m := range mounts {
-		_ = exec.Command("umount", m).Run()
-	}
-	for _, d := range disks {
-		_ = exec.Command("umount", strings.TrimSuffix(d, ".img")).Run()
-		if out, err := exec.Command("losetup", "-j", d).Output(); err == nil {
-			for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-				if dev, _, ok := strings.Cut(line, ":"); ok {
-					_ = exec.Command("losetup", "-d", dev).Run()
-				}
-			}
-		}
-	}
 }

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,17 +39,9 @@ const mib = 1 << 20
 // binary returns the path of a binary from env, or builds pkg into dir.
 func binary(t *testing.T, env, pkg, dir string) string {
 	t.Helper()
-	if p := os.Getenv(env); p != "" {
-		abs, err := filepath.Abs(p)
-		require.NoError(t, err)
-		return abs
-	}
-	out := filepath.Join(dir, filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Dir = filepath.Join("..", "..")
-	b, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go build %s: %s", pkg, b)
-	return out
+	p, err := testnet.Binary(env, pkg, filepath.Join("..", ".."), dir)
+	require.NoError(t, err)
+	return p
 }
 
 type user struct {
@@ -153,7 +144,7 @@ func TestAgent(t *testing.T) {
 		if t.Failed() {
 			t.Logf("agent log:\n%s", g.agent.LogTail(60))
 		}
-		cleanupMachine(t, g.dataDir)
+		testnet.ClearAgentMachine(g.dataDir)
 	})
 	tw, err := client.Tfgrid.TwinByAccount(context.Background(), &tftypes.QueryTwinByAccountRequest{Address: g.users["node"].bc.Address()})
 	require.NoError(t, err)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +12,6 @@ import (
 
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tftypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
-	"github.com/tfgrid/tfgrid/zos-agent/backend/container"
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
 )
 
@@ -139,32 +136,4 @@ func (g *grid) waitState(t *testing.T, owner string, id uint64, state deployment
 		return len(d.Workloads) > 0
 	}, 30*time.Second, 200*time.Millisecond, "contract %d: workloads not all %s: %+v", id, state, d.Workloads)
 	return d
-}
-
-// cleanupMachine removes whatever the agent left under dataDir: containers, roots, disks.
-func cleanupMachine(t *testing.T, dataDir string) {
-	drv, err := container.New(dataDir)
-	if err != nil {
-		return
-	}
-	if list, err := drv.List(context.Background()); err == nil {
-		for _, s := range list {
-			_ = drv.Delete(context.Background(), strings.TrimPrefix(s.ID, "tfz-"))
-		}
-	}
-	mounts, _ := filepath.Glob(filepath.Join(dataDir, "images", "containers", "*", "rootfs"))
-	disks, _ := filepath.Glob(filepath.Join(dataDir, "disks", "tfz-*.img"))
-	for _, m := range mounts {
-		_ = exec.Command("umount", m).Run()
-	}
-	for _, d := range disks {
-		_ = exec.Command("umount", strings.TrimSuffix(d, ".img")).Run()
-		if out, err := exec.Command("losetup", "-j", d).Output(); err == nil {
-			for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-				if dev, _, ok := strings.Cut(line, ":"); ok {
-					_ = exec.Command("losetup", "-d", dev).Run()
-				}
-			}
-		}
-	}
 }

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -293,34 +294,23 @@ func printJSON(out io.Writer, v any) error {
 }
 
 func deploymentGetCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "get CONTRACT_ID --from KEY",
-		Short: "Show a deployment as its node has it (JSON, with each workload's result)",
-		Args:  cobra.ExactArgs(1),
-		RunE: withDeployClient(func(cmd *cobra.Command, c *deploy.Client, args []string) error {
-			id, err := parseContractID(args[0])
-			if err != nil {
-				return err
-			}
-			node, err := c.NodeOf(cmd.Context(), id)
-			if err != nil {
-				return err
-			}
-			d, err := c.Get(cmd.Context(), node, id)
-			if err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), d)
-		}),
-	}
-	addClientFlags(cmd)
-	return cmd
+	return nodeReadCmd("get CONTRACT_ID --from KEY", "Show a deployment as its node has it (JSON, with each workload's result)",
+		func(ctx context.Context, c *deploy.Client, node, id uint64) (any, error) { return c.Get(ctx, node, id) })
 }
 
 func deploymentChangesCmd() *cobra.Command {
+	return nodeReadCmd("changes CONTRACT_ID --from KEY", "Show the history of a deployment's workloads on its node (JSON)",
+		func(ctx context.Context, c *deploy.Client, node, id uint64) (any, error) {
+			return c.Changes(ctx, node, id)
+		})
+}
+
+// nodeReadCmd is a command that asks a contract's node for something about its deployment and
+// prints it as JSON.
+func nodeReadCmd(use, short string, read func(ctx context.Context, c *deploy.Client, node, id uint64) (any, error)) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "changes CONTRACT_ID --from KEY",
-		Short: "Show the history of a deployment's workloads on its node (JSON)",
+		Use:   use,
+		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: withDeployClient(func(cmd *cobra.Command, c *deploy.Client, args []string) error {
 			id, err := parseContractID(args[0])
@@ -331,11 +321,11 @@ func deploymentChangesCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			raw, err := c.Changes(cmd.Context(), node, id)
+			v, err := read(cmd.Context(), c, node, id)
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), raw)
+			return printJSON(cmd.OutOrStdout(), v)
 		}),
 	}
 	addClientFlags(cmd)
