@@ -9,6 +9,8 @@ package deployment
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -152,6 +154,14 @@ func (g *grid) freeIPs() int {
 	return free
 }
 
+// randomHex is n random bytes in hex: text that does not compress.
+func randomHex(t *testing.T, n int) string {
+	b := make([]byte, n)
+	_, err := rand.Read(b)
+	require.NoError(t, err)
+	return hex.EncodeToString(b)
+}
+
 func workload(name, typ string, data any) deployment.Workload {
 	raw, _ := json.Marshal(data)
 	return deployment.Workload{Name: name, Type: typ, Data: raw}
@@ -274,6 +284,8 @@ func TestDeploymentCLI(t *testing.T) {
 			{"invalid file", g.writeFile("bad.json", bad), nil, "size"},
 			{"not enough public IPs", g.writeFile("ips.json", webServer(t, "ips")), []string{"--public-ips", "2"},
 				"not enough public IPs: the deployment needs 2, farm"},
+			{"encrypted deployment larger than max_deployment_data_bytes", g.writeFile("big.json", webServer(t, randomHex(t, 10000))),
+				nil, "more than the chain's max_deployment_data_bytes 8192"},
 			{"owner is another twin", g.writeFile("bobs.json", sleeper(g.twins["bob"], "bobs",
 				deployment.SignatureRequirement{WeightRequired: 1, Requests: []deployment.SignatureRequest{{TwinID: g.twins["bob"], Weight: 1}}})),
 				nil, "is not your twin"},

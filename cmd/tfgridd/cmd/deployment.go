@@ -249,15 +249,14 @@ func newProgress(out io.Writer) *progress {
 func (p *progress) show(ws []deployment.Workload) {
 	if p.tty {
 		var parts []string
-		ok := 0
+		ok, failed := 0, false
 		for _, w := range ws {
 			parts = append(parts, fmt.Sprintf("%s:%s", w.Name, stateOf(w)))
-			if w.Result.State == deployment.StateOk {
-				ok++
-			}
+			ok += boolInt(w.Result.State == deployment.StateOk)
+			failed = failed || w.Result.State == deployment.StateError
 		}
 		fmt.Fprintf(p.out, "\r\033[K[%d/%d ok] %s", ok, len(ws), strings.Join(parts, " "))
-		if ok == len(ws) {
+		if ok == len(ws) || failed { // the last update: what follows starts on its own line
 			fmt.Fprintln(p.out)
 		}
 		return
@@ -274,6 +273,13 @@ func (p *progress) show(ws []deployment.Workload) {
 		}
 		fmt.Fprintln(p.out, line)
 	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // stateOf names a workload not yet reported as init.
