@@ -196,7 +196,7 @@ func TestDeploymentCLI(t *testing.T) {
 	agentBin := binary(t, "ZOS_AGENT_BIN", "./cmd/zos-agent", dir)
 
 	keys := map[string]*secp256k1.PrivKey{}
-	for _, n := range []string{"farmer", "node", "alice", "bob", "carol"} {
+	for _, n := range []string{"farmer", "node", "node2", "alice", "bob", "carol"} {
 		keys[n] = secp256k1.GenPrivKey()
 	}
 	chain, err := testnet.StartChain(tfgridd, dir, keys)
@@ -214,7 +214,7 @@ func TestDeploymentCLI(t *testing.T) {
 
 	g := &grid{t: t, bin: tfgridd, chain: chain, client: client, dir: dir, twins: map[string]uint64{}, relay: relay.URL, rmbTTL: "20s"}
 	specs := map[string]testnet.TwinSpec{}
-	for _, n := range []string{"farmer", "alice", "bob", "carol"} {
+	for _, n := range []string{"farmer", "node2", "alice", "bob", "carol"} {
 		e2e, err := rmb.E2EPublicKey(keys[n])
 		require.NoError(t, err)
 		specs[n] = testnet.TwinSpec{Relays: []string{relay.URL}, E2EKey: e2e}
@@ -232,6 +232,15 @@ func TestDeploymentCLI(t *testing.T) {
 	_, err = farmer.Send(context.Background(),
 		&tftypes.MsgSetFarmOpenRegistration{Creator: farmer.Address(), FarmId: g.farm, Open: true},
 		&tftypes.MsgAddFarmIp{Creator: farmer.Address(), FarmId: g.farm, Ip: "185.69.166.10/24", Gateway: "185.69.166.1"})
+	require.NoError(t, err)
+	// A second node in the farm with no agent behind it: it never answers over RMB.
+	node2, err := client.NewBroadcaster(keys["node2"], testnet.ChainID)
+	require.NoError(t, err)
+	_, err = node2.Send(context.Background(), &tftypes.MsgCreateNode{Creator: node2.Address(), FarmId: g.farm,
+		Resources: tftypes.Resources{Cru: 4, Mru: 8 << 30, Sru: 100 << 30},
+		Location:  tftypes.Location{City: "Unknown", Country: "Unknown", Latitude: "Unknown", Longitude: "Unknown"}})
+	require.NoError(t, err)
+	silent, err := client.Tfgrid.NodeByTwin(context.Background(), &tftypes.QueryNodeByTwinRequest{TwinId: g.twins["node2"]})
 	require.NoError(t, err)
 
 	g.dataDir = filepath.Join(dir, "agent")
@@ -351,6 +360,18 @@ func TestDeploymentCLI(t *testing.T) {
 		require.Equal(t, want, got)
 		_, err = g.deployment("bob", "recover", fmt.Sprint(web))
 		require.ErrorContains(t, err, "not encrypted to your key")
+	})
+
+	t.Run("recover --redeploy on a node that does not answer", func(t *testing.T) {
+		g := g.with(t)
+		g.rmbTTL = "3s"
+		before := g.liveContracts("alice")
+		out, err := g.deployment("alice", "recover", fmt.Sprint(web), "--redeploy", "--node", fmt.Sprint(silent.Node.Id))
+		require.Contains(t, out, fmt.Sprintf("on node %d", silent.Node.Id), "the recovered file, checked and priced for the other node")
+		require.ErrorContains(t, err, fmt.Sprintf("node %d (twin %d) did not answer zos.deployment.deploy within 3s: it is offline on RMB",
+			silent.Node.Id, g.twins["node2"]))
+		require.ErrorContains(t, err, "cancelled, its deposit returned")
+		require.Equal(t, before, g.liveContracts("alice"))
 	})
 
 	t.Run("update adds a workload", func(t *testing.T) {
