@@ -140,12 +140,18 @@ func deploymentHashCmd() *cobra.Command {
 // addDeployFlags adds the flags of deploy and recover --redeploy.
 func addDeployFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.Uint64(flagNodeID, 0, "the node to deploy on")
+	addNodeIDFlag(cmd, "the node to deploy on")
 	f.Int(flagPublicIPs, -1, "public IPv4 addresses the contract reserves from the node's farm (default: the file's ip workloads with v4)")
 	f.Uint64(flagMaxCost, 0, "spending cap of the contract in utft per hour (0: none)")
 	f.Bool(flagKeepOnError, false, "keep the contract when the node refuses the deployment or a workload fails")
 	f.Duration(flagTimeout, 5*time.Minute, "how long to wait for every workload to be ok")
 	f.Bool(flagDryRun, false, "check and price the deployment, send nothing")
+}
+
+// addNodeIDFlag adds --node, a node id here; TFGRIDD_NODE (an RPC URL elsewhere) does not set it.
+func addNodeIDFlag(cmd *cobra.Command, usage string) {
+	cmd.Flags().Uint64(flagNodeID, 0, usage)
+	_ = cmd.Flags().SetAnnotation(flagNodeID, noEnvAnnotation, []string{"true"})
 }
 
 func deployOptions(cmd *cobra.Command) deploy.Options {
@@ -356,7 +362,7 @@ func deploymentListCmd() *cobra.Command {
 		}),
 	}
 	addClientFlags(cmd)
-	cmd.Flags().Uint64(flagNodeID, 0, "the node to ask")
+	addNodeIDFlag(cmd, "the node to ask")
 	return cmd
 }
 

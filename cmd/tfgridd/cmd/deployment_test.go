@@ -50,3 +50,16 @@ func TestParseContractID(t *testing.T) {
 		require.ErrorContains(t, err, "want a positive integer", bad)
 	}
 }
+
+func TestNodeIDFlagIgnoresTFGRIDDNode(t *testing.T) {
+	t.Setenv("TFGRIDD_NODE", "tcp://127.0.0.1:26657") // the RPC URL of every other command
+	t.Setenv("TFGRIDD_TIMEOUT", "7s")
+	cmd := deploymentDeployCmd()
+	require.NoError(t, flagsFromEnv(cmd))
+	node, err := cmd.Flags().GetUint64(flagNodeID)
+	require.NoError(t, err)
+	require.Zero(t, node)
+	timeout, err := cmd.Flags().GetDuration(flagTimeout)
+	require.NoError(t, err)
+	require.Equal(t, "7s", timeout.String(), "other flags still come from the environment")
+}
