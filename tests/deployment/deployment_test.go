@@ -29,12 +29,12 @@ import (
 	"github.com/tfgrid/tfgrid/chainclient"
 	"github.com/tfgrid/tfgrid/rmb"
 	"github.com/tfgrid/tfgrid/testnet"
+	"github.com/tfgrid/tfgrid/testnet/agentnet"
 	billingtypes "github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tftypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/backendtest"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/container"
-	"github.com/tfgrid/tfgrid/zos-agent/backend/image"
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
 	"github.com/tfgrid/tfgrid/zos-agent/engine"
 )
@@ -177,10 +177,12 @@ func webServer(t *testing.T, description string) deployment.Deployment {
 	return d
 }
 
-// sleeper is a small machine deployment of owner with a signature requirement.
+// sleeper is a small machine deployment of owner with a signature requirement. Its workload names
+// differ from the agent suite's: containers' cgroups are named by contract and workload only, and
+// both suites may run at once on one machine.
 func sleeper(owner uint64, description string, req deployment.SignatureRequirement) deployment.Deployment {
 	return deployment.Deployment{TwinID: owner, Description: description, SignatureRequirement: req,
-		Workloads: []deployment.Workload{workload("vm", deployment.TypeZMachine, deployment.ZMachine{FList: "busybox",
+		Workloads: []deployment.Workload{workload("cosigned", deployment.TypeZMachine, deployment.ZMachine{FList: "busybox",
 			Network:         deployment.MachineNetwork{Interfaces: []deployment.MachineInterface{{Network: "net", IP: "10.1.3.2"}}},
 			ComputeCapacity: deployment.ComputeCapacity{CPU: 1, Memory: 256 << 20}, Entrypoint: "sleep 3600"})}}
 }
@@ -199,18 +201,13 @@ func TestDeploymentCLI(t *testing.T) {
 	for _, n := range []string{"farmer", "node", "node2", "alice", "bob", "carol"} {
 		keys[n] = secp256k1.GenPrivKey()
 	}
-	chain, err := testnet.StartChain(tfgridd, dir, keys)
+	chain, relay, err := testnet.StartChainAndRelay(tfgridd, relayBin, dir, keys)
 	require.NoError(t, err)
 	t.Cleanup(chain.Stop)
+	t.Cleanup(func() { _ = relay.Stop() })
 	client, err := chainclient.Dial(chain.GRPC, chain.RPC)
 	require.NoError(t, err)
 	t.Cleanup(func() { client.Close() })
-	ports, err := testnet.FreePorts(2)
-	require.NoError(t, err)
-	relay := testnet.NewRelay(relayBin, fmt.Sprintf("127.0.0.1:%d", ports[0]), filepath.Join(dir, "relay.log"),
-		"--grpc", chain.GRPC, "--rpc", chain.RPC, "--data-dir", filepath.Join(dir, "relay"))
-	require.NoError(t, relay.Start())
-	t.Cleanup(func() { _ = relay.Stop() })
 
 	g := &grid{t: t, bin: tfgridd, chain: chain, client: client, dir: dir, twins: map[string]uint64{}, relay: relay.URL, rmbTTL: "20s"}
 	specs := map[string]testnet.TwinSpec{}
@@ -243,24 +240,8 @@ func TestDeploymentCLI(t *testing.T) {
 	silent, err := client.Tfgrid.NodeByTwin(context.Background(), &tftypes.QueryNodeByTwinRequest{TwinId: g.twins["node2"]})
 	require.NoError(t, err)
 
-	g.dataDir = filepath.Join(dir, "agent")
-	store, err := image.Open(g.dataDir)
-	require.NoError(t, err)
-	_, err = store.Import(backendtest.WriteRootfsTar(t, dir), "busybox")
-	require.NoError(t, err)
-	agent := testnet.NewAgent(agentBin, fmt.Sprintf("127.0.0.1:%d", ports[1]), filepath.Join(dir, "agent.log"),
-		"--chain-grpc", chain.GRPC, "--chain-rpc", chain.RPC, "--chain-id", testnet.ChainID, "--relays", relay.URL,
-		"--keyring-dir", chain.Home, "--key-name", "node", "--farm-id", fmt.Sprint(g.farm), "--data-dir", g.dataDir,
-		"--storage", g.dataDir+":ssd", "--cpu-overcommit", "16", "--block-time", "1s", "--report-period", "3s",
-		"--reconcile-period", "2s", "--uptime-period", "1m")
-	require.NoError(t, agent.Start(), "agent")
-	t.Cleanup(func() {
-		agent.Stop()
-		if t.Failed() {
-			t.Logf("agent log:\n%s", agent.LogTail(60))
-		}
-		testnet.ClearAgentMachine(g.dataDir)
-	})
+	var agent *testnet.Agent
+	agent, g.dataDir = agentnet.Start(t, agentBin, chain, relay.URL, "node", g.farm, dir)
 	nodeAddr := strings.TrimSpace(g.must(g.cli("keys", "show", "node", "-a", "--keyring-backend", "test")))
 	tw, err := client.Tfgrid.TwinByAccount(context.Background(), &tftypes.QueryTwinByAccountRequest{Address: nodeAddr})
 	require.NoError(t, err)
@@ -415,7 +396,7 @@ func TestDeploymentCLI(t *testing.T) {
 		g := g.with(t)
 		before, bal := g.liveContracts("alice"), g.balance("alice")
 		d := sleeper(0, "noimage", deployment.SignatureRequirement{WeightRequired: 1, Requests: []deployment.SignatureRequest{{TwinID: 0, Weight: 1}}})
-		d.Workloads[0] = workload("vm", deployment.TypeZMachine, deployment.ZMachine{FList: "nosuchimage",
+		d.Workloads[0] = workload("cosigned", deployment.TypeZMachine, deployment.ZMachine{FList: "nosuchimage",
 			Network:         deployment.MachineNetwork{Interfaces: []deployment.MachineInterface{{Network: "net", IP: "10.1.3.2"}}},
 			ComputeCapacity: deployment.ComputeCapacity{CPU: 1, Memory: 256 << 20}, Entrypoint: "sleep 3600"})
 		_, err := g.deployment("alice", "deploy", g.writeFile("noimage.json", d), "--node", nodeFlag)
@@ -423,7 +404,9 @@ func TestDeploymentCLI(t *testing.T) {
 		require.ErrorContains(t, err, `image "nosuchimage"`)
 		require.ErrorContains(t, err, "cancelled, its deposit returned")
 		require.Equal(t, before, g.liveContracts("alice"))
-		require.Equal(t, bal, g.balance("alice"), "the deposit came back")
+		// The web server's contract may be charged meanwhile (a few hundred utft); the 1 TFT deposit
+		// is not lost.
+		require.InDelta(t, bal, g.balance("alice"), 100_000, "the deposit came back")
 	})
 
 	t.Run("a multisig account creates and cancels alice's contract through an authz grant", func(t *testing.T) {

@@ -23,13 +23,13 @@ import (
 	"github.com/tfgrid/tfgrid/rmb/peer"
 	"github.com/tfgrid/tfgrid/rmb/twins"
 	"github.com/tfgrid/tfgrid/testnet"
+	"github.com/tfgrid/tfgrid/testnet/agentnet"
 	billingtypes "github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tftypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/backendtest"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/container"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/disk"
-	"github.com/tfgrid/tfgrid/zos-agent/backend/image"
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
 	"github.com/tfgrid/tfgrid/zos-agent/engine"
 )
@@ -81,19 +81,13 @@ func TestAgent(t *testing.T) {
 	for _, n := range []string{"farmer", "node", "node2", "alice", "bob", "carol"} {
 		keys[n] = secp256k1.GenPrivKey()
 	}
-	chain, err := testnet.StartChain(tfgridd, dir, keys)
+	chain, relay, err := testnet.StartChainAndRelay(tfgridd, relayBin, dir, keys)
 	require.NoError(t, err)
 	t.Cleanup(chain.Stop)
+	t.Cleanup(func() { _ = relay.Stop() })
 	client, err := chainclient.Dial(chain.GRPC, chain.RPC)
 	require.NoError(t, err)
 	t.Cleanup(func() { client.Close() })
-
-	ports, err := testnet.FreePorts(2)
-	require.NoError(t, err)
-	relay := testnet.NewRelay(relayBin, fmt.Sprintf("127.0.0.1:%d", ports[0]), filepath.Join(dir, "relay.log"),
-		"--grpc", chain.GRPC, "--rpc", chain.RPC, "--data-dir", filepath.Join(dir, "relay"))
-	require.NoError(t, relay.Start())
-	t.Cleanup(func() { _ = relay.Stop() })
 
 	g := &grid{t: t, chain: chain, client: client, users: map[string]*user{}, peer: map[string]*peer.Peer{}}
 	for name, k := range keys {
@@ -128,24 +122,7 @@ func TestAgent(t *testing.T) {
 	n2, err := client.Tfgrid.NodeByTwin(context.Background(), &tftypes.QueryNodeByTwinRequest{TwinId: node2.twin})
 	require.NoError(t, err)
 
-	// The agent: its image store gets busybox before it starts.
-	g.dataDir = filepath.Join(dir, "agent")
-	store, err := image.Open(g.dataDir)
-	require.NoError(t, err)
-	_, err = store.Import(backendtest.WriteRootfsTar(t, dir), "busybox")
-	require.NoError(t, err)
-	g.agent = testnet.NewAgent(agentBin, fmt.Sprintf("127.0.0.1:%d", ports[1]), filepath.Join(dir, "agent.log"),
-		"--chain-grpc", chain.GRPC, "--chain-rpc", chain.RPC, "--chain-id", testnet.ChainID, "--relays", relay.URL,
-		"--keyring-dir", chain.Home, "--key-name", "node", "--farm-id", fmt.Sprint(farm.Farm.Id), "--data-dir", g.dataDir,
-		"--storage", g.dataDir+":ssd", "--cpu-overcommit", "16", "--block-time", "1s", "--report-period", "3s", "--reconcile-period", "2s", "--uptime-period", "1m")
-	require.NoError(t, g.agent.Start(), "agent")
-	t.Cleanup(func() {
-		g.agent.Stop()
-		if t.Failed() {
-			t.Logf("agent log:\n%s", g.agent.LogTail(60))
-		}
-		testnet.ClearAgentMachine(g.dataDir)
-	})
+	g.agent, g.dataDir = agentnet.Start(t, agentBin, chain, relay.URL, "node", farm.Farm.Id, dir)
 	tw, err := client.Tfgrid.TwinByAccount(context.Background(), &tftypes.QueryTwinByAccountRequest{Address: g.users["node"].bc.Address()})
 	require.NoError(t, err)
 	g.nodeTw = tw.Twin.Id
