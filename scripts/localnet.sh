@@ -252,6 +252,9 @@ height() {
 log "starting tfgridd (log: $LOGS/tfgridd.log)"
 start_service tfgridd "$TFGRIDD" start --home "$NODE_HOME" --log_level "$LOG_LEVEL" --log_no_color
 NODE_PID="${PIDS[0]}"
+# A resumed chain reports its stored height at once, but serves queries only from its first new
+# block: wait for a height above the stored one.
+first=""
 for ((i = 0; ; i++)); do
   kill -0 "$NODE_PID" 2>/dev/null || {
     tail -n 30 "$LOGS/tfgridd.log" >&2
@@ -259,7 +262,8 @@ for ((i = 0; ; i++)); do
     die "tfgridd exited during start-up (log above)"
   }
   h="$(height || true)"
-  [[ -n "$h" && "$h" -ge 1 ]] && break
+  [[ -z "$first" && -n "$h" ]] && first="$h"
+  [[ -n "$h" && "$h" -ge 1 && ("$RESUME" != 1 || "$h" -gt "$first") ]] && break
   ((i < 600)) || die "no block after 60 s; see $LOGS/tfgridd.log"
   sleep 0.1
 done
