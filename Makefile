@@ -2,7 +2,7 @@
 GO       ?= go
 BUILDDIR ?= $(CURDIR)/build
 
-.PHONY: help build build-agent localnet test test-unit test-e2e proto-gen proto-check bench-chain lint clean
+.PHONY: help build build-agent localnet demo test test-unit test-e2e proto-gen proto-check bench-chain lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -10,11 +10,14 @@ help: ## list the targets
 build: ## build tfgridd into ./build
 	$(GO) build -o $(BUILDDIR)/tfgridd ./cmd/tfgridd
 
-localnet: build build-rmb ## start a fresh single-validator chain and an RMB relay under .localnet (RESUME=1 keeps its state)
-	TFGRIDD=$(BUILDDIR)/tfgridd RMB_RELAY=$(BUILDDIR)/rmb-relay ./scripts/localnet.sh
+localnet: build build-rmb build-agent ## start a fresh chain, an RMB relay and (as root) a node agent under .localnet (RESUME=1 keeps its state)
+	TFGRIDD=$(BUILDDIR)/tfgridd RMB_RELAY=$(BUILDDIR)/rmb-relay ZOS_AGENT=$(BUILDDIR)/zos-agent ./scripts/localnet.sh
 
-test: build build-agent ## run every test: unit, integration and end-to-end (uses ./build/tfgridd and ./build/zos-agent)
-	TFGRIDD_BIN=$(BUILDDIR)/tfgridd ZOS_AGENT_BIN=$(BUILDDIR)/zos-agent $(GO) test -count=1 -timeout 40m ./...
+demo: build ## with localnet running: deploy examples/webserver.json, show its state, output and bill
+	TFGRIDD=$(BUILDDIR)/tfgridd ./scripts/demo.sh
+
+test: build build-agent build-rmb ## run every test: unit, integration and end-to-end (uses ./build/tfgridd, zos-agent and rmb-relay)
+	TFGRIDD_BIN=$(BUILDDIR)/tfgridd ZOS_AGENT_BIN=$(BUILDDIR)/zos-agent RMB_RELAY_BIN=$(BUILDDIR)/rmb-relay $(GO) test -count=1 -timeout 40m ./...
 
 build-agent: ## build the node agent zos-agent into ./build
 	$(GO) build -o $(BUILDDIR)/zos-agent ./cmd/zos-agent

@@ -10,8 +10,12 @@
 #                     keyring backend set, so a client only needs --home)
 #   logs/tfgridd.log  the node's log
 # Accounts (test keyring): validator (bonded), alice, bob, farmer, node1, all funded in utft.
-# Endpoints (loopback only): CometBFT RPC 26657, P2P 26656, gRPC 9090, REST API 1317
-# (override with RPC_PORT, P2P_PORT, GRPC_PORT, API_PORT). Ctrl-C stops everything cleanly.
+# As root it also runs the node agent: farmer, alice and bob get twins on the relay, a demo farm
+# (open registration, one public IP) and zos-agent as node1 with a busybox image (needs runc,
+# e2fsprogs and busybox-static). Without root: chain and relay only.
+# Endpoints (loopback only): CometBFT RPC 26657, P2P 26656, gRPC 9090, REST API 1317, relay 8080,
+# agent metrics 9100
+# (override with RPC_PORT, P2P_PORT, GRPC_PORT, API_PORT, RELAY_PORT, AGENT_METRICS_PORT). Ctrl-C stops everything cleanly.
 #
 # Environment:
 #   TFGRIDD        the tfgridd binary (default: build it into <repo>/build/tfgridd)
@@ -19,6 +23,9 @@
 #   LOCALNET_DIR   where the state lives (default <repo>/.localnet)
 #   LOG_LEVEL      the node's log level (default info)
 #   BLOCK_TIME     CometBFT timeout_commit (default 1s)
+#   NO_AGENT=1     run no node agent even as root (chain and relay only)
+#   ZOS_AGENT      the zos-agent binary (default: build it into <repo>/build/zos-agent)
+#   REPORT_PERIOD  how often the agent reports consumption (default 30s)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,6 +44,11 @@ GRPC_PORT="${GRPC_PORT:-9090}"
 API_PORT="${API_PORT:-1317}"
 RELAY_PORT="${RELAY_PORT:-8080}"
 RELAY_URL="ws://127.0.0.1:$RELAY_PORT"
+AGENT_METRICS_PORT="${AGENT_METRICS_PORT:-9100}"
+REPORT_PERIOD="${REPORT_PERIOD:-30s}"
+DEMO_FARM="demofarm"
+DEMO_IP="${DEMO_IP:-185.69.166.10/24}"
+DEMO_GW="${DEMO_GW:-185.69.166.1}"
 
 # Accounts and their genesis balances (1 TFT = 1,000,000 utft).
 ACCOUNTS=(validator alice bob farmer node1 relay)
@@ -66,9 +78,9 @@ tfgridd() { "$TFGRIDD" "$@"; }
 KEYS=(--home "$NODE_HOME" --keyring-backend test)
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in "$RPC_PORT" "$P2P_PORT" "$GRPC_PORT" "$API_PORT"; do
+for p in "$RPC_PORT" "$P2P_PORT" "$GRPC_PORT" "$API_PORT" "$RELAY_PORT" "$AGENT_METRICS_PORT"; do
   if port_in_use "$p"; then
-    die "127.0.0.1:$p is already in use (another localnet running?); stop it or set RPC_PORT/P2P_PORT/GRPC_PORT/API_PORT"
+    die "127.0.0.1:$p is already in use (another localnet running?); stop it or set RPC_PORT/P2P_PORT/GRPC_PORT/API_PORT/RELAY_PORT/AGENT_METRICS_PORT"
   fi
 done
 
@@ -97,12 +109,32 @@ set_json_pair() {
   sed -i "s|$old|$new|" "$file"
 }
 
+# clear_agent_machine removes what a previous localnet's node agent left running (its workloads
+# outlive it so that a restart reattaches them): containers, mounts and loop devices under its data.
+clear_agent_machine() {
+  local data="$LOCALNET/zos-agent" root id m dev
+  [[ -d "$data" ]] || return 0
+  log "removing the previous node agent's containers, mounts and loop devices"
+  while read -r root; do
+    for id in $(runc --root "$root" list -q 2>/dev/null); do
+      runc --root "$root" delete --force "$id" >/dev/null 2>&1 || true
+    done
+  done < <(find "$data" -maxdepth 3 -type d -name runc)
+  awk -v d="$data/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do
+    umount "$m" 2>/dev/null || umount -l "$m" || true
+  done
+  losetup -a 2>/dev/null | awk -F: -v d="$data/" 'index($0, d) { print $1 }' | while read -r dev; do
+    losetup -d "$dev" || true
+  done
+}
+
 # ---------------------------------------------------------------------------------------------
 # 1. A fresh chain (unless RESUME=1 and one exists).
 create_chain() {
   if [[ -e "$LOCALNET" ]]; then
     if [[ -f "$MARKER" ]]; then
       log "removing the previous chain in $LOCALNET (RESUME=1 keeps it)"
+      clear_agent_machine
       rm -rf "$LOCALNET"
     elif [[ -z "$(ls -A "$LOCALNET")" ]]; then
       rmdir "$LOCALNET"
@@ -220,6 +252,9 @@ height() {
 log "starting tfgridd (log: $LOGS/tfgridd.log)"
 start_service tfgridd "$TFGRIDD" start --home "$NODE_HOME" --log_level "$LOG_LEVEL" --log_no_color
 NODE_PID="${PIDS[0]}"
+# A resumed chain reports its stored height at once, but serves queries only from its first new
+# block: wait for a height above the stored one.
+first=""
 for ((i = 0; ; i++)); do
   kill -0 "$NODE_PID" 2>/dev/null || {
     tail -n 30 "$LOGS/tfgridd.log" >&2
@@ -227,7 +262,8 @@ for ((i = 0; ; i++)); do
     die "tfgridd exited during start-up (log above)"
   }
   h="$(height || true)"
-  [[ -n "$h" && "$h" -ge 1 ]] && break
+  [[ -z "$first" && -n "$h" ]] && first="$h"
+  [[ -n "$h" && "$h" -ge 1 && ("$RESUME" != 1 || "$h" -gt "$first") ]] && break
   ((i < 600)) || die "no block after 60 s; see $LOGS/tfgridd.log"
   sleep 0.1
 done
@@ -244,19 +280,21 @@ else
   (cd "$ROOT" && go build -o build/rmb-relay ./cmd/rmb-relay) || die "go build of rmb-relay failed"
   RMB_RELAY="$ROOT/build/rmb-relay"
 fi
-RELAY_ADDR="$(tfgridd keys show relay -a "${KEYS[@]}")"
-relay_twin() {
-  tfgridd query tfgrid twin-by-account "$RELAY_ADDR" --home "$NODE_HOME" --output json 2>/dev/null |
+# query_id QUERY ARGS...: the first "id" of `tfgridd query tfgrid QUERY ARGS` (empty if none).
+query_id() {
+  tfgridd query tfgrid "$@" --home "$NODE_HOME" --output json 2>/dev/null |
     sed -n 's/.*"id": *"\{0,1\}\([0-9][0-9]*\).*/\1/p' | head -n 1
 }
-RELAY_TWIN="$(relay_twin || true)"
+# twin_of NAME: the twin id of a local account.
+twin_of() { query_id twin-by-account "$(tfgridd keys show "$1" -a "${KEYS[@]}")"; }
+RELAY_TWIN="$(twin_of relay || true)"
 if [[ -z "$RELAY_TWIN" ]]; then
   log "registering the relay's twin (relay $RELAY_URL)"
   # --wait: the tx is in a block when the command returns; the twin's e2e key is derived from the
   # relay's account key (create-twin's default).
   out="$(tfgridd tx tfgrid create-twin --relays "$RELAY_URL" --from relay -y --wait --home "$NODE_HOME" 2>&1)" ||
     die "the relay's create-twin failed: $out"
-  RELAY_TWIN="$(relay_twin || true)"
+  RELAY_TWIN="$(twin_of relay || true)"
   [[ -n "$RELAY_TWIN" ]] || die "the relay's twin is not on chain after its create-twin"
 fi
 if [[ ! -f "$LOCALNET/relay.key" ]]; then
@@ -276,7 +314,77 @@ for ((i = 0; ; i++)); do
   ((i < 300)) || die "rmb-relay not healthy after 30 s; see $LOGS/rmb-relay.log"
   sleep 0.1
 done
-#    The node agent (zos-agent) will start here the same way.
+
+# The node agent (as root: it runs containers with runc, loop devices and mounts): a demo farm with
+# open registration and one public IP, the farmer's, alice's and bob's twins on the relay, a busybox
+# image, and zos-agent as the node1 account. Without root: chain and relay only.
+AGENT_STATUS="not running (needs root: sudo make localnet)"
+start_agent() {
+  local name farm out
+  for name in farmer alice bob; do
+    if [[ -z "$(twin_of "$name" || true)" ]]; then
+      out="$(tfgridd tx tfgrid create-twin --relays "$RELAY_URL" --from "$name" -y --wait --home "$NODE_HOME" 2>&1)" ||
+        die "create-twin of $name failed: $out"
+    fi
+  done
+  farm="$(query_id farm-by-name "$DEMO_FARM" || true)"
+  if [[ -z "$farm" ]]; then
+    log "creating the demo farm $DEMO_FARM (open registration, public IP $DEMO_IP)"
+    out="$(tfgridd tx tfgrid create-farm "$DEMO_FARM" --from farmer -y --wait --home "$NODE_HOME" 2>&1)" || die "create-farm failed: $out"
+    farm="$(query_id farm-by-name "$DEMO_FARM")"
+    out="$(tfgridd tx tfgrid set-farm-open-registration "$farm" true --from farmer -y --wait --home "$NODE_HOME" 2>&1)" ||
+      die "set-farm-open-registration failed: $out"
+    out="$(tfgridd tx tfgrid add-farm-ip "$farm" "$DEMO_IP" "$DEMO_GW" --from farmer -y --wait --home "$NODE_HOME" 2>&1)" ||
+      die "add-farm-ip failed: $out"
+  fi
+  local data="$LOCALNET/zos-agent"
+  if [[ ! -d "$data/images" ]]; then
+    log "importing a busybox image into the agent's store"
+    local busybox rootfs
+    busybox="$(command -v busybox || true)"
+    [[ -n "$busybox" ]] || die "busybox is not installed (Debian: apt-get install busybox-static)"
+    rootfs="$(mktemp -d)"
+    mkdir -p "$rootfs"/{bin,dev,proc,sys,tmp,etc,data,root}
+    cp "$busybox" "$rootfs/bin/busybox"
+    for applet in sh sleep echo cat ls mkdir df dd rm true httpd; do ln -s busybox "$rootfs/bin/$applet"; done
+    tar -C "$rootfs" -cf "$LOCALNET/busybox-rootfs.tar" .
+    rm -rf "$rootfs"
+    "$ZOS_AGENT" image import "$LOCALNET/busybox-rootfs.tar" --name busybox --data-dir "$data" >>"$LOGS/zos-agent.log" 2>&1 ||
+      die "image import failed: $(tail -n 5 "$LOGS/zos-agent.log")"
+  fi
+  log "starting zos-agent as node1 in farm $farm (log: $LOGS/zos-agent.log)"
+  start_service zos-agent "$ZOS_AGENT" run --chain-grpc "127.0.0.1:$GRPC_PORT" --chain-rpc "http://127.0.0.1:$RPC_PORT" \
+    --chain-id "$CHAIN_ID" --relays "$RELAY_URL" --keyring-dir "$NODE_HOME" --key-name node1 --farm-id "$farm" \
+    --data-dir "$data" --storage "$data:ssd" --metrics-addr "127.0.0.1:$AGENT_METRICS_PORT" --block-time "$BLOCK_TIME" \
+    --report-period "$REPORT_PERIOD" --reconcile-period 30s
+  for ((i = 0; ; i++)); do
+    curl -fsS "http://127.0.0.1:$AGENT_METRICS_PORT/healthz" >/dev/null 2>&1 && break
+    kill -0 "${PIDS[-1]}" 2>/dev/null || {
+      tail -n 30 "$LOGS/zos-agent.log" >&2
+      die "zos-agent exited during start-up (log above; zos-agent check lists what the machine lacks)"
+    }
+    ((i < 600)) || die "zos-agent not healthy after 60 s; see $LOGS/zos-agent.log"
+    sleep 0.1
+  done
+  NODE_ID="$(query_id node-by-twin "$(twin_of node1)")"
+  echo "$NODE_ID" >"$LOCALNET/node.id"
+  AGENT_STATUS="node $NODE_ID in farm $farm (metrics http://127.0.0.1:$AGENT_METRICS_PORT/metrics; log $LOGS/zos-agent.log)"
+}
+if [[ "${NO_AGENT:-0}" == 1 ]]; then
+  AGENT_STATUS="not running (NO_AGENT=1)"
+  log "NO_AGENT=1: running the chain and the relay only"
+elif [[ "$(id -u)" == 0 ]]; then
+  if [[ -n "${ZOS_AGENT:-}" ]]; then
+    [[ "$ZOS_AGENT" == /* ]] || ZOS_AGENT="$PWD/$ZOS_AGENT"
+  else
+    log "building zos-agent into $ROOT/build"
+    (cd "$ROOT" && go build -o build/zos-agent ./cmd/zos-agent) || die "go build of zos-agent failed"
+    ZOS_AGENT="$ROOT/build/zos-agent"
+  fi
+  start_agent
+else
+  log "not root: running the chain and the relay only (the node agent needs root: sudo make localnet)"
+fi
 
 # ---------------------------------------------------------------------------------------------
 # 4. Summary.
@@ -290,6 +398,7 @@ echo "  P2P           tcp://127.0.0.1:$P2P_PORT"
 echo "  node home     $NODE_HOME"
 echo "  node log      $LOGS/tfgridd.log"
 echo "  RMB relay     $RELAY_URL   (twin $RELAY_TWIN; metrics http://127.0.0.1:$RELAY_PORT/metrics; log $LOGS/rmb-relay.log)"
+echo "  node agent    $AGENT_STATUS"
 echo
 echo "accounts (test keyring; mnemonics in $LOCALNET/<name>.key.json):"
 for name in "${ACCOUNTS[@]}"; do

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -33,17 +32,9 @@ const (
 // binary returns the path of a binary from env, or builds pkg into dir.
 func binary(t *testing.T, env, pkg, dir string) string {
 	t.Helper()
-	if p := os.Getenv(env); p != "" {
-		abs, err := filepath.Abs(p)
-		require.NoError(t, err)
-		return abs
-	}
-	out := filepath.Join(dir, filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Dir = filepath.Join("..", "..")
-	b, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go build %s: %s", pkg, b)
-	return out
+	p, err := testnet.Binary(env, pkg, filepath.Join("..", ".."), dir)
+	require.NoError(t, err)
+	return p
 }
 
 type user struct {
@@ -167,7 +158,7 @@ func startGrid(t *testing.T, opts gridOptions) *grid {
 		if t.Failed() {
 			t.Logf("agent log:\n%s", g.agent.LogTail(80))
 		}
-		cleanupMachine(t, g.dataDir)
+		testnet.ClearAgentMachine(g.dataDir)
 	})
 	tw, err := client.Tfgrid.TwinByAccount(ctx, &tftypes.QueryTwinByAccountRequest{Address: g.users["node"].bc.Address()})
 	require.NoError(t, err)

@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,12 +15,9 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 	"github.com/stretchr/testify/require"
-	"github.com/vishvananda/netns"
 
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tftypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
-	"github.com/tfgrid/tfgrid/zos-agent/backend/container"
-	"github.com/tfgrid/tfgrid/zos-agent/backend/network"
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
 )
 
@@ -195,48 +190,6 @@ func (g *grid) waitState(t *testing.T, owner string, id uint64, state deployment
 		return len(d.Workloads) > 0
 	}, 30*time.Second, 200*time.Millisecond, "contract %d: workloads not all %s: %+v", id, state, d.Workloads)
 	return d
-}
-
-// cleanupMachine removes whatever the agent left under dataDir: containers, roots, disks, network
-// namespaces (the links in them go with them).
-func cleanupMachine(t *testing.T, dataDir string) {
-	drv, err := container.New(dataDir)
-	if err != nil {
-		return
-	}
-	if list, err := drv.List(context.Background()); err == nil {
-		for _, s := range list {
-			_ = drv.Delete(context.Background(), strings.TrimPrefix(s.ID, "tfz-"))
-			_ = network.DeleteMachineNS(strings.TrimPrefix(s.ID, "tfz-"))
-		}
-	}
-	// A network's WireGuard device died with the agent; its namespace and UAPI socket stay.
-	networks, _ := filepath.Glob(filepath.Join(dataDir, "networks", "tfz-net-*.json"))
-	for _, n := range networks {
-		var rec struct {
-			Spec network.Spec `json:"spec"`
-		}
-		if raw, err := os.ReadFile(n); err == nil && json.Unmarshal(raw, &rec) == nil {
-			names := network.NamesOf(rec.Spec.Twin, rec.Spec.Name)
-			_ = netns.DeleteNamed(names.NetNS)
-			_ = os.Remove(network.UAPISocket(names.WireGuard))
-		}
-	}
-	mounts, _ := filepath.Glob(filepath.Join(dataDir, "images", "containers", "*", "rootfs"))
-	disks, _ := filepath.Glob(filepath.Join(dataDir, "disks", "tfz-*.img"))
-	for _, m := range mounts {
-		_ = exec.Command("umount", m).Run()
-	}
-	for _, d := range disks {
-		_ = exec.Command("umount", strings.TrimSuffix(d, ".img")).Run()
-		if out, err := exec.Command("losetup", "-j", d).Output(); err == nil {
-			for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-				if dev, _, ok := strings.Cut(line, ":"); ok {
-					_ = exec.Command("losetup", "-d", dev).Run()
-				}
-			}
-		}
-	}
 }
 
 func readTrimmed(t *testing.T, path string) string {

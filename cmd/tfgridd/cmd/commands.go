@@ -63,6 +63,7 @@ func initRootCmd(rootCmd *cobra.Command, tempApp *app.App) {
 		queryCommand(),
 		txCommand(),
 		keys.Commands(),
+		deploymentCommand(),
 	)
 }
 

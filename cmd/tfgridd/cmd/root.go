@@ -114,7 +114,7 @@ const defaultGasAdjustment = "2"
 func flagsFromEnv(cmd *cobra.Command) error {
 	var err error
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		if f.Changed || err != nil {
+		if _, noEnv := f.Annotations[noEnvAnnotation]; f.Changed || err != nil || noEnv {
 			return
 		}
 		name := EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
@@ -126,6 +126,10 @@ func flagsFromEnv(cmd *cobra.Command) error {
 	})
 	return err
 }
+
+// noEnvAnnotation marks a flag that no TFGRIDD_* variable sets: `deployment --node` is a node id,
+// while TFGRIDD_NODE is the RPC URL of every other command.
+const noEnvAnnotation = "tfgrid/no-env"
 
 // gasAutoAnnotation marks the message commands (`tfgridd tx <module> <msg>`) whose --gas defaults to
 // auto; the other tx commands (sign, broadcast, ...) and gentx keep the SDK's default.
