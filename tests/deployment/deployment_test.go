@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -177,13 +178,27 @@ func webServer(t *testing.T, description string) deployment.Deployment {
 	return d
 }
 
+// privateNet is the twin's network "net" of examples/webserver.json: its WireGuard key is left for
+// the CLI to derive from the owner's key, so every deployment of a twin brings the same one.
+var privateNet = workload("net", deployment.TypeNetwork, deployment.Network{IPRange: "10.1.0.0/16", Subnet: "10.1.3.0/24",
+	WireGuardListenPort: 20301})
+
+// sleeperIPs counts the addresses handed to machines on "net" (10.1.3.2 is the web server's): the
+// deployments of one twin share the network, so each machine needs its own.
+var sleeperIPs atomic.Uint32
+
+func nextAddress() deployment.MachineNetwork {
+	ip := fmt.Sprintf("10.1.3.%d", 10+sleeperIPs.Add(1))
+	return deployment.MachineNetwork{Interfaces: []deployment.MachineInterface{{Network: "net", IP: ip}}}
+}
+
 // sleeper is a small machine deployment of owner with a signature requirement. Its workload names
 // differ from the agent suite's: containers' cgroups are named by contract and workload only, and
 // both suites may run at once on one machine.
 func sleeper(owner uint64, description string, req deployment.SignatureRequirement) deployment.Deployment {
 	return deployment.Deployment{TwinID: owner, Description: description, SignatureRequirement: req,
-		Workloads: []deployment.Workload{workload("cosigned", deployment.TypeZMachine, deployment.ZMachine{FList: "busybox",
-			Network:         deployment.MachineNetwork{Interfaces: []deployment.MachineInterface{{Network: "net", IP: "10.1.3.2"}}},
+		Workloads: []deployment.Workload{privateNet, workload("cosigned", deployment.TypeZMachine, deployment.ZMachine{FList: "busybox",
+			Network:         nextAddress(),
 			ComputeCapacity: deployment.ComputeCapacity{CPU: 1, Memory: 256 << 20}, Entrypoint: "sleep 3600"})}}
 }
 
@@ -264,7 +279,7 @@ func TestDeploymentCLI(t *testing.T) {
 		g := g.with(t)
 		before := g.liveContracts("alice")
 		bad := webServer(t, "bad")
-		bad.Workloads[0] = workload("www", deployment.TypeVolume, deployment.Volume{Size: 0})
+		bad.Workloads[1] = workload("www", deployment.TypeVolume, deployment.Volume{Size: 0})
 		cases := []struct {
 			name string
 			file string
@@ -317,7 +332,7 @@ func TestDeploymentCLI(t *testing.T) {
 		var d deployment.Deployment
 		require.NoError(t, json.Unmarshal([]byte(g.mustDeployment("alice", "get", fmt.Sprint(web))), &d))
 		require.Equal(t, web, d.ContractID)
-		require.Len(t, d.Workloads, 2)
+		require.Len(t, d.Workloads, 3)
 		for _, w := range d.Workloads {
 			require.Equal(t, deployment.StateOk, w.Result.State, w.Name)
 		}
@@ -365,7 +380,7 @@ func TestDeploymentCLI(t *testing.T) {
 		var got deployment.Deployment
 		require.NoError(t, json.Unmarshal([]byte(g.mustDeployment("alice", "get", fmt.Sprint(web))), &got))
 		require.EqualValues(t, 1, got.Version)
-		require.Len(t, got.Workloads, 3)
+		require.Len(t, got.Workloads, 4)
 		res, err := client.Contracts.Contract(context.Background(), &sctypes.QueryContractRequest{Id: web})
 		require.NoError(t, err)
 		require.EqualValues(t, 64<<20+32<<20+500<<20, res.Contract.GetNodeContract().Resources.Sru, "reservation follows the update")
@@ -380,6 +395,9 @@ func TestDeploymentCLI(t *testing.T) {
 		_, err := g.deployment("alice", "deploy", f, "--node", nodeFlag)
 		require.ErrorContains(t, err, fmt.Sprintf("missing signatures of twins [%d %d]", b, c))
 		require.Equal(t, before, g.liveContracts("alice"))
+		_, err = g.deployment("bob", "sign", f)
+		require.ErrorContains(t, err, fmt.Sprintf("the owner, twin %d, signs the file first", a))
+		g.mustDeployment("alice", "sign", f) // the owner first: it fills the network's key, which the hash covers
 		g.mustDeployment("bob", "sign", f)
 		once, err := os.ReadFile(f)
 		require.NoError(t, err)
@@ -396,8 +414,8 @@ func TestDeploymentCLI(t *testing.T) {
 		g := g.with(t)
 		before, bal := g.liveContracts("alice"), g.balance("alice")
 		d := sleeper(0, "noimage", deployment.SignatureRequirement{WeightRequired: 1, Requests: []deployment.SignatureRequest{{TwinID: 0, Weight: 1}}})
-		d.Workloads[0] = workload("cosigned", deployment.TypeZMachine, deployment.ZMachine{FList: "nosuchimage",
-			Network:         deployment.MachineNetwork{Interfaces: []deployment.MachineInterface{{Network: "net", IP: "10.1.3.2"}}},
+		d.Workloads[1] = workload("cosigned", deployment.TypeZMachine, deployment.ZMachine{FList: "nosuchimage",
+			Network:         nextAddress(),
 			ComputeCapacity: deployment.ComputeCapacity{CPU: 1, Memory: 256 << 20}, Entrypoint: "sleep 3600"})
 		_, err := g.deployment("alice", "deploy", g.writeFile("noimage.json", d), "--node", nodeFlag)
 		require.ErrorContains(t, err, fmt.Sprintf("node %d refused zos.deployment.deploy", g.node))

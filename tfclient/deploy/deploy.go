@@ -32,14 +32,20 @@ type Plan struct {
 // Sign adds this twin's signature to a deployment file (replacing its earlier one, so signing twice
 // changes nothing). A file without an owner gets this twin as its owner: the owner signs first.
 func (c *Client) Sign(file []byte) ([]byte, error) {
-	doc, err := ParseFile(file)
+	doc, err := deployment.Parse(file)
+	if err != nil {
+		return nil, fmt.Errorf("deployment file: %w", err)
+	}
+	if doc.Deployment.TwinID == 0 || doc.Deployment.TwinID == c.Twin.Id { // the owner signs first
+		doc, err = parseOwnFile(file, c.Twin.Id, c.cfg.Key)
+	} else if name, ok := keylessNetwork(&doc.Deployment); ok {
+		return nil, fmt.Errorf("deployment file: network %q has no wireguard_private_key yet: the owner, twin %d, signs the file first (which fills it)",
+			name, doc.Deployment.TwinID)
+	} else {
+		doc, err = validated(doc)
+	}
 	if err != nil {
 		return nil, err
-	}
-	if doc.Deployment.TwinID == 0 {
-		if doc, err = withOwner(doc, c.Twin.Id); err != nil {
-			return nil, err
-		}
 	}
 	signed, err := deployment.SignDocument(doc, c.Twin.Id, c.cfg.Key)
 	if err != nil {
@@ -51,11 +57,8 @@ func (c *Client) Sign(file []byte) ([]byte, error) {
 // Prepare checks a deployment file for node as the node will and prices it. publicIPs < 0 takes
 // the count of the file's IPv4 workloads.
 func (c *Client) Prepare(ctx context.Context, file []byte, node uint64, publicIPs int) (*Plan, error) {
-	doc, err := ParseFile(file)
+	doc, err := parseOwnFile(file, c.Twin.Id, c.cfg.Key)
 	if err != nil {
-		return nil, err
-	}
-	if doc, err = withOwner(doc, c.Twin.Id); err != nil {
 		return nil, err
 	}
 	if doc, err = c.signChecked(ctx, doc); err != nil {
@@ -282,11 +285,8 @@ func (c *Client) Update(ctx context.Context, id uint64, file []byte, opts Option
 	if err != nil {
 		return nil, err
 	}
-	parsed, err := ParseFile(file)
+	parsed, err := parseOwnFile(file, c.Twin.Id, c.cfg.Key)
 	if err != nil {
-		return nil, err
-	}
-	if parsed, err = withOwner(parsed, c.Twin.Id); err != nil {
 		return nil, err
 	}
 	doc, err := nextVersion(current, parsed)

@@ -7,9 +7,14 @@ package deploy
 
 import (
 	"bytes"
+	"crypto/hkdf"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"reflect"
+
+	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
 )
@@ -20,6 +25,26 @@ func ParseFile(raw []byte) (*deployment.Document, error) {
 	if err != nil {
 		return nil, fmt.Errorf("deployment file: %w", err)
 	}
+	return validated(doc)
+}
+
+// parseOwnFile reads a deployment file of the twin with account key: it fills what the file may
+// leave out (the owner when twin_id is 0, the networks' WireGuard keys), then applies the node's rules.
+func parseOwnFile(raw []byte, twin uint64, account *secp256k1.PrivKey) (*deployment.Document, error) {
+	doc, err := deployment.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("deployment file: %w", err)
+	}
+	if doc, err = withOwner(doc, twin); err != nil {
+		return nil, err
+	}
+	if doc, err = withNetworkKeys(doc, account); err != nil {
+		return nil, err
+	}
+	return validated(doc)
+}
+
+func validated(doc *deployment.Document) (*deployment.Document, error) {
 	if err := doc.Deployment.Validate(); err != nil {
 		return nil, fmt.Errorf("deployment file: %w", err)
 	}
@@ -81,6 +106,66 @@ func withOwner(doc *deployment.Document, twin uint64) (*deployment.Document, err
 		}
 	}
 	return encodeTree(tree)
+}
+
+// withNetworkKeys fills each network workload's empty wireguard_private_key with the key derived
+// from the owner's account key and the network's name (networkKey), so a deployment file needs no
+// secret written into it, and every deployment of the twin that names the network brings the same
+// key (a network name is one network per twin on a node). The key is part of the hash: the owner
+// fills it before anyone signs.
+func withNetworkKeys(doc *deployment.Document, account *secp256k1.PrivKey) (*deployment.Document, error) {
+	tree, err := decodeTree(doc.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	changed := false
+	workloads, _ := tree["workloads"].([]any)
+	for _, raw := range workloads {
+		w, ok := raw.(map[string]any)
+		if !ok || w["type"] != string(deployment.TypeNetwork) {
+			continue
+		}
+		data, ok := w["data"].(map[string]any)
+		if !ok || data["wireguard_private_key"] != "" {
+			continue
+		}
+		key, err := networkKey(account, fmt.Sprint(w["name"]))
+		if err != nil {
+			return nil, err
+		}
+		data["wireguard_private_key"] = key
+		changed = true
+	}
+	if !changed {
+		return doc, nil
+	}
+	return encodeTree(tree)
+}
+
+// keylessNetwork names a network workload whose wireguard_private_key is still empty.
+func keylessNetwork(d *deployment.Deployment) (string, bool) {
+	for _, w := range d.Workloads {
+		var n deployment.Network
+		if w.Type == deployment.TypeNetwork && json.Unmarshal(w.Data, &n) == nil && n.WireGuardPrivateKey == "" {
+			return w.Name, true
+		}
+	}
+	return "", false
+}
+
+// networkKey is the WireGuard private key of the twin's network name: HKDF-SHA256 of the account
+// key (info "tfgrid-wireguard-v1/<name>"), clamped as Curve25519 keys are; base64.
+func networkKey(account *secp256k1.PrivKey, name string) (string, error) {
+	if account == nil {
+		return "", fmt.Errorf("network %q: wireguard_private_key is empty and there is no account key to derive it from", name)
+	}
+	k, err := hkdf.Key(sha256.New, account.Key, nil, "tfgrid-wireguard-v1/"+name, 32)
+	if err != nil {
+		return "", err
+	}
+	k[0] &= 248
+	k[31] = k[31]&127 | 64
+	return base64.StdEncoding.EncodeToString(k), nil
 }
 
 // missingSigners are the requested twins without a signature while the signed weight is below
