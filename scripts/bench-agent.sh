@@ -24,7 +24,7 @@ mkdir -p build
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on this machine share its cores)"
   TFGRIDD_BIN="$ROOT/$TFGRIDD" ZOS_AGENT_BIN="$ROOT/$ZOS_AGENT" RMB_RELAY_BIN="$ROOT/$RMB_RELAY" \
     go test -tags bench ./zos-agent/e2e/ -run '^TestBenchDeploy$' -count=1 -v -timeout 30m |
-    grep -E 'BENCH|machine:|first deployment|^(--- |ok|FAIL|PASS)|Error' || true
+    grep -E 'BENCH|machine:|first deployment|bench_test.go|^(--- |ok|FAIL|PASS)|Error' || true
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 } 2>&1 | tee build/bench-agent.txt
 grep -q '^ok' build/bench-agent.txt || die "the benchmark failed (see above)"

@@ -93,7 +93,7 @@ func TestBenchDeploy(t *testing.T) {
 func benchDeployment(g *grid, owner string) deployment.Deployment {
 	d := g.machineDeployment(owner, 16*mib, 256*mib, "busybox")
 	d.Workloads[1] = workload("vm", deployment.TypeZMachine, deployment.ZMachine{FList: "busybox",
-		Network:         deployment.MachineNetwork{Interfaces: []deployment.MachineInterface{{Network: "net", IP: "10.1.3.2"}}},
+		Network:         g.onNetwork(), // the deployments of one deployer share its network
 		ComputeCapacity: deployment.ComputeCapacity{CPU: 1, Memory: 256 * mib},
 		Mounts:          []deployment.MachineMount{{Name: "vol", Mountpoint: "/data"}},
 		Entrypoint:      "sleep 3600"})

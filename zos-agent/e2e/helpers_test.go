@@ -56,8 +56,10 @@ func privateNetwork(twin uint64) deployment.Workload {
 
 // onNetwork puts a machine on the network "net" at an address no other machine of the test has.
 func (g *grid) onNetwork() deployment.MachineNetwork {
+	g.seqMu.Lock()
 	g.seq++
 	ip := fmt.Sprintf("10.1.3.%d", 2+g.seq%250)
+	g.seqMu.Unlock()
 	return deployment.MachineNetwork{Interfaces: []deployment.MachineInterface{{Network: "net", IP: ip}}}
 }
 
