@@ -67,6 +67,7 @@ type gridOptions struct {
 	farmIPs     []string
 	farmGateway string
 	agentArgs   []string
+	relayArgs   []string
 }
 
 // startGrid starts one real chain (billing on short params), a relay and the agent on a node of an
@@ -97,7 +98,7 @@ func startGrid(t *testing.T, opts gridOptions) *grid {
 	ports, err := testnet.FreePorts(2)
 	require.NoError(t, err)
 	relay := testnet.NewRelay(relayBin, fmt.Sprintf("127.0.0.1:%d", ports[0]), filepath.Join(dir, "relay.log"),
-		"--grpc", chain.GRPC, "--rpc", chain.RPC, "--data-dir", filepath.Join(dir, "relay"))
+		append([]string{"--grpc", chain.GRPC, "--rpc", chain.RPC, "--data-dir", filepath.Join(dir, "relay")}, opts.relayArgs...)...)
 	require.NoError(t, relay.Start())
 	t.Cleanup(func() { _ = relay.Stop() })
 
