@@ -47,7 +47,7 @@ func TestAgent(t *testing.T) {
 		rec := g.waitState(t, "alice", id, deployment.StateOk)
 		require.Len(t, rec.Workloads, 3) // volume, machine, network
 		wid := engine.WorkloadID(id, "vm")
-		limit, err := os.ReadFile("/sys/fs/cgroup/memory" + container.CgroupsPath(wid) + "/memory.limit_in_bytes")
+		limit, err := os.ReadFile("/sys/fs/cgroup/memory" + g.cgroupsPath(t, wid) + "/memory.limit_in_bytes")
 		require.NoError(t, err)
 		require.Equal(t, fmt.Sprint(256*mib), strings.TrimSpace(string(limit)))
 		logFile := filepath.Join(g.dataDir, "containers", "tfz-"+wid, "output.log")
@@ -228,7 +228,7 @@ func TestAgent(t *testing.T) {
 
 	t.Run("grace freezes the machine, a top-up thaws it", func(t *testing.T) {
 		require.NotZero(t, daves)
-		freezer := "/sys/fs/cgroup/freezer" + container.CgroupsPath(engine.WorkloadID(daves, "vm")) + "/freezer.state"
+		freezer := "/sys/fs/cgroup/freezer" + g.cgroupsPath(t, engine.WorkloadID(daves, "vm")) + "/freezer.state"
 		require.Equal(t, "THAWED", readTrimmed(t, freezer))
 		// dave keeps less than one settlement costs, so the next one leaves a debt: grace.
 		g.drain(t, "dave", 10)

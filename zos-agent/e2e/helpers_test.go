@@ -18,6 +18,7 @@ import (
 
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tftypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
+	"github.com/tfgrid/tfgrid/zos-agent/backend/container"
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
 )
 
@@ -243,4 +244,11 @@ func (g *grid) waitContract(t *testing.T, id uint64, state sctypes.ContractState
 		res, err := g.client.Contracts.Contract(context.Background(), &sctypes.QueryContractRequest{Id: id})
 		return err == nil && res.Contract.State == state
 	}, 30*time.Second, 200*time.Millisecond, "contract %d not %s", id, state)
+}
+
+// cgroupsPath is the cgroup of the agent's container id (scoped by the agent's data directory).
+func (g *grid) cgroupsPath(t *testing.T, id string) string {
+	drv, err := container.New(g.dataDir)
+	require.NoError(t, err)
+	return drv.CgroupsPath(id)
 }

@@ -160,7 +160,7 @@ func TestDeployPauseRestartGrowDelete(t *testing.T) {
 	if first.Status != container.StatusRunning {
 		t.Fatalf("container %+v, want running", first)
 	}
-	limit, err := os.ReadFile("/sys/fs/cgroup/memory" + container.CgroupsPath("1-vm") + "/memory.limit_in_bytes")
+	limit, err := os.ReadFile("/sys/fs/cgroup/memory" + f.b.Containers.CgroupsPath("1-vm") + "/memory.limit_in_bytes")
 	if err != nil || strings.TrimSpace(string(limit)) != fmt.Sprint(256*mib) {
 		t.Fatalf("memory limit %q (%v), want %d", limit, err, 256*mib)
 	}

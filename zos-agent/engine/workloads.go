@@ -122,7 +122,7 @@ func (e *Engine) ensureMachine(ctx context.Context, twin, contract uint64, w dep
 	st, err := e.b.Containers.State(ctx, id)
 	switch {
 	case err == nil && (st.Status == container.StatusRunning || st.Status == container.StatusPaused):
-		return container.Record{ID: st.ID, Pid: st.Pid, Bundle: st.Bundle, CgroupsPath: container.CgroupsPath(id)}, nil
+		return container.Record{ID: st.ID, Pid: st.Pid, Bundle: st.Bundle, CgroupsPath: e.b.Containers.CgroupsPath(id)}, nil
 	case err == nil:
 		// created or stopped: its process is gone; start it afresh.
 		if err := e.b.Containers.Delete(ctx, id); err != nil {

@@ -25,14 +25,11 @@ var capabilities = []string{
 // defaultPath is the PATH a container gets when its env sets none.
 const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-// CgroupsPath is the cgroup of container id, the same below every controller.
-func CgroupsPath(id string) string { return "/" + cgroupParent + "/" + backend.Name(id) }
-
 // cgroupParent groups every container's cgroup; removed when the last container is deleted.
 const cgroupParent = "tfz"
 
 // runtimeSpec is the OCI config.json of a container.
-func runtimeSpec(s Spec) *specs.Spec {
+func runtimeSpec(s Spec, cgroupsPath string) *specs.Spec {
 	cwd := s.WorkDir
 	if cwd == "" {
 		cwd = "/"
@@ -57,7 +54,7 @@ func runtimeSpec(s Spec) *specs.Spec {
 		Hostname: backend.Name(s.ID),
 		Mounts:   append(baseMounts(), bindMounts(s.Mounts)...),
 		Linux: &specs.Linux{
-			CgroupsPath: CgroupsPath(s.ID),
+			CgroupsPath: cgroupsPath,
 			Namespaces: []specs.LinuxNamespace{
 				{Type: specs.PIDNamespace}, {Type: specs.MountNamespace}, netns,
 				{Type: specs.UTSNamespace}, {Type: specs.IPCNamespace},
@@ -114,11 +111,11 @@ func bindMounts(mounts []Mount) []specs.Mount {
 }
 
 // writeBundle writes config.json into the bundle directory.
-func writeBundle(dir string, s Spec) error {
+func writeBundle(dir string, s Spec, cgroupsPath string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	data, err := json.MarshalIndent(runtimeSpec(s), "", "\t")
+	data, err := json.MarshalIndent(runtimeSpec(s, cgroupsPath), "", "\t")
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,8 @@ package container
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,9 +40,18 @@ type Driver struct {
 	runc     string
 	stateDir string
 	bundles  string
+	// scope tells apart the cgroups of drivers over different data directories (two agents, or
+	// tests running in parallel, may both run a container "1-vm").
+	scope string
 	// mu serialises create and delete, so removing the empty shared cgroup parent never races a
 	// container being created under it.
 	mu sync.Mutex
+}
+
+// CgroupsPath is the cgroup of container id, the same below every controller:
+// /tfz/tfz-<scope>-<id>, scope a hash of the driver's directory.
+func (d *Driver) CgroupsPath(id string) string {
+	return "/" + cgroupParent + "/" + backend.Name(d.scope+"-"+id)
 }
 
 // New prepares a driver over dataDir. A second driver over the same dataDir (a restarted agent)
@@ -54,7 +65,8 @@ func New(dataDir string) (*Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Driver{runc: runc, stateDir: filepath.Join(dir, "runc"), bundles: dir}
+	sum := sha256.Sum256([]byte(dir))
+	d := &Driver{runc: runc, stateDir: filepath.Join(dir, "runc"), bundles: dir, scope: hex.EncodeToString(sum[:4])}
 	if err := os.MkdirAll(d.stateDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -96,7 +108,7 @@ func (d *Driver) Create(ctx context.Context, spec Spec) (Record, error) {
 	rec := Record{
 		ID:          name,
 		Bundle:      filepath.Join(d.bundles, name),
-		CgroupsPath: CgroupsPath(spec.ID),
+		CgroupsPath: d.CgroupsPath(spec.ID),
 		Log:         filepath.Join(d.bundles, name, "output.log"),
 	}
 	if err := d.start(ctx, rec, spec); err != nil {
@@ -114,7 +126,7 @@ func (d *Driver) Create(ctx context.Context, spec Spec) (Record, error) {
 }
 
 func (d *Driver) start(ctx context.Context, rec Record, spec Spec) error {
-	if err := writeBundle(rec.Bundle, spec); err != nil {
+	if err := writeBundle(rec.Bundle, spec, rec.CgroupsPath); err != nil {
 		return err
 	}
 	logFile, err := os.OpenFile(rec.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)

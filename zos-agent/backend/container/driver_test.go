@@ -107,7 +107,7 @@ dd if=/dev/zero of=/data/fill bs=1M count=100; echo "dd-exit=$?"; exec sleep 100
 	spec.Mounts = []container.Mount{{Source: d.MountPoint, Destination: "/data"}}
 	rec := f.create(t, spec)
 
-	if rec.ID != "tfz-lifecycle" || rec.CgroupsPath != "/tfz/tfz-lifecycle" || rec.Pid <= 0 {
+	if rec.ID != "tfz-lifecycle" || rec.CgroupsPath != f.driver.CgroupsPath("lifecycle") || !strings.HasPrefix(rec.CgroupsPath, "/tfz/tfz-") || rec.Pid <= 0 {
 		t.Fatalf("record %+v", rec)
 	}
 	log := waitForLog(t, rec.Log, "dd-exit=")
@@ -239,7 +239,7 @@ func TestCreateRefusals(t *testing.T) {
 	if _, err := f.driver.Create(ctx, missing); err == nil || !strings.Contains(err.Error(), "no-such-program") {
 		t.Fatalf("create with a missing program: %v, want an error naming it", err)
 	}
-	assertContainerGone(t, f.driver, container.Record{ID: "tfz-refusals", CgroupsPath: container.CgroupsPath("refusals"),
+	assertContainerGone(t, f.driver, container.Record{ID: "tfz-refusals", CgroupsPath: f.driver.CgroupsPath("refusals"),
 		Bundle: filepath.Join(f.dataDir, "containers", "tfz-refusals")})
 
 	f.create(t, good)
