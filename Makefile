@@ -37,6 +37,9 @@ clean: ## remove build outputs
 # --- RMB (relay, peer SDK) ---------------------------------------------------------------------
 .PHONY: build-rmb bench-rmb fuzz-rmb redis-server
 FUZZTIME ?= 30s
+# A new input is minimized within this; the default (60 s) can outlast a short run, which then
+# ends with "context deadline exceeded" although nothing failed.
+FUZZMINIMIZE ?= 2s
 
 build-rmb: ## build rmb-relay into ./build
 	$(GO) build -o $(BUILDDIR)/rmb-relay ./cmd/rmb-relay
@@ -45,8 +48,8 @@ bench-rmb: build build-rmb ## RMB on loopback: relay throughput, round-trip late
 	TFGRIDD=$(BUILDDIR)/tfgridd RMB_RELAY=$(BUILDDIR)/rmb-relay ./scripts/bench-rmb.sh
 
 fuzz-rmb: ## fuzz the RMB envelope decoder and token parser for FUZZTIME each (default 30s)
-	$(GO) test ./rmb/ -run '^$$' -fuzz '^FuzzScanEnvelope$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./rmb/ -run '^$$' -fuzz '^FuzzParseToken$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./rmb/ -run '^$$' -fuzz '^FuzzScanEnvelope$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE)
+	$(GO) test ./rmb/ -run '^$$' -fuzz '^FuzzParseToken$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE)
 
 redis-server: ## install Debian's redis-server when missing (the Redis tests also do it themselves)
 	@command -v redis-server >/dev/null || apt-get install -y redis-server || (apt-get update && apt-get install -y redis-server)
