@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -168,6 +169,26 @@ func workload(name, typ string, data any) deployment.Workload {
 	return deployment.Workload{Name: name, Type: typ, Data: raw}
 }
 
+// The demo farm's public IP and gateway (the localnet's too).
+var (
+	farmIP      = netip.MustParsePrefix("185.69.166.10/24")
+	farmGateway = netip.MustParsePrefix("185.69.166.1/24")
+)
+
+// publicIP is the public IP the chain reserved for contract id.
+func (g *grid) publicIP(id uint64) netip.Addr {
+	res, err := g.client.Contracts.Contract(context.Background(), &sctypes.QueryContractRequest{Id: id})
+	require.NoError(g.t, err)
+	ips := res.Contract.GetNodeContract().PublicIps
+	require.Len(g.t, ips, 1, "contract %d's public IPs", id)
+	return netip.MustParsePrefix(ips[0].Ip).Addr()
+}
+
+// fetchPublic GETs / from port 80 of ip out of the internet namespace.
+func fetchPublic(internet string, ip netip.Addr) (string, error) {
+	return backendtest.HTTPGet(internet, netip.AddrPortFrom(ip, 80), "/", 3*time.Second)
+}
+
 // webServer is examples/webserver.json with a description that makes its hash unique.
 func webServer(t *testing.T, description string) deployment.Deployment {
 	raw, err := os.ReadFile(filepath.Join("..", "..", "examples", "webserver.json"))
@@ -243,7 +264,9 @@ func TestDeploymentCLI(t *testing.T) {
 	g.farm = farm.Farm.Id
 	_, err = farmer.Send(context.Background(),
 		&tftypes.MsgSetFarmOpenRegistration{Creator: farmer.Address(), FarmId: g.farm, Open: true},
-		&tftypes.MsgAddFarmIp{Creator: farmer.Address(), FarmId: g.farm, Ip: "185.69.166.10/24", Gateway: "185.69.166.1"})
+		&tftypes.MsgAddFarmIp{Creator: farmer.Address(), FarmId: g.farm, Ip: farmIP.String(), Gateway: farmGateway.Addr().String()},
+		// A second one, for the redeployment of the web server on the silent node.
+		&tftypes.MsgAddFarmIp{Creator: farmer.Address(), FarmId: g.farm, Ip: "185.69.166.11/24", Gateway: farmGateway.Addr().String()})
 	require.NoError(t, err)
 	// A second node in the farm with no agent behind it: it never answers over RMB.
 	node2, err := client.NewBroadcaster(keys["node2"], testnet.ChainID)
@@ -256,7 +279,9 @@ func TestDeploymentCLI(t *testing.T) {
 	require.NoError(t, err)
 
 	var agent *testnet.Agent
-	agent, g.dataDir = agentnet.Start(t, agentBin, chain, relay.URL, "node", g.farm, dir)
+	// The farm's public network, in namespaces of the test, with one standing in for the internet.
+	farmNet := backendtest.NewFarm(t, farmGateway)
+	agent, g.dataDir = agentnet.Start(t, agentBin, chain, relay.URL, "node", g.farm, dir, farmNet.AgentArgs()...)
 	nodeAddr := strings.TrimSpace(g.must(g.cli("keys", "show", "node", "-a", "--keyring-backend", "test")))
 	tw, err := client.Tfgrid.TwinByAccount(context.Background(), &tftypes.QueryTwinByAccountRequest{Address: nodeAddr})
 	require.NoError(t, err)
@@ -287,8 +312,8 @@ func TestDeploymentCLI(t *testing.T) {
 			want string
 		}{
 			{"invalid file", g.writeFile("bad.json", bad), nil, "size"},
-			{"not enough public IPs", g.writeFile("ips.json", webServer(t, "ips")), []string{"--public-ips", "2"},
-				"not enough public IPs: the deployment needs 2, farm"},
+			{"not enough public IPs", g.writeFile("ips.json", webServer(t, "ips")), []string{"--public-ips", "3"},
+				"not enough public IPs: the deployment needs 3, farm"},
 			{"encrypted deployment larger than max_deployment_data_bytes", g.writeFile("big.json", webServer(t, randomHex(t, 10000))),
 				nil, "more than the chain's max_deployment_data_bytes 8192"},
 			{"owner is another twin", g.writeFile("bobs.json", sleeper(g.twins["bob"], "bobs",
@@ -306,24 +331,31 @@ func TestDeploymentCLI(t *testing.T) {
 	})
 
 	var web uint64
+	var webIP netip.Addr
 	var file string
 	balanceBefore := g.balance("alice")
 	t.Run("deploy the web server with a public IP", func(t *testing.T) {
 		g := g.with(t)
 		file = g.writeFile("web.json", webServer(t, "web"))
-		require.Equal(t, 1, g.freeIPs())
+		require.Equal(t, 2, g.freeIPs())
 		out := g.mustDeployment("alice", "deploy", file, "--node", nodeFlag, "--public-ips", "1", "--max-cost", "100000000")
 		require.Contains(t, out, "reserves: 1 CPU")
 		require.Contains(t, out, "utft per hour")
 		require.Contains(t, out, "workload web (zmachine): ok")
 		require.Contains(t, out, "workload www (volume): ok")
 		web = contractOf(t, out)
-		require.Equal(t, 0, g.freeIPs(), "the contract holds the farm's IP")
+		require.Equal(t, 1, g.freeIPs(), "the contract holds one of the farm's IPs")
 		logFile := filepath.Join(g.dataDir, "containers", "tfz-"+engine.WorkloadID(web, "web"), "output.log")
 		require.Eventually(t, func() bool {
 			b, _ := os.ReadFile(logFile)
 			return strings.Contains(string(b), "serving")
 		}, 30*time.Second, 200*time.Millisecond, "the web server did not start")
+		webIP = g.publicIP(web)
+		var page string
+		require.Eventually(t, func() bool {
+			page, err = fetchPublic(farmNet.Internet, webIP)
+			return err == nil && strings.Contains(page, "hello from tfgrid")
+		}, 20*time.Second, 300*time.Millisecond, "the page on %s from the internet: %q %v", webIP, page, err)
 	})
 	require.NotZero(t, web)
 
@@ -332,7 +364,7 @@ func TestDeploymentCLI(t *testing.T) {
 		var d deployment.Deployment
 		require.NoError(t, json.Unmarshal([]byte(g.mustDeployment("alice", "get", fmt.Sprint(web))), &d))
 		require.Equal(t, web, d.ContractID)
-		require.Len(t, d.Workloads, 3)
+		require.Len(t, d.Workloads, 4)
 		for _, w := range d.Workloads {
 			require.Equal(t, deployment.StateOk, w.Result.State, w.Name)
 		}
@@ -380,7 +412,7 @@ func TestDeploymentCLI(t *testing.T) {
 		var got deployment.Deployment
 		require.NoError(t, json.Unmarshal([]byte(g.mustDeployment("alice", "get", fmt.Sprint(web))), &got))
 		require.EqualValues(t, 1, got.Version)
-		require.Len(t, got.Workloads, 4)
+		require.Len(t, got.Workloads, 5)
 		res, err := client.Contracts.Contract(context.Background(), &sctypes.QueryContractRequest{Id: web})
 		require.NoError(t, err)
 		require.EqualValues(t, 64<<20+32<<20+500<<20, res.Contract.GetNodeContract().Resources.Sru, "reservation follows the update")
@@ -458,7 +490,9 @@ func TestDeploymentCLI(t *testing.T) {
 		poor := strings.TrimSpace(g.must(g.cli("keys", "show", "poor", "-a", "--keyring-backend", "test")))
 		g.tx("farmer", "bank", "send", "farmer", poor, "1000utft")
 		g.tx("poor", "tfgrid", "create-twin", "--relays", g.relay)
-		_, err := g.deployment("poor", "deploy", g.writeFile("poor.json", webServer(t, "poor")), "--node", nodeFlag)
+		poorFile := g.writeFile("poor.json", sleeper(0, "poor", deployment.SignatureRequirement{WeightRequired: 1,
+			Requests: []deployment.SignatureRequest{{TwinID: 0, Weight: 1}}}))
+		_, err := g.deployment("poor", "deploy", poorFile, "--node", nodeFlag)
 		require.ErrorContains(t, err, "not enough funds for the contract deposit")
 		require.ErrorContains(t, err, "holds 1000utft")
 	})
@@ -471,7 +505,11 @@ func TestDeploymentCLI(t *testing.T) {
 		}, 30*time.Second, 500*time.Millisecond, "a consumption report")
 		out := g.mustDeployment("alice", "cancel", fmt.Sprint(web))
 		require.Contains(t, out, fmt.Sprintf("contract %d cancelled", web))
-		require.Equal(t, 1, g.freeIPs(), "the IP is free again")
+		require.Equal(t, 2, g.freeIPs(), "the IP is free again")
+		require.Eventually(t, func() bool {
+			_, err := fetchPublic(farmNet.Internet, webIP)
+			return err != nil
+		}, 15*time.Second, 200*time.Millisecond, "%s still answers the internet after cancel", webIP)
 		drv, err := container.New(g.dataDir)
 		require.NoError(t, err)
 		require.Eventually(t, func() bool {

@@ -25,8 +25,6 @@ import (
 var (
 	farmGateway = netip.MustParsePrefix("185.206.122.1/24")
 	farmIPs     = []string{"185.206.122.10/24", "185.206.122.11/24"}
-	routerOut   = netip.MustParsePrefix("198.51.100.1/24")
-	internetIP  = netip.MustParsePrefix("198.51.100.2/24")
 )
 
 // webScript serves a small page and a 2 MiB file over HTTP on port 80.
@@ -34,8 +32,7 @@ const webScript = `mkdir -p /www && echo hello from web > /www/index.html && dd 
 
 // httpGet fetches path from addr:80 out of the namespace ns and returns the whole response.
 func httpGet(ns string, addr netip.Addr, path string) (string, error) {
-	return backendtest.Exchange(ns, netip.Addr{}, netip.AddrPortFrom(addr, 80),
-		"GET "+path+" HTTP/1.0\r\nHost: "+addr.String()+"\r\n\r\n", 3*time.Second)
+	return backendtest.HTTPGet(ns, netip.AddrPortFrom(addr, 80), path, 3*time.Second)
 }
 
 // eventuallyServes waits until a GET of path from ns answers with want in the body.
@@ -53,15 +50,10 @@ func eventuallyServes(t *testing.T, ns string, addr netip.Addr, path, want strin
 // in a namespace of the test, and an "internet" namespace behind the farm's router. It returns the
 // grid and the internet namespace.
 func netGrid(t *testing.T) (*grid, string) {
-	backendtest.RequireRoot(t)
-	uplink, router, internet := backendtest.NetNS(t, "uplink"), backendtest.NetNS(t, "router"), backendtest.NetNS(t, "inet")
-	backendtest.Veth(t, router, "farm0", farmGateway, uplink, "uplink0", netip.Prefix{})
-	backendtest.Veth(t, router, "wan0", routerOut, internet, "wan0", internetIP)
-	backendtest.Forwarding(t, router)
-	backendtest.Route(t, internet, "wan0", farmGateway.Masked(), routerOut.Addr())
+	farm := backendtest.NewFarm(t, farmGateway)
 	g := startGrid(t, gridOptions{users: []string{"alice", "bob"}, farmIPs: farmIPs, farmGateway: farmGateway.Addr().String(),
-		agentArgs: []string{"--uplink-netns", uplink, "--public-interface", "uplink0", "--public-gateway", farmGateway.Addr().String()}})
-	return g, internet
+		agentArgs: farm.AgentArgs()})
+	return g, farm.Internet
 }
 
 // machineOn is a busybox machine running script on owner's network "net".

@@ -148,6 +148,12 @@ func Exchange(ns string, source netip.Addr, addr netip.AddrPort, request string,
 	return string(b), err
 }
 
+// HTTPGet sends an HTTP/1.0 GET of path to addr from the namespace ns and returns the whole
+// response (status line, headers and body).
+func HTTPGet(ns string, addr netip.AddrPort, path string, timeout time.Duration) (string, error) {
+	return Exchange(ns, netip.Addr{}, addr, "GET "+path+" HTTP/1.0\r\nHost: "+addr.Addr().String()+"\r\n\r\n", timeout)
+}
+
 // Eventually retries Fetch until it returns want or the deadline passes (a WireGuard handshake
 // or ARP takes a moment).
 func Eventually(ns string, source netip.Addr, addr netip.AddrPort, want string, within time.Duration) error {

@@ -11,26 +11,17 @@ import (
 
 var (
 	farmGateway = netip.MustParsePrefix("203.0.113.1/24")
-	routerOut   = netip.MustParsePrefix("198.51.100.1/24")
-	internetIP  = netip.MustParsePrefix("198.51.100.2/24")
 )
 
-// farm is a node's uplink namespace wired to a farm router namespace, behind which a namespace
-// stands in for the internet.
+// farm is the test's farm network (backendtest.Farm) with a Manager on its uplink.
 type farm struct {
-	uplink, router, internet string
-	m                        *Manager
+	*backendtest.Farm
+	m *Manager
 }
 
 func newFarm(t *testing.T) *farm {
-	backendtest.RequireRoot(t)
-	f := &farm{uplink: backendtest.NetNS(t, "uplink"), router: backendtest.NetNS(t, "router"), internet: backendtest.NetNS(t, "inet")}
-	// The node's dedicated public interface goes into the public bridge; its peer is the router.
-	backendtest.Veth(t, f.router, "farm0", farmGateway, f.uplink, "uplink0", netip.Prefix{})
-	backendtest.Veth(t, f.router, "wan0", routerOut, f.internet, "wan0", internetIP)
-	backendtest.Forwarding(t, f.router)
-	backendtest.Route(t, f.internet, "wan0", netip.MustParsePrefix("203.0.113.0/24"), routerOut.Addr())
-	m, err := New(Config{DataDir: t.TempDir(), UplinkNS: f.uplink, Interface: "uplink0", Gateway: farmGateway.Addr()})
+	f := &farm{Farm: backendtest.NewFarm(t, farmGateway)}
+	m, err := New(Config{DataDir: t.TempDir(), UplinkNS: f.Uplink, Interface: backendtest.FarmUplinkInterface, Gateway: farmGateway.Addr()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,11 +52,11 @@ func TestPublicIPReachableNoSpoofingGoneAfterDelete(t *testing.T) {
 
 	public := netip.MustParseAddrPort("203.0.113.10:80")
 	backendtest.Serve(t, workload, public, "public hello")
-	if err := backendtest.Eventually(f.internet, netip.Addr{}, public, "public hello", 5*time.Second); err != nil {
+	if err := backendtest.Eventually(f.Internet, netip.Addr{}, public, "public hello", 5*time.Second); err != nil {
 		t.Fatalf("internet to workload: %v", err)
 	}
-	outside := netip.AddrPortFrom(internetIP.Addr(), 8080)
-	backendtest.Serve(t, f.internet, outside, "internet hello")
+	outside := netip.AddrPortFrom(f.InternetAddr, 8080)
+	backendtest.Serve(t, f.Internet, outside, "internet hello")
 	if err := backendtest.Eventually(workload, netip.Addr{}, outside, "internet hello", 5*time.Second); err != nil {
 		t.Fatalf("workload to internet: %v", err)
 	}
@@ -78,7 +69,7 @@ func TestPublicIPReachableNoSpoofingGoneAfterDelete(t *testing.T) {
 		t.Errorf("workload reached the internet from a spoofed source: %q", got)
 	}
 	backendtest.Serve(t, workload, netip.AddrPortFrom(spoofed.Addr(), 80), "stolen")
-	if got, err := backendtest.Fetch(f.internet, netip.Addr{}, netip.AddrPortFrom(spoofed.Addr(), 80), 2*time.Second); err == nil {
+	if got, err := backendtest.Fetch(f.Internet, netip.Addr{}, netip.AddrPortFrom(spoofed.Addr(), 80), 2*time.Second); err == nil {
 		t.Errorf("the internet reached an address the workload does not own: %q", got)
 	}
 	if got, err := backendtest.Fetch(workload, rec.IP.Addr(), outside, 2*time.Second); err != nil || got != "internet hello" {
@@ -91,13 +82,13 @@ func TestPublicIPReachableNoSpoofingGoneAfterDelete(t *testing.T) {
 	if err := f.m.Delete("web1"); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := backendtest.Fetch(f.internet, netip.Addr{}, public, 2*time.Second); err == nil {
+	if got, err := backendtest.Fetch(f.Internet, netip.Addr{}, public, 2*time.Second); err == nil {
 		t.Errorf("public IP answers after delete: %q", got)
 	}
 	if n, err := f.m.filter.rulesOf("web1"); err != nil || n != 0 {
 		t.Errorf("rules of web1 after delete: %d %v", n, err)
 	}
-	backendtest.AssertNoLink(t, f.uplink, rec.HostLink)
+	backendtest.AssertNoLink(t, f.Uplink, rec.HostLink)
 	backendtest.AssertNoLink(t, workload, "pub")
 	if list, err := f.m.List(); err != nil || len(list) != 0 {
 		t.Errorf("list after delete: %+v %v", list, err)
@@ -134,7 +125,7 @@ func TestCreateRefusesBadSpecsAndTakenIPs(t *testing.T) {
 	if list, err := f.m.List(); err != nil || len(list) != 1 {
 		t.Errorf("a refused create changed the list: %+v %v", list, err)
 	}
-	backendtest.AssertNoLink(t, f.uplink, HostLink("b"))
+	backendtest.AssertNoLink(t, f.Uplink, HostLink("b"))
 	if n, err := f.m.filter.rulesOf("b"); err != nil || n != 0 {
 		t.Errorf("a refused create left rules: %d %v", n, err)
 	}
