@@ -13,7 +13,7 @@ build: ## build tfgridd into ./build
 localnet: build build-rmb build-agent ## start a fresh chain, an RMB relay and (as root) a node agent under .localnet (RESUME=1 keeps its state)
 	TFGRIDD=$(BUILDDIR)/tfgridd RMB_RELAY=$(BUILDDIR)/rmb-relay ZOS_AGENT=$(BUILDDIR)/zos-agent ./scripts/localnet.sh
 
-demo: build ## with localnet running: deploy examples/webserver.json, show its state, output and bill
+demo: build ## with localnet running (root): deploy examples/webserver.json on a public IP, reach it from the internet namespace, show the bill, cancel (KEEP=1 keeps it)
 	TFGRIDD=$(BUILDDIR)/tfgridd ./scripts/demo.sh
 
 test: build build-agent build-rmb ## run every test: unit, integration and end-to-end (uses ./build/tfgridd, zos-agent and rmb-relay)

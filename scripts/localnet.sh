@@ -12,7 +12,12 @@
 # Accounts (test keyring): validator (bonded), alice, bob, farmer, node1, all funded in utft.
 # As root it also runs the node agent: farmer, alice and bob get twins on the relay, a demo farm
 # (open registration, one public IP) and zos-agent as node1 with a busybox image (needs runc,
-# e2fsprogs and busybox-static). Without root: chain and relay only.
+# e2fsprogs and busybox-static). The farm's public network stands in network namespaces:
+# tfgl-router holds the farm's gateway, tfgl-uplink the node's public interface (the agent's public
+# bridge lives there), and tfgl-inet, behind the router, is "the internet":
+#   ip netns exec tfgl-inet curl http://185.69.166.10/
+# They stay after Ctrl-C with the workloads (RESUME=1 finds them); a fresh start removes them.
+# Without root: chain and relay only.
 # Endpoints (loopback only): CometBFT RPC 26657, P2P 26656, gRPC 9090, REST API 1317, relay 8080,
 # agent metrics 9100
 # (override with RPC_PORT, P2P_PORT, GRPC_PORT, API_PORT, RELAY_PORT, AGENT_METRICS_PORT). Ctrl-C stops everything cleanly.
@@ -49,6 +54,10 @@ REPORT_PERIOD="${REPORT_PERIOD:-30s}"
 DEMO_FARM="demofarm"
 DEMO_IP="${DEMO_IP:-185.69.166.10/24}"
 DEMO_GW="${DEMO_GW:-185.69.166.1}"
+# The farm's public network (root only): namespaces named with this prefix.
+FARM_NS_PREFIX="tfgl-"
+NS_UPLINK="${FARM_NS_PREFIX}uplink" NS_ROUTER="${FARM_NS_PREFIX}router" NS_INET="${FARM_NS_PREFIX}inet"
+UPLINK_IF="uplink0"
 
 # Accounts and their genesis balances (1 TFT = 1,000,000 utft).
 ACCOUNTS=(validator alice bob farmer node1 relay)
@@ -128,6 +137,42 @@ clear_agent_machine() {
   done
 }
 
+# remove_farm_network deletes the namespaces standing in for the farm's public network (with the
+# agent's public bridge and veths inside them).
+remove_farm_network() {
+  local ns
+  for ns in "$NS_INET" "$NS_ROUTER" "$NS_UPLINK"; do
+    [[ -e "/var/run/netns/$ns" ]] && ip netns del "$ns"
+  done
+  return 0
+}
+
+# ensure_farm_network builds the farm's public network in namespaces, unless it is there: the
+# router holds the farm's gateway ($DEMO_GW) facing the node's public interface in the uplink
+# namespace, and routes for an "internet" namespace (TEST-NET-2, 198.51.100.0/24).
+ensure_farm_network() {
+  [[ -e "/var/run/netns/$NS_UPLINK" && -e "/var/run/netns/$NS_ROUTER" && -e "/var/run/netns/$NS_INET" ]] && return 0
+  command -v ip >/dev/null || die "ip (iproute2) is needed for the farm's public network"
+  remove_farm_network
+  log "building the farm's public network in namespaces $NS_ROUTER, $NS_UPLINK and $NS_INET"
+  local ns
+  for ns in "$NS_UPLINK" "$NS_ROUTER" "$NS_INET"; do
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+  done
+  ip -n "$NS_ROUTER" link add farm0 type veth peer name "$UPLINK_IF" netns "$NS_UPLINK"
+  ip -n "$NS_ROUTER" addr add "$DEMO_GW/${DEMO_IP#*/}" dev farm0
+  ip -n "$NS_ROUTER" link add wan0 type veth peer name wan0 netns "$NS_INET"
+  ip -n "$NS_ROUTER" addr add 198.51.100.1/24 dev wan0
+  ip -n "$NS_INET" addr add 198.51.100.2/24 dev wan0
+  ip -n "$NS_ROUTER" link set farm0 up
+  ip -n "$NS_ROUTER" link set wan0 up
+  ip -n "$NS_UPLINK" link set "$UPLINK_IF" up
+  ip -n "$NS_INET" link set wan0 up
+  ip -n "$NS_INET" route add default via 198.51.100.1
+  ip netns exec "$NS_ROUTER" sysctl -qw net.ipv4.ip_forward=1
+}
+
 # ---------------------------------------------------------------------------------------------
 # 1. A fresh chain (unless RESUME=1 and one exists).
 create_chain() {
@@ -135,6 +180,7 @@ create_chain() {
     if [[ -f "$MARKER" ]]; then
       log "removing the previous chain in $LOCALNET (RESUME=1 keeps it)"
       clear_agent_machine
+      [[ "$(id -u)" == 0 ]] && remove_farm_network
       rm -rf "$LOCALNET"
     elif [[ -z "$(ls -A "$LOCALNET")" ]]; then
       rmdir "$LOCALNET"
@@ -352,11 +398,13 @@ start_agent() {
     "$ZOS_AGENT" image import "$LOCALNET/busybox-rootfs.tar" --name busybox --data-dir "$data" >>"$LOGS/zos-agent.log" 2>&1 ||
       die "image import failed: $(tail -n 5 "$LOGS/zos-agent.log")"
   fi
+  ensure_farm_network
   log "starting zos-agent as node1 in farm $farm (log: $LOGS/zos-agent.log)"
   start_service zos-agent "$ZOS_AGENT" run --chain-grpc "127.0.0.1:$GRPC_PORT" --chain-rpc "http://127.0.0.1:$RPC_PORT" \
     --chain-id "$CHAIN_ID" --relays "$RELAY_URL" --keyring-dir "$NODE_HOME" --key-name node1 --farm-id "$farm" \
     --data-dir "$data" --storage "$data:ssd" --metrics-addr "127.0.0.1:$AGENT_METRICS_PORT" --block-time "$BLOCK_TIME" \
-    --report-period "$REPORT_PERIOD" --reconcile-period 30s
+    --report-period "$REPORT_PERIOD" --reconcile-period 30s \
+    --uplink-netns "$NS_UPLINK" --public-interface "$UPLINK_IF" --public-gateway "$DEMO_GW"
   for ((i = 0; ; i++)); do
     curl -fsS "http://127.0.0.1:$AGENT_METRICS_PORT/healthz" >/dev/null 2>&1 && break
     kill -0 "${PIDS[-1]}" 2>/dev/null || {
@@ -368,7 +416,8 @@ start_agent() {
   done
   NODE_ID="$(query_id node-by-twin "$(twin_of node1)")"
   echo "$NODE_ID" >"$LOCALNET/node.id"
-  AGENT_STATUS="node $NODE_ID in farm $farm (metrics http://127.0.0.1:$AGENT_METRICS_PORT/metrics; log $LOGS/zos-agent.log)"
+  AGENT_STATUS="node $NODE_ID in farm $farm (metrics http://127.0.0.1:$AGENT_METRICS_PORT/metrics; log $LOGS/zos-agent.log)
+                the farm's public network: gateway $DEMO_GW, the internet in namespace $NS_INET"
 }
 if [[ "${NO_AGENT:-0}" == 1 ]]; then
   AGENT_STATUS="not running (NO_AGENT=1)"
