@@ -2,12 +2,8 @@ package keeper
 
 import (
 	"context"
-	"errors"
-
-	"cosmossdk.io/collections"
 
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
-	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
 // CancelContract deletes a contract at the request of its owner, or of its node's twin for a node
@@ -111,87 +107,4 @@ func (k *Keeper) nodeContractsOf(ctx context.Context, nodeID, owner uint64) ([]t
 		}
 	}
 	return contracts, nil
-}
-
-// NodeHasLiveContracts implements x/tfgrid's RegistryHooks: a node contract or a rent contract lives on the node.
-func (k *Keeper) NodeHasLiveContracts(ctx context.Context, nodeID uint64) (bool, error) {
-	ids, err := k.NodeLiveContractIDs(ctx, nodeID)
-	return len(ids) > 0, err
-}
-
-// AfterNodeDeleted implements x/tfgrid's RegistryHooks: a deleted node takes its contracts with it.
-func (k *Keeper) AfterNodeDeleted(ctx context.Context, node tfgridtypes.Node) error {
-	nodeID := node.Id
-	if err := k.deleteNodeContracts(ctx, nodeID, anyOwner, types.DeleteCauseNodeDeleted); err != nil {
-		return err
-	}
-	rentID, found, err := k.NodeRentContractID(ctx, nodeID)
-	if err != nil {
-		return err
-	}
-	if found {
-		rent, err := k.GetContract(ctx, rentID)
-		if err != nil {
-			return err
-		}
-		if err := k.removeContract(ctx, rent, types.DeleteCauseNodeDeleted); err != nil {
-			return err
-		}
-	}
-	return k.NodeExtraFees.Remove(ctx, nodeID)
-}
-
-// NodeLiveContractIDs lists the live node contracts of a node and then its rent contract, if any.
-func (k *Keeper) NodeLiveContractIDs(ctx context.Context, nodeID uint64) ([]uint64, error) {
-	ids, err := k.nodeContractIDs(ctx, nodeID)
-	if err != nil {
-		return nil, err
-	}
-	rentID, found, err := k.NodeRentContractID(ctx, nodeID)
-	if found {
-		ids = append(ids, rentID)
-	}
-	return ids, err
-}
-
-// NodeRentContractID returns the live rent contract of a node, if any.
-func (k *Keeper) NodeRentContractID(ctx context.Context, nodeID uint64) (uint64, bool, error) {
-	id, err := k.RentContractByNode.Get(ctx, nodeID)
-	if errors.Is(err, collections.ErrNotFound) {
-		return 0, false, nil
-	}
-	return id, err == nil, err
-}
-
-// NodeExtraFee is a node's extra monthly rent fee in mUSD, 0 when none is set.
-func (k *Keeper) NodeExtraFee(ctx context.Context, nodeID uint64) (uint64, error) {
-	fee, err := k.NodeExtraFees.Get(ctx, nodeID)
-	if errors.Is(err, collections.ErrNotFound) {
-		return 0, nil
-	}
-	return fee, err
-}
-
-// TwinLiveContractIDs lists a twin's live contracts.
-func (k *Keeper) TwinLiveContractIDs(ctx context.Context, twinID uint64) ([]uint64, error) {
-	var ids []uint64
-	err := k.ContractsByTwin.Walk(ctx, collections.NewPrefixedPairRange[uint64, uint64](twinID),
-		func(key collections.Pair[uint64, uint64]) (bool, error) {
-			ids = append(ids, key.K2())
-			return false, nil
-		})
-	return ids, err
-}
-
-// WalkLiveContracts visits every live contract, for invariant checks.
-func (k *Keeper) WalkLiveContracts(ctx context.Context, fn func(types.Contract) error) error {
-	return k.Contracts.Walk(ctx, nil, func(_ uint64, c types.Contract) (bool, error) {
-		return false, fn(c)
-	})
-}
-
-// AfterNodeFarmChanged implements x/tfgrid's RegistryHooks: the extra fee was the old farmer's price, so
-// a node that moves to another farm is no longer dedicated by it.
-func (k *Keeper) AfterNodeFarmChanged(ctx context.Context, node tfgridtypes.Node) error {
-	return k.NodeExtraFees.Remove(ctx, node.Id)
 }
