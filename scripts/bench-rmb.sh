@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks RMB on loopback (make bench-rmb): starts a real tfgridd chain with the benchmark twins,
-# one rmb-relay process (embedded store) and the load generator rmb/cmd/rmb-bench, then prints
+# one rmb-relay process (embedded store) and the load generator cmd/rmb-bench, then prints
 #   (a) relay throughput with envelopes pre-signed and pre-encrypted by the load generator, and
 #   (b) signed + encrypted request→response latency at a fixed rate and the highest sustained rate,
 # each with the CPU used by the relay, the peers (load generator) and the chain, and the core count.
@@ -19,7 +19,7 @@ die() { echo "bench-rmb: ERROR: $*" >&2; exit 1; }
 [[ -x "$TFGRIDD" ]] || die "$TFGRIDD not found: run make build"
 [[ -x "$RMB_RELAY" ]] || die "$RMB_RELAY not found: run make build-rmb"
 mkdir -p build
-go build -o build/rmb-bench ./rmb/cmd/rmb-bench || die "go build ./rmb/cmd/rmb-bench failed"
+go build -o build/rmb-bench ./cmd/rmb-bench || die "go build ./cmd/rmb-bench failed"
 {
   echo "# rmb benchmark, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | awk '{print $3}')"

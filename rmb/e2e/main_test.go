@@ -90,7 +90,7 @@ func setup(m *testing.M) (int, error) {
 	}
 	tn.relayBin = filepath.Join(dir, "rmb-relay")
 	tn.peerBin = filepath.Join(dir, "rmb-peer")
-	if err := build(root, dir+string(filepath.Separator), "./cmd/rmb-relay", "./rmb/cmd/rmb-peer"); err != nil {
+	if err := build(root, dir+string(filepath.Separator), "./cmd/rmb-relay", "./cmd/rmb-peer"); err != nil {
 		return 0, err
 	}
 
