@@ -109,6 +109,17 @@ func TestAgentGateway(t *testing.T) {
 		g.billedTraffic(t, id, func() (string, error) { return visit(visitor, host, "/big") })
 	})
 
+	t.Run("the route comes back after the agent is killed", func(t *testing.T) {
+		g.agent.Kill()
+		out, err := visit(visitor, host, "/")
+		require.Error(t, err, "nothing serves while the agent is down: %q", out)
+		require.NoError(t, g.agent.Start())
+		require.Eventually(t, func() bool {
+			out, err = visit(visitor, host, "/")
+			return err == nil && strings.Contains(out, "hello from web")
+		}, 30*time.Second, 300*time.Millisecond, "GET http://%s/ after the restart: %q %v", host, out, err)
+	})
+
 	t.Run("cancelling the name contract removes the route", func(t *testing.T) {
 		_, err := alice.bc.Send(context.Background(), &sctypes.MsgCancelContract{Creator: alice.bc.Address(), ContractId: aliceName})
 		require.NoError(t, err)
