@@ -17,7 +17,9 @@ func (l *meteredListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &meteredConn{Conn: c, p: l.p}, nil
+	mc := &meteredConn{Conn: c, p: l.p}
+	l.p.track(mc)
+	return mc, nil
 }
 
 // meteredConn counts the bytes a client sends (rx) and receives (tx) for the route that owns the
@@ -27,11 +29,12 @@ type meteredConn struct {
 	net.Conn
 	p *Proxy
 
-	mu                sync.Mutex
-	id                string
-	to                *usage
-	pendingRx, pendTx uint64
-	closeOnce         sync.Once
+	mu                   sync.Mutex
+	id                   string
+	to                   *usage
+	pendingRx, pendingTx uint64
+	closed               bool
+	closeOnce            sync.Once
 }
 
 func (c *meteredConn) Read(b []byte) (int, error) {
@@ -54,11 +57,17 @@ func (c *meteredConn) count(rx, tx uint64) {
 	defer c.mu.Unlock()
 	if c.to == nil {
 		c.pendingRx += rx
-		c.pendTx += tx
+		c.pendingTx += tx
 		return
 	}
 	c.to.rx.Add(rx)
 	c.to.tx.Add(tx)
+}
+
+func (c *meteredConn) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
 }
 
 func (c *meteredConn) owner() string {
@@ -73,8 +82,8 @@ func (c *meteredConn) setOwner(id string, u *usage) {
 	defer c.mu.Unlock()
 	c.id, c.to = id, u
 	u.rx.Add(c.pendingRx)
-	u.tx.Add(c.pendTx)
-	c.pendingRx, c.pendTx = 0, 0
+	u.tx.Add(c.pendingTx)
+	c.pendingRx, c.pendingTx = 0, 0
 }
 
 // CloseWrite half-closes a TCP connection (the client finished sending, the backend may still answer).
@@ -88,6 +97,9 @@ func (c *meteredConn) CloseWrite() error {
 func (c *meteredConn) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		c.closed = true
+		c.mu.Unlock()
 		err = c.Conn.Close()
 		c.p.release(c)
 	})

@@ -104,7 +104,7 @@ type Proxy struct {
 	byHost map[string]*route
 	byID   map[string]*route
 	usage  map[string]*usage
-	conns  map[string]map[*meteredConn]struct{} // open client connections by route id
+	conns  map[string]map[*meteredConn]struct{} // open client connections by route id ("": none yet)
 	closed bool
 	wg     sync.WaitGroup
 }
@@ -352,12 +352,10 @@ func (p *Proxy) claim(c *meteredConn, id string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	u := p.usage[id]
-	if u == nil || p.closed {
+	if u == nil || p.closed || c.isClosed() {
 		return false
 	}
-	if prev := c.owner(); prev != "" && prev != id {
-		delete(p.conns[prev], c)
-	}
+	delete(p.conns[c.owner()], c)
 	if p.conns[id] == nil {
 		p.conns[id] = map[*meteredConn]struct{}{}
 	}
@@ -366,14 +364,21 @@ func (p *Proxy) claim(c *meteredConn, id string) bool {
 	return true
 }
 
-// release forgets a closed connection.
-func (p *Proxy) release(c *meteredConn) {
-	id := c.owner()
-	if id == "" {
-		return
-	}
+// track records a new client connection, owned by no route yet (Close closes it).
+func (p *Proxy) track(c *meteredConn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.conns[""] == nil {
+		p.conns[""] = map[*meteredConn]struct{}{}
+	}
+	p.conns[""][c] = struct{}{}
+}
+
+// release forgets a closed connection.
+func (p *Proxy) release(c *meteredConn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	id := c.owner()
 	delete(p.conns[id], c)
 	if len(p.conns[id]) == 0 {
 		delete(p.conns, id)

@@ -237,3 +237,39 @@ func TestNamespaces(t *testing.T) {
 	require.Contains(t, exchange(t, public, p.HTTPAddr(), get("wrongns."+domain)), "502 Bad Gateway",
 		"from the agent's namespace the private backend is not there")
 }
+
+// TestCloseEndsEveryConnection: a client that never sends its ClientHello, and one served by a
+// route, are both cut when the proxy closes; connections closed normally are forgotten.
+func TestCloseEndsEveryConnection(t *testing.T) {
+	p, err := New(Config{Domain: domain, HTTPAddr: "127.0.0.1:0", TLSAddr: "127.0.0.1:0"})
+	require.NoError(t, err)
+	a := echoBackend(t, "a")
+	require.NoError(t, p.Add(Route{ID: "1-gw", Name: "app", Backends: []string{a.URL}}))
+	exchange(t, "", p.HTTPAddr(), get("app."+domain))
+	require.Eventually(t, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.conns[""]) == 0 && len(p.conns["1-gw"]) == 0
+	}, 2*time.Second, 10*time.Millisecond, "closed connections are forgotten")
+
+	silent, err := net.Dial("tcp", p.TLSAddr().String())
+	require.NoError(t, err)
+	defer silent.Close()
+	require.Eventually(t, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.conns[""]) == 1
+	}, 2*time.Second, 10*time.Millisecond)
+	closed := make(chan error, 1)
+	go func() { closed <- p.Close() }()
+	select {
+	case err := <-closed:
+		require.NoError(t, err)
+	case <-time.After(helloTimeout / 2):
+		t.Fatal("Close waited for a client that sends nothing")
+	}
+	_ = silent.SetReadDeadline(time.Now().Add(2 * time.Second))
+	_, err = silent.Read(make([]byte, 1))
+	var ne net.Error
+	require.False(t, errors.As(err, &ne) && ne.Timeout(), "the silent client's connection was closed: %v", err)
+}
