@@ -9,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 	"github.com/stretchr/testify/require"
 
+	billingtypes "github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/backendtest"
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
@@ -120,6 +123,40 @@ func TestAgentGateway(t *testing.T) {
 		}, 30*time.Second, 300*time.Millisecond, "GET http://%s/ after the restart: %q %v", host, out, err)
 	})
 
+	t.Run("grace of the contracts removes the route, a top-up restores it", func(t *testing.T) {
+		// alice keeps less than a settlement costs: her node contract and her name contract both
+		// go into grace, each pausing the gateway on its own (events of both kinds).
+		g.drain(t, "alice", 10)
+		g.waitContract(t, aliceName, sctypes.ContractStateGracePeriod)
+		g.waitContract(t, id, sctypes.ContractStateGracePeriod)
+		var out string
+		var err error
+		require.Eventually(t, func() bool {
+			out, err = visit(visitor, host, "/")
+			return err == nil && strings.Contains(out, "404 Not Found")
+		}, 20*time.Second, 300*time.Millisecond, "the name is still served in grace: %q %v", out, err)
+		var d deployment.Deployment
+		require.Eventually(t, func() bool {
+			err := g.peer["alice"].Call(context.Background(), g.nodeTw, "zos.deployment.get", map[string]uint64{"contract_id": id}, &d)
+			w := workloadOf(d, "gw")
+			return err == nil && w.Result.State == deployment.StatePaused &&
+				strings.Contains(w.Result.Message, fmt.Sprintf("name contract %d for \"alice-web\" is in its grace period", aliceName))
+		}, 20*time.Second, 200*time.Millisecond, "the gateway is not paused for its name contract: %+v", workloadOf(d, "gw").Result)
+
+		_, err = g.users["bob"].bc.Send(context.Background(),
+			&banktypes.MsgSend{FromAddress: bob.bc.Address(), ToAddress: alice.bc.Address(), Amount: sdk.NewCoins(sdk.NewInt64Coin("utft", 1_000_000_000))},
+			&billingtypes.MsgSettleContract{Creator: bob.bc.Address(), ContractId: id},
+			&billingtypes.MsgSettleContract{Creator: bob.bc.Address(), ContractId: aliceName})
+		require.NoError(t, err)
+		g.waitContract(t, aliceName, sctypes.ContractStateCreated)
+		g.waitContract(t, id, sctypes.ContractStateCreated)
+		require.Eventually(t, func() bool {
+			out, err = visit(visitor, host, "/")
+			return err == nil && strings.Contains(out, "hello from web")
+		}, 20*time.Second, 300*time.Millisecond, "the name is not served after the top-up: %q %v", out, err)
+		g.waitState(t, "alice", id, deployment.StateOk)
+	})
+
 	t.Run("cancelling the name contract removes the route", func(t *testing.T) {
 		_, err := alice.bc.Send(context.Background(), &sctypes.MsgCancelContract{Creator: alice.bc.Address(), ContractId: aliceName})
 		require.NoError(t, err)
@@ -132,19 +169,19 @@ func TestAgentGateway(t *testing.T) {
 		out, err := visit(visitor, host, "/")
 		require.NoError(t, err)
 		require.Contains(t, out, "404 Not Found")
-		for _, w := range d.Workloads {
-			if w.Name == "gw" {
-				require.Contains(t, w.Result.Message, fmt.Sprintf("name contract %d canceled", aliceName))
-			}
-		}
+		require.Contains(t, workloadOf(d, "gw").Result.Message, fmt.Sprintf("name contract %d canceled", aliceName))
 	})
 }
 
-func stateOf(d deployment.Deployment, name string) deployment.ResultState {
+func workloadOf(d deployment.Deployment, name string) deployment.Workload {
 	for _, w := range d.Workloads {
 		if w.Name == name {
-			return w.Result.State
+			return w
 		}
 	}
-	return ""
+	return deployment.Workload{}
+}
+
+func stateOf(d deployment.Deployment, name string) deployment.ResultState {
+	return workloadOf(d, name).Result.State
 }
