@@ -90,27 +90,29 @@ func (w *Watcher) handleBlock(b chainclient.Block) error {
 		if err != nil {
 			continue
 		}
+		// named: a name contract the node's gateways serve under (contract ids are unique across
+		// kinds, so a node contract is never one)
 		_, named := names[contractOf(msg)]
 		switch e := msg.(type) {
 		case *sctypes.EventContractCanceled:
 			if _, ok := active[e.ContractId]; ok && e.NodeId == w.NodeID {
 				err = w.Engine.Delete(e.ContractId, "contract canceled on chain: "+e.Cause.String())
 			}
-			if named && e.Kind == sctypes.ContractKindName {
+			if named {
 				err = errors.Join(err, w.Engine.RevokeName(e.ContractId, revokedReason(e.ContractId, e.Cause.String())))
 			}
 		case *sctypes.EventContractGracePeriodStarted:
 			if _, ok := active[e.ContractId]; ok && e.NodeId == w.NodeID {
 				err = w.Engine.Pause(e.ContractId)
 			}
-			if named && e.NodeId == 0 {
+			if named {
 				err = errors.Join(err, w.Engine.SuspendName(e.ContractId))
 			}
 		case *sctypes.EventContractGracePeriodEnded:
 			if _, ok := active[e.ContractId]; ok && e.NodeId == w.NodeID {
 				err = w.Engine.Resume(e.ContractId)
 			}
-			if named && e.NodeId == 0 {
+			if named {
 				err = errors.Join(err, w.Engine.RestoreName(e.ContractId))
 			}
 		}

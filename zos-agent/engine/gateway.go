@@ -97,7 +97,10 @@ func (e *Engine) servedNames(except uint64) (map[string]string, error) {
 			continue
 		}
 		for _, w := range rec.Deployment.Workloads {
-			if g, err := decode[*deployment.GatewayNameProxy](w); err == nil && w.Type == deployment.TypeGatewayNameProxy && holds(w.Result.State) {
+			if w.Type != deployment.TypeGatewayNameProxy || !holds(w.Result.State) {
+				continue
+			}
+			if g, err := decode[*deployment.GatewayNameProxy](w); err == nil {
 				out[GatewayName(g)] = fmt.Sprintf("contract %d", rec.Deployment.ContractID)
 			}
 		}
