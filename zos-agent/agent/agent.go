@@ -24,6 +24,7 @@ import (
 	"github.com/tfgrid/tfgrid/zos-agent/backend"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/container"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/disk"
+	webgateway "github.com/tfgrid/tfgrid/zos-agent/backend/gateway"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/image"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/netusage"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/network"
@@ -65,9 +66,12 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			return fmt.Errorf("public_config is set but this machine cannot give workloads public IPs: %w", err)
 		}
 	}
-	b, err := openBackends(cfg)
+	b, err := openBackends(cfg, log)
 	if err != nil {
 		return err
+	}
+	if b.Gateway != nil {
+		defer b.Gateway.Close()
 	}
 	st, err := store.Open(filepath.Join(cfg.DataDir, "agent.db"))
 	if err != nil {
@@ -118,8 +122,12 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// The gateway's traffic counts continue from the readings of the last report.
+	if err := eng.SeedGatewayTraffic(meter.Last()); err != nil {
+		return err
+	}
 	reporter := &chain.Reporter{Client: client, Broadcaster: bc, Store: st, Engine: eng, Period: cfg.Periods.Report.Duration,
-		Log: log.With("part", "reporter"), Links: eng, Meter: meter, LinkRate: linkRate(cfg.LinkRateMbit)}
+		Log: log.With("part", "reporter"), Links: eng, Gateways: eng, Meter: meter, LinkRate: linkRate(cfg.LinkRateMbit)}
 
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -157,7 +165,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	return err
 }
 
-func openBackends(cfg config.Config) (engine.Backends, error) {
+func openBackends(cfg config.Config, log *slog.Logger) (engine.Backends, error) {
 	dir := cfg.DataDir
 	c, err := container.New(dir)
 	if err != nil {
@@ -183,6 +191,14 @@ func openBackends(cfg config.Config) (engine.Backends, error) {
 			return engine.Backends{}, fmt.Errorf("public_config.gateway %q: %w", cfg.PublicConfig.Gateway, err)
 		}
 		if b.PublicIPs, err = publicip.New(publicip.Config{DataDir: dir, UplinkNS: uplink, Interface: cfg.PublicConfig.Interface, Gateway: gateway}); err != nil {
+			return engine.Backends{}, err
+		}
+	}
+	if cfg.Gateway.Enabled() {
+		// The gateway listens where the node's public side is: the uplink namespace.
+		b.Gateway, err = webgateway.New(webgateway.Config{Domain: cfg.Gateway.Domain, HTTPAddr: cfg.Gateway.HTTP, TLSAddr: cfg.Gateway.TLS,
+			NetNS: uplink, Logger: log.With("part", "gateway")})
+		if err != nil {
 			return engine.Backends{}, err
 		}
 	}
@@ -219,6 +235,9 @@ func networkAPI(cfg config.Config, b engine.Backends) api.Network {
 	n := api.Network{Networks: b.Networks, PublicIPs: b.PublicIPs}
 	if b.PublicIPs != nil {
 		n.Public = api.PublicConfig{Interface: cfg.PublicConfig.Interface, Bridge: b.PublicIPs.Bridge(), Gateway: cfg.PublicConfig.Gateway}
+	}
+	if b.Gateway != nil {
+		n.Public.Domain = b.Gateway.Domain()
 	}
 	return n
 }

@@ -19,8 +19,9 @@ import (
 
 // ContractChecker checks a deployment against its contract on chain.
 type ContractChecker interface {
-	// Check returns the public IPs the contract holds.
-	Check(ctx context.Context, doc *deployment.Document) ([]engine.ReservedIP, error)
+	// Check returns what the chain grants the deployment: the public IPs its contract holds, the
+	// name contracts its gateways serve under.
+	Check(ctx context.Context, doc *deployment.Document) (engine.Grant, error)
 }
 
 // API holds what the handlers need.
@@ -58,42 +59,42 @@ func (a *API) Handlers() map[string]peer.Handler {
 
 // accept reads and checks a deployment sent by the request's twin: the document rules, the
 // sender, then the contract on chain.
-func (a *API) accept(ctx context.Context, req *peer.Request) (*deployment.Document, []engine.ReservedIP, error) {
+func (a *API) accept(ctx context.Context, req *peer.Request) (*deployment.Document, engine.Grant, error) {
 	doc, err := deployment.Parse(req.Payload)
 	if err != nil {
-		return nil, nil, err
+		return nil, engine.Grant{}, err
 	}
 	d := &doc.Deployment
 	if err := d.Validate(); err != nil {
-		return nil, nil, fmt.Errorf("contract %d: %w", d.ContractID, err)
+		return nil, engine.Grant{}, fmt.Errorf("contract %d: %w", d.ContractID, err)
 	}
 	if d.TwinID != req.Source.Twin {
-		return nil, nil, fmt.Errorf("contract %d: twin_id %d is not the sender twin %d", d.ContractID, d.TwinID, req.Source.Twin)
+		return nil, engine.Grant{}, fmt.Errorf("contract %d: twin_id %d is not the sender twin %d", d.ContractID, d.TwinID, req.Source.Twin)
 	}
-	reserved, err := a.Checker.Check(ctx, doc)
+	grant, err := a.Checker.Check(ctx, doc)
 	if err != nil {
-		return nil, nil, err
+		return nil, engine.Grant{}, err
 	}
-	return doc, reserved, nil
+	return doc, grant, nil
 }
 
 func (a *API) deploy(ctx context.Context, req *peer.Request) (any, error) {
-	doc, reserved, err := a.accept(ctx, req)
+	doc, grant, err := a.accept(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	return nil, a.Engine.Deploy(doc.Deployment, reserved)
+	return nil, a.Engine.Deploy(doc.Deployment, grant)
 }
 
 func (a *API) update(ctx context.Context, req *peer.Request) (any, error) {
-	doc, reserved, err := a.accept(ctx, req)
+	doc, grant, err := a.accept(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	if err := a.own(doc.Deployment.ContractID, req.Source.Twin); err != nil {
 		return nil, err
 	}
-	return nil, a.Engine.Update(doc.Deployment, reserved)
+	return nil, a.Engine.Update(doc.Deployment, grant)
 }
 
 // ContractRequest names a deployment by its contract.

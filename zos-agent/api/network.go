@@ -24,6 +24,8 @@ type PublicConfig struct {
 	// Bridge is the bridge public IPs are plugged into (Interface itself when it is one).
 	Bridge  string `json:"bridge"`
 	Gateway string `json:"gateway"`
+	// Domain is the node's gateway domain: gateway-name-proxy workloads serve <name>.<domain>.
+	Domain string `json:"domain,omitempty"`
 }
 
 // NetworkRequest names one of the caller's networks.
@@ -39,7 +41,7 @@ func (a *API) networkHandlers() map[string]peer.Handler {
 		"zos.network.list_private_ips": a.listPrivateIPs,
 		"zos.network.list_public_ips":  a.listPublicIPs,
 		"zos.network.public_config_get": func(context.Context, *peer.Request) (any, error) {
-			if a.Network.PublicIPs == nil {
+			if a.Network.PublicIPs == nil && a.Network.Public.Domain == "" {
 				return nil, engine.ErrNoPublicNetwork
 			}
 			return a.Network.Public, nil

@@ -16,8 +16,12 @@ import (
 	"github.com/tfgrid/tfgrid/zos-agent/engine"
 )
 
-// ErrContract: the deployment does not match its contract on chain.
-var ErrContract = errors.New("deployment does not match its contract")
+var (
+	// ErrContract: the deployment does not match its contract on chain.
+	ErrContract = errors.New("deployment does not match its contract")
+	// ErrNameContract: a gateway's name is not held by a live name contract of the deployment's twin.
+	ErrNameContract = errors.New("gateway name not granted by a name contract")
+)
 
 // Checker checks deployments against the chain for one node.
 type Checker struct {
@@ -28,18 +32,64 @@ type Checker struct {
 // Check is the chain part of accepting a deployment: its contract exists, is a node contract on
 // this node, owned by the deployment's twin, in state created; its deployment_hash equals the
 // document's hash; the signature requirement is met with the twins' keys from chain; the public
-// IPs asked for are reserved and the capacity is within the contract's reservation. It returns the
-// public IPs the contract holds: the only ones the deployment may use.
-func (c *Checker) Check(ctx context.Context, doc *deployment.Document) ([]engine.ReservedIP, error) {
+// IPs asked for are reserved and the capacity is within the contract's reservation; each gateway
+// name is held by a live name contract of the same twin. It returns the public IPs the contract
+// holds (the only ones the deployment may use) and the gateways' name contracts.
+func (c *Checker) Check(ctx context.Context, doc *deployment.Document) (engine.Grant, error) {
 	d := &doc.Deployment
 	ct, err := c.contract(ctx, d.ContractID)
 	if err != nil {
-		return nil, err
+		return engine.Grant{}, err
 	}
 	if err := c.check(ctx, doc, ct); err != nil {
-		return nil, err
+		return engine.Grant{}, err
 	}
-	return reservedIPs(ct)
+	ips, err := reservedIPs(ct)
+	if err != nil {
+		return engine.Grant{}, err
+	}
+	names, err := c.names(ctx, d)
+	if err != nil {
+		return engine.Grant{}, err
+	}
+	return engine.Grant{IPs: ips, Names: names}, nil
+}
+
+// names checks that the name of every gateway-name-proxy workload of d is held by a name contract
+// of d's twin in state created, and returns those contracts by name.
+func (c *Checker) names(ctx context.Context, d *deployment.Deployment) (map[string]uint64, error) {
+	out := map[string]uint64{}
+	for _, w := range d.Workloads {
+		if w.Type != deployment.TypeGatewayNameProxy {
+			continue
+		}
+		data, err := w.DecodeData()
+		if err != nil {
+			return nil, fmt.Errorf("contract %d: %w", d.ContractID, err)
+		}
+		name := engine.GatewayName(data.(*deployment.GatewayNameProxy))
+		refuse := func(format string, args ...any) error {
+			return fmt.Errorf("contract %d: workload %q: name %q: %s: %w", d.ContractID, w.Name, name, fmt.Sprintf(format, args...), ErrNameContract)
+		}
+		res, err := c.Client.Contracts.ContractByName(ctx, &sctypes.QueryContractByNameRequest{Name: name})
+		switch {
+		case status.Code(err) == codes.NotFound:
+			return nil, refuse("no live name contract holds it on chain (create one: tfgridd tx smartcontract create-name-contract %s)", name)
+		case err != nil:
+			return nil, fmt.Errorf("contract %d: workload %q: name %q: query the chain: %w", d.ContractID, w.Name, name, err)
+		}
+		nc := res.Contract
+		switch {
+		case nc.GetNameContract() == nil:
+			return nil, refuse("contract %d is not a name contract", nc.Id)
+		case nc.TwinId != d.TwinID:
+			return nil, refuse("name contract %d is owned by twin %d, not by the deployment's twin %d", nc.Id, nc.TwinId, d.TwinID)
+		case nc.State != sctypes.ContractStateCreated:
+			return nil, refuse("name contract %d is in state %s, want %s", nc.Id, nc.State, sctypes.ContractStateCreated)
+		}
+		out[name] = nc.Id
+	}
+	return out, nil
 }
 
 // reservedIPs reads the public IPs the chain reserved for a node contract.

@@ -10,6 +10,7 @@ import (
 
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
+	"github.com/tfgrid/tfgrid/zos-agent/engine"
 	"github.com/tfgrid/tfgrid/zos-agent/store"
 )
 
@@ -32,11 +33,13 @@ const (
 // workloadStates says which states a deployment's workloads are in.
 type workloadStates struct{ running, paused bool }
 
+// statesOf says which states rec's workloads are in for its own contract: a gateway paused for
+// its name contract does not count (the name contract's reconciliation resumes it).
 func statesOf(rec store.Record) workloadStates {
 	var s workloadStates
 	for _, wl := range rec.Deployment.Workloads {
 		s.running = s.running || wl.Result.State == deployment.StateOk
-		s.paused = s.paused || wl.Result.State == deployment.StatePaused
+		s.paused = s.paused || wl.Result.State == deployment.StatePaused && !engine.PausedForName(rec, wl.Name)
 	}
 	return s
 }
@@ -63,6 +66,7 @@ func decide(local workloadStates, state sctypes.ContractState, known bool) step 
 // when a query of that contract confirms it is deleted; a failed listing or query changes nothing
 // until the next round.
 func (w *Watcher) Reconcile(ctx context.Context) {
+	w.reconcileNames(ctx)
 	active, err := w.Engine.Active()
 	if err != nil {
 		w.Log.Error("reconcile: list deployments", "err", err)
@@ -124,6 +128,47 @@ func (w *Watcher) contractState(ctx context.Context, id uint64) (sctypes.Contrac
 		return 0, false
 	}
 	return res.Contract.State, true
+}
+
+// nameStep is the reconciliation rule for the gateways serving under one name contract, given the
+// contract's confirmed state: gone → revoked; in grace → suspended; created → restored.
+func nameStep(use engine.NameUse, state sctypes.ContractState) step {
+	switch {
+	case state == sctypes.ContractStateDeleted:
+		return stepDelete
+	case state == sctypes.ContractStateGracePeriod && use.Live:
+		return stepPause
+	case state == sctypes.ContractStateCreated && use.Suspended:
+		return stepResume
+	}
+	return stepNone
+}
+
+// reconcileNames compares the name contracts the node's gateways serve under with their state on
+// chain, one query per name contract; a failed query changes nothing.
+func (w *Watcher) reconcileNames(ctx context.Context) {
+	names, err := w.Engine.NameContracts()
+	if err != nil {
+		w.Log.Error("reconcile: list name contracts", "err", err)
+		return
+	}
+	for id, use := range names {
+		state, known := w.contractState(ctx, id)
+		if !known {
+			continue
+		}
+		switch nameStep(use, state) {
+		case stepDelete:
+			err = w.Engine.RevokeName(id, revokedReason(id, "not active on chain"))
+		case stepPause:
+			err = w.Engine.SuspendName(id)
+		case stepResume:
+			err = w.Engine.RestoreName(id)
+		}
+		if err != nil {
+			w.Log.Error("reconcile name contract", "contract", id, "err", err)
+		}
+	}
 }
 
 func (w *Watcher) apply(id uint64, s step) error {

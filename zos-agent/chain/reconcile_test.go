@@ -1,9 +1,13 @@
 package chain
 
 import (
+	"encoding/json"
 	"testing"
 
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
+	"github.com/tfgrid/tfgrid/zos-agent/deployment"
+	"github.com/tfgrid/tfgrid/zos-agent/engine"
+	"github.com/tfgrid/tfgrid/zos-agent/store"
 )
 
 func TestDecide(t *testing.T) {
@@ -36,5 +40,46 @@ func TestDecide(t *testing.T) {
 				t.Fatalf("decide(%+v, %s, %v) = %d, want %d", c.local, c.state, c.known, got, c.want)
 			}
 		})
+	}
+}
+
+func TestNameStep(t *testing.T) {
+	live, suspended := engine.NameUse{Live: true}, engine.NameUse{Suspended: true}
+	both := engine.NameUse{Live: true, Suspended: true}
+	for _, c := range []struct {
+		name  string
+		use   engine.NameUse
+		state sctypes.ContractState
+		want  step
+	}{
+		{"gone while served", live, sctypes.ContractStateDeleted, stepDelete},
+		{"gone while suspended", suspended, sctypes.ContractStateDeleted, stepDelete},
+		{"grace while served", live, sctypes.ContractStateGracePeriod, stepPause},
+		{"grace, already suspended", suspended, sctypes.ContractStateGracePeriod, stepNone},
+		{"grace, one served one suspended", both, sctypes.ContractStateGracePeriod, stepPause},
+		{"created, suspended", suspended, sctypes.ContractStateCreated, stepResume},
+		{"created, served", live, sctypes.ContractStateCreated, stepNone},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := nameStep(c.use, c.state); got != c.want {
+				t.Fatalf("nameStep(%+v, %s) = %d, want %d", c.use, c.state, got, c.want)
+			}
+		})
+	}
+}
+
+// A gateway paused for its name contract is not its deployment being paused: the deployment's
+// reconciliation must not try to resume it every round.
+func TestStatesOfIgnoresGatewaysPausedForTheirName(t *testing.T) {
+	rec := store.Record{Deployment: deployment.Deployment{Workloads: []deployment.Workload{
+		{Name: "vm", Type: deployment.TypeZMachine, Result: deployment.Result{State: deployment.StateOk}},
+		{Name: "gw", Type: deployment.TypeGatewayNameProxy, Result: deployment.Result{State: deployment.StatePaused}},
+	}}, Objects: map[string]json.RawMessage{"gw": json.RawMessage(`{"suspended":true}`)}}
+	if got := statesOf(rec); got != (workloadStates{running: true}) {
+		t.Fatalf("statesOf = %+v, want running only", got)
+	}
+	rec.Objects["gw"] = json.RawMessage(`{}`)
+	if got := statesOf(rec); got != (workloadStates{running: true, paused: true}) {
+		t.Fatalf("statesOf = %+v, want running and paused", got)
 	}
 }

@@ -30,9 +30,11 @@ type Reporter struct {
 	Engine      Deployments
 	Period      time.Duration
 	Log         *slog.Logger
-	// Links and Meter measure nru: the bytes through each contract's public links (nil: none).
-	Links PublicLinks
-	Meter *netusage.Meter
+	// Links, Gateways and Meter measure nru: the bytes through each contract's public links and
+	// through the gateway for its gateway workloads (nil: none).
+	Links    PublicLinks
+	Gateways GatewayTraffic
+	Meter    *netusage.Meter
 	// LinkRate is the node's registered link rate in bytes/s: the chain refuses a report whose
 	// nru exceeds window × link rate.
 	LinkRate uint64
@@ -43,6 +45,11 @@ type Reporter struct {
 // PublicLinks lists the running public links by contract.
 type PublicLinks interface {
 	PublicLinks() (map[uint64][]engine.PublicLink, error)
+}
+
+// GatewayTraffic lists the running gateway workloads' traffic counts by contract.
+type GatewayTraffic interface {
+	GatewayTraffic() (map[uint64][]engine.GatewayUsage, error)
 }
 
 // Lag is how long ago the chain last accepted a batch (0: nothing waits in the outbox).
@@ -111,19 +118,35 @@ func (r *Reporter) measure(ctx context.Context, now time.Time) error {
 	return r.Store.AddMeteredBatch(reports, now.Unix(), counters)
 }
 
-// traffic samples every running public link: bytes since the previous sample, by contract. A
-// link that cannot be read counts nothing this period (its counters stay for the next). Readings
-// of links that are gone are forgotten.
+// traffic samples every running public link and gateway workload: bytes since the previous
+// sample, by contract. A link that cannot be read counts nothing this period (its counters stay
+// for the next). Readings of workloads that are gone are forgotten.
 func (r *Reporter) traffic() (map[uint64]uint64, error) {
 	out := map[uint64]uint64{}
-	if r.Links == nil || r.Meter == nil {
+	if r.Meter == nil {
+		return out, nil
+	}
+	live := map[string]bool{}
+	if r.Gateways != nil {
+		gateways, err := r.Gateways.GatewayTraffic()
+		if err != nil {
+			return nil, err
+		}
+		for contract, us := range gateways {
+			for _, u := range us {
+				live[u.ID] = true
+				out[contract] += r.Meter.Observe(u.ID, u.Traffic)
+			}
+		}
+	}
+	if r.Links == nil {
+		r.forgetGone(live)
 		return out, nil
 	}
 	links, err := r.Links.PublicLinks()
 	if err != nil {
 		return nil, err
 	}
-	live := map[string]bool{}
 	for contract, ls := range links {
 		for _, l := range ls {
 			live[l.ID] = true
@@ -135,12 +158,17 @@ func (r *Reporter) traffic() (map[uint64]uint64, error) {
 			out[contract] += n
 		}
 	}
+	r.forgetGone(live)
+	return out, nil
+}
+
+// forgetGone drops the readings of workloads no longer measured.
+func (r *Reporter) forgetGone(live map[string]bool) {
 	for id := range r.Meter.Last() {
 		if !live[id] {
 			r.Meter.Forget(id)
 		}
 	}
-	return out, nil
 }
 
 // boundNRU keeps a contract's traffic within what its window at the node's link rate could carry

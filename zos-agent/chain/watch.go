@@ -2,6 +2,8 @@ package chain
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/tfgrid/tfgrid/chainclient"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
+	"github.com/tfgrid/tfgrid/zos-agent/engine"
 	"github.com/tfgrid/tfgrid/zos-agent/store"
 )
 
@@ -21,6 +24,12 @@ type Deployments interface {
 	Delete(contract uint64, reason string) error
 	Pause(contract uint64) error
 	Resume(contract uint64) error
+	// NameContracts are the name contracts gateway workloads serve under; SuspendName,
+	// RestoreName and RevokeName act on those gateways (name contract in grace, back, gone).
+	NameContracts() (map[uint64]engine.NameUse, error)
+	SuspendName(nameContract uint64) error
+	RestoreName(nameContract uint64) error
+	RevokeName(nameContract uint64, reason string) error
 }
 
 // Watcher follows the contracts of this node's deployments: events of every block from the last
@@ -72,23 +81,39 @@ func (w *Watcher) handleBlock(b chainclient.Block) error {
 	if err != nil {
 		return err
 	}
+	names, err := w.Engine.NameContracts()
+	if err != nil {
+		return err
+	}
 	for _, ev := range b.Events {
 		msg, err := sdk.ParseTypedEvent(ev)
 		if err != nil {
 			continue
 		}
+		// named: a name contract the node's gateways serve under (contract ids are unique across
+		// kinds, so a node contract is never one)
+		_, named := names[contractOf(msg)]
 		switch e := msg.(type) {
 		case *sctypes.EventContractCanceled:
 			if _, ok := active[e.ContractId]; ok && e.NodeId == w.NodeID {
 				err = w.Engine.Delete(e.ContractId, "contract canceled on chain: "+e.Cause.String())
 			}
+			if named {
+				err = errors.Join(err, w.Engine.RevokeName(e.ContractId, revokedReason(e.ContractId, e.Cause.String())))
+			}
 		case *sctypes.EventContractGracePeriodStarted:
 			if _, ok := active[e.ContractId]; ok && e.NodeId == w.NodeID {
 				err = w.Engine.Pause(e.ContractId)
 			}
+			if named {
+				err = errors.Join(err, w.Engine.SuspendName(e.ContractId))
+			}
 		case *sctypes.EventContractGracePeriodEnded:
 			if _, ok := active[e.ContractId]; ok && e.NodeId == w.NodeID {
 				err = w.Engine.Resume(e.ContractId)
+			}
+			if named {
+				err = errors.Join(err, w.Engine.RestoreName(e.ContractId))
 			}
 		}
 		if err != nil {
@@ -97,6 +122,24 @@ func (w *Watcher) handleBlock(b chainclient.Block) error {
 	}
 	w.lastBlock.Store(time.Now().Unix())
 	return w.Store.SetHeight(b.Height)
+}
+
+// contractOf is the contract an event of a contract's state names (0 for other events).
+func contractOf(msg any) uint64 {
+	switch e := msg.(type) {
+	case *sctypes.EventContractCanceled:
+		return e.ContractId
+	case *sctypes.EventContractGracePeriodStarted:
+		return e.ContractId
+	case *sctypes.EventContractGracePeriodEnded:
+		return e.ContractId
+	}
+	return 0
+}
+
+// revokedReason is the result message of a gateway whose name contract is gone.
+func revokedReason(nameContract uint64, cause string) string {
+	return fmt.Sprintf("name contract %d canceled on chain (%s): the name is no longer served", nameContract, cause)
 }
 
 func (w *Watcher) reconcileLoop(ctx context.Context) {

@@ -18,6 +18,8 @@ import (
 
 	toml "github.com/pelletier/go-toml/v2"
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/tfgrid/tfgrid/zos-agent/backend/gateway"
 )
 
 // Config is everything the agent needs. Keys are snake_case in both file formats.
@@ -43,9 +45,25 @@ type Config struct {
 	// workloads.
 	PublicConfig PublicConfig `toml:"public_config" yaml:"public_config"`
 	// UplinkNetNS is the network namespace (a name under /var/run/netns or a path) holding the
-	// uplink: where WireGuard listens and where the public bridge is; empty is the agent's own.
+	// uplink: where WireGuard listens, where the public bridge is and where the gateway listens;
+	// empty is the agent's own.
 	UplinkNetNS string `toml:"uplink_netns" yaml:"uplink_netns"`
+	// Gateway is the node's web gateway; without a domain the node runs no gateway workloads.
+	Gateway Gateway `toml:"gateway" yaml:"gateway"`
 }
+
+// Gateway is the node's web gateway: <name>.<domain> proxied to gateway-name-proxy workloads.
+type Gateway struct {
+	// Domain is the node's gateway domain (its DNS has a wildcard record for the node).
+	Domain string `toml:"domain" yaml:"domain"`
+	// HTTP is the plain-HTTP listener, host:port.
+	HTTP string `toml:"http" yaml:"http"`
+	// TLS is the TLS-passthrough listener, host:port; empty: none.
+	TLS string `toml:"tls" yaml:"tls"`
+}
+
+// Enabled says whether the node runs a gateway.
+func (g Gateway) Enabled() bool { return g.Domain != "" }
 
 // PublicConfig is the farm's public network as the node reaches it.
 type PublicConfig struct {
@@ -129,6 +147,7 @@ func Default() Config {
 		},
 		MetricsAddr: "127.0.0.1:9100",
 		LogLevel:    "info",
+		Gateway:     Gateway{HTTP: "0.0.0.0:80", TLS: "0.0.0.0:443"},
 	}
 }
 
@@ -254,6 +273,17 @@ func (c *Config) Validate() error {
 	case pc.Interface != "":
 		if ip, err := netip.ParseAddr(pc.Gateway); err != nil || !ip.Is4() {
 			bad("public_config.gateway", quote(pc.Gateway), "want the farm's IPv4 gateway")
+		}
+	}
+	if g := c.Gateway; g.Enabled() {
+		if err := gateway.ValidateDomain(g.Domain); err != nil {
+			bad("gateway.domain", quote(g.Domain), "want a lower-case domain name of two or more labels (empty: no gateway)")
+		}
+		if _, _, err := net.SplitHostPort(g.HTTP); err != nil {
+			bad("gateway.http", quote(g.HTTP), "want host:port")
+		}
+		if _, _, err := net.SplitHostPort(g.TLS); g.TLS != "" && err != nil {
+			bad("gateway.tls", quote(g.TLS), "want host:port (empty: no TLS passthrough)")
 		}
 	}
 	if !oneOf(c.LogLevel, "debug", "info", "warn", "error") {

@@ -104,6 +104,19 @@ func TestPublicConfig(t *testing.T) {
 	require.False(t, c.PublicConfig.Enabled(), "no public network unless configured")
 }
 
+func TestGatewayConfig(t *testing.T) {
+	c, err := load(t, "--config", write(t, "agent.toml", tomlConfig+"[gateway]\ndomain = \"gw.example.com\"\ntls = \"\"\n"),
+		"--gateway-http", "185.206.122.5:8080")
+	require.NoError(t, err)
+	require.Equal(t, Gateway{Domain: "gw.example.com", HTTP: "185.206.122.5:8080"}, c.Gateway)
+	require.True(t, c.Gateway.Enabled())
+	c, err = load(t, "--config", write(t, "agent.toml", tomlConfig))
+	require.NoError(t, err)
+	require.False(t, c.Gateway.Enabled(), "no gateway unless a domain is configured")
+	require.Equal(t, "0.0.0.0:80", c.Gateway.HTTP)
+	require.Equal(t, "0.0.0.0:443", c.Gateway.TLS)
+}
+
 func TestErrorsNameTheKey(t *testing.T) {
 	for _, tc := range []struct {
 		name, file, content string
@@ -128,6 +141,10 @@ func TestErrorsNameTheKey(t *testing.T) {
 			`public_config.gateway = "2001:db8::1": want the farm's IPv4 gateway`},
 		{"public interface name too long", "a.toml", tomlConfig + "[public_config]\ninterface = \"a-very-long-ifname\"\ngateway = \"185.206.122.1\"\n", nil,
 			`public_config.interface = "a-very-long-ifname"`},
+		{"gateway domain one label", "a.toml", tomlConfig, []string{"--gateway-domain", "localhost"}, `gateway.domain = "localhost": want a lower-case domain`},
+		{"gateway domain upper case", "a.toml", tomlConfig, []string{"--gateway-domain", "GW.example.com"}, `gateway.domain = "GW.example.com"`},
+		{"gateway http no port", "a.toml", tomlConfig, []string{"--gateway-domain", "gw.example.com", "--gateway-http", "0.0.0.0"}, `gateway.http = "0.0.0.0": want host:port`},
+		{"gateway tls no port", "a.toml", tomlConfig + "[gateway]\ndomain = \"gw.example.com\"\ntls = \"x\"\n", nil, `gateway.tls = "x"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := load(t, append([]string{"--config", write(t, tc.file, tc.content)}, tc.args...)...)

@@ -102,6 +102,9 @@ var settings = []setting{
 	{"public_config.interface", "public-interface", "the farm's public network: a bridge, or an interface the agent bridges (empty: no public IPs)", str(func(c *Config) *string { return &c.PublicConfig.Interface })},
 	{"public_config.gateway", "public-gateway", "the farm's IPv4 gateway on the public network", str(func(c *Config) *string { return &c.PublicConfig.Gateway })},
 	{"uplink_netns", "uplink-netns", "network namespace of the uplink (WireGuard, public bridge); empty: the agent's own", str(func(c *Config) *string { return &c.UplinkNetNS })},
+	{"gateway.domain", "gateway-domain", "the node's gateway domain: <name>.<domain> serves gateway-name-proxy workloads (empty: no gateway)", str(func(c *Config) *string { return &c.Gateway.Domain })},
+	{"gateway.http", "gateway-http", "the gateway's HTTP listener (host:port, in uplink_netns)", str(func(c *Config) *string { return &c.Gateway.HTTP })},
+	{"gateway.tls", "gateway-tls", "the gateway's TLS-passthrough listener (host:port, in uplink_netns; empty: none)", str(func(c *Config) *string { return &c.Gateway.TLS })},
 	{"log_level", "log-level", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
 }
 
@@ -143,6 +146,10 @@ func defaultText(c Config, key string) string {
 		return c.MetricsAddr
 	case "log_level":
 		return c.LogLevel
+	case "gateway.http":
+		return c.Gateway.HTTP
+	case "gateway.tls":
+		return c.Gateway.TLS
 	}
 	return ""
 }

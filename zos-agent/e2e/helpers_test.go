@@ -88,6 +88,11 @@ func (g *grid) createContract(u *user, node uint64, hash string, ips uint32, res
 	if err != nil {
 		return 0, fmt.Errorf("%s: create contract: %w", u.name, err)
 	}
+	return createdContract(u, res)
+}
+
+// createdContract is the id of the contract a transaction of u created.
+func createdContract(u *user, res *sdk.TxResponse) (uint64, error) {
 	for _, ev := range res.Events {
 		if ev.Type == "tfgrid.smartcontract.v1.EventContractCreated" {
 			for _, a := range ev.Attributes {

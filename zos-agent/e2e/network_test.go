@@ -46,6 +46,28 @@ func eventuallyServes(t *testing.T, ns string, addr netip.Addr, path, want strin
 	}, 20*time.Second, 300*time.Millisecond, "GET http://%s%s from %s: %q %v", addr, path, ns, got, err)
 }
 
+// bigFile is the size of webScript's /big.
+const bigFile = 2048 * 1024
+
+// billedTraffic fetches webScript's /big three times with fetch and waits until a consumption
+// report of contract id on chain carries at least one fetch's bytes as nru.
+func (g *grid) billedTraffic(t *testing.T, id uint64, fetch func() (string, error)) {
+	t.Helper()
+	for range 3 {
+		out, err := fetch()
+		require.NoError(t, err)
+		require.Greater(t, len(out), bigFile)
+	}
+	var nru uint64
+	require.Eventually(t, func() bool {
+		res, err := g.client.Billing.Contract(context.Background(), &billingtypes.QueryContractRequest{Id: id})
+		if err == nil && res.Billing.LastReport != nil {
+			nru = max(nru, res.Billing.LastReport.Nru)
+		}
+		return nru >= bigFile
+	}, 30*time.Second, 300*time.Millisecond, "a report with the traffic (%d bytes); largest nru seen %d", 3*bigFile, nru)
+}
+
 // netGrid starts a grid whose node has a public network: a farm with two public IPs, the uplink
 // in a namespace of the test, and an "internet" namespace behind the farm's router. It returns the
 // grid and the internet namespace.
@@ -141,20 +163,7 @@ func TestAgentNetworks(t *testing.T) {
 	})
 
 	t.Run("public traffic is billed as nru", func(t *testing.T) {
-		const big = 2048 * 1024
-		for range 3 {
-			out, err := httpGet(internet, public, "/big")
-			require.NoError(t, err)
-			require.Greater(t, len(out), big)
-		}
-		var nru uint64
-		require.Eventually(t, func() bool {
-			res, err := g.client.Billing.Contract(context.Background(), &billingtypes.QueryContractRequest{Id: id})
-			if err == nil && res.Billing.LastReport != nil {
-				nru = max(nru, res.Billing.LastReport.Nru)
-			}
-			return nru >= big
-		}, 30*time.Second, 300*time.Millisecond, "a report with the public traffic (%d bytes); largest nru seen %d", 3*big, nru)
+		g.billedTraffic(t, id, func() (string, error) { return httpGet(internet, public, "/big") })
 	})
 
 	t.Run("a machine lost with its namespace comes back with its links", func(t *testing.T) {

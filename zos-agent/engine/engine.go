@@ -14,6 +14,7 @@ import (
 
 	"github.com/tfgrid/tfgrid/zos-agent/backend/container"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/disk"
+	"github.com/tfgrid/tfgrid/zos-agent/backend/gateway"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/image"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/network"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/publicip"
@@ -31,6 +32,8 @@ type Backends struct {
 	Networks *network.Manager
 	// PublicIPs puts contract IPs on machines; nil: the node has no public network configured.
 	PublicIPs *publicip.Manager
+	// Gateway serves gateway-name-proxy workloads; nil: the node has no gateway configured.
+	Gateway *gateway.Proxy
 }
 
 // Options configure an engine.
@@ -89,6 +92,8 @@ func (e *Engine) supports(t string) bool {
 		return e.b.Networks != nil
 	case deployment.TypeIP:
 		return e.b.PublicIPs != nil
+	case deployment.TypeGatewayNameProxy:
+		return e.b.Gateway != nil
 	}
 	return false
 }
@@ -109,8 +114,9 @@ var ErrUnsupported = errors.New("workload type not supported by this node")
 
 // Deploy admits a new deployment (types, images, capacity) and stores it with its workloads in
 // init and a provision job, or refuses it and stores nothing. The caller has checked the document
-// and the chain; reserved are the contract's public IPs on chain, which its ip workloads take.
-func (e *Engine) Deploy(d deployment.Deployment, reserved []ReservedIP) error {
+// and the chain; grant is what the chain grants it: the contract's public IPs, which its ip
+// workloads take, and the name contracts its gateways serve under.
+func (e *Engine) Deploy(d deployment.Deployment, grant Grant) error {
 	if d.Version != 0 {
 		return fmt.Errorf("contract %d: version %d: a new deployment has version 0", d.ContractID, d.Version)
 	}
@@ -123,7 +129,7 @@ func (e *Engine) Deploy(d deployment.Deployment, reserved []ReservedIP) error {
 	for i := range d.Workloads {
 		d.Workloads[i].Result = deployment.Result{Created: now, State: deployment.StateInit}
 	}
-	if err := e.assignIPs(&d, nil, reserved); err != nil {
+	if err := e.assign(&d, nil, grant); err != nil {
 		return err
 	}
 	err := e.store.Create(store.Record{Deployment: d}, store.Job{Op: store.OpProvision, Contract: d.ContractID})
@@ -136,7 +142,7 @@ func (e *Engine) Deploy(d deployment.Deployment, reserved []ReservedIP) error {
 
 // Update admits the next version of a stored deployment and queues it; the update rules of the
 // deployment package apply. Nothing changes on a refusal.
-func (e *Engine) Update(next deployment.Deployment, reserved []ReservedIP) error {
+func (e *Engine) Update(next deployment.Deployment, grant Grant) error {
 	e.admit.Lock()
 	defer e.admit.Unlock()
 	rec, err := e.store.Get(next.ContractID)
@@ -152,7 +158,7 @@ func (e *Engine) Update(next deployment.Deployment, reserved []ReservedIP) error
 	if err := e.admissible(&next, &rec.Deployment); err != nil {
 		return err
 	}
-	if err := e.assignIPs(&next, &rec.Deployment, reserved); err != nil {
+	if err := e.assign(&next, &rec.Deployment, grant); err != nil {
 		return err
 	}
 	job := store.Job{Op: store.OpUpdate, Contract: next.ContractID, Target: &next}
@@ -161,6 +167,15 @@ func (e *Engine) Update(next deployment.Deployment, reserved []ReservedIP) error
 	}
 	e.poke()
 	return nil
+}
+
+// assign gives new workloads what the chain granted: ip workloads a reserved IP, gateways their
+// name contract.
+func (e *Engine) assign(d, current *deployment.Deployment, grant Grant) error {
+	if err := e.assignIPs(d, current, grant.IPs); err != nil {
+		return err
+	}
+	return e.assignNames(d, current, grant.Names)
 }
 
 // Delete queues the teardown of a deployment; reason is shown in the workloads' results.
@@ -236,6 +251,8 @@ func (e *Engine) process(job store.Job) {
 		err = e.pause(ctx, job.Contract, true)
 	case store.OpResume:
 		err = e.pause(ctx, job.Contract, false)
+	case store.OpNameSuspend, store.OpNameRestore, store.OpNameRevoke:
+		err = e.nameJob(job.Op, job.NameContract, job.Reason)
 	default:
 		err = fmt.Errorf("unknown job op %q", job.Op)
 	}

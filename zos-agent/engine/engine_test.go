@@ -152,7 +152,7 @@ func status(t *testing.T, f *fixture, id string) container.State {
 
 func TestDeployPauseRestartGrowDelete(t *testing.T) {
 	f := newFixture(t)
-	if err := f.e.Deploy(volumeMachine(1, 64*mib), nil); err != nil {
+	if err := f.e.Deploy(volumeMachine(1, 64*mib), engine.Grant{}); err != nil {
 		t.Fatal(err)
 	}
 	waitStates(t, f.e, 1, deployment.StateOk)
@@ -172,7 +172,7 @@ func TestDeployPauseRestartGrowDelete(t *testing.T) {
 	// A second deployment asking more memory than is free is refused and stores nothing.
 	big := volumeMachine(2, 64*mib)
 	big.Workloads[1] = workload("vm", deployment.TypeZMachine, 0, machine(2<<30, "sleep 1"))
-	if err := f.e.Deploy(big, nil); err == nil || !strings.Contains(err.Error(), "memory") {
+	if err := f.e.Deploy(big, engine.Grant{}); err == nil || !strings.Contains(err.Error(), "memory") {
 		t.Fatalf("deploy beyond free memory: %v", err)
 	}
 	if _, err := f.e.Get(2); err == nil {
@@ -203,7 +203,7 @@ func TestDeployPauseRestartGrowDelete(t *testing.T) {
 	next := volumeMachine(1, 128*mib)
 	next.Version = 1
 	next.Workloads[0].Version = 1
-	if err := f.e.Update(next, nil); err != nil {
+	if err := f.e.Update(next, engine.Grant{}); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(30 * time.Second)
@@ -262,7 +262,7 @@ func TestRefusals(t *testing.T) {
 		"public IP on a node without a public network": {publicIP, `workload "pub": type "ip": this node has no public network configured`},
 	} {
 		t.Run(name, func(t *testing.T) {
-			err := f.e.Deploy(tc.d, nil)
+			err := f.e.Deploy(tc.d, engine.Grant{})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want an error containing %q", err, tc.want)
 			}

@@ -98,16 +98,26 @@ func (e *Engine) pause(ctx context.Context, contract uint64, pause bool) error {
 		from, to = to, from
 	}
 	for _, w := range rec.Deployment.Workloads {
-		if w.Result.State != from {
-			continue
+		if w.Result.State != from || PausedForName(rec, w.Name) {
+			continue // a gateway paused for its name contract waits for that contract
 		}
 		r := result(to, "", w.Result.Data)
-		if w.Type == deployment.TypeZMachine {
+		var object any
+		switch w.Type {
+		case deployment.TypeZMachine:
 			if err := e.freeze(ctx, WorkloadID(contract, w.Name), pause); err != nil {
 				r = result(from, fmt.Sprintf("%s failed: %v", to, err), w.Result.Data)
 			}
+		case deployment.TypeGatewayNameProxy:
+			if pause {
+				e.unroute(WorkloadID(contract, w.Name), false)
+			} else if _, o, err := e.ensureGateway(rec.Deployment.TwinID, WorkloadID(contract, w.Name), w); err != nil {
+				r = result(from, fmt.Sprintf("%s failed: %v", to, err), w.Result.Data)
+			} else {
+				object = o
+			}
 		}
-		if err := e.setResult(contract, w.Name, r, nil); err != nil {
+		if err := e.setResult(contract, w.Name, r, object); err != nil {
 			return err
 		}
 	}
@@ -307,6 +317,9 @@ func (e *Engine) recoverAll() {
 
 func (e *Engine) reattach(ctx context.Context, d *deployment.Deployment, w deployment.Workload) error {
 	contract := d.ContractID
+	if w.Type == deployment.TypeGatewayNameProxy && w.Result.State == deployment.StatePaused {
+		return nil // a paused gateway serves nothing: its route comes with the resume
+	}
 	if _, _, err := e.provisionWorkload(ctx, d, w); err != nil {
 		return err
 	}

@@ -229,6 +229,12 @@ func (e *Engine) admitNetworks(d *deployment.Deployment) error {
 		}
 	}
 	for _, w := range d.Workloads {
+		if g, err := decode[*deployment.GatewayNameProxy](w); err == nil && w.Type == deployment.TypeGatewayNameProxy && g.Network != "" && !own[g.Network] {
+			if _, err := e.b.Networks.Machines(uint32(d.TwinID), g.Network); err != nil {
+				return fmt.Errorf("contract %d: workload %q: network %q: not a network of this deployment nor of twin %d on this node: %w",
+					d.ContractID, w.Name, g.Network, d.TwinID, err)
+			}
+		}
 		m, err := decode[*deployment.ZMachine](w)
 		if err != nil || w.Type != deployment.TypeZMachine {
 			continue

@@ -45,7 +45,7 @@ func rank(t string) int {
 	switch {
 	case isDisk(t) || t == deployment.TypeNetwork:
 		return 0
-	case t == deployment.TypeIP:
+	case t == deployment.TypeIP || t == deployment.TypeGatewayNameProxy:
 		return 2
 	}
 	return 1
@@ -167,6 +167,8 @@ func (e *Engine) provisionWorkload(ctx context.Context, d *deployment.Deployment
 			return nil, nil, err
 		}
 		return IPResult{IP: rec.IP.String(), Gateway: rec.Gateway.String()}, rec, nil
+	case deployment.TypeGatewayNameProxy:
+		return e.ensureGateway(d.TwinID, id, w)
 	}
 	if isDisk(w.Type) {
 		size, err := diskSizeOf(w)
@@ -208,6 +210,9 @@ func (e *Engine) removeWorkload(ctx context.Context, d *deployment.Deployment, w
 			return nil // never created: the node has no public network
 		}
 		return e.b.PublicIPs.Delete(id)
+	case deployment.TypeGatewayNameProxy:
+		e.unroute(id, true)
+		return nil
 	}
 	if isDisk(w.Type) {
 		return e.b.Disks.Delete(ctx, id)

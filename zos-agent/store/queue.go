@@ -22,6 +22,11 @@ const (
 	OpResume    Op = "resume"
 	// OpRecover reattaches what runs and brings back what a reboot removed; never creates twice.
 	OpRecover Op = "recover"
+	// OpNameSuspend, OpNameRestore and OpNameRevoke act on the gateway workloads serving under
+	// the job's NameContract: it entered grace, left it, or is gone.
+	OpNameSuspend Op = "name-suspend"
+	OpNameRestore Op = "name-restore"
+	OpNameRevoke  Op = "name-revoke"
 )
 
 // Job is one unit of engine work. ID is assigned when the job is stored.
@@ -33,6 +38,8 @@ type Job struct {
 	Target *deployment.Deployment `json:"target,omitempty"`
 	// Reason is why a deletion happens (shown in the workloads' results).
 	Reason string `json:"reason,omitempty"`
+	// NameContract is the name contract of an OpName* job.
+	NameContract uint64 `json:"name_contract,omitempty"`
 }
 
 // Enqueue appends a job to the queue.

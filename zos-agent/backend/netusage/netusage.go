@@ -1,5 +1,6 @@
 // Package netusage measures the bytes through workloads' public interfaces (the host-side veth
-// counters, read through netlink) for the consumption reports' nru, surviving counter resets.
+// counters, read through netlink) and through the gateway for the consumption reports' nru,
+// surviving counter resets.
 package netusage
 
 import (
@@ -72,11 +73,17 @@ func (m *Meter) Sample(id, link string) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("network usage of workload %s: %w", id, err)
 	}
+	return m.Observe(id, current), nil
+}
+
+// Observe takes a reading of workload id's counters from elsewhere (the gateway's per-route
+// counts) and returns the bytes since its previous reading, as Sample does for a link.
+func (m *Meter) Observe(id string, current Counters) uint64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delta := Increase(m.last[id], current)
 	m.last[id] = current
-	return delta, nil
+	return delta
 }
 
 // Forget drops a deleted workload's last reading.

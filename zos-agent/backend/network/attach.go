@@ -132,3 +132,7 @@ func DeleteMachineNS(id string) error {
 
 // MachineNSPath is the path of machine id's network namespace.
 func MachineNSPath(id string) string { return netnsutil.Path(backend.Name(id)) }
+
+// NetNSPath is the path of twin's network name's namespace (where its bridge and machines' subnet
+// are): a process dialling from it reaches the network's machines.
+func NetNSPath(twin uint32, name string) string { return netnsutil.Path(NamesOf(twin, name).NetNS) }
