@@ -323,3 +323,66 @@ func TestVMRefusals(t *testing.T) {
 		})
 	}
 }
+
+// Grace cuts a container's public path too: a frozen container's kernel would still complete TCP
+// handshakes on its public IP; with the link cut, none completes until the contract resumes.
+func TestGraceCutsAContainersPublicIP(t *testing.T) {
+	n := newVMNode(t)
+	ctx := context.Background()
+	if _, err := n.b.Images.Import(backendtest.WriteRootfsTar(t, t.TempDir()), "busybox"); err != nil {
+		t.Fatal(err)
+	}
+	const contract = 42
+	id := engine.WorkloadID(contract, "web")
+	t.Cleanup(func() {
+		n.b.PublicIPs.Delete(engine.WorkloadID(contract, "pub"))
+		n.b.Containers.Delete(ctx, id)
+		n.b.Images.UnmountRootfs(id)
+		network.DeleteMachineNS(id)
+		n.stop()
+	})
+	web := deployment.ZMachine{FList: "busybox", Network: deployment.MachineNetwork{PublicIP: "pub"},
+		ComputeCapacity: deployment.ComputeCapacity{CPU: 1, Memory: 256 * mib}, Entrypoint: "/bin/nc -ll -p 80 -e /bin/true"}
+	d := deployment.Deployment{TwinID: 7, ContractID: contract,
+		SignatureRequirement: deployment.SignatureRequirement{Requests: []deployment.SignatureRequest{{TwinID: 7, Weight: 1}}, WeightRequired: 1},
+		Workloads: []deployment.Workload{
+			workload("pub", deployment.TypeIP, 0, deployment.PublicIP{V4: true}),
+			workload("web", deployment.TypeZMachine, 0, web),
+		}}
+	public := netip.MustParsePrefix("203.0.113.11/24")
+	if err := n.e.Deploy(d, []engine.ReservedIP{{IP: public, Gateway: n.farm.Gateway.Addr()}}); err != nil {
+		t.Fatal(err)
+	}
+	waitStates(t, n.e, contract, deployment.StateOk)
+	addr := netip.AddrPortFrom(public.Addr(), 80)
+	connects := func(within time.Duration) error {
+		deadline := time.Now().Add(within)
+		for {
+			err := backendtest.Connect(n.farm.Internet, addr, time.Second)
+			if err == nil || time.Now().After(deadline) {
+				return err
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	if err := connects(10 * time.Second); err != nil {
+		t.Fatalf("the container's public IP before grace: %v", err)
+	}
+	if err := n.e.Pause(contract); err != nil {
+		t.Fatal(err)
+	}
+	waitStates(t, n.e, contract, deployment.StatePaused)
+	if st, err := n.b.Containers.State(ctx, id); err != nil || st.Status != "paused" {
+		t.Fatalf("container during grace: %+v %v", st, err)
+	}
+	if err := backendtest.Connect(n.farm.Internet, addr, 2*time.Second); err == nil {
+		t.Fatal("a TCP handshake with a paused container's public IP completed")
+	}
+	if err := n.e.Resume(contract); err != nil {
+		t.Fatal(err)
+	}
+	waitStates(t, n.e, contract, deployment.StateOk)
+	if err := connects(10 * time.Second); err != nil {
+		t.Fatalf("the container's public IP after resume: %v", err)
+	}
+}
