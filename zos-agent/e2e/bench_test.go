@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"runtime"
 	"slices"
@@ -24,7 +25,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
+	"github.com/tfgrid/tfgrid/zos-agent/backend/backendtest"
+	"github.com/tfgrid/tfgrid/zos-agent/backend/image"
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
+	"github.com/tfgrid/tfgrid/zos-agent/engine"
 )
 
 const (
@@ -90,6 +94,85 @@ func TestBenchDeploy(t *testing.T) {
 	wg.Wait()
 	require.Len(t, concurrent, benchDeployers*benchPerDeployer, "every concurrent deployment reached ok")
 	report(t, fmt.Sprintf("%d concurrent deployers", benchDeployers), concurrent, time.Since(start))
+}
+
+const (
+	benchPublicContainers = 20 // containers with a network and a public IP, one after the other
+	benchVMs              = 5  // TCG virtual machines with a network and a public IP
+)
+
+// TestBenchPublicDeploy measures, on a node with a public network (a farm built in namespaces):
+// the latency from the RMB deploy request to every workload ok for a container with a private
+// network and a public IP (20, one after the other, each cancelled and its teardown awaited
+// before the next); and for a virtual machine (QEMU, TCG here) with the same, the time to ok and to
+// its first answer on its public IP from the internet namespace (5).
+func TestBenchPublicDeploy(t *testing.T) {
+	defer backendtest.RemoveGuestKernel()
+	farm := backendtest.NewFarm(t, farmGateway)
+	g := startGrid(t, gridOptions{users: []string{"user0"}, farmIPs: farmIPs, farmGateway: farmGateway.Addr().String(),
+		agentArgs: farm.AgentArgs()})
+	t.Logf("machine: %s", machine())
+
+	var containers []time.Duration
+	for range benchPublicContainers {
+		raw, id := g.prepared(t, publicDeployment(g, "user0", "busybox", "sleep 3600"), "user0", g.node, 1)
+		containers = append(containers, g.timedDeploy(t, "user0", raw, id))
+		g.cancelAndWait(t, "user0", id)
+	}
+	report(t, "container with a network and a public IP, request → ok", containers, 0)
+
+	store, err := image.Open(g.dataDir)
+	require.NoError(t, err)
+	_, err = store.Import(backendtest.WriteGuestImage(t), "guest")
+	require.NoError(t, err)
+	var ok, answered []time.Duration
+	for range benchVMs {
+		raw, id := g.prepared(t, publicDeployment(g, "user0", "guest", ""), "user0", g.node, 1)
+		start := time.Now()
+		ok = append(ok, g.timedDeploy(t, "user0", raw, id))
+		public := publicIPOf(t, g.waitState(t, "user0", id, deployment.StateOk))
+		for {
+			got, err := backendtest.Fetch(farm.Internet, netip.Addr{}, netip.AddrPortFrom(public, 80), time.Second)
+			if err == nil && got == backendtest.GuestReply {
+				break
+			}
+			require.Less(t, time.Since(start), 2*time.Minute, "the VM does not answer on %s: %q %v", public, got, err)
+			time.Sleep(benchPoll)
+		}
+		answered = append(answered, time.Since(start))
+		g.cancelAndWait(t, "user0", id)
+	}
+	report(t, "TCG VM with a network and a public IP, request → ok", ok, 0)
+	report(t, "TCG VM with a network and a public IP, request → first answer on its public IP", answered, 0)
+}
+
+// publicDeployment is owner's machine of flist (a container running entrypoint, or a VM) on its
+// network with a public IP.
+func publicDeployment(g *grid, owner, flist, entrypoint string) deployment.Deployment {
+	twin := g.users[owner].twin
+	n := g.onNetwork()
+	n.PublicIP = "pub"
+	return deployment.Deployment{TwinID: twin,
+		SignatureRequirement: deployment.SignatureRequirement{Requests: []deployment.SignatureRequest{{TwinID: twin, Weight: 1}}, WeightRequired: 1},
+		Workloads: []deployment.Workload{
+			privateNetwork(twin),
+			workload("pub", deployment.TypeIP, deployment.PublicIP{V4: true}),
+			workload("vm", deployment.TypeZMachine, deployment.ZMachine{FList: flist, Network: n,
+				ComputeCapacity: deployment.ComputeCapacity{CPU: 1, Memory: 256 * mib}, Entrypoint: entrypoint}),
+		}}
+}
+
+// publicIPOf is the address the deployment's ip workload took.
+func publicIPOf(t *testing.T, d deployment.Deployment) netip.Addr {
+	for _, w := range d.Workloads {
+		if w.Type == deployment.TypeIP {
+			var taken engine.IPResult
+			require.NoError(t, json.Unmarshal(w.Result.Data, &taken))
+			return netip.MustParsePrefix(taken.IP).Addr()
+		}
+	}
+	t.Fatal("the deployment has no ip workload")
+	return netip.Addr{}
 }
 
 // benchDeployment is a container with a 16 MiB volume that only sleeps.

@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"archive/tar"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -18,7 +17,6 @@ import (
 	"time"
 
 	"github.com/tfgrid/tfgrid/zos-agent/backend/backendtest"
-	"github.com/tfgrid/tfgrid/zos-agent/backend/image"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/network"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/publicip"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/vm"
@@ -32,37 +30,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	backendtest.RemoveGuestKernel()
 	os.Exit(code)
-}
-
-// writeVMImage writes a rootfs tarball holding a VM image's boot files and returns its path.
-func writeVMImage(t *testing.T, kernel, initrd []byte) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "vm.tar")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tw := tar.NewWriter(f)
-	files := []struct {
-		name string
-		data []byte
-	}{{image.VMKernel, kernel}, {image.VMInitrd, initrd}}
-	if err := tw.WriteHeader(&tar.Header{Name: "boot/", Typeflag: tar.TypeDir, Mode: 0o755}); err != nil {
-		t.Fatal(err)
-	}
-	for _, file := range files {
-		if err := tw.WriteHeader(&tar.Header{Name: file.name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(file.data))}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write(file.data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 // vmDeployment is a VM with a private network interface, a zmount and a public IP.
@@ -144,16 +111,7 @@ func (n *vmNode) start(t *testing.T) {
 func TestVMZMachine(t *testing.T) {
 	n := newVMNode(t)
 	ctx := context.Background()
-	kernel, modules := backendtest.GuestKernel(t)
-	kernelData, err := os.ReadFile(kernel)
-	if err != nil {
-		t.Fatal(err)
-	}
-	initrd, err := os.ReadFile(backendtest.GuestInitramfs(t, modules))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := n.b.Images.Import(writeVMImage(t, kernelData, initrd), "guest"); err != nil {
+	if _, err := n.b.Images.Import(backendtest.WriteGuestImage(t), "guest"); err != nil {
 		t.Fatal(err)
 	}
 	var twinBytes [2]byte
@@ -276,7 +234,7 @@ func TestVMZMachine(t *testing.T) {
 // environment, or mounting a volume.
 func TestVMRefusals(t *testing.T) {
 	f := newFixture(t)
-	if _, err := f.b.Images.Import(writeVMImage(t, []byte("kernel"), nil), "guest"); err != nil {
+	if _, err := f.b.Images.Import(backendtest.WriteVMImage(t, []byte("kernel"), nil), "guest"); err != nil {
 		t.Fatal(err)
 	}
 	vmMachine := func(env map[string]string, mount string) deployment.Deployment {

@@ -1,6 +1,7 @@
 package backendtest
 
 import (
+	"archive/tar"
 	"bytes"
 	"compress/gzip"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/tfgrid/tfgrid/zos-agent/backend/image"
 )
 
 // A virtual machine guest for the tests: Debian's cloud kernel, unpacked (not installed) from its
@@ -220,4 +223,37 @@ func (w *cpioWriter) pad() {
 func (w *cpioWriter) finish() []byte {
 	w.entry("TRAILER!!!", nil, 0)
 	return w.buf.Bytes()
+}
+
+// WriteVMImage writes a rootfs tarball holding a VM image's boot files (image.VMKernel and, when
+// given, image.VMInitrd) and returns its path.
+func WriteVMImage(t *testing.T, kernel, initrd []byte) string {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	must(t, tw.WriteHeader(&tar.Header{Name: "boot/", Typeflag: tar.TypeDir, Mode: 0o755}))
+	for name, data := range map[string][]byte{image.VMKernel: kernel, image.VMInitrd: initrd} {
+		if data == nil {
+			continue
+		}
+		must(t, tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(data))}))
+		_, err := tw.Write(data)
+		must(t, err)
+	}
+	must(t, tw.Close())
+	path := filepath.Join(t.TempDir(), "vm-image.tar")
+	must(t, os.WriteFile(path, buf.Bytes(), 0o600))
+	return path
+}
+
+// WriteGuestImage writes the test guest (GuestKernel, GuestInitramfs) as a VM image tarball and
+// returns its path.
+func WriteGuestImage(t *testing.T) string {
+	t.Helper()
+	kernel, modules := GuestKernel(t)
+	kernelData, err := os.ReadFile(kernel)
+	must(t, err)
+	initrd, err := os.ReadFile(GuestInitramfs(t, modules))
+	must(t, err)
+	return WriteVMImage(t, kernelData, initrd)
 }
