@@ -24,11 +24,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/backendtest"
-	"github.com/tfgrid/tfgrid/zos-agent/backend/image"
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
-	"github.com/tfgrid/tfgrid/zos-agent/engine"
 )
 
 const (
@@ -107,7 +104,6 @@ const (
 // before the next); and for a virtual machine (QEMU, TCG here) with the same, the time to ok and to
 // its first answer on its public IP from the internet namespace (5).
 func TestBenchPublicDeploy(t *testing.T) {
-	defer backendtest.RemoveGuestKernel()
 	farm := backendtest.NewFarm(t, farmGateway)
 	g := startGrid(t, gridOptions{users: []string{"user0"}, farmIPs: farmIPs, farmGateway: farmGateway.Addr().String(),
 		agentArgs: farm.AgentArgs()})
@@ -121,10 +117,7 @@ func TestBenchPublicDeploy(t *testing.T) {
 	}
 	report(t, "container with a network and a public IP, request → ok", containers, 0)
 
-	store, err := image.Open(g.dataDir)
-	require.NoError(t, err)
-	_, err = store.Import(backendtest.WriteGuestImage(t), "guest")
-	require.NoError(t, err)
+	importGuest(t, g)
 	var ok, answered []time.Duration
 	for range benchVMs {
 		raw, id := g.prepared(t, publicDeployment(g, "user0", "guest", ""), "user0", g.node, 1)
@@ -144,35 +137,6 @@ func TestBenchPublicDeploy(t *testing.T) {
 	}
 	report(t, "TCG VM with a network and a public IP, request → ok", ok, 0)
 	report(t, "TCG VM with a network and a public IP, request → first answer on its public IP", answered, 0)
-}
-
-// publicDeployment is owner's machine of flist (a container running entrypoint, or a VM) on its
-// network with a public IP.
-func publicDeployment(g *grid, owner, flist, entrypoint string) deployment.Deployment {
-	twin := g.users[owner].twin
-	n := g.onNetwork()
-	n.PublicIP = "pub"
-	return deployment.Deployment{TwinID: twin,
-		SignatureRequirement: deployment.SignatureRequirement{Requests: []deployment.SignatureRequest{{TwinID: twin, Weight: 1}}, WeightRequired: 1},
-		Workloads: []deployment.Workload{
-			privateNetwork(twin),
-			workload("pub", deployment.TypeIP, deployment.PublicIP{V4: true}),
-			workload("vm", deployment.TypeZMachine, deployment.ZMachine{FList: flist, Network: n,
-				ComputeCapacity: deployment.ComputeCapacity{CPU: 1, Memory: 256 * mib}, Entrypoint: entrypoint}),
-		}}
-}
-
-// publicIPOf is the address the deployment's ip workload took.
-func publicIPOf(t *testing.T, d deployment.Deployment) netip.Addr {
-	for _, w := range d.Workloads {
-		if w.Type == deployment.TypeIP {
-			var taken engine.IPResult
-			require.NoError(t, json.Unmarshal(w.Result.Data, &taken))
-			return netip.MustParsePrefix(taken.IP).Addr()
-		}
-	}
-	t.Fatal("the deployment has no ip workload")
-	return netip.Addr{}
 }
 
 // benchDeployment is a container with a 16 MiB volume that only sleeps.
@@ -242,14 +206,6 @@ func machine() string {
 	}
 	load, _ := os.ReadFile("/proc/loadavg")
 	return fmt.Sprintf("%d cores, %s, %s, load average %s", runtime.NumCPU(), model, runtime.Version(), strings.Join(strings.Fields(string(load))[:3], " "))
-}
-
-// cancelAndWait cancels the contract and waits until the agent tore the deployment down.
-func (g *grid) cancelAndWait(t *testing.T, owner string, id uint64) {
-	u := g.users[owner]
-	_, err := u.bc.Send(context.Background(), &sctypes.MsgCancelContract{Creator: u.bc.Address(), ContractId: id})
-	require.NoError(t, err)
-	g.waitState(t, owner, id, deployment.StateDeleted)
 }
 
 // report logs p50, p99, min, max and, over a wall time, the throughput.
