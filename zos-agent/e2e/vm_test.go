@@ -20,11 +20,7 @@ import (
 	"github.com/tfgrid/tfgrid/zos-agent/engine"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	backendtest.RemoveGuestKernel()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { backendtest.MainWithGuest(m) }
 
 // A VM image deployed through the chain and RMB runs as a QEMU virtual machine on its public IP;
 // it keeps running, the same process, through an agent restart; cancelled, nothing of it is left.

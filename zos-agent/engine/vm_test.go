@@ -26,11 +26,7 @@ import (
 	"github.com/tfgrid/tfgrid/zos-agent/store"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	backendtest.RemoveGuestKernel()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { backendtest.MainWithGuest(m) }
 
 // vmDeployment is a VM with a private network interface, a zmount and a public IP.
 func vmDeployment(twin, contract uint64, listenPort uint16) deployment.Deployment {

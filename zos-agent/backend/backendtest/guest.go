@@ -28,17 +28,19 @@ var (
 	kernelErr      error
 )
 
-// RemoveGuestKernel deletes what GuestKernel unpacked.
-func RemoveGuestKernel() {
+// MainWithGuest runs a test binary whose tests use GuestKernel (call it from TestMain) and
+// removes what GuestKernel unpacked when they are done.
+func MainWithGuest(m *testing.M) {
+	code := m.Run()
 	if kernelCacheDir != "" {
 		os.RemoveAll(kernelCacheDir)
 	}
+	os.Exit(code)
 }
 
 // GuestKernel returns Debian's cloud kernel and its module tree, unpacked (not installed) once per
-// test binary into a temporary directory that RemoveGuestKernel deletes: call it at the end of
-// TestMain. It takes the .deb from apt's archive cache when there is one, else downloads it with
-// apt-get download.
+// test binary into a temporary directory that MainWithGuest removes. It takes the .deb from apt's
+// archive cache when there is one, else downloads it with apt-get download.
 func GuestKernel(t *testing.T) (kernel, modules string) {
 	t.Helper()
 	kernelOnce.Do(func() {

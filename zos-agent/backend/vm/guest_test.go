@@ -1,15 +1,10 @@
 package vm_test
 
 import (
-	"os"
 	"testing"
 
 	"github.com/tfgrid/tfgrid/zos-agent/backend/backendtest"
 )
 
 // The guest is backendtest's: Debian's cloud kernel and a busybox initramfs.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	backendtest.RemoveGuestKernel()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { backendtest.MainWithGuest(m) }
