@@ -303,13 +303,13 @@ func (m *Manager) ensureRules(r Record) error {
 	return m.filter.allow(r.ID, r.HostLink, MAC(r.ID), r.IP.Addr())
 }
 
-// remove deletes the workload's rules and veth (the workload's end goes with it), or a virtual
-// machine's tap if one is left.
+// remove deletes the workload's veth (the workload's end goes with it), or a virtual machine's
+// tap, then its rules: the link goes first, as a link left without its rules would forward anything.
 func (m *Manager) remove(id string) error {
-	if err := m.filter.revoke(id); err != nil {
+	if err := veth.Remove(m.cfg.UplinkNS, HostLink(id)); err != nil {
 		return err
 	}
-	return veth.Remove(m.cfg.UplinkNS, HostLink(id))
+	return m.filter.revoke(id)
 }
 
 // HostLink names the bridge end of workload id's veth (≤ 15 characters, unique on the node).
