@@ -121,7 +121,10 @@ mount -t devtmpfs dev /dev
 for m in ` + strings.Join(virtioModules, " ") + `; do
 	[ -f /lib/modules/$m.ko ] && insmod /lib/modules/$m.ko
 done
-i=0; while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+# wait for /dev/vda only when the machine has a virtio block device (virtio device id 2)
+if grep -qx 0x0002 /sys/bus/virtio/devices/*/device 2>/dev/null; then
+	i=0; while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+fi
 [ -b /dev/vda ] && printf '` + GuestDiskMarker + `' | dd of=/dev/vda conv=fsync 2>/dev/null && echo GUEST-DISK-WRITTEN
 [ -b /dev/vdb ] && echo GUEST-HAS-VDB
 [ -b /dev/vdb ] && printf '` + GuestDiskMarker + `' | dd of=/dev/vdb conv=fsync 2>/dev/null && echo GUEST-WROTE-READ-ONLY-DISK
