@@ -63,5 +63,5 @@ bench-billing: ## billing EndBlock time and settlements/s on 10k, 100k and 1M li
 # --- node agent benchmark -----------------------------------------------------------------------
 .PHONY: bench-agent
 
-bench-agent: build build-agent build-rmb ## deploy latency RMB request → ok (p50/p99 of 50 sequential) and 10 concurrent deployers (root)
+bench-agent: build build-agent build-rmb ## deploy latency RMB request → ok (containers, with a public IP, TCG VMs to first answer), public-IP path throughput (root)
 	./scripts/bench-agent.sh

@@ -29,6 +29,7 @@ import (
 	"github.com/tfgrid/tfgrid/zos-agent/backend/netusage"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/network"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/publicip"
+	"github.com/tfgrid/tfgrid/zos-agent/backend/vm"
 	"github.com/tfgrid/tfgrid/zos-agent/capacity"
 	"github.com/tfgrid/tfgrid/zos-agent/chain"
 	"github.com/tfgrid/tfgrid/zos-agent/config"
@@ -66,12 +67,15 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			return fmt.Errorf("public_config is set but this machine cannot give workloads public IPs: %w", err)
 		}
 	}
-	b, err := openBackends(cfg, log)
+	b, err := openBackends(cfg, log, report.Require(backend.VMs) == nil)
 	if err != nil {
 		return err
 	}
 	if b.Gateway != nil {
 		defer b.Gateway.Close()
+	}
+	if b.VMs == nil {
+		log.Warn("no virtual machine backend: machines of VM images are refused", "missing", report.Require(backend.VMs))
 	}
 	st, err := store.Open(filepath.Join(cfg.DataDir, "agent.db"))
 	if err != nil {
@@ -165,7 +169,9 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	return err
 }
 
-func openBackends(cfg config.Config, log *slog.Logger) (engine.Backends, error) {
+// openBackends opens the backends over the data directory; withVMs when the machine can run
+// virtual machines.
+func openBackends(cfg config.Config, log *slog.Logger, withVMs bool) (engine.Backends, error) {
 	dir := cfg.DataDir
 	c, err := container.New(dir)
 	if err != nil {
@@ -185,6 +191,11 @@ func openBackends(cfg config.Config, log *slog.Logger) (engine.Backends, error) 
 		return engine.Backends{}, err
 	}
 	b := engine.Backends{Containers: c, Images: im, Disks: d, Networks: nets}
+	if withVMs {
+		if b.VMs, err = vm.NewQEMU(vm.Config{DataDir: dir}); err != nil {
+			return engine.Backends{}, err
+		}
+	}
 	if cfg.PublicConfig.Enabled() {
 		gateway, err := netip.ParseAddr(cfg.PublicConfig.Gateway)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"runtime"
 	"slices"
@@ -23,7 +24,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
+	"github.com/tfgrid/tfgrid/zos-agent/backend/backendtest"
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
 )
 
@@ -90,6 +91,52 @@ func TestBenchDeploy(t *testing.T) {
 	wg.Wait()
 	require.Len(t, concurrent, benchDeployers*benchPerDeployer, "every concurrent deployment reached ok")
 	report(t, fmt.Sprintf("%d concurrent deployers", benchDeployers), concurrent, time.Since(start))
+}
+
+const (
+	benchPublicContainers = 20 // containers with a network and a public IP, one after the other
+	benchVMs              = 5  // TCG virtual machines with a network and a public IP
+)
+
+// TestBenchPublicDeploy measures, on a node with a public network (a farm built in namespaces):
+// the latency from the RMB deploy request to every workload ok for a container with a private
+// network and a public IP (20, one after the other, each cancelled and its teardown awaited
+// before the next); and for a virtual machine (QEMU, TCG here) with the same, the time to ok and to
+// its first answer on its public IP from the internet namespace (5).
+func TestBenchPublicDeploy(t *testing.T) {
+	farm := backendtest.NewFarm(t, farmGateway)
+	g := startGrid(t, gridOptions{users: []string{"user0"}, farmIPs: farmIPs, farmGateway: farmGateway.Addr().String(),
+		agentArgs: farm.AgentArgs()})
+	t.Logf("machine: %s", machine())
+
+	var containers []time.Duration
+	for range benchPublicContainers {
+		raw, id := g.prepared(t, publicDeployment(g, "user0", "busybox", "sleep 3600"), "user0", g.node, 1)
+		containers = append(containers, g.timedDeploy(t, "user0", raw, id))
+		g.cancelAndWait(t, "user0", id)
+	}
+	report(t, "container with a network and a public IP, request → ok", containers, 0)
+
+	importGuest(t, g)
+	var ok, answered []time.Duration
+	for range benchVMs {
+		raw, id := g.prepared(t, publicDeployment(g, "user0", "guest", ""), "user0", g.node, 1)
+		start := time.Now()
+		ok = append(ok, g.timedDeploy(t, "user0", raw, id))
+		public := publicIPOf(t, g.waitState(t, "user0", id, deployment.StateOk))
+		for {
+			got, err := backendtest.Fetch(farm.Internet, netip.Addr{}, netip.AddrPortFrom(public, 80), time.Second)
+			if err == nil && got == backendtest.GuestReply {
+				break
+			}
+			require.Less(t, time.Since(start), 2*time.Minute, "the VM does not answer on %s: %q %v", public, got, err)
+			time.Sleep(benchPoll)
+		}
+		answered = append(answered, time.Since(start))
+		g.cancelAndWait(t, "user0", id)
+	}
+	report(t, "TCG VM with a network and a public IP, request → ok", ok, 0)
+	report(t, "TCG VM with a network and a public IP, request → first answer on its public IP", answered, 0)
 }
 
 // benchDeployment is a container with a 16 MiB volume that only sleeps.
@@ -159,14 +206,6 @@ func machine() string {
 	}
 	load, _ := os.ReadFile("/proc/loadavg")
 	return fmt.Sprintf("%d cores, %s, %s, load average %s", runtime.NumCPU(), model, runtime.Version(), strings.Join(strings.Fields(string(load))[:3], " "))
-}
-
-// cancelAndWait cancels the contract and waits until the agent tore the deployment down.
-func (g *grid) cancelAndWait(t *testing.T, owner string, id uint64) {
-	u := g.users[owner]
-	_, err := u.bc.Send(context.Background(), &sctypes.MsgCancelContract{Creator: u.bc.Address(), ContractId: id})
-	require.NoError(t, err)
-	g.waitState(t, owner, id, deployment.StateDeleted)
 }
 
 // report logs p50, p99, min, max and, over a wall time, the throughput.

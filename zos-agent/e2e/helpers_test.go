@@ -257,3 +257,11 @@ func (g *grid) cgroupsPath(t *testing.T, id string) string {
 	require.NoError(t, err)
 	return drv.CgroupsPath(id)
 }
+
+// cancelAndWait cancels the contract and waits until the agent tore the deployment down.
+func (g *grid) cancelAndWait(t *testing.T, owner string, id uint64) {
+	u := g.users[owner]
+	_, err := u.bc.Send(context.Background(), &sctypes.MsgCancelContract{Creator: u.bc.Address(), ContractId: id})
+	require.NoError(t, err)
+	g.waitState(t, owner, id, deployment.StateDeleted)
+}

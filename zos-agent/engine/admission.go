@@ -19,7 +19,7 @@ var ErrCapacity = errors.New("not enough free capacity on this node")
 // capacity is not counted as used.
 func (e *Engine) admissible(d *deployment.Deployment, current *deployment.Deployment) error {
 	for _, w := range d.Workloads {
-		if err := e.admitWorkload(d.ContractID, w); err != nil {
+		if err := e.admitWorkload(d, w); err != nil {
 			return err
 		}
 	}
@@ -48,7 +48,8 @@ func (e *Engine) admissible(d *deployment.Deployment, current *deployment.Deploy
 		deployment.Capacity{MRU: e.opts.Total.MRU, SRU: e.opts.Total.SRU, HRU: e.opts.Total.HRU}, avail)
 }
 
-func (e *Engine) admitWorkload(contract uint64, w deployment.Workload) error {
+func (e *Engine) admitWorkload(d *deployment.Deployment, w deployment.Workload) error {
+	contract := d.ContractID
 	if w.Type == deployment.TypeIP && e.b.PublicIPs == nil {
 		return fmt.Errorf("contract %d: workload %q: type %q: %w", contract, w.Name, w.Type, ErrNoPublicNetwork)
 	}
@@ -68,6 +69,13 @@ func (e *Engine) admitWorkload(contract uint64, w deployment.Workload) error {
 	case *deployment.ZMachine:
 		if _, err := e.b.Images.Resolve(wd.FList); err != nil {
 			return fmt.Errorf("contract %d: workload %q: flist: %w", contract, w.Name, err)
+		}
+		_, isVM, err := e.vmBootOf(wd)
+		if err != nil {
+			return fmt.Errorf("contract %d: workload %q: flist: %w", contract, w.Name, err)
+		}
+		if isVM {
+			return e.admitVM(d, w.Name, wd)
 		}
 		if _, err := splitCommand(wd.Entrypoint); err != nil {
 			return fmt.Errorf("contract %d: workload %q: entrypoint %q: %w", contract, w.Name, wd.Entrypoint, err)

@@ -1,5 +1,6 @@
 // Package engine runs accepted deployments: one worker over the persisted job queue turns
-// workloads into backend calls (zmount/volume → disk, zmachine → image root + container), keeps
+// workloads into backend calls (zmount/volume → disk, zmachine → image root + container, or a
+// virtual machine when its image is a VM image), keeps
 // each workload's state and change log in the store, and recovers after a restart without
 // creating anything twice.
 package engine
@@ -18,6 +19,7 @@ import (
 	"github.com/tfgrid/tfgrid/zos-agent/backend/image"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/network"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/publicip"
+	"github.com/tfgrid/tfgrid/zos-agent/backend/vm"
 	"github.com/tfgrid/tfgrid/zos-agent/capacity"
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
 	"github.com/tfgrid/tfgrid/zos-agent/store"
@@ -34,6 +36,8 @@ type Backends struct {
 	PublicIPs *publicip.Manager
 	// Gateway serves gateway-name-proxy workloads; nil: the node has no gateway configured.
 	Gateway *gateway.Proxy
+	// VMs runs machines whose image is a VM image; nil: such machines are refused.
+	VMs vm.Backend
 }
 
 // Options configure an engine.

@@ -122,7 +122,12 @@ func volumeMachine(contract uint64, volSize uint64) deployment.Deployment {
 
 func waitStates(t *testing.T, e *engine.Engine, contract uint64, want deployment.ResultState) store.Record {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	return waitStatesWithin(t, e, contract, want, 30*time.Second)
+}
+
+func waitStatesWithin(t *testing.T, e *engine.Engine, contract uint64, want deployment.ResultState, within time.Duration) store.Record {
+	t.Helper()
+	deadline := time.Now().Add(within)
 	for {
 		rec, err := e.Get(contract)
 		if err == nil {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/tfgrid/tfgrid/zos-agent/backend/container"
+	"github.com/tfgrid/tfgrid/zos-agent/backend/vm"
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
 	"github.com/tfgrid/tfgrid/zos-agent/store"
 )
@@ -104,10 +106,6 @@ func (e *Engine) pause(ctx context.Context, contract uint64, pause bool) error {
 		r := result(to, "", w.Result.Data)
 		var object any
 		switch w.Type {
-		case deployment.TypeZMachine:
-			if err := e.freeze(ctx, WorkloadID(contract, w.Name), pause); err != nil {
-				r = result(from, fmt.Sprintf("%s failed: %v", to, err), w.Result.Data)
-			}
 		case deployment.TypeGatewayNameProxy:
 			if pause {
 				e.unroute(WorkloadID(contract, w.Name), false)
@@ -115,6 +113,10 @@ func (e *Engine) pause(ctx context.Context, contract uint64, pause bool) error {
 				r = result(from, fmt.Sprintf("%s failed: %v", to, err), w.Result.Data)
 			} else {
 				object = o
+			}
+		default:
+			if err := e.freeze(ctx, w, WorkloadID(contract, w.Name), pause); err != nil {
+				r = result(from, fmt.Sprintf("%s failed: %v", to, err), w.Result.Data)
 			}
 		}
 		if err := e.setResult(contract, w.Name, r, object); err != nil {
@@ -124,11 +126,44 @@ func (e *Engine) pause(ctx context.Context, contract uint64, pause bool) error {
 	return nil
 }
 
-func (e *Engine) freeze(ctx context.Context, id string, pause bool) error {
-	if pause {
+// freeze pauses (or resumes) what workload w runs: a machine stops (QMP stop for a virtual
+// machine, the cgroup freezer for a container), a public IP's link is cut so the IP answers
+// nothing, not even the TCP handshakes a frozen container's kernel would complete.
+func (e *Engine) freeze(ctx context.Context, w deployment.Workload, id string, pause bool) error {
+	switch {
+	case w.Type == deployment.TypeIP && e.b.PublicIPs != nil && pause:
+		return e.b.PublicIPs.Cut(id)
+	case w.Type == deployment.TypeIP && e.b.PublicIPs != nil:
+		return e.b.PublicIPs.Restore(id)
+	case w.Type != deployment.TypeZMachine:
+		return nil
+	case e.isVM(ctx, id) && pause:
+		return e.b.VMs.Pause(ctx, id)
+	case e.isVM(ctx, id):
+		return e.b.VMs.Resume(ctx, id)
+	case pause:
 		return e.b.Containers.Pause(ctx, id)
 	}
 	return e.b.Containers.Resume(ctx, id)
+}
+
+// isVM reports whether machine id runs as a virtual machine.
+func (e *Engine) isVM(ctx context.Context, id string) bool {
+	if e.b.VMs == nil {
+		return false
+	}
+	_, err := e.b.VMs.State(ctx, id)
+	return err == nil
+}
+
+// machinePaused reports whether machine id is paused now.
+func (e *Engine) machinePaused(ctx context.Context, id string) (bool, error) {
+	if e.isVM(ctx, id) {
+		st, err := e.b.VMs.State(ctx, id)
+		return st.Status == vm.StatusPaused, err
+	}
+	st, err := e.b.Containers.State(ctx, id)
+	return st.Status == container.StatusPaused, err
 }
 
 // update applies the next version: removals first, then additions, then disks that grow (their
@@ -225,7 +260,7 @@ func (e *Engine) growDisk(ctx context.Context, contract uint64, name string) err
 	}
 	id := WorkloadID(contract, name)
 	for _, m := range users {
-		if err := e.b.Containers.Delete(ctx, WorkloadID(contract, m.Name)); err != nil {
+		if err := e.haltMachine(ctx, WorkloadID(contract, m.Name)); err != nil {
 			return e.setResult(contract, name, result(deployment.StateUnchanged, "stop machine "+m.Name+": "+err.Error(), target.Result.Data), nil)
 		}
 	}
@@ -242,7 +277,7 @@ func (e *Engine) growDisk(ctx context.Context, contract uint64, name string) err
 		return err
 	}
 	for _, m := range users {
-		rec, err := e.ensureMachine(ctx, rec.Deployment.TwinID, contract, m)
+		rec, err := e.ensureMachine(ctx, &rec.Deployment, m)
 		r := result(deployment.StateOk, "", m.Result.Data)
 		if err != nil {
 			r = result(deployment.StateError, "restart after growing "+name+": "+err.Error(), m.Result.Data)
@@ -323,15 +358,20 @@ func (e *Engine) reattach(ctx context.Context, d *deployment.Deployment, w deplo
 	if _, _, err := e.provisionWorkload(ctx, d, w); err != nil {
 		return err
 	}
-	if w.Type != deployment.TypeZMachine {
-		return nil
-	}
-	st, err := e.b.Containers.State(ctx, WorkloadID(contract, w.Name))
-	if err != nil {
-		return err
-	}
-	if paused := w.Result.State == deployment.StatePaused; paused != (st.Status == "paused") {
-		return e.freeze(ctx, WorkloadID(contract, w.Name), paused)
+	id := WorkloadID(contract, w.Name)
+	paused := w.Result.State == deployment.StatePaused
+	switch w.Type {
+	case deployment.TypeIP:
+		// a public link made again after a reboot is up: cut it again
+		return e.freeze(ctx, w, id, paused)
+	case deployment.TypeZMachine:
+		now, err := e.machinePaused(ctx, id)
+		if err != nil {
+			return err
+		}
+		if paused != now {
+			return e.freeze(ctx, w, id, paused)
+		}
 	}
 	return nil
 }

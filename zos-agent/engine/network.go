@@ -142,22 +142,29 @@ func (e *Engine) ensurePublicIP(d *deployment.Deployment, contract uint64, w dep
 		return publicip.Record{}, fmt.Errorf("ip %q: contract IP %q: %w", w.Name, taken.IP, err)
 	}
 	gateway, _ := netip.ParseAddr(taken.Gateway) // invalid: the node's public gateway
-	machine, ok := machineUsing(d, w.Name)
+	name, machine, ok := machineUsing(d, w.Name)
 	if !ok {
 		return publicip.Record{}, fmt.Errorf("ip %q: no zmachine names it in network.public_ip", w.Name)
 	}
-	return e.b.PublicIPs.Create(publicip.Spec{ID: WorkloadID(contract, w.Name), NetNS: network.MachineNSPath(WorkloadID(contract, machine)),
-		IP: ip, Gateway: gateway})
+	spec := publicip.Spec{ID: WorkloadID(contract, w.Name), IP: ip, Gateway: gateway}
+	if _, isVM, err := e.vmBootOf(machine); err != nil {
+		return publicip.Record{}, fmt.Errorf("ip %q: %w", w.Name, err)
+	} else if isVM {
+		spec.Tap = true // the machine's QEMU plugs the tap in
+	} else {
+		spec.NetNS = network.MachineNSPath(WorkloadID(contract, name))
+	}
+	return e.b.PublicIPs.Create(spec)
 }
 
 // machineUsing names the machine whose network.public_ip is the ip workload.
-func machineUsing(d *deployment.Deployment, ip string) (string, bool) {
+func machineUsing(d *deployment.Deployment, ip string) (string, *deployment.ZMachine, bool) {
 	for _, w := range d.Workloads {
 		if m, err := decode[*deployment.ZMachine](w); err == nil && w.Type == deployment.TypeZMachine && m.Network.PublicIP == ip {
-			return w.Name, true
+			return w.Name, m, true
 		}
 	}
-	return "", false
+	return "", nil, false
 }
 
 // assignIPs gives each new "ip" workload of d with v4 one of the contract's reserved IPs that no

@@ -67,9 +67,13 @@ func diskSizeOf(w deployment.Workload) (uint64, error) {
 }
 
 // ensureDisk creates the disk, or mounts it again when it exists (a job run again after a crash,
-// a reboot): never a second one.
-func (e *Engine) ensureDisk(ctx context.Context, id string, size uint64) (disk.Disk, error) {
-	if _, err := e.b.Disks.Get(id); err == nil {
+// a reboot): never a second one. A virtual machine's disk (forVM) that exists is left unmounted:
+// the guest has its filesystem.
+func (e *Engine) ensureDisk(ctx context.Context, id string, size uint64, forVM bool) (disk.Disk, error) {
+	if d, err := e.b.Disks.Get(id); err == nil {
+		if forVM {
+			return d, nil
+		}
 		return e.b.Disks.Mount(ctx, id)
 	} else if !errors.Is(err, disk.ErrNotFound) {
 		return disk.Disk{}, err
@@ -115,10 +119,29 @@ func (e *Engine) machineSpec(contract uint64, id, netNS string, m *deployment.ZM
 	return spec, nil
 }
 
-// ensureMachine starts the machine's container unless it already runs (or is paused): a job run
+// ensureMachine starts the machine, as a virtual machine when its image is a VM image, else as a
+// container; the record is what the backend made.
+func (e *Engine) ensureMachine(ctx context.Context, d *deployment.Deployment, w deployment.Workload) (any, error) {
+	m, err := decode[*deployment.ZMachine](w)
+	if err != nil {
+		return nil, err
+	}
+	boot, isVM, err := e.vmBootOf(m)
+	switch {
+	case err != nil:
+		return nil, err
+	case isVM && e.b.VMs == nil:
+		return nil, fmt.Errorf("flist %q is a virtual machine image: %w", m.FList, ErrUnsupported)
+	case isVM:
+		return e.ensureVM(ctx, d, w, m, boot)
+	}
+	return e.ensureContainer(ctx, d.TwinID, d.ContractID, w.Name, m)
+}
+
+// ensureContainer starts the machine's container unless it already runs (or is paused): a job run
 // again, or an agent restart, reattaches instead of starting a second one.
-func (e *Engine) ensureMachine(ctx context.Context, twin, contract uint64, w deployment.Workload) (container.Record, error) {
-	id := WorkloadID(contract, w.Name)
+func (e *Engine) ensureContainer(ctx context.Context, twin, contract uint64, name string, m *deployment.ZMachine) (container.Record, error) {
+	id := WorkloadID(contract, name)
 	st, err := e.b.Containers.State(ctx, id)
 	switch {
 	case err == nil && (st.Status == container.StatusRunning || st.Status == container.StatusPaused):
@@ -129,10 +152,6 @@ func (e *Engine) ensureMachine(ctx context.Context, twin, contract uint64, w dep
 			return container.Record{}, err
 		}
 	case !errors.Is(err, container.ErrNotFound):
-		return container.Record{}, err
-	}
-	m, err := decode[*deployment.ZMachine](w)
-	if err != nil {
 		return container.Record{}, err
 	}
 	netNS, err := e.connectMachine(twin, contract, id, m)
@@ -175,22 +194,34 @@ func (e *Engine) provisionWorkload(ctx context.Context, d *deployment.Deployment
 		if err != nil {
 			return nil, nil, err
 		}
-		d, err := e.ensureDisk(ctx, id, size)
+		disk, err := e.ensureDisk(ctx, id, size, e.usedByVM(d, w.Name))
 		if err != nil {
 			return nil, nil, err
 		}
-		return map[string]string{"volume_id": id}, d, nil
+		return map[string]string{"volume_id": id}, disk, nil
 	}
-	rec, err := e.ensureMachine(ctx, d.TwinID, contract, w)
+	rec, err := e.ensureMachine(ctx, d, w)
 	if err != nil {
 		return nil, nil, err
 	}
 	return map[string]string{"id": id}, rec, nil
 }
 
-// stopMachine removes a machine's container and its root; deleting what is gone is no error.
+// haltMachine ends machine id, a virtual machine or a container, keeping a container's root;
+// ending what is gone is no error. It does not ask which kind the machine is: the image may be
+// gone from the store.
+func (e *Engine) haltMachine(ctx context.Context, id string) error {
+	if e.b.VMs != nil {
+		if err := e.b.VMs.Delete(ctx, id); err != nil {
+			return err
+		}
+	}
+	return e.b.Containers.Delete(ctx, id)
+}
+
+// stopMachine removes a machine (haltMachine) and a container's root.
 func (e *Engine) stopMachine(ctx context.Context, id string) error {
-	if err := e.b.Containers.Delete(ctx, id); err != nil {
+	if err := e.haltMachine(ctx, id); err != nil {
 		return err
 	}
 	return e.b.Images.UnmountRootfs(id)

@@ -34,7 +34,7 @@ func RequireRoot(t *testing.T) {
 const busyboxPath = "/bin/busybox"
 
 // applets get a symlink in the image; the tests' scripts use only these.
-var applets = []string{"sh", "sleep", "dd", "echo", "cat", "ls", "mkdir", "df", "sync", "rm", "true"}
+var applets = []string{"sh", "sleep", "dd", "echo", "cat", "ls", "mkdir", "df", "sync", "rm", "true", "nc"}
 
 // RootfsTar writes a busybox root filesystem tarball and returns its bytes.
 func RootfsTar(t *testing.T) []byte {

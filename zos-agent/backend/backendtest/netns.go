@@ -125,6 +125,19 @@ func Fetch(ns string, source netip.Addr, addr netip.AddrPort, timeout time.Durat
 	return Exchange(ns, source, addr, "", timeout)
 }
 
+// Connect completes a TCP handshake from the namespace ns to addr and closes the connection: a
+// paused machine's kernel (a frozen container's) still completes one, so it tells whether the
+// address is reachable at all.
+func Connect(ns string, addr netip.AddrPort, timeout time.Duration) error {
+	return netnsutil.Do(ns, func() error {
+		c, err := net.DialTimeout("tcp", addr.String(), timeout)
+		if err == nil {
+			c.Close()
+		}
+		return err
+	})
+}
+
 // Exchange is Fetch that first sends request (an HTTP request to a web server, say).
 func Exchange(ns string, source netip.Addr, addr netip.AddrPort, request string, timeout time.Duration) (string, error) {
 	var c net.Conn

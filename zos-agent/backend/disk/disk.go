@@ -140,6 +140,21 @@ func (m *Manager) Mount(ctx context.Context, id string) (Disk, error) {
 	return d, nil
 }
 
+// Unmount unmounts the disk and detaches its loop device, for a virtual machine that takes its
+// file as a virtio disk: the guest's filesystem must not be mounted on the node too. A disk still
+// mounted elsewhere (a container) is ErrInUse and stays as it was.
+func (m *Manager) Unmount(id string) (Disk, error) {
+	d, err := m.Get(id)
+	if err != nil {
+		return Disk{}, err
+	}
+	if err := m.release(d); err != nil {
+		return Disk{}, err
+	}
+	d.LoopDevice = ""
+	return d, nil
+}
+
 // Get reports a disk's current state: its size and, when attached, its loop device.
 func (m *Manager) Get(id string) (Disk, error) {
 	if err := backend.ValidateID(id); err != nil {

@@ -172,6 +172,40 @@ func TestMountReattachesAfterReboot(t *testing.T) {
 	}
 }
 
+// A virtual machine's disk is unmounted and detached on the node (the guest mounts it), keeps its
+// data and mounts again afterwards; Unmount is idempotent.
+func TestUnmountForAVirtualMachine(t *testing.T) {
+	mgr, d := newDisk(t, "vmdisk", 16*mib)
+	if err := os.WriteFile(filepath.Join(d.MountPoint, "kept"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		got, err := mgr.Unmount("vmdisk")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.File != d.File || got.LoopDevice != "" {
+			t.Fatalf("unmounted disk %+v: want file %s and no loop device", got, d.File)
+		}
+		if mounted, err := mountinfo.IsMountPoint(d.MountPoint); err != nil || mounted {
+			t.Fatalf("%s still mounted (%v)", d.MountPoint, err)
+		}
+		if now, err := mgr.Get("vmdisk"); err != nil || now.LoopDevice != "" {
+			t.Fatalf("after unmount: %+v, %v: want no loop device", now, err)
+		}
+	}
+	back, err := mgr.Mount(context.Background(), "vmdisk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(back.MountPoint, "kept")); err != nil {
+		t.Fatalf("data after unmount and mount: %v", err)
+	}
+	if _, err := mgr.Unmount("missing"); !errors.Is(err, disk.ErrNotFound) {
+		t.Fatalf("unmount of a missing disk: %v, want ErrNotFound", err)
+	}
+}
+
 func TestBadInputChangesNothing(t *testing.T) {
 	dataDir := t.TempDir()
 	mgr, err := disk.New(dataDir)

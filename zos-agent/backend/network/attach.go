@@ -15,7 +15,8 @@ import (
 
 // Attach connects a machine to its twin's network: a veth pair with one end on the network's
 // bridge and the other, named spec.IfName, in the machine's namespace with spec.IP and a route
-// through the network's gateway. The address must be a free host address of the node's subnet.
+// through the network's gateway; for a virtual machine (spec.Tap) only the address is taken and
+// the VM backend plugs its tap in. The address must be a free host address of the node's subnet.
 // Attaching the same machine again with the same address is a no-op.
 func (m *Manager) Attach(spec AttachSpec) (Attachment, error) {
 	m.mu.Lock()
@@ -40,19 +41,26 @@ func (m *Manager) Attach(spec AttachSpec) (Attachment, error) {
 			return Attachment{}, fmt.Errorf("ip %s on network %q: %w %s", spec.IP, spec.Network, ErrIPTaken, id)
 		}
 	}
+	bridgeNS := netnsutil.Path(names.NetNS)
 	if a, ok := r.Machines[spec.ID]; ok {
-		if a.IP != spec.IP || a.NetNS != spec.NetNS {
-			return Attachment{}, fmt.Errorf("machine %s on network %q: %w: already attached at %s in %s", spec.ID, spec.Network, ErrConflict, a.IP, a.NetNS)
+		if a.IP != spec.IP || a.NetNS != spec.NetNS || a.Tap != spec.Tap {
+			return Attachment{}, fmt.Errorf("machine %s on network %q: %w: already attached at %s in %q", spec.ID, spec.Network, ErrConflict, a.IP, a.NetNS)
 		}
+		a.BridgeNS, a.Bridge, a.Subnet = bridgeNS, names.Bridge, r.Spec.Subnet // records made before these fields
 		return a, nil
 	}
-	a := Attachment{ID: spec.ID, NetNS: spec.NetNS, IfName: spec.IfName, HostLink: hostLinkOf(spec.ID), IP: spec.IP, Gateway: gateway}
+	a := Attachment{ID: spec.ID, NetNS: spec.NetNS, IfName: spec.IfName, HostLink: hostLinkOf(spec.ID), IP: spec.IP, Gateway: gateway,
+		Tap: spec.Tap, BridgeNS: bridgeNS, Bridge: names.Bridge, Subnet: r.Spec.Subnet}
+	if spec.Tap {
+		r.Machines[spec.ID] = a
+		return a, m.save(names, r)
+	}
 	routed := netip.MustParsePrefix("0.0.0.0/0")
 	if !spec.DefaultRoute {
 		routed = r.Spec.IPRange.Masked()
 	}
 	plug := veth.Plug{
-		BridgeNS: netnsutil.Path(names.NetNS), Bridge: names.Bridge, HostLink: a.HostLink,
+		BridgeNS: bridgeNS, Bridge: names.Bridge, HostLink: a.HostLink,
 		WorkloadNS: a.NetNS, IfName: a.IfName, MAC: MAC(spec.ID),
 		Address: netip.PrefixFrom(spec.IP, r.Spec.Subnet.Bits()), Routed: routed, Gateway: gateway,
 	}

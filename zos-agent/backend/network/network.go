@@ -67,6 +67,13 @@ type Attachment struct {
 	HostLink string     `json:"host_link"`
 	IP       netip.Addr `json:"ip"`
 	Gateway  netip.Addr `json:"gateway"`
+	// Tap: a virtual machine's attachment, whose HostLink is a tap the VM backend makes.
+	Tap bool `json:"tap,omitempty"`
+	// BridgeNS (a path) and Bridge are where the machine's host link is.
+	BridgeNS string `json:"bridge_ns"`
+	Bridge   string `json:"bridge"`
+	// Subnet is the node's subnet of the network, for the address's prefix length.
+	Subnet netip.Prefix `json:"subnet"`
 }
 
 // record is what the manager keeps per network, in DataDir/networks/<netns>.json.

@@ -197,6 +197,12 @@ func TestAttachRefusesBadAddresses(t *testing.T) {
 	if _, err := n.m.Ensure("d4-lan", otherTwin); !errors.Is(err, ErrPortTaken) {
 		t.Errorf("another network on the same port: %v", err)
 	}
+	if _, err := n.m.Attach(AttachSpec{ID: "a2", Twin: twinBase + 7, Network: "lan", NetNS: ns, IP: netip.MustParseAddr("10.40.2.11"), Tap: true}); !errors.Is(err, ErrInvalidSpec) {
+		t.Errorf("a virtual machine's attachment with a namespace: %v", err)
+	}
+	if _, err := n.m.Attach(AttachSpec{ID: "v1", Twin: twinBase + 7, Network: "lan", IP: netip.MustParseAddr("10.40.2.10"), Tap: true}); !errors.Is(err, ErrIPTaken) {
+		t.Errorf("a virtual machine at a taken address: %v", err)
+	}
 	machines, err := n.m.Machines(twinBase+7, "lan")
 	if err != nil || len(machines) != 1 || machines[0].IP != netip.MustParseAddr("10.40.2.10") || machines[0].ID != "a1" {
 		t.Errorf("machines: %+v %v", machines, err)

@@ -153,7 +153,8 @@ type AttachSpec struct {
 	ID      string
 	Twin    uint32
 	Network string
-	// NetNS is the path of the machine's network namespace (a container's or a test's).
+	// NetNS is the path of the machine's network namespace (a container's or a test's); empty for
+	// a virtual machine (Tap).
 	NetNS string
 	IP    netip.Addr
 	// IfName is the interface's name inside the machine, "eth0" when empty.
@@ -161,6 +162,10 @@ type AttachSpec struct {
 	// DefaultRoute routes everything through the network's gateway; otherwise only the network's
 	// ip_range is (a machine with a public IP has its default route there).
 	DefaultRoute bool
+	// Tap: the machine is a virtual machine. Attach makes no veth and only takes the address; the
+	// VM backend puts a tap named Attachment.HostLink into Attachment.Bridge and the guest sets
+	// the address itself.
+	Tap bool
 }
 
 var ifNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,15}$`)
@@ -169,8 +174,11 @@ func (a AttachSpec) check(subnet netip.Prefix, gateway netip.Addr) error {
 	if err := backend.ValidateID(a.ID); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidSpec, err)
 	}
-	if a.NetNS == "" {
+	if a.NetNS == "" && !a.Tap {
 		return fmt.Errorf("netns %q: %w: the machine's network namespace path is required", a.NetNS, ErrInvalidSpec)
+	}
+	if a.NetNS != "" && a.Tap {
+		return fmt.Errorf("netns %q: %w: a virtual machine's tap has no namespace of its own", a.NetNS, ErrInvalidSpec)
 	}
 	if a.IfName != "" && !ifNamePattern.MatchString(a.IfName) {
 		return fmt.Errorf("interface name %q: %w: must be 1 to 15 of a-z, A-Z, 0-9, '_', '.', '-'", a.IfName, ErrInvalidSpec)

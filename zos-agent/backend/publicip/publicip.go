@@ -59,6 +59,10 @@ type Spec struct {
 	Gateway netip.Addr
 	// IfName is the interface's name inside the workload, "pub" when empty.
 	IfName string
+	// Tap: the workload is a virtual machine. No veth is made and NetNS is empty; the VM backend
+	// puts a tap named HostLink(ID) with the MAC MAC(ID) into Bridge() (in UplinkNS()), and the
+	// same rules filter it. The guest sets the address and route itself.
+	Tap bool
 }
 
 // Record is what Create made; HostLink is the veth end on the bridge, whose counters are the
@@ -71,6 +75,7 @@ type Record struct {
 	MAC      string       `json:"mac"`
 	IP       netip.Prefix `json:"ip"`
 	Gateway  netip.Addr   `json:"gateway"`
+	Tap      bool         `json:"tap,omitempty"`
 }
 
 // Manager gives workloads public IPs; it is safe for concurrent use.
@@ -146,8 +151,11 @@ func (s Spec) check() error {
 	if err := backend.ValidateID(s.ID); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidSpec, err)
 	}
-	if s.NetNS == "" {
+	if s.NetNS == "" && !s.Tap {
 		return fmt.Errorf("netns %q: %w: the workload's network namespace path is required", s.NetNS, ErrInvalidSpec)
+	}
+	if s.NetNS != "" && s.Tap {
+		return fmt.Errorf("netns %q: %w: a virtual machine's tap has no namespace of its own", s.NetNS, ErrInvalidSpec)
 	}
 	if !s.IP.IsValid() || !s.IP.Addr().Is4() || s.IP.Bits() > 31 || s.IP.Addr() == s.IP.Masked().Addr() {
 		return fmt.Errorf("ip %q: %w: must be an IPv4 host address with its prefix length, e.g. 203.0.113.10/24", s.IP, ErrInvalidSpec)
@@ -162,8 +170,8 @@ func (s Spec) check() error {
 }
 
 // Create connects the workload to the public network. Creating the same workload again with the
-// same spec returns its record; an IP another workload holds is refused with ErrIPTaken. A
-// failure leaves nothing behind.
+// same spec returns its record (and puts back its rules if a reboot removed them); an IP another
+// workload holds is refused with ErrIPTaken. A failure leaves nothing behind.
 func (m *Manager) Create(spec Spec) (Record, error) {
 	if err := spec.check(); err != nil {
 		return Record{}, fmt.Errorf("public IP of workload %q: %w", spec.ID, err)
@@ -184,8 +192,8 @@ func (m *Manager) Create(spec Spec) (Record, error) {
 		return Record{}, err
 	}
 	for _, r := range records {
-		if r.ID == spec.ID && r.IP == spec.IP && r.NetNS == spec.NetNS {
-			return r, nil
+		if r.ID == spec.ID && r.IP == spec.IP && r.NetNS == spec.NetNS && r.Tap == spec.Tap {
+			return r, m.ensureRules(r)
 		}
 		if r.ID == spec.ID {
 			return Record{}, fmt.Errorf("public IP %s of workload %s: %w (%s in %s)", spec.IP, spec.ID, ErrExists, r.IP, r.NetNS)
@@ -195,7 +203,7 @@ func (m *Manager) Create(spec Spec) (Record, error) {
 		}
 	}
 	rec := Record{ID: spec.ID, NetNS: spec.NetNS, IfName: spec.IfName, HostLink: HostLink(spec.ID),
-		MAC: MAC(spec.ID).String(), IP: spec.IP, Gateway: spec.Gateway}
+		MAC: MAC(spec.ID).String(), IP: spec.IP, Gateway: spec.Gateway, Tap: spec.Tap}
 	if err := m.connect(rec); err != nil {
 		_ = m.remove(rec.ID)
 		return Record{}, fmt.Errorf("public IP %s of workload %s: %w", spec.IP, spec.ID, err)
@@ -218,6 +226,42 @@ func (m *Manager) Delete(id string) error {
 	return jsonfile.Remove(m.recordPath(id))
 }
 
+// Cut takes workload id's public link down on the bridge side (the contract's grace period): its
+// IP answers nothing, not even a TCP handshake its paused machine's kernel would complete, and
+// it sends nothing. Restore brings it back. The workload cannot undo it: the link's bridge end is
+// in the uplink namespace. A workload without a public IP is not an error.
+func (m *Manager) Cut(id string) error { return m.setLink(id, false) }
+
+// Restore ends a Cut: the workload's public link is up again.
+func (m *Manager) Restore(id string) error { return m.setLink(id, true) }
+
+func (m *Manager) setLink(id string, up bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var r Record
+	found, err := jsonfile.Read(m.recordPath(id), &r)
+	if err != nil || !found {
+		return err
+	}
+	h, err := netnsutil.Handle(m.cfg.UplinkNS)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	link, err := h.LinkByName(r.HostLink)
+	if err != nil {
+		return fmt.Errorf("public IP of workload %s: link %s: %w", id, r.HostLink, err)
+	}
+	set, state := h.LinkSetDown, "down"
+	if up {
+		set, state = h.LinkSetUp, "up"
+	}
+	if err := set(link); err != nil {
+		return fmt.Errorf("public IP of workload %s: link %s %s: %w", id, r.HostLink, state, err)
+	}
+	return nil
+}
+
 // List returns the public IPs in use (zos.network.list_public_ips).
 func (m *Manager) List() ([]Record, error) {
 	m.mu.Lock()
@@ -229,11 +273,18 @@ func (m *Manager) List() ([]Record, error) {
 // network (no workload has a public IP any more).
 func (m *Manager) Uninstall() error { return m.filter.uninstall() }
 
-// connect: the filter rules first, so the port never forwards a frame unfiltered.
+// UplinkNS is the path of the namespace holding the public bridge ("" is the agent's own).
+func (m *Manager) UplinkNS() string { return m.cfg.UplinkNS }
+
+// connect: the filter rules first, so the port never forwards a frame unfiltered. A virtual
+// machine's tap comes later, from the VM backend.
 func (m *Manager) connect(r Record) error {
 	mac := MAC(r.ID)
 	if err := m.filter.allow(r.ID, r.HostLink, mac, r.IP.Addr()); err != nil {
 		return err
+	}
+	if r.Tap {
+		return nil
 	}
 	plug := veth.Plug{
 		BridgeNS: m.cfg.UplinkNS, Bridge: m.bridge, HostLink: r.HostLink,
@@ -243,12 +294,22 @@ func (m *Manager) connect(r Record) error {
 	return plug.Connect()
 }
 
-// remove deletes the workload's rules and veth (the workload's end goes with it).
-func (m *Manager) remove(id string) error {
-	if err := m.filter.revoke(id); err != nil {
+// ensureRules puts back workload r's rules when they are gone (a reboot empties nftables).
+func (m *Manager) ensureRules(r Record) error {
+	n, err := m.filter.rulesOf(r.ID)
+	if err != nil || n > 0 {
 		return err
 	}
-	return veth.Remove(m.cfg.UplinkNS, HostLink(id))
+	return m.filter.allow(r.ID, r.HostLink, MAC(r.ID), r.IP.Addr())
+}
+
+// remove deletes the workload's veth (the workload's end goes with it), or a virtual machine's
+// tap, then its rules: the link goes first, as a link left without its rules would forward anything.
+func (m *Manager) remove(id string) error {
+	if err := veth.Remove(m.cfg.UplinkNS, HostLink(id)); err != nil {
+		return err
+	}
+	return m.filter.revoke(id)
 }
 
 // HostLink names the bridge end of workload id's veth (≤ 15 characters, unique on the node).

@@ -98,6 +98,72 @@ func TestPublicIPReachableNoSpoofingGoneAfterDelete(t *testing.T) {
 	}
 }
 
+// During the grace period the workload's public link is cut: not even a TCP handshake completes
+// (its kernel would complete one while its processes are frozen); restored, it answers again.
+func TestCutAndRestoreThePublicPath(t *testing.T) {
+	f := newFarm(t)
+	workload := backendtest.NetNS(t, "wl")
+	if _, err := f.m.Create(Spec{ID: "grace1", NetNS: workload, IP: netip.MustParsePrefix("203.0.113.12/24")}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.m.Delete("grace1") })
+	public := netip.MustParseAddrPort("203.0.113.12:80")
+	backendtest.Serve(t, workload, public, "hello")
+	if err := backendtest.Eventually(f.Internet, netip.Addr{}, public, "hello", 5*time.Second); err != nil {
+		t.Fatalf("before the cut: %v", err)
+	}
+	for range 2 { // idempotent
+		if err := f.m.Cut("grace1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := backendtest.Connect(f.Internet, public, 2*time.Second); err == nil {
+		t.Fatal("a TCP handshake with the cut public IP completed")
+	}
+	if err := f.m.Restore("grace1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := backendtest.Eventually(f.Internet, netip.Addr{}, public, "hello", 5*time.Second); err != nil {
+		t.Fatalf("after restore: %v", err)
+	}
+	if err := f.m.Cut("no-such-workload"); err != nil {
+		t.Errorf("cut of a workload without a public IP: %v", err)
+	}
+}
+
+// A virtual machine's public IP: rules on the tap the VM backend will make (named HostLink), no
+// veth; a reboot that emptied nftables gets its rules back from Create.
+func TestTapForAVirtualMachine(t *testing.T) {
+	f := newFarm(t)
+	spec := Spec{ID: "vm1", IP: netip.MustParsePrefix("203.0.113.13/24"), Tap: true}
+	rec, err := f.m.Create(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.m.Delete("vm1") })
+	if !rec.Tap || rec.NetNS != "" || rec.HostLink != HostLink("vm1") || f.m.UplinkNS() != f.Uplink {
+		t.Fatalf("record %+v (uplink %q)", rec, f.m.UplinkNS())
+	}
+	backendtest.AssertNoLink(t, f.Uplink, rec.HostLink)
+	if n, err := f.m.filter.rulesOf("vm1"); err != nil || n == 0 {
+		t.Fatalf("rules of vm1: %d %v", n, err)
+	}
+	if err := f.m.filter.revoke("vm1"); err != nil { // as a reboot does
+		t.Fatal(err)
+	}
+	if again, err := f.m.Create(spec); err != nil || again != rec {
+		t.Fatalf("create again: %+v %v", again, err)
+	}
+	if n, err := f.m.filter.rulesOf("vm1"); err != nil || n == 0 {
+		t.Fatalf("rules of vm1 after create again: %d %v", n, err)
+	}
+	withNS := spec
+	withNS.NetNS = backendtest.NetNS(t, "wl")
+	if _, err := f.m.Create(withNS); !errors.Is(err, ErrInvalidSpec) {
+		t.Errorf("a tap with a namespace: %v, want ErrInvalidSpec", err)
+	}
+}
+
 func TestCreateRefusesBadSpecsAndTakenIPs(t *testing.T) {
 	f := newFarm(t)
 	ns := backendtest.NetNS(t, "wl")

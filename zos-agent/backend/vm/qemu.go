@@ -150,7 +150,7 @@ func (q *QEMU) Create(ctx context.Context, spec Spec) (rec Record, err error) {
 		}
 	}()
 	for i, ifc := range spec.Interfaces {
-		t := Tap{NetNS: ifc.NetNS, Bridge: ifc.Bridge, Name: tapName(spec.ID, i), MAC: ifc.mac(spec.ID, i).String()}
+		t := Tap{NetNS: ifc.NetNS, Bridge: ifc.Bridge, Name: ifc.tapName(spec.ID, i), MAC: ifc.mac(spec.ID, i).String()}
 		f, err := openTap(t.NetNS, t.Bridge, t.Name)
 		if err != nil {
 			return Record{}, fmt.Errorf("virtual machine %s: interfaces[%d]: %w", spec.ID, i, err)

@@ -55,7 +55,7 @@ func newQEMU(t *testing.T, dataDir string) *vm.QEMU {
 func TestQEMUMachineLifecycle(t *testing.T) {
 	backendtest.RequireRoot(t)
 	ctx := context.Background()
-	kernel, modules := cloudKernel(t)
+	kernel, modules := backendtest.GuestKernel(t)
 	gateway := netip.MustParsePrefix("10.231.0.1/24")
 	guest := netip.MustParseAddrPort("10.231.0.2:80")
 	ns, bridge := testBridge(t, gateway)
@@ -69,8 +69,8 @@ func TestQEMUMachineLifecycle(t *testing.T) {
 	dataDir := t.TempDir()
 	q := newQEMU(t, dataDir)
 	spec := vm.Spec{
-		ID: "vm1", Kernel: kernel, Initrd: initramfs(t, modules, "10.231.0.2/24"),
-		Cmdline: "console=ttyS0 panic=-1", CPU: 2, MemoryBytes: 256 << 20,
+		ID: "vm1", Kernel: kernel, Initrd: backendtest.GuestInitramfs(t, modules),
+		Cmdline: "console=ttyS0 panic=-1 ip=10.231.0.2:::255.255.255.0::eth0:off", CPU: 2, MemoryBytes: 256 << 20,
 		Disks:      []vm.Disk{{Path: disk}, {Path: readOnly, ReadOnly: true}},
 		Interfaces: []vm.Interface{{NetNS: ns, Bridge: bridge}},
 	}
@@ -91,7 +91,7 @@ func TestQEMUMachineLifecycle(t *testing.T) {
 		t.Fatalf("second create: %v, want ErrExists", err)
 	}
 
-	if err := backendtest.Eventually(ns, netip.Addr{}, guest, guestReply, bootTimeout); err != nil {
+	if err := backendtest.Eventually(ns, netip.Addr{}, guest, backendtest.GuestReply, bootTimeout); err != nil {
 		console, _ := os.ReadFile(rec.ConsoleLog)
 		t.Fatalf("guest does not answer: %v\nconsole:\n%s", err, console)
 	}
@@ -99,8 +99,8 @@ func TestQEMUMachineLifecycle(t *testing.T) {
 	console := consoleUntil(t, rec.ConsoleLog, "GUEST-READY")
 	assertGuestLimits(t, string(console), spec)
 	written, err := os.ReadFile(disk)
-	if err != nil || !strings.HasPrefix(string(written), diskMarker) {
-		t.Fatalf("disk %s starts with %q (%v), want %q", disk, written[:len(diskMarker)], err, diskMarker)
+	if err != nil || !strings.HasPrefix(string(written), backendtest.GuestDiskMarker) {
+		t.Fatalf("disk %s starts with %q (%v), want %q", disk, written[:len(backendtest.GuestDiskMarker)], err, backendtest.GuestDiskMarker)
 	}
 	if untouched, err := os.ReadFile(readOnly); err != nil || !strings.Contains(string(console), "GUEST-HAS-VDB") ||
 		strings.Contains(string(console), "GUEST-WROTE-READ-ONLY-DISK") ||
@@ -127,7 +127,7 @@ func TestQEMUMachineLifecycle(t *testing.T) {
 	if err := q2.Resume(ctx, "vm1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := backendtest.Eventually(ns, netip.Addr{}, guest, guestReply, 10*time.Second); err != nil {
+	if err := backendtest.Eventually(ns, netip.Addr{}, guest, backendtest.GuestReply, 10*time.Second); err != nil {
 		t.Fatalf("resumed guest: %v", err)
 	}
 	assertStatus(t, q2, "vm1", vm.StatusRunning)

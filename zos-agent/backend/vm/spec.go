@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 
 	"github.com/tfgrid/tfgrid/zos-agent/backend"
 )
@@ -64,6 +65,9 @@ type Interface struct {
 	Bridge string
 	// MAC of the guest's card; empty derives one from the machine id and the card's index.
 	MAC string
+	// Name of the tap; empty derives one from the machine id and the card's index. The network
+	// backends name it, so their filters and counters find the machine's traffic on it.
+	Name string
 }
 
 // Status is what a machine is doing now.
@@ -125,6 +129,9 @@ func (s Spec) Validate() error {
 		if ifc.Bridge == "" {
 			return fmt.Errorf("%w: interfaces[%d].bridge is empty", ErrInvalidSpec, i)
 		}
+		if ifc.Name != "" && !tapNamePattern.MatchString(ifc.Name) {
+			return fmt.Errorf("%w: interfaces[%d].name %q: must be 1 to 15 of a-z, A-Z, 0-9, '_', '.', '-'", ErrInvalidSpec, i, ifc.Name)
+		}
 		if ifc.MAC != "" {
 			if mac, err := net.ParseMAC(ifc.MAC); err != nil || len(mac) != 6 || mac[0]&1 != 0 {
 				return fmt.Errorf("%w: interfaces[%d].mac %q: must be a unicast Ethernet address", ErrInvalidSpec, i, ifc.MAC)
@@ -133,6 +140,8 @@ func (s Spec) Validate() error {
 	}
 	return nil
 }
+
+var tapNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,15}$`)
 
 // existingFile checks that path is absolute and names a regular file or a block device.
 func existingFile(field, path string) error {

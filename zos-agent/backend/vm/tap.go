@@ -12,8 +12,12 @@ import (
 	"github.com/tfgrid/tfgrid/zos-agent/backend/internal/netnsutil"
 )
 
-// tapName is the host end of card index of machine id: unique on the node, at most 15 characters.
-func tapName(id string, index int) string {
+// tapName is the host end of card index of machine id: the interface's name, or one derived from
+// the id and index, unique on the node, at most 15 characters.
+func (ifc Interface) tapName(id string, index int) string {
+	if ifc.Name != "" {
+		return ifc.Name
+	}
 	sum := sha256.Sum256(fmt.Appendf(nil, "tap/%s/%d", id, index))
 	return "tfzq" + hex.EncodeToString(sum[:])[:10]
 }
