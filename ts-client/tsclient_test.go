@@ -133,15 +133,18 @@ func aminoFixtures(t *testing.T) []byte {
 	t.Helper()
 	cdc, err := chainclient.NewCodec()
 	require.NoError(t, err)
+	files, err := gogoproto.MergedRegistry()
+	require.NoError(t, err)
 	key := secp256k1.GenPrivKey()
-	signer := sdk.AccAddress(key.PubKey().Address()).String()
+	signer, err := cdc.AddressCodec.BytesToString(key.PubKey().Address())
+	require.NoError(t, err)
 	var fixtures []aminoFixture
 	for _, typeURL := range cdc.Registry.ListImplementations(sdk.MsgInterfaceProtoName) {
 		if !strings.HasPrefix(typeURL, "/tfgrid.") {
 			continue
 		}
 		for _, full := range []bool{true, false} {
-			desc, err := gogoproto.HybridResolver.FindDescriptorByName(protoreflect.FullName(strings.TrimPrefix(typeURL, "/")))
+			desc, err := files.FindDescriptorByName(protoreflect.FullName(strings.TrimPrefix(typeURL, "/")))
 			require.NoError(t, err)
 			dyn := dynamicpb.NewMessage(desc.(protoreflect.MessageDescriptor))
 			fill(dyn, signer, full, 0)
@@ -242,4 +245,3 @@ func scalarValue(f protoreflect.FieldDescriptor, scalar string, n int) protorefl
 	}
 	panic(fmt.Sprintf("fill: %s: unexpected kind %s", f.FullName(), f.Kind()))
 }
-

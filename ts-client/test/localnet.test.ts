@@ -1,6 +1,7 @@
 // The client against a real chain (started by tsclient_test.go): twins, farms, a node and node
 // contracts created with SIGN_MODE_DIRECT and with SIGN_MODE_LEGACY_AMINO_JSON (an amino-only
 // signer, as a Ledger is), queried back with the typed query clients; a module error's codespace and code.
+import { createHash } from "node:crypto";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DirectSecp256k1Wallet } from "@cosmjs/proto-signing";
@@ -27,6 +28,11 @@ async function account(name: string, amino: boolean): Promise<{ client: TfgridCl
 function defined<T>(v: T | undefined, what: string): T {
   assert.ok(v !== undefined, `${what} missing from the response`);
   return v;
+}
+
+/** deploymentHash stands for a deployment's hash: 64 lowercase hex characters. */
+function deploymentHash(seed: string): string {
+  return createHash("sha256").update(seed).digest("hex");
 }
 
 function ok(res: DeliverTxResponse): DeliverTxResponse {
@@ -99,7 +105,7 @@ test("create and query tfgrid objects with direct and amino signing", async (t) 
           {
             typeUrl: "/tfgrid.smartcontract.v1.MsgCreateNodeContract",
             value: smartcontract.MsgCreateNodeContract.fromPartial({
-              creator: user.address, nodeId: node.id, deploymentHash: `hash-${mode}`, publicIpsCount: mode === "direct" ? 1 : 0,
+              creator: user.address, nodeId: node.id, deploymentHash: deploymentHash(mode), publicIpsCount: mode === "direct" ? 1 : 0,
               resources: { cru: BigInt(1), mru: BigInt(1) << BigInt(30), sru: BigInt(2) << BigInt(30) },
               maxUtftPerHour: BigInt("18446744073709551615"), // uint64 max: no precision lost on the way
             }),
@@ -109,7 +115,7 @@ test("create and query tfgrid objects with direct and amino signing", async (t) 
         assert.equal(created.length, 1);
         const contract = defined((await user.client.query.smartcontract.Contract({ id: created[0].contractId })).contract, "contract");
         assert.equal(contract.nodeContract?.nodeId, node.id);
-        assert.equal(contract.nodeContract?.deploymentHash, `hash-${mode}`);
+        assert.equal(contract.nodeContract?.deploymentHash, deploymentHash(mode));
         assert.equal(contract.nodeContract?.maxUtftPerHour, BigInt("18446744073709551615"));
         assert.equal(contract.nodeContract?.publicIps.length ?? 0, mode === "direct" ? 1 : 0);
         const bill = await user.client.query.billing.Contract({ id: created[0].contractId });
