@@ -57,7 +57,11 @@ func TestTypeScriptClient(t *testing.T) {
 	keysJSON, err := json.Marshal(hexKeys)
 	require.NoError(t, err)
 
-	cmd := exec.Command(node, "--test", "--test-reporter=spec", "dist/test/")
+	// Test files by name: node 18 and 20 take a directory, later versions only files and globs.
+	tests, err := filepath.Glob(filepath.Join(npmDir, "dist", "test", "*.test.js"))
+	require.NoError(t, err)
+	require.NotEmpty(t, tests, "no compiled tests in dist/test")
+	cmd := exec.Command(node, append([]string{"--test", "--test-reporter=spec"}, tests...)...)
 	cmd.Dir = npmDir
 	cmd.Env = append(os.Environ(),
 		"TFGRID_RPC="+chain.RPC,
