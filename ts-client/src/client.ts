@@ -1,6 +1,6 @@
 // Connecting to a tfgrid chain with CosmJS: the registry and amino types that know tfgrid's Msgs,
 // a signing client using them, the typed query clients of the three modules, and module errors.
-import { AminoTypes, createDefaultAminoConverters, defaultRegistryTypes, GasPrice, QueryClient, SigningStargateClient, createProtobufRpcClient } from "@cosmjs/stargate";
+import { AminoTypes, createDefaultAminoConverters, defaultRegistryTypes, QueryClient, SigningStargateClient, createProtobufRpcClient } from "@cosmjs/stargate";
 import type { DeliverTxResponse, SigningStargateClientOptions } from "@cosmjs/stargate";
 import { Registry } from "@cosmjs/proto-signing";
 import type { OfflineSigner } from "@cosmjs/proto-signing";
@@ -58,15 +58,14 @@ export interface TfgridClient {
 /**
  * connectTfgrid connects to a node's CometBFT RPC endpoint (e.g. "http://127.0.0.1:26657") with a
  * signer; the signer's algorithm decides the sign mode (OfflineDirectSigner: SIGN_MODE_DIRECT,
- * OfflineAminoSigner such as a Ledger: SIGN_MODE_LEGACY_AMINO_JSON). options.gasPrice defaults to
- * 0utft; registry and aminoTypes are tfgrid's unless given.
+ * OfflineAminoSigner such as a Ledger: SIGN_MODE_LEGACY_AMINO_JSON). registry and aminoTypes are
+ * tfgrid's unless given; "auto" fees need options.gasPrice (e.g. GasPrice.fromString("0.025utft")).
  */
 export async function connectTfgrid(endpoint: string, signer: OfflineSigner, options: SigningStargateClientOptions = {}): Promise<TfgridClient> {
   const comet = await connectComet(endpoint);
   const signing = SigningStargateClient.createWithSigner(comet, signer, {
     registry: tfgridRegistry(),
     aminoTypes: tfgridAminoTypes(),
-    gasPrice: GasPrice.fromString(`0${DENOM}`),
     ...options,
   });
   return {
