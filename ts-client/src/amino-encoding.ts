@@ -43,8 +43,10 @@ export function decToAmino(wire: string): string {
   return wire === "" ? "0" : decToString(wire);
 }
 
+/** decFromAmino inverts decToAmino: "0" is only written for an unset LegacyDec (a set zero is "0.000000000000000000"). */
 export function decFromAmino(v: unknown): string {
-  return v == null ? "" : decFromString(stringFromAmino(v));
+  const s = stringFromAmino(v);
+  return s === "" || s === "0" ? "" : decFromString(s);
 }
 
 /** intToAmino: the chain writes an unset math.Int as "0", any other as is. */

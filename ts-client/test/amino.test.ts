@@ -9,6 +9,7 @@ import { makeSignDoc, serializeSignDoc } from "@cosmjs/amino";
 import { fromBase64 } from "@cosmjs/encoding";
 
 import { decFromString, decToString, tfgridAminoTypes, tfgridMsgTypes, tfgridRegistry } from "../src";
+import { decFromAmino, decToAmino } from "../src/amino-encoding";
 
 interface Fixture {
   name: string;
@@ -72,6 +73,12 @@ test("decimals: LegacyDec's wire form and back", () => {
     assert.throws(() => decFromString(bad), /invalid decimal/, bad);
   }
   assert.throws(() => decToString("1.5"), /invalid LegacyDec wire value "1.5"/);
+  // amino JSON: an unset LegacyDec is "0", a set zero "0.000000000000000000".
+  assert.equal(decToAmino(""), "0");
+  assert.equal(decFromAmino("0"), "");
+  assert.equal(decToAmino("0"), "0.000000000000000000");
+  assert.equal(decFromAmino("0.000000000000000000"), "0");
+  assert.equal(decFromAmino(undefined), "");
 });
 
 test("fromAmino names the value that does not fit", () => {
