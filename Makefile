@@ -2,7 +2,7 @@
 GO       ?= go
 BUILDDIR ?= $(CURDIR)/build
 
-.PHONY: help build build-agent localnet demo test test-unit test-e2e proto-gen proto-check bench-chain lint clean
+.PHONY: help build build-agent localnet demo test test-unit test-e2e proto-gen proto-check ts-gen bench-chain lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -25,8 +25,11 @@ build-agent: ## build the node agent zos-agent into ./build
 proto-gen: ## regenerate Go code and the OpenAPI document from proto/ (offline)
 	./scripts/protocgen.sh
 
-proto-check: ## fail if the committed generated code is stale
+proto-check: ## fail if the committed generated code (Go, OpenAPI, ts-client) is stale (PROTOCHECK_TS=0: without node, skip ts-client)
 	./scripts/protocheck.sh
+
+ts-gen: ## regenerate the TypeScript client's code (ts-client/src/generated) from proto/ (needs node; runs npm ci when needed)
+	./ts-client/scripts/gen.sh
 
 bench-chain: build ## measure committed tx/s of registry txs and node contracts against bank sends
 	TFGRIDD=$(BUILDDIR)/tfgridd ./scripts/bench-chain.sh

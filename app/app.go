@@ -46,6 +46,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/x/tx/signing"
 
 	"github.com/tfgrid/tfgrid/docs"
+	"github.com/tfgrid/tfgrid/internal/signmode"
 )
 
 var (
@@ -110,9 +111,14 @@ func NewApp(
 	std.RegisterInterfaces(interfaceRegistry)
 
 	// SIGN_MODE_DIRECT (default), DIRECT_AUX and LEGACY_AMINO_JSON. No TEXTUAL.
+	signingOptions, err := signmode.Options(app.addressCodec, app.validatorAddressCodec)
+	if err != nil {
+		panic(err)
+	}
 	app.txConfig, err = authtx.NewTxConfigWithOptions(app.appCodec, authtx.ConfigOptions{
 		EnabledSignModes: authtx.DefaultSignModes,
 		SigningContext:   interfaceRegistry.SigningContext(),
+		SigningOptions:   signingOptions,
 	})
 	if err != nil {
 		panic(err)

@@ -24,6 +24,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/x/authz"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
+	"github.com/tfgrid/tfgrid/internal/signmode"
 	billingtypes "github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tftypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
@@ -66,9 +67,14 @@ func NewCodec() (*Codec, error) {
 	sctypes.RegisterInterfaces(reg)
 	billingtypes.RegisterInterfaces(reg)
 	cdc := codec.NewProtoCodec(reg)
+	signingOptions, err := signmode.Options(addrs, addresscodec.NewBech32Codec(ValidatorPrefix))
+	if err != nil {
+		return nil, err
+	}
 	txCfg, err := authtx.NewTxConfigWithOptions(cdc, authtx.ConfigOptions{
 		EnabledSignModes: authtx.DefaultSignModes,
 		SigningContext:   reg.SigningContext(),
+		SigningOptions:   signingOptions,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("tx config: %w", err)

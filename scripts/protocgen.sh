@@ -18,7 +18,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS_BIN="${PROTO_TOOLS_BIN:-$ROOT/tools/bin}"
 GOMOD_DIR="${PROTO_GOMOD_DIR:-$ROOT}"
-TOOLS=(buf protoc-gen-gocosmos protoc-gen-grpc-gateway protoc-gen-openapiv2 openapi-finalize)
+TOOLS=(buf protoc-gen-gocosmos protoc-gen-grpc-gateway protoc-gen-openapiv2 openapi-finalize protoc-gen-tfgrid-amino)
 OPENAPI_TITLE="tfgrid REST API"
 
 # SDK query services the node serves; their REST routes go into the OpenAPI document too.

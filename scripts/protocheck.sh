@@ -2,10 +2,12 @@
 # Fails if the committed generated code is stale, or if our protos do not pass buf lint / buf format.
 #
 # It regenerates into a temporary copy of the generation inputs (buf*.yaml, proto/,
-# scripts/protocgen.sh, tools/; the proto dependencies still come from the root go.mod) and compares the result with the working tree: every *.pb.go and
-# *.pb.gw.go (outside tools/, third_party/, build/) and docs/static/openapi.json must exist and be
+# scripts/protocgen.sh, tools/, ts-client's buf.gen.yaml and scripts/; the proto dependencies still come from the root go.mod) and compares the result with the working tree: every *.pb.go and
+# *.pb.gw.go (outside tools/, third_party/, build/), docs/static/openapi.json and ts-client/src/generated/ must exist and be
 # identical, and no such file may exist that generation does not produce. The working tree is never
-# written to, except that the generators are installed into tools/bin (gitignored) if missing.
+# written to, except that the generators are installed into tools/bin and ts-client's npm
+# dependencies into ts-client/node_modules (both gitignored) if missing.
+# PROTOCHECK_TS=0 skips ts-client (for a machine without node; CI installs node and checks it).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,10 +31,24 @@ cp buf.yaml "$COPY/"
 cp buf.gen.*.yaml "$COPY/"
 cp -R proto "$COPY/"
 cp scripts/protocgen.sh "$COPY/scripts/"
+mkdir -p "$COPY/ts-client"
+cp -R ts-client/buf.gen.yaml ts-client/scripts "$COPY/ts-client/"
 tar -C tools --exclude=./bin -cf - . | tar -C "$COPY/tools" -xf - || die "cannot copy tools/"
 
 log "regenerating (scripts/protocgen.sh in the copy)"
 "$COPY/scripts/protocgen.sh" || die "generation failed"
+check_ts="${PROTOCHECK_TS:-1}"
+if [[ "$check_ts" != 0 ]]; then
+  command -v node >/dev/null || die "node is not on PATH: install nodejs and npm (or set PROTOCHECK_TS=0 to skip ts-client)"
+  if [[ ! -x "$ROOT/ts-client/node_modules/.bin/protoc-gen-ts_proto" ]]; then
+    log "installing ts-client's dependencies (npm ci)"
+    (cd "$ROOT/ts-client" && npm ci --no-audit --no-fund) || die "npm ci in ts-client failed"
+  fi
+  log "regenerating ts-client (ts-client/scripts/gen.sh in the copy)"
+  TS_PROTO_BIN="$ROOT/ts-client/node_modules/.bin" "$COPY/ts-client/scripts/gen.sh" || die "ts-client generation failed"
+else
+  log "WARNING: PROTOCHECK_TS=0: ts-client/src/generated is not checked"
+fi
 
 # --- 2. compare ---------------------------------------------------------------------------------
 generated_files() { # dir -> sorted relative paths of generated files in it
@@ -40,6 +56,7 @@ generated_files() { # dir -> sorted relative paths of generated files in it
     find . \( -path ./.git -o -path ./tools -o -path ./third_party -o -path ./build -o -path ./node_modules \) -prune \
       -o -type f \( -name '*.pb.go' -o -name '*.pb.gw.go' \) -print
     [[ ! -f docs/static/openapi.json ]] || echo ./docs/static/openapi.json
+    [[ "$check_ts" == 0 || ! -d ts-client/src/generated ]] || find ./ts-client/src/generated -type f
   } | sed 's|^\./||' | LC_ALL=C sort)
 }
 generated_files "$COPY" >"$TMP/want"
@@ -75,7 +92,7 @@ if [[ -n "$differ" ]]; then
   done <<<"$differ"
 fi
 if ((status)); then
-  die "generated code is out of date: run ./scripts/protocgen.sh (make proto-gen) and commit the result"
+  die "generated code is out of date: run ./scripts/protocgen.sh (make proto-gen) and ts-client/scripts/gen.sh (make ts-gen) and commit the result"
 fi
 log "generated code is up to date ($(wc -l <"$TMP/want") files)"
 

@@ -28,14 +28,27 @@ func (c *Chain) AccountState(addr sdk.AccAddress) (accNum, seq uint64) {
 // pass them all to NextBlock.
 func (c *Chain) SignTxSeq(signer Account, seq uint64, msgs ...sdk.Msg) []byte {
 	c.T.Helper()
+	return c.SignTxSeqMode(signer, seq, signing.SignMode_SIGN_MODE_DIRECT, msgs...)
+}
+
+// SignTxMode is SignTx signing in mode (e.g. SIGN_MODE_LEGACY_AMINO_JSON, as a Ledger does).
+func (c *Chain) SignTxMode(signer Account, mode signing.SignMode, msgs ...sdk.Msg) []byte {
+	c.T.Helper()
+	_, seq := c.AccountState(signer.Address)
+	return c.SignTxSeqMode(signer, seq, mode, msgs...)
+}
+
+// SignTxSeqMode is SignTxSeq signing in mode.
+func (c *Chain) SignTxSeqMode(signer Account, seq uint64, mode signing.SignMode, msgs ...sdk.Msg) []byte {
+	c.T.Helper()
 	accNum, _ := c.AccountState(signer.Address)
 	pub := signer.PrivKey.PubKey()
-	sig := &signing.SingleSignatureData{SignMode: signing.SignMode_SIGN_MODE_DIRECT}
+	sig := &signing.SingleSignatureData{SignMode: mode}
 	return c.signWith(signer.Address, pub, accNum, seq, sig, func(signBytes []byte) {
 		var err error
 		sig.Signature, err = signer.PrivKey.Sign(signBytes)
 		require.NoError(c.T, err)
-	}, signing.SignMode_SIGN_MODE_DIRECT, msgs)
+	}, mode, msgs)
 }
 
 // Multisig is a k-of-n Cosmos multisig account (LegacyAminoPubKey) whose keys
