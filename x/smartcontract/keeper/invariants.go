@@ -85,13 +85,14 @@ func (k *Keeper) checkIPs(ctx context.Context, live map[uint64]types.Contract) e
 
 // checkIndexes: each index holds exactly the entries a full scan of the live contracts produces.
 func (k *Keeper) checkIndexes(ctx context.Context, live map[uint64]types.Contract) error {
-	wantByTwin := map[pairKey[uint64, uint64]]bool{}
+	wantByTwin, wantByNodeTwin := map[pairKey[uint64, uint64]]bool{}, map[tripleKey]bool{}
 	wantHash, wantRent, wantName := map[pairKey[uint64, string]]uint64{}, map[uint64]uint64{}, map[string]uint64{}
 	for id, c := range live {
 		wantByTwin[pairKey[uint64, uint64]{c.TwinId, id}] = true
 		switch kind := c.Kind.(type) {
 		case *types.Contract_NodeContract:
 			wantHash[pairKey[uint64, string]{kind.NodeContract.NodeId, kind.NodeContract.DeploymentHash}] = id
+			wantByNodeTwin[tripleKey{kind.NodeContract.NodeId, c.TwinId, id}] = true
 		case *types.Contract_RentContract:
 			wantRent[kind.RentContract.NodeId] = id
 		case *types.Contract_NameContract:
@@ -99,6 +100,9 @@ func (k *Keeper) checkIndexes(ctx context.Context, live map[uint64]types.Contrac
 		}
 	}
 	if err := sameSet(ctx, "contracts_by_twin", k.ContractsByTwin, keyOf[uint64, uint64], wantByTwin); err != nil {
+		return err
+	}
+	if err := sameSet(ctx, "node_contracts_by_node_twin", k.NodeContractsByNodeTwin, tripleKeyOf, wantByNodeTwin); err != nil {
 		return err
 	}
 	if err := sameMap(ctx, "contract_by_node_hash", k.ContractByNodeHash, keyOf[uint64, string], wantHash); err != nil {
@@ -152,6 +156,13 @@ type pairKey[K1, K2 comparable] struct {
 
 func keyOf[K1, K2 comparable](p collections.Pair[K1, K2]) pairKey[K1, K2] {
 	return pairKey[K1, K2]{p.K1(), p.K2()}
+}
+
+// tripleKey is a comparable copy of a (node, twin, contract) key of node_contracts_by_node_twin.
+type tripleKey struct{ node, twin, contract uint64 }
+
+func tripleKeyOf(t collections.Triple[uint64, uint64, uint64]) tripleKey {
+	return tripleKey{t.K1(), t.K2(), t.K3()}
 }
 
 func itself[K comparable](k K) K { return k }
