@@ -184,12 +184,12 @@ func TestInvariantsCatchWrongFarmIPCounts(t *testing.T) {
 		corrupt  func(w *farmWorld) error
 		contains string
 	}{
-		{"count too high", func(w *farmWorld) error { return w.k.PublicIPCountByFarm.Set(w.ctx, 1, 3) }, "farm 1 counts 3 public IPs, holds 2"},
-		{"count of a farm without IPs", func(w *farmWorld) error { return w.k.PublicIPCountByFarm.Set(w.ctx, 2, 1) }, "farm 2 counts 1 public IPs, holds 0"},
-		{"count missing", func(w *farmWorld) error { return w.k.PublicIPCountByFarm.Remove(w.ctx, 1) }, "public_ip_count_by_farm has 0 farms, 1 farms hold public IPs"},
+		{"count too high", func(w *farmWorld) error { return w.k.PublicIPCountByFarm.Set(w.ctx, 1, 3) }, "public_ip_count_by_farm maps 1 to 3, want 2"},
+		{"count of a farm without IPs", func(w *farmWorld) error { return w.k.PublicIPCountByFarm.Set(w.ctx, 2, 1) }, "public_ip_count_by_farm has 2 → 1, which nothing needs"},
+		{"count missing", func(w *farmWorld) error { return w.k.PublicIPCountByFarm.Remove(w.ctx, 1) }, "public_ip_count_by_farm lacks 1 (→ 2)"},
 		{"ordering entry stale", func(w *farmWorld) error {
 			return w.k.FarmsByPublicIPCount.Set(w.ctx, collections.Join(uint64(5), uint64(1)))
-		}, "farm 1 listed with 5 public IPs, holds 2"},
+		}, "farms_by_public_ip_count has {5 1}"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newFarmWorld(t)
