@@ -7,7 +7,6 @@ import (
 	"github.com/cosmos/cosmos-sdk/runtime"
 	"github.com/cosmos/cosmos-sdk/server"
 	servertypes "github.com/cosmos/cosmos-sdk/server/types"
-	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
 	authkeeper "github.com/cosmos/cosmos-sdk/x/auth/keeper"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	authzkeeper "github.com/cosmos/cosmos-sdk/x/authz/keeper"
@@ -87,15 +86,6 @@ var maccPerms = map[string][]string{
 	stakingtypes.NotBondedPoolName: {authtypes.Burner, authtypes.Staking},
 	govtypes.ModuleName:            {authtypes.Burner},
 	smartcontracttypes.ModuleName:  nil, // holds contract deposits
-}
-
-// GetMaccPerms returns a copy of the module account permissions.
-func GetMaccPerms() map[string][]string {
-	perms := make(map[string][]string, len(maccPerms))
-	for k, v := range maccPerms {
-		perms[k] = append([]string(nil), v...)
-	}
-	return perms
 }
 
 // BlockedModuleAccountAddrs returns the module accounts that may not receive
@@ -205,9 +195,4 @@ func (app *App) initKeepers(appOpts servertypes.AppOptions) {
 	app.TfgridKeeper.SetHooks(app.SmartcontractKeeper)
 	app.TfgridKeeper.SetAvailabilityHooks(app.BillingKeeper)
 	app.SmartcontractKeeper.SetHooks(app.BillingKeeper)
-}
-
-// GetKey returns the KV store key of a module (for tests).
-func (app *App) GetKey(storeKey string) *storetypes.KVStoreKey {
-	return app.keys[storeKey]
 }

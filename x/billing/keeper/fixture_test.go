@@ -1,7 +1,6 @@
 package keeper_test
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -29,6 +28,7 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/internal/storebank"
 	"github.com/tfgrid/tfgrid/x/billing"
 	"github.com/tfgrid/tfgrid/x/billing/keeper"
@@ -66,15 +66,6 @@ const (
 // mocks and fakes
 // ---------------------------------------------------------------------------
 
-// mockAccountKeeper serves the accounts the tests register, keyed by raw address.
-type mockAccountKeeper struct {
-	accounts map[string]sdk.AccountI
-}
-
-func (m *mockAccountKeeper) GetAccount(_ context.Context, addr sdk.AccAddress) sdk.AccountI {
-	return m.accounts[string(addr)]
-}
-
 // ---------------------------------------------------------------------------
 // fixture
 // ---------------------------------------------------------------------------
@@ -96,7 +87,7 @@ type fixture struct {
 	msg     types.MsgServer
 	q       types.QueryServer
 
-	accounts *mockAccountKeeper
+	accounts *keepertest.Accounts
 	bank     *storebank.Bank
 
 	nAccounts int
@@ -138,7 +129,7 @@ func newBareFixture(t *testing.T) *fixture {
 	authority, err := ac.BytesToString(authtypes.NewModuleAddress(govtypes.ModuleName))
 	require.NoError(t, err)
 
-	accounts := &mockAccountKeeper{accounts: map[string]sdk.AccountI{}}
+	accounts := keepertest.NewAccounts()
 	bank := storebank.New(keys["fakebank"])
 	grid := tfgridkeeper.NewKeeper(runtime.NewKVStoreService(keys[tfgridtypes.StoreKey]), encCfg.Codec, ac, authority, accounts)
 	sc := sckeeper.NewKeeper(runtime.NewKVStoreService(keys[sctypes.StoreKey]), encCfg.Codec, ac, authority, denom, grid, bank)
@@ -218,7 +209,7 @@ func (f *fixture) newAccount() string {
 	f.nAccounts++
 	pk := secp256k1.GenPrivKeyFromSecret([]byte(fmt.Sprintf("billing-test-account-%d", f.nAccounts))).PubKey()
 	raw := sdk.AccAddress(pk.Address())
-	f.accounts.accounts[string(raw)] = authtypes.NewBaseAccount(raw, pk, uint64(f.nAccounts), 0)
+	f.accounts.Add(authtypes.NewBaseAccount(raw, pk, uint64(f.nAccounts), 0))
 	f.bank.SetAmount(f.ctx, raw, denom, sdkmath.NewInt(startBalance))
 	return f.addr(raw)
 }

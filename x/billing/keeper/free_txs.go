@@ -8,11 +8,12 @@ import (
 
 	"github.com/tfgrid/tfgrid/internal/keeperutil"
 	"github.com/tfgrid/tfgrid/x/billing/types"
+	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
 // UseFreeNodeTx counts one fee-free transaction of the node whose twin account signed it and reports
 // whether it is within the node's hourly allowance and gas bound. Accounts without a node get no free
-// transactions.
+// transactions; any other failure to look the node up (a malformed signer, a store error) is returned.
 func (k *Keeper) UseFreeNodeTx(ctx context.Context, signer string, gasLimit uint64) (bool, error) {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
@@ -22,8 +23,11 @@ func (k *Keeper) UseFreeNodeTx(ctx context.Context, signer string, gasLimit uint
 		return false, nil
 	}
 	node, err := k.registry.NodeOfAccount(ctx, signer)
+	if errors.Is(err, tfgridtypes.ErrTwinNotFound) || errors.Is(err, tfgridtypes.ErrNodeNotFound) {
+		return false, nil // not a node: the transaction pays its fee as usual
+	}
 	if err != nil {
-		return false, nil //nolint:nilerr // not a node: the transaction pays its fee as usual
+		return false, err
 	}
 	hour := keeperutil.BlockTime(ctx) / 3600 * 3600
 	w, err := k.FreeTxWindows.Get(ctx, node.Id)

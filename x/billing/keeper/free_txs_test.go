@@ -7,6 +7,7 @@ import (
 	protov2 "google.golang.org/protobuf/proto"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
 	"github.com/tfgrid/tfgrid/x/billing"
@@ -54,7 +55,11 @@ func TestUseFreeNodeTxAllowance(t *testing.T) {
 	// accounts without a node, and unknown accounts, get nothing
 	require.False(t, f.useFree(w.alice.acc, 1))
 	require.False(t, f.useFree(f.newAccount(), 1))
-	require.False(t, f.useFree("not-an-address", 1))
+	// a signer that is no address is an error, not "not a node"
+	free, err := f.k.UseFreeNodeTx(f.ctx, "not-an-address", 1)
+	require.ErrorIs(t, err, sdkerrors.ErrInvalidAddress)
+	require.ErrorContains(t, err, "not-an-address")
+	require.False(t, free)
 }
 
 // ---------------------------------------------------------------------------

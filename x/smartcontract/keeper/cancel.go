@@ -3,6 +3,8 @@ package keeper
 import (
 	"context"
 
+	"cosmossdk.io/collections"
+
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 )
 
@@ -18,16 +20,12 @@ func (k *Keeper) CancelContract(ctx context.Context, msg *types.MsgCancelContrac
 		return err
 	}
 	if rent := c.GetRentContract(); rent != nil {
-		running, err := k.nodeContractsOf(ctx, rent.NodeId, c.TwinId)
+		running, found, err := k.firstNodeContractOf(ctx, rent.NodeId, c.TwinId)
 		if err != nil {
 			return err
 		}
-		if len(running) > 0 {
-			ids := make([]uint64, len(running))
-			for i, nc := range running {
-				ids[i] = nc.Id
-			}
-			return types.ErrNodeHasActiveContracts.Wrapf("the renter still runs node contracts %v on node %d; cancel them first", ids, rent.NodeId)
+		if found {
+			return types.ErrNodeHasActiveContracts.Wrapf("the renter still runs node contract %d on node %d; cancel its node contracts first", running, rent.NodeId)
 		}
 	}
 	return k.removeContract(ctx, c, cause)
@@ -90,21 +88,32 @@ func (k *Keeper) deleteNodeContracts(ctx context.Context, nodeID, owner uint64, 
 	return nil
 }
 
-// nodeContractsOf loads the live node contracts on a node that a twin owns (anyOwner: all).
+// nodeContractsOf loads the live node contracts on a node that a twin owns (anyOwner: all), reading
+// only those: the (node, twin) index skips the other twins' contracts.
 func (k *Keeper) nodeContractsOf(ctx context.Context, nodeID, owner uint64) ([]types.Contract, error) {
-	ids, err := k.nodeContractIDs(ctx, nodeID)
-	if err != nil {
-		return nil, err
-	}
 	var contracts []types.Contract
-	for _, id := range ids {
-		c, err := k.GetContract(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if owner == anyOwner || c.TwinId == owner {
-			contracts = append(contracts, c)
-		}
+	err := k.NodeContractsByNodeTwin.Walk(ctx, nodeTwinRange(nodeID, owner), func(key collections.Triple[uint64, uint64, uint64]) (bool, error) {
+		c, err := k.GetContract(ctx, key.K3())
+		contracts = append(contracts, c)
+		return err != nil, err
+	})
+	return contracts, err
+}
+
+// firstNodeContractOf finds one live node contract on a node that a twin owns (anyOwner: any twin),
+// reading a single index entry.
+func (k *Keeper) firstNodeContractOf(ctx context.Context, nodeID, owner uint64) (id uint64, found bool, err error) {
+	err = k.NodeContractsByNodeTwin.Walk(ctx, nodeTwinRange(nodeID, owner), func(key collections.Triple[uint64, uint64, uint64]) (bool, error) {
+		id, found = key.K3(), true
+		return true, nil
+	})
+	return id, found, err
+}
+
+// nodeTwinRange selects a node's entries of the (node, twin) index, of one twin or (anyOwner) all.
+func nodeTwinRange(nodeID, owner uint64) collections.Ranger[collections.Triple[uint64, uint64, uint64]] {
+	if owner == anyOwner {
+		return collections.NewPrefixedTripleRange[uint64, uint64, uint64](nodeID)
 	}
-	return contracts, nil
+	return collections.NewSuperPrefixedTripleRange[uint64, uint64, uint64](nodeID, owner)
 }

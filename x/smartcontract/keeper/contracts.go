@@ -300,14 +300,14 @@ func (k *Keeper) isDedicated(ctx context.Context, node tfgridtypes.Node) (bool, 
 	return k.NodeExtraFees.Has(ctx, node.Id)
 }
 
-// checkNoNodeContracts refuses when any live node contract runs on the node.
+// checkNoNodeContracts refuses when any live node contract runs on the node; it stops at the first.
 func (k *Keeper) checkNoNodeContracts(ctx context.Context, nodeID uint64) error {
-	ids, err := k.nodeContractIDs(ctx, nodeID)
+	id, found, err := k.firstNodeContractOf(ctx, nodeID, anyOwner)
 	if err != nil {
 		return err
 	}
-	if len(ids) > 0 {
-		return types.ErrNodeHasActiveContracts.Wrapf("node %d runs node contracts %v", nodeID, ids)
+	if found {
+		return types.ErrNodeHasActiveContracts.Wrapf("node %d runs node contract %d", nodeID, id)
 	}
 	return nil
 }

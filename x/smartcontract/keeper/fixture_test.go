@@ -1,7 +1,6 @@
 package keeper_test
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -27,6 +26,7 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/internal/storebank"
 	"github.com/tfgrid/tfgrid/x/smartcontract"
 	"github.com/tfgrid/tfgrid/x/smartcontract/keeper"
@@ -53,15 +53,6 @@ var deposit = types.DefaultContractDeposit
 // mocks and fakes
 // ---------------------------------------------------------------------------
 
-// mockAccountKeeper serves the accounts the tests register, keyed by raw address.
-type mockAccountKeeper struct {
-	accounts map[string]sdk.AccountI
-}
-
-func (m *mockAccountKeeper) GetAccount(_ context.Context, addr sdk.AccAddress) sdk.AccountI {
-	return m.accounts[string(addr)]
-}
-
 // ---------------------------------------------------------------------------
 // fixture
 // ---------------------------------------------------------------------------
@@ -81,7 +72,7 @@ type fixture struct {
 	msg     types.MsgServer
 	q       types.QueryServer
 
-	accounts *mockAccountKeeper
+	accounts *keepertest.Accounts
 	bank     *storebank.Bank
 
 	nAccounts int
@@ -111,7 +102,7 @@ func newBareFixture(t *testing.T) *fixture {
 	authority, err := ac.BytesToString(authtypes.NewModuleAddress(govtypes.ModuleName))
 	require.NoError(t, err)
 
-	accounts := &mockAccountKeeper{accounts: map[string]sdk.AccountI{}}
+	accounts := keepertest.NewAccounts()
 	bank := storebank.New(keys["fakebank"])
 	grid := tfgridkeeper.NewKeeper(runtime.NewKVStoreService(keys[tfgridtypes.StoreKey]), encCfg.Codec, ac, authority, accounts)
 	k := keeper.NewKeeper(runtime.NewKVStoreService(keys[types.StoreKey]), encCfg.Codec, ac, authority, denom, grid, bank)
@@ -146,7 +137,7 @@ func (f *fixture) newAccount() string {
 	f.nAccounts++
 	pk := secp256k1.GenPrivKey().PubKey()
 	raw := sdk.AccAddress(pk.Address())
-	f.accounts.accounts[string(raw)] = authtypes.NewBaseAccount(raw, pk, uint64(f.nAccounts), 0)
+	f.accounts.Add(authtypes.NewBaseAccount(raw, pk, uint64(f.nAccounts), 0))
 	f.bank.SetAmount(f.ctx, raw, denom, sdkmath.NewInt(startBalance))
 	return f.addr(raw)
 }

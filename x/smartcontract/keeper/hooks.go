@@ -11,9 +11,13 @@ import (
 )
 
 // NodeHasLiveContracts implements x/tfgrid's RegistryHooks: a node contract or a rent contract lives on the node.
+// It reads at most two keys, whatever the number of contracts on the node.
 func (k *Keeper) NodeHasLiveContracts(ctx context.Context, nodeID uint64) (bool, error) {
-	ids, err := k.NodeLiveContractIDs(ctx, nodeID)
-	return len(ids) > 0, err
+	if _, rented, err := k.NodeRentContractID(ctx, nodeID); err != nil || rented {
+		return rented, err
+	}
+	_, found, err := k.firstNodeContractOf(ctx, nodeID, anyOwner)
+	return found, err
 }
 
 // AfterNodeDeleted implements x/tfgrid's RegistryHooks: a deleted node takes its contracts with it.

@@ -2,14 +2,14 @@ package keeper
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"slices"
 
-	"cosmossdk.io/collections"
 	sdkmath "cosmossdk.io/math"
 
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
+	"github.com/tfgrid/tfgrid/internal/invariant"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
@@ -85,29 +85,37 @@ func (k *Keeper) checkIPs(ctx context.Context, live map[uint64]types.Contract) e
 
 // checkIndexes: each index holds exactly the entries a full scan of the live contracts produces.
 func (k *Keeper) checkIndexes(ctx context.Context, live map[uint64]types.Contract) error {
-	wantByTwin := map[pairKey[uint64, uint64]]bool{}
-	wantHash, wantRent, wantName := map[pairKey[uint64, string]]uint64{}, map[uint64]uint64{}, map[string]uint64{}
+	type (
+		twinContract = invariant.Pair[uint64, uint64]
+		nodeHash     = invariant.Pair[uint64, string]
+		nodeTwin     = invariant.Triple[uint64, uint64, uint64]
+	)
+	wantByTwin, wantByNodeTwin := map[twinContract]bool{}, map[nodeTwin]bool{}
+	wantHash, wantRent, wantName := map[nodeHash]uint64{}, map[uint64]uint64{}, map[string]uint64{}
 	for id, c := range live {
-		wantByTwin[pairKey[uint64, uint64]{c.TwinId, id}] = true
+		wantByTwin[twinContract{K1: c.TwinId, K2: id}] = true
 		switch kind := c.Kind.(type) {
 		case *types.Contract_NodeContract:
-			wantHash[pairKey[uint64, string]{kind.NodeContract.NodeId, kind.NodeContract.DeploymentHash}] = id
+			wantHash[nodeHash{K1: kind.NodeContract.NodeId, K2: kind.NodeContract.DeploymentHash}] = id
+			wantByNodeTwin[nodeTwin{K1: kind.NodeContract.NodeId, K2: c.TwinId, K3: id}] = true
 		case *types.Contract_RentContract:
 			wantRent[kind.RentContract.NodeId] = id
 		case *types.Contract_NameContract:
 			wantName[kind.NameContract.Name] = id
 		}
 	}
-	if err := sameSet(ctx, "contracts_by_twin", k.ContractsByTwin, keyOf[uint64, uint64], wantByTwin); err != nil {
-		return err
+	broken := types.ErrInvariantBroken
+	checks := []error{
+		invariant.SameSet(broken, "contracts_by_twin", wantByTwin,
+			invariant.Keys(ctx, k.ContractsByTwin.Walk, invariant.PairOf[uint64, uint64])),
+		invariant.SameSet(broken, "node_contracts_by_node_twin", wantByNodeTwin,
+			invariant.Keys(ctx, k.NodeContractsByNodeTwin.Walk, invariant.TripleOf[uint64, uint64, uint64])),
+		invariant.SameMap(broken, "contract_by_node_hash", wantHash,
+			invariant.Entries(ctx, k.ContractByNodeHash.Walk, invariant.PairOf[uint64, string])),
+		invariant.SameMap(broken, "rent_contract_by_node", wantRent, invariant.Entries(ctx, k.RentContractByNode.Walk, invariant.Itself[uint64])),
+		invariant.SameMap(broken, "name_contract_by_name", wantName, invariant.Entries(ctx, k.NameContractByName.Walk, invariant.Itself[string])),
 	}
-	if err := sameMap(ctx, "contract_by_node_hash", k.ContractByNodeHash, keyOf[uint64, string], wantHash); err != nil {
-		return err
-	}
-	if err := sameMap(ctx, "rent_contract_by_node", k.RentContractByNode, itself[uint64], wantRent); err != nil {
-		return err
-	}
-	return sameMap(ctx, "name_contract_by_name", k.NameContractByName, itself[string], wantName)
+	return errors.Join(checks...)
 }
 
 // checkReservations: node_reserved holds, per node, exactly the sum of its live node contracts'
@@ -144,18 +152,6 @@ func (k *Keeper) checkReservations(ctx context.Context, live map[uint64]types.Co
 	return err
 }
 
-// pairKey is a comparable copy of a collections.Pair, which holds pointers and so cannot key a map.
-type pairKey[K1, K2 comparable] struct {
-	k1 K1
-	k2 K2
-}
-
-func keyOf[K1, K2 comparable](p collections.Pair[K1, K2]) pairKey[K1, K2] {
-	return pairKey[K1, K2]{p.K1(), p.K2()}
-}
-
-func itself[K comparable](k K) K { return k }
-
 // checkDeposits: the module account holds exactly the deposits of the live contracts.
 func (k *Keeper) checkDeposits(ctx context.Context, live map[uint64]types.Contract) error {
 	sum := sdkmath.ZeroInt()
@@ -169,44 +165,10 @@ func (k *Keeper) checkDeposits(ctx context.Context, live map[uint64]types.Contra
 	return nil
 }
 
-func sameSet[K any, N comparable](ctx context.Context, name string, set collections.KeySet[K], norm func(K) N, want map[N]bool) error {
-	n := 0
-	err := set.Walk(ctx, nil, func(k K) (bool, error) {
-		n++
-		if key := norm(k); !want[key] {
-			return true, broken("index %s has %v, which no live contract needs", name, key)
-		}
-		return false, nil
-	})
-	if err == nil && n != len(want) {
-		err = broken("index %s has %d entries, live contracts need %d", name, n, len(want))
-	}
-	return err
-}
-
-func sameMap[K any, N comparable](ctx context.Context, name string, m collections.Map[K, uint64], norm func(K) N, want map[N]uint64) error {
-	n := 0
-	err := m.Walk(ctx, nil, func(k K, id uint64) (bool, error) {
-		n++
-		if key := norm(k); want[key] != id {
-			return true, broken("index %s maps %v to %d, want %d", name, key, id, want[key])
-		}
-		return false, nil
-	})
-	if err == nil && n != len(want) {
-		err = broken("index %s has %d entries, live contracts need %d", name, n, len(want))
-	}
-	return err
-}
-
 func broken(format string, args ...any) error {
-	return types.ErrInvariantBroken.Wrap(fmt.Sprintf(format, args...))
+	return invariant.Broken(types.ErrInvariantBroken, format, args...)
 }
 
-// orBroken passes a store error through, or reports the broken invariant.
 func orBroken(err error, format string, args ...any) error {
-	if err != nil {
-		return err
-	}
-	return broken(format, args...)
+	return invariant.OrBroken(types.ErrInvariantBroken, err, format, args...)
 }

@@ -65,6 +65,12 @@ func TestInvariantsDetectCorruption(t *testing.T) {
 	}{
 		{"by-twin entry removed", func() { must(f.k.ContractsByTwin.Remove(f.ctx, collections.Join(s.alice.twin, s.nc1))) }, []string{"contracts_by_twin"}},
 		{"hash entry removed", func() { must(f.k.ContractByNodeHash.Remove(f.ctx, collections.Join(s.node.id, hash("one")))) }, []string{"contract_by_node_hash"}},
+		{"node-twin entry removed", func() {
+			must(f.k.NodeContractsByNodeTwin.Remove(f.ctx, collections.Join3(s.node.id, s.alice.twin, s.nc1)))
+		}, []string{"node_contracts_by_node_twin"}},
+		{"stray node-twin entry of a deleted contract", func() {
+			must(f.k.NodeContractsByNodeTwin.Set(f.ctx, collections.Join3(s.node.id, s.alice.twin, s.deletedOne)))
+		}, []string{"node_contracts_by_node_twin", id(s.deletedOne)}},
 		{"name entry removed", func() { must(f.k.NameContractByName.Remove(f.ctx, "name")) }, []string{"name_contract_by_name"}},
 		{"rent entry removed", func() { must(f.k.RentContractByNode.Remove(f.ctx, s.renter.id)) }, []string{"rent_contract_by_node"}},
 		{"stray by-twin entry of a deleted contract", func() { must(f.k.ContractsByTwin.Set(f.ctx, collections.Join(s.alice.twin, s.deletedOne))) },

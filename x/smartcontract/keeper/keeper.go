@@ -40,6 +40,9 @@ type Keeper struct {
 	RentContractByNode collections.Map[uint64, uint64]
 	NameContractByName collections.Map[string, uint64]
 	ContractsByTwin    collections.KeySet[collections.Pair[uint64, uint64]]
+	// NodeContractsByNodeTwin lists the live node contracts of a (node, twin): a rent contract's
+	// cancel and grace find the renter's contracts without loading the other twins' ones.
+	NodeContractsByNodeTwin collections.KeySet[collections.Triple[uint64, uint64, uint64]]
 
 	// NodeExtraFees is the monthly extra fee of dedicated nodes, in mUSD.
 	NodeExtraFees collections.Map[uint64, uint64]
@@ -80,6 +83,8 @@ func NewKeeper(
 			collections.StringKey, collections.Uint64Value),
 		ContractsByTwin: collections.NewKeySet(sb, types.ContractsByTwinKey, "contracts_by_twin",
 			collections.PairKeyCodec(u64, u64)),
+		NodeContractsByNodeTwin: collections.NewKeySet(sb, types.NodeContractsByNodeTwinKey, "node_contracts_by_node_twin",
+			collections.TripleKeyCodec(u64, u64, u64)),
 		NodeExtraFees: collections.NewMap(sb, types.NodeExtraFeesKey, "node_extra_fees", u64, collections.Uint64Value),
 		NodeReserved: collections.NewMap(sb, types.NodeReservedKey, "node_reserved", u64,
 			codec.CollValue[tfgridtypes.Resources](cdc)),

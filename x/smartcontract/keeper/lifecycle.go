@@ -28,6 +28,9 @@ func (k *Keeper) insertContract(ctx context.Context, c types.Contract) error {
 		if err := k.moveReservation(ctx, nc.NodeId, tfgridtypes.Resources{}, nc.Resources); err != nil {
 			return err
 		}
+		if err := k.NodeContractsByNodeTwin.Set(ctx, collections.Join3(nc.NodeId, c.TwinId, c.Id)); err != nil {
+			return err
+		}
 		return k.ContractByNodeHash.Set(ctx, collections.Join(nc.NodeId, nc.DeploymentHash), c.Id)
 	case *types.Contract_NameContract:
 		return k.NameContractByName.Set(ctx, kind.NameContract.Name, c.Id)
@@ -79,6 +82,9 @@ func (k *Keeper) dropIndexes(ctx context.Context, c types.Contract) error {
 			return err
 		}
 		if err := k.moveReservation(ctx, nc.NodeId, nc.Resources, tfgridtypes.Resources{}); err != nil {
+			return err
+		}
+		if err := k.NodeContractsByNodeTwin.Remove(ctx, collections.Join3(nc.NodeId, c.TwinId, c.Id)); err != nil {
 			return err
 		}
 		return k.ContractByNodeHash.Remove(ctx, collections.Join(nc.NodeId, nc.DeploymentHash))

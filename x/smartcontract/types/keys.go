@@ -22,4 +22,6 @@ var (
 	ContractsByTwinKey    = collections.NewPrefix(8)
 	NodeExtraFeesKey      = collections.NewPrefix(9)
 	NodeReservedKey       = collections.NewPrefix(10)
+	// NodeContractsByNodeTwinKey indexes live node contracts by (node, twin, contract).
+	NodeContractsByNodeTwinKey = collections.NewPrefix(11)
 )

@@ -29,7 +29,7 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	}
 	for _, ip := range gs.PublicIps {
 		addr, _, _ := types.ParsePublicIP(ip.Ip, ip.Gateway) // validated above
-		if err := k.PublicIPs.Set(ctx, addr.String(), ip); err != nil {
+		if err := k.insertPublicIP(ctx, addr.String(), ip); err != nil {
 			return err
 		}
 	}

@@ -122,6 +122,10 @@ func TestGenesisRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, uint64(3), byTwin.Node.Id)
 	require.Len(t, g.farmIPs(1), 3)
+	require.NoError(t, g.k.CheckInvariants(g.ctx), "the per-farm IP counts are rebuilt")
+	count, err := g.k.PublicIPCountByFarm.Get(g.ctx, 1)
+	require.NoError(t, err)
+	require.Equal(t, uint64(3), count)
 	_, err = g.msg.AddFarmIp(g.ctx, &types.MsgAddFarmIp{Creator: gs.Twins[1].Account, FarmId: 2, Ip: "185.206.122.12/26", Gateway: "185.206.122.1"})
 	checkErr(t, err, types.ErrPublicIPExists, "185.206.122.12")
 

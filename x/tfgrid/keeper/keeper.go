@@ -39,6 +39,10 @@ type Keeper struct {
 	Farms *collections.IndexedMap[uint64, types.Farm, FarmIndexes]
 	// PublicIPs is keyed by the bare IPv4 address, which makes an address unique on the whole chain.
 	PublicIPs *collections.IndexedMap[string, types.PublicIP, PublicIPIndexes]
+	// PublicIPCountByFarm and FarmsByPublicIPCount count each farm's public IPs, written only by
+	// insertPublicIP and removePublicIP: adding an IP and lowering max_farm_public_ips read one key.
+	PublicIPCountByFarm  collections.Map[uint64, uint64]
+	FarmsByPublicIPCount collections.KeySet[collections.Pair[uint64, uint64]]
 	// AllowedNodeTwins holds (farm id, twin id): the node twins a farmer lets into a farm.
 	AllowedNodeTwins collections.KeySet[collections.Pair[uint64, uint64]]
 	Nodes            *collections.IndexedMap[uint64, types.Node, NodeIndexes]
@@ -140,6 +144,10 @@ func NewKeeper(
 					func(_ string, ip types.PublicIP) (uint64, error) { return ip.FarmId, nil })},
 				Free: NewFreeIPIndex(sb, types.FreePublicIPsByFarmKey),
 			}),
+		PublicIPCountByFarm: collections.NewMap(sb, types.PublicIPCountByFarmKey, "public_ip_count_by_farm",
+			collections.Uint64Key, collections.Uint64Value),
+		FarmsByPublicIPCount: collections.NewKeySet(sb, types.FarmsByPublicIPCountKey, "farms_by_public_ip_count",
+			collections.PairKeyCodec(collections.Uint64Key, collections.Uint64Key)),
 		AllowedNodeTwins: collections.NewKeySet(sb, types.AllowedNodeTwinsKey, "allowed_node_twins",
 			collections.PairKeyCodec(collections.Uint64Key, collections.Uint64Key)),
 		Nodes: collections.NewIndexedMap(sb, types.NodesKey, "nodes", collections.Uint64Key,

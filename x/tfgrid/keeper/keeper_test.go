@@ -24,6 +24,7 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/x/tfgrid"
 	"github.com/tfgrid/tfgrid/x/tfgrid/keeper"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
@@ -37,15 +38,6 @@ const gib = types.GiB
 // ---------------------------------------------------------------------------
 // mocks
 // ---------------------------------------------------------------------------
-
-// mockAccountKeeper serves the accounts the tests register, keyed by raw address.
-type mockAccountKeeper struct {
-	accounts map[string]sdk.AccountI
-}
-
-func (m *mockAccountKeeper) GetAccount(_ context.Context, addr sdk.AccAddress) sdk.AccountI {
-	return m.accounts[string(addr)]
-}
 
 // mockHooks records AfterNodeDeleted calls and answers NodeHasLiveContracts from a set.
 type mockHooks struct {
@@ -164,7 +156,7 @@ type fixture struct {
 	q         types.QueryServer
 	ac        address.Codec
 	authority string
-	accounts  *mockAccountKeeper
+	accounts  *keepertest.Accounts
 	hooks     *mockHooks
 	faults    *faultyStoreService
 	nAccounts int
@@ -181,7 +173,7 @@ func newFixture(t *testing.T) *fixture {
 	authority, err := ac.BytesToString(authtypes.NewModuleAddress(govtypes.ModuleName))
 	require.NoError(t, err)
 
-	accounts := &mockAccountKeeper{accounts: map[string]sdk.AccountI{}}
+	accounts := keepertest.NewAccounts()
 	hooks := &mockHooks{live: map[uint64]bool{}}
 	faults := &faultyStoreService{inner: runtime.NewKVStoreService(key), budget: -1}
 	k := keeper.NewKeeper(faults, encCfg.Codec, ac, authority, accounts)
@@ -219,7 +211,7 @@ func (f *fixture) addAccount(pk cryptotypes.PubKey) string {
 	if pk != nil {
 		raw = sdk.AccAddress(pk.Address())
 	}
-	f.accounts.accounts[string(raw)] = authtypes.NewBaseAccount(raw, pk, uint64(f.nAccounts), 0)
+	f.accounts.Add(authtypes.NewBaseAccount(raw, pk, uint64(f.nAccounts), 0))
 	return f.addr(raw)
 }
 
@@ -237,7 +229,7 @@ func (f *fixture) newEd25519Account() string {
 func (f *fixture) pubkeyOf(acc string) []byte {
 	bz, err := f.ac.StringToBytes(acc)
 	require.NoError(f.t, err)
-	return f.accounts.accounts[string(bz)].GetPubKey().Bytes()
+	return f.accounts.GetAccount(f.ctx, bz).GetPubKey().Bytes()
 }
 
 // e2eKey returns a fresh valid compressed secp256k1 key.

@@ -2,7 +2,6 @@ package keeper
 
 import (
 	"context"
-	"maps"
 	"slices"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -41,20 +40,15 @@ func (k *Keeper) checkCertifier(ctx context.Context, signer string) error {
 }
 
 // checkMaxFarmPublicIPs refuses a max_farm_public_ips below the number of IPs a farm already holds: the
-// registry (and its genesis export, which checks the cap) must stay valid.
+// registry (and its genesis export, which checks the cap) must stay valid. It reads only the farm with
+// the most IPs.
 func (k *Keeper) checkMaxFarmPublicIPs(ctx context.Context, maxIPs uint32) error {
-	perFarm := make(map[uint64]uint64)
-	err := k.PublicIPs.Walk(ctx, nil, func(_ string, ip types.PublicIP) (bool, error) {
-		perFarm[ip.FarmId]++
-		return false, nil
-	})
+	farmID, n, err := k.farmWithMostIPs(ctx)
 	if err != nil {
 		return err
 	}
-	for _, farmID := range slices.Sorted(maps.Keys(perFarm)) {
-		if n := perFarm[farmID]; n > uint64(maxIPs) {
-			return types.ErrInvalidParams.Wrapf("max_farm_public_ips %d: farm %d holds %d public IPs; remove some first", maxIPs, farmID, n)
-		}
+	if n > uint64(maxIPs) {
+		return types.ErrInvalidParams.Wrapf("max_farm_public_ips %d: farm %d holds %d public IPs; remove some first", maxIPs, farmID, n)
 	}
 	return nil
 }

@@ -1,11 +1,15 @@
 package keeper_test
 
 import (
+	"fmt"
 	"testing"
 
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	"github.com/stretchr/testify/require"
 
+	"cosmossdk.io/collections"
+
+	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
@@ -133,4 +137,65 @@ func TestGovernanceMessagesNeedAuthority(t *testing.T) {
 	require.NoError(t, msgs["set farm dedicated"](consensusAuthority))
 	_, err := w.msg.SetNodeCertification(w.ctx, &types.MsgSetNodeCertification{Signer: consensusAuthority, NodeId: 1, Certification: types.NodeCertificationCertified})
 	require.NoError(t, err)
+}
+
+// TestUpdateParamsGasIndependentOfPublicIPs: checking a lowered max_farm_public_ips reads the farm
+// with the most IPs only, so the gas is the same with 2 and with 60 public IPs on the chain, whether
+// the new cap is accepted or refused.
+func TestUpdateParamsGasIndependentOfPublicIPs(t *testing.T) {
+	gasOfLowering := func(nIPs int, lowerBy uint32) (uint64, error) {
+		f := newFixture(t)
+		farmer, _ := f.newTwin()
+		var ips []types.PublicIPInput
+		for h := range nIPs {
+			ips = append(ips, ip(10+h))
+		}
+		farmID := f.createFarm(farmer, "alpha", ips...)
+		p := f.params()
+		p.MaxFarmPublicIps = uint32(nIPs) - lowerBy
+		ctx, _ := f.ctx.CacheContext()
+		ctx = ctx.WithGasMeter(storetypes.NewInfiniteGasMeter())
+		_, err := f.msg.UpdateParams(ctx, &types.MsgUpdateParams{Authority: f.authority, Params: p})
+		if err != nil {
+			checkErr(t, err, types.ErrInvalidParams, fmt.Sprintf("farm %d holds %d public IPs", farmID, nIPs))
+		}
+		return ctx.GasMeter().GasConsumed(), err
+	}
+	for _, tc := range []struct {
+		name    string
+		lowerBy uint32
+		refused bool
+	}{{"lowered to the largest farm's count", 0, false}, {"lowered below it", 1, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			few, err := gasOfLowering(2, tc.lowerBy)
+			require.Equal(t, tc.refused, err != nil, "error: %v", err)
+			many, err := gasOfLowering(60, tc.lowerBy)
+			require.Equal(t, tc.refused, err != nil, "error: %v", err)
+			require.Positive(t, few)
+			require.Equal(t, few, many, "gas with 2 and with 60 public IPs")
+		})
+	}
+}
+
+// TestInvariantsCatchWrongFarmIPCounts: counts that disagree with the IP table are reported.
+func TestInvariantsCatchWrongFarmIPCounts(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		corrupt  func(w *farmWorld) error
+		contains string
+	}{
+		{"count too high", func(w *farmWorld) error { return w.k.PublicIPCountByFarm.Set(w.ctx, 1, 3) }, "public_ip_count_by_farm maps 1 to 3, want 2"},
+		{"count of a farm without IPs", func(w *farmWorld) error { return w.k.PublicIPCountByFarm.Set(w.ctx, 2, 1) }, "public_ip_count_by_farm has 2 → 1, which nothing needs"},
+		{"count missing", func(w *farmWorld) error { return w.k.PublicIPCountByFarm.Remove(w.ctx, 1) }, "public_ip_count_by_farm lacks 1 (→ 2)"},
+		{"ordering entry stale", func(w *farmWorld) error {
+			return w.k.FarmsByPublicIPCount.Set(w.ctx, collections.Join(uint64(5), uint64(1)))
+		}, "farms_by_public_ip_count has {5 1}"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newFarmWorld(t)
+			require.NoError(t, w.k.CheckInvariants(w.ctx))
+			require.NoError(t, tc.corrupt(w))
+			checkErr(t, w.k.CheckInvariants(w.ctx), types.ErrInvariantBroken, tc.contains)
+		})
+	}
 }

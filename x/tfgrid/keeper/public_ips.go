@@ -42,7 +42,7 @@ func (k *Keeper) RemoveFarmIP(ctx context.Context, msg *types.MsgRemoveFarmIp) e
 	if ip.ContractId != 0 {
 		return types.ErrPublicIPInUse.Wrapf("public IP %s of farm %d is held by contract %d", ip.Ip, farm.Id, ip.ContractId)
 	}
-	if err := k.PublicIPs.Remove(ctx, addr); err != nil {
+	if err := k.removePublicIP(ctx, addr, ip); err != nil {
 		return err
 	}
 	return keeperutil.Emit(ctx, &types.EventFarmPublicIpRemoved{FarmId: farm.Id, Ip: ip.Ip})
@@ -74,24 +74,10 @@ func (k *Keeper) addPublicIP(ctx context.Context, farmID uint64, cidr, gateway s
 		return types.ErrTooManyPublicIPs.Wrapf("farm %d already has %d public IPs (max_farm_public_ips %d)", farmID, count, params.MaxFarmPublicIps)
 	}
 	ip := types.PublicIP{Ip: cidr, Gateway: gateway, FarmId: farmID}
-	if err := k.PublicIPs.Set(ctx, key, ip); err != nil {
+	if err := k.insertPublicIP(ctx, key, ip); err != nil {
 		return err
 	}
 	return keeperutil.Emit(ctx, &types.EventFarmPublicIpAdded{FarmId: farmID, Ip: cidr, Gateway: gateway})
-}
-
-// countFarmIPs counts a farm's public IPs; the count is bounded by max_farm_public_ips.
-func (k *Keeper) countFarmIPs(ctx context.Context, farmID uint64) (uint64, error) {
-	iter, err := k.PublicIPs.Indexes.Farm.MatchExact(ctx, farmID)
-	if err != nil {
-		return 0, err
-	}
-	defer iter.Close()
-	var n uint64
-	for ; iter.Valid(); iter.Next() {
-		n++
-	}
-	return n, nil
 }
 
 // FarmPublicIPs returns a farm's public IPs in address order.

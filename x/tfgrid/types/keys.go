@@ -32,4 +32,8 @@ var (
 	FarmingPoliciesKey    = collections.NewPrefix(18)
 	// FreePublicIPsByFarmKey holds each farm's free IP addresses as one sorted list.
 	FreePublicIPsByFarmKey = collections.NewPrefix(19)
+	// PublicIPCountByFarmKey holds each farm's number of public IPs (no entry when zero).
+	PublicIPCountByFarmKey = collections.NewPrefix(20)
+	// FarmsByPublicIPCountKey orders the farms by their number of public IPs: the largest is the last.
+	FarmsByPublicIPCountKey = collections.NewPrefix(21)
 )
