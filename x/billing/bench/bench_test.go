@@ -390,7 +390,14 @@ func build(b *testing.B, n int, backend dbm.BackendType) *state {
 				nodeIdx := i % nodes
 				nodeID, farmID := uint64(1+nodeIdx), uint64(1+nodeIdx%farms)
 				h := sha256.Sum256(binary.BigEndian.AppendUint64(nil, id))
-				nc := &sctypes.NodeContract{NodeId: nodeID, DeploymentHash: hex.EncodeToString(h[:]), DeploymentData: h[:], PublicIpsCount: 0}
+				usage := billingtypes.Usage{
+					Cru: uint64(1 + i%8), Mru: uint64(1+i%16) * gib, Sru: uint64(25+(i%20)*25) * gib, Hru: uint64(i%3) * 1000 * gib,
+				}
+				// The node reported exactly what the contract reserves.
+				nc := &sctypes.NodeContract{
+					NodeId: nodeID, DeploymentHash: hex.EncodeToString(h[:]), DeploymentData: h[:], PublicIpsCount: 0,
+					Resources: tfgridtypes.Resources{Cru: usage.Cru, Sru: usage.Sru, Hru: usage.Hru, Mru: usage.Mru},
+				}
 				if i%10 == 0 {
 					k := i / 10
 					gw := fmt.Sprintf("%d.%d.%d.1", 20+k>>16, (k>>8)&255, k&255)
@@ -421,9 +428,7 @@ func build(b *testing.B, n int, backend dbm.BackendType) *state {
 				bill := billingtypes.ContractBilling{
 					ContractId: id, LastSettled: due - interval, NextDue: due,
 					StandardOverdraft: sdkmath.ZeroInt(), ExtraOverdraft: sdkmath.ZeroInt(), UnbilledNu: sdkmath.LegacyZeroDec(),
-					Usage: billingtypes.Usage{
-						Cru: uint64(1 + i%8), Mru: uint64(1+i%16) * gib, Sru: uint64(25+(i%20)*25) * gib, Hru: uint64(i%3) * 1000 * gib,
-					},
+					Usage: usage,
 				}
 				if i%10 < 3 {
 					bill.UnbilledNu = billingtypes.NUCost(50000, uint64(1+i%5)*1_000_000_000)
