@@ -193,9 +193,12 @@ func (k *Keeper) coins(amount sdkmath.Int) sdk.Coins {
 	return sdk.NewCoins(sdk.NewCoin(k.denom, amount))
 }
 
-// spendable is an account's spendable utft.
+// spendable is an account's spendable utft: its balance of the denom less what vesting locks, read
+// without walking its other balances (bank's SpendableCoins reads them all).
 func (k *Keeper) spendable(ctx context.Context, addr sdk.AccAddress) sdkmath.Int {
-	return k.bank.SpendableCoins(ctx, addr).AmountOf(k.denom)
+	balance := k.bank.GetBalance(ctx, addr, k.denom).Amount
+	locked := k.bank.LockedCoins(ctx, addr).AmountOf(k.denom)
+	return sdkmath.MaxInt(balance.Sub(locked), sdkmath.ZeroInt())
 }
 
 // load reads a contract and its billing state.
