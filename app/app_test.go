@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -69,6 +70,9 @@ func TestAddressPrefixes(t *testing.T) {
 	require.True(t, strings.HasPrefix(sdk.ValAddress(acc.Address).String(), "tfvaloper1"))
 	require.True(t, strings.HasPrefix(sdk.ConsAddress(acc.Address).String(), "tfvalcons1"))
 	require.Equal(t, "tfpub", sdk.GetConfig().GetBech32AccountPubPrefix())
+	// The config scope is named, so no sdk.GetConfig call (one per bech32 encode or decode) asks the
+	// OS for the executable and host name.
+	require.NotEmpty(t, os.Getenv(sdk.EnvConfigScope))
 }
 
 func TestChainRunsBlocksAndTxs(t *testing.T) {

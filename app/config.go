@@ -64,6 +64,7 @@ var setupSDKConfigOnce sync.Once
 // and tests may call it as often as they like.
 func SetupSDKConfig() {
 	setupSDKConfigOnce.Do(func() {
+		scopeSDKConfig()
 		cfg := sdk.GetConfig()
 		cfg.SetBech32PrefixForAccount(AccountAddressPrefix, AccountPubKeyPrefix)
 		cfg.SetBech32PrefixForValidator(ValidatorAddressPrefix, ValidatorPubKeyPrefix)
@@ -76,6 +77,20 @@ func SetupSDKConfig() {
 		sdk.DefaultBondDenom = BondDenom
 		registerDenoms()
 	})
+}
+
+// scopeSDKConfig names the process's sdk.Config scope once, unless the environment already does.
+// Without a name, cosmos-sdk v0.54 derives the scope on every sdk.GetConfig call — so on every
+// bech32 encode and decode, every address in an event — from os.Executable and os.Hostname, two
+// system calls that cost the node 7–9 % of its CPU in every kind of transaction (docs/benchmarks.md).
+// The derived key is per process anyway, so one fixed name per process keeps the same semantics.
+func scopeSDKConfig() {
+	if os.Getenv(sdk.EnvConfigScope) != "" {
+		return
+	}
+	if err := os.Setenv(sdk.EnvConfigScope, AppName); err != nil {
+		panic(err)
+	}
 }
 
 func registerDenoms() {

@@ -50,6 +50,9 @@ func (b *Bank) SpendableCoins(ctx context.Context, addr sdk.AccAddress) sdk.Coin
 	return coins
 }
 
+// LockedCoins is nothing: the fake bank has no vesting accounts.
+func (b *Bank) LockedCoins(context.Context, sdk.AccAddress) sdk.Coins { return sdk.NewCoins() }
+
 // SendCoins moves amt from one account to another.
 func (b *Bank) SendCoins(ctx context.Context, from, to sdk.AccAddress, amt sdk.Coins) error {
 	return b.send(ctx, from, to, amt)

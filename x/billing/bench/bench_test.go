@@ -358,7 +358,8 @@ func build(b *testing.B, n int, backend dbm.BackendType) *state {
 		for i := range nodes {
 			node := tfgridtypes.Node{
 				Id: uint64(1 + i), FarmId: uint64(1 + i%farms), TwinId: nodeTwin(i),
-				Resources:     tfgridtypes.Resources{Cru: 64, Sru: 8000 * gib, Hru: 24000 * gib, Mru: 512 * gib},
+				// Room for what its 100 contracts reserve.
+				Resources:     tfgridtypes.Resources{Cru: 1024, Sru: 64000 * gib, Hru: 200000 * gib, Mru: 2048 * gib},
 				Location:      tfgridtypes.Location{City: "Ghent", Country: "Belgium", Latitude: "51.05", Longitude: "3.72"},
 				Interfaces:    []tfgridtypes.Interface{{Name: "eth0", Mac: "52:54:00:12:34:56", Ips: []string{"10.0.0.2/24"}}},
 				Certification: tfgridtypes.NodeCertificationDIY, SerialNumber: fmt.Sprintf("BENCH-%08d", i),
@@ -383,6 +384,7 @@ func build(b *testing.B, n int, backend dbm.BackendType) *state {
 	// holds a public IP of its farm; three in ten have unbilled NU. Due times spread over the hour
 	// before t0, each last settled one interval earlier.
 	interval := int64(params.SettlementInterval)
+	reserved := map[uint64]tfgridtypes.Resources{} // node id → what its contracts reserve
 	for lo := 1; lo <= n; lo += commitEvery {
 		batch(func(ctx sdk.Context) error {
 			for i := lo; i < min(n+1, lo+commitEvery); i++ {
@@ -390,7 +392,14 @@ func build(b *testing.B, n int, backend dbm.BackendType) *state {
 				nodeIdx := i % nodes
 				nodeID, farmID := uint64(1+nodeIdx), uint64(1+nodeIdx%farms)
 				h := sha256.Sum256(binary.BigEndian.AppendUint64(nil, id))
-				nc := &sctypes.NodeContract{NodeId: nodeID, DeploymentHash: hex.EncodeToString(h[:]), DeploymentData: h[:], PublicIpsCount: 0}
+				usage := billingtypes.Usage{
+					Cru: uint64(1 + i%8), Mru: uint64(1+i%16) * gib, Sru: uint64(25+(i%20)*25) * gib, Hru: uint64(i%3) * 1000 * gib,
+				}
+				// The node reported exactly what the contract reserves.
+				nc := &sctypes.NodeContract{
+					NodeId: nodeID, DeploymentHash: hex.EncodeToString(h[:]), DeploymentData: h[:], PublicIpsCount: 0,
+					Resources: tfgridtypes.Resources{Cru: usage.Cru, Sru: usage.Sru, Hru: usage.Hru, Mru: usage.Mru},
+				}
 				if i%10 == 0 {
 					k := i / 10
 					gw := fmt.Sprintf("%d.%d.%d.1", 20+k>>16, (k>>8)&255, k&255)
@@ -416,14 +425,13 @@ func build(b *testing.B, n int, backend dbm.BackendType) *state {
 				if err := sk.ContractByNodeHash.Set(ctx, collections.Join(nodeID, nc.DeploymentHash), id); err != nil {
 					return err
 				}
+				reserved[nodeID], _ = reserved[nodeID].Add(nc.Resources)
 
 				due := t0.Unix() - int64(i%3600)
 				bill := billingtypes.ContractBilling{
 					ContractId: id, LastSettled: due - interval, NextDue: due,
 					StandardOverdraft: sdkmath.ZeroInt(), ExtraOverdraft: sdkmath.ZeroInt(), UnbilledNu: sdkmath.LegacyZeroDec(),
-					Usage: billingtypes.Usage{
-						Cru: uint64(1 + i%8), Mru: uint64(1+i%16) * gib, Sru: uint64(25+(i%20)*25) * gib, Hru: uint64(i%3) * 1000 * gib,
-					},
+					Usage: usage,
 				}
 				if i%10 < 3 {
 					bill.UnbilledNu = billingtypes.NUCost(50000, uint64(1+i%5)*1_000_000_000)
@@ -440,6 +448,11 @@ func build(b *testing.B, n int, backend dbm.BackendType) *state {
 	}
 	// The deposits sit in the contract module's account; the supply covers every balance.
 	batch(func(ctx sdk.Context) error {
+		for nodeID, r := range reserved {
+			if err := a.SmartcontractKeeper.NodeReserved.Set(ctx, nodeID, r); err != nil {
+				return err
+			}
+		}
 		deposits := sdkmath.NewInt(int64(n) * 1_000_000)
 		mod := a.AccountKeeper.GetModuleAccount(ctx, sctypes.ModuleName)
 		if err := a.BankKeeper.Balances.Set(ctx, collections.Join(mod.GetAddress(), denom), deposits); err != nil {

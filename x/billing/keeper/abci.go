@@ -24,6 +24,12 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if len(due) == 0 {
+		return nil
+	}
+	// Read once for the block: no settlement changes what it holds. Without a price no contract can
+	// be settled: each is postponed as if its settlement had failed.
+	rd, readsErr := k.newReads(ctx)
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	for _, id := range due {
 		// An earlier settlement of this block may have deleted it: a rent contract whose grace ran out
@@ -33,11 +39,13 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 		} else if !billed {
 			continue
 		}
-		cacheCtx, write := sdkCtx.CacheContext()
-		settleErr := k.Settle(cacheCtx, id)
+		settleErr := readsErr
 		if settleErr == nil {
-			write()
-			continue
+			cacheCtx, write := sdkCtx.CacheContext()
+			if settleErr = k.settle(cacheCtx, rd, id); settleErr == nil {
+				write()
+				continue
+			}
 		}
 		if err := k.postpone(ctx, id, now+int64(params.SettlementInterval), settleErr); err != nil {
 			return err

@@ -6,6 +6,8 @@ import (
 
 	sdkmath "cosmossdk.io/math"
 
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
 	"github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
@@ -19,8 +21,8 @@ type charge struct {
 	// extra is the utft of a dedicated node's extra fee, 100 % to the farmer.
 	extra sdkmath.Int
 	level types.DiscountLevel
-	// farmer is the account of the node's farmer, empty for a name contract.
-	farmer string
+	// farmer is the account of the node's farmer, nil for a name contract.
+	farmer sdk.AccAddress
 	// hourly is the utft the contract costs per hour now (standard with discount, plus extra).
 	hourly sdkmath.Int
 }
@@ -32,28 +34,18 @@ type rates struct {
 	// resourcePerHour is the part of standardPerHour that stops while the node is offline or down.
 	resourcePerHour *big.Rat
 	multiplier      sdkmath.LegacyDec // certified-node markup
-	farmer          string
+	farmer          sdk.AccAddress
 }
 
-// chargeFor prices a contract's period [from, to] and its unbilled NU at the current price and discount.
-func (k *Keeper) chargeFor(ctx context.Context, params types.Params, c sctypes.Contract, b types.ContractBilling, from, to int64) (charge, error) {
-	price, err := k.Price(ctx, params)
+// chargeFor prices a contract's period [from, to] and its unbilled NU at the current price, with the
+// discount the owner's spendable balance earns.
+func (k *Keeper) chargeFor(ctx context.Context, rd *reads, c sctypes.Contract, b types.ContractBilling, from, to int64, balance sdkmath.Int) (charge, error) {
+	price := rd.price
+	r, billable, err := k.ratesOf(ctx, rd, c, b, from, to)
 	if err != nil {
 		return charge{}, err
 	}
-	r, billable, err := k.ratesOf(ctx, params, c, b, from, to)
-	if err != nil {
-		return charge{}, err
-	}
-	twin, err := k.registry.GetTwin(ctx, c.TwinId)
-	if err != nil {
-		return charge{}, err
-	}
-	balance, err := k.spendable(ctx, twin.Account)
-	if err != nil {
-		return charge{}, err
-	}
-	level, discount := types.Discount(balance, types.MonthlyCost(r.standardPerHour, price), params.DiscountLevels)
+	level, discount := types.Discount(balance, types.MonthlyCost(r.standardPerHour, price), rd.params.DiscountLevels)
 	mult := types.RatOfDec(discount.Mul(r.multiplier))
 
 	elapsed := uint64(to - from)
@@ -74,38 +66,34 @@ func (k *Keeper) chargeFor(ctx context.Context, params types.Params, c sctypes.C
 }
 
 // ratesOf reads what a contract is priced on, and how many seconds of [from, to] its resources are billable.
-func (k *Keeper) ratesOf(ctx context.Context, params types.Params, c sctypes.Contract, b types.ContractBilling, from, to int64) (rates, uint64, error) {
+func (k *Keeper) ratesOf(ctx context.Context, rd *reads, c sctypes.Contract, b types.ContractBilling, from, to int64) (rates, uint64, error) {
 	r := rates{extraPerHour: new(big.Rat), resourcePerHour: new(big.Rat), multiplier: sdkmath.LegacyOneDec()}
 	if name := c.GetNameContract(); name != nil {
-		policy, err := k.registry.GetPricingPolicy(ctx, defaultPricingPolicyID)
+		policy, err := rd.policy(ctx, defaultPricingPolicyID)
 		if err != nil {
 			return r, 0, err
 		}
 		r.standardPerHour = types.NameCost(policy.UniqueName, 3600)
 		return r, 0, nil
 	}
-	node, err := k.registry.GetNode(ctx, c.NodeID())
+	node, err := rd.node(ctx, c.NodeID())
 	if err != nil {
 		return r, 0, err
 	}
-	farm, err := k.registry.GetFarm(ctx, node.FarmId)
+	farm, err := rd.farm(ctx, node.FarmId)
 	if err != nil {
 		return r, 0, err
 	}
-	policy, err := k.registry.GetPricingPolicy(ctx, farm.PricingPolicyId)
+	policy, err := rd.policy(ctx, farm.policyID)
 	if err != nil {
 		return r, 0, err
 	}
-	farmer, err := k.registry.GetTwin(ctx, farm.TwinId)
-	if err != nil {
-		return r, 0, err
-	}
-	r.farmer = farmer.Account
+	r.farmer = farm.farmer
 	if node.Certification == tfgridtypes.NodeCertificationCertified {
-		r.multiplier = params.CertifiedMultiplier
+		r.multiplier = rd.params.CertifiedMultiplier
 	}
 	if nc := c.GetNodeContract(); nc != nil {
-		return k.nodeContractRates(ctx, params, r, policy, node, nc, b, from, to)
+		return k.nodeContractRates(ctx, rd.params, r, policy, node, nc, b, from, to)
 	}
 	return k.rentContractRates(ctx, r, policy, node, from, to)
 }

@@ -13,14 +13,15 @@ import (
 // TwinCosts adds up the hourly cost of a twin's live contracts and projects when its spendable balance,
 // less what it already owes, no longer covers them.
 func (k *Keeper) TwinCosts(ctx context.Context, twinID uint64) (*types.QueryTwinCostsResponse, error) {
-	params, err := k.Params.Get(ctx)
+	rd, err := k.newReads(ctx)
 	if err != nil {
 		return nil, err
 	}
-	twin, err := k.registry.GetTwin(ctx, twinID)
+	owner, err := rd.account(ctx, twinID)
 	if err != nil {
 		return nil, err
 	}
+	balance := k.spendable(ctx, owner)
 	ids, err := k.contracts.TwinLiveContractIDs(ctx, twinID)
 	if err != nil {
 		return nil, err
@@ -32,16 +33,12 @@ func (k *Keeper) TwinCosts(ctx context.Context, twinID uint64) (*types.QueryTwin
 		if err != nil {
 			return nil, err
 		}
-		ch, err := k.chargeFor(ctx, params, c, b, now, now)
+		ch, err := k.chargeFor(ctx, rd, c, b, now, now, balance)
 		if err != nil {
 			return nil, err
 		}
 		hourly = hourly.Add(ch.hourly)
 		owed = owed.Add(b.StandardOverdraft).Add(b.ExtraOverdraft)
-	}
-	balance, err := k.spendable(ctx, twin.Account)
-	if err != nil {
-		return nil, err
 	}
 	resp := &types.QueryTwinCostsResponse{HourlyCost: hourly, Balance: balance, Contracts: uint32(len(ids))}
 	if hourly.IsPositive() {

@@ -57,7 +57,7 @@ func (k *Keeper) AfterContractUpdated(ctx context.Context, c sctypes.Contract) e
 // BeforeContractDeleted settles a contract one last time, writes off what stays unpaid and drops its
 // billing state, whatever the close path.
 func (k *Keeper) BeforeContractDeleted(ctx context.Context, c sctypes.Contract, _ sctypes.DeleteCause) error {
-	params, err := k.Params.Get(ctx)
+	rd, err := k.newReads(ctx)
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func (k *Keeper) BeforeContractDeleted(ctx context.Context, c sctypes.Contract, 
 	if err != nil {
 		return keeperutil.NotFound(err, types.ErrContractNotFound, "contract %d", c.Id)
 	}
-	owed, err := k.settlePeriod(ctx, params, c, &b)
+	owed, err := k.settlePeriod(ctx, rd, c, &b)
 	if err != nil {
 		return err
 	}
@@ -103,6 +103,10 @@ func (k *Keeper) settleNode(ctx context.Context, nodeID uint64) error {
 	if err != nil {
 		return err
 	}
+	rd, err := k.newReads(ctx)
+	if err != nil {
+		return err
+	}
 	for _, id := range ids {
 		// A settlement may delete a contract whose grace ran out, taking others with it (a rent contract
 		// takes its node contracts): skip those already gone.
@@ -112,7 +116,7 @@ func (k *Keeper) settleNode(ctx context.Context, nodeID uint64) error {
 			}
 			continue
 		}
-		if err := k.Settle(ctx, id); err != nil {
+		if err := k.settle(ctx, rd, id); err != nil {
 			return err
 		}
 	}

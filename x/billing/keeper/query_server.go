@@ -46,16 +46,21 @@ func (q queryServer) Price(ctx context.Context, _ *types.QueryPriceRequest) (*ty
 
 // Contract shows a live contract's billing and what it costs now, as if it were settled for one hour.
 func (q queryServer) Contract(ctx context.Context, req *types.QueryContractRequest) (*types.QueryContractResponse, error) {
-	params, err := q.k.Params.Get(ctx)
+	rd, err := q.k.newReads(ctx)
 	if err != nil {
 		return nil, err
 	}
+	params := rd.params
 	c, b, err := q.k.load(ctx, req.Id)
 	if err != nil {
 		return nil, err
 	}
+	owner, err := rd.account(ctx, c.TwinId)
+	if err != nil {
+		return nil, err
+	}
 	now := keeperutil.BlockTime(ctx)
-	pending, err := q.k.chargeFor(ctx, params, c, b, min(b.LastSettled, now), now)
+	pending, err := q.k.chargeFor(ctx, rd, c, b, min(b.LastSettled, now), now, q.k.spendable(ctx, owner))
 	if err != nil {
 		return nil, err
 	}

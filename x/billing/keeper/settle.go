@@ -17,15 +17,21 @@ import (
 // paid up → out of grace; short of funds → into grace (debt kept as overdraft); in grace longer than
 // grace_period → deleted with cause out of funds.
 func (k *Keeper) Settle(ctx context.Context, id uint64) error {
-	params, err := k.Params.Get(ctx)
+	rd, err := k.newReads(ctx)
 	if err != nil {
 		return err
 	}
+	return k.settle(ctx, rd, id)
+}
+
+// settle is Settle with the reads of the block or message it runs in.
+func (k *Keeper) settle(ctx context.Context, rd *reads, id uint64) error {
+	params := rd.params
 	c, b, err := k.load(ctx, id)
 	if err != nil {
 		return err
 	}
-	owed, err := k.settlePeriod(ctx, params, c, &b)
+	owed, err := k.settlePeriod(ctx, rd, c, &b)
 	if err != nil {
 		return err
 	}
@@ -54,7 +60,7 @@ func (k *Keeper) Settle(ctx context.Context, id uint64) error {
 			if err := k.reschedule(ctx, &b, next); err != nil {
 				return err
 			}
-			return k.settleRentedNodeContracts(ctx, id, rent.NodeId)
+			return k.settleRentedNodeContracts(ctx, rd, id, rent.NodeId)
 		}
 	}
 	return k.reschedule(ctx, &b, next)
@@ -63,7 +69,7 @@ func (k *Keeper) Settle(ctx context.Context, id uint64) error {
 // settleRentedNodeContracts settles the node contracts on the node of a rent contract that just left
 // grace: LeaveGrace took the renter's out with it, so each that still owes goes back into grace, and
 // one that grace was holding only for the rent contract's sake leaves it.
-func (k *Keeper) settleRentedNodeContracts(ctx context.Context, rentID, nodeID uint64) error {
+func (k *Keeper) settleRentedNodeContracts(ctx context.Context, rd *reads, rentID, nodeID uint64) error {
 	ids, err := k.contracts.NodeLiveContractIDs(ctx, nodeID)
 	if err != nil {
 		return err
@@ -72,7 +78,7 @@ func (k *Keeper) settleRentedNodeContracts(ctx context.Context, rentID, nodeID u
 		if id == rentID {
 			continue
 		}
-		if err := k.Settle(ctx, id); err != nil {
+		if err := k.settle(ctx, rd, id); err != nil {
 			return err
 		}
 	}
@@ -80,22 +86,24 @@ func (k *Keeper) settleRentedNodeContracts(ctx context.Context, rentID, nodeID u
 }
 
 // settlePeriod charges [last_settled, now], pays what the owner can, and returns what stays owed.
-func (k *Keeper) settlePeriod(ctx context.Context, params types.Params, c sctypes.Contract, b *types.ContractBilling) (sdkmath.Int, error) {
+// The owner's spendable balance is read once: it sets the discount and caps the payment.
+func (k *Keeper) settlePeriod(ctx context.Context, rd *reads, c sctypes.Contract, b *types.ContractBilling) (sdkmath.Int, error) {
 	now := keeperutil.BlockTime(ctx)
 	from := min(b.LastSettled, now)
-	ch, err := k.chargeFor(ctx, params, c, *b, from, now)
+	owner, err := rd.account(ctx, c.TwinId)
+	if err != nil {
+		return sdkmath.Int{}, err
+	}
+	spendable := k.spendable(ctx, owner)
+	ch, err := k.chargeFor(ctx, rd, c, *b, from, now, spendable)
 	if err != nil {
 		return sdkmath.Int{}, err
 	}
 	if err := k.applySpendingCap(ctx, c, &ch, from, now); err != nil {
 		return sdkmath.Int{}, err
 	}
-	twin, err := k.registry.GetTwin(ctx, c.TwinId)
-	if err != nil {
-		return sdkmath.Int{}, err
-	}
 	extraDue, standardDue := b.ExtraOverdraft.Add(ch.extra), b.StandardOverdraft.Add(ch.standard)
-	paidExtra, paidStandard, err := k.pay(ctx, params, c, twin.Account, ch.farmer, extraDue, standardDue)
+	paidExtra, paidStandard, err := k.pay(ctx, rd, c, owner, spendable, ch.farmer, extraDue, standardDue)
 	if err != nil {
 		return sdkmath.Int{}, err
 	}
@@ -141,70 +149,56 @@ func (k *Keeper) applySpendingCap(ctx context.Context, c sctypes.Contract, ch *c
 
 // pay takes what the owner can spend, the extra fee first, and distributes it: the extra fee 100 % to
 // the farmer; the standard part by the share params (a name contract's farmer share to the foundation).
-func (k *Keeper) pay(ctx context.Context, params types.Params, c sctypes.Contract, owner, farmer string, extraDue, standardDue sdkmath.Int) (sdkmath.Int, sdkmath.Int, error) {
+func (k *Keeper) pay(ctx context.Context, rd *reads, c sctypes.Contract, owner sdk.AccAddress, spendable sdkmath.Int, farmer sdk.AccAddress,
+	extraDue, standardDue sdkmath.Int,
+) (sdkmath.Int, sdkmath.Int, error) {
 	zero := sdkmath.ZeroInt()
-	if !extraDue.IsPositive() && !standardDue.IsPositive() {
-		return zero, zero, nil
-	}
-	spendable, err := k.spendable(ctx, owner)
-	if err != nil {
-		return zero, zero, err
-	}
 	paidExtra := sdkmath.MinInt(extraDue, spendable)
 	paidStandard := sdkmath.MinInt(standardDue, spendable.Sub(paidExtra))
-	from, err := k.addressCodec.StringToBytes(owner)
-	if err != nil {
-		return zero, zero, err
+	if !paidExtra.IsPositive() && !paidStandard.IsPositive() {
+		return zero, zero, nil
 	}
-	farmerShare, foundationShare, stakingShare := types.Split(paidStandard, params.FarmerSharePercent, params.StakingSharePercent)
-	if farmer == "" {
-		farmer, foundationShare, farmerShare = params.FoundationAccount, foundationShare.Add(farmerShare), zero
+	farmerShare, foundationShare, stakingShare := types.Split(paidStandard, rd.params.FarmerSharePercent, rd.params.StakingSharePercent)
+	if farmer == nil {
+		farmer, foundationShare, farmerShare = rd.foundation, foundationShare.Add(farmerShare), zero
 	}
 	transfers := []struct {
-		to     string
+		to     sdk.AccAddress
 		amount sdkmath.Int
-	}{{farmer, paidExtra.Add(farmerShare)}, {params.FoundationAccount, foundationShare}}
+	}{{farmer, paidExtra.Add(farmerShare)}, {rd.foundation, foundationShare}}
 	for _, t := range transfers {
-		if err := k.send(ctx, from, t.to, t.amount); err != nil {
+		if !t.amount.IsPositive() {
+			continue
+		}
+		if err := k.bank.SendCoins(ctx, owner, t.to, k.coins(t.amount)); err != nil {
 			return zero, zero, err
 		}
 	}
 	if stakingShare.IsPositive() {
-		if err := k.bank.SendCoinsFromAccountToModule(ctx, from, k.feeCollector, k.coins(stakingShare)); err != nil {
+		if err := k.bank.SendCoinsFromAccountToModule(ctx, owner, k.feeCollector, k.coins(stakingShare)); err != nil {
 			return zero, zero, err
 		}
 	}
-	if paidExtra.IsZero() && paidStandard.IsZero() {
-		return zero, zero, nil
+	farmerAccount, err := k.addressCodec.BytesToString(farmer)
+	if err != nil {
+		return zero, zero, err
 	}
 	return paidExtra, paidStandard, keeperutil.Emit(ctx, &types.EventPaymentDistributed{
-		ContractId: c.Id, Farmer: farmer, FarmerAmount: paidExtra.Add(farmerShare).String(),
+		ContractId: c.Id, Farmer: farmerAccount, FarmerAmount: paidExtra.Add(farmerShare).String(),
 		FoundationAmount: foundationShare.String(), StakingAmount: stakingShare.String(),
 	})
-}
-
-func (k *Keeper) send(ctx context.Context, from sdk.AccAddress, to string, amount sdkmath.Int) error {
-	if !amount.IsPositive() {
-		return nil
-	}
-	toAddr, err := k.addressCodec.StringToBytes(to)
-	if err != nil {
-		return err
-	}
-	return k.bank.SendCoins(ctx, from, toAddr, k.coins(amount))
 }
 
 func (k *Keeper) coins(amount sdkmath.Int) sdk.Coins {
 	return sdk.NewCoins(sdk.NewCoin(k.denom, amount))
 }
 
-// spendable is an account's spendable utft.
-func (k *Keeper) spendable(ctx context.Context, account string) (sdkmath.Int, error) {
-	addr, err := k.addressCodec.StringToBytes(account)
-	if err != nil {
-		return sdkmath.Int{}, err
-	}
-	return k.bank.SpendableCoins(ctx, addr).AmountOf(k.denom), nil
+// spendable is an account's spendable utft: its balance of the denom less what vesting locks, read
+// without walking its other balances (bank's SpendableCoins reads them all).
+func (k *Keeper) spendable(ctx context.Context, addr sdk.AccAddress) sdkmath.Int {
+	balance := k.bank.GetBalance(ctx, addr, k.denom).Amount
+	locked := k.bank.LockedCoins(ctx, addr).AmountOf(k.denom)
+	return sdkmath.MaxInt(balance.Sub(locked), sdkmath.ZeroInt())
 }
 
 // load reads a contract and its billing state.

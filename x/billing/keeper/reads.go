@@ -1,0 +1,97 @@
+package keeper
+
+import (
+	"context"
+
+	sdkmath "cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/tfgrid/tfgrid/x/billing/types"
+	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
+)
+
+// reads holds what settlements read and never change, so that a block's settlements read each once:
+// params, the price, pricing policies, nodes, farms and twins' accounts (as bytes: no bech32 decode
+// per transfer). A settlement changes none of them — deleting a contract frees its farm's IPs, which
+// no settlement reads — so one reads serves a whole EndBlock. Whether a node is rented does change
+// (a rent contract can run out of grace) and is never cached.
+type reads struct {
+	k          *Keeper
+	params     types.Params
+	price      sdkmath.LegacyDec
+	foundation sdk.AccAddress
+	policies   map[uint64]tfgridtypes.PricingPolicy
+	nodes      map[uint64]tfgridtypes.Node
+	farms      map[uint64]farmInfo
+	accounts   map[uint64]sdk.AccAddress // twin id → account
+}
+
+// farmInfo is what pricing a contract needs of its node's farm.
+type farmInfo struct {
+	policyID uint64
+	farmer   sdk.AccAddress
+}
+
+// newReads reads the params and the price; the rest is read on first use.
+func (k *Keeper) newReads(ctx context.Context) (*reads, error) {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	price, err := k.Price(ctx, params)
+	if err != nil {
+		return nil, err
+	}
+	foundation, err := k.addressCodec.StringToBytes(params.FoundationAccount)
+	if err != nil {
+		return nil, err
+	}
+	return &reads{
+		k: k, params: params, price: price, foundation: foundation,
+		policies: map[uint64]tfgridtypes.PricingPolicy{}, nodes: map[uint64]tfgridtypes.Node{},
+		farms: map[uint64]farmInfo{}, accounts: map[uint64]sdk.AccAddress{},
+	}, nil
+}
+
+func (r *reads) policy(ctx context.Context, id uint64) (tfgridtypes.PricingPolicy, error) {
+	return cached(r.policies, id, func() (tfgridtypes.PricingPolicy, error) { return r.k.registry.GetPricingPolicy(ctx, id) })
+}
+
+func (r *reads) node(ctx context.Context, id uint64) (tfgridtypes.Node, error) {
+	return cached(r.nodes, id, func() (tfgridtypes.Node, error) { return r.k.registry.GetNode(ctx, id) })
+}
+
+func (r *reads) farm(ctx context.Context, id uint64) (farmInfo, error) {
+	return cached(r.farms, id, func() (farmInfo, error) {
+		farm, err := r.k.registry.GetFarm(ctx, id)
+		if err != nil {
+			return farmInfo{}, err
+		}
+		farmer, err := r.account(ctx, farm.TwinId)
+		return farmInfo{policyID: farm.PricingPolicyId, farmer: farmer}, err
+	})
+}
+
+// account is a twin's account address.
+func (r *reads) account(ctx context.Context, twinID uint64) (sdk.AccAddress, error) {
+	return cached(r.accounts, twinID, func() (sdk.AccAddress, error) {
+		twin, err := r.k.registry.GetTwin(ctx, twinID)
+		if err != nil {
+			return nil, err
+		}
+		return r.k.addressCodec.StringToBytes(twin.Account)
+	})
+}
+
+// cached returns m[id], reading and keeping it on a miss; a failed read is not kept.
+func cached[V any](m map[uint64]V, id uint64, read func() (V, error)) (V, error) {
+	if v, ok := m[id]; ok {
+		return v, nil
+	}
+	v, err := read()
+	if err == nil {
+		m[id] = v
+	}
+	return v, err
+}
