@@ -191,6 +191,9 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 		},
 		Query: &autocliv1.ServiceCommandDescriptor{
 			Service: types.Query_serviceDesc.ServiceName,
+			// `nodes` is hand-written (client/cli): its size flags take units (8GiB), which autocli's
+			// uint64 flags cannot; autocli adds every other query to it.
+			EnhanceCustomCommand: true,
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{
 					RpcMethod: "Params",
@@ -257,8 +260,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				},
 				{
 					RpcMethod: "Nodes",
-					Use:       "nodes",
-					Short:     "List nodes (--farm-id to list one farm's)",
+					Skip:      true, // client/cli.NodesCmd
 				},
 				{
 					RpcMethod:      "PricingPolicy",

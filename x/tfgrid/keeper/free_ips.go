@@ -117,6 +117,12 @@ func (i *FreeIPIndex) First(ctx context.Context, farmID uint64, n uint32) ([]str
 	return addrs, nil
 }
 
+// Count is the number of free IPs of a farm.
+func (i *FreeIPIndex) Count(ctx context.Context, farmID uint64) (uint64, error) {
+	list, err := i.list(ctx, farmID)
+	return uint64(len(list)), err
+}
+
 // list decodes a farm's list (empty when the farm has no free IP).
 func (i *FreeIPIndex) list(ctx context.Context, farmID uint64) ([]uint32, error) {
 	bz, err := i.lists.Get(ctx, farmID)

@@ -135,21 +135,34 @@ func (q queryServer) NodeByTwin(ctx context.Context, req *types.QueryNodeByTwinR
 }
 
 func (q queryServer) Nodes(ctx context.Context, req *types.QueryNodesRequest) (*types.QueryNodesResponse, error) {
-	if req.FarmId == 0 {
-		nodes, page, err := query.CollectionPaginate(ctx, q.k.Nodes, req.Pagination, ident[uint64, types.Node])
+	if req.HasFilters() {
+		page, err := q.k.FindNodes(ctx, req)
 		if err != nil {
 			return nil, err
 		}
-		return &types.QueryNodesResponse{Nodes: nodes, Pagination: page}, nil
+		return &types.QueryNodesResponse{Nodes: page.Nodes, Availability: page.Availability,
+			Pagination: &query.PageResponse{NextKey: page.NextKey}}, nil
 	}
-	nodes, page, err := query.CollectionPaginate(ctx, q.k.Nodes.Indexes.Farm, req.Pagination,
-		func(key collections.Pair[uint64, uint64], _ collections.NoValue) (types.Node, error) {
-			return q.k.Nodes.Get(ctx, key.K2())
-		}, query.WithCollectionPaginationPairPrefix[uint64, uint64](req.FarmId))
+	nodes, page, err := q.listNodes(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	return &types.QueryNodesResponse{Nodes: nodes, Pagination: page}, nil
+	availability, err := q.k.NodesAvailability(ctx, nodes)
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryNodesResponse{Nodes: nodes, Pagination: page, Availability: availability}, nil
+}
+
+// listNodes is an unfiltered page of nodes, of one farm when req.FarmId is set.
+func (q queryServer) listNodes(ctx context.Context, req *types.QueryNodesRequest) ([]types.Node, *query.PageResponse, error) {
+	if req.FarmId == 0 {
+		return query.CollectionPaginate(ctx, q.k.Nodes, req.Pagination, ident[uint64, types.Node])
+	}
+	return query.CollectionPaginate(ctx, q.k.Nodes.Indexes.Farm, req.Pagination,
+		func(key collections.Pair[uint64, uint64], _ collections.NoValue) (types.Node, error) {
+			return q.k.Nodes.Get(ctx, key.K2())
+		}, query.WithCollectionPaginationPairPrefix[uint64, uint64](req.FarmId))
 }
 
 func (q queryServer) PricingPolicy(ctx context.Context, req *types.QueryPricingPolicyRequest) (*types.QueryPricingPolicyResponse, error) {
