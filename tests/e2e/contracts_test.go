@@ -92,6 +92,7 @@ func TestContracts(t *testing.T) {
 		{"name_contract", scNameContract},
 		{"rent_contract", scRentContract},
 		{"deposits_balance", scDepositsBalance},
+		{"node_finder", scNodeFinder},
 	}
 	for _, s := range steps {
 		if !t.Run(s.name, func(t *testing.T) { s.run(t, c.on(t), w) }) {
