@@ -237,7 +237,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{
 					RpcMethod:      "FarmPublicIps",
 					Use:            "farm-public-ips [id]",
-					Short:          "List a farm's public IPs and the contracts holding them",
+					Short:          "List a farm's public IPs and the contracts holding them (--free-only: the free ones)",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "id"}},
 				},
 				{

@@ -89,12 +89,32 @@ func (q queryServer) FarmPublicIps(ctx context.Context, req *types.QueryFarmPubl
 	if _, err := q.k.GetFarm(ctx, req.Id); err != nil {
 		return nil, err
 	}
+	if req.FreeOnly {
+		return q.freeFarmPublicIPs(ctx, req)
+	}
 	ips, page, err := query.CollectionPaginate(ctx, q.k.PublicIPs.Indexes.Farm, req.Pagination,
 		func(key collections.Pair[uint64, string], _ collections.NoValue) (types.PublicIP, error) {
 			return q.k.PublicIPs.Get(ctx, key.K2())
 		}, query.WithCollectionPaginationPairPrefix[uint64, string](req.Id))
 	if err != nil {
 		return nil, err
+	}
+	return &types.QueryFarmPublicIpsResponse{PublicIps: ips, Pagination: page}, nil
+}
+
+// freeFarmPublicIPs is a page of a farm's free IPs, read from its free list.
+func (q queryServer) freeFarmPublicIPs(ctx context.Context, req *types.QueryFarmPublicIpsRequest) (*types.QueryFarmPublicIpsResponse, error) {
+	addrs, page, err := q.k.PublicIPs.Indexes.Free.Page(ctx, req.Id, req.Pagination)
+	if err != nil {
+		return nil, err
+	}
+	ips := make([]types.PublicIP, 0, len(addrs))
+	for _, addr := range addrs {
+		ip, err := q.k.GetPublicIP(ctx, addr)
+		if err != nil {
+			return nil, err
+		}
+		ips = append(ips, ip)
 	}
 	return &types.QueryFarmPublicIpsResponse{PublicIps: ips, Pagination: page}, nil
 }
