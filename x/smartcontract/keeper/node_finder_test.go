@@ -2,9 +2,11 @@ package keeper_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfgrid/tfgrid/x/smartcontract/keeper"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridkeeper "github.com/tfgrid/tfgrid/x/tfgrid/keeper"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
@@ -89,4 +91,22 @@ func TestNodeUsage(t *testing.T) {
 	usage, err = f.k.NodeUsage(f.ctx, w.node.id)
 	require.NoError(t, err)
 	require.Equal(t, tfgridtypes.NodeUsage{RentContractID: rent, HasNodeContracts: true, HasExtraFee: true}, usage)
+}
+
+// A deleted contract, served from its tombstone, keeps its real created_at.
+func TestTombstoneKeepsCreatedAt(t *testing.T) {
+	f := newFixture(t)
+	w := f.newWorld(0)
+	id := f.nodeContract(w.alice, w.node.id, "kept", 0)
+	created := f.contract(id).CreatedAt
+	require.NotZero(t, created)
+	f.ctx = f.ctx.WithBlockTime(f.ctx.BlockTime().Add(time.Hour))
+	require.NoError(t, f.cancel(w.alice, id))
+
+	res, err := keeper.NewQueryServerImpl(f.k).Contract(f.ctx, &types.QueryContractRequest{Id: id})
+	require.NoError(t, err)
+	require.Equal(t, types.ContractStateDeleted, res.Contract.State)
+	require.Equal(t, created, res.Contract.CreatedAt)
+	require.Equal(t, created+3600, res.DeletedAt)
+	f.requireInvariants()
 }
