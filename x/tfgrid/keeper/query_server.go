@@ -108,13 +108,9 @@ func (q queryServer) freeFarmPublicIPs(ctx context.Context, req *types.QueryFarm
 	if err != nil {
 		return nil, err
 	}
-	ips := make([]types.PublicIP, 0, len(addrs))
-	for _, addr := range addrs {
-		ip, err := q.k.GetPublicIP(ctx, addr)
-		if err != nil {
-			return nil, err
-		}
-		ips = append(ips, ip)
+	ips, err := q.k.publicIPsAt(ctx, addrs)
+	if err != nil {
+		return nil, err
 	}
 	return &types.QueryFarmPublicIpsResponse{PublicIps: ips, Pagination: page}, nil
 }

@@ -57,7 +57,7 @@ func (f NodeFacts) Availability(node Node) NodeAvailability {
 // through the nodes itself, with bounded pages and scans.
 func (r *QueryNodesRequest) HasFilters() bool {
 	return r.Country != "" || r.City != "" || r.Certification != NodeCertificationUnspecified ||
-		r.PowerState != PowerStateUnspecified || r.OnlineWithin != 0 || r.Rent != NodeRentFilterAny ||
+		r.PowerState != PowerStateUnspecified || r.OnlineWithin != 0 || r.Rent != NodeRentFilterUnspecified ||
 		r.Dedicated || r.MinFreeIps != 0 || r.FreeWanted() != (Resources{})
 }
 
