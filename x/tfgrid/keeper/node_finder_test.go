@@ -148,6 +148,7 @@ func TestNodeFinderRefusesBadRequests(t *testing.T) {
 		{"unknown power state", types.QueryNodesRequest{PowerState: 7}, types.ErrInvalidQuery, "power_state 7"},
 		{"unknown rent filter", types.QueryNodesRequest{Rent: 5}, types.ErrInvalidQuery, "rent 5"},
 		{"unknown farm", types.QueryNodesRequest{FarmId: 99, FreeCru: 1}, types.ErrFarmNotFound, "99"},
+		{"plain list above the page bound", types.QueryNodesRequest{Pagination: &query.PageRequest{Limit: 101}}, types.ErrInvalidQuery, "limit 101: at most 100"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -170,8 +170,12 @@ func (q queryServer) Nodes(ctx context.Context, req *types.QueryNodesRequest) (*
 	return &types.QueryNodesResponse{Nodes: nodes, Pagination: page, Availability: availability}, nil
 }
 
-// listNodes is an unfiltered page of nodes, of one farm when req.FarmId is set.
+// listNodes is an unfiltered page of nodes, of one farm when req.FarmId is set; pages are bounded
+// like the finder's, as each node costs the contract reads of its availability.
 func (q queryServer) listNodes(ctx context.Context, req *types.QueryNodesRequest) ([]types.Node, *query.PageResponse, error) {
+	if req.Pagination != nil && req.Pagination.Limit > types.MaxNodesPageSize {
+		return nil, nil, types.ErrInvalidQuery.Wrapf("pagination limit %d: at most %d nodes a page", req.Pagination.Limit, types.MaxNodesPageSize)
+	}
 	if req.FarmId == 0 {
 		return query.CollectionPaginate(ctx, q.k.Nodes, req.Pagination, ident[uint64, types.Node])
 	}
