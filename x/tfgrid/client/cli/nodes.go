@@ -97,11 +97,14 @@ tfgridd query tfgrid nodes --rent rentable --online-within 2h --min-free-ips 1`,
 
 // nodesRequest builds the Query/Nodes request from the command's flags.
 func nodesRequest(f *pflag.FlagSet) (*types.QueryNodesRequest, error) {
-	page, err := client.ReadPageRequest(f)
-	if err != nil {
-		return nil, err
+	req := &types.QueryNodesRequest{}
+	if pageFlagsSet(f) { // else the server's defaults, as autocli and REST leave them
+		page, err := client.ReadPageRequest(f)
+		if err != nil {
+			return nil, err
+		}
+		req.Pagination = page
 	}
-	req := &types.QueryNodesRequest{Pagination: page}
 	req.FarmId, _ = f.GetUint64(flagFarmID)
 	req.Country, _ = f.GetString(flagCountry)
 	req.City, _ = f.GetString(flagCity)
@@ -134,6 +137,16 @@ func nodesRequest(f *pflag.FlagSet) (*types.QueryNodesRequest, error) {
 		}
 	}
 	return req, nil
+}
+
+// pageFlagsSet reports whether any pagination flag was given.
+func pageFlagsSet(f *pflag.FlagSet) bool {
+	for _, name := range []string{flags.FlagPageKey, flags.FlagOffset, flags.FlagLimit, flags.FlagCountTotal, flags.FlagReverse, flags.FlagPage} {
+		if f.Changed(name) {
+			return true
+		}
+	}
+	return false
 }
 
 // sizeFlag parses a size flag in bytes with units (8GiB, 100GB, 1TiB); empty is 0.

@@ -28,6 +28,12 @@ func TestNodesRequestFromFlags(t *testing.T) {
 	require.Equal(t, uint64(2), req.MinFreeIps)
 	require.Equal(t, types.Resources{Cru: 4, Mru: 8 << 30, Sru: 100_000_000_000, Hru: 1 << 40}, req.FreeWanted())
 	require.Equal(t, uint64(20), req.Pagination.Limit)
+
+	cmd = NodesCmd()
+	require.NoError(t, cmd.ParseFlags([]string{"--farm-id", "1"}))
+	req, err = nodesRequest(cmd.Flags())
+	require.NoError(t, err)
+	require.Nil(t, req.Pagination, "no page flags: the server's defaults, as over gRPC and REST")
 }
 
 func TestNodesRequestRefusesBadFlags(t *testing.T) {
