@@ -92,6 +92,7 @@ func TestContracts(t *testing.T) {
 		{"name_contract", scNameContract},
 		{"rent_contract", scRentContract},
 		{"deposits_balance", scDepositsBalance},
+		{"node_finder", scNodeFinder},
 	}
 	for _, s := range steps {
 		if !t.Run(s.name, func(t *testing.T) { s.run(t, c.on(t), w) }) {
@@ -263,6 +264,7 @@ func scNodeContractIPs(t *testing.T, c *chain, w *scWorld) {
 	require.Equal(t, w.node, tomb.Contract.GetNodeContract().NodeId)
 	require.Empty(t, tomb.Contract.GetNodeContract().DeploymentData, "no deployment data in a tombstone")
 	require.GreaterOrEqual(t, tomb.DeletedAt, ca.CreatedAt)
+	require.Equal(t, ca.CreatedAt, tomb.Contract.CreatedAt, "a deleted contract keeps its created_at")
 	scRESTContains(c, "/tfgrid/smartcontract/v1/contracts/"+u(w.contractA), `"CONTRACT_STATE_DELETED"`, `"DELETE_CAUSE_CANCELED_BY_USER"`)
 	// Cancelling it again is refused: it is no longer live.
 	c.scTxRefused(sctypes.ErrContractNotFound, "alice", "cancel-contract", u(w.contractA))

@@ -191,6 +191,9 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 		},
 		Query: &autocliv1.ServiceCommandDescriptor{
 			Service: types.Query_serviceDesc.ServiceName,
+			// `nodes` is hand-written (client/cli): its size flags take units (8GiB), which autocli's
+			// uint64 flags cannot; autocli adds every other query to it.
+			EnhanceCustomCommand: true,
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{
 					RpcMethod: "Params",
@@ -234,7 +237,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{
 					RpcMethod:      "FarmPublicIps",
 					Use:            "farm-public-ips [id]",
-					Short:          "List a farm's public IPs and the contracts holding them",
+					Short:          "List a farm's public IPs and the contracts holding them (--free-only: the free ones)",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "id"}},
 				},
 				{
@@ -257,8 +260,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				},
 				{
 					RpcMethod: "Nodes",
-					Use:       "nodes",
-					Short:     "List nodes (--farm-id to list one farm's)",
+					Skip:      true, // client/cli.NodesCmd
 				},
 				{
 					RpcMethod:      "PricingPolicy",

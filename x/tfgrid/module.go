@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	gwruntime "github.com/grpc-ecosystem/grpc-gateway/runtime"
+	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
 
 	"cosmossdk.io/core/address"
@@ -19,6 +20,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
 
+	"github.com/tfgrid/tfgrid/x/tfgrid/client/cli"
 	"github.com/tfgrid/tfgrid/x/tfgrid/keeper"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
@@ -41,6 +43,9 @@ type AppModule struct {
 func NewAppModule(k *keeper.Keeper) AppModule {
 	return AppModule{keeper: k, addressCodec: k.AddressCodec()}
 }
+
+// GetQueryCmd is `tfgridd query tfgrid` with the hand-written node finder; autocli adds the other queries.
+func (AppModule) GetQueryCmd() *cobra.Command { return cli.QueryCmd() }
 
 // IsAppModule implements appmodule.AppModule.
 func (AppModule) IsAppModule() {}

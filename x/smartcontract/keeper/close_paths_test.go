@@ -193,6 +193,7 @@ func TestEveryClosePathFreesEverything(t *testing.T) {
 				require.NoError(t, err)
 				require.Equal(t, types.Tombstone{
 					Id: cl.id, TwinId: c.TwinId, NodeId: c.NodeID(), Kind: c.ContractKind(), DeleteCause: cl.cause, DeletedAt: deletedAt.Unix(),
+					CreatedAt: c.CreatedAt,
 				}, tomb)
 				res, err := f.q.Contract(f.ctx, &types.QueryContractRequest{Id: cl.id})
 				require.NoError(t, err)

@@ -60,7 +60,7 @@ func (k *Keeper) removeContract(ctx context.Context, c types.Contract, cause typ
 	}
 	tomb := types.Tombstone{
 		Id: c.Id, TwinId: c.TwinId, NodeId: c.NodeID(), Kind: c.ContractKind(),
-		DeleteCause: cause, DeletedAt: keeperutil.BlockTime(ctx),
+		DeleteCause: cause, DeletedAt: keeperutil.BlockTime(ctx), CreatedAt: c.CreatedAt,
 	}
 	if err := k.Tombstones.Set(ctx, c.Id, tomb); err != nil {
 		return err

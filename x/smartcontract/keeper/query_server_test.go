@@ -40,7 +40,7 @@ func TestQueryContract(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, types.Contract{
 		Id: gone, TwinId: w.alice.twin, State: types.ContractStateDeleted, DeleteCause: types.DeleteCauseCanceledByNode,
-		Deposit: res.Contract.Deposit, Kind: &types.Contract_NodeContract{NodeContract: &types.NodeContract{NodeId: w.node.id}},
+		CreatedAt: blockTime.Unix(), Deposit: res.Contract.Deposit, Kind: &types.Contract_NodeContract{NodeContract: &types.NodeContract{NodeId: w.node.id}},
 	}, res.Contract)
 	require.True(t, res.Contract.Deposit.IsZero())
 	require.Equal(t, blockTime.Unix(), res.DeletedAt)

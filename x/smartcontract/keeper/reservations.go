@@ -52,3 +52,35 @@ func (k *Keeper) moveReservation(ctx context.Context, nodeID uint64, released, a
 	}
 	return k.NodeReserved.Set(ctx, nodeID, total)
 }
+
+// NodeUsage implements x/tfgrid's RegistryHooks for the node finder, from per-node state only: the
+// reserved total, the rent index, the first key of the node's contract index and its extra fee.
+func (k *Keeper) NodeUsage(ctx context.Context, nodeID uint64) (tfgridtypes.NodeUsage, error) {
+	reserved, err := k.NodeReservedCapacity(ctx, nodeID)
+	if err != nil {
+		return tfgridtypes.NodeUsage{}, err
+	}
+	rentID, _, err := k.NodeRentContractID(ctx, nodeID)
+	if err != nil {
+		return tfgridtypes.NodeUsage{}, err
+	}
+	hasContracts, err := k.hasNodeContracts(ctx, nodeID)
+	if err != nil {
+		return tfgridtypes.NodeUsage{}, err
+	}
+	extraFee, err := k.NodeExtraFees.Has(ctx, nodeID)
+	if err != nil {
+		return tfgridtypes.NodeUsage{}, err
+	}
+	return tfgridtypes.NodeUsage{Reserved: reserved, RentContractID: rentID, HasNodeContracts: hasContracts, HasExtraFee: extraFee}, nil
+}
+
+// hasNodeContracts reports whether any live node contract runs on the node, reading one index key.
+func (k *Keeper) hasNodeContracts(ctx context.Context, nodeID uint64) (bool, error) {
+	it, err := k.ContractByNodeHash.Iterate(ctx, collections.NewPrefixedPairRange[uint64, string](nodeID))
+	if err != nil {
+		return false, err
+	}
+	defer it.Close()
+	return it.Valid(), nil
+}

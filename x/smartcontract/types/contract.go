@@ -83,7 +83,8 @@ type IsContractKind = isContract_Kind
 // ContractView shows a deleted contract the way live ones are shown, with state CONTRACT_STATE_DELETED
 // and what the tombstone kept.
 func (t Tombstone) ContractView() Contract {
-	c := Contract{Id: t.Id, TwinId: t.TwinId, State: ContractStateDeleted, DeleteCause: t.DeleteCause, Deposit: sdkmath.ZeroInt()}
+	c := Contract{Id: t.Id, TwinId: t.TwinId, State: ContractStateDeleted, DeleteCause: t.DeleteCause, Deposit: sdkmath.ZeroInt(),
+		CreatedAt: t.CreatedAt}
 	switch t.Kind {
 	case ContractKindNode:
 		c.Kind = &Contract_NodeContract{NodeContract: &NodeContract{NodeId: t.NodeId}}

@@ -63,6 +63,9 @@ func (gs GenesisState) Validate(maxData uint64) error {
 		if t.Kind == ContractKindUnspecified || t.DeleteCause == DeleteCauseUnspecified {
 			return genesisErr("tombstone %d: kind and delete_cause must be set", t.Id)
 		}
+		if t.CreatedAt > t.DeletedAt {
+			return genesisErr("tombstone %d: created_at %d after deleted_at %d", t.Id, t.CreatedAt, t.DeletedAt)
+		}
 	}
 	fees := make(map[uint64]bool, len(gs.NodeExtraFees))
 	for _, f := range gs.NodeExtraFees {

@@ -124,8 +124,9 @@ func TestTombstoneContractView(t *testing.T) {
 		kind types.ContractKind
 		node uint64
 	}{{types.ContractKindNode, 4}, {types.ContractKindName, 0}, {types.ContractKindRent, 5}} {
-		tomb := types.Tombstone{Id: 3, TwinId: 2, NodeId: tc.node, Kind: tc.kind, DeleteCause: types.DeleteCauseOutOfFunds, DeletedAt: 100}
+		tomb := types.Tombstone{Id: 3, TwinId: 2, NodeId: tc.node, Kind: tc.kind, DeleteCause: types.DeleteCauseOutOfFunds, DeletedAt: 100, CreatedAt: 40}
 		c := tomb.ContractView()
+		require.Equal(t, int64(40), c.CreatedAt, "a deleted contract keeps its real created_at")
 		require.Equal(t, uint64(3), c.Id)
 		require.Equal(t, uint64(2), c.TwinId)
 		require.Equal(t, types.ContractStateDeleted, c.State)
@@ -185,6 +186,7 @@ func TestGenesisValidate(t *testing.T) {
 		}, "node 7 already rented"},
 		{"tombstone without kind", func(gs *types.GenesisState) { gs.Tombstones[0].Kind = types.ContractKindUnspecified }, "tombstone 4"},
 		{"tombstone without cause", func(gs *types.GenesisState) { gs.Tombstones[0].DeleteCause = types.DeleteCauseUnspecified }, "tombstone 4"},
+		{"tombstone created after its deletion", func(gs *types.GenesisState) { gs.Tombstones[0].CreatedAt = 6 }, "tombstone 4: created_at 6 after deleted_at 5"},
 		{"zero extra fee", func(gs *types.GenesisState) { gs.NodeExtraFees[0].ExtraFee = 0 }, "node 8"},
 		{"duplicate extra fee", func(gs *types.GenesisState) {
 			gs.NodeExtraFees = append(gs.NodeExtraFees, gs.NodeExtraFees[0])

@@ -11,6 +11,8 @@ import (
 	"cosmossdk.io/collections"
 	"cosmossdk.io/collections/indexes"
 
+	"github.com/cosmos/cosmos-sdk/types/query"
+
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
@@ -115,6 +117,57 @@ func (i *FreeIPIndex) First(ctx context.Context, farmID uint64, n uint32) ([]str
 		addrs = append(addrs, addrString(a))
 	}
 	return addrs, nil
+}
+
+// Page is one page of a farm's free IPs in address order (descending with reverse). A key is the
+// 4-byte big-endian address to start from, as next_key returns it. The list is one value bounded by
+// max_farm_public_ips, so offsets and totals cost nothing more.
+func (i *FreeIPIndex) Page(ctx context.Context, farmID uint64, p *query.PageRequest) ([]string, *query.PageResponse, error) {
+	if p == nil {
+		p = &query.PageRequest{}
+	}
+	if len(p.Key) != 0 && len(p.Key) != 4 {
+		return nil, nil, types.ErrInvalidQuery.Wrapf("pagination key %x: want the 4-byte next_key of a previous page", p.Key)
+	}
+	list, err := i.list(ctx, farmID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if p.Reverse {
+		slices.Reverse(list)
+	}
+	start := min(p.Offset, uint64(len(list)))
+	if len(p.Key) == 4 {
+		key := binary.BigEndian.Uint32(p.Key)
+		at := slices.IndexFunc(list, func(a uint32) bool { return a == key || (a > key) != p.Reverse })
+		start = uint64(len(list))
+		if at >= 0 {
+			start = uint64(at)
+		}
+	}
+	limit := p.Limit
+	if limit == 0 {
+		limit = query.DefaultLimit
+	}
+	end := start + min(limit, uint64(len(list))-start)
+	resp := &query.PageResponse{}
+	if end < uint64(len(list)) {
+		resp.NextKey = binary.BigEndian.AppendUint32(nil, list[end])
+	}
+	if p.CountTotal {
+		resp.Total = uint64(len(list))
+	}
+	addrs := make([]string, 0, end-start)
+	for _, a := range list[start:end] {
+		addrs = append(addrs, addrString(a))
+	}
+	return addrs, resp, nil
+}
+
+// Count is the number of free IPs of a farm.
+func (i *FreeIPIndex) Count(ctx context.Context, farmID uint64) (uint64, error) {
+	list, err := i.list(ctx, farmID)
+	return uint64(len(list)), err
 }
 
 // list decodes a farm's list (empty when the farm has no free IP).

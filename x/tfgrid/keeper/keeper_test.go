@@ -48,6 +48,8 @@ type mockHooks struct {
 	liveQueries []uint64
 	moved       []types.Node
 	reserved    map[uint64]types.Resources
+	// usage answers NodeUsage, for the node finder.
+	usage map[uint64]types.NodeUsage
 }
 
 func (m *mockHooks) NodeHasLiveContracts(_ context.Context, nodeID uint64) (bool, error) {
@@ -443,4 +445,8 @@ func TestDefaultGenesisLoaded(t *testing.T) {
 	require.Panics(t, func() {
 		keeper.NewKeeper(runtime.NewKVStoreService(storetypes.NewKVStoreKey("x")), nil, f.ac, "cosmos1bad", f.accounts)
 	})
+}
+
+func (m *mockHooks) NodeUsage(_ context.Context, nodeID uint64) (types.NodeUsage, error) {
+	return m.usage[nodeID], nil
 }

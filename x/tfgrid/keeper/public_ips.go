@@ -97,6 +97,11 @@ func (k *Keeper) FarmPublicIPs(ctx context.Context, farmID uint64) ([]types.Publ
 	}
 	// The index orders the bare addresses as strings ("….10" before "….2"): sort them as addresses.
 	slices.SortFunc(addrs, compareAddrs)
+	return k.publicIPsAt(ctx, addrs)
+}
+
+// publicIPsAt reads the IPs at the given bare addresses, in that order.
+func (k *Keeper) publicIPsAt(ctx context.Context, addrs []string) ([]types.PublicIP, error) {
 	ips := make([]types.PublicIP, 0, len(addrs))
 	for _, addr := range addrs {
 		ip, err := k.PublicIPs.Get(ctx, addr)

@@ -89,10 +89,26 @@ func (q queryServer) FarmPublicIps(ctx context.Context, req *types.QueryFarmPubl
 	if _, err := q.k.GetFarm(ctx, req.Id); err != nil {
 		return nil, err
 	}
+	if req.FreeOnly {
+		return q.freeFarmPublicIPs(ctx, req)
+	}
 	ips, page, err := query.CollectionPaginate(ctx, q.k.PublicIPs.Indexes.Farm, req.Pagination,
 		func(key collections.Pair[uint64, string], _ collections.NoValue) (types.PublicIP, error) {
 			return q.k.PublicIPs.Get(ctx, key.K2())
 		}, query.WithCollectionPaginationPairPrefix[uint64, string](req.Id))
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryFarmPublicIpsResponse{PublicIps: ips, Pagination: page}, nil
+}
+
+// freeFarmPublicIPs is a page of a farm's free IPs, read from its free list.
+func (q queryServer) freeFarmPublicIPs(ctx context.Context, req *types.QueryFarmPublicIpsRequest) (*types.QueryFarmPublicIpsResponse, error) {
+	addrs, page, err := q.k.PublicIPs.Indexes.Free.Page(ctx, req.Id, req.Pagination)
+	if err != nil {
+		return nil, err
+	}
+	ips, err := q.k.publicIPsAt(ctx, addrs)
 	if err != nil {
 		return nil, err
 	}
@@ -135,21 +151,38 @@ func (q queryServer) NodeByTwin(ctx context.Context, req *types.QueryNodeByTwinR
 }
 
 func (q queryServer) Nodes(ctx context.Context, req *types.QueryNodesRequest) (*types.QueryNodesResponse, error) {
-	if req.FarmId == 0 {
-		nodes, page, err := query.CollectionPaginate(ctx, q.k.Nodes, req.Pagination, ident[uint64, types.Node])
+	if req.HasFilters() {
+		page, err := q.k.FindNodes(ctx, req)
 		if err != nil {
 			return nil, err
 		}
-		return &types.QueryNodesResponse{Nodes: nodes, Pagination: page}, nil
+		return &types.QueryNodesResponse{Nodes: page.Nodes, Availability: page.Availability,
+			Pagination: &query.PageResponse{NextKey: page.NextKey}}, nil
 	}
-	nodes, page, err := query.CollectionPaginate(ctx, q.k.Nodes.Indexes.Farm, req.Pagination,
-		func(key collections.Pair[uint64, uint64], _ collections.NoValue) (types.Node, error) {
-			return q.k.Nodes.Get(ctx, key.K2())
-		}, query.WithCollectionPaginationPairPrefix[uint64, uint64](req.FarmId))
+	nodes, page, err := q.listNodes(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	return &types.QueryNodesResponse{Nodes: nodes, Pagination: page}, nil
+	availability, err := q.k.NodesAvailability(ctx, nodes)
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryNodesResponse{Nodes: nodes, Pagination: page, Availability: availability}, nil
+}
+
+// listNodes is an unfiltered page of nodes, of one farm when req.FarmId is set; pages are bounded
+// like the finder's, as each node costs the contract reads of its availability.
+func (q queryServer) listNodes(ctx context.Context, req *types.QueryNodesRequest) ([]types.Node, *query.PageResponse, error) {
+	if req.Pagination != nil && req.Pagination.Limit > types.MaxNodesPageSize {
+		return nil, nil, types.ErrInvalidQuery.Wrapf("pagination limit %d: at most %d nodes a page", req.Pagination.Limit, types.MaxNodesPageSize)
+	}
+	if req.FarmId == 0 {
+		return query.CollectionPaginate(ctx, q.k.Nodes, req.Pagination, ident[uint64, types.Node])
+	}
+	return query.CollectionPaginate(ctx, q.k.Nodes.Indexes.Farm, req.Pagination,
+		func(key collections.Pair[uint64, uint64], _ collections.NoValue) (types.Node, error) {
+			return q.k.Nodes.Get(ctx, key.K2())
+		}, query.WithCollectionPaginationPairPrefix[uint64, uint64](req.FarmId))
 }
 
 func (q queryServer) PricingPolicy(ctx context.Context, req *types.QueryPricingPolicyRequest) (*types.QueryPricingPolicyResponse, error) {

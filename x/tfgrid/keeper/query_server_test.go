@@ -220,3 +220,49 @@ func TestQueryNotFound(t *testing.T) {
 		})
 	}
 }
+
+func TestQueryFarmPublicIpsFreeOnly(t *testing.T) {
+	f, _ := newQueryWorld(t)
+	held, err := f.k.GetPublicIP(f.ctx, "185.206.122.20")
+	require.NoError(t, err)
+	require.NoError(t, f.k.SetPublicIPContract(f.ctx, held, 9))
+
+	free := func(page *query.PageRequest) ([]string, *query.PageResponse) {
+		t.Helper()
+		res, err := f.q.FarmPublicIps(f.ctx, &types.QueryFarmPublicIpsRequest{Id: 1, FreeOnly: true, Pagination: page})
+		require.NoError(t, err)
+		var got []string
+		for _, ip := range res.PublicIps {
+			require.Zero(t, ip.ContractId)
+			got = append(got, ip.Ip)
+		}
+		return got, res.Pagination
+	}
+	got, _ := free(nil)
+	require.Equal(t, []string{"185.206.122.10/24", "185.206.122.30/24"}, got, "the held .20 is left out")
+
+	got, page := free(&query.PageRequest{Limit: 1, CountTotal: true})
+	require.Equal(t, []string{"185.206.122.10/24"}, got)
+	require.Equal(t, uint64(2), page.Total)
+	got, page = free(&query.PageRequest{Key: page.NextKey})
+	require.Equal(t, []string{"185.206.122.30/24"}, got)
+	require.Empty(t, page.NextKey)
+
+	got, page = free(&query.PageRequest{Limit: 1, Reverse: true})
+	require.Equal(t, []string{"185.206.122.30/24"}, got)
+	got, _ = free(&query.PageRequest{Key: page.NextKey, Reverse: true})
+	require.Equal(t, []string{"185.206.122.10/24"}, got)
+	got, _ = free(&query.PageRequest{Offset: 1})
+	require.Equal(t, []string{"185.206.122.30/24"}, got)
+	got, _ = free(&query.PageRequest{Offset: 5})
+	require.Empty(t, got)
+
+	_, err = f.q.FarmPublicIps(f.ctx, &types.QueryFarmPublicIpsRequest{Id: 1, FreeOnly: true, Pagination: &query.PageRequest{Key: []byte{1}}})
+	require.ErrorIs(t, err, types.ErrInvalidQuery)
+	require.ErrorContains(t, err, "pagination key 01")
+	_, err = f.q.FarmPublicIps(f.ctx, &types.QueryFarmPublicIpsRequest{Id: 99, FreeOnly: true})
+	require.ErrorIs(t, err, types.ErrFarmNotFound)
+	none, err := f.q.FarmPublicIps(f.ctx, &types.QueryFarmPublicIpsRequest{Id: 2, FreeOnly: true})
+	require.NoError(t, err)
+	require.Empty(t, none.PublicIps)
+}

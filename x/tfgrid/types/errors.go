@@ -75,4 +75,5 @@ var (
 	ErrInvalidLinkRate      = errorsmod.Register(ModuleName, 53, "invalid link rate")
 	ErrCapacityReserved     = errorsmod.Register(ModuleName, 54, "capacity reserved by live contracts")
 	ErrInvalidUptime        = errorsmod.Register(ModuleName, 55, "invalid uptime")
+	ErrInvalidQuery         = errorsmod.RegisterWithGRPCCode(ModuleName, 56, codes.InvalidArgument, "invalid query")
 )

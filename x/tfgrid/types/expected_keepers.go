@@ -24,6 +24,9 @@ type RegistryHooks interface {
 	// NodeReservedCapacity is the sum of what the node's live contracts reserve; the node may not
 	// declare less.
 	NodeReservedCapacity(ctx context.Context, nodeID uint64) (Resources, error)
+	// NodeUsage is what contracts hold of the node, for the node finder. It must read per-node state
+	// only (never walk contracts): the finder calls it for every node it examines.
+	NodeUsage(ctx context.Context, nodeID uint64) (NodeUsage, error)
 }
 
 // NodeAvailabilityHooks lets billing settle a node's contracts before what it charges for them changes:
