@@ -64,7 +64,7 @@ func (k *Keeper) NodeUsage(ctx context.Context, nodeID uint64) (tfgridtypes.Node
 	if err != nil {
 		return tfgridtypes.NodeUsage{}, err
 	}
-	hasContracts, err := k.hasNodeContracts(ctx, nodeID)
+	_, hasContracts, err := k.firstNodeContractOf(ctx, nodeID, anyOwner)
 	if err != nil {
 		return tfgridtypes.NodeUsage{}, err
 	}
@@ -73,14 +73,4 @@ func (k *Keeper) NodeUsage(ctx context.Context, nodeID uint64) (tfgridtypes.Node
 		return tfgridtypes.NodeUsage{}, err
 	}
 	return tfgridtypes.NodeUsage{Reserved: reserved, RentContractID: rentID, HasNodeContracts: hasContracts, HasExtraFee: extraFee}, nil
-}
-
-// hasNodeContracts reports whether any live node contract runs on the node, reading one index key.
-func (k *Keeper) hasNodeContracts(ctx context.Context, nodeID uint64) (bool, error) {
-	it, err := k.ContractByNodeHash.Iterate(ctx, collections.NewPrefixedPairRange[uint64, string](nodeID))
-	if err != nil {
-		return false, err
-	}
-	defer it.Close()
-	return it.Valid(), nil
 }
