@@ -2,6 +2,7 @@ package grpcerr
 
 import (
 	"fmt"
+	"path"
 	"runtime"
 	"strings"
 
@@ -46,8 +47,8 @@ func (e *callSiteError) Format(s fmt.State, verb rune) {
 	_, _ = fmt.Fprint(s, e.err.Error())
 }
 
-// callSite is "file:line" of the first captured frame outside the errors libraries and the runtime,
-// the file cut after "github.com/" like cosmossdk.io/errors does; "" if err carries no stack.
+// callSite is "file:line" of the first captured frame outside the errors libraries and the runtime;
+// "" if err carries no stack.
 func callSite(err error) string {
 	type stackTracer interface{ StackTrace() pkgerrors.StackTrace }
 	for err != nil {
@@ -59,10 +60,7 @@ func callSite(err error) string {
 					continue
 				}
 				file, line := fn.FileLine(pc)
-				if _, after, found := strings.Cut(file, "github.com/"); found {
-					file = after
-				}
-				return fmt.Sprintf("%s:%d", file, line)
+				return fmt.Sprintf("%s:%d", sourcePath(fn.Name(), file), line)
 			}
 			return ""
 		}
@@ -82,4 +80,19 @@ func skippedFrame(fn string) bool {
 		}
 	}
 	return false
+}
+
+// sourcePath names a source file by its package's import path, cut after "github.com/" like
+// cosmossdk.io/errors does ("tfgrid/tfgrid/x/tfgrid/keeper/farms.go"), never by where it was built.
+func sourcePath(funcName, file string) string {
+	pkg := funcName
+	slash := strings.LastIndex(pkg, "/")
+	if dot := strings.Index(pkg[slash+1:], "."); dot >= 0 {
+		pkg = strings.TrimSuffix(pkg[:slash+1+dot], "_test") // an external test package lives in the package's dir
+	}
+	p := pkg + "/" + path.Base(file)
+	if _, after, found := strings.Cut(p, "github.com/"); found {
+		return after
+	}
+	return p
 }
