@@ -237,6 +237,7 @@ func (app *App) LoadHeight(height int64) error {
 // the tx service, CometBFT queries and every module, and the OpenAPI document.
 func (app *App) RegisterAPIRoutes(apiSvr *api.Server, _ config.APIConfig) {
 	clientCtx := apiSvr.ClientCtx
+	apiSvr.Router.Use(grpcerr.DropBinaryTrailers) // error details travel in the body
 	authtx.RegisterGRPCGatewayRoutes(clientCtx, apiSvr.GRPCGatewayRouter)
 	cmtservice.RegisterGRPCGatewayRoutes(clientCtx, apiSvr.GRPCGatewayRouter)
 	nodeservice.RegisterGRPCGatewayRoutes(clientCtx, apiSvr.GRPCGatewayRouter)
