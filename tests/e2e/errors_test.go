@@ -127,12 +127,13 @@ func TestQueryErrors(t *testing.T) {
 
 	t.Run("simulation names the call site", func(t *testing.T) {
 		c := c.on(t)
-		full := append([]string{"tx", "tfgrid", "create-farm", "a"}, c.txFlags("farmer")...) // no --gas: simulated
+		// farmer has no twin on this chain: the keeper refuses the farm.
+		full := append([]string{"tx", "tfgrid", "create-farm", "demo-farm"}, c.txFlags("farmer")...) // no --gas: simulated
 		out, errOut, err := c.run(full...)
 		require.Error(t, err, "stdout: %s", out)
-		require.Contains(t, errOut, types.ErrInvalidFarmName.Error())
+		require.Contains(t, errOut, types.ErrTwinNotFound.Error())
 		require.NotContains(t, errOut, "cosmossdk.io/errors", "the errors library is not where it failed")
-		require.Regexp(t, `\[tfgrid/tfgrid/x/tfgrid/(keeper|types)/[a-z_]+\.go:\d+\]`, errOut)
+		require.Regexp(t, `twin not found \[tfgrid/tfgrid/(x|internal)/[a-z_/]+\.go:\d+\]`, errOut)
 		require.False(t, strings.Contains(errOut, "/work/"), "no build path: %s", errOut)
 	})
 }
