@@ -16,6 +16,7 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	dbm "github.com/cosmos/cosmos-db"
+	gogogrpc "github.com/cosmos/gogoproto/grpc"
 	"github.com/cosmos/gogoproto/proto"
 
 	autocliv1 "cosmossdk.io/api/cosmos/autocli/v1"
@@ -46,6 +47,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/x/tx/signing"
 
 	"github.com/tfgrid/tfgrid/docs"
+	"github.com/tfgrid/tfgrid/internal/grpcerr"
 	"github.com/tfgrid/tfgrid/internal/signmode"
 )
 
@@ -241,6 +243,7 @@ func (app *App) LoadHeight(height int64) error {
 // the tx service, CometBFT queries and every module, and the OpenAPI document.
 func (app *App) RegisterAPIRoutes(apiSvr *api.Server, _ config.APIConfig) {
 	clientCtx := apiSvr.ClientCtx
+	apiSvr.Router.Use(grpcerr.DropBinaryTrailers) // error details travel in the body
 	authtx.RegisterGRPCGatewayRoutes(clientCtx, apiSvr.GRPCGatewayRouter)
 	cmtservice.RegisterGRPCGatewayRoutes(clientCtx, apiSvr.GRPCGatewayRouter)
 	nodeservice.RegisterGRPCGatewayRoutes(clientCtx, apiSvr.GRPCGatewayRouter)
@@ -252,7 +255,27 @@ func (app *App) RegisterAPIRoutes(apiSvr *api.Server, _ config.APIConfig) {
 
 // RegisterTxService registers the gRPC tx service (simulate, get tx, broadcast).
 func (app *App) RegisterTxService(clientCtx client.Context) {
-	authtx.RegisterTxService(app.GRPCQueryRouter(), clientCtx, app.Simulate, app.interfaceRegistry)
+	authtx.RegisterTxService(app.GRPCQueryRouter(), clientCtx, app.simulate, app.interfaceRegistry)
+}
+
+// simulate is BaseApp.Simulate with an error that names the line that raised it, not the errors
+// library (the tx service prints the error with %v).
+func (app *App) simulate(txBytes []byte) (sdk.GasInfo, *sdk.Result, error) {
+	gas, res, err := app.Simulate(txBytes)
+	return gas, res, grpcerr.CallSite(err)
+}
+
+// RegisterGRPCServer registers the query services on the node's gRPC server; see
+// RegisterGRPCServerWithSkipCheckHeader.
+func (app *App) RegisterGRPCServer(server gogogrpc.Server) {
+	app.RegisterGRPCServerWithSkipCheckHeader(server, false)
+}
+
+// RegisterGRPCServerWithSkipCheckHeader registers the query services on the node's gRPC server
+// with errors a program can act on: a status code by the error's kind and an ErrorInfo detail with
+// the codespace and code (internal/grpcerr). REST goes through the same server.
+func (app *App) RegisterGRPCServerWithSkipCheckHeader(server gogogrpc.Server, skipCheckHeader bool) {
+	app.BaseApp.RegisterGRPCServerWithSkipCheckHeader(grpcerr.Server{Server: server}, skipCheckHeader)
 }
 
 // RegisterTendermintService registers the gRPC CometBFT query service.

@@ -7,12 +7,12 @@
 #
 # Needs only Go. The generators are pinned in tools/go.mod and installed into tools/bin on first use
 # (and again whenever tools/ or the Go version changes). The proto dependencies (cosmos-sdk, gogoproto,
-# cosmos-proto, googleapis) are copied into third_party/proto from the Go module cache, at the versions
-# the root go.mod selects; nothing is fetched from the buf registry.
+# cosmos-proto, googleapis) are the committed copies in third_party/proto (scripts/proto-vendor.sh
+# refreshes them from the Go module cache); nothing is fetched from the buf registry.
 #
 # Environment (protocheck.sh sets both when it regenerates into a temporary copy):
 #   PROTO_TOOLS_BIN  where the generators live (default: <repo>/tools/bin)
-#   PROTO_GOMOD_DIR  the Go module whose build list selects the proto dependencies (default: <repo>)
+#   PROTO_GOMOD_DIR  the Go module whose path the generated files' go_package is under (default: <repo>)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,23 +22,7 @@ TOOLS=(buf protoc-gen-gocosmos protoc-gen-grpc-gateway protoc-gen-openapiv2 open
 OPENAPI_TITLE="tfgrid REST API"
 
 # SDK query services the node serves; their REST routes go into the OpenAPI document too.
-SDK_OPENAPI_PROTOS=(
-  cosmos/auth/v1beta1/query.proto
-  cosmos/authz/v1beta1/query.proto
-  cosmos/bank/v1beta1/query.proto
-  cosmos/base/node/v1beta1/query.proto
-  cosmos/base/tendermint/v1beta1/query.proto
-  cosmos/consensus/v1/query.proto
-  cosmos/distribution/v1beta1/query.proto
-  cosmos/evidence/v1beta1/query.proto
-  cosmos/feegrant/v1beta1/query.proto
-  cosmos/gov/v1/query.proto
-  cosmos/gov/v1beta1/query.proto
-  cosmos/slashing/v1beta1/query.proto
-  cosmos/staking/v1beta1/query.proto
-  cosmos/tx/v1beta1/service.proto
-  cosmos/upgrade/v1beta1/query.proto
-)
+mapfile -t SDK_OPENAPI_PROTOS < <(grep -vE '^\s*(#|$)' "$ROOT/scripts/proto-sdk-openapi.txt")
 
 log() { echo "protocgen: $*" >&2; }
 die() {
@@ -78,37 +62,9 @@ export PATH="$TOOLS_BIN:$PATH"
 log "using $(buf --version 2>&1 | head -n1 | sed 's/^/buf /')"
 
 # ---------------------------------------------------------------------------------------------
-# 2. third_party/proto from the Go module cache (the versions the root go.mod selects).
-module_dir() { # module -> its directory in the module cache (downloaded if needed)
-  local m="$1" dir version
-  dir="$(gomod list -m -f '{{.Dir}}' "$m")" || die "$m is not in the build list of $MODULE"
-  if [[ -z "$dir" || ! -d "$dir" ]]; then
-    version="$(gomod list -m -f '{{.Version}}' "$m")"
-    log "downloading $m@$version"
-    gomod mod download "$m@$version" || die "go mod download $m@$version failed"
-    dir="$(gomod list -m -f '{{.Dir}}' "$m")"
-  fi
-  [[ -n "$dir" && -d "$dir" ]] || die "no module cache directory for $m"
-  echo "$dir"
-}
+# 2. The proto dependencies: the committed copies in third_party/proto (scripts/proto-vendor.sh).
 TP="$ROOT/third_party/proto"
-log "assembling third_party/proto from the Go module cache"
-sdk="$(module_dir github.com/cosmos/cosmos-sdk)"
-gogo="$(module_dir github.com/cosmos/gogoproto)"
-cproto="$(module_dir github.com/cosmos/cosmos-proto)"
-gw="$(module_dir github.com/grpc-ecosystem/grpc-gateway)"
-if [[ -d "$TP" ]]; then chmod -R u+w "$TP" && rm -rf "$TP"; fi
-mkdir -p "$TP/gogoproto" "$TP/cosmos_proto" "$TP/google/api"
-for d in amino cosmos tendermint; do
-  [[ -d "$sdk/proto/$d" ]] || die "$sdk/proto/$d not found"
-  cp -R "$sdk/proto/$d" "$TP/"
-done
-cp "$gogo/gogoproto/gogo.proto" "$TP/gogoproto/"
-cp "$cproto/proto/cosmos_proto/cosmos.proto" "$TP/cosmos_proto/"
-for f in annotations http httpbody; do
-  cp "$gw/third_party/googleapis/google/api/$f.proto" "$TP/google/api/"
-done
-chmod -R u+w "$TP"
+[[ -f "$TP/gogoproto/gogo.proto" ]] || die "third_party/proto is missing: run scripts/proto-vendor.sh"
 
 # Our proto roots: proto/<dir> for every top-level dir holding .proto files (tfgrid, rmb, ...).
 mapfile -t OUR_ROOTS < <(cd "$ROOT" && find proto -name '*.proto' -type f | cut -d/ -f1-2 | LC_ALL=C sort -u)
@@ -151,7 +107,7 @@ log "wrote ${#GEN_GO[@]} Go files into: $(printf '%s/\n' "${!DEST_DIRS[@]}" | LC
 # 4. OpenAPI.
 SDK_PATHS=()
 for p in "${SDK_OPENAPI_PROTOS[@]}"; do
-  [[ -f "$TP/$p" ]] || die "SDK proto $p not found in $sdk/proto (update SDK_OPENAPI_PROTOS)"
+  [[ -f "$TP/$p" ]] || die "SDK proto $p not vendored: run scripts/proto-vendor.sh"
   SDK_PATHS+=(--path "third_party/proto/$p")
 done
 log "buf generate (openapiv2) for ${OUR_ROOTS[*]} and ${#SDK_OPENAPI_PROTOS[@]} SDK services"

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Fails if the committed generated code is stale, or if our protos do not pass buf lint / buf format.
+# Fails if the committed generated code is stale, if our protos do not pass buf lint / buf format,
+# if third_party/proto differs from what scripts/proto-vendor.sh copies from the Go module cache, or
+# if plain protoc cannot compile every tfgrid proto with only repository paths
+# (-I proto -I third_party/proto; Debian package protobuf-compiler).
 #
-# It regenerates into a temporary copy of the generation inputs (buf*.yaml, proto/,
-# scripts/protocgen.sh, tools/, ts-client's buf.gen.yaml and scripts/; the proto dependencies still come from the root go.mod) and compares the result with the working tree: every *.pb.go and
+# It regenerates into a temporary copy of the generation inputs (buf*.yaml, proto/, third_party/,
+# scripts/protocgen.sh, scripts/proto-sdk-openapi.txt, tools/, ts-client's buf.gen.yaml and scripts/)
+# and compares the result with the working tree: every *.pb.go and
 # *.pb.gw.go (outside tools/, third_party/, build/), docs/static/openapi.json and ts-client/src/generated/ must exist and be
 # identical, and no such file may exist that generation does not produce. The working tree is never
 # written to, except that the generators are installed into tools/bin and ts-client's npm
@@ -23,14 +27,27 @@ TMP="$(mktemp -d "${TMPDIR:-/tmp}/protocheck.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
 COPY="$TMP/tree"
 
+# --- 0. vendored protos: up to date, and enough for plain protoc --------------------------------
+command -v protoc >/dev/null || die "protoc is not on PATH (Debian package protobuf-compiler)"
+log "checking third_party/proto against the Go module cache (scripts/proto-vendor.sh)"
+"$ROOT/scripts/proto-vendor.sh" "$TMP/vendored" 2>/dev/null || die "scripts/proto-vendor.sh failed"
+if ! diff -r "$TMP/vendored" "$ROOT/third_party/proto" >"$TMP/vendor.diff"; then
+  sed -n '1,20s/^/  /p' "$TMP/vendor.diff" >&2
+  die "third_party/proto is out of date: run scripts/proto-vendor.sh and commit the result"
+fi
+log "protoc -I proto -I third_party/proto over every tfgrid proto"
+mapfile -t OUR_PROTOS < <(cd "$ROOT" && find proto -name '*.proto' -type f | sed 's|^proto/||' | LC_ALL=C sort)
+(cd "$ROOT" && protoc -I proto -I third_party/proto -o "$TMP/tfgrid.binpb" "${OUR_PROTOS[@]}") ||
+  die "protoc cannot compile proto/ with only repository paths"
+
 # --- 1. regenerate into a copy ------------------------------------------------------------------
 log "copying the generation inputs to a temporary tree"
 mkdir -p "$COPY/scripts" "$COPY/tools"
 cd "$ROOT"
 cp buf.yaml "$COPY/"
 cp buf.gen.*.yaml "$COPY/"
-cp -R proto "$COPY/"
-cp scripts/protocgen.sh "$COPY/scripts/"
+cp -R proto third_party "$COPY/"
+cp scripts/protocgen.sh scripts/proto-sdk-openapi.txt "$COPY/scripts/"
 mkdir -p "$COPY/ts-client"
 cp -R ts-client/buf.gen.yaml ts-client/scripts "$COPY/ts-client/"
 tar -C tools --exclude=./bin -cf - . | tar -C "$COPY/tools" -xf - || die "cannot copy tools/"

@@ -327,6 +327,7 @@ func (c *chain) rejectedTx(want *errorsmod.Error, from string, args ...string) t
 	out, errOut, err := c.run(full...)
 	require.Error(c.t, err, "tfgridd %s exited 0; stdout: %s", strings.Join(full, " "), out)
 	require.Contains(c.t, errOut, want.Error(), "tfgridd %s: stderr", strings.Join(full, " "))
+	require.NotContains(c.t, errOut, "cosmossdk.io/errors", "tfgridd %s: the simulation error must name the failing line, not the errors library", strings.Join(full, " "))
 
 	res := c.sendTx(from, nil, args...)
 	require.Equal(c.t, want.Codespace(), res.Codespace, "tx %v: %s", args, res.RawLog)

@@ -48,7 +48,7 @@ func (q queryServer) Contract(ctx context.Context, req *types.QueryContractReque
 }
 
 func (q queryServer) ContractsByTwin(ctx context.Context, req *types.QueryContractsByTwinRequest) (*types.QueryContractsByTwinResponse, error) {
-	cs, page, err := query.CollectionPaginate(ctx, q.k.ContractsByTwin, req.Pagination, q.contractOfPair(ctx),
+	cs, page, err := keeperutil.Paginate(ctx, q.k.ContractsByTwin, req.Pagination, q.contractOfPair(ctx),
 		query.WithCollectionPaginationPairPrefix[uint64, uint64](req.TwinId))
 	if err != nil {
 		return nil, err
@@ -69,7 +69,7 @@ func (q queryServer) ContractByName(ctx context.Context, req *types.QueryContrac
 }
 
 func (q queryServer) NodeContracts(ctx context.Context, req *types.QueryNodeContractsRequest) (*types.QueryNodeContractsResponse, error) {
-	cs, page, err := query.CollectionPaginate(ctx, q.k.ContractByNodeHash, req.Pagination,
+	cs, page, err := keeperutil.Paginate(ctx, q.k.ContractByNodeHash, req.Pagination,
 		func(_ collections.Pair[uint64, string], id uint64) (types.Contract, error) {
 			return q.k.GetContract(ctx, id)
 		},

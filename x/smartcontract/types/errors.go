@@ -3,28 +3,32 @@ package types
 import (
 	"google.golang.org/grpc/codes"
 
-	errorsmod "cosmossdk.io/errors"
+	"github.com/tfgrid/tfgrid/internal/grpcerr"
 )
+
+// Errors is the module's error table: code, kind (gRPC status) and description of every error,
+// in the order of the README's error table (TestErrorTableInREADME).
+var Errors = grpcerr.NewRegistry(ModuleName)
 
 // Registered errors of the contract module. Codes are public API: never renumber or reuse them.
 var (
-	ErrContractNotFound       = errorsmod.RegisterWithGRPCCode(ModuleName, 2, codes.NotFound, "contract not found")
-	ErrNotContractOwner       = errorsmod.Register(ModuleName, 3, "signer does not own the contract")
-	ErrInvalidDeploymentHash  = errorsmod.Register(ModuleName, 4, "invalid deployment hash")
-	ErrDeploymentDataTooLarge = errorsmod.Register(ModuleName, 5, "deployment data too large")
-	ErrContractNotUnique      = errorsmod.Register(ModuleName, 6, "deployment hash already has a contract on the node")
-	ErrNodeNotAvailable       = errorsmod.Register(ModuleName, 7, "node not available to deploy")
-	ErrInvalidName            = errorsmod.Register(ModuleName, 8, "invalid name")
-	ErrNameTaken              = errorsmod.Register(ModuleName, 9, "name already taken")
-	ErrNodeRented             = errorsmod.Register(ModuleName, 10, "node already rented")
-	ErrNodeHasActiveContracts = errorsmod.Register(ModuleName, 11, "node has active contracts")
-	ErrContractInGrace        = errorsmod.Register(ModuleName, 12, "contract is in grace period")
-	ErrNotNodeContract        = errorsmod.Register(ModuleName, 13, "not a node contract")
-	ErrNotFarmer              = errorsmod.Register(ModuleName, 14, "signer is not the farmer")
-	ErrPublicIPInUse          = errorsmod.Register(ModuleName, 15, "public ip held by a live contract")
-	ErrInvalidParams          = errorsmod.Register(ModuleName, 16, "invalid params")
-	ErrInvalidGenesis         = errorsmod.Register(ModuleName, 17, "invalid genesis")
-	ErrInvariantBroken        = errorsmod.Register(ModuleName, 18, "invariant broken")
-	ErrInvalidContractState   = errorsmod.Register(ModuleName, 19, "invalid contract state")
-	ErrInsufficientCapacity   = errorsmod.Register(ModuleName, 20, "node has not enough free capacity")
+	ErrContractNotFound       = Errors.Register(2, codes.NotFound, "contract not found")
+	ErrNotContractOwner       = Errors.Register(3, codes.PermissionDenied, "signer does not own the contract")
+	ErrInvalidDeploymentHash  = Errors.Register(4, codes.InvalidArgument, "invalid deployment hash")
+	ErrDeploymentDataTooLarge = Errors.Register(5, codes.InvalidArgument, "deployment data too large")
+	ErrContractNotUnique      = Errors.Register(6, codes.AlreadyExists, "deployment hash already has a contract on the node")
+	ErrNodeNotAvailable       = Errors.Register(7, codes.FailedPrecondition, "node not available to deploy")
+	ErrInvalidName            = Errors.Register(8, codes.InvalidArgument, "invalid name")
+	ErrNameTaken              = Errors.Register(9, codes.AlreadyExists, "name already taken")
+	ErrNodeRented             = Errors.Register(10, codes.FailedPrecondition, "node already rented")
+	ErrNodeHasActiveContracts = Errors.Register(11, codes.FailedPrecondition, "node has active contracts")
+	ErrContractInGrace        = Errors.Register(12, codes.FailedPrecondition, "contract is in grace period")
+	ErrNotNodeContract        = Errors.Register(13, codes.InvalidArgument, "not a node contract")
+	ErrNotFarmer              = Errors.Register(14, codes.PermissionDenied, "signer is not the farmer")
+	ErrPublicIPInUse          = Errors.Register(15, codes.FailedPrecondition, "public ip held by a live contract")
+	ErrInvalidParams          = Errors.Register(16, codes.InvalidArgument, "invalid params")
+	ErrInvalidGenesis         = Errors.Register(17, codes.InvalidArgument, "invalid genesis")
+	ErrInvariantBroken        = Errors.Register(18, codes.Internal, "invariant broken")
+	ErrInvalidContractState   = Errors.Register(19, codes.FailedPrecondition, "invalid contract state")
+	ErrInsufficientCapacity   = Errors.Register(20, codes.ResourceExhausted, "node has not enough free capacity")
 )

@@ -50,7 +50,7 @@ func (q queryServer) TwinByAccount(ctx context.Context, req *types.QueryTwinByAc
 }
 
 func (q queryServer) Twins(ctx context.Context, req *types.QueryTwinsRequest) (*types.QueryTwinsResponse, error) {
-	twins, page, err := query.CollectionPaginate(ctx, q.k.Twins, req.Pagination, ident[uint64, types.Twin])
+	twins, page, err := keeperutil.Paginate(ctx, q.k.Twins, req.Pagination, ident[uint64, types.Twin])
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func (q queryServer) FarmByName(ctx context.Context, req *types.QueryFarmByNameR
 }
 
 func (q queryServer) Farms(ctx context.Context, req *types.QueryFarmsRequest) (*types.QueryFarmsResponse, error) {
-	farms, page, err := query.CollectionPaginate(ctx, q.k.Farms, req.Pagination, ident[uint64, types.Farm])
+	farms, page, err := keeperutil.Paginate(ctx, q.k.Farms, req.Pagination, ident[uint64, types.Farm])
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +92,7 @@ func (q queryServer) FarmPublicIps(ctx context.Context, req *types.QueryFarmPubl
 	if req.FreeOnly {
 		return q.freeFarmPublicIPs(ctx, req)
 	}
-	ips, page, err := query.CollectionPaginate(ctx, q.k.PublicIPs.Indexes.Farm, req.Pagination,
+	ips, page, err := keeperutil.Paginate(ctx, q.k.PublicIPs.Indexes.Farm, req.Pagination,
 		func(key collections.Pair[uint64, string], _ collections.NoValue) (types.PublicIP, error) {
 			return q.k.PublicIPs.Get(ctx, key.K2())
 		}, query.WithCollectionPaginationPairPrefix[uint64, string](req.Id))
@@ -119,7 +119,7 @@ func (q queryServer) FarmAllowedNodeTwins(ctx context.Context, req *types.QueryF
 	if _, err := q.k.GetFarm(ctx, req.Id); err != nil {
 		return nil, err
 	}
-	ids, page, err := query.CollectionPaginate(ctx, q.k.AllowedNodeTwins, req.Pagination,
+	ids, page, err := keeperutil.Paginate(ctx, q.k.AllowedNodeTwins, req.Pagination,
 		func(key collections.Pair[uint64, uint64], _ collections.NoValue) (uint64, error) {
 			return key.K2(), nil
 		},
@@ -177,9 +177,9 @@ func (q queryServer) listNodes(ctx context.Context, req *types.QueryNodesRequest
 		return nil, nil, types.ErrInvalidQuery.Wrapf("pagination limit %d: at most %d nodes a page", req.Pagination.Limit, types.MaxNodesPageSize)
 	}
 	if req.FarmId == 0 {
-		return query.CollectionPaginate(ctx, q.k.Nodes, req.Pagination, ident[uint64, types.Node])
+		return keeperutil.Paginate(ctx, q.k.Nodes, req.Pagination, ident[uint64, types.Node])
 	}
-	return query.CollectionPaginate(ctx, q.k.Nodes.Indexes.Farm, req.Pagination,
+	return keeperutil.Paginate(ctx, q.k.Nodes.Indexes.Farm, req.Pagination,
 		func(key collections.Pair[uint64, uint64], _ collections.NoValue) (types.Node, error) {
 			return q.k.Nodes.Get(ctx, key.K2())
 		}, query.WithCollectionPaginationPairPrefix[uint64, uint64](req.FarmId))
@@ -194,7 +194,7 @@ func (q queryServer) PricingPolicy(ctx context.Context, req *types.QueryPricingP
 }
 
 func (q queryServer) PricingPolicies(ctx context.Context, req *types.QueryPricingPoliciesRequest) (*types.QueryPricingPoliciesResponse, error) {
-	ps, page, err := query.CollectionPaginate(ctx, q.k.PricingPolicies, req.Pagination, ident[uint64, types.PricingPolicy])
+	ps, page, err := keeperutil.Paginate(ctx, q.k.PricingPolicies, req.Pagination, ident[uint64, types.PricingPolicy])
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +210,7 @@ func (q queryServer) FarmingPolicy(ctx context.Context, req *types.QueryFarmingP
 }
 
 func (q queryServer) FarmingPolicies(ctx context.Context, req *types.QueryFarmingPoliciesRequest) (*types.QueryFarmingPoliciesResponse, error) {
-	ps, page, err := query.CollectionPaginate(ctx, q.k.FarmingPolicies, req.Pagination, ident[uint64, types.FarmingPolicy])
+	ps, page, err := keeperutil.Paginate(ctx, q.k.FarmingPolicies, req.Pagination, ident[uint64, types.FarmingPolicy])
 	if err != nil {
 		return nil, err
 	}

@@ -5,9 +5,13 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
+	"github.com/tfgrid/tfgrid/internal/grpcerr"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
@@ -226,7 +230,8 @@ func TestStoreErrorsPropagate(t *testing.T) {
 	}
 }
 
-// TestQueryBadPagination checks that every paginated list refuses a request with both key and offset.
+// TestQueryBadPagination checks that every paginated list refuses a request with both key and offset
+// as an invalid request (gRPC InvalidArgument, REST 400), naming the fields.
 func TestQueryBadPagination(t *testing.T) {
 	f := newFixture(t)
 	bad := &query.PageRequest{Key: []byte{1}, Offset: 1}
@@ -248,15 +253,22 @@ func TestQueryBadPagination(t *testing.T) {
 		},
 	}
 	for name, call := range calls {
-		require.ErrorContains(t, call(), "either offset or key", name)
+		requireBadPage(t, call(), name)
 	}
 
 	acc, _ := f.newTwin()
 	f.createFarm(acc, "alpha")
 	_, err := f.q.FarmPublicIps(f.ctx, &types.QueryFarmPublicIpsRequest{Id: 1, Pagination: bad})
-	require.ErrorContains(t, err, "either offset or key")
+	requireBadPage(t, err, "farm public ips")
 	_, err = f.q.FarmAllowedNodeTwins(f.ctx, &types.QueryFarmAllowedNodeTwinsRequest{Id: 1, Pagination: bad})
-	require.ErrorContains(t, err, "either offset or key")
+	requireBadPage(t, err, "farm allowed node twins")
+}
+
+func requireBadPage(t *testing.T, err error, name string) {
+	t.Helper()
+	require.ErrorIs(t, err, sdkerrors.ErrInvalidRequest, name)
+	require.ErrorContains(t, err, "key and offset 1 both set", name)
+	require.Equal(t, codes.InvalidArgument, status.Code(grpcerr.Status(err)), name)
 }
 
 // TestNoDefaultPricingPolicy: a registry without pricing policy 1 cannot create farms.
