@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"github.com/vishvananda/netlink"
 	"golang.org/x/crypto/curve25519"
 
 	billingtypes "github.com/tfgrid/tfgrid/x/billing/types"
@@ -143,16 +142,15 @@ func TestAgentWholeDeployment(t *testing.T) {
 		require.ErrorIs(t, err, container.ErrNotFound)
 		_, err = q.State(context.Background(), engine.WorkloadID(id, "guest"))
 		require.ErrorIs(t, err, vm.ErrNotFound)
-		for _, m := range []string{"web", "guest"} {
-			backendtest.AssertNetNSGone(t, filepath.Base(network.MachineNSPath(engine.WorkloadID(id, m))))
-		}
+		// The container's namespace, and the network's (its bridge, the veths' and the VM's taps'
+		// bridge ends); the WireGuard device, the public veth and the VM's public tap were in the uplink.
+		backendtest.AssertNetNSGone(t, filepath.Base(network.MachineNSPath(engine.WorkloadID(id, "web"))))
 		names := network.NamesOf(uint32(alice.twin), "net")
 		backendtest.AssertNetNSGone(t, names.NetNS)
+		backendtest.AssertNoLink(t, farm.Uplink, names.WireGuard)
 		require.Equal(t, uplinkLinks, linkNames(t, farm.Uplink), "links the deployment made in the uplink namespace")
-		for _, name := range []string{names.Bridge, names.WireGuard} {
-			_, err := netlink.LinkByName(name)
-			require.Error(t, err, "link %s is left in the host namespace", name)
-		}
+		_, err = os.Stat(network.UAPISocket(names.WireGuard))
+		require.ErrorIs(t, err, os.ErrNotExist, "the WireGuard UAPI socket is left")
 		for _, ns := range []string{"", farm.Uplink} {
 			require.NotContains(t, nftRuleset(t, ns), public.String(), "nftables rules for the public IP in %q", ns)
 		}
@@ -181,17 +179,6 @@ func derivedKey(seed string) (private, public string) {
 		panic(err) // only for a low-order point, which a base point product never is
 	}
 	return base64.StdEncoding.EncodeToString(key[:]), base64.StdEncoding.EncodeToString(pub)
-}
-
-// eventuallyVisits waits until the gateway answers a visit for host with want in the body.
-func eventuallyVisits(t *testing.T, visitor, host, path, want string) {
-	t.Helper()
-	var out string
-	var err error
-	require.Eventually(t, func() bool {
-		out, err = visit(visitor, host, path)
-		return err == nil && strings.Contains(out, want)
-	}, 20*time.Second, 300*time.Millisecond, "GET http://%s%s from %s: %q %v", host, path, visitor, out, err)
 }
 
 // linkNames are the names of the links in the namespace ns.
