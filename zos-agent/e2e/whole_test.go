@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/nftables"
 	"github.com/stretchr/testify/require"
+	"github.com/vishvananda/netns"
 	"golang.org/x/crypto/curve25519"
 
 	billingtypes "github.com/tfgrid/tfgrid/x/billing/types"
@@ -23,6 +25,7 @@ import (
 	"github.com/tfgrid/tfgrid/zos-agent/backend/backendtest"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/container"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/network"
+	"github.com/tfgrid/tfgrid/zos-agent/backend/publicip"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/vm"
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
 	"github.com/tfgrid/tfgrid/zos-agent/engine"
@@ -131,12 +134,13 @@ func TestAgentWholeDeployment(t *testing.T) {
 	guestState, err := q.State(context.Background(), engine.WorkloadID(id, "guest"))
 	require.NoError(t, err)
 	require.Equal(t, vm.StatusRunning, guestState.Status)
+	require.NotZero(t, publicIPRules(t, farm.Uplink), "the public IP's anti-spoofing rules")
 
 	t.Run("cancel leaves nothing on the machine", func(t *testing.T) {
 		g.cancelAndWait(t, "alice", id)
 		for _, pid := range []int{webState.Pid, guestState.Pid} {
-			_, err := os.Stat(filepath.Join("/proc", strconv.Itoa(pid)))
-			require.ErrorIs(t, err, os.ErrNotExist, "process %d of the deployment still runs", pid)
+			require.Eventually(t, func() bool { return !alive(pid) }, 10*time.Second, 100*time.Millisecond,
+				"process %d of the deployment still runs: %q", pid, readTrimmed(t, filepath.Join("/proc", strconv.Itoa(pid), "cmdline")))
 		}
 		_, err := drv.State(context.Background(), engine.WorkloadID(id, "web"))
 		require.ErrorIs(t, err, container.ErrNotFound)
@@ -151,9 +155,7 @@ func TestAgentWholeDeployment(t *testing.T) {
 		require.Equal(t, uplinkLinks, linkNames(t, farm.Uplink), "links the deployment made in the uplink namespace")
 		_, err = os.Stat(network.UAPISocket(names.WireGuard))
 		require.ErrorIs(t, err, os.ErrNotExist, "the WireGuard UAPI socket is left")
-		for _, ns := range []string{"", farm.Uplink} {
-			require.NotContains(t, nftRuleset(t, ns), public.String(), "nftables rules for the public IP in %q", ns)
-		}
+		require.Zero(t, publicIPRules(t, farm.Uplink), "nftables rules of the deployment's public IP and VM are left")
 		loops, err := exec.Command("losetup", "-a").CombinedOutput()
 		require.NoError(t, err, "%s", loops)
 		require.NotContains(t, string(loops), g.dataDir, "a loop device of the agent is left")
@@ -181,6 +183,17 @@ func derivedKey(seed string) (private, public string) {
 	return base64.StdEncoding.EncodeToString(key[:]), base64.StdEncoding.EncodeToString(pub)
 }
 
+// alive reports whether the process pid runs: it exists and is not a zombie.
+func alive(pid int) bool {
+	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses and may hold spaces.
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	return len(fields) > 0 && fields[0] != "Z"
+}
+
 // linkNames are the names of the links in the namespace ns.
 func linkNames(t *testing.T, ns string) []string {
 	t.Helper()
@@ -195,14 +208,25 @@ func linkNames(t *testing.T, ns string) []string {
 	return names
 }
 
-// nftRuleset is the nftables ruleset of the namespace ns ("" for the host's).
-func nftRuleset(t *testing.T, ns string) string {
+// publicIPRules counts the rules in the chains of the agent's public-IP table in the namespace ns
+// (the uplink of this test's farm: only this test's agent writes there).
+func publicIPRules(t *testing.T, ns string) int {
 	t.Helper()
-	cmd := exec.Command("nft", "list", "ruleset")
-	if ns != "" {
-		cmd = exec.Command("ip", "netns", "exec", filepath.Base(ns), "nft", "list", "ruleset")
+	h, err := netns.GetFromPath(ns)
+	require.NoError(t, err)
+	defer h.Close()
+	c, err := nftables.New(nftables.WithNetNSFd(int(h)))
+	require.NoError(t, err)
+	chains, err := c.ListChainsOfTableFamily(nftables.TableFamilyBridge)
+	require.NoError(t, err)
+	n := 0
+	for _, ch := range chains {
+		if ch.Table.Name != publicip.Table {
+			continue
+		}
+		rules, err := c.GetRules(ch.Table, ch)
+		require.NoError(t, err)
+		n += len(rules)
 	}
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	return string(out)
+	return n
 }
