@@ -46,6 +46,17 @@ func visit(visitor, host, path string) (string, error) {
 		"GET "+path+" HTTP/1.0\r\nHost: "+host+"\r\n\r\n", 5*time.Second)
 }
 
+// eventuallyVisits waits until the gateway answers a visit for host with want in the body.
+func eventuallyVisits(t *testing.T, visitor, host, path, want string) {
+	t.Helper()
+	var out string
+	var err error
+	require.Eventually(t, func() bool {
+		out, err = visit(visitor, host, path)
+		return err == nil && strings.Contains(out, want)
+	}, 30*time.Second, 300*time.Millisecond, "GET http://%s%s from %s: %q %v", host, path, visitor, out, err)
+}
+
 func TestAgentGateway(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: real chain, relay and agent")
@@ -79,13 +90,8 @@ func TestAgentGateway(t *testing.T) {
 	require.Equal(t, engine.GatewayResult{FQDN: host, NameContract: aliceName}, res)
 
 	t.Run("a request for the name reaches the machine", func(t *testing.T) {
-		var out string
-		var err error
-		require.Eventually(t, func() bool {
-			out, err = visit(visitor, host, "/")
-			return err == nil && strings.Contains(out, "hello from web")
-		}, 20*time.Second, 300*time.Millisecond, "GET http://%s/ from the visitor: %q %v", host, out, err)
-		out, err = visit(visitor, "nosuch."+gatewayDomain, "/")
+		eventuallyVisits(t, visitor, host, "/", "hello from web")
+		out, err := visit(visitor, "nosuch."+gatewayDomain, "/")
 		require.NoError(t, err)
 		require.Contains(t, out, "404 Not Found")
 		var cfg map[string]string
@@ -117,10 +123,7 @@ func TestAgentGateway(t *testing.T) {
 		out, err := visit(visitor, host, "/")
 		require.Error(t, err, "nothing serves while the agent is down: %q", out)
 		require.NoError(t, g.agent.Start())
-		require.Eventually(t, func() bool {
-			out, err = visit(visitor, host, "/")
-			return err == nil && strings.Contains(out, "hello from web")
-		}, 30*time.Second, 300*time.Millisecond, "GET http://%s/ after the restart: %q %v", host, out, err)
+		eventuallyVisits(t, visitor, host, "/", "hello from web")
 	})
 
 	t.Run("grace of the contracts removes the route, a top-up restores it", func(t *testing.T) {
@@ -129,12 +132,7 @@ func TestAgentGateway(t *testing.T) {
 		g.drain(t, "alice", 10)
 		g.waitContract(t, aliceName, sctypes.ContractStateGracePeriod)
 		g.waitContract(t, id, sctypes.ContractStateGracePeriod)
-		var out string
-		var err error
-		require.Eventually(t, func() bool {
-			out, err = visit(visitor, host, "/")
-			return err == nil && strings.Contains(out, "404 Not Found")
-		}, 20*time.Second, 300*time.Millisecond, "the name is still served in grace: %q %v", out, err)
+		eventuallyVisits(t, visitor, host, "/", "404 Not Found")
 		var d deployment.Deployment
 		require.Eventually(t, func() bool {
 			err := g.peer["alice"].Call(context.Background(), g.nodeTw, "zos.deployment.get", map[string]uint64{"contract_id": id}, &d)
@@ -143,17 +141,14 @@ func TestAgentGateway(t *testing.T) {
 				strings.Contains(w.Result.Message, fmt.Sprintf("name contract %d for \"alice-web\" is in its grace period", aliceName))
 		}, 20*time.Second, 200*time.Millisecond, "the gateway is not paused for its name contract: %+v", workloadOf(d, "gw").Result)
 
-		_, err = g.users["bob"].bc.Send(context.Background(),
+		_, err := g.users["bob"].bc.Send(context.Background(),
 			&banktypes.MsgSend{FromAddress: bob.bc.Address(), ToAddress: alice.bc.Address(), Amount: sdk.NewCoins(sdk.NewInt64Coin("utft", 1_000_000_000))},
 			&billingtypes.MsgSettleContract{Creator: bob.bc.Address(), ContractId: id},
 			&billingtypes.MsgSettleContract{Creator: bob.bc.Address(), ContractId: aliceName})
 		require.NoError(t, err)
 		g.waitContract(t, aliceName, sctypes.ContractStateCreated)
 		g.waitContract(t, id, sctypes.ContractStateCreated)
-		require.Eventually(t, func() bool {
-			out, err = visit(visitor, host, "/")
-			return err == nil && strings.Contains(out, "hello from web")
-		}, 20*time.Second, 300*time.Millisecond, "the name is not served after the top-up: %q %v", out, err)
+		eventuallyVisits(t, visitor, host, "/", "hello from web")
 		g.waitState(t, "alice", id, deployment.StateOk)
 	})
 

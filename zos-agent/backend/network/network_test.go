@@ -91,21 +91,12 @@ func (n *testNode) machine(t *testing.T, id string, twin uint32, network string,
 // and the node as its only peer, as a user's wg-quick would.
 func (n *testNode) startLaptop(t *testing.T, laptopKey, nodePublic string, port uint16, ipRange netip.Prefix) {
 	t.Helper()
-	key, err := decodeKey("laptop key", laptopKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nodeKey, err := decodeKey("node public key", nodePublic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	endpoint := netip.AddrPortFrom(nodeUplink.Addr(), port).String()
 	name := "tfztl" + shortHash(fmt.Sprint(t.Name(), twinBase))
-	wg, err := startWireGuard(n.laptop, name, ipcConfig(key, 51000, []resolvedPeer{{publicKey: nodeKey, endpoint: endpoint, allowedIPs: []netip.Prefix{ipRange}}}))
+	stop, err := AccessPoint(n.laptop, name, laptopKey, nodePublic, netip.AddrPortFrom(nodeUplink.Addr(), port), ipRange)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(wg.close)
+	t.Cleanup(stop)
 	backendtest.Address(t, n.laptop, name, laptopWG)
 	backendtest.Route(t, n.laptop, name, ipRange, netip.Addr{})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 
@@ -58,6 +59,25 @@ func startWireGuard(uplinkNS, name, config string) (*wireGuard, error) {
 		return nil
 	})
 	return wg, err
+}
+
+// AccessPoint runs a user's end of a network, as wg-quick does on a laptop: a userspace WireGuard
+// device name in the namespace ns with privateKey, whose only peer is the node (nodePublicKey,
+// reached at endpoint) for ipRange. Addressing the device is the caller's. It returns the stop.
+func AccessPoint(ns, name, privateKey, nodePublicKey string, endpoint netip.AddrPort, ipRange netip.Prefix) (func(), error) {
+	key, err := decodeKey("access point private key", privateKey)
+	if err != nil {
+		return nil, err
+	}
+	nodeKey, err := decodeKey("node public key", nodePublicKey)
+	if err != nil {
+		return nil, err
+	}
+	wg, err := startWireGuard(ns, name, ipcConfig(key, 0, []resolvedPeer{{publicKey: nodeKey, endpoint: endpoint.String(), allowedIPs: []netip.Prefix{ipRange}}}))
+	if err != nil {
+		return nil, err
+	}
+	return wg.close, nil
 }
 
 // reconfigure replaces the device's configuration (keys, port, peers); a new listen port opens
