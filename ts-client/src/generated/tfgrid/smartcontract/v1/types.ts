@@ -238,6 +238,8 @@ export interface Tombstone {
   kind: ContractKind;
   deleteCause: DeleteCause;
   deletedAt: bigint;
+  /** created_at is the deleted contract's own created_at, so its history keeps its real age. */
+  createdAt: bigint;
 }
 
 /** NodeExtraFee is the monthly fee a farmer asks on top of the price for renting a dedicated node. */
@@ -951,7 +953,7 @@ export const Contract: MessageFns<Contract> = {
 };
 
 function createBaseTombstone(): Tombstone {
-  return { id: 0n, twinId: 0n, nodeId: 0n, kind: 0, deleteCause: 0, deletedAt: 0n };
+  return { id: 0n, twinId: 0n, nodeId: 0n, kind: 0, deleteCause: 0, deletedAt: 0n, createdAt: 0n };
 }
 
 export const Tombstone: MessageFns<Tombstone> = {
@@ -985,6 +987,12 @@ export const Tombstone: MessageFns<Tombstone> = {
         throw new globalThis.Error("value provided for field message.deletedAt of type int64 too large");
       }
       writer.uint32(48).int64(message.deletedAt);
+    }
+    if (message.createdAt !== 0n) {
+      if (BigInt.asIntN(64, message.createdAt) !== message.createdAt) {
+        throw new globalThis.Error("value provided for field message.createdAt of type int64 too large");
+      }
+      writer.uint32(56).int64(message.createdAt);
     }
     return writer;
   },
@@ -1050,6 +1058,14 @@ export const Tombstone: MessageFns<Tombstone> = {
             message.deletedAt = reader.int64() as bigint;
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.createdAt = reader.int64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1078,6 +1094,11 @@ export const Tombstone: MessageFns<Tombstone> = {
         : isSet(object.deleted_at)
         ? BigInt(object.deleted_at)
         : 0n,
+      createdAt: isSet(object.createdAt)
+        ? BigInt(object.createdAt)
+        : isSet(object.created_at)
+        ? BigInt(object.created_at)
+        : 0n,
     };
   },
 
@@ -1101,6 +1122,9 @@ export const Tombstone: MessageFns<Tombstone> = {
     if (message.deletedAt !== 0n) {
       obj.deletedAt = message.deletedAt.toString();
     }
+    if (message.createdAt !== 0n) {
+      obj.createdAt = message.createdAt.toString();
+    }
     return obj;
   },
 
@@ -1115,6 +1139,7 @@ export const Tombstone: MessageFns<Tombstone> = {
     message.kind = object.kind ?? 0;
     message.deleteCause = object.deleteCause ?? 0;
     message.deletedAt = (object.deletedAt !== undefined && object.deletedAt !== null) ? BigInt(object.deletedAt) : 0n;
+    message.createdAt = (object.createdAt !== undefined && object.createdAt !== null) ? BigInt(object.createdAt) : 0n;
     return message;
   },
 };

@@ -7,11 +7,79 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { PageRequest, PageResponse } from "../../../cosmos/base/query/v1beta1/pagination";
-import { Farm, FarmingPolicy, Node, Params, PricingPolicy, PublicIP, Twin } from "./types";
+import {
+  Farm,
+  FarmingPolicy,
+  Node,
+  NodeCertification,
+  nodeCertificationFromJSON,
+  nodeCertificationToJSON,
+  Params,
+  PowerState,
+  powerStateFromJSON,
+  powerStateToJSON,
+  PricingPolicy,
+  PublicIP,
+  Resources,
+  Twin,
+} from "./types";
 
 export const protobufPackage = "tfgrid.tfgrid.v1";
 
 export const protobufFileName = "tfgrid/tfgrid/v1/query.proto";
+
+/** NodeRentFilter selects nodes by their rent status. */
+export enum NodeRentFilter {
+  /** NODE_RENT_FILTER_UNSPECIFIED - NODE_RENT_FILTER_UNSPECIFIED does not filter. */
+  NODE_RENT_FILTER_UNSPECIFIED = 0,
+  /** NODE_RENT_FILTER_RENTED - NODE_RENT_FILTER_RENTED keeps the nodes under a rent contract. */
+  NODE_RENT_FILTER_RENTED = 1,
+  /** NODE_RENT_FILTER_NOT_RENTED - NODE_RENT_FILTER_NOT_RENTED keeps the nodes without a rent contract. */
+  NODE_RENT_FILTER_NOT_RENTED = 2,
+  /**
+   * NODE_RENT_FILTER_RENTABLE - NODE_RENT_FILTER_RENTABLE keeps the nodes a rent contract would be accepted on now: not rented,
+   * and without node contracts unless the farm is dedicated.
+   */
+  NODE_RENT_FILTER_RENTABLE = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function nodeRentFilterFromJSON(object: any): NodeRentFilter {
+  switch (object) {
+    case 0:
+    case "NODE_RENT_FILTER_UNSPECIFIED":
+      return NodeRentFilter.NODE_RENT_FILTER_UNSPECIFIED;
+    case 1:
+    case "NODE_RENT_FILTER_RENTED":
+      return NodeRentFilter.NODE_RENT_FILTER_RENTED;
+    case 2:
+    case "NODE_RENT_FILTER_NOT_RENTED":
+      return NodeRentFilter.NODE_RENT_FILTER_NOT_RENTED;
+    case 3:
+    case "NODE_RENT_FILTER_RENTABLE":
+      return NodeRentFilter.NODE_RENT_FILTER_RENTABLE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return NodeRentFilter.UNRECOGNIZED;
+  }
+}
+
+export function nodeRentFilterToJSON(object: NodeRentFilter): string {
+  switch (object) {
+    case NodeRentFilter.NODE_RENT_FILTER_UNSPECIFIED:
+      return "NODE_RENT_FILTER_UNSPECIFIED";
+    case NodeRentFilter.NODE_RENT_FILTER_RENTED:
+      return "NODE_RENT_FILTER_RENTED";
+    case NodeRentFilter.NODE_RENT_FILTER_NOT_RENTED:
+      return "NODE_RENT_FILTER_NOT_RENTED";
+    case NodeRentFilter.NODE_RENT_FILTER_RENTABLE:
+      return "NODE_RENT_FILTER_RENTABLE";
+    case NodeRentFilter.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
 
 /** QueryParamsRequest is the request of Query/Params. */
 export interface QueryParamsRequest {
@@ -87,7 +155,11 @@ export interface QueryFarmsResponse {
 /** QueryFarmPublicIpsRequest is the request of Query/FarmPublicIps. */
 export interface QueryFarmPublicIpsRequest {
   id: bigint;
-  pagination?: PageRequest | undefined;
+  pagination?:
+    | PageRequest
+    | undefined;
+  /** free_only lists only the IPs no contract holds, in address order, from the farm's free list. */
+  freeOnly: boolean;
 }
 
 /** QueryFarmPublicIpsResponse is the response of Query/FarmPublicIps. */
@@ -128,17 +200,60 @@ export interface QueryNodeByTwinResponse {
   node?: Node | undefined;
 }
 
-/** QueryNodesRequest is the request of Query/Nodes. */
+/**
+ * QueryNodesRequest is the request of Query/Nodes. Every filter left at its zero value matches all
+ * nodes. Without filters (farm_id aside) it is a plain paginated list. With filters the nodes come in
+ * id order (reverse: descending), at most 100 a page, and one query examines at most 1000 nodes:
+ * when it stops early the response has fewer nodes and a next_key to resume from, so no query walks
+ * unbounded state. offset and count_total are refused with filters.
+ */
 export interface QueryNodesRequest {
   /** farm_id, when set, lists only that farm's nodes. */
   farmId: bigint;
-  pagination?: PageRequest | undefined;
+  pagination?:
+    | PageRequest
+    | undefined;
+  /** country and city match the node's location, ignoring case. */
+  country: string;
+  city: string;
+  certification: NodeCertification;
+  powerState: PowerState;
+  /** online_within keeps the nodes whose last uptime report is at most this many seconds old. */
+  onlineWithin: bigint;
+  rent: NodeRentFilter;
+  /** dedicated keeps the nodes that can only be rented whole: dedicated farm or an extra fee. */
+  dedicated: boolean;
+  /** min_free_ips keeps the nodes whose farm has at least this many free public IPs. */
+  minFreeIps: bigint;
+  /**
+   * free_cru, free_mru, free_sru and free_hru keep the nodes with at least that much capacity free
+   * (mru, sru, hru in bytes). Any of them skips rented nodes: their capacity is their renter's.
+   */
+  freeCru: bigint;
+  freeMru: bigint;
+  freeSru: bigint;
+  freeHru: bigint;
+}
+
+/** NodeAvailability is what a node has free and who rents it, as the node finder sees it. */
+export interface NodeAvailability {
+  nodeId: bigint;
+  /** free is the node's capacity less what its live contracts reserve (a rented node's is its renter's). */
+  free?:
+    | Resources
+    | undefined;
+  /** rent_contract_id is the node's rent contract; 0 when not rented. */
+  rentContractId: bigint;
 }
 
 /** QueryNodesResponse is the response of Query/Nodes. */
 export interface QueryNodesResponse {
   nodes: Node[];
-  pagination?: PageResponse | undefined;
+  pagination?:
+    | PageResponse
+    | undefined;
+  /** availability has one entry per node, in the same order. */
+  availability: NodeAvailability[];
 }
 
 /** QueryPricingPolicyRequest is the request of Query/PricingPolicy. */
@@ -1159,7 +1274,7 @@ export const QueryFarmsResponse: MessageFns<QueryFarmsResponse> = {
 };
 
 function createBaseQueryFarmPublicIpsRequest(): QueryFarmPublicIpsRequest {
-  return { id: 0n, pagination: undefined };
+  return { id: 0n, pagination: undefined, freeOnly: false };
 }
 
 export const QueryFarmPublicIpsRequest: MessageFns<QueryFarmPublicIpsRequest> = {
@@ -1172,6 +1287,9 @@ export const QueryFarmPublicIpsRequest: MessageFns<QueryFarmPublicIpsRequest> = 
     }
     if (message.pagination !== undefined) {
       PageRequest.encode(message.pagination, writer.uint32(18).fork()).join();
+    }
+    if (message.freeOnly !== false) {
+      writer.uint32(24).bool(message.freeOnly);
     }
     return writer;
   },
@@ -1205,6 +1323,14 @@ export const QueryFarmPublicIpsRequest: MessageFns<QueryFarmPublicIpsRequest> = 
             message.pagination = PageRequest.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.freeOnly = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1221,6 +1347,11 @@ export const QueryFarmPublicIpsRequest: MessageFns<QueryFarmPublicIpsRequest> = 
     return {
       id: isSet(object.id) ? BigInt(object.id) : 0n,
       pagination: isSet(object.pagination) ? PageRequest.fromJSON(object.pagination) : undefined,
+      freeOnly: isSet(object.freeOnly)
+        ? globalThis.Boolean(object.freeOnly)
+        : isSet(object.free_only)
+        ? globalThis.Boolean(object.free_only)
+        : false,
     };
   },
 
@@ -1231,6 +1362,9 @@ export const QueryFarmPublicIpsRequest: MessageFns<QueryFarmPublicIpsRequest> = 
     }
     if (message.pagination !== undefined) {
       obj.pagination = PageRequest.toJSON(message.pagination);
+    }
+    if (message.freeOnly !== false) {
+      obj.freeOnly = message.freeOnly;
     }
     return obj;
   },
@@ -1244,6 +1378,7 @@ export const QueryFarmPublicIpsRequest: MessageFns<QueryFarmPublicIpsRequest> = 
     message.pagination = (object.pagination !== undefined && object.pagination !== null)
       ? PageRequest.fromPartial(object.pagination)
       : undefined;
+    message.freeOnly = object.freeOnly ?? false;
     return message;
   },
 };
@@ -1814,7 +1949,22 @@ export const QueryNodeByTwinResponse: MessageFns<QueryNodeByTwinResponse> = {
 };
 
 function createBaseQueryNodesRequest(): QueryNodesRequest {
-  return { farmId: 0n, pagination: undefined };
+  return {
+    farmId: 0n,
+    pagination: undefined,
+    country: "",
+    city: "",
+    certification: 0,
+    powerState: 0,
+    onlineWithin: 0n,
+    rent: 0,
+    dedicated: false,
+    minFreeIps: 0n,
+    freeCru: 0n,
+    freeMru: 0n,
+    freeSru: 0n,
+    freeHru: 0n,
+  };
 }
 
 export const QueryNodesRequest: MessageFns<QueryNodesRequest> = {
@@ -1827,6 +1977,60 @@ export const QueryNodesRequest: MessageFns<QueryNodesRequest> = {
     }
     if (message.pagination !== undefined) {
       PageRequest.encode(message.pagination, writer.uint32(18).fork()).join();
+    }
+    if (message.country !== "") {
+      writer.uint32(26).string(message.country);
+    }
+    if (message.city !== "") {
+      writer.uint32(34).string(message.city);
+    }
+    if (message.certification !== 0) {
+      writer.uint32(40).int32(message.certification);
+    }
+    if (message.powerState !== 0) {
+      writer.uint32(48).int32(message.powerState);
+    }
+    if (message.onlineWithin !== 0n) {
+      if (BigInt.asUintN(64, message.onlineWithin) !== message.onlineWithin) {
+        throw new globalThis.Error("value provided for field message.onlineWithin of type uint64 too large");
+      }
+      writer.uint32(56).uint64(message.onlineWithin);
+    }
+    if (message.rent !== 0) {
+      writer.uint32(64).int32(message.rent);
+    }
+    if (message.dedicated !== false) {
+      writer.uint32(72).bool(message.dedicated);
+    }
+    if (message.minFreeIps !== 0n) {
+      if (BigInt.asUintN(64, message.minFreeIps) !== message.minFreeIps) {
+        throw new globalThis.Error("value provided for field message.minFreeIps of type uint64 too large");
+      }
+      writer.uint32(80).uint64(message.minFreeIps);
+    }
+    if (message.freeCru !== 0n) {
+      if (BigInt.asUintN(64, message.freeCru) !== message.freeCru) {
+        throw new globalThis.Error("value provided for field message.freeCru of type uint64 too large");
+      }
+      writer.uint32(88).uint64(message.freeCru);
+    }
+    if (message.freeMru !== 0n) {
+      if (BigInt.asUintN(64, message.freeMru) !== message.freeMru) {
+        throw new globalThis.Error("value provided for field message.freeMru of type uint64 too large");
+      }
+      writer.uint32(96).uint64(message.freeMru);
+    }
+    if (message.freeSru !== 0n) {
+      if (BigInt.asUintN(64, message.freeSru) !== message.freeSru) {
+        throw new globalThis.Error("value provided for field message.freeSru of type uint64 too large");
+      }
+      writer.uint32(104).uint64(message.freeSru);
+    }
+    if (message.freeHru !== 0n) {
+      if (BigInt.asUintN(64, message.freeHru) !== message.freeHru) {
+        throw new globalThis.Error("value provided for field message.freeHru of type uint64 too large");
+      }
+      writer.uint32(112).uint64(message.freeHru);
     }
     return writer;
   },
@@ -1860,6 +2064,102 @@ export const QueryNodesRequest: MessageFns<QueryNodesRequest> = {
             message.pagination = PageRequest.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.country = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.city = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.certification = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.powerState = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.onlineWithin = reader.uint64() as bigint;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.rent = reader.int32() as any;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.dedicated = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.minFreeIps = reader.uint64() as bigint;
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.freeCru = reader.uint64() as bigint;
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.freeMru = reader.uint64() as bigint;
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.freeSru = reader.uint64() as bigint;
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.freeHru = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1876,6 +2176,30 @@ export const QueryNodesRequest: MessageFns<QueryNodesRequest> = {
     return {
       farmId: isSet(object.farmId) ? BigInt(object.farmId) : isSet(object.farm_id) ? BigInt(object.farm_id) : 0n,
       pagination: isSet(object.pagination) ? PageRequest.fromJSON(object.pagination) : undefined,
+      country: isSet(object.country) ? globalThis.String(object.country) : "",
+      city: isSet(object.city) ? globalThis.String(object.city) : "",
+      certification: isSet(object.certification) ? nodeCertificationFromJSON(object.certification) : 0,
+      powerState: isSet(object.powerState)
+        ? powerStateFromJSON(object.powerState)
+        : isSet(object.power_state)
+        ? powerStateFromJSON(object.power_state)
+        : 0,
+      onlineWithin: isSet(object.onlineWithin)
+        ? BigInt(object.onlineWithin)
+        : isSet(object.online_within)
+        ? BigInt(object.online_within)
+        : 0n,
+      rent: isSet(object.rent) ? nodeRentFilterFromJSON(object.rent) : 0,
+      dedicated: isSet(object.dedicated) ? globalThis.Boolean(object.dedicated) : false,
+      minFreeIps: isSet(object.minFreeIps)
+        ? BigInt(object.minFreeIps)
+        : isSet(object.min_free_ips)
+        ? BigInt(object.min_free_ips)
+        : 0n,
+      freeCru: isSet(object.freeCru) ? BigInt(object.freeCru) : isSet(object.free_cru) ? BigInt(object.free_cru) : 0n,
+      freeMru: isSet(object.freeMru) ? BigInt(object.freeMru) : isSet(object.free_mru) ? BigInt(object.free_mru) : 0n,
+      freeSru: isSet(object.freeSru) ? BigInt(object.freeSru) : isSet(object.free_sru) ? BigInt(object.free_sru) : 0n,
+      freeHru: isSet(object.freeHru) ? BigInt(object.freeHru) : isSet(object.free_hru) ? BigInt(object.free_hru) : 0n,
     };
   },
 
@@ -1886,6 +2210,42 @@ export const QueryNodesRequest: MessageFns<QueryNodesRequest> = {
     }
     if (message.pagination !== undefined) {
       obj.pagination = PageRequest.toJSON(message.pagination);
+    }
+    if (message.country !== "") {
+      obj.country = message.country;
+    }
+    if (message.city !== "") {
+      obj.city = message.city;
+    }
+    if (message.certification !== 0) {
+      obj.certification = nodeCertificationToJSON(message.certification);
+    }
+    if (message.powerState !== 0) {
+      obj.powerState = powerStateToJSON(message.powerState);
+    }
+    if (message.onlineWithin !== 0n) {
+      obj.onlineWithin = message.onlineWithin.toString();
+    }
+    if (message.rent !== 0) {
+      obj.rent = nodeRentFilterToJSON(message.rent);
+    }
+    if (message.dedicated !== false) {
+      obj.dedicated = message.dedicated;
+    }
+    if (message.minFreeIps !== 0n) {
+      obj.minFreeIps = message.minFreeIps.toString();
+    }
+    if (message.freeCru !== 0n) {
+      obj.freeCru = message.freeCru.toString();
+    }
+    if (message.freeMru !== 0n) {
+      obj.freeMru = message.freeMru.toString();
+    }
+    if (message.freeSru !== 0n) {
+      obj.freeSru = message.freeSru.toString();
+    }
+    if (message.freeHru !== 0n) {
+      obj.freeHru = message.freeHru.toString();
     }
     return obj;
   },
@@ -1899,12 +2259,141 @@ export const QueryNodesRequest: MessageFns<QueryNodesRequest> = {
     message.pagination = (object.pagination !== undefined && object.pagination !== null)
       ? PageRequest.fromPartial(object.pagination)
       : undefined;
+    message.country = object.country ?? "";
+    message.city = object.city ?? "";
+    message.certification = object.certification ?? 0;
+    message.powerState = object.powerState ?? 0;
+    message.onlineWithin = (object.onlineWithin !== undefined && object.onlineWithin !== null)
+      ? BigInt(object.onlineWithin)
+      : 0n;
+    message.rent = object.rent ?? 0;
+    message.dedicated = object.dedicated ?? false;
+    message.minFreeIps = (object.minFreeIps !== undefined && object.minFreeIps !== null)
+      ? BigInt(object.minFreeIps)
+      : 0n;
+    message.freeCru = (object.freeCru !== undefined && object.freeCru !== null) ? BigInt(object.freeCru) : 0n;
+    message.freeMru = (object.freeMru !== undefined && object.freeMru !== null) ? BigInt(object.freeMru) : 0n;
+    message.freeSru = (object.freeSru !== undefined && object.freeSru !== null) ? BigInt(object.freeSru) : 0n;
+    message.freeHru = (object.freeHru !== undefined && object.freeHru !== null) ? BigInt(object.freeHru) : 0n;
+    return message;
+  },
+};
+
+function createBaseNodeAvailability(): NodeAvailability {
+  return { nodeId: 0n, free: undefined, rentContractId: 0n };
+}
+
+export const NodeAvailability: MessageFns<NodeAvailability> = {
+  encode(message: NodeAvailability, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== 0n) {
+      if (BigInt.asUintN(64, message.nodeId) !== message.nodeId) {
+        throw new globalThis.Error("value provided for field message.nodeId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.nodeId);
+    }
+    if (message.free !== undefined) {
+      Resources.encode(message.free, writer.uint32(18).fork()).join();
+    }
+    if (message.rentContractId !== 0n) {
+      if (BigInt.asUintN(64, message.rentContractId) !== message.rentContractId) {
+        throw new globalThis.Error("value provided for field message.rentContractId of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.rentContractId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeAvailability {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeAvailability();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.nodeId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.free = Resources.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.rentContractId = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeAvailability {
+    return {
+      nodeId: isSet(object.nodeId) ? BigInt(object.nodeId) : isSet(object.node_id) ? BigInt(object.node_id) : 0n,
+      free: isSet(object.free) ? Resources.fromJSON(object.free) : undefined,
+      rentContractId: isSet(object.rentContractId)
+        ? BigInt(object.rentContractId)
+        : isSet(object.rent_contract_id)
+        ? BigInt(object.rent_contract_id)
+        : 0n,
+    };
+  },
+
+  toJSON(message: NodeAvailability): unknown {
+    const obj: any = {};
+    if (message.nodeId !== 0n) {
+      obj.nodeId = message.nodeId.toString();
+    }
+    if (message.free !== undefined) {
+      obj.free = Resources.toJSON(message.free);
+    }
+    if (message.rentContractId !== 0n) {
+      obj.rentContractId = message.rentContractId.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<NodeAvailability>): NodeAvailability {
+    return NodeAvailability.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<NodeAvailability>): NodeAvailability {
+    const message = createBaseNodeAvailability();
+    message.nodeId = (object.nodeId !== undefined && object.nodeId !== null) ? BigInt(object.nodeId) : 0n;
+    message.free = (object.free !== undefined && object.free !== null) ? Resources.fromPartial(object.free) : undefined;
+    message.rentContractId = (object.rentContractId !== undefined && object.rentContractId !== null)
+      ? BigInt(object.rentContractId)
+      : 0n;
     return message;
   },
 };
 
 function createBaseQueryNodesResponse(): QueryNodesResponse {
-  return { nodes: [], pagination: undefined };
+  return { nodes: [], pagination: undefined, availability: [] };
 }
 
 export const QueryNodesResponse: MessageFns<QueryNodesResponse> = {
@@ -1914,6 +2403,9 @@ export const QueryNodesResponse: MessageFns<QueryNodesResponse> = {
     }
     if (message.pagination !== undefined) {
       PageResponse.encode(message.pagination, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.availability) {
+      NodeAvailability.encode(v!, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -1947,6 +2439,14 @@ export const QueryNodesResponse: MessageFns<QueryNodesResponse> = {
             message.pagination = PageResponse.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.availability.push(NodeAvailability.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1963,6 +2463,9 @@ export const QueryNodesResponse: MessageFns<QueryNodesResponse> = {
     return {
       nodes: globalThis.Array.isArray(object?.nodes) ? object.nodes.map((e: any) => Node.fromJSON(e)) : [],
       pagination: isSet(object.pagination) ? PageResponse.fromJSON(object.pagination) : undefined,
+      availability: globalThis.Array.isArray(object?.availability)
+        ? object.availability.map((e: any) => NodeAvailability.fromJSON(e))
+        : [],
     };
   },
 
@@ -1973,6 +2476,9 @@ export const QueryNodesResponse: MessageFns<QueryNodesResponse> = {
     }
     if (message.pagination !== undefined) {
       obj.pagination = PageResponse.toJSON(message.pagination);
+    }
+    if (message.availability?.length) {
+      obj.availability = message.availability.map((e) => NodeAvailability.toJSON(e));
     }
     return obj;
   },
@@ -1986,6 +2492,7 @@ export const QueryNodesResponse: MessageFns<QueryNodesResponse> = {
     message.pagination = (object.pagination !== undefined && object.pagination !== null)
       ? PageResponse.fromPartial(object.pagination)
       : undefined;
+    message.availability = object.availability?.map((e) => NodeAvailability.fromPartial(e)) || [];
     return message;
   },
 };
@@ -2624,7 +3131,11 @@ export interface Query {
   Node(request: QueryNodeRequest): Promise<QueryNodeResponse>;
   /** NodeByTwin returns the node registered by a twin. */
   NodeByTwin(request: QueryNodeByTwinRequest): Promise<QueryNodeByTwinResponse>;
-  /** Nodes lists nodes, optionally of one farm. */
+  /**
+   * Nodes lists nodes, optionally of one farm, and is the node finder: filters by location,
+   * certification, power, uptime, rent status, free public IPs and free capacity. Filtered queries
+   * look at a bounded number of nodes each (see QueryNodesRequest) and resume from next_key.
+   */
   Nodes(request: QueryNodesRequest): Promise<QueryNodesResponse>;
   /** PricingPolicy returns a pricing policy by id. */
   PricingPolicy(request: QueryPricingPolicyRequest): Promise<QueryPricingPolicyResponse>;
