@@ -75,8 +75,10 @@ test("create and query tfgrid objects with direct and amino signing", async (t) 
         const farm = defined((await user.client.query.tfgrid.FarmByName({ name: farmName })).farm, "farm");
         assert.equal(farm.name, farmName);
         assert.equal(farm.twinId, twin.id);
-        const ips = await user.client.query.tfgrid.FarmPublicIps({ id: farm.id });
+        const ips = await user.client.query.tfgrid.FarmPublicIps({ id: farm.id, freeOnly: false });
         assert.equal(ips.publicIps.length, 1);
+        const free = await user.client.query.tfgrid.FarmPublicIps({ id: farm.id, freeOnly: true });
+        assert.equal(free.publicIps.length, 1, "the new IP is free");
         ok(await user.client.signing.signAndBroadcast(user.address, [
           { typeUrl: "/tfgrid.tfgrid.v1.MsgSetFarmOpenRegistration", value: tfgrid.MsgSetFarmOpenRegistration.fromPartial({ creator: user.address, farmId: farm.id, open: true }) },
         ], fee));
