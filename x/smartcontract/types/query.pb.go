@@ -703,6 +703,202 @@ func (m *QueryNodeContractByHashResponse) GetContract() Contract {
 	return Contract{}
 }
 
+// QueryNameContractsRequest is the request of Query/NameContracts.
+type QueryNameContractsRequest struct {
+	Pagination *query.PageRequest `protobuf:"bytes,1,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryNameContractsRequest) Reset()         { *m = QueryNameContractsRequest{} }
+func (m *QueryNameContractsRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryNameContractsRequest) ProtoMessage()    {}
+func (*QueryNameContractsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3e81349bf221740b, []int{14}
+}
+func (m *QueryNameContractsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryNameContractsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryNameContractsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryNameContractsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryNameContractsRequest.Merge(m, src)
+}
+func (m *QueryNameContractsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryNameContractsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryNameContractsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryNameContractsRequest proto.InternalMessageInfo
+
+func (m *QueryNameContractsRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryNameContractsResponse is the response of Query/NameContracts.
+type QueryNameContractsResponse struct {
+	Contracts  []Contract          `protobuf:"bytes,1,rep,name=contracts,proto3" json:"contracts"`
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryNameContractsResponse) Reset()         { *m = QueryNameContractsResponse{} }
+func (m *QueryNameContractsResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryNameContractsResponse) ProtoMessage()    {}
+func (*QueryNameContractsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3e81349bf221740b, []int{15}
+}
+func (m *QueryNameContractsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryNameContractsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryNameContractsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryNameContractsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryNameContractsResponse.Merge(m, src)
+}
+func (m *QueryNameContractsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryNameContractsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryNameContractsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryNameContractsResponse proto.InternalMessageInfo
+
+func (m *QueryNameContractsResponse) GetContracts() []Contract {
+	if m != nil {
+		return m.Contracts
+	}
+	return nil
+}
+
+func (m *QueryNameContractsResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryRentContractsRequest is the request of Query/RentContracts.
+type QueryRentContractsRequest struct {
+	Pagination *query.PageRequest `protobuf:"bytes,1,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryRentContractsRequest) Reset()         { *m = QueryRentContractsRequest{} }
+func (m *QueryRentContractsRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryRentContractsRequest) ProtoMessage()    {}
+func (*QueryRentContractsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3e81349bf221740b, []int{16}
+}
+func (m *QueryRentContractsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryRentContractsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryRentContractsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryRentContractsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryRentContractsRequest.Merge(m, src)
+}
+func (m *QueryRentContractsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryRentContractsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryRentContractsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryRentContractsRequest proto.InternalMessageInfo
+
+func (m *QueryRentContractsRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryRentContractsResponse is the response of Query/RentContracts.
+type QueryRentContractsResponse struct {
+	Contracts  []Contract          `protobuf:"bytes,1,rep,name=contracts,proto3" json:"contracts"`
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryRentContractsResponse) Reset()         { *m = QueryRentContractsResponse{} }
+func (m *QueryRentContractsResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryRentContractsResponse) ProtoMessage()    {}
+func (*QueryRentContractsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3e81349bf221740b, []int{17}
+}
+func (m *QueryRentContractsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryRentContractsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryRentContractsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryRentContractsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryRentContractsResponse.Merge(m, src)
+}
+func (m *QueryRentContractsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryRentContractsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryRentContractsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryRentContractsResponse proto.InternalMessageInfo
+
+func (m *QueryRentContractsResponse) GetContracts() []Contract {
+	if m != nil {
+		return m.Contracts
+	}
+	return nil
+}
+
+func (m *QueryRentContractsResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*QueryParamsRequest)(nil), "tfgrid.smartcontract.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "tfgrid.smartcontract.v1.QueryParamsResponse")
@@ -718,6 +914,10 @@ func init() {
 	proto.RegisterType((*QueryNodeRentContractResponse)(nil), "tfgrid.smartcontract.v1.QueryNodeRentContractResponse")
 	proto.RegisterType((*QueryNodeContractByHashRequest)(nil), "tfgrid.smartcontract.v1.QueryNodeContractByHashRequest")
 	proto.RegisterType((*QueryNodeContractByHashResponse)(nil), "tfgrid.smartcontract.v1.QueryNodeContractByHashResponse")
+	proto.RegisterType((*QueryNameContractsRequest)(nil), "tfgrid.smartcontract.v1.QueryNameContractsRequest")
+	proto.RegisterType((*QueryNameContractsResponse)(nil), "tfgrid.smartcontract.v1.QueryNameContractsResponse")
+	proto.RegisterType((*QueryRentContractsRequest)(nil), "tfgrid.smartcontract.v1.QueryRentContractsRequest")
+	proto.RegisterType((*QueryRentContractsResponse)(nil), "tfgrid.smartcontract.v1.QueryRentContractsResponse")
 }
 
 func init() {
@@ -725,61 +925,66 @@ func init() {
 }
 
 var fileDescriptor_3e81349bf221740b = []byte{
-	// 855 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x96, 0xcf, 0x6f, 0xe3, 0x44,
-	0x14, 0xc7, 0x33, 0xd9, 0x10, 0x36, 0x6f, 0xc5, 0x02, 0x43, 0xd1, 0x2e, 0xde, 0xdd, 0x64, 0xd7,
-	0x48, 0xbb, 0x4b, 0x69, 0x3d, 0xe4, 0x47, 0x7f, 0x9c, 0x40, 0x4d, 0x04, 0x94, 0x03, 0x55, 0xb1,
-	0xb8, 0xc0, 0xa5, 0x9a, 0xc4, 0x53, 0xc7, 0x52, 0xe3, 0x49, 0xe3, 0x69, 0x4b, 0x14, 0xc2, 0x81,
-	0x13, 0x47, 0x10, 0x77, 0xb8, 0x72, 0x40, 0x88, 0x2b, 0xe2, 0xc4, 0x05, 0xf5, 0x58, 0x89, 0x03,
-	0x9c, 0x10, 0x6a, 0x91, 0xf8, 0x37, 0xd0, 0xd8, 0xe3, 0x38, 0x76, 0xe3, 0xd6, 0x91, 0x72, 0xd8,
-	0x8b, 0x33, 0x9e, 0xbc, 0x1f, 0x9f, 0xf7, 0xde, 0xf8, 0x6b, 0xc3, 0xeb, 0x62, 0xdf, 0x1e, 0x38,
-	0x16, 0xf1, 0x7a, 0x74, 0x20, 0x3a, 0xdc, 0x15, 0x03, 0xda, 0x11, 0xe4, 0xb8, 0x4a, 0x0e, 0x8f,
-	0xd8, 0x60, 0x68, 0xf4, 0x07, 0x5c, 0x70, 0x7c, 0x27, 0x30, 0x32, 0x62, 0x46, 0xc6, 0x71, 0x55,
-	0x7b, 0x99, 0xf6, 0x1c, 0x97, 0x13, 0xff, 0x1a, 0xd8, 0x6a, 0xcb, 0x1d, 0xee, 0xf5, 0xb8, 0x47,
-	0xda, 0xd4, 0x63, 0x41, 0x10, 0x72, 0x5c, 0x6d, 0x33, 0x41, 0xab, 0xa4, 0x4f, 0x6d, 0xc7, 0xa5,
-	0xc2, 0xe1, 0xae, 0xb2, 0xbd, 0xa7, 0x6c, 0x43, 0xb3, 0xe9, 0xa4, 0xda, 0x92, 0xcd, 0x6d, 0xee,
-	0x2f, 0x89, 0x5c, 0xa9, 0xdd, 0xfb, 0x36, 0xe7, 0xf6, 0x01, 0x23, 0xb4, 0xef, 0x10, 0xea, 0xba,
-	0x5c, 0xf8, 0xf1, 0x3c, 0xf5, 0x6f, 0x6a, 0x35, 0x62, 0xd8, 0x67, 0xca, 0x48, 0x5f, 0x02, 0xfc,
-	0x91, 0xcc, 0xb3, 0x4b, 0x07, 0xb4, 0xe7, 0x99, 0xec, 0xf0, 0x88, 0x79, 0x42, 0xff, 0x04, 0x5e,
-	0x89, 0xed, 0x7a, 0x7d, 0xee, 0x7a, 0x0c, 0x37, 0xa1, 0xd8, 0xf7, 0x77, 0xee, 0xa2, 0x87, 0xe8,
-	0xe9, 0xad, 0x5a, 0xc5, 0x48, 0xe9, 0x85, 0x11, 0x38, 0x36, 0x4b, 0xa7, 0x7f, 0x57, 0x72, 0x3f,
-	0xfc, 0xf7, 0xf3, 0x32, 0x32, 0x95, 0xa7, 0xfe, 0x18, 0x96, 0xfc, 0xd0, 0x2d, 0x65, 0xad, 0x52,
-	0xe2, 0xdb, 0x90, 0x77, 0x2c, 0x3f, 0x6e, 0xc1, 0xcc, 0x3b, 0x96, 0x3e, 0x82, 0x57, 0x13, 0x76,
-	0x0a, 0xa2, 0x05, 0x37, 0xc3, 0x4c, 0x0a, 0xe3, 0x51, 0x2a, 0x46, 0xe8, 0xdc, 0x2c, 0x48, 0x10,
-	0x73, 0xe2, 0x88, 0x1f, 0x00, 0x58, 0xec, 0x80, 0x09, 0x66, 0xed, 0x51, 0x71, 0x37, 0xff, 0x10,
-	0x3d, 0xbd, 0x61, 0x96, 0xd4, 0xce, 0x96, 0xd0, 0xbf, 0x80, 0x7b, 0xb1, 0xe4, 0x5e, 0x73, 0xf8,
-	0xf1, 0x89, 0xe3, 0x86, 0xac, 0x77, 0xe0, 0x79, 0x71, 0xe2, 0xb8, 0x7b, 0x13, 0xe0, 0xa2, 0xbc,
-	0xfd, 0xc0, 0xc2, 0xef, 0x01, 0x44, 0x73, 0xf5, 0xc3, 0xde, 0xaa, 0x3d, 0x36, 0x82, 0xc1, 0x1a,
-	0xf2, 0x10, 0x18, 0xc1, 0x50, 0xd5, 0x21, 0x30, 0x76, 0xa9, 0xcd, 0x54, 0x50, 0x73, 0xca, 0x53,
-	0xff, 0x09, 0xc1, 0xfd, 0xd9, 0x00, 0xaa, 0x09, 0xef, 0x42, 0x29, 0xac, 0x45, 0x0e, 0xe3, 0xc6,
-	0x3c, 0x5d, 0x88, 0x3c, 0xf1, 0xfb, 0x33, 0x78, 0x9f, 0x5c, 0xcb, 0x1b, 0x30, 0xc4, 0x80, 0xdf,
-	0x02, 0x2d, 0xc6, 0xdb, 0x1c, 0xee, 0xd0, 0x5e, 0x58, 0x1a, 0xc6, 0x50, 0x70, 0x69, 0x8f, 0xf9,
-	0xcd, 0x2a, 0x99, 0xfe, 0x5a, 0x6f, 0x27, 0x5a, 0x1c, 0x7a, 0x2c, 0x70, 0xca, 0xfa, 0xe7, 0xf0,
-	0x9a, 0x9f, 0x63, 0x87, 0x5b, 0x6c, 0xd2, 0xc9, 0xa9, 0x21, 0xba, 0xdc, 0x62, 0x53, 0x43, 0x94,
-	0xb7, 0x0b, 0x1c, 0xe2, 0x8f, 0x48, 0x35, 0x25, 0x91, 0xfe, 0x19, 0x1d, 0xe1, 0x86, 0x3a, 0x72,
-	0x92, 0xd6, 0x64, 0xae, 0x48, 0x3e, 0xa0, 0x69, 0xfd, 0xd2, 0x2d, 0x78, 0x90, 0xe2, 0xb8, 0xc8,
-	0x59, 0x7e, 0x08, 0xe5, 0x4b, 0xcd, 0x6c, 0x0e, 0xb7, 0xa9, 0xd7, 0xbd, 0x76, 0xa0, 0x18, 0x0a,
-	0x5d, 0xea, 0x75, 0xfd, 0xe6, 0x94, 0x4c, 0x7f, 0xad, 0xef, 0x43, 0x25, 0x35, 0xdc, 0x02, 0xb1,
-	0x6b, 0xdf, 0x01, 0x3c, 0xe7, 0x27, 0xc2, 0xdf, 0x20, 0x28, 0x06, 0xb2, 0x88, 0xdf, 0x4c, 0x8d,
-	0x73, 0x59, 0x8b, 0xb5, 0x95, 0x6c, 0xc6, 0x01, 0xb4, 0xbe, 0xf2, 0x95, 0x54, 0xdb, 0x2f, 0xff,
-	0xf8, 0xf7, 0xdb, 0xfc, 0x23, 0x5c, 0x21, 0x69, 0xaf, 0x80, 0x40, 0x8c, 0xf1, 0xf7, 0x08, 0x6e,
-	0x86, 0xe8, 0x78, 0xf5, 0xea, 0x44, 0x89, 0xf3, 0xa0, 0x19, 0x59, 0xcd, 0x15, 0x59, 0x23, 0x22,
-	0x7b, 0x03, 0x3f, 0x49, 0x25, 0x9b, 0x9c, 0x6c, 0x32, 0x72, 0xac, 0x31, 0xfe, 0x0d, 0xc1, 0x8b,
-	0x09, 0x11, 0xc4, 0x8d, 0x6c, 0x99, 0xe3, 0xa2, 0xad, 0xad, 0xcd, 0xe9, 0xa5, 0xb0, 0xb7, 0x22,
-	0xec, 0x75, 0xdc, 0xc8, 0x80, 0xdd, 0x1e, 0xae, 0xca, 0xb7, 0x01, 0x19, 0xa9, 0x57, 0xc4, 0x18,
-	0xff, 0x8a, 0xe0, 0x76, 0x5c, 0xe6, 0x70, 0x3d, 0x1b, 0x4c, 0x4c, 0x46, 0xb5, 0xc6, 0x7c, 0x4e,
-	0xaa, 0x80, 0xb7, 0xa3, 0x02, 0xea, 0xb8, 0x9a, 0xad, 0x00, 0xa9, 0xd0, 0x64, 0x24, 0xaf, 0x63,
-	0xfc, 0x0b, 0x82, 0x17, 0x62, 0x0a, 0x86, 0x6b, 0x57, 0x73, 0xcc, 0x52, 0x5b, 0xad, 0x3e, 0x97,
-	0x8f, 0x42, 0x7f, 0x27, 0x42, 0x6f, 0xe0, 0x5a, 0x2a, 0xba, 0x7c, 0xcc, 0x3d, 0x32, 0x52, 0x0f,
-	0xff, 0x38, 0x2a, 0x05, 0xff, 0x8e, 0xe0, 0xa5, 0xa4, 0x2c, 0xe1, 0xb5, 0xeb, 0x51, 0x66, 0xe8,
-	0x9f, 0xb6, 0x3e, 0xaf, 0x9b, 0x2a, 0xa2, 0x15, 0x15, 0xb1, 0x89, 0xd7, 0x33, 0x17, 0x31, 0x60,
-	0xae, 0x58, 0x9d, 0x7c, 0xaf, 0xfc, 0x89, 0x00, 0x5f, 0x96, 0x2a, 0xbc, 0x91, 0xbd, 0xab, 0x31,
-	0xad, 0xd4, 0x36, 0xe7, 0x77, 0x54, 0xe5, 0xec, 0x44, 0xe5, 0xb4, 0xf0, 0xd6, 0xfc, 0x33, 0x91,
-	0xc7, 0x4b, 0x2a, 0x30, 0x19, 0xc9, 0xeb, 0xb8, 0xb9, 0x7d, 0x7a, 0x5e, 0x46, 0x67, 0xe7, 0x65,
-	0xf4, 0xcf, 0x79, 0x19, 0x7d, 0x7d, 0x51, 0xce, 0x9d, 0x5d, 0x94, 0x73, 0x7f, 0x5d, 0x94, 0x73,
-	0x9f, 0x1a, 0xb6, 0x23, 0xba, 0x47, 0x6d, 0xa3, 0xc3, 0x7b, 0x61, 0x1a, 0xf5, 0xf3, 0x59, 0x22,
-	0x9f, 0xff, 0x41, 0xdb, 0x2e, 0xfa, 0x5f, 0xb4, 0xf5, 0xff, 0x03, 0x00, 0x00, 0xff, 0xff, 0xf7,
-	0x9e, 0x95, 0x01, 0xc6, 0x0b, 0x00, 0x00,
+	// 932 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x97, 0x4d, 0x8f, 0xdb, 0x44,
+	0x18, 0xc7, 0x77, 0xd2, 0x10, 0x9a, 0xa9, 0x5a, 0xe0, 0x61, 0x51, 0x8b, 0xdb, 0x26, 0xad, 0x91,
+	0xda, 0x52, 0x1a, 0x0f, 0x79, 0xe9, 0xb6, 0x27, 0xd0, 0x26, 0x02, 0xca, 0x81, 0x55, 0xb1, 0xb8,
+	0xc0, 0xa5, 0x9a, 0xc4, 0x53, 0xc7, 0x52, 0xed, 0x49, 0xe3, 0xd9, 0x2d, 0x51, 0x08, 0x42, 0x9c,
+	0x38, 0x82, 0xf8, 0x00, 0x5c, 0x39, 0xa0, 0x8a, 0x2b, 0xe2, 0xc4, 0x05, 0xf5, 0x58, 0x89, 0x03,
+	0x9c, 0x10, 0xda, 0x45, 0xe2, 0x6b, 0xa0, 0xb1, 0xc7, 0x71, 0xec, 0xd8, 0x8d, 0x23, 0xa5, 0xd2,
+	0x5e, 0xbc, 0x8e, 0xf7, 0x79, 0xf9, 0x3d, 0x2f, 0xc9, 0x7f, 0x8c, 0xdf, 0x10, 0xf7, 0xed, 0xb1,
+	0x63, 0x11, 0xdf, 0xa5, 0x63, 0x31, 0xe0, 0x9e, 0x18, 0xd3, 0x81, 0x20, 0x07, 0x4d, 0xf2, 0x70,
+	0x9f, 0x8d, 0x27, 0xc6, 0x68, 0xcc, 0x05, 0x87, 0xb3, 0xa1, 0x91, 0x91, 0x30, 0x32, 0x0e, 0x9a,
+	0xda, 0x2b, 0xd4, 0x75, 0x3c, 0x4e, 0x82, 0x6b, 0x68, 0xab, 0x5d, 0x1f, 0x70, 0xdf, 0xe5, 0x3e,
+	0xe9, 0x53, 0x9f, 0x85, 0x41, 0xc8, 0x41, 0xb3, 0xcf, 0x04, 0x6d, 0x92, 0x11, 0xb5, 0x1d, 0x8f,
+	0x0a, 0x87, 0x7b, 0xca, 0xf6, 0xbc, 0xb2, 0x8d, 0xcc, 0x16, 0x93, 0x6a, 0xdb, 0x36, 0xb7, 0x79,
+	0x70, 0x4b, 0xe4, 0x9d, 0x7a, 0x7a, 0xc1, 0xe6, 0xdc, 0x7e, 0xc0, 0x08, 0x1d, 0x39, 0x84, 0x7a,
+	0x1e, 0x17, 0x41, 0x3c, 0x5f, 0xfd, 0x37, 0xb7, 0x1a, 0x31, 0x19, 0x31, 0x65, 0xa4, 0x6f, 0x63,
+	0xf8, 0x58, 0xe6, 0xb9, 0x4b, 0xc7, 0xd4, 0xf5, 0x4d, 0xf6, 0x70, 0x9f, 0xf9, 0x42, 0xff, 0x14,
+	0xbf, 0x9a, 0x78, 0xea, 0x8f, 0xb8, 0xe7, 0x33, 0xe8, 0xe2, 0xca, 0x28, 0x78, 0x72, 0x0e, 0x5d,
+	0x42, 0xd7, 0x4e, 0xb5, 0xea, 0x46, 0x4e, 0x2f, 0x8c, 0xd0, 0xb1, 0x5b, 0x7d, 0xf2, 0x77, 0x7d,
+	0xeb, 0xc7, 0xff, 0x7e, 0xbe, 0x8e, 0x4c, 0xe5, 0xa9, 0x5f, 0xc1, 0xdb, 0x41, 0xe8, 0x9e, 0xb2,
+	0x56, 0x29, 0xe1, 0x0c, 0x2e, 0x39, 0x56, 0x10, 0xb7, 0x6c, 0x96, 0x1c, 0x4b, 0x9f, 0xe2, 0xd7,
+	0x52, 0x76, 0x0a, 0xa2, 0x87, 0x4f, 0x46, 0x99, 0x14, 0xc6, 0xe5, 0x5c, 0x8c, 0xc8, 0xb9, 0x5b,
+	0x96, 0x20, 0xe6, 0xdc, 0x11, 0x2e, 0x62, 0x6c, 0xb1, 0x07, 0x4c, 0x30, 0xeb, 0x1e, 0x15, 0xe7,
+	0x4a, 0x97, 0xd0, 0xb5, 0x13, 0x66, 0x55, 0x3d, 0xd9, 0x15, 0xfa, 0x97, 0xf8, 0x7c, 0x22, 0xb9,
+	0xdf, 0x9d, 0x7c, 0xf2, 0xc8, 0xf1, 0x22, 0xd6, 0xb3, 0xf8, 0x45, 0xf1, 0xc8, 0xf1, 0xee, 0xcd,
+	0x81, 0x2b, 0xf2, 0xe3, 0x87, 0x16, 0xbc, 0x8f, 0x71, 0x3c, 0xd7, 0x20, 0xec, 0xa9, 0xd6, 0x15,
+	0x23, 0x1c, 0xac, 0x21, 0x97, 0xc0, 0x08, 0x87, 0xaa, 0x96, 0xc0, 0xb8, 0x4b, 0x6d, 0xa6, 0x82,
+	0x9a, 0x0b, 0x9e, 0xfa, 0x63, 0x84, 0x2f, 0x64, 0x03, 0xa8, 0x26, 0xbc, 0x87, 0xab, 0x51, 0x2d,
+	0x72, 0x18, 0x27, 0xd6, 0xe9, 0x42, 0xec, 0x09, 0x1f, 0x64, 0xf0, 0x5e, 0x5d, 0xc9, 0x1b, 0x32,
+	0x24, 0x80, 0xdf, 0xc6, 0x5a, 0x82, 0xb7, 0x3b, 0xd9, 0xa3, 0x6e, 0x54, 0x1a, 0x00, 0x2e, 0x7b,
+	0xd4, 0x65, 0x41, 0xb3, 0xaa, 0x66, 0x70, 0xaf, 0xf7, 0x53, 0x2d, 0x8e, 0x3c, 0x36, 0x38, 0x65,
+	0xfd, 0x0b, 0xfc, 0x7a, 0x90, 0x63, 0x8f, 0x5b, 0x6c, 0xde, 0xc9, 0x85, 0x21, 0x7a, 0xdc, 0x62,
+	0x0b, 0x43, 0x94, 0x1f, 0x37, 0x38, 0xc4, 0x9f, 0x90, 0x6a, 0x4a, 0x2a, 0xfd, 0x31, 0x1d, 0xe1,
+	0x2d, 0xb5, 0x72, 0x92, 0xd6, 0x64, 0x9e, 0x48, 0x7f, 0x41, 0xf3, 0xfa, 0xa5, 0x5b, 0xf8, 0x62,
+	0x8e, 0xe3, 0x26, 0x67, 0xf9, 0x11, 0xae, 0x2d, 0x35, 0xb3, 0x3b, 0xb9, 0x43, 0xfd, 0xe1, 0xca,
+	0x81, 0x02, 0x2e, 0x0f, 0xa9, 0x3f, 0x0c, 0x9a, 0x53, 0x35, 0x83, 0x7b, 0xfd, 0x3e, 0xae, 0xe7,
+	0x86, 0xdb, 0x24, 0xf6, 0x20, 0x5a, 0x41, 0xea, 0x2e, 0xaf, 0x60, 0x72, 0xd3, 0xd0, 0x06, 0x36,
+	0x2d, 0x99, 0xe5, 0x98, 0x6e, 0x5a, 0xd4, 0x93, 0xc5, 0x65, 0x79, 0x7e, 0x3d, 0x49, 0x65, 0x39,
+	0x9e, 0x3d, 0x69, 0x7d, 0x75, 0x1a, 0xbf, 0x10, 0xe0, 0xc2, 0x77, 0x08, 0x57, 0x42, 0xf9, 0x84,
+	0xb7, 0x72, 0x89, 0x96, 0x35, 0x5b, 0xbb, 0x51, 0xcc, 0x38, 0xcc, 0xad, 0xdf, 0xf8, 0x46, 0xaa,
+	0xf2, 0xd7, 0x7f, 0xfc, 0xfb, 0x7d, 0xe9, 0x32, 0xd4, 0x49, 0xde, 0x51, 0x21, 0x14, 0x6d, 0xf8,
+	0x01, 0xe1, 0x93, 0x51, 0x13, 0xa0, 0xf1, 0xec, 0x44, 0xa9, 0xdf, 0x0d, 0xcd, 0x28, 0x6a, 0xae,
+	0xc8, 0x3a, 0x31, 0xd9, 0x9b, 0x70, 0x35, 0x97, 0x6c, 0x3e, 0x03, 0x32, 0x75, 0xac, 0x19, 0xfc,
+	0x86, 0xf0, 0x4b, 0x29, 0xb1, 0x84, 0x4e, 0xb1, 0xcc, 0x49, 0x71, 0xd7, 0x6e, 0xae, 0xe9, 0xa5,
+	0xb0, 0x77, 0x63, 0xec, 0x1d, 0xe8, 0x14, 0xc0, 0xee, 0x4f, 0x1a, 0xf2, 0xd4, 0x40, 0xa6, 0xea,
+	0x28, 0x31, 0x83, 0x5f, 0x11, 0x3e, 0x93, 0x94, 0x43, 0x68, 0x17, 0x83, 0x49, 0xc8, 0xad, 0xd6,
+	0x59, 0xcf, 0x49, 0x15, 0xf0, 0x4e, 0x5c, 0x40, 0x1b, 0x9a, 0xc5, 0x0a, 0x90, 0x4a, 0x4e, 0xa6,
+	0xf2, 0x3a, 0x83, 0x5f, 0x10, 0x3e, 0x9d, 0x50, 0x3a, 0x68, 0x3d, 0x9b, 0x23, 0x4b, 0x95, 0xb5,
+	0xf6, 0x5a, 0x3e, 0x0a, 0xfd, 0xdd, 0x18, 0xbd, 0x03, 0xad, 0x5c, 0x74, 0x29, 0x07, 0x3e, 0x99,
+	0x2a, 0x91, 0x98, 0xc5, 0xa5, 0xc0, 0xef, 0x08, 0xbf, 0x9c, 0x96, 0x2f, 0xb8, 0xb9, 0x1a, 0x25,
+	0x43, 0x27, 0xb5, 0x9d, 0x75, 0xdd, 0x54, 0x11, 0xbd, 0xb8, 0x88, 0xdb, 0xb0, 0x53, 0xb8, 0x88,
+	0x31, 0xf3, 0x44, 0x63, 0x7e, 0xae, 0xfd, 0x13, 0x61, 0x58, 0x96, 0x34, 0xb8, 0x55, 0xbc, 0xab,
+	0x09, 0x4d, 0xd5, 0x6e, 0xaf, 0xef, 0xa8, 0xca, 0xd9, 0x8b, 0xcb, 0xe9, 0xc1, 0xee, 0xfa, 0x33,
+	0x91, 0xeb, 0x25, 0x95, 0x9a, 0x4c, 0xe5, 0x75, 0x06, 0x8f, 0xe5, 0x7a, 0x2d, 0xca, 0xdb, 0xca,
+	0xf5, 0xca, 0x50, 0xdc, 0x95, 0xeb, 0x95, 0xa5, 0x9f, 0x45, 0x7f, 0x91, 0xe4, 0xd7, 0xa0, 0x11,
+	0xef, 0x94, 0x04, 0x4e, 0x68, 0xcf, 0x2a, 0xe0, 0x2c, 0x39, 0x5c, 0x05, 0x9c, 0x29, 0x6e, 0x45,
+	0x81, 0x13, 0xab, 0xe3, 0x77, 0xef, 0x3c, 0x39, 0xac, 0xa1, 0xa7, 0x87, 0x35, 0xf4, 0xcf, 0x61,
+	0x0d, 0x7d, 0x7b, 0x54, 0xdb, 0x7a, 0x7a, 0x54, 0xdb, 0xfa, 0xeb, 0xa8, 0xb6, 0xf5, 0x99, 0x61,
+	0x3b, 0x62, 0xb8, 0xdf, 0x37, 0x06, 0xdc, 0x8d, 0x82, 0xa9, 0x3f, 0x9f, 0xa7, 0xa2, 0x06, 0xaf,
+	0x96, 0xfd, 0x4a, 0xf0, 0x6e, 0xd9, 0xfe, 0x3f, 0x00, 0x00, 0xff, 0xff, 0xc6, 0xba, 0x5d, 0xe1,
+	0x50, 0x0f, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -808,6 +1013,10 @@ type QueryClient interface {
 	NodeRentContract(ctx context.Context, in *QueryNodeRentContractRequest, opts ...grpc.CallOption) (*QueryNodeRentContractResponse, error)
 	// NodeContractByHash returns the live node contract of a deployment hash on a node.
 	NodeContractByHash(ctx context.Context, in *QueryNodeContractByHashRequest, opts ...grpc.CallOption) (*QueryNodeContractByHashResponse, error)
+	// NameContracts lists the live name contracts, in name order.
+	NameContracts(ctx context.Context, in *QueryNameContractsRequest, opts ...grpc.CallOption) (*QueryNameContractsResponse, error)
+	// RentContracts lists the live rent contracts, in node id order.
+	RentContracts(ctx context.Context, in *QueryRentContractsRequest, opts ...grpc.CallOption) (*QueryRentContractsResponse, error)
 }
 
 type queryClient struct {
@@ -881,6 +1090,24 @@ func (c *queryClient) NodeContractByHash(ctx context.Context, in *QueryNodeContr
 	return out, nil
 }
 
+func (c *queryClient) NameContracts(ctx context.Context, in *QueryNameContractsRequest, opts ...grpc.CallOption) (*QueryNameContractsResponse, error) {
+	out := new(QueryNameContractsResponse)
+	err := c.cc.Invoke(ctx, "/tfgrid.smartcontract.v1.Query/NameContracts", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) RentContracts(ctx context.Context, in *QueryRentContractsRequest, opts ...grpc.CallOption) (*QueryRentContractsResponse, error) {
+	out := new(QueryRentContractsResponse)
+	err := c.cc.Invoke(ctx, "/tfgrid.smartcontract.v1.Query/RentContracts", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryServer is the server API for Query service.
 type QueryServer interface {
 	// Params returns the module's params.
@@ -897,6 +1124,10 @@ type QueryServer interface {
 	NodeRentContract(context.Context, *QueryNodeRentContractRequest) (*QueryNodeRentContractResponse, error)
 	// NodeContractByHash returns the live node contract of a deployment hash on a node.
 	NodeContractByHash(context.Context, *QueryNodeContractByHashRequest) (*QueryNodeContractByHashResponse, error)
+	// NameContracts lists the live name contracts, in name order.
+	NameContracts(context.Context, *QueryNameContractsRequest) (*QueryNameContractsResponse, error)
+	// RentContracts lists the live rent contracts, in node id order.
+	RentContracts(context.Context, *QueryRentContractsRequest) (*QueryRentContractsResponse, error)
 }
 
 // UnimplementedQueryServer can be embedded to have forward compatible implementations.
@@ -923,6 +1154,12 @@ func (*UnimplementedQueryServer) NodeRentContract(ctx context.Context, req *Quer
 }
 func (*UnimplementedQueryServer) NodeContractByHash(ctx context.Context, req *QueryNodeContractByHashRequest) (*QueryNodeContractByHashResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method NodeContractByHash not implemented")
+}
+func (*UnimplementedQueryServer) NameContracts(ctx context.Context, req *QueryNameContractsRequest) (*QueryNameContractsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method NameContracts not implemented")
+}
+func (*UnimplementedQueryServer) RentContracts(ctx context.Context, req *QueryRentContractsRequest) (*QueryRentContractsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RentContracts not implemented")
 }
 
 func RegisterQueryServer(s grpc1.Server, srv QueryServer) {
@@ -1055,6 +1292,42 @@ func _Query_NodeContractByHash_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_NameContracts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryNameContractsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).NameContracts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/tfgrid.smartcontract.v1.Query/NameContracts",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).NameContracts(ctx, req.(*QueryNameContractsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_RentContracts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryRentContractsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).RentContracts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/tfgrid.smartcontract.v1.Query/RentContracts",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).RentContracts(ctx, req.(*QueryRentContractsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Query_serviceDesc = _Query_serviceDesc
 var _Query_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "tfgrid.smartcontract.v1.Query",
@@ -1087,6 +1360,14 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "NodeContractByHash",
 			Handler:    _Query_NodeContractByHash_Handler,
+		},
+		{
+			MethodName: "NameContracts",
+			Handler:    _Query_NameContracts_Handler,
+		},
+		{
+			MethodName: "RentContracts",
+			Handler:    _Query_RentContracts_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -1585,6 +1866,174 @@ func (m *QueryNodeContractByHashResponse) MarshalToSizedBuffer(dAtA []byte) (int
 	return len(dAtA) - i, nil
 }
 
+func (m *QueryNameContractsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryNameContractsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryNameContractsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryNameContractsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryNameContractsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryNameContractsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Contracts) > 0 {
+		for iNdEx := len(m.Contracts) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Contracts[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryRentContractsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryRentContractsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryRentContractsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryRentContractsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryRentContractsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryRentContractsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Contracts) > 0 {
+		for iNdEx := len(m.Contracts) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Contracts[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -1783,6 +2232,70 @@ func (m *QueryNodeContractByHashResponse) Size() (n int) {
 	_ = l
 	l = m.Contract.Size()
 	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryNameContractsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryNameContractsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Contracts) > 0 {
+		for _, e := range m.Contracts {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryRentContractsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryRentContractsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Contracts) > 0 {
+		for _, e := range m.Contracts {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
 	return n
 }
 
@@ -3023,6 +3536,418 @@ func (m *QueryNodeContractByHashResponse) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.Contract.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryNameContractsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryNameContractsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryNameContractsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryNameContractsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryNameContractsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryNameContractsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Contracts", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Contracts = append(m.Contracts, Contract{})
+			if err := m.Contracts[len(m.Contracts)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryRentContractsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryRentContractsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryRentContractsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryRentContractsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryRentContractsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryRentContractsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Contracts", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Contracts = append(m.Contracts, Contract{})
+			if err := m.Contracts[len(m.Contracts)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex
