@@ -117,6 +117,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				},
 				{RpcMethod: "NameContracts", Use: "name-contracts", Short: "List the live name contracts, in name order"},
 				{RpcMethod: "RentContracts", Use: "rent-contracts", Short: "List the live rent contracts, in node id order"},
+				{RpcMethod: "ContractsInGrace", Use: "contracts-in-grace", Short: "List the live contracts in their grace period, in id order"},
 			},
 		},
 	}

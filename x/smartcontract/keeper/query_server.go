@@ -124,6 +124,16 @@ func (q queryServer) RentContracts(ctx context.Context, req *types.QueryRentCont
 	return &types.QueryRentContractsResponse{Contracts: cs, Pagination: page}, nil
 }
 
+// ContractsInGrace lists the live contracts in their grace period in id order, over the grace index.
+func (q queryServer) ContractsInGrace(ctx context.Context, req *types.QueryContractsInGraceRequest) (*types.QueryContractsInGraceResponse, error) {
+	cs, page, err := keeperutil.Paginate(ctx, q.k.ContractsInGrace, req.Pagination,
+		func(id uint64, _ collections.NoValue) (types.Contract, error) { return q.k.GetContract(ctx, id) })
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryContractsInGraceResponse{Contracts: cs, Pagination: page}, nil
+}
+
 // contractOfPair loads the contract named by the second half of an index key.
 func (q queryServer) contractOfPair(ctx context.Context) func(collections.Pair[uint64, uint64], collections.NoValue) (types.Contract, error) {
 	return func(key collections.Pair[uint64, uint64], _ collections.NoValue) (types.Contract, error) {

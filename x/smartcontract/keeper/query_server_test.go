@@ -263,3 +263,48 @@ func TestQueryRentContractsPaginates(t *testing.T) {
 	_, err = f.q.RentContracts(f.ctx, &types.QueryRentContractsRequest{Pagination: &query.PageRequest{Key: []byte{1}, Offset: 1}})
 	requireErr(t, err, sdkerrors.ErrInvalidRequest, "key and offset 1 both set")
 }
+
+func TestQueryContractsInGrace(t *testing.T) {
+	f := newFixture(t)
+	w := f.newWorld(0)
+	rentedNode := f.newNode(w.farm)
+	nc := f.nodeContract(w.alice, w.node.id, "a", 0)
+	f.nodeContract(w.alice, w.node.id, "b", 0) // stays out of grace
+	rent := f.rentContract(w.bob, rentedNode.id)
+	onRented := f.nodeContract(w.bob, rentedNode.id, "c", 0)
+	name := f.nameContract(w.alice, "graced")
+	left := f.nameContract(w.bob, "left")
+	cancelled := f.nodeContract(w.alice, w.node.id, "d", 0)
+	for _, id := range []uint64{nc, rent, name, left, cancelled} {
+		require.NoError(t, f.k.EnterGrace(f.ctx, id))
+	}
+	require.NoError(t, f.k.LeaveGrace(f.ctx, left))
+	require.NoError(t, f.cancel(w.alice, cancelled))
+
+	inGrace := func(p *query.PageRequest) *types.QueryContractsInGraceResponse {
+		res, err := f.q.ContractsInGrace(f.ctx, &types.QueryContractsInGraceRequest{Pagination: p})
+		require.NoError(t, err)
+		return res
+	}
+	// The rent contract took the renter's node contract into grace with it.
+	want := []uint64{nc, rent, onRented, name}
+	all := inGrace(nil)
+	require.Equal(t, want, ids(all.Contracts))
+	require.Equal(t, f.contract(rent), all.Contracts[1], "full contracts are served")
+	for _, c := range all.Contracts {
+		require.Equal(t, types.ContractStateGracePeriod, c.State)
+	}
+
+	page1 := inGrace(&query.PageRequest{Limit: 3, CountTotal: true})
+	require.Equal(t, want[:3], ids(page1.Contracts))
+	require.Equal(t, uint64(4), page1.Pagination.Total)
+	require.Equal(t, want[3:], ids(inGrace(&query.PageRequest{Key: page1.Pagination.NextKey, Limit: 3}).Contracts))
+
+	// Leaving grace takes the contract, and the rent contract's followers, off the list.
+	require.NoError(t, f.k.LeaveGrace(f.ctx, rent))
+	require.Equal(t, []uint64{nc, name}, ids(inGrace(nil).Contracts))
+	f.requireInvariants()
+
+	_, err := f.q.ContractsInGrace(f.ctx, &types.QueryContractsInGraceRequest{Pagination: &query.PageRequest{Limit: 5000}})
+	requireErr(t, err, sdkerrors.ErrInvalidRequest, "limit 5000 above the maximum 1000")
+}

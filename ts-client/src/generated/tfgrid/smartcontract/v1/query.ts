@@ -114,6 +114,17 @@ export interface QueryRentContractsResponse {
   pagination?: PageResponse | undefined;
 }
 
+/** QueryContractsInGraceRequest is the request of Query/ContractsInGrace. */
+export interface QueryContractsInGraceRequest {
+  pagination?: PageRequest | undefined;
+}
+
+/** QueryContractsInGraceResponse is the response of Query/ContractsInGrace. */
+export interface QueryContractsInGraceResponse {
+  contracts: Contract[];
+  pagination?: PageResponse | undefined;
+}
+
 function createBaseQueryParamsRequest(): QueryParamsRequest {
   return {};
 }
@@ -1507,6 +1518,164 @@ export const QueryRentContractsResponse: MessageFns<QueryRentContractsResponse> 
   },
 };
 
+function createBaseQueryContractsInGraceRequest(): QueryContractsInGraceRequest {
+  return { pagination: undefined };
+}
+
+export const QueryContractsInGraceRequest: MessageFns<QueryContractsInGraceRequest> = {
+  encode(message: QueryContractsInGraceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pagination !== undefined) {
+      PageRequest.encode(message.pagination, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryContractsInGraceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryContractsInGraceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pagination = PageRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryContractsInGraceRequest {
+    return { pagination: isSet(object.pagination) ? PageRequest.fromJSON(object.pagination) : undefined };
+  },
+
+  toJSON(message: QueryContractsInGraceRequest): unknown {
+    const obj: any = {};
+    if (message.pagination !== undefined) {
+      obj.pagination = PageRequest.toJSON(message.pagination);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryContractsInGraceRequest>): QueryContractsInGraceRequest {
+    return QueryContractsInGraceRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryContractsInGraceRequest>): QueryContractsInGraceRequest {
+    const message = createBaseQueryContractsInGraceRequest();
+    message.pagination = (object.pagination !== undefined && object.pagination !== null)
+      ? PageRequest.fromPartial(object.pagination)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseQueryContractsInGraceResponse(): QueryContractsInGraceResponse {
+  return { contracts: [], pagination: undefined };
+}
+
+export const QueryContractsInGraceResponse: MessageFns<QueryContractsInGraceResponse> = {
+  encode(message: QueryContractsInGraceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.contracts) {
+      Contract.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.pagination !== undefined) {
+      PageResponse.encode(message.pagination, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryContractsInGraceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryContractsInGraceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.contracts.push(Contract.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pagination = PageResponse.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryContractsInGraceResponse {
+    return {
+      contracts: globalThis.Array.isArray(object?.contracts)
+        ? object.contracts.map((e: any) => Contract.fromJSON(e))
+        : [],
+      pagination: isSet(object.pagination) ? PageResponse.fromJSON(object.pagination) : undefined,
+    };
+  },
+
+  toJSON(message: QueryContractsInGraceResponse): unknown {
+    const obj: any = {};
+    if (message.contracts?.length) {
+      obj.contracts = message.contracts.map((e) => Contract.toJSON(e));
+    }
+    if (message.pagination !== undefined) {
+      obj.pagination = PageResponse.toJSON(message.pagination);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryContractsInGraceResponse>): QueryContractsInGraceResponse {
+    return QueryContractsInGraceResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryContractsInGraceResponse>): QueryContractsInGraceResponse {
+    const message = createBaseQueryContractsInGraceResponse();
+    message.contracts = object.contracts?.map((e) => Contract.fromPartial(e)) || [];
+    message.pagination = (object.pagination !== undefined && object.pagination !== null)
+      ? PageResponse.fromPartial(object.pagination)
+      : undefined;
+    return message;
+  },
+};
+
 /** Query is the contract module's query service. */
 export interface Query {
   /** Params returns the module's params. */
@@ -1527,6 +1696,8 @@ export interface Query {
   NameContracts(request: QueryNameContractsRequest): Promise<QueryNameContractsResponse>;
   /** RentContracts lists the live rent contracts, in node id order. */
   RentContracts(request: QueryRentContractsRequest): Promise<QueryRentContractsResponse>;
+  /** ContractsInGrace lists the live contracts in their grace period, in id order. */
+  ContractsInGrace(request: QueryContractsInGraceRequest): Promise<QueryContractsInGraceResponse>;
 }
 
 export const QueryServiceName = "tfgrid.smartcontract.v1.Query";
@@ -1545,6 +1716,7 @@ export class QueryClientImpl implements Query {
     this.NodeContractByHash = this.NodeContractByHash.bind(this);
     this.NameContracts = this.NameContracts.bind(this);
     this.RentContracts = this.RentContracts.bind(this);
+    this.ContractsInGrace = this.ContractsInGrace.bind(this);
   }
   Params(request: QueryParamsRequest): Promise<QueryParamsResponse> {
     const data = QueryParamsRequest.encode(request).finish();
@@ -1598,6 +1770,12 @@ export class QueryClientImpl implements Query {
     const data = QueryRentContractsRequest.encode(request).finish();
     const promise = this.rpc.request(this.service, "RentContracts", data);
     return promise.then((data) => QueryRentContractsResponse.decode(new BinaryReader(data)));
+  }
+
+  ContractsInGrace(request: QueryContractsInGraceRequest): Promise<QueryContractsInGraceResponse> {
+    const data = QueryContractsInGraceRequest.encode(request).finish();
+    const promise = this.rpc.request(this.service, "ContractsInGrace", data);
+    return promise.then((data) => QueryContractsInGraceResponse.decode(new BinaryReader(data)));
   }
 }
 
