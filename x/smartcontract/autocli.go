@@ -115,6 +115,9 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					RpcMethod: "NodeContractByHash", Use: "node-contract-by-hash [node_id] [hash]", Short: "Show the node contract of a deployment hash on a node",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "node_id"}, {ProtoField: "hash"}},
 				},
+				{RpcMethod: "NameContracts", Use: "name-contracts", Short: "List the live name contracts, in name order"},
+				{RpcMethod: "RentContracts", Use: "rent-contracts", Short: "List the live rent contracts, in node id order"},
+				{RpcMethod: "ContractsInGrace", Use: "contracts-in-grace", Short: "List the live contracts in their grace period, in id order"},
 			},
 		},
 	}

@@ -235,6 +235,12 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Short:     "List farms",
 				},
 				{
+					RpcMethod:      "FarmsByTwin",
+					Use:            "farms-by-twin [twin_id]",
+					Short:          "List a twin's farms, in id order",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "twin_id"}},
+				},
+				{
 					RpcMethod:      "FarmPublicIps",
 					Use:            "farm-public-ips [id]",
 					Short:          "List a farm's public IPs and the contracts holding them (--free-only: the free ones)",

@@ -136,6 +136,9 @@ func TestGenesisRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, types.DeleteCauseOutOfFunds, res.Contract.DeleteCause)
 	require.Equal(t, types.ContractStateGracePeriod, g.contract(s.graced).State)
+	inGrace, err := g.q.ContractsInGrace(g.ctx, &types.QueryContractsInGraceRequest{})
+	require.NoError(t, err)
+	require.Equal(t, []uint64{s.graced}, ids(inGrace.Contracts), "the grace index is rebuilt on import")
 
 	// Closing an imported contract refunds the deposit it locked before the import.
 	before := g.balance(s.alice.acc)

@@ -57,6 +57,9 @@ func (k *Keeper) switchGrace(ctx context.Context, c types.Contract, grace bool) 
 	if err := k.Contracts.Set(ctx, c.Id, c); err != nil {
 		return err
 	}
+	if err := k.indexGrace(ctx, c); err != nil {
+		return err
+	}
 	if grace {
 		return keeperutil.Emit(ctx, &types.EventContractGracePeriodStarted{ContractId: c.Id, NodeId: c.NodeID(), TwinId: c.TwinId, Since: c.GraceSince})
 	}
@@ -72,4 +75,12 @@ func (k *Keeper) rentInGrace(ctx context.Context, nodeID, twinID uint64) (bool, 
 	}
 	rent, err := k.GetContract(ctx, rentID)
 	return rent.TwinId == twinID && rent.State == types.ContractStateGracePeriod, err
+}
+
+// indexGrace keeps a live contract's entry in the contracts_in_grace index in step with its state.
+func (k *Keeper) indexGrace(ctx context.Context, c types.Contract) error {
+	if c.State == types.ContractStateGracePeriod {
+		return k.ContractsInGrace.Set(ctx, c.Id)
+	}
+	return k.ContractsInGrace.Remove(ctx, c.Id)
 }

@@ -90,10 +90,13 @@ func (k *Keeper) checkIndexes(ctx context.Context, live map[uint64]types.Contrac
 		nodeHash     = invariant.Pair[uint64, string]
 		nodeTwin     = invariant.Triple[uint64, uint64, uint64]
 	)
-	wantByTwin, wantByNodeTwin := map[twinContract]bool{}, map[nodeTwin]bool{}
+	wantByTwin, wantByNodeTwin, wantGrace := map[twinContract]bool{}, map[nodeTwin]bool{}, map[uint64]bool{}
 	wantHash, wantRent, wantName := map[nodeHash]uint64{}, map[uint64]uint64{}, map[string]uint64{}
 	for id, c := range live {
 		wantByTwin[twinContract{K1: c.TwinId, K2: id}] = true
+		if c.State == types.ContractStateGracePeriod {
+			wantGrace[id] = true
+		}
 		switch kind := c.Kind.(type) {
 		case *types.Contract_NodeContract:
 			wantHash[nodeHash{K1: kind.NodeContract.NodeId, K2: kind.NodeContract.DeploymentHash}] = id
@@ -113,6 +116,7 @@ func (k *Keeper) checkIndexes(ctx context.Context, live map[uint64]types.Contrac
 		invariant.SameMap(broken, "contract_by_node_hash", wantHash,
 			invariant.Entries(ctx, k.ContractByNodeHash.Walk, invariant.PairOf[uint64, string])),
 		invariant.SameMap(broken, "rent_contract_by_node", wantRent, invariant.Entries(ctx, k.RentContractByNode.Walk, invariant.Itself[uint64])),
+		invariant.SameSet(broken, "contracts_in_grace", wantGrace, invariant.Keys(ctx, k.ContractsInGrace.Walk, invariant.Itself[uint64])),
 		invariant.SameMap(broken, "name_contract_by_name", wantName, invariant.Entries(ctx, k.NameContractByName.Walk, invariant.Itself[string])),
 	}
 	return errors.Join(checks...)

@@ -71,6 +71,11 @@ func TestInvariantsDetectCorruption(t *testing.T) {
 		{"stray node-twin entry of a deleted contract", func() {
 			must(f.k.NodeContractsByNodeTwin.Set(f.ctx, collections.Join3(s.node.id, s.alice.twin, s.deletedOne)))
 		}, []string{"node_contracts_by_node_twin", id(s.deletedOne)}},
+		{"stray grace entry of a contract out of grace", func() { must(f.k.ContractsInGrace.Set(f.ctx, s.nc1)) },
+			[]string{"contracts_in_grace", id(s.nc1)}},
+		{"grace entry missing", func() {
+			f.editContract(s.nc2, func(c *types.Contract) { c.State, c.GraceSince = types.ContractStateGracePeriod, 1 })
+		}, []string{"contracts_in_grace", id(s.nc2)}},
 		{"name entry removed", func() { must(f.k.NameContractByName.Remove(f.ctx, "name")) }, []string{"name_contract_by_name"}},
 		{"rent entry removed", func() { must(f.k.RentContractByNode.Remove(f.ctx, s.renter.id)) }, []string{"rent_contract_by_node"}},
 		{"stray by-twin entry of a deleted contract", func() { must(f.k.ContractsByTwin.Set(f.ctx, collections.Join(s.alice.twin, s.deletedOne))) },

@@ -43,6 +43,8 @@ type Keeper struct {
 	// NodeContractsByNodeTwin lists the live node contracts of a (node, twin): a rent contract's
 	// cancel and grace find the renter's contracts without loading the other twins' ones.
 	NodeContractsByNodeTwin collections.KeySet[collections.Triple[uint64, uint64, uint64]]
+	// ContractsInGrace lists the live contracts in their grace period, for the contracts-in-grace query.
+	ContractsInGrace collections.KeySet[uint64]
 
 	// NodeExtraFees is the monthly extra fee of dedicated nodes, in mUSD.
 	NodeExtraFees collections.Map[uint64, uint64]
@@ -85,7 +87,8 @@ func NewKeeper(
 			collections.PairKeyCodec(u64, u64)),
 		NodeContractsByNodeTwin: collections.NewKeySet(sb, types.NodeContractsByNodeTwinKey, "node_contracts_by_node_twin",
 			collections.TripleKeyCodec(u64, u64, u64)),
-		NodeExtraFees: collections.NewMap(sb, types.NodeExtraFeesKey, "node_extra_fees", u64, collections.Uint64Value),
+		ContractsInGrace: collections.NewKeySet(sb, types.ContractsInGraceKey, "contracts_in_grace", u64),
+		NodeExtraFees:    collections.NewMap(sb, types.NodeExtraFeesKey, "node_extra_fees", u64, collections.Uint64Value),
 		NodeReserved: collections.NewMap(sb, types.NodeReservedKey, "node_reserved", u64,
 			codec.CollValue[tfgridtypes.Resources](cdc)),
 	}

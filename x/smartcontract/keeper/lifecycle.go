@@ -22,6 +22,9 @@ func (k *Keeper) insertContract(ctx context.Context, c types.Contract) error {
 	if err := k.ContractsByTwin.Set(ctx, collections.Join(c.TwinId, c.Id)); err != nil {
 		return err
 	}
+	if err := k.indexGrace(ctx, c); err != nil {
+		return err
+	}
 	switch kind := c.Kind.(type) {
 	case *types.Contract_NodeContract:
 		nc := kind.NodeContract
@@ -73,6 +76,9 @@ func (k *Keeper) removeContract(ctx context.Context, c types.Contract, cause typ
 // dropIndexes removes every index entry of a contract and frees a node contract's IPs and reservation.
 func (k *Keeper) dropIndexes(ctx context.Context, c types.Contract) error {
 	if err := k.ContractsByTwin.Remove(ctx, collections.Join(c.TwinId, c.Id)); err != nil {
+		return err
+	}
+	if err := k.ContractsInGrace.Remove(ctx, c.Id); err != nil {
 		return err
 	}
 	switch kind := c.Kind.(type) {

@@ -104,6 +104,36 @@ func (q queryServer) NodeContractByHash(ctx context.Context, req *types.QueryNod
 	return &types.QueryNodeContractByHashResponse{Contract: c}, nil
 }
 
+// NameContracts lists the live name contracts in name order, over the name index.
+func (q queryServer) NameContracts(ctx context.Context, req *types.QueryNameContractsRequest) (*types.QueryNameContractsResponse, error) {
+	cs, page, err := keeperutil.Paginate(ctx, q.k.NameContractByName, req.Pagination,
+		func(_ string, id uint64) (types.Contract, error) { return q.k.GetContract(ctx, id) })
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryNameContractsResponse{Contracts: cs, Pagination: page}, nil
+}
+
+// RentContracts lists the live rent contracts in node id order, over the node index.
+func (q queryServer) RentContracts(ctx context.Context, req *types.QueryRentContractsRequest) (*types.QueryRentContractsResponse, error) {
+	cs, page, err := keeperutil.Paginate(ctx, q.k.RentContractByNode, req.Pagination,
+		func(_ uint64, id uint64) (types.Contract, error) { return q.k.GetContract(ctx, id) })
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryRentContractsResponse{Contracts: cs, Pagination: page}, nil
+}
+
+// ContractsInGrace lists the live contracts in their grace period in id order, over the grace index.
+func (q queryServer) ContractsInGrace(ctx context.Context, req *types.QueryContractsInGraceRequest) (*types.QueryContractsInGraceResponse, error) {
+	cs, page, err := keeperutil.Paginate(ctx, q.k.ContractsInGrace, req.Pagination,
+		func(id uint64, _ collections.NoValue) (types.Contract, error) { return q.k.GetContract(ctx, id) })
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryContractsInGraceResponse{Contracts: cs, Pagination: page}, nil
+}
+
 // contractOfPair loads the contract named by the second half of an index key.
 func (q queryServer) contractOfPair(ctx context.Context) func(collections.Pair[uint64, uint64], collections.NoValue) (types.Contract, error) {
 	return func(key collections.Pair[uint64, uint64], _ collections.NoValue) (types.Contract, error) {

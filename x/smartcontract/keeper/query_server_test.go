@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
@@ -202,4 +203,108 @@ func TestQueryLookups(t *testing.T) {
 	requireErr(t, err, types.ErrContractNotFound)
 	_, err = f.q.NodeRentContract(f.ctx, &types.QueryNodeRentContractRequest{NodeId: rentNode.id})
 	requireErr(t, err, types.ErrContractNotFound)
+}
+
+func TestQueryNameContractsPaginates(t *testing.T) {
+	f := newFixture(t)
+	w := f.newWorld(0)
+	// Created out of name order; the list comes in name order.
+	zed := f.nameContract(w.alice, "zed")
+	abc := f.nameContract(w.bob, "abc")
+	mid := f.nameContract(w.alice, "mid")
+	gone := f.nameContract(w.bob, "gone")
+	require.NoError(t, f.cancel(w.bob, gone))
+	f.nodeContract(w.alice, w.node.id, "a", 0) // not a name contract
+	f.rentContract(w.bob, f.newNode(w.farm).id)
+
+	page1, err := f.q.NameContracts(f.ctx, &types.QueryNameContractsRequest{Pagination: &query.PageRequest{Limit: 2, CountTotal: true}})
+	require.NoError(t, err)
+	require.Equal(t, []uint64{abc, mid}, ids(page1.Contracts))
+	require.Equal(t, uint64(3), page1.Pagination.Total)
+	require.NotEmpty(t, page1.Pagination.NextKey)
+
+	page2, err := f.q.NameContracts(f.ctx, &types.QueryNameContractsRequest{Pagination: &query.PageRequest{Key: page1.Pagination.NextKey, Limit: 2}})
+	require.NoError(t, err)
+	require.Equal(t, []uint64{zed}, ids(page2.Contracts))
+	require.Empty(t, page2.Pagination.NextKey)
+
+	all, err := f.q.NameContracts(f.ctx, &types.QueryNameContractsRequest{})
+	require.NoError(t, err)
+	require.Equal(t, f.contract(abc), all.Contracts[0], "full contracts are served")
+	require.Equal(t, "abc", all.Contracts[0].GetNameContract().Name)
+
+	_, err = f.q.NameContracts(f.ctx, &types.QueryNameContractsRequest{Pagination: &query.PageRequest{Limit: 1001}})
+	requireErr(t, err, sdkerrors.ErrInvalidRequest, "limit 1001 above the maximum 1000")
+}
+
+func TestQueryRentContractsPaginates(t *testing.T) {
+	f := newFixture(t)
+	w := f.newWorld(0)
+	n1, n2, n3 := f.newNode(w.farm), f.newNode(w.farm), f.newNode(w.farm)
+	// Created out of node order; the list comes in node id order.
+	r3 := f.rentContract(w.alice, n3.id)
+	r1 := f.rentContract(w.bob, n1.id)
+	gone := f.rentContract(w.alice, n2.id)
+	require.NoError(t, f.cancel(w.alice, gone))
+	f.nameContract(w.alice, "notrent") // not a rent contract
+	f.nodeContract(w.bob, n1.id, "a", 0)
+
+	page1, err := f.q.RentContracts(f.ctx, &types.QueryRentContractsRequest{Pagination: &query.PageRequest{Limit: 1, CountTotal: true}})
+	require.NoError(t, err)
+	require.Equal(t, []uint64{r1}, ids(page1.Contracts))
+	require.Equal(t, uint64(2), page1.Pagination.Total)
+	require.Equal(t, f.contract(r1), page1.Contracts[0], "full contracts are served")
+
+	page2, err := f.q.RentContracts(f.ctx, &types.QueryRentContractsRequest{Pagination: &query.PageRequest{Key: page1.Pagination.NextKey, Limit: 1}})
+	require.NoError(t, err)
+	require.Equal(t, []uint64{r3}, ids(page2.Contracts))
+	require.Equal(t, n3.id, page2.Contracts[0].GetRentContract().NodeId)
+
+	_, err = f.q.RentContracts(f.ctx, &types.QueryRentContractsRequest{Pagination: &query.PageRequest{Key: []byte{1}, Offset: 1}})
+	requireErr(t, err, sdkerrors.ErrInvalidRequest, "key and offset 1 both set")
+}
+
+func TestQueryContractsInGrace(t *testing.T) {
+	f := newFixture(t)
+	w := f.newWorld(0)
+	rentedNode := f.newNode(w.farm)
+	nc := f.nodeContract(w.alice, w.node.id, "a", 0)
+	f.nodeContract(w.alice, w.node.id, "b", 0) // stays out of grace
+	rent := f.rentContract(w.bob, rentedNode.id)
+	onRented := f.nodeContract(w.bob, rentedNode.id, "c", 0)
+	name := f.nameContract(w.alice, "graced")
+	left := f.nameContract(w.bob, "left")
+	cancelled := f.nodeContract(w.alice, w.node.id, "d", 0)
+	for _, id := range []uint64{nc, rent, name, left, cancelled} {
+		require.NoError(t, f.k.EnterGrace(f.ctx, id))
+	}
+	require.NoError(t, f.k.LeaveGrace(f.ctx, left))
+	require.NoError(t, f.cancel(w.alice, cancelled))
+
+	inGrace := func(p *query.PageRequest) *types.QueryContractsInGraceResponse {
+		res, err := f.q.ContractsInGrace(f.ctx, &types.QueryContractsInGraceRequest{Pagination: p})
+		require.NoError(t, err)
+		return res
+	}
+	// The rent contract took the renter's node contract into grace with it.
+	want := []uint64{nc, rent, onRented, name}
+	all := inGrace(nil)
+	require.Equal(t, want, ids(all.Contracts))
+	require.Equal(t, f.contract(rent), all.Contracts[1], "full contracts are served")
+	for _, c := range all.Contracts {
+		require.Equal(t, types.ContractStateGracePeriod, c.State)
+	}
+
+	page1 := inGrace(&query.PageRequest{Limit: 3, CountTotal: true})
+	require.Equal(t, want[:3], ids(page1.Contracts))
+	require.Equal(t, uint64(4), page1.Pagination.Total)
+	require.Equal(t, want[3:], ids(inGrace(&query.PageRequest{Key: page1.Pagination.NextKey, Limit: 3}).Contracts))
+
+	// Leaving grace takes the contract, and the rent contract's followers, off the list.
+	require.NoError(t, f.k.LeaveGrace(f.ctx, rent))
+	require.Equal(t, []uint64{nc, name}, ids(inGrace(nil).Contracts))
+	f.requireInvariants()
+
+	_, err := f.q.ContractsInGrace(f.ctx, &types.QueryContractsInGraceRequest{Pagination: &query.PageRequest{Limit: 5000}})
+	requireErr(t, err, sdkerrors.ErrInvalidRequest, "limit 5000 above the maximum 1000")
 }

@@ -24,4 +24,6 @@ var (
 	NodeReservedKey       = collections.NewPrefix(10)
 	// NodeContractsByNodeTwinKey indexes live node contracts by (node, twin, contract).
 	NodeContractsByNodeTwinKey = collections.NewPrefix(11)
+	// ContractsInGraceKey lists the live contracts in their grace period. 12-13 are taken on other branches.
+	ContractsInGraceKey = collections.NewPrefix(14)
 )

@@ -703,6 +703,300 @@ func (m *QueryNodeContractByHashResponse) GetContract() Contract {
 	return Contract{}
 }
 
+// QueryNameContractsRequest is the request of Query/NameContracts.
+type QueryNameContractsRequest struct {
+	Pagination *query.PageRequest `protobuf:"bytes,1,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryNameContractsRequest) Reset()         { *m = QueryNameContractsRequest{} }
+func (m *QueryNameContractsRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryNameContractsRequest) ProtoMessage()    {}
+func (*QueryNameContractsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3e81349bf221740b, []int{14}
+}
+func (m *QueryNameContractsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryNameContractsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryNameContractsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryNameContractsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryNameContractsRequest.Merge(m, src)
+}
+func (m *QueryNameContractsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryNameContractsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryNameContractsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryNameContractsRequest proto.InternalMessageInfo
+
+func (m *QueryNameContractsRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryNameContractsResponse is the response of Query/NameContracts.
+type QueryNameContractsResponse struct {
+	Contracts  []Contract          `protobuf:"bytes,1,rep,name=contracts,proto3" json:"contracts"`
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryNameContractsResponse) Reset()         { *m = QueryNameContractsResponse{} }
+func (m *QueryNameContractsResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryNameContractsResponse) ProtoMessage()    {}
+func (*QueryNameContractsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3e81349bf221740b, []int{15}
+}
+func (m *QueryNameContractsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryNameContractsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryNameContractsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryNameContractsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryNameContractsResponse.Merge(m, src)
+}
+func (m *QueryNameContractsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryNameContractsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryNameContractsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryNameContractsResponse proto.InternalMessageInfo
+
+func (m *QueryNameContractsResponse) GetContracts() []Contract {
+	if m != nil {
+		return m.Contracts
+	}
+	return nil
+}
+
+func (m *QueryNameContractsResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryRentContractsRequest is the request of Query/RentContracts.
+type QueryRentContractsRequest struct {
+	Pagination *query.PageRequest `protobuf:"bytes,1,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryRentContractsRequest) Reset()         { *m = QueryRentContractsRequest{} }
+func (m *QueryRentContractsRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryRentContractsRequest) ProtoMessage()    {}
+func (*QueryRentContractsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3e81349bf221740b, []int{16}
+}
+func (m *QueryRentContractsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryRentContractsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryRentContractsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryRentContractsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryRentContractsRequest.Merge(m, src)
+}
+func (m *QueryRentContractsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryRentContractsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryRentContractsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryRentContractsRequest proto.InternalMessageInfo
+
+func (m *QueryRentContractsRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryRentContractsResponse is the response of Query/RentContracts.
+type QueryRentContractsResponse struct {
+	Contracts  []Contract          `protobuf:"bytes,1,rep,name=contracts,proto3" json:"contracts"`
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryRentContractsResponse) Reset()         { *m = QueryRentContractsResponse{} }
+func (m *QueryRentContractsResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryRentContractsResponse) ProtoMessage()    {}
+func (*QueryRentContractsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3e81349bf221740b, []int{17}
+}
+func (m *QueryRentContractsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryRentContractsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryRentContractsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryRentContractsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryRentContractsResponse.Merge(m, src)
+}
+func (m *QueryRentContractsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryRentContractsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryRentContractsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryRentContractsResponse proto.InternalMessageInfo
+
+func (m *QueryRentContractsResponse) GetContracts() []Contract {
+	if m != nil {
+		return m.Contracts
+	}
+	return nil
+}
+
+func (m *QueryRentContractsResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryContractsInGraceRequest is the request of Query/ContractsInGrace.
+type QueryContractsInGraceRequest struct {
+	Pagination *query.PageRequest `protobuf:"bytes,1,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryContractsInGraceRequest) Reset()         { *m = QueryContractsInGraceRequest{} }
+func (m *QueryContractsInGraceRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryContractsInGraceRequest) ProtoMessage()    {}
+func (*QueryContractsInGraceRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3e81349bf221740b, []int{18}
+}
+func (m *QueryContractsInGraceRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryContractsInGraceRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryContractsInGraceRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryContractsInGraceRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryContractsInGraceRequest.Merge(m, src)
+}
+func (m *QueryContractsInGraceRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryContractsInGraceRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryContractsInGraceRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryContractsInGraceRequest proto.InternalMessageInfo
+
+func (m *QueryContractsInGraceRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryContractsInGraceResponse is the response of Query/ContractsInGrace.
+type QueryContractsInGraceResponse struct {
+	Contracts  []Contract          `protobuf:"bytes,1,rep,name=contracts,proto3" json:"contracts"`
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryContractsInGraceResponse) Reset()         { *m = QueryContractsInGraceResponse{} }
+func (m *QueryContractsInGraceResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryContractsInGraceResponse) ProtoMessage()    {}
+func (*QueryContractsInGraceResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_3e81349bf221740b, []int{19}
+}
+func (m *QueryContractsInGraceResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryContractsInGraceResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryContractsInGraceResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryContractsInGraceResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryContractsInGraceResponse.Merge(m, src)
+}
+func (m *QueryContractsInGraceResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryContractsInGraceResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryContractsInGraceResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryContractsInGraceResponse proto.InternalMessageInfo
+
+func (m *QueryContractsInGraceResponse) GetContracts() []Contract {
+	if m != nil {
+		return m.Contracts
+	}
+	return nil
+}
+
+func (m *QueryContractsInGraceResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*QueryParamsRequest)(nil), "tfgrid.smartcontract.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "tfgrid.smartcontract.v1.QueryParamsResponse")
@@ -718,6 +1012,12 @@ func init() {
 	proto.RegisterType((*QueryNodeRentContractResponse)(nil), "tfgrid.smartcontract.v1.QueryNodeRentContractResponse")
 	proto.RegisterType((*QueryNodeContractByHashRequest)(nil), "tfgrid.smartcontract.v1.QueryNodeContractByHashRequest")
 	proto.RegisterType((*QueryNodeContractByHashResponse)(nil), "tfgrid.smartcontract.v1.QueryNodeContractByHashResponse")
+	proto.RegisterType((*QueryNameContractsRequest)(nil), "tfgrid.smartcontract.v1.QueryNameContractsRequest")
+	proto.RegisterType((*QueryNameContractsResponse)(nil), "tfgrid.smartcontract.v1.QueryNameContractsResponse")
+	proto.RegisterType((*QueryRentContractsRequest)(nil), "tfgrid.smartcontract.v1.QueryRentContractsRequest")
+	proto.RegisterType((*QueryRentContractsResponse)(nil), "tfgrid.smartcontract.v1.QueryRentContractsResponse")
+	proto.RegisterType((*QueryContractsInGraceRequest)(nil), "tfgrid.smartcontract.v1.QueryContractsInGraceRequest")
+	proto.RegisterType((*QueryContractsInGraceResponse)(nil), "tfgrid.smartcontract.v1.QueryContractsInGraceResponse")
 }
 
 func init() {
@@ -725,61 +1025,69 @@ func init() {
 }
 
 var fileDescriptor_3e81349bf221740b = []byte{
-	// 855 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x96, 0xcf, 0x6f, 0xe3, 0x44,
-	0x14, 0xc7, 0x33, 0xd9, 0x10, 0x36, 0x6f, 0xc5, 0x02, 0x43, 0xd1, 0x2e, 0xde, 0xdd, 0x64, 0xd7,
-	0x48, 0xbb, 0x4b, 0x69, 0x3d, 0xe4, 0x47, 0x7f, 0x9c, 0x40, 0x4d, 0x04, 0x94, 0x03, 0x55, 0xb1,
-	0xb8, 0xc0, 0xa5, 0x9a, 0xc4, 0x53, 0xc7, 0x52, 0xe3, 0x49, 0xe3, 0x69, 0x4b, 0x14, 0xc2, 0x81,
-	0x13, 0x47, 0x10, 0x77, 0xb8, 0x72, 0x40, 0x88, 0x2b, 0xe2, 0xc4, 0x05, 0xf5, 0x58, 0x89, 0x03,
-	0x9c, 0x10, 0x6a, 0x91, 0xf8, 0x37, 0xd0, 0xd8, 0xe3, 0x38, 0x76, 0xe3, 0xd6, 0x91, 0x72, 0xd8,
-	0x8b, 0x33, 0x9e, 0xbc, 0x1f, 0x9f, 0xf7, 0xde, 0xf8, 0x6b, 0xc3, 0xeb, 0x62, 0xdf, 0x1e, 0x38,
-	0x16, 0xf1, 0x7a, 0x74, 0x20, 0x3a, 0xdc, 0x15, 0x03, 0xda, 0x11, 0xe4, 0xb8, 0x4a, 0x0e, 0x8f,
-	0xd8, 0x60, 0x68, 0xf4, 0x07, 0x5c, 0x70, 0x7c, 0x27, 0x30, 0x32, 0x62, 0x46, 0xc6, 0x71, 0x55,
-	0x7b, 0x99, 0xf6, 0x1c, 0x97, 0x13, 0xff, 0x1a, 0xd8, 0x6a, 0xcb, 0x1d, 0xee, 0xf5, 0xb8, 0x47,
-	0xda, 0xd4, 0x63, 0x41, 0x10, 0x72, 0x5c, 0x6d, 0x33, 0x41, 0xab, 0xa4, 0x4f, 0x6d, 0xc7, 0xa5,
-	0xc2, 0xe1, 0xae, 0xb2, 0xbd, 0xa7, 0x6c, 0x43, 0xb3, 0xe9, 0xa4, 0xda, 0x92, 0xcd, 0x6d, 0xee,
-	0x2f, 0x89, 0x5c, 0xa9, 0xdd, 0xfb, 0x36, 0xe7, 0xf6, 0x01, 0x23, 0xb4, 0xef, 0x10, 0xea, 0xba,
-	0x5c, 0xf8, 0xf1, 0x3c, 0xf5, 0x6f, 0x6a, 0x35, 0x62, 0xd8, 0x67, 0xca, 0x48, 0x5f, 0x02, 0xfc,
-	0x91, 0xcc, 0xb3, 0x4b, 0x07, 0xb4, 0xe7, 0x99, 0xec, 0xf0, 0x88, 0x79, 0x42, 0xff, 0x04, 0x5e,
-	0x89, 0xed, 0x7a, 0x7d, 0xee, 0x7a, 0x0c, 0x37, 0xa1, 0xd8, 0xf7, 0x77, 0xee, 0xa2, 0x87, 0xe8,
-	0xe9, 0xad, 0x5a, 0xc5, 0x48, 0xe9, 0x85, 0x11, 0x38, 0x36, 0x4b, 0xa7, 0x7f, 0x57, 0x72, 0x3f,
-	0xfc, 0xf7, 0xf3, 0x32, 0x32, 0x95, 0xa7, 0xfe, 0x18, 0x96, 0xfc, 0xd0, 0x2d, 0x65, 0xad, 0x52,
-	0xe2, 0xdb, 0x90, 0x77, 0x2c, 0x3f, 0x6e, 0xc1, 0xcc, 0x3b, 0x96, 0x3e, 0x82, 0x57, 0x13, 0x76,
-	0x0a, 0xa2, 0x05, 0x37, 0xc3, 0x4c, 0x0a, 0xe3, 0x51, 0x2a, 0x46, 0xe8, 0xdc, 0x2c, 0x48, 0x10,
-	0x73, 0xe2, 0x88, 0x1f, 0x00, 0x58, 0xec, 0x80, 0x09, 0x66, 0xed, 0x51, 0x71, 0x37, 0xff, 0x10,
-	0x3d, 0xbd, 0x61, 0x96, 0xd4, 0xce, 0x96, 0xd0, 0xbf, 0x80, 0x7b, 0xb1, 0xe4, 0x5e, 0x73, 0xf8,
-	0xf1, 0x89, 0xe3, 0x86, 0xac, 0x77, 0xe0, 0x79, 0x71, 0xe2, 0xb8, 0x7b, 0x13, 0xe0, 0xa2, 0xbc,
-	0xfd, 0xc0, 0xc2, 0xef, 0x01, 0x44, 0x73, 0xf5, 0xc3, 0xde, 0xaa, 0x3d, 0x36, 0x82, 0xc1, 0x1a,
-	0xf2, 0x10, 0x18, 0xc1, 0x50, 0xd5, 0x21, 0x30, 0x76, 0xa9, 0xcd, 0x54, 0x50, 0x73, 0xca, 0x53,
-	0xff, 0x09, 0xc1, 0xfd, 0xd9, 0x00, 0xaa, 0x09, 0xef, 0x42, 0x29, 0xac, 0x45, 0x0e, 0xe3, 0xc6,
-	0x3c, 0x5d, 0x88, 0x3c, 0xf1, 0xfb, 0x33, 0x78, 0x9f, 0x5c, 0xcb, 0x1b, 0x30, 0xc4, 0x80, 0xdf,
-	0x02, 0x2d, 0xc6, 0xdb, 0x1c, 0xee, 0xd0, 0x5e, 0x58, 0x1a, 0xc6, 0x50, 0x70, 0x69, 0x8f, 0xf9,
-	0xcd, 0x2a, 0x99, 0xfe, 0x5a, 0x6f, 0x27, 0x5a, 0x1c, 0x7a, 0x2c, 0x70, 0xca, 0xfa, 0xe7, 0xf0,
-	0x9a, 0x9f, 0x63, 0x87, 0x5b, 0x6c, 0xd2, 0xc9, 0xa9, 0x21, 0xba, 0xdc, 0x62, 0x53, 0x43, 0x94,
-	0xb7, 0x0b, 0x1c, 0xe2, 0x8f, 0x48, 0x35, 0x25, 0x91, 0xfe, 0x19, 0x1d, 0xe1, 0x86, 0x3a, 0x72,
-	0x92, 0xd6, 0x64, 0xae, 0x48, 0x3e, 0xa0, 0x69, 0xfd, 0xd2, 0x2d, 0x78, 0x90, 0xe2, 0xb8, 0xc8,
-	0x59, 0x7e, 0x08, 0xe5, 0x4b, 0xcd, 0x6c, 0x0e, 0xb7, 0xa9, 0xd7, 0xbd, 0x76, 0xa0, 0x18, 0x0a,
-	0x5d, 0xea, 0x75, 0xfd, 0xe6, 0x94, 0x4c, 0x7f, 0xad, 0xef, 0x43, 0x25, 0x35, 0xdc, 0x02, 0xb1,
-	0x6b, 0xdf, 0x01, 0x3c, 0xe7, 0x27, 0xc2, 0xdf, 0x20, 0x28, 0x06, 0xb2, 0x88, 0xdf, 0x4c, 0x8d,
-	0x73, 0x59, 0x8b, 0xb5, 0x95, 0x6c, 0xc6, 0x01, 0xb4, 0xbe, 0xf2, 0x95, 0x54, 0xdb, 0x2f, 0xff,
-	0xf8, 0xf7, 0xdb, 0xfc, 0x23, 0x5c, 0x21, 0x69, 0xaf, 0x80, 0x40, 0x8c, 0xf1, 0xf7, 0x08, 0x6e,
-	0x86, 0xe8, 0x78, 0xf5, 0xea, 0x44, 0x89, 0xf3, 0xa0, 0x19, 0x59, 0xcd, 0x15, 0x59, 0x23, 0x22,
-	0x7b, 0x03, 0x3f, 0x49, 0x25, 0x9b, 0x9c, 0x6c, 0x32, 0x72, 0xac, 0x31, 0xfe, 0x0d, 0xc1, 0x8b,
-	0x09, 0x11, 0xc4, 0x8d, 0x6c, 0x99, 0xe3, 0xa2, 0xad, 0xad, 0xcd, 0xe9, 0xa5, 0xb0, 0xb7, 0x22,
-	0xec, 0x75, 0xdc, 0xc8, 0x80, 0xdd, 0x1e, 0xae, 0xca, 0xb7, 0x01, 0x19, 0xa9, 0x57, 0xc4, 0x18,
-	0xff, 0x8a, 0xe0, 0x76, 0x5c, 0xe6, 0x70, 0x3d, 0x1b, 0x4c, 0x4c, 0x46, 0xb5, 0xc6, 0x7c, 0x4e,
-	0xaa, 0x80, 0xb7, 0xa3, 0x02, 0xea, 0xb8, 0x9a, 0xad, 0x00, 0xa9, 0xd0, 0x64, 0x24, 0xaf, 0x63,
-	0xfc, 0x0b, 0x82, 0x17, 0x62, 0x0a, 0x86, 0x6b, 0x57, 0x73, 0xcc, 0x52, 0x5b, 0xad, 0x3e, 0x97,
-	0x8f, 0x42, 0x7f, 0x27, 0x42, 0x6f, 0xe0, 0x5a, 0x2a, 0xba, 0x7c, 0xcc, 0x3d, 0x32, 0x52, 0x0f,
-	0xff, 0x38, 0x2a, 0x05, 0xff, 0x8e, 0xe0, 0xa5, 0xa4, 0x2c, 0xe1, 0xb5, 0xeb, 0x51, 0x66, 0xe8,
-	0x9f, 0xb6, 0x3e, 0xaf, 0x9b, 0x2a, 0xa2, 0x15, 0x15, 0xb1, 0x89, 0xd7, 0x33, 0x17, 0x31, 0x60,
-	0xae, 0x58, 0x9d, 0x7c, 0xaf, 0xfc, 0x89, 0x00, 0x5f, 0x96, 0x2a, 0xbc, 0x91, 0xbd, 0xab, 0x31,
-	0xad, 0xd4, 0x36, 0xe7, 0x77, 0x54, 0xe5, 0xec, 0x44, 0xe5, 0xb4, 0xf0, 0xd6, 0xfc, 0x33, 0x91,
-	0xc7, 0x4b, 0x2a, 0x30, 0x19, 0xc9, 0xeb, 0xb8, 0xb9, 0x7d, 0x7a, 0x5e, 0x46, 0x67, 0xe7, 0x65,
-	0xf4, 0xcf, 0x79, 0x19, 0x7d, 0x7d, 0x51, 0xce, 0x9d, 0x5d, 0x94, 0x73, 0x7f, 0x5d, 0x94, 0x73,
-	0x9f, 0x1a, 0xb6, 0x23, 0xba, 0x47, 0x6d, 0xa3, 0xc3, 0x7b, 0x61, 0x1a, 0xf5, 0xf3, 0x59, 0x22,
-	0x9f, 0xff, 0x41, 0xdb, 0x2e, 0xfa, 0x5f, 0xb4, 0xf5, 0xff, 0x03, 0x00, 0x00, 0xff, 0xff, 0xf7,
-	0x9e, 0x95, 0x01, 0xc6, 0x0b, 0x00, 0x00,
+	// 992 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x58, 0xcf, 0x6f, 0xdc, 0x44,
+	0x14, 0xce, 0xa4, 0x21, 0x74, 0xa7, 0x22, 0x94, 0x47, 0x50, 0x8b, 0xdb, 0x6e, 0x5a, 0x23, 0xb5,
+	0xa5, 0xed, 0x7a, 0xd8, 0xcd, 0x36, 0xcd, 0x09, 0x94, 0x8d, 0xa0, 0xed, 0x81, 0xa8, 0x58, 0x5c,
+	0xe0, 0x52, 0xcd, 0xae, 0x27, 0x8e, 0xa5, 0xda, 0xb3, 0xb5, 0x27, 0x29, 0xab, 0x65, 0x39, 0x70,
+	0xe2, 0x08, 0xe2, 0x0f, 0xe0, 0xca, 0x01, 0x15, 0xae, 0x08, 0x09, 0x89, 0x0b, 0xea, 0xb1, 0x12,
+	0x07, 0x38, 0x21, 0x94, 0x20, 0xf1, 0x6f, 0xa0, 0xb1, 0xc7, 0xeb, 0xb5, 0xd7, 0x8e, 0xbd, 0xd2,
+	0x56, 0xca, 0xc5, 0xf1, 0x3a, 0xef, 0xc7, 0xf7, 0xbe, 0xf7, 0x3c, 0xef, 0x93, 0xf1, 0x5b, 0x62,
+	0xd7, 0xf6, 0x1d, 0x8b, 0x04, 0x2e, 0xf5, 0x45, 0x8f, 0x7b, 0xc2, 0xa7, 0x3d, 0x41, 0x0e, 0x9a,
+	0xe4, 0xf1, 0x3e, 0xf3, 0x07, 0x46, 0xdf, 0xe7, 0x82, 0xc3, 0xb9, 0xc8, 0xc8, 0x48, 0x19, 0x19,
+	0x07, 0x4d, 0xed, 0x35, 0xea, 0x3a, 0x1e, 0x27, 0xe1, 0x35, 0xb2, 0xd5, 0x6e, 0xf4, 0x78, 0xe0,
+	0xf2, 0x80, 0x74, 0x69, 0xc0, 0xa2, 0x20, 0xe4, 0xa0, 0xd9, 0x65, 0x82, 0x36, 0x49, 0x9f, 0xda,
+	0x8e, 0x47, 0x85, 0xc3, 0x3d, 0x65, 0x7b, 0x41, 0xd9, 0xc6, 0x66, 0x93, 0x49, 0xb5, 0x55, 0x9b,
+	0xdb, 0x3c, 0xbc, 0x25, 0xf2, 0x4e, 0x3d, 0xbd, 0x68, 0x73, 0x6e, 0x3f, 0x62, 0x84, 0xf6, 0x1d,
+	0x42, 0x3d, 0x8f, 0x8b, 0x30, 0x5e, 0xa0, 0xfe, 0x5b, 0x58, 0x8d, 0x18, 0xf4, 0x99, 0x32, 0xd2,
+	0x57, 0x31, 0x7c, 0x24, 0xf3, 0x3c, 0xa0, 0x3e, 0x75, 0x03, 0x93, 0x3d, 0xde, 0x67, 0x81, 0xd0,
+	0x3f, 0xc1, 0xaf, 0xa7, 0x9e, 0x06, 0x7d, 0xee, 0x05, 0x0c, 0x3a, 0x78, 0xb9, 0x1f, 0x3e, 0x39,
+	0x8f, 0x2e, 0xa3, 0xeb, 0x67, 0x5a, 0x6b, 0x46, 0x01, 0x17, 0x46, 0xe4, 0xd8, 0xa9, 0x3d, 0xfb,
+	0x7b, 0x6d, 0xe1, 0xfb, 0xff, 0x7e, 0xba, 0x81, 0x4c, 0xe5, 0xa9, 0x5f, 0xc5, 0xab, 0x61, 0xe8,
+	0x6d, 0x65, 0xad, 0x52, 0xc2, 0x0a, 0x5e, 0x74, 0xac, 0x30, 0xee, 0x92, 0xb9, 0xe8, 0x58, 0xfa,
+	0x10, 0xbf, 0x91, 0xb1, 0x53, 0x20, 0xb6, 0xf1, 0xe9, 0x38, 0x93, 0x82, 0x71, 0xa5, 0x10, 0x46,
+	0xec, 0xdc, 0x59, 0x92, 0x40, 0xcc, 0xb1, 0x23, 0x5c, 0xc2, 0xd8, 0x62, 0x8f, 0x98, 0x60, 0xd6,
+	0x43, 0x2a, 0xce, 0x2f, 0x5e, 0x46, 0xd7, 0x4f, 0x99, 0x35, 0xf5, 0x64, 0x4b, 0xe8, 0x5f, 0xe0,
+	0x0b, 0xa9, 0xe4, 0x41, 0x67, 0xf0, 0xf1, 0x13, 0xc7, 0x8b, 0xb1, 0x9e, 0xc3, 0x2f, 0x8b, 0x27,
+	0x8e, 0xf7, 0x70, 0x0c, 0x78, 0x59, 0xfe, 0xbc, 0x6f, 0xc1, 0x07, 0x18, 0x27, 0x7d, 0x0d, 0xc3,
+	0x9e, 0x69, 0x5d, 0x35, 0xa2, 0xc6, 0x1a, 0x72, 0x08, 0x8c, 0xa8, 0xa9, 0x6a, 0x08, 0x8c, 0x07,
+	0xd4, 0x66, 0x2a, 0xa8, 0x39, 0xe1, 0xa9, 0x3f, 0x45, 0xf8, 0x62, 0x3e, 0x00, 0x45, 0xc2, 0xfb,
+	0xb8, 0x16, 0xd7, 0x22, 0x9b, 0x71, 0x6a, 0x16, 0x16, 0x12, 0x4f, 0xb8, 0x9b, 0x83, 0xf7, 0x5a,
+	0x29, 0xde, 0x08, 0x43, 0x0a, 0xf0, 0x3b, 0x58, 0x4b, 0xe1, 0xed, 0x0c, 0x76, 0xa8, 0x1b, 0x97,
+	0x06, 0x80, 0x97, 0x3c, 0xea, 0xb2, 0x90, 0xac, 0x9a, 0x19, 0xde, 0xeb, 0xdd, 0x0c, 0xc5, 0xb1,
+	0xc7, 0x1c, 0xbb, 0xac, 0x7f, 0x8e, 0xdf, 0x0c, 0x73, 0xec, 0x70, 0x8b, 0x8d, 0x99, 0x9c, 0x68,
+	0xa2, 0xc7, 0x2d, 0x36, 0xd1, 0x44, 0xf9, 0x73, 0x8e, 0x4d, 0xfc, 0x01, 0x29, 0x52, 0x32, 0xe9,
+	0x4f, 0x68, 0x0b, 0xef, 0xa8, 0x91, 0x93, 0x68, 0x4d, 0xe6, 0x89, 0xec, 0x0b, 0x5a, 0xc4, 0x97,
+	0x6e, 0xe1, 0x4b, 0x05, 0x8e, 0xf3, 0xec, 0xe5, 0x87, 0xb8, 0x3e, 0x45, 0x66, 0x67, 0x70, 0x8f,
+	0x06, 0x7b, 0xa5, 0x0d, 0x05, 0xbc, 0xb4, 0x47, 0x83, 0xbd, 0x90, 0x9c, 0x9a, 0x19, 0xde, 0xeb,
+	0xbb, 0x78, 0xad, 0x30, 0xdc, 0x3c, 0x61, 0xf7, 0xe2, 0x11, 0xa4, 0xee, 0xf4, 0x08, 0xa6, 0x27,
+	0x0d, 0xcd, 0x61, 0xd2, 0xd2, 0x59, 0x4e, 0xe8, 0xa4, 0xc5, 0x9c, 0x4c, 0x0e, 0xcb, 0x8b, 0xe3,
+	0x24, 0x93, 0xe5, 0x84, 0x72, 0xb2, 0x9b, 0x3d, 0xf0, 0xef, 0x7b, 0x77, 0x7d, 0xda, 0x63, 0xf3,
+	0xa6, 0xe5, 0x47, 0xa4, 0xde, 0xd6, 0xe9, 0x44, 0x27, 0x93, 0x99, 0xd6, 0xaf, 0x2b, 0xf8, 0xa5,
+	0x10, 0x31, 0x7c, 0x83, 0xf0, 0x72, 0x24, 0x2c, 0xe0, 0x66, 0x21, 0xa2, 0x69, 0x35, 0xa3, 0xdd,
+	0xaa, 0x66, 0x1c, 0xe5, 0xd6, 0x6f, 0x7d, 0x25, 0xf5, 0xca, 0x97, 0x7f, 0xfc, 0xfb, 0xed, 0xe2,
+	0x15, 0x58, 0x23, 0x45, 0x22, 0x2a, 0x92, 0x33, 0xf0, 0x1d, 0xc2, 0xa7, 0x63, 0x12, 0xa0, 0x71,
+	0x7c, 0xa2, 0xcc, 0x89, 0xaa, 0x19, 0x55, 0xcd, 0x15, 0xb2, 0x76, 0x82, 0xec, 0x6d, 0xb8, 0x56,
+	0x88, 0x6c, 0xdc, 0x03, 0x32, 0x74, 0xac, 0x11, 0xfc, 0x86, 0xf0, 0xab, 0x19, 0x19, 0x01, 0xed,
+	0x6a, 0x99, 0xd3, 0xb2, 0x47, 0xbb, 0x3d, 0xa3, 0x97, 0x82, 0xbd, 0x95, 0xc0, 0xde, 0x80, 0x76,
+	0x05, 0xd8, 0xdd, 0x41, 0x43, 0xea, 0x29, 0x32, 0x54, 0x22, 0x6b, 0x04, 0xbf, 0x20, 0xbc, 0x92,
+	0x16, 0x0a, 0xb0, 0x5e, 0x0d, 0x4c, 0x4a, 0x88, 0x68, 0xed, 0xd9, 0x9c, 0x54, 0x01, 0xef, 0x26,
+	0x05, 0xac, 0x43, 0xb3, 0x5a, 0x01, 0x52, 0xe3, 0x90, 0xa1, 0xbc, 0x8e, 0xe0, 0x67, 0x84, 0x5f,
+	0x49, 0x69, 0x00, 0x68, 0x1d, 0x8f, 0x23, 0x4f, 0xaf, 0x68, 0xeb, 0x33, 0xf9, 0x28, 0xe8, 0xef,
+	0x25, 0xd0, 0xdb, 0xd0, 0x2a, 0x84, 0x2e, 0x17, 0x65, 0x40, 0x86, 0x6a, 0x7d, 0x8e, 0x92, 0x52,
+	0xe0, 0x77, 0x84, 0xcf, 0x66, 0x17, 0x3b, 0xdc, 0x2e, 0x87, 0x92, 0xa3, 0x20, 0xb4, 0x8d, 0x59,
+	0xdd, 0x54, 0x11, 0xdb, 0x49, 0x11, 0x9b, 0xb0, 0x51, 0xb9, 0x08, 0x9f, 0x79, 0xa2, 0x31, 0x56,
+	0xfc, 0x7f, 0x22, 0x0c, 0xd3, 0xcb, 0x1e, 0xee, 0x54, 0x67, 0x35, 0xa5, 0x36, 0xb4, 0xcd, 0xd9,
+	0x1d, 0x55, 0x39, 0x3b, 0x49, 0x39, 0xdb, 0xb0, 0x35, 0x7b, 0x4f, 0xe4, 0x78, 0x49, 0x0d, 0x43,
+	0x86, 0xf2, 0x3a, 0x82, 0xa7, 0x72, 0xbc, 0x26, 0x17, 0x7f, 0xe9, 0x78, 0xe5, 0x68, 0x91, 0xd2,
+	0xf1, 0xca, 0x53, 0x16, 0x55, 0x4f, 0x24, 0xf9, 0x1a, 0x34, 0x92, 0x99, 0x92, 0x80, 0x53, 0x5b,
+	0xb9, 0x0c, 0x70, 0x9e, 0x50, 0x28, 0x03, 0x9c, 0xbb, 0xf6, 0xab, 0x02, 0x4e, 0x8d, 0x4e, 0x20,
+	0x8f, 0x9f, 0xb3, 0xd9, 0x7d, 0x09, 0x55, 0x4f, 0xc3, 0xf4, 0x22, 0x2f, 0x7b, 0x09, 0x8a, 0xd6,
+	0xb2, 0xbe, 0x99, 0x20, 0x6f, 0xc0, 0xcd, 0xf2, 0x43, 0xa8, 0xe1, 0x78, 0x0d, 0x5b, 0x46, 0xe8,
+	0xdc, 0x7b, 0x76, 0x58, 0x47, 0xcf, 0x0f, 0xeb, 0xe8, 0x9f, 0xc3, 0x3a, 0xfa, 0xfa, 0xa8, 0xbe,
+	0xf0, 0xfc, 0xa8, 0xbe, 0xf0, 0xd7, 0x51, 0x7d, 0xe1, 0x53, 0xc3, 0x76, 0xc4, 0xde, 0x7e, 0xd7,
+	0xe8, 0x71, 0x37, 0x0e, 0xa8, 0xfe, 0x7c, 0x96, 0x89, 0x1c, 0x7e, 0x32, 0xe8, 0x2e, 0x87, 0xdf,
+	0x0c, 0xd6, 0xff, 0x0f, 0x00, 0x00, 0xff, 0xff, 0xc4, 0x9e, 0x7c, 0xc6, 0x28, 0x11, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -808,6 +1116,12 @@ type QueryClient interface {
 	NodeRentContract(ctx context.Context, in *QueryNodeRentContractRequest, opts ...grpc.CallOption) (*QueryNodeRentContractResponse, error)
 	// NodeContractByHash returns the live node contract of a deployment hash on a node.
 	NodeContractByHash(ctx context.Context, in *QueryNodeContractByHashRequest, opts ...grpc.CallOption) (*QueryNodeContractByHashResponse, error)
+	// NameContracts lists the live name contracts, in name order.
+	NameContracts(ctx context.Context, in *QueryNameContractsRequest, opts ...grpc.CallOption) (*QueryNameContractsResponse, error)
+	// RentContracts lists the live rent contracts, in node id order.
+	RentContracts(ctx context.Context, in *QueryRentContractsRequest, opts ...grpc.CallOption) (*QueryRentContractsResponse, error)
+	// ContractsInGrace lists the live contracts in their grace period, in id order.
+	ContractsInGrace(ctx context.Context, in *QueryContractsInGraceRequest, opts ...grpc.CallOption) (*QueryContractsInGraceResponse, error)
 }
 
 type queryClient struct {
@@ -881,6 +1195,33 @@ func (c *queryClient) NodeContractByHash(ctx context.Context, in *QueryNodeContr
 	return out, nil
 }
 
+func (c *queryClient) NameContracts(ctx context.Context, in *QueryNameContractsRequest, opts ...grpc.CallOption) (*QueryNameContractsResponse, error) {
+	out := new(QueryNameContractsResponse)
+	err := c.cc.Invoke(ctx, "/tfgrid.smartcontract.v1.Query/NameContracts", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) RentContracts(ctx context.Context, in *QueryRentContractsRequest, opts ...grpc.CallOption) (*QueryRentContractsResponse, error) {
+	out := new(QueryRentContractsResponse)
+	err := c.cc.Invoke(ctx, "/tfgrid.smartcontract.v1.Query/RentContracts", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) ContractsInGrace(ctx context.Context, in *QueryContractsInGraceRequest, opts ...grpc.CallOption) (*QueryContractsInGraceResponse, error) {
+	out := new(QueryContractsInGraceResponse)
+	err := c.cc.Invoke(ctx, "/tfgrid.smartcontract.v1.Query/ContractsInGrace", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryServer is the server API for Query service.
 type QueryServer interface {
 	// Params returns the module's params.
@@ -897,6 +1238,12 @@ type QueryServer interface {
 	NodeRentContract(context.Context, *QueryNodeRentContractRequest) (*QueryNodeRentContractResponse, error)
 	// NodeContractByHash returns the live node contract of a deployment hash on a node.
 	NodeContractByHash(context.Context, *QueryNodeContractByHashRequest) (*QueryNodeContractByHashResponse, error)
+	// NameContracts lists the live name contracts, in name order.
+	NameContracts(context.Context, *QueryNameContractsRequest) (*QueryNameContractsResponse, error)
+	// RentContracts lists the live rent contracts, in node id order.
+	RentContracts(context.Context, *QueryRentContractsRequest) (*QueryRentContractsResponse, error)
+	// ContractsInGrace lists the live contracts in their grace period, in id order.
+	ContractsInGrace(context.Context, *QueryContractsInGraceRequest) (*QueryContractsInGraceResponse, error)
 }
 
 // UnimplementedQueryServer can be embedded to have forward compatible implementations.
@@ -923,6 +1270,15 @@ func (*UnimplementedQueryServer) NodeRentContract(ctx context.Context, req *Quer
 }
 func (*UnimplementedQueryServer) NodeContractByHash(ctx context.Context, req *QueryNodeContractByHashRequest) (*QueryNodeContractByHashResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method NodeContractByHash not implemented")
+}
+func (*UnimplementedQueryServer) NameContracts(ctx context.Context, req *QueryNameContractsRequest) (*QueryNameContractsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method NameContracts not implemented")
+}
+func (*UnimplementedQueryServer) RentContracts(ctx context.Context, req *QueryRentContractsRequest) (*QueryRentContractsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RentContracts not implemented")
+}
+func (*UnimplementedQueryServer) ContractsInGrace(ctx context.Context, req *QueryContractsInGraceRequest) (*QueryContractsInGraceResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ContractsInGrace not implemented")
 }
 
 func RegisterQueryServer(s grpc1.Server, srv QueryServer) {
@@ -1055,6 +1411,60 @@ func _Query_NodeContractByHash_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_NameContracts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryNameContractsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).NameContracts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/tfgrid.smartcontract.v1.Query/NameContracts",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).NameContracts(ctx, req.(*QueryNameContractsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_RentContracts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryRentContractsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).RentContracts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/tfgrid.smartcontract.v1.Query/RentContracts",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).RentContracts(ctx, req.(*QueryRentContractsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_ContractsInGrace_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryContractsInGraceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).ContractsInGrace(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/tfgrid.smartcontract.v1.Query/ContractsInGrace",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).ContractsInGrace(ctx, req.(*QueryContractsInGraceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Query_serviceDesc = _Query_serviceDesc
 var _Query_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "tfgrid.smartcontract.v1.Query",
@@ -1087,6 +1497,18 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "NodeContractByHash",
 			Handler:    _Query_NodeContractByHash_Handler,
+		},
+		{
+			MethodName: "NameContracts",
+			Handler:    _Query_NameContracts_Handler,
+		},
+		{
+			MethodName: "RentContracts",
+			Handler:    _Query_RentContracts_Handler,
+		},
+		{
+			MethodName: "ContractsInGrace",
+			Handler:    _Query_ContractsInGrace_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -1585,6 +2007,258 @@ func (m *QueryNodeContractByHashResponse) MarshalToSizedBuffer(dAtA []byte) (int
 	return len(dAtA) - i, nil
 }
 
+func (m *QueryNameContractsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryNameContractsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryNameContractsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryNameContractsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryNameContractsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryNameContractsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Contracts) > 0 {
+		for iNdEx := len(m.Contracts) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Contracts[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryRentContractsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryRentContractsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryRentContractsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryRentContractsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryRentContractsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryRentContractsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Contracts) > 0 {
+		for iNdEx := len(m.Contracts) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Contracts[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryContractsInGraceRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryContractsInGraceRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryContractsInGraceRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryContractsInGraceResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryContractsInGraceResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryContractsInGraceResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Contracts) > 0 {
+		for iNdEx := len(m.Contracts) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Contracts[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -1783,6 +2457,102 @@ func (m *QueryNodeContractByHashResponse) Size() (n int) {
 	_ = l
 	l = m.Contract.Size()
 	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryNameContractsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryNameContractsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Contracts) > 0 {
+		for _, e := range m.Contracts {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryRentContractsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryRentContractsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Contracts) > 0 {
+		for _, e := range m.Contracts {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryContractsInGraceRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryContractsInGraceResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Contracts) > 0 {
+		for _, e := range m.Contracts {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
 	return n
 }
 
@@ -3023,6 +3793,624 @@ func (m *QueryNodeContractByHashResponse) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.Contract.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryNameContractsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryNameContractsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryNameContractsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryNameContractsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryNameContractsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryNameContractsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Contracts", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Contracts = append(m.Contracts, Contract{})
+			if err := m.Contracts[len(m.Contracts)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryRentContractsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryRentContractsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryRentContractsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryRentContractsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryRentContractsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryRentContractsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Contracts", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Contracts = append(m.Contracts, Contract{})
+			if err := m.Contracts[len(m.Contracts)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryContractsInGraceRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryContractsInGraceRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryContractsInGraceRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryContractsInGraceResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryContractsInGraceResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryContractsInGraceResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Contracts", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Contracts = append(m.Contracts, Contract{})
+			if err := m.Contracts[len(m.Contracts)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
+	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/tfgrid/tfgrid/x/tfgrid/keeper"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
@@ -402,4 +403,35 @@ func TestSetFarmDedicated(t *testing.T) {
 		{"farmer is not the authority", set(w.other, 2), sdkerrors.ErrUnauthorized, []string{w.other}},
 		{"unknown farm", set(w.authority, 8), types.ErrFarmNotFound, []string{"farm 8"}},
 	})
+}
+
+func TestQueryFarmsByTwin(t *testing.T) {
+	w := newFarmWorld(t)
+	require.Equal(t, uint64(3), w.createFarm(w.farmer, "gamma"))
+	farmIDs := func(twinID uint64, page *query.PageRequest) ([]uint64, *query.PageResponse) {
+		res, err := w.q.FarmsByTwin(w.ctx, &types.QueryFarmsByTwinRequest{TwinId: twinID, Pagination: page})
+		require.NoError(t, err)
+		var ids []uint64
+		for _, farm := range res.Farms {
+			require.Equal(t, w.farm(farm.Id), farm, "full farms are served")
+			require.Equal(t, twinID, farm.TwinId)
+			ids = append(ids, farm.Id)
+		}
+		return ids, res.Pagination
+	}
+	got, page := farmIDs(w.farmerTwin, &query.PageRequest{Limit: 1, CountTotal: true})
+	require.Equal(t, []uint64{1}, got)
+	require.Equal(t, uint64(2), page.Total)
+	got, page = farmIDs(w.farmerTwin, &query.PageRequest{Key: page.NextKey, Limit: 1})
+	require.Equal(t, []uint64{3}, got)
+	require.Empty(t, page.NextKey)
+
+	got, _ = farmIDs(w.otherTwin, nil)
+	require.Equal(t, []uint64{2}, got)
+	got, _ = farmIDs(999, nil)
+	require.Empty(t, got)
+
+	_, err := w.q.FarmsByTwin(w.ctx, &types.QueryFarmsByTwinRequest{TwinId: w.farmerTwin, Pagination: &query.PageRequest{Limit: 1001}})
+	require.ErrorIs(t, err, sdkerrors.ErrInvalidRequest)
+	require.ErrorContains(t, err, "limit 1001 above the maximum 1000")
 }

@@ -61,10 +61,12 @@ func (k *Keeper) checkTwins(ctx context.Context, scan *registryScan) error {
 		}))
 }
 
-// checkFarms: farms sit under their id, belong to a known twin, have unique names, listed by farms_by_name.
+// checkFarms: farms sit under their id, belong to a known twin, have unique names, listed by farms_by_name
+// and by their twin in farms_by_twin.
 func (k *Keeper) checkFarms(ctx context.Context, scan *registryScan) error {
 	scan.farms = map[uint64]bool{}
 	names := map[string]uint64{}
+	byTwin := map[invariant.Pair[uint64, uint64]]bool{}
 	err := k.Farms.Walk(ctx, nil, func(id uint64, f types.Farm) (bool, error) {
 		if err := checkID(ctx, "farm", id, f.Id, k.FarmSeq); err != nil {
 			return true, err
@@ -76,13 +78,19 @@ func (k *Keeper) checkFarms(ctx context.Context, scan *registryScan) error {
 			return true, broken("farms %d and %d are both named %q", other, id, f.Name)
 		}
 		scan.farms[id], names[f.Name] = true, id
+		byTwin[invariant.Pair[uint64, uint64]{K1: f.TwinId, K2: id}] = true
 		return false, nil
 	})
 	if err != nil {
 		return err
 	}
-	return invariant.SameMap(types.ErrInvariantBroken, "farms_by_name", names,
-		invariant.Entries(ctx, k.Farms.Indexes.Name.Walk, invariant.Itself[string]))
+	return errors.Join(
+		invariant.SameMap(types.ErrInvariantBroken, "farms_by_name", names,
+			invariant.Entries(ctx, k.Farms.Indexes.Name.Walk, invariant.Itself[string])),
+		invariant.SameSet(types.ErrInvariantBroken, "farms_by_twin", byTwin,
+			invariant.Pairs(ctx, k.Farms.Indexes.Twin.Walk, func(twin, id uint64) invariant.Pair[uint64, uint64] {
+				return invariant.Pair[uint64, uint64]{K1: twin, K2: id}
+			})))
 }
 
 // checkPublicIPs: IPs sit under their canonical address in a known farm; the free-IP lists,

@@ -40,6 +40,10 @@ func TestInvariantsCatchBrokenRegistry(t *testing.T) {
 			farm.Name = "renamed"
 			return rawFarms(w).Set(w.ctx, 2, farm)
 		}, []string{"farms_by_name has beta → 2, which nothing needs"}},
+		{"stray farms_by_twin entry", func(w *farmWorld) error {
+			return w.k.Farms.Indexes.Twin.Reference(w.ctx, 2, types.Farm{Id: 2, TwinId: w.farmerTwin},
+				func() (types.Farm, error) { return types.Farm{}, collections.ErrNotFound })
+		}, []string{"farms_by_twin"}},
 		{"stray nodes_by_farm entry", func(w *farmWorld) error {
 			return w.k.Nodes.Indexes.Farm.Reference(w.ctx, 42, types.Node{Id: 42, FarmId: 1},
 				func() (types.Node, error) { return types.Node{}, collections.ErrNotFound })

@@ -60,14 +60,15 @@ func (i TwinIndexes) IndexesList() []collections.Index[uint64, types.Twin] {
 	return []collections.Index[uint64, types.Twin]{i.Account}
 }
 
-// FarmIndexes finds a farm by its unique name.
+// FarmIndexes finds a farm by its unique name and lists a twin's farms.
 type FarmIndexes struct {
 	Name *indexes.Unique[string, uint64, types.Farm]
+	Twin *indexes.Multi[uint64, uint64, types.Farm]
 }
 
 // IndexesList implements collections.Indexes.
 func (i FarmIndexes) IndexesList() []collections.Index[uint64, types.Farm] {
-	return []collections.Index[uint64, types.Farm]{i.Name}
+	return []collections.Index[uint64, types.Farm]{i.Name, i.Twin}
 }
 
 // PublicIPIndexes lists a farm's public IPs, and its free ones in address order.
@@ -136,6 +137,9 @@ func NewKeeper(
 				Name: indexes.NewUnique(sb, types.FarmsByNameKey, "farms_by_name",
 					collections.StringKey, collections.Uint64Key,
 					func(_ uint64, f types.Farm) (string, error) { return types.FarmNameKey(f.Name), nil }),
+				Twin: indexes.NewMulti(sb, types.FarmsByTwinKey, "farms_by_twin",
+					collections.Uint64Key, collections.Uint64Key,
+					func(_ uint64, f types.Farm) (uint64, error) { return f.TwinId, nil }),
 			}),
 		PublicIPs: collections.NewIndexedMap(sb, types.PublicIPsKey, "public_ips", collections.StringKey,
 			codec.CollValue[types.PublicIP](cdc), PublicIPIndexes{

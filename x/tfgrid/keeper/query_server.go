@@ -85,6 +85,18 @@ func (q queryServer) Farms(ctx context.Context, req *types.QueryFarmsRequest) (*
 	return &types.QueryFarmsResponse{Farms: farms, Pagination: page}, nil
 }
 
+// FarmsByTwin lists a twin's farms in id order, over the twin index.
+func (q queryServer) FarmsByTwin(ctx context.Context, req *types.QueryFarmsByTwinRequest) (*types.QueryFarmsByTwinResponse, error) {
+	farms, page, err := keeperutil.Paginate(ctx, q.k.Farms.Indexes.Twin, req.Pagination,
+		func(key collections.Pair[uint64, uint64], _ collections.NoValue) (types.Farm, error) {
+			return q.k.GetFarm(ctx, key.K2())
+		}, query.WithCollectionPaginationPairPrefix[uint64, uint64](req.TwinId))
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryFarmsByTwinResponse{Farms: farms, Pagination: page}, nil
+}
+
 func (q queryServer) FarmPublicIps(ctx context.Context, req *types.QueryFarmPublicIpsRequest) (*types.QueryFarmPublicIpsResponse, error) {
 	if _, err := q.k.GetFarm(ctx, req.Id); err != nil {
 		return nil, err

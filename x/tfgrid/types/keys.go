@@ -36,4 +36,6 @@ var (
 	PublicIPCountByFarmKey = collections.NewPrefix(20)
 	// FarmsByPublicIPCountKey orders the farms by their number of public IPs: the largest is the last.
 	FarmsByPublicIPCountKey = collections.NewPrefix(21)
+	// FarmsByTwinKey lists each twin's farms.
+	FarmsByTwinKey = collections.NewPrefix(22)
 )

@@ -92,6 +92,39 @@ export interface QueryNodeContractByHashResponse {
   contract?: Contract | undefined;
 }
 
+/** QueryNameContractsRequest is the request of Query/NameContracts. */
+export interface QueryNameContractsRequest {
+  pagination?: PageRequest | undefined;
+}
+
+/** QueryNameContractsResponse is the response of Query/NameContracts. */
+export interface QueryNameContractsResponse {
+  contracts: Contract[];
+  pagination?: PageResponse | undefined;
+}
+
+/** QueryRentContractsRequest is the request of Query/RentContracts. */
+export interface QueryRentContractsRequest {
+  pagination?: PageRequest | undefined;
+}
+
+/** QueryRentContractsResponse is the response of Query/RentContracts. */
+export interface QueryRentContractsResponse {
+  contracts: Contract[];
+  pagination?: PageResponse | undefined;
+}
+
+/** QueryContractsInGraceRequest is the request of Query/ContractsInGrace. */
+export interface QueryContractsInGraceRequest {
+  pagination?: PageRequest | undefined;
+}
+
+/** QueryContractsInGraceResponse is the response of Query/ContractsInGrace. */
+export interface QueryContractsInGraceResponse {
+  contracts: Contract[];
+  pagination?: PageResponse | undefined;
+}
+
 function createBaseQueryParamsRequest(): QueryParamsRequest {
   return {};
 }
@@ -1169,6 +1202,480 @@ export const QueryNodeContractByHashResponse: MessageFns<QueryNodeContractByHash
   },
 };
 
+function createBaseQueryNameContractsRequest(): QueryNameContractsRequest {
+  return { pagination: undefined };
+}
+
+export const QueryNameContractsRequest: MessageFns<QueryNameContractsRequest> = {
+  encode(message: QueryNameContractsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pagination !== undefined) {
+      PageRequest.encode(message.pagination, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryNameContractsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryNameContractsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pagination = PageRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryNameContractsRequest {
+    return { pagination: isSet(object.pagination) ? PageRequest.fromJSON(object.pagination) : undefined };
+  },
+
+  toJSON(message: QueryNameContractsRequest): unknown {
+    const obj: any = {};
+    if (message.pagination !== undefined) {
+      obj.pagination = PageRequest.toJSON(message.pagination);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryNameContractsRequest>): QueryNameContractsRequest {
+    return QueryNameContractsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryNameContractsRequest>): QueryNameContractsRequest {
+    const message = createBaseQueryNameContractsRequest();
+    message.pagination = (object.pagination !== undefined && object.pagination !== null)
+      ? PageRequest.fromPartial(object.pagination)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseQueryNameContractsResponse(): QueryNameContractsResponse {
+  return { contracts: [], pagination: undefined };
+}
+
+export const QueryNameContractsResponse: MessageFns<QueryNameContractsResponse> = {
+  encode(message: QueryNameContractsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.contracts) {
+      Contract.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.pagination !== undefined) {
+      PageResponse.encode(message.pagination, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryNameContractsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryNameContractsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.contracts.push(Contract.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pagination = PageResponse.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryNameContractsResponse {
+    return {
+      contracts: globalThis.Array.isArray(object?.contracts)
+        ? object.contracts.map((e: any) => Contract.fromJSON(e))
+        : [],
+      pagination: isSet(object.pagination) ? PageResponse.fromJSON(object.pagination) : undefined,
+    };
+  },
+
+  toJSON(message: QueryNameContractsResponse): unknown {
+    const obj: any = {};
+    if (message.contracts?.length) {
+      obj.contracts = message.contracts.map((e) => Contract.toJSON(e));
+    }
+    if (message.pagination !== undefined) {
+      obj.pagination = PageResponse.toJSON(message.pagination);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryNameContractsResponse>): QueryNameContractsResponse {
+    return QueryNameContractsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryNameContractsResponse>): QueryNameContractsResponse {
+    const message = createBaseQueryNameContractsResponse();
+    message.contracts = object.contracts?.map((e) => Contract.fromPartial(e)) || [];
+    message.pagination = (object.pagination !== undefined && object.pagination !== null)
+      ? PageResponse.fromPartial(object.pagination)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseQueryRentContractsRequest(): QueryRentContractsRequest {
+  return { pagination: undefined };
+}
+
+export const QueryRentContractsRequest: MessageFns<QueryRentContractsRequest> = {
+  encode(message: QueryRentContractsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pagination !== undefined) {
+      PageRequest.encode(message.pagination, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryRentContractsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryRentContractsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pagination = PageRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryRentContractsRequest {
+    return { pagination: isSet(object.pagination) ? PageRequest.fromJSON(object.pagination) : undefined };
+  },
+
+  toJSON(message: QueryRentContractsRequest): unknown {
+    const obj: any = {};
+    if (message.pagination !== undefined) {
+      obj.pagination = PageRequest.toJSON(message.pagination);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryRentContractsRequest>): QueryRentContractsRequest {
+    return QueryRentContractsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryRentContractsRequest>): QueryRentContractsRequest {
+    const message = createBaseQueryRentContractsRequest();
+    message.pagination = (object.pagination !== undefined && object.pagination !== null)
+      ? PageRequest.fromPartial(object.pagination)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseQueryRentContractsResponse(): QueryRentContractsResponse {
+  return { contracts: [], pagination: undefined };
+}
+
+export const QueryRentContractsResponse: MessageFns<QueryRentContractsResponse> = {
+  encode(message: QueryRentContractsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.contracts) {
+      Contract.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.pagination !== undefined) {
+      PageResponse.encode(message.pagination, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryRentContractsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryRentContractsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.contracts.push(Contract.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pagination = PageResponse.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryRentContractsResponse {
+    return {
+      contracts: globalThis.Array.isArray(object?.contracts)
+        ? object.contracts.map((e: any) => Contract.fromJSON(e))
+        : [],
+      pagination: isSet(object.pagination) ? PageResponse.fromJSON(object.pagination) : undefined,
+    };
+  },
+
+  toJSON(message: QueryRentContractsResponse): unknown {
+    const obj: any = {};
+    if (message.contracts?.length) {
+      obj.contracts = message.contracts.map((e) => Contract.toJSON(e));
+    }
+    if (message.pagination !== undefined) {
+      obj.pagination = PageResponse.toJSON(message.pagination);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryRentContractsResponse>): QueryRentContractsResponse {
+    return QueryRentContractsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryRentContractsResponse>): QueryRentContractsResponse {
+    const message = createBaseQueryRentContractsResponse();
+    message.contracts = object.contracts?.map((e) => Contract.fromPartial(e)) || [];
+    message.pagination = (object.pagination !== undefined && object.pagination !== null)
+      ? PageResponse.fromPartial(object.pagination)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseQueryContractsInGraceRequest(): QueryContractsInGraceRequest {
+  return { pagination: undefined };
+}
+
+export const QueryContractsInGraceRequest: MessageFns<QueryContractsInGraceRequest> = {
+  encode(message: QueryContractsInGraceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pagination !== undefined) {
+      PageRequest.encode(message.pagination, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryContractsInGraceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryContractsInGraceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pagination = PageRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryContractsInGraceRequest {
+    return { pagination: isSet(object.pagination) ? PageRequest.fromJSON(object.pagination) : undefined };
+  },
+
+  toJSON(message: QueryContractsInGraceRequest): unknown {
+    const obj: any = {};
+    if (message.pagination !== undefined) {
+      obj.pagination = PageRequest.toJSON(message.pagination);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryContractsInGraceRequest>): QueryContractsInGraceRequest {
+    return QueryContractsInGraceRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryContractsInGraceRequest>): QueryContractsInGraceRequest {
+    const message = createBaseQueryContractsInGraceRequest();
+    message.pagination = (object.pagination !== undefined && object.pagination !== null)
+      ? PageRequest.fromPartial(object.pagination)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseQueryContractsInGraceResponse(): QueryContractsInGraceResponse {
+  return { contracts: [], pagination: undefined };
+}
+
+export const QueryContractsInGraceResponse: MessageFns<QueryContractsInGraceResponse> = {
+  encode(message: QueryContractsInGraceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.contracts) {
+      Contract.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.pagination !== undefined) {
+      PageResponse.encode(message.pagination, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryContractsInGraceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryContractsInGraceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.contracts.push(Contract.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pagination = PageResponse.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryContractsInGraceResponse {
+    return {
+      contracts: globalThis.Array.isArray(object?.contracts)
+        ? object.contracts.map((e: any) => Contract.fromJSON(e))
+        : [],
+      pagination: isSet(object.pagination) ? PageResponse.fromJSON(object.pagination) : undefined,
+    };
+  },
+
+  toJSON(message: QueryContractsInGraceResponse): unknown {
+    const obj: any = {};
+    if (message.contracts?.length) {
+      obj.contracts = message.contracts.map((e) => Contract.toJSON(e));
+    }
+    if (message.pagination !== undefined) {
+      obj.pagination = PageResponse.toJSON(message.pagination);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryContractsInGraceResponse>): QueryContractsInGraceResponse {
+    return QueryContractsInGraceResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryContractsInGraceResponse>): QueryContractsInGraceResponse {
+    const message = createBaseQueryContractsInGraceResponse();
+    message.contracts = object.contracts?.map((e) => Contract.fromPartial(e)) || [];
+    message.pagination = (object.pagination !== undefined && object.pagination !== null)
+      ? PageResponse.fromPartial(object.pagination)
+      : undefined;
+    return message;
+  },
+};
+
 /** Query is the contract module's query service. */
 export interface Query {
   /** Params returns the module's params. */
@@ -1185,6 +1692,12 @@ export interface Query {
   NodeRentContract(request: QueryNodeRentContractRequest): Promise<QueryNodeRentContractResponse>;
   /** NodeContractByHash returns the live node contract of a deployment hash on a node. */
   NodeContractByHash(request: QueryNodeContractByHashRequest): Promise<QueryNodeContractByHashResponse>;
+  /** NameContracts lists the live name contracts, in name order. */
+  NameContracts(request: QueryNameContractsRequest): Promise<QueryNameContractsResponse>;
+  /** RentContracts lists the live rent contracts, in node id order. */
+  RentContracts(request: QueryRentContractsRequest): Promise<QueryRentContractsResponse>;
+  /** ContractsInGrace lists the live contracts in their grace period, in id order. */
+  ContractsInGrace(request: QueryContractsInGraceRequest): Promise<QueryContractsInGraceResponse>;
 }
 
 export const QueryServiceName = "tfgrid.smartcontract.v1.Query";
@@ -1201,6 +1714,9 @@ export class QueryClientImpl implements Query {
     this.NodeContracts = this.NodeContracts.bind(this);
     this.NodeRentContract = this.NodeRentContract.bind(this);
     this.NodeContractByHash = this.NodeContractByHash.bind(this);
+    this.NameContracts = this.NameContracts.bind(this);
+    this.RentContracts = this.RentContracts.bind(this);
+    this.ContractsInGrace = this.ContractsInGrace.bind(this);
   }
   Params(request: QueryParamsRequest): Promise<QueryParamsResponse> {
     const data = QueryParamsRequest.encode(request).finish();
@@ -1242,6 +1758,24 @@ export class QueryClientImpl implements Query {
     const data = QueryNodeContractByHashRequest.encode(request).finish();
     const promise = this.rpc.request(this.service, "NodeContractByHash", data);
     return promise.then((data) => QueryNodeContractByHashResponse.decode(new BinaryReader(data)));
+  }
+
+  NameContracts(request: QueryNameContractsRequest): Promise<QueryNameContractsResponse> {
+    const data = QueryNameContractsRequest.encode(request).finish();
+    const promise = this.rpc.request(this.service, "NameContracts", data);
+    return promise.then((data) => QueryNameContractsResponse.decode(new BinaryReader(data)));
+  }
+
+  RentContracts(request: QueryRentContractsRequest): Promise<QueryRentContractsResponse> {
+    const data = QueryRentContractsRequest.encode(request).finish();
+    const promise = this.rpc.request(this.service, "RentContracts", data);
+    return promise.then((data) => QueryRentContractsResponse.decode(new BinaryReader(data)));
+  }
+
+  ContractsInGrace(request: QueryContractsInGraceRequest): Promise<QueryContractsInGraceResponse> {
+    const data = QueryContractsInGraceRequest.encode(request).finish();
+    const promise = this.rpc.request(this.service, "ContractsInGrace", data);
+    return promise.then((data) => QueryContractsInGraceResponse.decode(new BinaryReader(data)));
   }
 }
 

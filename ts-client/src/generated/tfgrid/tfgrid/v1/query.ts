@@ -152,6 +152,18 @@ export interface QueryFarmsResponse {
   pagination?: PageResponse | undefined;
 }
 
+/** QueryFarmsByTwinRequest is the request of Query/FarmsByTwin. */
+export interface QueryFarmsByTwinRequest {
+  twinId: bigint;
+  pagination?: PageRequest | undefined;
+}
+
+/** QueryFarmsByTwinResponse is the response of Query/FarmsByTwin. */
+export interface QueryFarmsByTwinResponse {
+  farms: Farm[];
+  pagination?: PageResponse | undefined;
+}
+
 /** QueryFarmPublicIpsRequest is the request of Query/FarmPublicIps. */
 export interface QueryFarmPublicIpsRequest {
   id: bigint;
@@ -1265,6 +1277,183 @@ export const QueryFarmsResponse: MessageFns<QueryFarmsResponse> = {
   },
   fromPartial(object: DeepPartial<QueryFarmsResponse>): QueryFarmsResponse {
     const message = createBaseQueryFarmsResponse();
+    message.farms = object.farms?.map((e) => Farm.fromPartial(e)) || [];
+    message.pagination = (object.pagination !== undefined && object.pagination !== null)
+      ? PageResponse.fromPartial(object.pagination)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseQueryFarmsByTwinRequest(): QueryFarmsByTwinRequest {
+  return { twinId: 0n, pagination: undefined };
+}
+
+export const QueryFarmsByTwinRequest: MessageFns<QueryFarmsByTwinRequest> = {
+  encode(message: QueryFarmsByTwinRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.twinId !== 0n) {
+      if (BigInt.asUintN(64, message.twinId) !== message.twinId) {
+        throw new globalThis.Error("value provided for field message.twinId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.twinId);
+    }
+    if (message.pagination !== undefined) {
+      PageRequest.encode(message.pagination, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryFarmsByTwinRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryFarmsByTwinRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.twinId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pagination = PageRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryFarmsByTwinRequest {
+    return {
+      twinId: isSet(object.twinId) ? BigInt(object.twinId) : isSet(object.twin_id) ? BigInt(object.twin_id) : 0n,
+      pagination: isSet(object.pagination) ? PageRequest.fromJSON(object.pagination) : undefined,
+    };
+  },
+
+  toJSON(message: QueryFarmsByTwinRequest): unknown {
+    const obj: any = {};
+    if (message.twinId !== 0n) {
+      obj.twinId = message.twinId.toString();
+    }
+    if (message.pagination !== undefined) {
+      obj.pagination = PageRequest.toJSON(message.pagination);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryFarmsByTwinRequest>): QueryFarmsByTwinRequest {
+    return QueryFarmsByTwinRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryFarmsByTwinRequest>): QueryFarmsByTwinRequest {
+    const message = createBaseQueryFarmsByTwinRequest();
+    message.twinId = (object.twinId !== undefined && object.twinId !== null) ? BigInt(object.twinId) : 0n;
+    message.pagination = (object.pagination !== undefined && object.pagination !== null)
+      ? PageRequest.fromPartial(object.pagination)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseQueryFarmsByTwinResponse(): QueryFarmsByTwinResponse {
+  return { farms: [], pagination: undefined };
+}
+
+export const QueryFarmsByTwinResponse: MessageFns<QueryFarmsByTwinResponse> = {
+  encode(message: QueryFarmsByTwinResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.farms) {
+      Farm.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.pagination !== undefined) {
+      PageResponse.encode(message.pagination, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryFarmsByTwinResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryFarmsByTwinResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.farms.push(Farm.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pagination = PageResponse.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryFarmsByTwinResponse {
+    return {
+      farms: globalThis.Array.isArray(object?.farms) ? object.farms.map((e: any) => Farm.fromJSON(e)) : [],
+      pagination: isSet(object.pagination) ? PageResponse.fromJSON(object.pagination) : undefined,
+    };
+  },
+
+  toJSON(message: QueryFarmsByTwinResponse): unknown {
+    const obj: any = {};
+    if (message.farms?.length) {
+      obj.farms = message.farms.map((e) => Farm.toJSON(e));
+    }
+    if (message.pagination !== undefined) {
+      obj.pagination = PageResponse.toJSON(message.pagination);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryFarmsByTwinResponse>): QueryFarmsByTwinResponse {
+    return QueryFarmsByTwinResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryFarmsByTwinResponse>): QueryFarmsByTwinResponse {
+    const message = createBaseQueryFarmsByTwinResponse();
     message.farms = object.farms?.map((e) => Farm.fromPartial(e)) || [];
     message.pagination = (object.pagination !== undefined && object.pagination !== null)
       ? PageResponse.fromPartial(object.pagination)
@@ -3123,6 +3312,8 @@ export interface Query {
   FarmByName(request: QueryFarmByNameRequest): Promise<QueryFarmByNameResponse>;
   /** Farms lists farms. */
   Farms(request: QueryFarmsRequest): Promise<QueryFarmsResponse>;
+  /** FarmsByTwin lists a twin's farms, in id order. */
+  FarmsByTwin(request: QueryFarmsByTwinRequest): Promise<QueryFarmsByTwinResponse>;
   /** FarmPublicIps lists a farm's public IPs and the contracts holding them. */
   FarmPublicIps(request: QueryFarmPublicIpsRequest): Promise<QueryFarmPublicIpsResponse>;
   /** FarmAllowedNodeTwins lists the node twins allowed to register into a farm. */
@@ -3161,6 +3352,7 @@ export class QueryClientImpl implements Query {
     this.Farm = this.Farm.bind(this);
     this.FarmByName = this.FarmByName.bind(this);
     this.Farms = this.Farms.bind(this);
+    this.FarmsByTwin = this.FarmsByTwin.bind(this);
     this.FarmPublicIps = this.FarmPublicIps.bind(this);
     this.FarmAllowedNodeTwins = this.FarmAllowedNodeTwins.bind(this);
     this.Node = this.Node.bind(this);
@@ -3211,6 +3403,12 @@ export class QueryClientImpl implements Query {
     const data = QueryFarmsRequest.encode(request).finish();
     const promise = this.rpc.request(this.service, "Farms", data);
     return promise.then((data) => QueryFarmsResponse.decode(new BinaryReader(data)));
+  }
+
+  FarmsByTwin(request: QueryFarmsByTwinRequest): Promise<QueryFarmsByTwinResponse> {
+    const data = QueryFarmsByTwinRequest.encode(request).finish();
+    const promise = this.rpc.request(this.service, "FarmsByTwin", data);
+    return promise.then((data) => QueryFarmsByTwinResponse.decode(new BinaryReader(data)));
   }
 
   FarmPublicIps(request: QueryFarmPublicIpsRequest): Promise<QueryFarmPublicIpsResponse> {
