@@ -299,6 +299,12 @@ func scREST(t *testing.T, c *chain, w *scWorld) {
 		return q.ContractsByTwin(ctx, &sctypes.QueryContractsByTwinRequest{TwinId: w.aliceTwin})
 	}, base+"/contracts/by-twin/"+u(w.aliceTwin), "contracts-by-twin", u(w.aliceTwin))
 	require.Equal(t, []uint64{w.contractC}, scIDs(byTwin.Contracts))
+	history := scReadBack(c, func(ctx context.Context, q sctypes.QueryClient) (*sctypes.QueryContractsByTwinResponse, error) {
+		return q.ContractsByTwin(ctx, &sctypes.QueryContractsByTwinRequest{TwinId: w.aliceTwin, IncludeDeleted: true})
+	}, base+"/contracts/by-twin/"+u(w.aliceTwin)+"?include_deleted=true", "contracts-by-twin", u(w.aliceTwin), "--include-deleted")
+	require.Equal(t, []uint64{w.contractA, w.contractC}, scIDs(history.Contracts), "include_deleted adds alice's deleted contract A")
+	require.Equal(t, sctypes.ContractStateDeleted, history.Contracts[0].State)
+	require.NotZero(t, history.Contracts[0].CreatedAt, "a deleted contract keeps its real created_at")
 
 	// Paginated.
 	var page struct {

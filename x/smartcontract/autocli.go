@@ -96,7 +96,8 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "id"}},
 				},
 				{
-					RpcMethod: "ContractsByTwin", Use: "contracts-by-twin [twin_id]", Short: "List a twin's live contracts",
+					RpcMethod: "ContractsByTwin", Use: "contracts-by-twin [twin_id]", Short: "List a twin's live contracts (--include-deleted: and its deleted ones), in id order",
+					Long:           "--include-deleted also lists the twin's deleted contracts among the live ones: state deleted, their delete cause and real created_at.",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "twin_id"}},
 				},
 				{

@@ -234,6 +234,20 @@ func (k *Keeper) GetContract(ctx context.Context, id uint64) (types.Contract, er
 	return c, keeperutil.NotFound(err, types.ErrContractNotFound, "contract %d", id)
 }
 
+// liveOrDeletedContract loads a live contract, or the view of a deleted one's tombstone and when it
+// was deleted.
+func (k *Keeper) liveOrDeletedContract(ctx context.Context, id uint64) (types.Contract, int64, error) {
+	c, err := k.Contracts.Get(ctx, id)
+	if !errors.Is(err, collections.ErrNotFound) {
+		return c, 0, err
+	}
+	tomb, err := k.Tombstones.Get(ctx, id)
+	if err != nil {
+		return types.Contract{}, 0, keeperutil.NotFound(err, types.ErrContractNotFound, "contract %d never existed", id)
+	}
+	return tomb.ContractView(), tomb.DeletedAt, nil
+}
+
 // ownedContract loads a live contract and checks that the signer's twin owns it.
 func (k *Keeper) ownedContract(ctx context.Context, signer string, id uint64) (types.Contract, error) {
 	c, err := k.GetContract(ctx, id)

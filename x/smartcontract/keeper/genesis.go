@@ -3,6 +3,8 @@ package keeper
 import (
 	"context"
 
+	"cosmossdk.io/collections"
+
 	"github.com/tfgrid/tfgrid/internal/keeperutil"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 )
@@ -26,6 +28,9 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	}
 	for _, t := range gs.Tombstones {
 		if err := k.Tombstones.Set(ctx, t.Id, t); err != nil {
+			return err
+		}
+		if err := k.TwinContractHistory.Set(ctx, collections.Join(t.TwinId, t.Id)); err != nil {
 			return err
 		}
 	}

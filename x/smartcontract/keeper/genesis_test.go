@@ -139,6 +139,12 @@ func TestGenesisRoundTrip(t *testing.T) {
 	inGrace, err := g.q.ContractsInGrace(g.ctx, &types.QueryContractsInGraceRequest{})
 	require.NoError(t, err)
 	require.Equal(t, []uint64{s.graced}, ids(inGrace.Contracts), "the grace index is rebuilt on import")
+	history, err := g.q.ContractsByTwin(g.ctx, &types.QueryContractsByTwinRequest{TwinId: s.bob.twin, IncludeDeleted: true})
+	require.NoError(t, err)
+	original, err := f.q.ContractsByTwin(f.ctx, &types.QueryContractsByTwinRequest{TwinId: s.bob.twin, IncludeDeleted: true})
+	require.NoError(t, err)
+	require.Contains(t, ids(history.Contracts), s.oof, "the twin history is rebuilt from the tombstones on import")
+	require.Equal(t, original.Contracts, history.Contracts)
 
 	// Closing an imported contract refunds the deposit it locked before the import.
 	before := g.balance(s.alice.acc)

@@ -83,7 +83,8 @@ func (k *Keeper) checkIPs(ctx context.Context, live map[uint64]types.Contract) e
 	return nil
 }
 
-// checkIndexes: each index holds exactly the entries a full scan of the live contracts produces.
+// checkIndexes: each index holds exactly the entries a full scan of the live contracts (and, for
+// twin_contract_history, the tombstones) produces.
 func (k *Keeper) checkIndexes(ctx context.Context, live map[uint64]types.Contract) error {
 	type (
 		twinContract = invariant.Pair[uint64, uint64]
@@ -107,8 +108,14 @@ func (k *Keeper) checkIndexes(ctx context.Context, live map[uint64]types.Contrac
 			wantName[kind.NameContract.Name] = id
 		}
 	}
+	wantHistory, err := k.twinContractHistory(ctx, live)
+	if err != nil {
+		return err
+	}
 	broken := types.ErrInvariantBroken
 	checks := []error{
+		invariant.SameSet(broken, "twin_contract_history", wantHistory,
+			invariant.Keys(ctx, k.TwinContractHistory.Walk, invariant.PairOf[uint64, uint64])),
 		invariant.SameSet(broken, "contracts_by_twin", wantByTwin,
 			invariant.Keys(ctx, k.ContractsByTwin.Walk, invariant.PairOf[uint64, uint64])),
 		invariant.SameSet(broken, "node_contracts_by_node_twin", wantByNodeTwin,
@@ -120,6 +127,20 @@ func (k *Keeper) checkIndexes(ctx context.Context, live map[uint64]types.Contrac
 		invariant.SameMap(broken, "name_contract_by_name", wantName, invariant.Entries(ctx, k.NameContractByName.Walk, invariant.Itself[string])),
 	}
 	return errors.Join(checks...)
+}
+
+// twinContractHistory is what twin_contract_history must hold: (twin, id) of every live contract and
+// every tombstone.
+func (k *Keeper) twinContractHistory(ctx context.Context, live map[uint64]types.Contract) (map[invariant.Pair[uint64, uint64]]bool, error) {
+	want := make(map[invariant.Pair[uint64, uint64]]bool, len(live))
+	for id, c := range live {
+		want[invariant.Pair[uint64, uint64]{K1: c.TwinId, K2: id}] = true
+	}
+	err := k.Tombstones.Walk(ctx, nil, func(id uint64, t types.Tombstone) (bool, error) {
+		want[invariant.Pair[uint64, uint64]{K1: t.TwinId, K2: id}] = true
+		return false, nil
+	})
+	return want, err
 }
 
 // checkReservations: node_reserved holds, per node, exactly the sum of its live node contracts'

@@ -80,6 +80,15 @@ func TestInvariantsDetectCorruption(t *testing.T) {
 		{"rent entry removed", func() { must(f.k.RentContractByNode.Remove(f.ctx, s.renter.id)) }, []string{"rent_contract_by_node"}},
 		{"stray by-twin entry of a deleted contract", func() { must(f.k.ContractsByTwin.Set(f.ctx, collections.Join(s.alice.twin, s.deletedOne))) },
 			[]string{"contracts_by_twin", id(s.deletedOne)}},
+		{"history entry of a deleted contract removed", func() {
+			must(f.k.TwinContractHistory.Remove(f.ctx, collections.Join(s.alice.twin, s.deletedOne)))
+		}, []string{"twin_contract_history", id(s.deletedOne)}},
+		{"history entry of a live contract removed", func() { must(f.k.TwinContractHistory.Remove(f.ctx, collections.Join(s.bob.twin, s.rent))) },
+			[]string{"twin_contract_history", id(s.rent)}},
+		{"history entry under another twin", func() { must(f.k.TwinContractHistory.Set(f.ctx, collections.Join(s.bob.twin, s.deletedOne))) },
+			[]string{"twin_contract_history", id(s.deletedOne)}},
+		{"stray history entry of a never-existing contract", func() { must(f.k.TwinContractHistory.Set(f.ctx, collections.Join(s.alice.twin, uint64(999)))) },
+			[]string{"twin_contract_history", "999"}},
 		{"stray hash entry", func() {
 			must(f.k.ContractByNodeHash.Set(f.ctx, collections.Join(s.node.id, hash("gone")), s.deletedOne))
 		},

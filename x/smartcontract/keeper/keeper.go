@@ -45,6 +45,9 @@ type Keeper struct {
 	NodeContractsByNodeTwin collections.KeySet[collections.Triple[uint64, uint64, uint64]]
 	// ContractsInGrace lists the live contracts in their grace period, for the contracts-in-grace query.
 	ContractsInGrace collections.KeySet[uint64]
+	// TwinContractHistory lists every contract a twin has had, live or deleted: an entry is written with
+	// the contract and stays with its tombstone, for the contracts-by-twin query's include_deleted.
+	TwinContractHistory collections.KeySet[collections.Pair[uint64, uint64]]
 
 	// NodeExtraFees is the monthly extra fee of dedicated nodes, in mUSD.
 	NodeExtraFees collections.Map[uint64, uint64]
@@ -88,7 +91,9 @@ func NewKeeper(
 		NodeContractsByNodeTwin: collections.NewKeySet(sb, types.NodeContractsByNodeTwinKey, "node_contracts_by_node_twin",
 			collections.TripleKeyCodec(u64, u64, u64)),
 		ContractsInGrace: collections.NewKeySet(sb, types.ContractsInGraceKey, "contracts_in_grace", u64),
-		NodeExtraFees:    collections.NewMap(sb, types.NodeExtraFeesKey, "node_extra_fees", u64, collections.Uint64Value),
+		TwinContractHistory: collections.NewKeySet(sb, types.TwinContractHistoryKey, "twin_contract_history",
+			collections.PairKeyCodec(u64, u64)),
+		NodeExtraFees: collections.NewMap(sb, types.NodeExtraFeesKey, "node_extra_fees", u64, collections.Uint64Value),
 		NodeReserved: collections.NewMap(sb, types.NodeReservedKey, "node_reserved", u64,
 			codec.CollValue[tfgridtypes.Resources](cdc)),
 	}

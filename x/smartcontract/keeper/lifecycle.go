@@ -14,12 +14,16 @@ import (
 )
 
 // insertContract stores a new live contract and every index entry it needs. With removeContract it is
-// the only code that writes the indexes.
+// the only code that writes the indexes. The twin_contract_history entry it writes outlives the
+// contract: removeContract keeps it for the tombstone.
 func (k *Keeper) insertContract(ctx context.Context, c types.Contract) error {
 	if err := k.Contracts.Set(ctx, c.Id, c); err != nil {
 		return err
 	}
 	if err := k.ContractsByTwin.Set(ctx, collections.Join(c.TwinId, c.Id)); err != nil {
+		return err
+	}
+	if err := k.TwinContractHistory.Set(ctx, collections.Join(c.TwinId, c.Id)); err != nil {
 		return err
 	}
 	if err := k.indexGrace(ctx, c); err != nil {

@@ -2,7 +2,6 @@ package keeper
 
 import (
 	"context"
-	"errors"
 
 	"cosmossdk.io/collections"
 
@@ -33,22 +32,28 @@ func (q queryServer) Params(ctx context.Context, _ *types.QueryParamsRequest) (*
 
 // Contract serves a live contract, or a view of a deleted one's tombstone.
 func (q queryServer) Contract(ctx context.Context, req *types.QueryContractRequest) (*types.QueryContractResponse, error) {
-	c, err := q.k.Contracts.Get(ctx, req.Id)
-	if err == nil {
-		return &types.QueryContractResponse{Contract: c}, nil
-	}
-	if !errors.Is(err, collections.ErrNotFound) {
+	c, deletedAt, err := q.k.liveOrDeletedContract(ctx, req.Id)
+	if err != nil {
 		return nil, err
 	}
-	tomb, err := q.k.Tombstones.Get(ctx, req.Id)
-	if err != nil {
-		return nil, keeperutil.NotFound(err, types.ErrContractNotFound, "contract %d never existed", req.Id)
-	}
-	return &types.QueryContractResponse{Contract: tomb.ContractView(), DeletedAt: tomb.DeletedAt}, nil
+	return &types.QueryContractResponse{Contract: c, DeletedAt: deletedAt}, nil
 }
 
+// ContractsByTwin lists a twin's live contracts in id order; with include_deleted, its deleted ones too
+// (as tombstone views), over twin_contract_history.
 func (q queryServer) ContractsByTwin(ctx context.Context, req *types.QueryContractsByTwinRequest) (*types.QueryContractsByTwinResponse, error) {
-	cs, page, err := keeperutil.Paginate(ctx, q.k.ContractsByTwin, req.Pagination, q.contractOfPair(ctx),
+	index, load := q.k.ContractsByTwin, q.k.GetContract
+	if req.IncludeDeleted {
+		index = q.k.TwinContractHistory
+		load = func(ctx context.Context, id uint64) (types.Contract, error) {
+			c, _, err := q.k.liveOrDeletedContract(ctx, id)
+			return c, err
+		}
+	}
+	cs, page, err := keeperutil.Paginate(ctx, index, req.Pagination,
+		func(key collections.Pair[uint64, uint64], _ collections.NoValue) (types.Contract, error) {
+			return load(ctx, key.K2())
+		},
 		query.WithCollectionPaginationPairPrefix[uint64, uint64](req.TwinId))
 	if err != nil {
 		return nil, err
@@ -132,11 +137,4 @@ func (q queryServer) ContractsInGrace(ctx context.Context, req *types.QueryContr
 		return nil, err
 	}
 	return &types.QueryContractsInGraceResponse{Contracts: cs, Pagination: page}, nil
-}
-
-// contractOfPair loads the contract named by the second half of an index key.
-func (q queryServer) contractOfPair(ctx context.Context) func(collections.Pair[uint64, uint64], collections.NoValue) (types.Contract, error) {
-	return func(key collections.Pair[uint64, uint64], _ collections.NoValue) (types.Contract, error) {
-		return q.k.GetContract(ctx, key.K2())
-	}
 }

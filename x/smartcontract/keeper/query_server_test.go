@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
@@ -92,6 +93,65 @@ func TestQueryContractsByTwinPaginates(t *testing.T) {
 	none, err := f.q.ContractsByTwin(f.ctx, &types.QueryContractsByTwinRequest{TwinId: 999})
 	require.NoError(t, err)
 	require.Empty(t, none.Contracts)
+}
+
+func TestQueryContractsByTwinIncludeDeleted(t *testing.T) {
+	f := newFixture(t)
+	w := f.newWorld(0)
+	kept := f.nodeContract(w.alice, w.node.id, "kept", 0)
+	created := blockTime.Add(time.Hour)
+	f.ctx = f.ctx.WithBlockTime(created)
+	gone := f.nodeContract(w.alice, w.node.id, "gone", 0)
+	bobs := f.nodeContract(w.bob, w.node.id, "bobs", 0)
+	name := f.nameContract(w.alice, "alices")
+	f.ctx = f.ctx.WithBlockTime(created.Add(time.Hour))
+	require.NoError(t, f.cancel(w.alice, gone))
+	require.NoError(t, f.cancel(w.bob, bobs))
+	require.NoError(t, f.cancel(w.alice, name))
+	last := f.nodeContract(w.alice, w.node.id, "last", 0)
+
+	live, err := f.q.ContractsByTwin(f.ctx, &types.QueryContractsByTwinRequest{TwinId: w.alice.twin})
+	require.NoError(t, err)
+	require.Equal(t, []uint64{kept, last}, ids(live.Contracts), "without include_deleted: live contracts only")
+
+	all, err := f.q.ContractsByTwin(f.ctx, &types.QueryContractsByTwinRequest{TwinId: w.alice.twin, IncludeDeleted: true})
+	require.NoError(t, err)
+	require.Equal(t, []uint64{kept, gone, name, last}, ids(all.Contracts), "live and deleted, in id order")
+	require.Equal(t, f.contract(kept), all.Contracts[0], "live contracts are served in full")
+	require.Equal(t, types.Contract{
+		Id: gone, TwinId: w.alice.twin, State: types.ContractStateDeleted, DeleteCause: types.DeleteCauseCanceledByUser,
+		CreatedAt: created.Unix(), Deposit: all.Contracts[1].Deposit, Kind: &types.Contract_NodeContract{NodeContract: &types.NodeContract{NodeId: w.node.id}},
+	}, all.Contracts[1], "a deleted contract keeps its real created_at")
+	require.Equal(t, types.ContractKindName, all.Contracts[2].ContractKind())
+	require.Equal(t, types.ContractStateDeleted, all.Contracts[2].State)
+
+	page1, err := f.q.ContractsByTwin(f.ctx, &types.QueryContractsByTwinRequest{
+		TwinId: w.alice.twin, IncludeDeleted: true, Pagination: &query.PageRequest{Limit: 3, CountTotal: true},
+	})
+	require.NoError(t, err)
+	require.Equal(t, []uint64{kept, gone, name}, ids(page1.Contracts))
+	require.Equal(t, uint64(4), page1.Pagination.Total)
+	page2, err := f.q.ContractsByTwin(f.ctx, &types.QueryContractsByTwinRequest{
+		TwinId: w.alice.twin, IncludeDeleted: true, Pagination: &query.PageRequest{Key: page1.Pagination.NextKey, Limit: 3},
+	})
+	require.NoError(t, err)
+	require.Equal(t, []uint64{last}, ids(page2.Contracts))
+	require.Empty(t, page2.Pagination.NextKey)
+	byOffset, err := f.q.ContractsByTwin(f.ctx, &types.QueryContractsByTwinRequest{
+		TwinId: w.alice.twin, IncludeDeleted: true, Pagination: &query.PageRequest{Offset: 1, Limit: 2},
+	})
+	require.NoError(t, err)
+	require.Equal(t, []uint64{gone, name}, ids(byOffset.Contracts))
+
+	bob, err := f.q.ContractsByTwin(f.ctx, &types.QueryContractsByTwinRequest{TwinId: w.bob.twin, IncludeDeleted: true})
+	require.NoError(t, err)
+	require.Equal(t, []uint64{bobs}, ids(bob.Contracts), "another twin's history stays apart")
+
+	_, err = f.q.ContractsByTwin(f.ctx, &types.QueryContractsByTwinRequest{
+		TwinId: w.alice.twin, IncludeDeleted: true, Pagination: &query.PageRequest{Key: page1.Pagination.NextKey, Offset: 1},
+	})
+	require.ErrorContains(t, err, "key and offset 1 both set")
+	f.requireInvariants()
 }
 
 func TestQueryNodeContractsPaginates(t *testing.T) {

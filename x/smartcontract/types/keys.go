@@ -26,4 +26,6 @@ var (
 	NodeContractsByNodeTwinKey = collections.NewPrefix(11)
 	// ContractsInGraceKey lists the live contracts in their grace period. 12-13 are taken on other branches.
 	ContractsInGraceKey = collections.NewPrefix(14)
+	// TwinContractHistoryKey indexes every contract of a twin, live or tombstoned, by (twin, contract).
+	TwinContractHistoryKey = collections.NewPrefix(15)
 )

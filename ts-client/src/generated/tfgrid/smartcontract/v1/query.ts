@@ -40,7 +40,14 @@ export interface QueryContractResponse {
 /** QueryContractsByTwinRequest is the request of Query/ContractsByTwin. */
 export interface QueryContractsByTwinRequest {
   twinId: bigint;
-  pagination?: PageRequest | undefined;
+  pagination?:
+    | PageRequest
+    | undefined;
+  /**
+   * include_deleted also lists the twin's deleted contracts, as their tombstones' views (state
+   * CONTRACT_STATE_DELETED, delete_cause, real created_at), among the live ones in id order.
+   */
+  includeDeleted: boolean;
 }
 
 /** QueryContractsByTwinResponse is the response of Query/ContractsByTwin. */
@@ -411,7 +418,7 @@ export const QueryContractResponse: MessageFns<QueryContractResponse> = {
 };
 
 function createBaseQueryContractsByTwinRequest(): QueryContractsByTwinRequest {
-  return { twinId: 0n, pagination: undefined };
+  return { twinId: 0n, pagination: undefined, includeDeleted: false };
 }
 
 export const QueryContractsByTwinRequest: MessageFns<QueryContractsByTwinRequest> = {
@@ -424,6 +431,9 @@ export const QueryContractsByTwinRequest: MessageFns<QueryContractsByTwinRequest
     }
     if (message.pagination !== undefined) {
       PageRequest.encode(message.pagination, writer.uint32(18).fork()).join();
+    }
+    if (message.includeDeleted !== false) {
+      writer.uint32(24).bool(message.includeDeleted);
     }
     return writer;
   },
@@ -457,6 +467,14 @@ export const QueryContractsByTwinRequest: MessageFns<QueryContractsByTwinRequest
             message.pagination = PageRequest.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.includeDeleted = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -473,6 +491,11 @@ export const QueryContractsByTwinRequest: MessageFns<QueryContractsByTwinRequest
     return {
       twinId: isSet(object.twinId) ? BigInt(object.twinId) : isSet(object.twin_id) ? BigInt(object.twin_id) : 0n,
       pagination: isSet(object.pagination) ? PageRequest.fromJSON(object.pagination) : undefined,
+      includeDeleted: isSet(object.includeDeleted)
+        ? globalThis.Boolean(object.includeDeleted)
+        : isSet(object.include_deleted)
+        ? globalThis.Boolean(object.include_deleted)
+        : false,
     };
   },
 
@@ -483,6 +506,9 @@ export const QueryContractsByTwinRequest: MessageFns<QueryContractsByTwinRequest
     }
     if (message.pagination !== undefined) {
       obj.pagination = PageRequest.toJSON(message.pagination);
+    }
+    if (message.includeDeleted !== false) {
+      obj.includeDeleted = message.includeDeleted;
     }
     return obj;
   },
@@ -496,6 +522,7 @@ export const QueryContractsByTwinRequest: MessageFns<QueryContractsByTwinRequest
     message.pagination = (object.pagination !== undefined && object.pagination !== null)
       ? PageRequest.fromPartial(object.pagination)
       : undefined;
+    message.includeDeleted = object.includeDeleted ?? false;
     return message;
   },
 };
@@ -1682,7 +1709,7 @@ export interface Query {
   Params(request: QueryParamsRequest): Promise<QueryParamsResponse>;
   /** Contract returns a live contract, or what remains of a deleted one. */
   Contract(request: QueryContractRequest): Promise<QueryContractResponse>;
-  /** ContractsByTwin lists a twin's live contracts. */
+  /** ContractsByTwin lists a twin's live contracts, in id order; with include_deleted, its deleted ones too. */
   ContractsByTwin(request: QueryContractsByTwinRequest): Promise<QueryContractsByTwinResponse>;
   /** ContractByName returns the live name contract holding a name. */
   ContractByName(request: QueryContractByNameRequest): Promise<QueryContractByNameResponse>;
