@@ -28,7 +28,7 @@ func findNodesCLI(c *chain, args ...string) map[uint64]types.Resources {
 // finder's answer follows a reservation made and cancelled on the chain, with sizes in units.
 func scNodeFinder(t *testing.T, c *chain, w *scWorld) {
 	const gib = types.GiB
-	before := findNodesCLI(c, "--country", "belgium", "--free-mru", "8GiB", "--free-sru", "100GiB")
+	before := findNodesCLI(c, "--country", "BE", "--free-mru", "8GiB", "--free-sru", "100GiB")
 	require.Contains(t, before, w.node, "the node (16 GiB memory) is free before the reservation")
 	free := before[w.node]
 
@@ -48,4 +48,5 @@ func scNodeFinder(t *testing.T, c *chain, w *scWorld) {
 	// Bad input names the flag and the value; the chain refuses an oversized page.
 	require.Contains(t, c.queryFails("tfgrid", "nodes", "--free-mru", "8 parsecs"), `--free-mru "8 parsecs"`)
 	require.Contains(t, c.queryFails("tfgrid", "nodes", "--free-mru", "1GiB", "--limit", "500"), "limit 500: at most 100")
+	require.Contains(t, c.queryFails("tfgrid", "nodes", "--country", "ZZ"), `country "ZZ": not an ISO 3166-1 alpha-2 country code`)
 }

@@ -35,7 +35,7 @@ func (f *fixture) findNodes(req *types.QueryNodesRequest) []uint64 {
 
 // finderWorld is the query world with a node per filter: node 1 runs node contracts reserving 4 GiB
 // of memory and reported uptime recently, node 2 is rented and certified, node 3 is powered down and
-// has an extra fee, node 4 (farm 2, no IPs) is in Cairo.
+// has an extra fee, node 4 (farm 2, no IPs) is in Cairo and stores its country as a code.
 func newFinderWorld(t *testing.T) *fixture {
 	f, _ := newQueryWorld(t)
 	now := f.ctx.BlockTime().Unix()
@@ -45,7 +45,9 @@ func newFinderWorld(t *testing.T) *fixture {
 		n.LastUptime = types.Uptime{ReportedAt: now - 7200, Uptime: 100}
 	})
 	f.editNode(3, func(n *types.Node) { n.Power.State = types.PowerStateDown })
-	f.editNode(4, func(n *types.Node) { n.Location = types.Location{City: "Cairo", Country: "Egypt", Latitude: "30", Longitude: "31"} })
+	f.editNode(4, func(n *types.Node) {
+		n.Location = types.Location{City: "Cairo", Country: "eg", Latitude: "30", Longitude: "31"}
+	})
 	f.hooks.usage = map[uint64]types.NodeUsage{
 		1: {Reserved: types.Resources{Cru: 1, Mru: 4 * gib}, HasNodeContracts: true},
 		2: {RentContractID: 7},
@@ -62,6 +64,11 @@ func TestNodeFinderFilters(t *testing.T) {
 		want []uint64
 	}{
 		{"country ignoring case", types.QueryNodesRequest{Country: "belgium"}, []uint64{1, 2, 3}},
+		{"country code of nodes storing the name", types.QueryNodesRequest{Country: "BE"}, []uint64{1, 2, 3}},
+		{"country code ignoring case", types.QueryNodesRequest{Country: "be"}, []uint64{1, 2, 3}},
+		{"country name of a node storing the code", types.QueryNodesRequest{Country: "Egypt"}, []uint64{4}},
+		{"country code of a node storing the code", types.QueryNodesRequest{Country: "EG"}, []uint64{4}},
+		{"country without nodes", types.QueryNodesRequest{Country: "NL"}, nil},
 		{"city", types.QueryNodesRequest{City: "Cairo"}, []uint64{4}},
 		{"country and farm", types.QueryNodesRequest{Country: "Belgium", FarmId: 2}, nil},
 		{"certification", types.QueryNodesRequest{Certification: types.NodeCertificationCertified}, []uint64{2}},
@@ -144,6 +151,7 @@ func TestNodeFinderRefusesBadRequests(t *testing.T) {
 		{"offset", types.QueryNodesRequest{Country: "BE", Pagination: &query.PageRequest{Offset: 2}}, types.ErrInvalidQuery, "offset 2"},
 		{"count total", types.QueryNodesRequest{Country: "BE", Pagination: &query.PageRequest{CountTotal: true}}, types.ErrInvalidQuery, "count_total"},
 		{"short key", types.QueryNodesRequest{Country: "BE", Pagination: &query.PageRequest{Key: []byte{1, 2, 3}}}, types.ErrInvalidQuery, "key 010203"},
+		{"unknown country code", types.QueryNodesRequest{Country: "ZZ"}, types.ErrInvalidQuery, `country "ZZ": not an ISO 3166-1 alpha-2 country code`},
 		{"unknown certification", types.QueryNodesRequest{Certification: 9}, types.ErrInvalidQuery, "certification 9"},
 		{"unknown power state", types.QueryNodesRequest{PowerState: 7}, types.ErrInvalidQuery, "power_state 7"},
 		{"unknown rent filter", types.QueryNodesRequest{Rent: 5}, types.ErrInvalidQuery, "rent 5"},

@@ -66,8 +66,12 @@ func (r *QueryNodesRequest) FreeWanted() Resources {
 	return Resources{Cru: r.FreeCru, Sru: r.FreeSru, Hru: r.FreeHru, Mru: r.FreeMru}
 }
 
-// ValidateFilters checks the request's enum filters, so a typo is an error rather than no match.
+// ValidateFilters checks the request's enum filters and country code, so a typo is an error rather
+// than no match.
 func (r *QueryNodesRequest) ValidateFilters() error {
+	if err := ValidateCountryFilter(r.Country); err != nil {
+		return err
+	}
 	if _, ok := NodeCertification_name[int32(r.Certification)]; !ok {
 		return ErrInvalidQuery.Wrapf("certification %d: not a node certification", r.Certification)
 	}
@@ -90,7 +94,7 @@ func (r *QueryNodesRequest) Matches(node Node, facts NodeFacts, now int64) bool 
 func (r *QueryNodesRequest) matchesNode(node Node, now int64) bool {
 	switch {
 	case r.FarmId != 0 && node.FarmId != r.FarmId,
-		r.Country != "" && !strings.EqualFold(node.Location.Country, r.Country),
+		r.Country != "" && !SameCountry(node.Location.Country, r.Country),
 		r.City != "" && !strings.EqualFold(node.Location.City, r.City),
 		r.Certification != NodeCertificationUnspecified && node.Certification != r.Certification,
 		r.PowerState != PowerStateUnspecified && node.Power.State != r.PowerState:

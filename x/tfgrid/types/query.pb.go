@@ -1223,7 +1223,9 @@ type QueryNodesRequest struct {
 	// farm_id, when set, lists only that farm's nodes.
 	FarmId     uint64             `protobuf:"varint,1,opt,name=farm_id,json=farmId,proto3" json:"farm_id,omitempty"`
 	Pagination *query.PageRequest `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
-	// country and city match the node's location, ignoring case.
+	// country and city match the node's location, ignoring case. country is an ISO 3166-1 alpha-2 code
+	// ("BE"; an unknown two-letter code is refused) or a name: a code matches nodes storing the code or
+	// the country's English name, and the other way round.
 	Country       string            `protobuf:"bytes,3,opt,name=country,proto3" json:"country,omitempty"`
 	City          string            `protobuf:"bytes,4,opt,name=city,proto3" json:"city,omitempty"`
 	Certification NodeCertification `protobuf:"varint,5,opt,name=certification,proto3,enum=tfgrid.tfgrid.v1.NodeCertification" json:"certification,omitempty"`

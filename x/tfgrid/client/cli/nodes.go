@@ -78,7 +78,7 @@ tfgridd query tfgrid nodes --rent rentable --online-within 2h --min-free-ips 1`,
 	}
 	f := cmd.Flags()
 	f.Uint64(flagFarmID, 0, "only the nodes of this farm")
-	f.String(flagCountry, "", "only the nodes in this country (ignoring case)")
+	f.String(flagCountry, "", "only the nodes in this country: an ISO 3166-1 alpha-2 code (BE) or an English name (Belgium), ignoring case")
 	f.String(flagCity, "", "only the nodes in this city (ignoring case)")
 	f.String(flagCertification, "", "only the nodes with this certification: diy or certified")
 	f.String(flagPowerState, "", "only the nodes in this power state: up or down")

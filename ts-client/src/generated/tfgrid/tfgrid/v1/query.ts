@@ -225,7 +225,11 @@ export interface QueryNodesRequest {
   pagination?:
     | PageRequest
     | undefined;
-  /** country and city match the node's location, ignoring case. */
+  /**
+   * country and city match the node's location, ignoring case. country is an ISO 3166-1 alpha-2 code
+   * ("BE"; an unknown two-letter code is refused) or a name: a code matches nodes storing the code or
+   * the country's English name, and the other way round.
+   */
   country: string;
   city: string;
   certification: NodeCertification;
