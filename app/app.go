@@ -40,6 +40,7 @@ import (
 	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
+	txtypes "github.com/cosmos/cosmos-sdk/types/tx"
 	"github.com/cosmos/cosmos-sdk/version"
 	authtx "github.com/cosmos/cosmos-sdk/x/auth/tx"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
@@ -145,7 +146,10 @@ func NewApp(
 	app.initKeepers(appOpts)
 	app.setupModuleManager()
 
-	app.configurator = module.NewConfigurator(app.appCodec, app.MsgServiceRouter(), app.GRPCQueryRouter())
+	// Module queries answer errors through grpcerr.Status on every path: over gRPC and REST, and over
+	// ABCI (`tfgridd query ...`), where the SDK keeps only a status code class and the text, so the
+	// text's "codespace X code N reason R" prefix is what carries the error to the CLI.
+	app.configurator = module.NewConfigurator(app.appCodec, app.MsgServiceRouter(), grpcerr.Server{Server: app.GRPCQueryRouter()})
 	if err := app.ModuleManager.RegisterServices(app.configurator); err != nil {
 		panic(err)
 	}
@@ -253,9 +257,10 @@ func (app *App) RegisterAPIRoutes(apiSvr *api.Server, _ config.APIConfig) {
 	docs.RegisterOpenAPIRoutes(apiSvr.Router)
 }
 
-// RegisterTxService registers the gRPC tx service (simulate, get tx, broadcast).
+// RegisterTxService registers the gRPC tx service (simulate, get tx, broadcast); a refused
+// simulation answers with the error's kind and ErrorInfo (txService).
 func (app *App) RegisterTxService(clientCtx client.Context) {
-	authtx.RegisterTxService(app.GRPCQueryRouter(), clientCtx, app.simulate, app.interfaceRegistry)
+	txtypes.RegisterServiceServer(app.GRPCQueryRouter(), newTxService(clientCtx, app.simulate, app.interfaceRegistry))
 }
 
 // simulate is BaseApp.Simulate with an error that names the line that raised it, not the errors

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/baseapp"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
 	"github.com/tfgrid/tfgrid/app/apptesting"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
@@ -137,4 +138,17 @@ func requireEvent(t *testing.T, res *abci.ExecTxResult, eventType string) {
 		}
 	}
 	require.Failf(t, "missing event", "%s not in %v", eventType, sdk.StringifyEvents(res.Events))
+}
+
+// TestABCIQueryErrorText: over abci_query (the CLI's path) the SDK keeps only a code class, so the
+// log carries the module error's codespace, code and reason in the stable form of internal/grpcerr.
+func TestABCIQueryErrorText(t *testing.T) {
+	chain := apptesting.NewChain(t, 1)
+	data, err := (&types.QueryTwinRequest{Id: 999}).Marshal()
+	require.NoError(t, err)
+	res, err := chain.App.Query(chain.Ctx, &abci.RequestQuery{Path: "/tfgrid.tfgrid.v1.Query/Twin", Data: data})
+	require.NoError(t, err)
+	require.Equal(t, "sdk", res.Codespace)
+	require.Equal(t, sdkerrors.ErrKeyNotFound.ABCICode(), res.Code, "NotFound's class: %s", res.Log)
+	require.Contains(t, res.Log, "codespace tfgrid code 7 reason TWIN_NOT_FOUND: twin not found")
 }

@@ -48,7 +48,8 @@ func TestStatus(t *testing.T) {
 		{"module error, wrapped twice", errorsmod.Wrap(errThingTaken.Wrap("name x"), "outer"), codes.AlreadyExists, "THING_NAME_ALREADY_TAKEN", "grpcerrtest", "3"},
 		{"bad bech32", errorsmod.Wrapf(sdkerrors.ErrInvalidAddress, "tf1bad"), codes.InvalidArgument, "INVALID_ADDRESS", "sdk", "7"},
 		{"sdk unauthorized", sdkerrors.ErrUnauthorized, codes.PermissionDenied, "UNAUTHORIZED", "sdk", "4"},
-		{"sdk error without a kind", sdkerrors.ErrMemoTooLarge, codes.Unknown, "MEMO_TOO_LARGE", "sdk", "12"},
+		{"sdk error refusing a tx", sdkerrors.ErrMemoTooLarge, codes.InvalidArgument, "MEMO_TOO_LARGE", "sdk", "12"},
+		{"sdk error without a kind", sdkerrors.ErrLogic, codes.Unknown, "INTERNAL_LOGIC_ERROR", "sdk", "35"},
 		{"status error kept", status.Error(codes.InvalidArgument, "bad"), codes.InvalidArgument, "", "", ""},
 		{"plain error kept", errors.New("disk on fire"), codes.Unknown, "", "", ""},
 	}
@@ -62,14 +63,27 @@ func TestStatus(t *testing.T) {
 				require.Nil(t, info)
 				return
 			}
-			require.Equal(t, status.Convert(tc.err).Message(), status.Convert(got).Message()) // "codespace X code N: ..."
+			// errorsmod's "codespace X code N: description: context", with the reason after the code.
+			want := strings.Replace(status.Convert(tc.err).Message(), ": ", " reason "+tc.reason+": ", 1)
+			require.Equal(t, want, status.Convert(got).Message())
+			require.Regexp(t, `^codespace `+tc.codespace+` code `+tc.abciCode+` reason `+tc.reason+`: `, status.Convert(got).Message())
 			require.NotNil(t, info, "%v", got)
 			require.Equal(t, tc.reason, info.Reason)
+			var reg *errorsmod.Error
+			require.True(t, errors.As(tc.err, &reg))
+			require.ErrorIs(t, got, reg, "callers in the node still see the registered error")
+			require.Equal(t, status.Convert(got).Message(), got.Error())
+			require.Same(t, got, grpcerr.Status(got), "a status is not made twice")
 			require.Equal(t, tc.codespace, info.Domain)
 			require.Equal(t, map[string]string{"codespace": tc.codespace, "code": tc.abciCode}, info.Metadata)
 		})
 	}
 	require.NoError(t, grpcerr.Status(nil))
+
+	got := grpcerr.WithMessage(errThingMissing.Wrapf("thing %d", 7), "simulation said so")
+	require.Equal(t, codes.NotFound, status.Code(got))
+	require.Equal(t, "codespace grpcerrtest code 2 reason THING_NOT_FOUND: simulation said so", status.Convert(got).Message())
+	require.Equal(t, "THING_NOT_FOUND", grpcerr.Info(got).Reason)
 }
 
 func TestCallSite(t *testing.T) {

@@ -1,10 +1,16 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +19,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	"github.com/cosmos/cosmos-sdk/types/query"
+	txtypes "github.com/cosmos/cosmos-sdk/types/tx"
 
 	"github.com/tfgrid/tfgrid/internal/grpcerr"
 	billingtypes "github.com/tfgrid/tfgrid/x/billing/types"
@@ -89,37 +97,69 @@ func TestQueryErrors(t *testing.T) {
 			c := c.on(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			err := tc.grpc(ctx)
-			require.Equal(t, tc.want.code, status.Code(err), "gRPC: %v", err)
-			info := grpcerr.Info(err)
-			require.NotNil(t, info, "gRPC: no ErrorInfo in %v", err)
-			require.Equal(t, tc.want.reason, info.Reason)
-			require.Equal(t, tc.want.codespace, info.Domain)
-			require.Equal(t, tc.want.codespace, info.Metadata["codespace"])
-			require.Equal(t, fmt.Sprint(tc.want.abciCode), info.Metadata["code"])
-
+			requireGRPCError(t, tc.want, tc.grpc(ctx))
 			code, body := c.rest(tc.rest)
-			require.Equal(t, tc.want.http, code, "GET %s: %s", tc.rest, body)
-			var restErr struct {
-				Code    int    `json:"code"`
-				Message string `json:"message"`
-				Details []struct {
-					Type     string            `json:"@type"`
-					Reason   string            `json:"reason"`
-					Domain   string            `json:"domain"`
-					Metadata map[string]string `json:"metadata"`
-				} `json:"details"`
-			}
-			require.NoError(t, json.Unmarshal(body, &restErr), "GET %s: %s", tc.rest, body)
-			require.Equal(t, int(tc.want.code), restErr.Code, "GET %s: %s", tc.rest, body)
-			require.Len(t, restErr.Details, 1, "GET %s: %s", tc.rest, body)
-			d := restErr.Details[0]
-			require.Equal(t, "type.googleapis.com/google.rpc.ErrorInfo", d.Type)
-			require.Equal(t, tc.want.reason, d.Reason)
-			require.Equal(t, tc.want.codespace, d.Domain)
-			require.Equal(t, map[string]string{"codespace": tc.want.codespace, "code": fmt.Sprint(tc.want.abciCode)}, d.Metadata)
+			requireRESTError(t, tc.want, code, body, "GET "+tc.rest)
 		})
 	}
+
+	// The CLI queries over CometBFT's abci_query, which keeps only a status class and the text: the
+	// text carries codespace, code and reason in a stable form, and the CLI exits non-zero.
+	t.Run("CLI query error", func(t *testing.T) {
+		c := c.on(t)
+		errOut := c.queryFails("smartcontract", "contract", "999")
+		t.Logf("tfgridd query smartcontract contract 999: %s", errOut)
+		require.Regexp(t, `codespace smartcontract code 2 reason CONTRACT_NOT_FOUND: contract not found: contract 999 never existed`, errOut)
+		errOut = c.queryFails("tfgrid", "twin", "999")
+		require.Regexp(t, `codespace tfgrid code 7 reason TWIN_NOT_FOUND: `, errOut)
+		errOut = c.queryFails("tfgrid", "nodes", "--country", "ZZ")
+		require.Regexp(t, `codespace tfgrid code \d+ reason INVALID_QUERY: .*country "ZZ"`, errOut)
+
+		// A program on CometBFT's RPC sees the SDK's class in codespace/code (sdk 38: not found)
+		// and the same text in the log.
+		data, err := (&sctypes.QueryContractRequest{Id: 999}).Marshal()
+		require.NoError(t, err)
+		url := strings.Replace(c.rpc, "tcp://", "http://", 1) + `/abci_query?path="/tfgrid.smartcontract.v1.Query/Contract"&data=0x` + hex.EncodeToString(data)
+		resp, err := http.Get(url)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var rpc struct {
+			Result struct {
+				Response struct {
+					Code      uint32 `json:"code"`
+					Codespace string `json:"codespace"`
+					Log       string `json:"log"`
+				} `json:"response"`
+			} `json:"result"`
+		}
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&rpc))
+		require.Equal(t, "sdk", rpc.Result.Response.Codespace)
+		require.Equal(t, sdkerrors.ErrKeyNotFound.ABCICode(), rpc.Result.Response.Code)
+		require.Contains(t, rpc.Result.Response.Log, "codespace smartcontract code 2 reason CONTRACT_NOT_FOUND: ")
+	})
+
+	// A tx the keeper refuses in simulation (farmer has no twin on this chain) answers like a query
+	// over gRPC and REST, and keeps the SDK's text with the call site and the gas used.
+	t.Run("simulation error", func(t *testing.T) {
+		c := c.on(t)
+		txBytes := c.signedTxBytes("farmer", "tfgrid", "create-farm", "demo-farm")
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c.query() // dials c.conn
+		_, err := txtypes.NewServiceClient(c.conn).Simulate(ctx, &txtypes.SimulateRequest{TxBytes: txBytes})
+		requireGRPCError(t, twinNotFound, err)
+		require.Regexp(t, `^codespace tfgrid code 7 reason TWIN_NOT_FOUND: .*twin not found \[tfgrid/tfgrid/(x|internal)/[a-z_/]+\.go:\d+\] with gas used: '\d+'$`,
+			status.Convert(err).Message())
+
+		req, err := json.Marshal(map[string]string{"tx_bytes": base64.StdEncoding.EncodeToString(txBytes)})
+		require.NoError(t, err)
+		resp, err := http.Post(c.api+"/cosmos/tx/v1beta1/simulate", "application/json", bytes.NewReader(req))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		requireRESTError(t, twinNotFound, resp.StatusCode, body, "POST /cosmos/tx/v1beta1/simulate")
+	})
 
 	// The bank module answers a bad address the same way.
 	code, body := c.rest("/cosmos/bank/v1beta1/balances/tf1notanaddress")
@@ -136,4 +176,54 @@ func TestQueryErrors(t *testing.T) {
 		require.Regexp(t, `twin not found \[tfgrid/tfgrid/(x|internal)/[a-z_/]+\.go:\d+\]`, errOut)
 		require.False(t, strings.Contains(errOut, "/work/"), "no build path: %s", errOut)
 	})
+}
+
+// requireGRPCError requires a gRPC error with the wanted code and ErrorInfo detail.
+func requireGRPCError(t *testing.T, want errorWant, err error) {
+	t.Helper()
+	require.Equal(t, want.code, status.Code(err), "gRPC: %v", err)
+	info := grpcerr.Info(err)
+	require.NotNil(t, info, "gRPC: no ErrorInfo in %v", err)
+	require.Equal(t, want.reason, info.Reason)
+	require.Equal(t, want.codespace, info.Domain)
+	require.Equal(t, want.codespace, info.Metadata["codespace"])
+	require.Equal(t, fmt.Sprint(want.abciCode), info.Metadata["code"])
+}
+
+// requireRESTError requires a REST answer with the wanted HTTP status and the ErrorInfo in "details".
+func requireRESTError(t *testing.T, want errorWant, code int, body []byte, what string) {
+	t.Helper()
+	require.Equal(t, want.http, code, "%s: %s", what, body)
+	var restErr struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+		Details []struct {
+			Type     string            `json:"@type"`
+			Reason   string            `json:"reason"`
+			Domain   string            `json:"domain"`
+			Metadata map[string]string `json:"metadata"`
+		} `json:"details"`
+	}
+	require.NoError(t, json.Unmarshal(body, &restErr), "%s: %s", what, body)
+	require.Equal(t, int(want.code), restErr.Code, "%s: %s", what, body)
+	require.Len(t, restErr.Details, 1, "%s: %s", what, body)
+	d := restErr.Details[0]
+	require.Equal(t, "type.googleapis.com/google.rpc.ErrorInfo", d.Type)
+	require.Equal(t, want.reason, d.Reason)
+	require.Equal(t, want.codespace, d.Domain)
+	require.Equal(t, map[string]string{"codespace": want.codespace, "code": fmt.Sprint(want.abciCode)}, d.Metadata)
+}
+
+// signedTxBytes is the encoded tx of a tx command, signed by from (fixed gas: not simulated).
+func (c *chain) signedTxBytes(from string, args ...string) []byte {
+	c.t.Helper()
+	dir := c.t.TempDir()
+	unsigned, signed := filepath.Join(dir, "unsigned.json"), filepath.Join(dir, "signed.json")
+	full := append(append([]string{"tx"}, args...), c.txFlags(from)...)
+	require.NoError(c.t, os.WriteFile(unsigned, c.mustRun(append(full, "--generate-only", "--gas", txGas)...), 0o600))
+	c.mustRun("tx", "sign", unsigned, "--from", from, "--keyring-backend", "test", "--home", c.home,
+		"--chain-id", chainID, "--node", c.rpc, "--output-document", signed)
+	txBytes, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(c.mustRun("tx", "encode", signed))))
+	require.NoError(c.t, err)
+	return txBytes
 }
