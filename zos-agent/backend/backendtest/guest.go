@@ -94,11 +94,11 @@ func unpackCloudKernel(dir string) (string, string, error) {
 	return kernels[0], modules[0], nil
 }
 
-// virtioModules are the modules the cloud kernel needs for virtio-pci network and block devices,
-// dependencies first; a module built into the kernel is simply not found and skipped.
+// virtioModules are the modules the cloud kernel needs for virtio-pci network and block devices
+// and virtio-fs, dependencies first; a module built into the kernel is simply not found and skipped.
 var virtioModules = []string{
 	"virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci",
-	"failover", "net_failover", "virtio_net", "virtio_blk",
+	"failover", "net_failover", "virtio_net", "virtio_blk", "fuse", "virtiofs",
 }
 
 // GuestReply is what the guest's TCP server sends to every client; GuestDiskMarker is what it
@@ -108,10 +108,20 @@ const (
 	GuestDiskMarker = "tfz-vm-disk-written"
 )
 
+// The guest mounts the virtio-fs shares its command line names (tfgrid.mounts=<tag>:<path>,...,
+// the agent's guest contract), writes GuestShareFile holding "GuestShareMarker <tag>" into each and
+// then serves its whole root on HTTP port GuestHTTPPort, so a test reads the shares' files at
+// http://<guest>:GuestHTTPPort/<path>/<file>.
+const (
+	GuestShareFile   = "written-by-guest"
+	GuestShareMarker = "tfz-vm-share-written"
+	GuestHTTPPort    = 8080
+)
+
 // guestInit configures its cards from the kernel command line's ip= entries (the kernel's format,
 // ip=<address>::<gateway>:<netmask>::<card>:off, one per card), writes GuestDiskMarker to
-// /dev/vda (and tries to on the read-only /dev/vdb), prints the CPUs and memory it sees, then
-// serves GuestReply on TCP port 80 forever.
+// /dev/vda (and tries to on the read-only /dev/vdb), mounts its virtio-fs shares (above), prints
+// the CPUs and memory it sees, then serves GuestReply on TCP port 80 forever.
 func guestInit() string {
 	return `#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -136,6 +146,16 @@ for arg in $(cat /proc/cmdline); do
 		ifconfig "$dev" "$addr" netmask "$mask" up
 		[ -n "$gw" ] && route add default gw "$gw" dev "$dev"
 		echo "GUEST-IP $dev $addr $mask gw $gw"
+	esac
+done
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in tfgrid.mounts=*)
+		for m in $(echo "${arg#tfgrid.mounts=}" | tr , ' '); do
+			tag=${m%%:*}; dir=${m#*:}
+			mkdir -p "$dir" && mount -t virtiofs "$tag" "$dir" && echo "GUEST-MOUNTED $tag $dir" &&
+				echo "` + GuestShareMarker + ` $tag" > "$dir/` + GuestShareFile + `"
+		done
+		httpd -p ` + fmt.Sprint(GuestHTTPPort) + ` -h /
 	esac
 done
 printf '#!/bin/sh\nprintf "` + strings.TrimSuffix(GuestReply, "\n") + `\\n"\n' > /bin/hello
