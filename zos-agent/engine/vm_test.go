@@ -227,22 +227,22 @@ func TestVMZMachine(t *testing.T) {
 }
 
 // A VM image is refused, naming the workload and why, on a node without a VM backend, with an
-// environment, or mounting a volume.
+// environment, or mounting a volume where the kernel command line cannot say.
 func TestVMRefusals(t *testing.T) {
 	f := newFixture(t)
 	if _, err := f.b.Images.Import(backendtest.WriteVMImage(t, []byte("kernel"), nil), "guest"); err != nil {
 		t.Fatal(err)
 	}
-	vmMachine := func(env map[string]string, mount string) deployment.Deployment {
+	vmMachine := func(env map[string]string, mount, mountpoint string) deployment.Deployment {
 		d := volumeMachine(3, 64*mib)
 		m := machine(256*mib, "")
 		m.FList, m.Entrypoint, m.Env = "guest", "", env
-		m.Mounts = []deployment.MachineMount{{Name: mount, Mountpoint: "/data"}}
+		m.Mounts = []deployment.MachineMount{{Name: mount, Mountpoint: mountpoint}}
 		d.Workloads = append(d.Workloads, workload("disk", deployment.TypeZMount, 0, deployment.ZMount{Size: 16 * mib}))
 		d.Workloads[1] = workload("vm", deployment.TypeZMachine, 0, m)
 		return d
 	}
-	if err := f.e.Deploy(vmMachine(nil, "disk"), engine.Grant{}); err == nil || !errors.Is(err, engine.ErrUnsupported) ||
+	if err := f.e.Deploy(vmMachine(nil, "disk", "/data"), engine.Grant{}); err == nil || !errors.Is(err, engine.ErrUnsupported) ||
 		!strings.Contains(err.Error(), `flist "guest" is a virtual machine image`) {
 		t.Fatalf("a VM on a node without a VM backend: %v", err)
 	}
@@ -263,8 +263,10 @@ func TestVMRefusals(t *testing.T) {
 		d    deployment.Deployment
 		want string
 	}{
-		"env":    {vmMachine(map[string]string{"A": "b"}, "disk"), `workload "vm": env: a virtual machine has no environment`},
-		"volume": {vmMachine(nil, "vol"), `workload "vm": mounts[0] "vol" is a volume: a virtual machine takes zmounts only`},
+		"env": {vmMachine(map[string]string{"A": "b"}, "disk", "/data"), `workload "vm": env: a virtual machine has no environment`},
+		"volume mountpoint with a space": {vmMachine(nil, "vol", "/my data"),
+			`workload "vm": mounts[0].mountpoint "/my data": a virtual machine learns it from the kernel command line`},
+		"volume mountpoint with a comma": {vmMachine(nil, "vol", "/a,b"), `mounts[0].mountpoint "/a,b"`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := e.Deploy(tc.d, engine.Grant{})

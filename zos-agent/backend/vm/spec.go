@@ -102,8 +102,10 @@ const (
 	minMemoryBytes = 64 << 20
 	maxCPU         = 256
 	maxInterfaces  = 8
-	maxShares      = 8
 )
+
+// MaxShares is how many shares a machine takes.
+const MaxShares = 8
 
 // Validate reports the first field that cannot make a virtual machine, naming it and its value.
 func (s Spec) Validate() error {
@@ -157,8 +159,8 @@ func (s Spec) Validate() error {
 
 // validateShares checks the shares' tags (unique, usable in QEMU's option lists) and sources.
 func validateShares(shares []Share) error {
-	if len(shares) > maxShares {
-		return fmt.Errorf("%w: %d shares: at most %d", ErrInvalidSpec, len(shares), maxShares)
+	if len(shares) > MaxShares {
+		return fmt.Errorf("%w: %d shares: at most %d", ErrInvalidSpec, len(shares), MaxShares)
 	}
 	tags := map[string]bool{}
 	for i, sh := range shares {
