@@ -47,6 +47,54 @@ func vmDeployment(twin, contract uint64, listenPort uint16) deployment.Deploymen
 		}}
 }
 
+// guestVMDeployment imports the test guest as flist "guest" and returns vmDeployment for a twin of
+// this run (its network namespace's name is unique); at cleanup it removes whatever a failed test
+// left of it: the machine, its links, its disks, the network.
+func (n *vmNode) guestVMDeployment(t *testing.T, contract uint64, listenPort uint16) *deployment.Deployment {
+	t.Helper()
+	if _, err := n.b.Images.Import(backendtest.WriteGuestImage(t), "guest"); err != nil {
+		t.Fatal(err)
+	}
+	var twinBytes [2]byte
+	rand.Read(twinBytes[:])
+	twin := 900_000 + uint64(binary.BigEndian.Uint16(twinBytes[:]))
+	d := vmDeployment(twin, contract, listenPort)
+	t.Cleanup(func() {
+		ctx := context.Background()
+		id := engine.WorkloadID(contract, "vm")
+		n.b.VMs.Delete(ctx, id)
+		n.b.PublicIPs.Delete(engine.WorkloadID(contract, "pub"))
+		n.b.Networks.Detach(uint32(twin), "net", id)
+		n.b.Networks.Release(engine.WorkloadID(contract, "net"), uint32(twin), "net")
+		for _, w := range d.Workloads {
+			if w.Type == deployment.TypeZMount || w.Type == deployment.TypeVolume {
+				n.b.Disks.Delete(ctx, engine.WorkloadID(contract, w.Name))
+			}
+		}
+		n.stop()
+	})
+	return &d
+}
+
+// deployGuestVM deploys d, its ip workload on public, waits until every workload is ok and returns
+// the network's info and the machine's record.
+func (n *vmNode) deployGuestVM(t *testing.T, d *deployment.Deployment, public netip.Prefix) (network.Info, vm.Record) {
+	t.Helper()
+	if err := n.e.Deploy(*d, engine.Grant{IPs: []engine.ReservedIP{{IP: public, Gateway: n.farm.Gateway.Addr()}}}); err != nil {
+		t.Fatal(err)
+	}
+	rec := waitStatesWithin(t, n.e, d.ContractID, deployment.StateOk, 60*time.Second)
+	var netInfo network.Info
+	var machine vm.Record
+	if err := json.Unmarshal(rec.Objects["net"], &netInfo); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(rec.Objects["vm"], &machine); err != nil {
+		t.Fatal(err)
+	}
+	return netInfo, machine
+}
+
 // vmNode is an engine with every backend, on a farm's public network built by the test.
 type vmNode struct {
 	dir  string
@@ -107,38 +155,14 @@ func (n *vmNode) start(t *testing.T) {
 func TestVMZMachine(t *testing.T) {
 	n := newVMNode(t)
 	ctx := context.Background()
-	if _, err := n.b.Images.Import(backendtest.WriteGuestImage(t), "guest"); err != nil {
-		t.Fatal(err)
-	}
-	var twinBytes [2]byte
-	rand.Read(twinBytes[:])
-	twin := 900_000 + uint64(binary.BigEndian.Uint16(twinBytes[:])) // a network namespace name of this run
 	const contract = 41
-	d := vmDeployment(twin, contract, 51900)
+	d := n.guestVMDeployment(t, contract, 51900)
 	id := engine.WorkloadID(contract, "vm")
-	t.Cleanup(func() {
-		// Whatever a failed test left: the machine, its links, the disk, the network.
-		n.b.VMs.Delete(ctx, id)
-		n.b.PublicIPs.Delete(engine.WorkloadID(contract, "pub"))
-		n.b.Networks.Detach(uint32(twin), "net", id)
-		n.b.Networks.Release(engine.WorkloadID(contract, "net"), uint32(twin), "net")
-		n.b.Disks.Delete(ctx, engine.WorkloadID(contract, "data"))
-		n.stop()
-	})
 	public := netip.MustParsePrefix("203.0.113.10/24")
-	reserved := []engine.ReservedIP{{IP: public, Gateway: n.farm.Gateway.Addr()}}
 	started := time.Now()
-	if err := n.e.Deploy(d, engine.Grant{IPs: reserved}); err != nil {
-		t.Fatal(err)
-	}
-	rec := waitStatesWithin(t, n.e, contract, deployment.StateOk, 60*time.Second)
-	var netInfo network.Info
-	if err := json.Unmarshal(rec.Objects["net"], &netInfo); err != nil {
-		t.Fatal(err)
-	}
-	var machine vm.Record
-	if err := json.Unmarshal(rec.Objects["vm"], &machine); err != nil || machine.Pid == 0 || len(machine.Taps) != 2 {
-		t.Fatalf("machine record %s (%v): want a pid and two taps", rec.Objects["vm"], err)
+	netInfo, machine := n.deployGuestVM(t, d, public)
+	if machine.Pid == 0 || len(machine.Taps) != 2 {
+		t.Fatalf("machine record %+v: want a pid and two taps", machine)
 	}
 	private := netip.MustParseAddrPort("10.1.3.2:80")
 	publicAddr := netip.AddrPortFrom(public.Addr(), 80)

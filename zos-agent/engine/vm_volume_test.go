@@ -2,8 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +14,6 @@ import (
 	"time"
 
 	"github.com/tfgrid/tfgrid/zos-agent/backend/backendtest"
-	"github.com/tfgrid/tfgrid/zos-agent/backend/network"
 	"github.com/tfgrid/tfgrid/zos-agent/backend/vm"
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
 	"github.com/tfgrid/tfgrid/zos-agent/engine"
@@ -30,49 +27,24 @@ import (
 func TestVMVolume(t *testing.T) {
 	n := newVMNode(t)
 	ctx := context.Background()
-	if _, err := n.b.Images.Import(backendtest.WriteGuestImage(t), "guest"); err != nil {
-		t.Fatal(err)
-	}
-	var twinBytes [2]byte
-	rand.Read(twinBytes[:])
-	twin := 900_000 + uint64(binary.BigEndian.Uint16(twinBytes[:])) // a network namespace name of this run
 	const contract = 43
-	d := vmDeployment(twin, contract, 51901)
+	d := n.guestVMDeployment(t, contract, 51901)
 	d.Workloads = append(d.Workloads, workload("shared", deployment.TypeVolume, 0, deployment.Volume{Size: 64 * mib}))
 	for i, w := range d.Workloads {
 		if w.Name == "vm" {
-			m, err := w.DecodeData()
+			m, err := decodeMachine(w)
 			if err != nil {
 				t.Fatal(err)
 			}
-			zm := m.(*deployment.ZMachine)
-			zm.Mounts = append(zm.Mounts, deployment.MachineMount{Name: "shared", Mountpoint: "/srv/shared/"})
-			d.Workloads[i] = workload("vm", deployment.TypeZMachine, 0, zm)
+			m.Mounts = append(m.Mounts, deployment.MachineMount{Name: "shared", Mountpoint: "/srv/shared/"})
+			d.Workloads[i] = workload("vm", deployment.TypeZMachine, 0, m)
 		}
 	}
 	id := engine.WorkloadID(contract, "vm")
 	volumeID := engine.WorkloadID(contract, "shared")
-	t.Cleanup(func() {
-		n.b.VMs.Delete(ctx, id)
-		n.b.PublicIPs.Delete(engine.WorkloadID(contract, "pub"))
-		n.b.Networks.Detach(uint32(twin), "net", id)
-		n.b.Networks.Release(engine.WorkloadID(contract, "net"), uint32(twin), "net")
-		n.b.Disks.Delete(ctx, engine.WorkloadID(contract, "data"))
-		n.b.Disks.Delete(ctx, volumeID)
-		n.stop()
-	})
-	reserved := []engine.ReservedIP{{IP: netip.MustParsePrefix("203.0.113.12/24"), Gateway: n.farm.Gateway.Addr()}}
-	if err := n.e.Deploy(d, engine.Grant{IPs: reserved}); err != nil {
-		t.Fatal(err)
-	}
-	rec := waitStatesWithin(t, n.e, contract, deployment.StateOk, 60*time.Second)
-	var netInfo network.Info
-	if err := json.Unmarshal(rec.Objects["net"], &netInfo); err != nil {
-		t.Fatal(err)
-	}
-	var machine vm.Record
-	if err := json.Unmarshal(rec.Objects["vm"], &machine); err != nil || len(machine.Shares) != 1 || machine.Shares[0].Tag != "shared" {
-		t.Fatalf("machine record %s (%v): want one share tagged shared", rec.Objects["vm"], err)
+	netInfo, machine := n.deployGuestVM(t, d, netip.MustParsePrefix("203.0.113.12/24"))
+	if len(machine.Shares) != 1 || machine.Shares[0].Tag != "shared" {
+		t.Fatalf("machine record %+v: want one share tagged shared", machine)
 	}
 	volume, err := n.b.Disks.Get(volumeID)
 	if err != nil || volume.LoopDevice == "" || machine.Shares[0].Source != volume.MountPoint {
@@ -168,4 +140,16 @@ func TestVMVolume(t *testing.T) {
 		}
 	}
 	backendtest.AssertDiskGone(t, volume.File, volume.MountPoint)
+}
+
+func decodeMachine(w deployment.Workload) (*deployment.ZMachine, error) {
+	data, err := w.DecodeData()
+	if err != nil {
+		return nil, err
+	}
+	m, ok := data.(*deployment.ZMachine)
+	if !ok {
+		return nil, fmt.Errorf("workload %q is a %s", w.Name, w.Type)
+	}
+	return m, nil
 }
