@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -291,6 +292,7 @@ func TestVMRefusals(t *testing.T) {
 		"volume mountpoint with a space": {vmMachine(nil, "vol", "/my data"),
 			`workload "vm": mounts[0].mountpoint "/my data": a virtual machine learns it from the kernel command line`},
 		"volume mountpoint with a comma": {vmMachine(nil, "vol", "/a,b"), `mounts[0].mountpoint "/a,b"`},
+		"nine volumes":                   {nineVolumes(vmMachine(nil, "vol", "/data")), `workload "vm": mounts: 9 volumes, a virtual machine takes at most 8`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := e.Deploy(tc.d, engine.Grant{})
@@ -302,6 +304,24 @@ func TestVMRefusals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// nineVolumes gives d's machine "vm" eight more volumes, nine in all.
+func nineVolumes(d deployment.Deployment) deployment.Deployment {
+	for i, w := range d.Workloads {
+		if w.Name != "vm" {
+			continue
+		}
+		var m deployment.ZMachine
+		_ = json.Unmarshal(w.Data, &m)
+		for v := range 8 {
+			name := fmt.Sprintf("vol%d", v)
+			d.Workloads = append(d.Workloads, workload(name, deployment.TypeVolume, 0, deployment.Volume{Size: 16 * mib}))
+			m.Mounts = append(m.Mounts, deployment.MachineMount{Name: name, Mountpoint: "/" + name})
+		}
+		d.Workloads[i] = workload("vm", deployment.TypeZMachine, 0, m)
+	}
+	return d
 }
 
 // Grace cuts a container's public path too: a frozen container's kernel would still complete TCP
