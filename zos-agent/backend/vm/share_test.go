@@ -184,51 +184,42 @@ func TestSpecValidateShares(t *testing.T) {
 	}
 }
 
-// A machine whose share daemon cannot start is refused and leaves nothing behind.
-func TestQEMUCreateWithoutVirtiofsd(t *testing.T) {
+// A create with shares that fails is refused and leaves nothing behind, neither files nor daemons:
+// without virtiofsd, and with a hypervisor that fails before it connects to the shares ("false"
+// as the QEMU binary), which leaves their daemons waiting for it.
+func TestQEMUCreateWithSharesFailure(t *testing.T) {
+	backendtest.RequireRoot(t)
 	dir := t.TempDir()
 	kernel := filepath.Join(dir, "vmlinuz")
-	if err := os.WriteFile(kernel, []byte("k"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	dataDir := t.TempDir()
-	q, err := vm.NewQEMU(vm.Config{DataDir: dataDir, Virtiofsd: "/no/such/virtiofsd"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec := vm.Spec{ID: "vm1", Kernel: kernel, CPU: 1, MemoryBytes: 128 << 20, Shares: []vm.Share{{Source: dir, Tag: "x"}}}
-	if _, err := q.Create(context.Background(), spec); err == nil || !strings.Contains(err.Error(), `virtiofsd "/no/such/virtiofsd"`) {
-		t.Fatalf("create without virtiofsd: %v", err)
-	}
-	if entries, _ := os.ReadDir(filepath.Join(dataDir, "vms")); len(entries) != 0 {
-		t.Errorf("a failed create left %v", entries)
-	}
-}
-
-// A hypervisor that fails before it connects to the shares (here "false" as the QEMU binary) leaves
-// their daemons waiting for it: the failed create ends them, and nothing is left.
-func TestQEMUCreateFailureEndsShareDaemons(t *testing.T) {
-	backendtest.RequireRoot(t)
-	kernel := filepath.Join(t.TempDir(), "vmlinuz")
 	if err := os.WriteFile(kernel, []byte("not a kernel"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	dataDir := t.TempDir()
-	q, err := vm.NewQEMU(vm.Config{DataDir: dataDir, Binary: "false"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec := vm.Spec{ID: "vmfsbad", Kernel: kernel, CPU: 1, MemoryBytes: 128 << 20, Shares: []vm.Share{{Source: t.TempDir(), Tag: "x"}}}
-	if _, err := q.Create(context.Background(), spec); err == nil || !strings.Contains(err.Error(), "exit status 1") {
-		t.Fatalf("create with a failing hypervisor: %v", err)
-	}
-	if entries, _ := os.ReadDir(filepath.Join(dataDir, "vms")); len(entries) != 0 {
-		t.Errorf("a failed create left %v", entries)
-	}
-	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, path := range cmdlines {
-		if cmdline, err := os.ReadFile(path); err == nil && strings.HasPrefix(string(cmdline), "tfz-vmfsbad-fs0\x00") {
-			t.Errorf("%s: virtiofsd %q still runs after the failed create", path, cmdline)
-		}
+	for name, tc := range map[string]struct {
+		cfg  vm.Config
+		want string
+	}{
+		"no virtiofsd":       {vm.Config{Virtiofsd: "/no/such/virtiofsd"}, `virtiofsd "/no/such/virtiofsd"`},
+		"failing hypervisor": {vm.Config{Binary: "false"}, "exit status 1"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tc.cfg.DataDir = t.TempDir()
+			q, err := vm.NewQEMU(tc.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			spec := vm.Spec{ID: "vmfsbad", Kernel: kernel, CPU: 1, MemoryBytes: 128 << 20, Shares: []vm.Share{{Source: dir, Tag: "x"}}}
+			if _, err := q.Create(context.Background(), spec); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("create: %v, want an error naming %q", err, tc.want)
+			}
+			if entries, _ := os.ReadDir(filepath.Join(tc.cfg.DataDir, "vms")); len(entries) != 0 {
+				t.Errorf("a failed create left %v", entries)
+			}
+			cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+			for _, path := range cmdlines {
+				if cmdline, err := os.ReadFile(path); err == nil && strings.HasPrefix(string(cmdline), "tfz-vmfsbad-fs0\x00") {
+					t.Errorf("%s: virtiofsd %q still runs after the failed create", path, cmdline)
+				}
+			}
+		})
 	}
 }
