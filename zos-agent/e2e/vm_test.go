@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -22,15 +23,18 @@ import (
 
 func TestMain(m *testing.M) { backendtest.MainWithGuest(m) }
 
-// A VM image deployed through the chain and RMB runs as a QEMU virtual machine on its public IP;
-// it keeps running, the same process, through an agent restart; cancelled, nothing of it is left.
+// A VM image deployed through the chain and RMB runs as a QEMU virtual machine on its public IP,
+// its volume shared through virtio-fs; it keeps running, the same process with the same volume,
+// through an agent restart; cancelled, nothing of it is left.
 func TestAgentVM(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: real chain, relay, agent and QEMU")
 	}
 	g, internet := netGrid(t)
 	importGuest(t, g)
-	raw, id := g.prepared(t, publicDeployment(g, "alice", "guest", ""), "alice", g.node, 1)
+	d := publicDeployment(g, "alice", "guest", "")
+	withVolume(t, &d, "/data")
+	raw, id := g.prepared(t, d, "alice", g.node, 1)
 	g.call(t, "alice", "zos.deployment.deploy", json.RawMessage(raw), nil)
 	public := netip.AddrPortFrom(publicIPOf(t, g.waitState(t, "alice", id, deployment.StateOk)), 80)
 	eventuallyAnswers := func() {
@@ -43,6 +47,8 @@ func TestAgentVM(t *testing.T) {
 		}, 2*time.Minute, 300*time.Millisecond, "the VM on %s: %q %v", public, got, err)
 	}
 	eventuallyAnswers()
+	volume := filepath.Join(g.dataDir, "disks", "tfz-"+engine.WorkloadID(id, "vol"))
+	guestSharesVolume(t, internet, public.Addr(), volume)
 	q, err := vm.NewQEMU(vm.Config{DataDir: g.dataDir})
 	require.NoError(t, err)
 	machine := engine.WorkloadID(id, "vm")
@@ -56,14 +62,53 @@ func TestAgentVM(t *testing.T) {
 	after, err := q.State(context.Background(), machine)
 	require.NoError(t, err)
 	require.Equal(t, before.Pid, after.Pid, "the agent restart reattached the VM, not started another")
+	guestSharesVolume(t, internet, public.Addr(), volume)
+	var rec vm.Record
+	data, err := os.ReadFile(filepath.Join(g.dataDir, "vms", "tfz-"+machine, "record.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &rec))
+	require.Len(t, rec.Shares, 1)
 
 	g.cancelAndWait(t, "alice", id)
 	_, err = q.State(context.Background(), machine)
 	require.ErrorIs(t, err, vm.ErrNotFound)
 	cmdline, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(before.Pid), "cmdline"))
 	require.False(t, err == nil && strings.Contains(string(cmdline), machine), "QEMU still runs after cancel")
+	cmdline, err = os.ReadFile(filepath.Join("/proc", strconv.Itoa(rec.Shares[0].Pid), "cmdline"))
+	require.False(t, err == nil && strings.HasPrefix(string(cmdline), rec.Shares[0].Name+"\x00"), "virtiofsd still runs after cancel")
+	_, err = os.Stat(volume)
+	require.ErrorIs(t, err, os.ErrNotExist, "the volume after cancel")
 	got, err := backendtest.Fetch(internet, netip.Addr{}, public, 2*time.Second)
 	require.Error(t, err, "the public IP still answers after cancel: %q", got)
+}
+
+// withVolume gives d's machine "vm" a 64 MiB volume "vol" mounted at mountpoint.
+func withVolume(t *testing.T, d *deployment.Deployment, mountpoint string) {
+	t.Helper()
+	for i, w := range d.Workloads {
+		if w.Name == "vm" {
+			var m deployment.ZMachine
+			require.NoError(t, json.Unmarshal(w.Data, &m))
+			m.Mounts = append(m.Mounts, deployment.MachineMount{Name: "vol", Mountpoint: mountpoint})
+			d.Workloads[i] = workload("vm", deployment.TypeZMachine, m)
+		}
+	}
+	d.Workloads = append(d.Workloads, workload("vol", deployment.TypeVolume, deployment.Volume{Size: 64 * mib}))
+}
+
+// guestSharesVolume checks the test guest's volume "vol" at /data both ways: the file the guest
+// wrote at boot is in the node's volume directory, and a file the node writes now the guest serves
+// from its mount.
+func guestSharesVolume(t *testing.T, internet string, guest netip.Addr, volume string) {
+	t.Helper()
+	got, err := os.ReadFile(filepath.Join(volume, backendtest.GuestShareFile))
+	require.NoError(t, err)
+	require.Equal(t, backendtest.GuestShareMarker+" vol\n", string(got), "the guest's file in the volume")
+	want := fmt.Sprintf("written on the node at %d\n", time.Now().UnixNano())
+	require.NoError(t, os.WriteFile(filepath.Join(volume, "from-node"), []byte(want), 0o644))
+	resp, err := backendtest.HTTPGet(internet, netip.AddrPortFrom(guest, backendtest.GuestHTTPPort), "/data/from-node", 5*time.Second)
+	require.NoError(t, err)
+	require.True(t, strings.HasSuffix(resp, "\r\n\r\n"+want), "the guest serves the node's file as %q, want %q", resp, want)
 }
 
 // importGuest puts the test guest into the agent's image store as "guest".

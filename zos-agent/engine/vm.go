@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"path"
+	"regexp"
 	"strings"
 
 	"github.com/tfgrid/tfgrid/zos-agent/backend/image"
@@ -15,8 +17,9 @@ import (
 )
 
 // A zmachine whose image is a VM image (image.VMKernel) runs as a virtual machine: its zmounts
-// are virtio disks, its private and public interfaces are taps in the same bridges as a
-// container's veths, and the guest learns its addresses from the kernel command line.
+// are virtio disks, its volumes virtio-fs shares, its private and public interfaces are taps in the
+// same bridges as a container's veths, and the guest learns its addresses and where to mount its
+// volumes from the kernel command line.
 
 // vmCmdline is the start of every guest's kernel command line: the serial console is the
 // machine's console log; a guest whose kernel panics powers off instead of hanging.
@@ -32,7 +35,8 @@ func (e *Engine) vmBootOf(m *deployment.ZMachine) (image.VMBoot, bool, error) {
 }
 
 // admitVM checks what a virtual machine cannot do: run on a node without a VM backend, take an
-// environment, mount anything but a zmount.
+// environment, mount anything but zmounts and volumes, mount a volume where the kernel command
+// line cannot say.
 func (e *Engine) admitVM(d *deployment.Deployment, name string, m *deployment.ZMachine) error {
 	if e.b.VMs == nil {
 		return fmt.Errorf("contract %d: workload %q: flist %q is a virtual machine image: %w (no virtual machine backend: install qemu-system-x86)",
@@ -42,18 +46,43 @@ func (e *Engine) admitVM(d *deployment.Deployment, name string, m *deployment.ZM
 		return fmt.Errorf("contract %d: workload %q: env: a virtual machine has no environment to set; give kernel arguments in entrypoint",
 			d.ContractID, name)
 	}
+	volumes := 0
 	for i, mount := range m.Mounts {
 		w, ok := workloadNamed(d, mount.Name)
-		if ok && w.Type != deployment.TypeZMount {
-			return fmt.Errorf("contract %d: workload %q: mounts[%d] %q is a %s: a virtual machine takes zmounts only (virtio disks); %w",
-				d.ContractID, name, i, mount.Name, w.Type, ErrVolumeOnVM)
+		if !ok {
+			continue // the document's own checks name it
 		}
+		switch w.Type {
+		case deployment.TypeZMount:
+		case deployment.TypeVolume:
+			volumes++
+			if !guestMountpointPattern.MatchString(mount.Mountpoint) {
+				return fmt.Errorf("contract %d: workload %q: mounts[%d].mountpoint %q: a virtual machine learns it from the kernel command line (%s<tag>:<path>,...): printable ASCII without spaces, ',', ':' or '\"'; %w",
+					d.ContractID, name, i, mount.Mountpoint, guestMountsArg, ErrMountOnVM)
+			}
+		default:
+			return fmt.Errorf("contract %d: workload %q: mounts[%d] %q is a %s: a virtual machine takes zmounts (virtio disks) and volumes (virtio-fs) only; %w",
+				d.ContractID, name, i, mount.Name, w.Type, ErrMountOnVM)
+		}
+	}
+	if volumes > vm.MaxShares {
+		return fmt.Errorf("contract %d: workload %q: mounts: %d volumes, a virtual machine takes at most %d; %w",
+			d.ContractID, name, volumes, vm.MaxShares, ErrMountOnVM)
 	}
 	return nil
 }
 
-// ErrVolumeOnVM: volumes are shared directories, which a guest would need virtio-fs for.
-var ErrVolumeOnVM = errors.New("volumes need virtio-fs, which this node does not offer")
+// ErrMountOnVM: a virtual machine cannot mount this.
+var ErrMountOnVM = errors.New("a virtual machine cannot mount it")
+
+// guestMountsArg starts the kernel argument that tells the guest where to mount its volumes:
+// tfgrid.mounts=<tag>:<mountpoint>,... (the agent README's guest contract); a volume's tag is its
+// workload name.
+const guestMountsArg = "tfgrid.mounts="
+
+// guestMountpointPattern is a mountpoint the guest can read back from guestMountsArg: no byte that
+// ends a kernel argument or separates its entries.
+var guestMountpointPattern = regexp.MustCompile(`^[!#-+\--9;-~]+$`)
 
 func workloadNamed(d *deployment.Deployment, name string) (deployment.Workload, bool) {
 	for _, w := range d.Workloads {
@@ -64,9 +93,13 @@ func workloadNamed(d *deployment.Deployment, name string) (deployment.Workload, 
 	return deployment.Workload{}, false
 }
 
-// usedByVM reports whether a machine of d that boots as a virtual machine mounts disk name: such
-// a disk is never mounted on the node (the guest mounts it).
+// usedByVM reports whether a machine of d that boots as a virtual machine has zmount name as a
+// virtio disk: such a disk is never mounted on the node (the guest mounts it). A volume stays
+// mounted: the guest reaches its directory through virtio-fs.
 func (e *Engine) usedByVM(d *deployment.Deployment, name string) bool {
+	if w, ok := workloadNamed(d, name); !ok || w.Type != deployment.TypeZMount {
+		return false
+	}
 	for _, w := range d.Workloads {
 		if w.Type != deployment.TypeZMachine || !mounts(w, name) {
 			continue
@@ -89,7 +122,8 @@ func (e *Engine) ensureVM(ctx context.Context, d *deployment.Deployment, w deplo
 	case err == nil && (st.Status == vm.StatusRunning || st.Status == vm.StatusPaused):
 		return vm.Record{ID: id, Pid: st.Pid}, nil
 	case err == nil:
-		// its QEMU is gone (the guest powered off, a reboot): start it afresh.
+		// its QEMU is gone (the guest powered off, a reboot), or a volume's daemon is (broken):
+		// start it afresh.
 		if err := e.b.VMs.Delete(ctx, id); err != nil {
 			return vm.Record{}, err
 		}
@@ -104,19 +138,20 @@ func (e *Engine) ensureVM(ctx context.Context, d *deployment.Deployment, w deplo
 }
 
 // vmSpec translates a zmachine into a virtual machine: the image's kernel and initrd, cpu and
-// memory, its zmounts' files as virtio disks (unmounted from the node), a card per private
-// interface and one for the public IP, each address on the kernel command line.
+// memory, its zmounts' files as virtio disks (unmounted from the node), its volumes' directories
+// as shares, a card per private interface and one for the public IP, each address and each
+// volume's mountpoint on the kernel command line.
 func (e *Engine) vmSpec(d *deployment.Deployment, id string, m *deployment.ZMachine, boot image.VMBoot) (vm.Spec, error) {
 	spec := vm.Spec{ID: id, Kernel: boot.Kernel, Initrd: boot.Initrd, CPU: uint(m.ComputeCapacity.CPU),
 		MemoryBytes: m.ComputeCapacity.Memory &^ (1<<20 - 1)}
-	for _, mount := range m.Mounts {
-		disk, err := e.b.Disks.Unmount(WorkloadID(d.ContractID, mount.Name))
-		if err != nil {
-			return vm.Spec{}, fmt.Errorf("mount %q: %w", mount.Name, err)
-		}
-		spec.Disks = append(spec.Disks, vm.Disk{Path: disk.File})
-	}
 	args := []string{vmCmdline}
+	mountArg, err := e.vmMounts(d, m, &spec)
+	if err != nil {
+		return vm.Spec{}, err
+	}
+	if mountArg != "" {
+		args = append(args, mountArg)
+	}
 	card := func(ifc vm.Interface, ip netip.Prefix, gateway netip.Addr) {
 		gw := ""
 		if gateway.IsValid() {
@@ -158,6 +193,34 @@ func (e *Engine) vmSpec(d *deployment.Deployment, id string, m *deployment.ZMach
 	}
 	spec.Cmdline = strings.Join(append(args, m.Entrypoint), " ")
 	return spec, nil
+}
+
+// vmMounts gives spec the machine's mounts: a zmount's file as a virtio disk (unmounted from the
+// node), a volume's mounted directory as a share tagged with the volume's name. It returns the
+// kernel argument naming where the guest mounts each share ("" without volumes).
+func (e *Engine) vmMounts(d *deployment.Deployment, m *deployment.ZMachine, spec *vm.Spec) (string, error) {
+	var shares []string
+	for _, mount := range m.Mounts {
+		id := WorkloadID(d.ContractID, mount.Name)
+		if w, _ := workloadNamed(d, mount.Name); w.Type == deployment.TypeVolume {
+			disk, err := e.b.Disks.Get(id)
+			if err != nil {
+				return "", fmt.Errorf("mount %q: %w", mount.Name, err)
+			}
+			spec.Shares = append(spec.Shares, vm.Share{Source: disk.MountPoint, Tag: mount.Name})
+			shares = append(shares, mount.Name+":"+path.Clean(mount.Mountpoint))
+			continue
+		}
+		disk, err := e.b.Disks.Unmount(id)
+		if err != nil {
+			return "", fmt.Errorf("mount %q: %w", mount.Name, err)
+		}
+		spec.Disks = append(spec.Disks, vm.Disk{Path: disk.File})
+	}
+	if len(shares) == 0 {
+		return "", nil
+	}
+	return guestMountsArg + strings.Join(shares, ","), nil
 }
 
 // guestIP is card index's address in the kernel's ip= format

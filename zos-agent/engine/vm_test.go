@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -45,6 +46,54 @@ func vmDeployment(twin, contract uint64, listenPort uint16) deployment.Deploymen
 				ComputeCapacity: deployment.ComputeCapacity{CPU: 1, Memory: 256 * mib},
 				Mounts:          []deployment.MachineMount{{Name: "data", Mountpoint: "/data"}}}),
 		}}
+}
+
+// guestVMDeployment imports the test guest as flist "guest" and returns vmDeployment for a twin of
+// this run (its network namespace's name is unique); at cleanup it removes whatever a failed test
+// left of it: the machine, its links, its disks, the network.
+func (n *vmNode) guestVMDeployment(t *testing.T, contract uint64, listenPort uint16) *deployment.Deployment {
+	t.Helper()
+	if _, err := n.b.Images.Import(backendtest.WriteGuestImage(t), "guest"); err != nil {
+		t.Fatal(err)
+	}
+	var twinBytes [2]byte
+	rand.Read(twinBytes[:])
+	twin := 900_000 + uint64(binary.BigEndian.Uint16(twinBytes[:]))
+	d := vmDeployment(twin, contract, listenPort)
+	t.Cleanup(func() {
+		ctx := context.Background()
+		id := engine.WorkloadID(contract, "vm")
+		n.b.VMs.Delete(ctx, id)
+		n.b.PublicIPs.Delete(engine.WorkloadID(contract, "pub"))
+		n.b.Networks.Detach(uint32(twin), "net", id)
+		n.b.Networks.Release(engine.WorkloadID(contract, "net"), uint32(twin), "net")
+		for _, w := range d.Workloads {
+			if w.Type == deployment.TypeZMount || w.Type == deployment.TypeVolume {
+				n.b.Disks.Delete(ctx, engine.WorkloadID(contract, w.Name))
+			}
+		}
+		n.stop()
+	})
+	return &d
+}
+
+// deployGuestVM deploys d, its ip workload on public, waits until every workload is ok and returns
+// the network's info and the machine's record.
+func (n *vmNode) deployGuestVM(t *testing.T, d *deployment.Deployment, public netip.Prefix) (network.Info, vm.Record) {
+	t.Helper()
+	if err := n.e.Deploy(*d, engine.Grant{IPs: []engine.ReservedIP{{IP: public, Gateway: n.farm.Gateway.Addr()}}}); err != nil {
+		t.Fatal(err)
+	}
+	rec := waitStatesWithin(t, n.e, d.ContractID, deployment.StateOk, 60*time.Second)
+	var netInfo network.Info
+	var machine vm.Record
+	if err := json.Unmarshal(rec.Objects["net"], &netInfo); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(rec.Objects["vm"], &machine); err != nil {
+		t.Fatal(err)
+	}
+	return netInfo, machine
 }
 
 // vmNode is an engine with every backend, on a farm's public network built by the test.
@@ -107,38 +156,14 @@ func (n *vmNode) start(t *testing.T) {
 func TestVMZMachine(t *testing.T) {
 	n := newVMNode(t)
 	ctx := context.Background()
-	if _, err := n.b.Images.Import(backendtest.WriteGuestImage(t), "guest"); err != nil {
-		t.Fatal(err)
-	}
-	var twinBytes [2]byte
-	rand.Read(twinBytes[:])
-	twin := 900_000 + uint64(binary.BigEndian.Uint16(twinBytes[:])) // a network namespace name of this run
 	const contract = 41
-	d := vmDeployment(twin, contract, 51900)
+	d := n.guestVMDeployment(t, contract, 51900)
 	id := engine.WorkloadID(contract, "vm")
-	t.Cleanup(func() {
-		// Whatever a failed test left: the machine, its links, the disk, the network.
-		n.b.VMs.Delete(ctx, id)
-		n.b.PublicIPs.Delete(engine.WorkloadID(contract, "pub"))
-		n.b.Networks.Detach(uint32(twin), "net", id)
-		n.b.Networks.Release(engine.WorkloadID(contract, "net"), uint32(twin), "net")
-		n.b.Disks.Delete(ctx, engine.WorkloadID(contract, "data"))
-		n.stop()
-	})
 	public := netip.MustParsePrefix("203.0.113.10/24")
-	reserved := []engine.ReservedIP{{IP: public, Gateway: n.farm.Gateway.Addr()}}
 	started := time.Now()
-	if err := n.e.Deploy(d, engine.Grant{IPs: reserved}); err != nil {
-		t.Fatal(err)
-	}
-	rec := waitStatesWithin(t, n.e, contract, deployment.StateOk, 60*time.Second)
-	var netInfo network.Info
-	if err := json.Unmarshal(rec.Objects["net"], &netInfo); err != nil {
-		t.Fatal(err)
-	}
-	var machine vm.Record
-	if err := json.Unmarshal(rec.Objects["vm"], &machine); err != nil || machine.Pid == 0 || len(machine.Taps) != 2 {
-		t.Fatalf("machine record %s (%v): want a pid and two taps", rec.Objects["vm"], err)
+	netInfo, machine := n.deployGuestVM(t, d, public)
+	if machine.Pid == 0 || len(machine.Taps) != 2 {
+		t.Fatalf("machine record %+v: want a pid and two taps", machine)
 	}
 	private := netip.MustParseAddrPort("10.1.3.2:80")
 	publicAddr := netip.AddrPortFrom(public.Addr(), 80)
@@ -227,22 +252,22 @@ func TestVMZMachine(t *testing.T) {
 }
 
 // A VM image is refused, naming the workload and why, on a node without a VM backend, with an
-// environment, or mounting a volume.
+// environment, or mounting a volume where the kernel command line cannot say.
 func TestVMRefusals(t *testing.T) {
 	f := newFixture(t)
 	if _, err := f.b.Images.Import(backendtest.WriteVMImage(t, []byte("kernel"), nil), "guest"); err != nil {
 		t.Fatal(err)
 	}
-	vmMachine := func(env map[string]string, mount string) deployment.Deployment {
+	vmMachine := func(env map[string]string, mount, mountpoint string) deployment.Deployment {
 		d := volumeMachine(3, 64*mib)
 		m := machine(256*mib, "")
 		m.FList, m.Entrypoint, m.Env = "guest", "", env
-		m.Mounts = []deployment.MachineMount{{Name: mount, Mountpoint: "/data"}}
+		m.Mounts = []deployment.MachineMount{{Name: mount, Mountpoint: mountpoint}}
 		d.Workloads = append(d.Workloads, workload("disk", deployment.TypeZMount, 0, deployment.ZMount{Size: 16 * mib}))
 		d.Workloads[1] = workload("vm", deployment.TypeZMachine, 0, m)
 		return d
 	}
-	if err := f.e.Deploy(vmMachine(nil, "disk"), engine.Grant{}); err == nil || !errors.Is(err, engine.ErrUnsupported) ||
+	if err := f.e.Deploy(vmMachine(nil, "disk", "/data"), engine.Grant{}); err == nil || !errors.Is(err, engine.ErrUnsupported) ||
 		!strings.Contains(err.Error(), `flist "guest" is a virtual machine image`) {
 		t.Fatalf("a VM on a node without a VM backend: %v", err)
 	}
@@ -263,8 +288,11 @@ func TestVMRefusals(t *testing.T) {
 		d    deployment.Deployment
 		want string
 	}{
-		"env":    {vmMachine(map[string]string{"A": "b"}, "disk"), `workload "vm": env: a virtual machine has no environment`},
-		"volume": {vmMachine(nil, "vol"), `workload "vm": mounts[0] "vol" is a volume: a virtual machine takes zmounts only`},
+		"env": {vmMachine(map[string]string{"A": "b"}, "disk", "/data"), `workload "vm": env: a virtual machine has no environment`},
+		"volume mountpoint with a space": {vmMachine(nil, "vol", "/my data"),
+			`workload "vm": mounts[0].mountpoint "/my data": a virtual machine learns it from the kernel command line`},
+		"volume mountpoint with a comma": {vmMachine(nil, "vol", "/a,b"), `mounts[0].mountpoint "/a,b"`},
+		"nine volumes":                   {nineVolumes(vmMachine(nil, "vol", "/data")), `workload "vm": mounts: 9 volumes, a virtual machine takes at most 8`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := e.Deploy(tc.d, engine.Grant{})
@@ -276,6 +304,24 @@ func TestVMRefusals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// nineVolumes gives d's machine "vm" eight more volumes, nine in all.
+func nineVolumes(d deployment.Deployment) deployment.Deployment {
+	for i, w := range d.Workloads {
+		if w.Name != "vm" {
+			continue
+		}
+		var m deployment.ZMachine
+		_ = json.Unmarshal(w.Data, &m)
+		for v := range 8 {
+			name := fmt.Sprintf("vol%d", v)
+			d.Workloads = append(d.Workloads, workload(name, deployment.TypeVolume, 0, deployment.Volume{Size: 16 * mib}))
+			m.Mounts = append(m.Mounts, deployment.MachineMount{Name: name, Mountpoint: "/" + name})
+		}
+		d.Workloads[i] = workload("vm", deployment.TypeZMachine, 0, m)
+	}
+	return d
 }
 
 // Grace cuts a container's public path too: a frozen container's kernel would still complete TCP

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -101,6 +102,10 @@ var virtioModules = []string{
 	"failover", "net_failover", "virtio_net", "virtio_blk",
 }
 
+// virtiofsModules are what virtio-fs needs on top of virtioModules; the guest loads them only when
+// its command line names shares, so a guest without them boots as fast as before.
+var virtiofsModules = []string{"fuse", "virtiofs"}
+
 // GuestReply is what the guest's TCP server sends to every client; GuestDiskMarker is what it
 // writes at the start of its first virtio disk.
 const (
@@ -108,10 +113,20 @@ const (
 	GuestDiskMarker = "tfz-vm-disk-written"
 )
 
+// The guest mounts the virtio-fs shares its command line names (tfgrid.mounts=<tag>:<path>,...,
+// the agent's guest contract), writes GuestShareFile holding "GuestShareMarker <tag>" into each and
+// then serves its whole root on HTTP port GuestHTTPPort, so a test reads the shares' files at
+// http://<guest>:GuestHTTPPort/<path>/<file>.
+const (
+	GuestShareFile   = "written-by-guest"
+	GuestShareMarker = "tfz-vm-share-written"
+	GuestHTTPPort    = 8080
+)
+
 // guestInit configures its cards from the kernel command line's ip= entries (the kernel's format,
 // ip=<address>::<gateway>:<netmask>::<card>:off, one per card), writes GuestDiskMarker to
-// /dev/vda (and tries to on the read-only /dev/vdb), prints the CPUs and memory it sees, then
-// serves GuestReply on TCP port 80 forever.
+// /dev/vda (and tries to on the read-only /dev/vdb), mounts its virtio-fs shares (above), prints
+// the CPUs and memory it sees, then serves GuestReply on TCP port 80 forever.
 func guestInit() string {
 	return `#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -136,6 +151,19 @@ for arg in $(cat /proc/cmdline); do
 		ifconfig "$dev" "$addr" netmask "$mask" up
 		[ -n "$gw" ] && route add default gw "$gw" dev "$dev"
 		echo "GUEST-IP $dev $addr $mask gw $gw"
+	esac
+done
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in tfgrid.mounts=*)
+		for m in ` + strings.Join(virtiofsModules, " ") + `; do
+			[ -f /lib/modules/$m.ko ] && insmod /lib/modules/$m.ko
+		done
+		for m in $(echo "${arg#tfgrid.mounts=}" | tr , ' '); do
+			tag=${m%%:*}; dir=${m#*:}
+			mkdir -p "$dir" && mount -t virtiofs "$tag" "$dir" && echo "GUEST-MOUNTED $tag $dir" &&
+				echo "` + GuestShareMarker + ` $tag" > "$dir/` + GuestShareFile + `"
+		done
+		httpd -p ` + fmt.Sprint(GuestHTTPPort) + ` -h /
 	esac
 done
 printf '#!/bin/sh\nprintf "` + strings.TrimSuffix(GuestReply, "\n") + `\\n"\n' > /bin/hello
@@ -172,7 +200,7 @@ func GuestInitramfs(t *testing.T, modules string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range virtioModules {
+	for _, m := range slices.Concat(virtioModules, virtiofsModules) {
 		path, ok := moduleFiles[m]
 		if !ok {
 			continue // built into the kernel

@@ -33,19 +33,22 @@ type Config struct {
 	Binary  string // the QEMU binary; DefaultBinary when empty
 	// Accel is AccelKVM or AccelTCG; empty picks KVM when backend.KVMUsable, TCG otherwise.
 	Accel string
+	// Virtiofsd is the virtio-fs daemon machines with shares need; DefaultVirtiofsd when empty.
+	Virtiofsd string
 }
 
 // Record is what Create made on the node, for the engine to keep; the backend keeps its own copy
 // in vms/tfz-<id>/record.json.
 type Record struct {
-	ID         string `json:"id"`
-	Pid        int    `json:"pid"`
-	Accel      string `json:"accel"`
-	Dir        string `json:"dir"`
-	PidFile    string `json:"pid_file"`
-	QMPSocket  string `json:"qmp_socket"`
-	ConsoleLog string `json:"console_log"`
-	Taps       []Tap  `json:"taps,omitempty"`
+	ID         string        `json:"id"`
+	Pid        int           `json:"pid"`
+	Accel      string        `json:"accel"`
+	Dir        string        `json:"dir"`
+	PidFile    string        `json:"pid_file"`
+	QMPSocket  string        `json:"qmp_socket"`
+	ConsoleLog string        `json:"console_log"`
+	Taps       []Tap         `json:"taps,omitempty"`
+	Shares     []ShareDaemon `json:"shares,omitempty"`
 }
 
 // Tap is the host end of one of the machine's network cards.
@@ -59,9 +62,10 @@ type Tap struct {
 // QEMU runs each machine as a daemonized qemu-system process in its own session, so machines
 // survive an agent restart; it talks to them through their QMP sockets.
 type QEMU struct {
-	dir    string
-	binary string
-	accel  string
+	dir       string
+	binary    string
+	accel     string
+	virtiofsd string
 	// mu serialises QMP exchanges: QEMU serves one monitor client at a time.
 	mu sync.Mutex
 }
@@ -99,7 +103,11 @@ func NewQEMU(cfg Config) (*QEMU, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	return &QEMU{dir: dir, binary: path, accel: accel}, nil
+	virtiofsd := cfg.Virtiofsd
+	if virtiofsd == "" {
+		virtiofsd = DefaultVirtiofsd
+	}
+	return &QEMU{dir: dir, binary: path, accel: accel, virtiofsd: virtiofsd}, nil
 }
 
 // Accel is the accelerator new machines run with.
@@ -159,6 +167,17 @@ func (q *QEMU) Create(ctx context.Context, spec Spec) (rec Record, err error) {
 		rec.Taps = append(rec.Taps, t)
 	}
 
+	shares, err := q.startShares(spec, dir)
+	if err != nil {
+		return Record{}, fmt.Errorf("virtual machine %s: %w", spec.ID, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = stopShares(shares)
+		}
+	}()
+	rec.Shares = shares
+
 	cmd := exec.CommandContext(ctx, q.binary, qemuArgs(spec, rec)...)
 	cmd.ExtraFiles = taps
 	var out bytes.Buffer
@@ -171,7 +190,7 @@ func (q *QEMU) Create(ctx context.Context, spec Spec) (rec Record, err error) {
 			rec.Pid = pid
 			_ = q.stop(rec)
 		}
-		return Record{}, fmt.Errorf("virtual machine %s: %s: %w: %s", spec.ID, q.binary, err, strings.TrimSpace(out.String()))
+		return Record{}, fmt.Errorf("virtual machine %s: %s: %w: %s%s", spec.ID, q.binary, err, strings.TrimSpace(out.String()), shareLogs(shares))
 	}
 	pid, err := readPid(rec.PidFile)
 	if err != nil {
@@ -220,7 +239,7 @@ func qemuArgs(spec Spec, rec Record) []string {
 			"-netdev", fmt.Sprintf("tap,id=net%d,fd=%d", i, 3+i),
 			"-device", fmt.Sprintf("virtio-net-pci,netdev=net%d,mac=%s", i, t.MAC))
 	}
-	return args
+	return append(args, shareArgs(spec, rec)...)
 }
 
 // optionValue escapes a value inside a QEMU option list, where a comma separates options.
@@ -291,6 +310,9 @@ func (q *QEMU) status(rec Record) (Status, error) {
 		return Status{}, fmt.Errorf("virtual machine %s: %w", rec.ID, err)
 	}
 	st.Status = s
+	if !sharesAlive(rec.Shares) {
+		st.Status = StatusBroken
+	}
 	return st, nil
 }
 
@@ -335,7 +357,8 @@ func (q *QEMU) command(id, command string) error {
 	return nil
 }
 
-// Delete ends the machine (QMP quit, SIGKILL if it does not go) and removes its taps and files.
+// Delete ends the machine (QMP quit, SIGKILL if it does not go), then its shares' daemons, and
+// removes its taps and files.
 func (q *QEMU) Delete(ctx context.Context, id string) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -345,6 +368,9 @@ func (q *QEMU) Delete(ctx context.Context, id string) error {
 	}
 	if found {
 		if err := q.stop(rec); err != nil {
+			return fmt.Errorf("virtual machine %s: %w", id, err)
+		}
+		if err := stopShares(rec.Shares); err != nil {
 			return fmt.Errorf("virtual machine %s: %w", id, err)
 		}
 		for _, t := range rec.Taps {
@@ -377,8 +403,13 @@ func (q *QEMU) stop(rec Record) error {
 }
 
 func waitGone(rec Record, timeout time.Duration) bool {
+	return waitFor(func() bool { return !alive(rec) }, timeout)
+}
+
+// waitFor polls done until it holds or timeout passes.
+func waitFor(done func() bool, timeout time.Duration) bool {
 	deadline := time.Now().Add(timeout)
-	for alive(rec) {
+	for !done() {
 		if time.Now().After(deadline) {
 			return false
 		}

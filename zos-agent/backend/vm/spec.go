@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 
 	"github.com/tfgrid/tfgrid/zos-agent/backend"
 )
@@ -50,6 +51,14 @@ type Spec struct {
 	MemoryBytes uint64 // guest memory, a whole number of MiB
 	Disks       []Disk // virtio disks, /dev/vda... in this order (after Image when booting one)
 	Interfaces  []Interface
+	Shares      []Share // host directories the guest mounts through virtio-fs
+}
+
+// Share is a host directory (a volume's mount point) given to the guest as a virtio-fs filesystem,
+// which the guest mounts by Tag (mount -t virtiofs <tag> <path>). It is read-write.
+type Share struct {
+	Source string // absolute path of a host directory
+	Tag    string // 1 to 36 of a-z, A-Z, 0-9, '_', '.', '-': virtio-fs tags are at most 36 bytes
 }
 
 // Disk is a host file or block device (a zmount's file or loop device) given to the guest.
@@ -83,6 +92,10 @@ const (
 	StatusPaused  = "paused"
 	// StatusStopped: the hypervisor process is gone (the guest powered off or was killed).
 	StatusStopped = "stopped"
+	// StatusBroken: the hypervisor runs but a share's file-system daemon is gone. The guest has
+	// lost that filesystem for good (a vhost-user-fs device does not reconnect): only starting the
+	// machine afresh mends it.
+	StatusBroken = "broken"
 )
 
 const (
@@ -90,6 +103,9 @@ const (
 	maxCPU         = 256
 	maxInterfaces  = 8
 )
+
+// MaxShares is how many shares a machine takes.
+const MaxShares = 8
 
 // Validate reports the first field that cannot make a virtual machine, naming it and its value.
 func (s Spec) Validate() error {
@@ -138,6 +154,45 @@ func (s Spec) Validate() error {
 			}
 		}
 	}
+	return validateShares(s.Shares)
+}
+
+// validateShares checks the shares' tags (unique, usable in QEMU's option lists) and sources.
+func validateShares(shares []Share) error {
+	if len(shares) > MaxShares {
+		return fmt.Errorf("%w: %d shares: at most %d", ErrInvalidSpec, len(shares), MaxShares)
+	}
+	tags := map[string]bool{}
+	for i, sh := range shares {
+		if !shareTagPattern.MatchString(sh.Tag) {
+			return fmt.Errorf("%w: shares[%d].tag %q: must be 1 to 36 of a-z, A-Z, 0-9, '_', '.', '-'", ErrInvalidSpec, i, sh.Tag)
+		}
+		if tags[sh.Tag] {
+			return fmt.Errorf("%w: shares[%d].tag %q: two shares have it", ErrInvalidSpec, i, sh.Tag)
+		}
+		tags[sh.Tag] = true
+		// virtiofsd takes the source inside a comma-separated -o list.
+		if strings.Contains(sh.Source, ",") {
+			return fmt.Errorf("%w: shares[%d].source %q: must not contain a comma", ErrInvalidSpec, i, sh.Source)
+		}
+		if err := existingDir(fmt.Sprintf("shares[%d].source", i), sh.Source); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var shareTagPattern = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,36}$`)
+
+// existingDir checks that path is absolute and names a directory.
+func existingDir(field, path string) error {
+	fi, err := statAbsolute(field, path)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%w: %s %q: not a directory", ErrInvalidSpec, field, path)
+	}
 	return nil
 }
 
@@ -145,17 +200,26 @@ var tapNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,15}$`)
 
 // existingFile checks that path is absolute and names a regular file or a block device.
 func existingFile(field, path string) error {
-	if !filepath.IsAbs(path) {
-		return fmt.Errorf("%w: %s %q: must be an absolute path", ErrInvalidSpec, field, path)
-	}
-	fi, err := os.Stat(path)
+	fi, err := statAbsolute(field, path)
 	if err != nil {
-		return fmt.Errorf("%w: %s %q: %w", ErrInvalidSpec, field, path, err)
+		return err
 	}
 	if !fi.Mode().IsRegular() && fi.Mode()&os.ModeDevice == 0 {
 		return fmt.Errorf("%w: %s %q: not a file or block device", ErrInvalidSpec, field, path)
 	}
 	return nil
+}
+
+// statAbsolute checks that path is absolute and exists, naming field in its error.
+func statAbsolute(field, path string) (os.FileInfo, error) {
+	if !filepath.IsAbs(path) {
+		return nil, fmt.Errorf("%w: %s %q: must be an absolute path", ErrInvalidSpec, field, path)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s %q: %w", ErrInvalidSpec, field, path, err)
+	}
+	return fi, nil
 }
 
 // mac is the guest card's address: the spec's, or one derived from the machine id and the card's
