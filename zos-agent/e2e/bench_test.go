@@ -264,7 +264,11 @@ func watchBoot(g *grid, id uint64, start time.Time) func() string {
 		<-stopped
 		parts := []string{fmt.Sprintf("QEMU pid file %v", qemu.Round(time.Millisecond))}
 		for i, m := range marks {
-			parts = append(parts, fmt.Sprintf("console %q %v", m, seen[i].Round(time.Millisecond)))
+			at := "not yet" // the guest's server can answer before its init prints GUEST-READY
+			if seen[i] > 0 {
+				at = seen[i].Round(time.Millisecond).String()
+			}
+			parts = append(parts, fmt.Sprintf("console %q %s", m, at))
 		}
 		return strings.Join(parts, ", ")
 	}
