@@ -106,7 +106,8 @@ const (
 // the latency from the RMB deploy request to every workload ok for a container with a private
 // network and a public IP (20, one after the other, each cancelled and its teardown awaited
 // before the next); and for a virtual machine (QEMU, TCG here) with the same, the time to ok and to
-// its first answer on its public IP from the internet namespace (5).
+// its first answer on its public IP from the internet namespace (5), with each VM's boot broken
+// down (watchBoot) and the farm router's neighbour entry for the IP at ok.
 func TestBenchPublicDeploy(t *testing.T) {
 	farm := backendtest.NewFarm(t, farmGateway)
 	g := startGrid(t, gridOptions{users: []string{"user0"}, farmIPs: farmIPs, farmGateway: farmGateway.Addr().String(),
