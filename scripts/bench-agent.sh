@@ -4,9 +4,9 @@
 # to every workload `ok` for a container with a 16 MiB volume, over 50 sequential deployments and
 # with 10 concurrent deployers; on a node with a public network (a farm in namespaces), for a
 # container with a network and a public IP (20 sequential) and for a TCG virtual machine with the
-# same, to ok and to its first answer on its public IP (5) (zos-agent/e2e/bench_test.go, build tag
-# bench); and the public-IP path's TCP throughput each way with and without the nftables rules
-# (zos-agent/backend/publicip/bench_test.go). The result is also written to build/bench-agent.txt.
+# same, to ok and to its first answer on its public IP (5), each VM's boot broken down in a `VM n:`
+# line (zos-agent/e2e/bench_test.go, build tag bench); and the public-IP path's TCP throughput
+# each way with and without the nftables rules (zos-agent/backend/publicip/bench_test.go). The result is also written to build/bench-agent.txt.
 # Record it in docs/benchmarks.md (section bench-agent).
 #
 # Environment: TFGRIDD (default build/tfgridd), ZOS_AGENT (default build/zos-agent),

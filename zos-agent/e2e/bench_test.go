@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -25,7 +27,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tfgrid/tfgrid/zos-agent/backend/backendtest"
+	"github.com/tfgrid/tfgrid/zos-agent/backend/publicip"
 	"github.com/tfgrid/tfgrid/zos-agent/deployment"
+	"github.com/tfgrid/tfgrid/zos-agent/engine"
 )
 
 const (
@@ -102,7 +106,8 @@ const (
 // the latency from the RMB deploy request to every workload ok for a container with a private
 // network and a public IP (20, one after the other, each cancelled and its teardown awaited
 // before the next); and for a virtual machine (QEMU, TCG here) with the same, the time to ok and to
-// its first answer on its public IP from the internet namespace (5).
+// its first answer on its public IP from the internet namespace (5), with each VM's boot broken
+// down (watchBoot) and the farm router's neighbour entry for the IP at ok.
 func TestBenchPublicDeploy(t *testing.T) {
 	farm := backendtest.NewFarm(t, farmGateway)
 	g := startGrid(t, gridOptions{users: []string{"user0"}, farmIPs: farmIPs, farmGateway: farmGateway.Addr().String(),
@@ -122,8 +127,10 @@ func TestBenchPublicDeploy(t *testing.T) {
 	for range benchVMs {
 		raw, id := g.prepared(t, publicDeployment(g, "user0", "guest", ""), "user0", g.node, 1)
 		start := time.Now()
+		boot := watchBoot(g, id, start)
 		ok = append(ok, g.timedDeploy(t, "user0", raw, id))
 		public := publicIPOf(t, g.waitState(t, "user0", id, deployment.StateOk))
+		neigh := neighbour(farm.Router, public)
 		for {
 			got, err := backendtest.Fetch(farm.Internet, netip.Addr{}, netip.AddrPortFrom(public, 80), time.Second)
 			if err == nil && got == backendtest.GuestReply {
@@ -133,6 +140,9 @@ func TestBenchPublicDeploy(t *testing.T) {
 			time.Sleep(benchPoll)
 		}
 		answered = append(answered, time.Since(start))
+		t.Logf("VM %d: ok %v, %s, first answer %v; the router's neighbour entry for %s at ok: %s (the VM's MAC: %s)", len(answered),
+			ok[len(ok)-1].Round(time.Millisecond), boot(), answered[len(answered)-1].Round(time.Millisecond), public, neigh,
+			publicip.MAC(engine.WorkloadID(id, "pub")))
 		g.cancelAndWait(t, "user0", id)
 	}
 	report(t, "TCG VM with a network and a public IP, request → ok", ok, 0)
@@ -219,4 +229,60 @@ func report(t *testing.T, name string, ds []time.Duration, wall time.Duration) {
 		line += fmt.Sprintf(" wall=%v throughput=%.2f deployments/s (contract tx included)", wall.Round(time.Millisecond), float64(len(s))/wall.Seconds())
 	}
 	t.Log(line)
+}
+
+// watchBoot follows contract id's VM from start: when QEMU wrote its pid file, and when the guest's
+// console log first showed the kernel, its init's network set-up and GUEST-READY. The returned
+// function stops the watch and describes those times since start.
+func watchBoot(g *grid, id uint64, start time.Time) func() string {
+	dir := filepath.Join(g.dataDir, "vms", "tfz-"+engine.WorkloadID(id, "vm"))
+	marks := []string{"Linux version", "Run /init", "GUEST-IP", "GUEST-READY"}
+	seen := make([]time.Duration, len(marks))
+	var qemu time.Duration
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(benchPoll):
+			}
+			if fi, err := os.Stat(filepath.Join(dir, "qemu.pid")); err == nil && qemu == 0 {
+				qemu = fi.ModTime().Sub(start)
+			}
+			log, _ := os.ReadFile(filepath.Join(dir, "console.log"))
+			for i, m := range marks {
+				if seen[i] == 0 && strings.Contains(string(log), m) {
+					seen[i] = time.Since(start)
+				}
+			}
+		}
+	}()
+	return func() string {
+		close(done)
+		<-stopped
+		parts := []string{fmt.Sprintf("QEMU pid file %v", qemu.Round(time.Millisecond))}
+		for i, m := range marks {
+			at := "not yet" // the guest's server can answer before its init prints GUEST-READY
+			if seen[i] > 0 {
+				at = seen[i].Round(time.Millisecond).String()
+			}
+			parts = append(parts, fmt.Sprintf("console %q %s", m, at))
+		}
+		return strings.Join(parts, ", ")
+	}
+}
+
+// neighbour is the router namespace's neighbour entry for ip, as ip(8) shows it.
+func neighbour(routerNS string, ip netip.Addr) string {
+	out, err := exec.Command("nsenter", "--net="+routerNS, "ip", "neigh", "show", ip.String()).CombinedOutput()
+	if err != nil {
+		return fmt.Sprintf("ip neigh: %v: %s", err, out)
+	}
+	if s := strings.TrimSpace(string(out)); s != "" {
+		return s
+	}
+	return "none"
 }

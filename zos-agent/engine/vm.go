@@ -22,8 +22,13 @@ import (
 // volumes from the kernel command line.
 
 // vmCmdline is the start of every guest's kernel command line: the serial console is the
-// machine's console log; a guest whose kernel panics powers off instead of hanging.
-const vmCmdline = "console=ttyS0 panic=-1"
+// machine's console log; a guest whose kernel panics powers off instead of hanging. The rest
+// shortens the boot, most under TCG where every guest instruction is emulated (docs/benchmarks.md,
+// bench-agent): cryptomgr.notests skips the crypto self-tests (0.5 s of emulated CPU before
+// init); tsc=reliable keeps the TSC as clocksource, which a loaded host's stalls would otherwise
+// get marked unstable for slow emulated HPET reads; no_timer_check skips the IO-APIC timer check.
+// Kata Containers' guests boot with them too; the entrypoint's arguments come after and win.
+const vmCmdline = "console=ttyS0 panic=-1 cryptomgr.notests tsc=reliable no_timer_check"
 
 // vmBootOf reports whether machine m boots as a virtual machine, and what it boots.
 func (e *Engine) vmBootOf(m *deployment.ZMachine) (image.VMBoot, bool, error) {

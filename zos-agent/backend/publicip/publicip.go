@@ -276,22 +276,25 @@ func (m *Manager) Uninstall() error { return m.filter.uninstall() }
 // UplinkNS is the path of the namespace holding the public bridge ("" is the agent's own).
 func (m *Manager) UplinkNS() string { return m.cfg.UplinkNS }
 
-// connect: the filter rules first, so the port never forwards a frame unfiltered. A virtual
-// machine's tap comes later, from the VM backend.
+// connect: the filter rules first, so the port never forwards a frame unfiltered; then the IP's
+// new MAC is announced to the farm (see announce). A virtual machine's tap comes later, from the
+// VM backend.
 func (m *Manager) connect(r Record) error {
 	mac := MAC(r.ID)
 	if err := m.filter.allow(r.ID, r.HostLink, mac, r.IP.Addr()); err != nil {
 		return err
 	}
-	if r.Tap {
-		return nil
+	if !r.Tap {
+		plug := veth.Plug{
+			BridgeNS: m.cfg.UplinkNS, Bridge: m.bridge, HostLink: r.HostLink,
+			WorkloadNS: r.NetNS, IfName: r.IfName, MAC: mac,
+			Address: r.IP, Routed: netip.MustParsePrefix("0.0.0.0/0"), Gateway: r.Gateway,
+		}
+		if err := plug.Connect(); err != nil {
+			return err
+		}
 	}
-	plug := veth.Plug{
-		BridgeNS: m.cfg.UplinkNS, Bridge: m.bridge, HostLink: r.HostLink,
-		WorkloadNS: r.NetNS, IfName: r.IfName, MAC: mac,
-		Address: r.IP, Routed: netip.MustParsePrefix("0.0.0.0/0"), Gateway: r.Gateway,
-	}
-	return plug.Connect()
+	return m.announce(mac, r.IP.Addr())
 }
 
 // ensureRules puts back workload r's rules when they are gone (a reboot empties nftables).

@@ -31,7 +31,7 @@ func TestQEMUArgs(t *testing.T) {
 			"-machine q35,accel=tcg", "-cpu max", "-smp 3", "-m 512M", "-kernel /k", "-initrd /i", "-append console=ttyS0",
 			"-qmp unix:/d/q,,mp.sock,server=on,wait=off", "-drive if=virtio,format=raw,file=/disk",
 			"-drive if=virtio,format=raw,file=/ro,readonly=on", "-netdev tap,id=net0,fd=3",
-			"-device virtio-net-pci,netdev=net0,mac=02:00:00:00:00:01", "-netdev tap,id=net1,fd=4", "-daemonize"}},
+			"-device virtio-net-pci,netdev=net0,mac=02:00:00:00:00:01,romfile=", "-netdev tap,id=net1,fd=4", "-daemonize"}},
 		"kvm image boot": {Spec{ID: "b", Image: qcow2, CPU: 1, MemoryBytes: 64 << 20}, kvm, []string{
 			"-machine q35,accel=kvm", "-cpu host", "-drive if=virtio,format=qcow2,file=" + strings.ReplaceAll(qcow2, ",", ",,")}},
 	} {

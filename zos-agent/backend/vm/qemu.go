@@ -237,7 +237,9 @@ func qemuArgs(spec Spec, rec Record) []string {
 	for i, t := range rec.Taps {
 		args = append(args,
 			"-netdev", fmt.Sprintf("tap,id=net%d,fd=%d", i, 3+i),
-			"-device", fmt.Sprintf("virtio-net-pci,netdev=net%d,mac=%s", i, t.MAC))
+			// romfile= (none): no iPXE boot ROM for the firmware to load and run; guests boot
+			// their kernel or disk, never from the network.
+			"-device", fmt.Sprintf("virtio-net-pci,netdev=net%d,mac=%s,romfile=", i, t.MAC))
 	}
 	return append(args, shareArgs(spec, rec)...)
 }
