@@ -425,6 +425,9 @@ func build(b *testing.B, n int, backend dbm.BackendType) *state {
 				if err := sk.ContractByNodeHash.Set(ctx, collections.Join(nodeID, nc.DeploymentHash), id); err != nil {
 					return err
 				}
+				if err := sk.NodeContractsByNodeTwin.Set(ctx, collections.Join3(nodeID, twin, id)); err != nil {
+					return err
+				}
 				reserved[nodeID], _ = reserved[nodeID].Add(nc.Resources)
 
 				due := t0.Unix() - int64(i%3600)

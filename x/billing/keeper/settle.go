@@ -115,14 +115,11 @@ func (k *Keeper) settlePeriod(ctx context.Context, rd *reads, c sctypes.Contract
 	owed := b.ExtraOverdraft.Add(b.StandardOverdraft)
 	amount, paid := ch.standard.Add(ch.extra), paidExtra.Add(paidStandard)
 	if amount.IsPositive() || paid.IsPositive() {
-		err := keeperutil.Emit(ctx, &types.EventContractSettled{
+		emitSettled(ctx, &types.EventContractSettled{
 			ContractId: c.Id, PeriodStart: from, PeriodEnd: now, Amount: amount.String(), DiscountLevel: ch.level,
 			Paid: paid.String(), FarmId: share.farmID, FarmerAmount: share.farmer.String(),
 			FoundationAmount: share.foundation.String(), StakingAmount: share.staking.String(),
 		})
-		if err != nil {
-			return sdkmath.Int{}, err
-		}
 	}
 	if owed.IsPositive() {
 		paid := paidExtra.Add(paidStandard)
