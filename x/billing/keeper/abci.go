@@ -40,6 +40,9 @@ func (k *Keeper) settleDue(ctx context.Context, params types.Params, now int64) 
 	// Read once for the block: no settlement changes what it holds. Without a price no contract can
 	// be settled: each is postponed as if its settlement had failed.
 	rd, readsErr := k.newReads(ctx)
+	if readsErr == nil {
+		rd.batched = true
+	}
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	for _, id := range due {
 		// An earlier settlement of this block may have deleted it: a rent contract whose grace ran out

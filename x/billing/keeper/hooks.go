@@ -69,9 +69,6 @@ func (k *Keeper) BeforeContractDeleted(ctx context.Context, c sctypes.Contract, 
 	if err != nil {
 		return err
 	}
-	if err := k.distribute(ctx, rd); err != nil {
-		return err
-	}
 	if owed.IsPositive() {
 		if err := keeperutil.Emit(ctx, &types.EventOverdraftWrittenOff{ContractId: c.Id, Amount: owed.String()}); err != nil {
 			return err
@@ -123,5 +120,5 @@ func (k *Keeper) settleNode(ctx context.Context, nodeID uint64) error {
 			return err
 		}
 	}
-	return k.distribute(ctx, rd)
+	return nil
 }

@@ -27,8 +27,9 @@ func (k *Keeper) ModuleAddress() sdk.AccAddress { return authtypes.NewModuleAddr
 
 // distribute settles what the settlements run with rd accrued: the farmer shares are added to their
 // farms' pending payouts (one write per farm), the foundation's and the stakers' shares leave the
-// module account in one transfer each. Every EndBlock and every message or hook that settles ends
-// with it, so between blocks and transactions the module account holds exactly the pending payouts.
+// module account in one transfer each. EndBlock runs it once after its settlements, every other
+// settlement right after itself, so between blocks and transactions the module account holds exactly
+// the pending payouts.
 func (k *Keeper) distribute(ctx context.Context, rd *reads) error {
 	accrued := rd.accrued
 	rd.accrued = nil

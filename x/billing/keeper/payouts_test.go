@@ -107,3 +107,24 @@ func TestFarmPayoutFailurePostponed(t *testing.T) {
 	require.True(t, has)
 	require.Equal(t, held.String(), f.balance(f.addr(f.k.ModuleAddress())).String(), "nothing left the module account")
 }
+
+// A settlement outside EndBlock (here MsgSettleContract) hands its foundation and staking shares on at
+// once and leaves only the farm's share in the module account.
+func TestSettlementOutsideEndBlockDistributesAtOnce(t *testing.T) {
+	f := newFixture(t)
+	w := f.newWorld(1)
+	f.setBalance(w.alice.acc, 100_000_000)
+	id := f.nodeContract(w.alice, w.node.id, "ip", 1)
+	foundation0 := f.balance(f.foundation())
+	f.advance(hour)
+	f.resetEvents()
+	f.mustSettle(id)
+	shares := split(expectUTFT(costOf(ipPerHour, hour), "10"), 0)
+	require.Equal(t, []*types.EventSharesDistributed{{
+		Foundation: f.foundation(), FoundationAmount: sdkmath.NewInt(shares.foundation).String(), StakingAmount: sdkmath.NewInt(shares.staking).String(),
+	}}, typedEvents[*types.EventSharesDistributed](f))
+	requireInt(t, foundation0.Int64()+shares.foundation, f.balance(f.foundation()))
+	requireInt(t, shares.farmer, f.balance(f.addr(f.k.ModuleAddress())), "the module account holds the farm's share only")
+	requireInt(t, shares.farmer, f.payout(w.farm.id).Amount)
+	f.requireInvariants()
+}

@@ -18,7 +18,9 @@ import (
 // rented does change (a rent contract can run out of grace) and is never cached.
 //
 // It also carries the shares its settlements accrued and did not yet move out of the billing module
-// account (distribute moves them, once per EndBlock or message).
+// account. EndBlock's reads are batched: distribute moves a whole block's shares once at its end.
+// Every other reads (a message's, a hook's) distributes each settlement's shares as it ends, so no
+// settle path can leave shares behind.
 type reads struct {
 	k            *Keeper
 	params       types.Params
@@ -29,6 +31,7 @@ type reads struct {
 	farmPolicies map[uint64]uint64         // farm id → pricing policy id
 	accounts     map[uint64]sdk.AccAddress // twin id → account
 	accrued      []accrual
+	batched      bool
 }
 
 // newReads reads the params and the price; the rest is read on first use.

@@ -21,10 +21,7 @@ func (k *Keeper) Settle(ctx context.Context, id uint64) error {
 	if err != nil {
 		return err
 	}
-	if err := k.settle(ctx, rd, id); err != nil {
-		return err
-	}
-	return k.distribute(ctx, rd)
+	return k.settle(ctx, rd, id)
 }
 
 // settle is Settle with the reads of the block or message it runs in.
@@ -122,8 +119,12 @@ func (k *Keeper) settlePeriod(ctx context.Context, rd *reads, c sctypes.Contract
 		})
 	}
 	if owed.IsPositive() {
-		paid := paidExtra.Add(paidStandard)
 		if err := keeperutil.Emit(ctx, &types.EventContractOverdrawn{ContractId: c.Id, Paid: paid.String(), Overdraft: owed.String()}); err != nil {
+			return sdkmath.Int{}, err
+		}
+	}
+	if !rd.batched {
+		if err := k.distribute(ctx, rd); err != nil {
 			return sdkmath.Int{}, err
 		}
 	}

@@ -24,8 +24,8 @@ const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
 // EventContractSettled is emitted for every settlement that charged or took something. The owner pays
 // into the billing module account; paid is split into farmer_amount (accrued to the farm's pending
-// payout, EventFarmPayout), foundation_amount and staking_amount (transferred once per block or
-// message, EventSharesDistributed).
+// payout, EventFarmPayout), foundation_amount and staking_amount (transferred once per EndBlock, or
+// right after a settlement outside EndBlock: EventSharesDistributed).
 type EventContractSettled struct {
 	ContractId  uint64 `protobuf:"varint,1,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
 	PeriodStart int64  `protobuf:"varint,2,opt,name=period_start,json=periodStart,proto3" json:"period_start,omitempty"`
@@ -208,8 +208,8 @@ func (m *EventContractOverdrawn) GetOverdraft() string {
 }
 
 // EventSharesDistributed is emitted when the foundation's and the stakers' shares accumulated by the
-// settlements of a block (or of one message) leave the billing module account: once per EndBlock and
-// once per message that settles.
+// settlements of a block leave the billing module account, once per EndBlock; a settlement outside
+// EndBlock (a message or hook) distributes its own shares right away.
 type EventSharesDistributed struct {
 	Foundation       string `protobuf:"bytes,1,opt,name=foundation,proto3" json:"foundation,omitempty"`
 	FoundationAmount string `protobuf:"bytes,2,opt,name=foundation_amount,json=foundationAmount,proto3" json:"foundation_amount,omitempty"`

@@ -15,8 +15,8 @@ export const protobufFileName = "tfgrid/billing/v1/events.proto";
 /**
  * EventContractSettled is emitted for every settlement that charged or took something. The owner pays
  * into the billing module account; paid is split into farmer_amount (accrued to the farm's pending
- * payout, EventFarmPayout), foundation_amount and staking_amount (transferred once per block or
- * message, EventSharesDistributed).
+ * payout, EventFarmPayout), foundation_amount and staking_amount (transferred once per EndBlock, or
+ * right after a settlement outside EndBlock: EventSharesDistributed).
  */
 export interface EventContractSettled {
   contractId: bigint;
@@ -46,8 +46,8 @@ export interface EventContractOverdrawn {
 
 /**
  * EventSharesDistributed is emitted when the foundation's and the stakers' shares accumulated by the
- * settlements of a block (or of one message) leave the billing module account: once per EndBlock and
- * once per message that settles.
+ * settlements of a block leave the billing module account, once per EndBlock; a settlement outside
+ * EndBlock (a message or hook) distributes its own shares right away.
  */
 export interface EventSharesDistributed {
   foundation: string;
