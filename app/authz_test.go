@@ -128,12 +128,10 @@ func typedEvents[T any, PT interface {
 func billed(t *testing.T, res *abci.ExecTxResult) sdkmath.Int {
 	t.Helper()
 	total := sdkmath.ZeroInt()
-	for _, p := range typedEvents[billingtypes.EventPaymentDistributed](t, res) {
-		for _, a := range []string{p.FarmerAmount, p.FoundationAmount, p.StakingAmount} {
-			n, ok := sdkmath.NewIntFromString(a)
-			require.True(t, ok, a)
-			total = total.Add(n)
-		}
+	for _, p := range typedEvents[billingtypes.EventContractSettled](t, res) {
+		n, ok := sdkmath.NewIntFromString(p.Paid)
+		require.True(t, ok, p.Paid)
+		total = total.Add(n)
 	}
 	return total
 }

@@ -86,6 +86,7 @@ var maccPerms = map[string][]string{
 	stakingtypes.NotBondedPoolName: {authtypes.Burner, authtypes.Staking},
 	govtypes.ModuleName:            {authtypes.Burner},
 	smartcontracttypes.ModuleName:  nil, // holds contract deposits
+	billingtypes.ModuleName:        nil, // holds settlement payments until shares and farm payouts leave it
 }
 
 // BlockedModuleAccountAddrs returns the module accounts that may not receive

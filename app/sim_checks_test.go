@@ -241,9 +241,10 @@ func (s *sim) takeLedger() *ledger {
 //   - the simulation's own transfers (drains and refills) and any transaction fees;
 //   - contract deposits locked (EventContractCreated) and released or forfeited (EventContractDepositReleased);
 //   - billing's books: the owner of contract c paid charged(c) + overdraft before − overdraft after −
-//     written off, where charged is the sum of its EventContractSettled amounts; its
-//     EventPaymentDistributed must hand out exactly that, to the farmer, the foundation account and the
-//     fee collector (staking), and those accounts receive what the events say.
+//     written off, where charged is the sum of its EventContractSettled amounts, into the billing
+//     module account; the split of its EventContractSettled (farm, foundation, staking) must add up to
+//     exactly that; the module account pays out what EventSharesDistributed (foundation account, fee
+//     collector) and EventFarmPayout (farmer) say, and those accounts receive it.
 //
 // The total supply does not move. A split that invents or loses a utft, a payment that moves another
 // amount than billing books, a share sent to the wrong account or not at all: each leaves some account
@@ -267,6 +268,7 @@ func (s *sim) checkConservation(b int, ops []simOp, block *abci.ResponseFinalize
 	events = append(events, block.Events...)
 
 	deposits := accountKey(authtypes.NewModuleAddress(sctypes.ModuleName))
+	billingAccount := accountKey(s.chain.App.BillingKeeper.ModuleAddress())
 	owner := maps.Clone(before.owner)
 	charged, distributed, writtenOff := map[uint64]sdkmath.Int{}, map[uint64]sdkmath.Int{}, map[uint64]sdkmath.Int{}
 	add := func(m map[uint64]sdkmath.Int, id uint64, amount sdkmath.Int) {
@@ -297,7 +299,7 @@ func (s *sim) checkConservation(b int, ops []simOp, block *abci.ResponseFinalize
 		switch ev.Type {
 		case eventType(&sctypes.EventContractCreated{}), eventType(&sctypes.EventContractDepositReleased{}),
 			eventType(&billingtypes.EventContractSettled{}), eventType(&billingtypes.EventOverdraftWrittenOff{}),
-			eventType(&billingtypes.EventPaymentDistributed{}):
+			eventType(&billingtypes.EventSharesDistributed{}), eventType(&billingtypes.EventFarmPayout{}):
 		default:
 			continue
 		}
@@ -309,6 +311,12 @@ func (s *sim) checkConservation(b int, ops []simOp, block *abci.ResponseFinalize
 			move(deposits, s.key(e.Recipient), parseAmount(t, e.Amount))
 		case *billingtypes.EventContractSettled:
 			add(charged, e.ContractId, parseAmount(t, e.Amount))
+			split := parseAmount(t, e.FarmerAmount).Add(parseAmount(t, e.FoundationAmount)).Add(parseAmount(t, e.StakingAmount))
+			require.Equal(t, e.Paid, split.String(), "block %d, contract %d: paid and its split", b, e.ContractId)
+			add(distributed, e.ContractId, split)
+			if split.IsPositive() {
+				s.ledgerStats["payments"]++
+			}
 			// Roughly: a node contract with a usage on an online, unrented node was charged for it.
 			if c, ok := s.w.contract[e.ContractId]; ok && c.GetNodeContract() != nil && before.usage[e.ContractId] {
 				_, rented := s.w.rentOf[c.NodeID()]
@@ -318,13 +326,16 @@ func (s *sim) checkConservation(b int, ops []simOp, block *abci.ResponseFinalize
 			}
 		case *billingtypes.EventOverdraftWrittenOff:
 			add(writtenOff, e.ContractId, parseAmount(t, e.Amount))
-		case *billingtypes.EventPaymentDistributed:
-			farmer, foundation, staking := parseAmount(t, e.FarmerAmount), parseAmount(t, e.FoundationAmount), parseAmount(t, e.StakingAmount)
-			credit(s.key(e.Farmer), farmer)
-			credit(s.key(params.FoundationAccount), foundation)
-			credit(simFeePool, staking)
-			add(distributed, e.ContractId, farmer.Add(foundation).Add(staking))
-			s.ledgerStats["payments"]++
+		case *billingtypes.EventSharesDistributed:
+			require.Equal(t, params.FoundationAccount, e.Foundation, "block %d: the foundation's share goes to the foundation account", b)
+			move(billingAccount, s.key(e.Foundation), parseAmount(t, e.FoundationAmount))
+			move(billingAccount, simFeePool, parseAmount(t, e.StakingAmount))
+		case *billingtypes.EventFarmPayout:
+			farm, err := s.chain.App.TfgridKeeper.GetFarm(ctx, e.FarmId)
+			require.NoError(t, err, "block %d: payout of farm %d", b, e.FarmId)
+			require.Equal(t, s.twinAccount(farm.TwinId), s.key(e.Farmer), "block %d: farm %d is paid to its farmer", b, e.FarmId)
+			move(billingAccount, s.key(e.Farmer), parseAmount(t, e.Amount))
+			s.ledgerStats["farm payouts"]++
 		}
 	}
 
@@ -356,7 +367,7 @@ func (s *sim) checkConservation(b int, ops []simOp, block *abci.ResponseFinalize
 		if paid.IsPositive() {
 			twin, ok := owner[id]
 			require.True(t, ok, "block %d: contract %d paid %s utft and has no known owner", b, id, paid)
-			credit(s.twinAccount(twin), paid.Neg())
+			move(s.twinAccount(twin), billingAccount, paid)
 		}
 	}
 
@@ -388,6 +399,8 @@ func (s *sim) accountName(key string) string {
 		return key + " (validator, the drains' sink)"
 	case accountKey(authtypes.NewModuleAddress(sctypes.ModuleName)):
 		return key + " (smartcontract deposits)"
+	case accountKey(s.chain.App.BillingKeeper.ModuleAddress()):
+		return key + " (billing: pending farm payouts)"
 	}
 	if params, err := s.chain.App.BillingKeeper.Params.Get(s.chain.Ctx); err == nil && params.FoundationAccount == key {
 		return key + " (billing foundation account)"

@@ -64,6 +64,9 @@ const (
 	// Billing runs with a settlement every 24 blocks and a 3-minute grace period.
 	simSettlementInterval = 120
 	simGracePeriod        = 180
+	// Farms are paid every 60 blocks, at most 2 farms a block, so payouts queue up within the run.
+	simPayoutInterval     = 300
+	simMaxPayoutsPerBlock = 2
 	// A node that has not reported its uptime for 15 minutes is offline: its resources are not billed.
 	simNodeOfflineAfter = 900
 	// The price is the average of the last 4 samples; each feeder sends at most one every 30 s.
@@ -208,6 +211,7 @@ func newSim(t *testing.T, seed int64) *sim {
 	require.NoError(t, err)
 	params.SettlementInterval, params.GracePeriod = simSettlementInterval, simGracePeriod
 	params.NodeOfflineAfter = simNodeOfflineAfter
+	params.PayoutInterval, params.MaxPayoutsPerBlock = simPayoutInterval, simMaxPayoutsPerBlock
 	params.PriceWindow, params.PriceSampleInterval = simPriceWindow, simPriceSampleInterval
 	for _, f := range s.feeders {
 		params.PriceFeeders = append(params.PriceFeeders, f.String())
@@ -360,7 +364,8 @@ func (s *sim) recordBlockEvents(events []abci.Event) {
 var simBillingEvents = map[string]string{
 	eventType(&billingtypes.EventContractSettled{}):          "settlements",
 	eventType(&billingtypes.EventContractOverdrawn{}):        "overdrawn",
-	eventType(&billingtypes.EventPaymentDistributed{}):       "payments",
+	eventType(&billingtypes.EventSharesDistributed{}):        "shares distributed",
+	eventType(&billingtypes.EventFarmPayout{}):               "farm payouts",
 	eventType(&billingtypes.EventOverdraftWrittenOff{}):      "written off",
 	eventType(&billingtypes.EventConsumptionReported{}):      "reports",
 	eventType(&billingtypes.EventConsumptionReportSkipped{}): "reports skipped",
@@ -487,12 +492,12 @@ func (s *sim) requireCoverage() {
 	}
 	// Billing itself, in its end blocker or inside transactions, did each of these at least once.
 	for _, what := range []string{
-		"settlements", "overdrawn", "payments", "written off", "reports", "reports skipped", "prices",
+		"settlements", "overdrawn", "shares distributed", "farm payouts", "written off", "reports", "reports skipped", "prices",
 		"grace started", "grace ended", "deleted DELETE_CAUSE_OUT_OF_FUNDS",
 	} {
 		require.Positive(s.t, s.blockEvents[what]+s.txEvents[what], "billing never emitted %q", what)
 	}
-	for _, what := range []string{"resources billed", "price clamped low", "price clamped high", "price within bounds"} {
+	for _, what := range []string{"payments", "resources billed", "price clamped low", "price clamped high", "price within bounds"} {
 		require.Positive(s.t, s.ledgerStats[what], "the run never saw %q", what)
 	}
 }

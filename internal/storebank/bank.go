@@ -68,6 +68,11 @@ func (b *Bank) SendCoinsFromModuleToAccount(ctx context.Context, module string, 
 	return b.send(ctx, authtypes.NewModuleAddress(module), recipient, amt)
 }
 
+// SendCoinsFromModuleToModule moves amt between module accounts.
+func (b *Bank) SendCoinsFromModuleToModule(ctx context.Context, sender, recipient string, amt sdk.Coins) error {
+	return b.send(ctx, authtypes.NewModuleAddress(sender), authtypes.NewModuleAddress(recipient), amt)
+}
+
 // GetBalance is addr's balance of denom d.
 func (b *Bank) GetBalance(ctx context.Context, addr sdk.AccAddress, d string) sdk.Coin {
 	return sdk.NewCoin(d, b.Amount(ctx, addr, d))

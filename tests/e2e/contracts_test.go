@@ -36,7 +36,7 @@ const (
 	scEvIPsFreed         = "tfgrid.smartcontract.v1.EventPublicIpsFreed"
 	scEvDepositReleased  = "tfgrid.smartcontract.v1.EventContractDepositReleased"
 	scEvSettled          = "tfgrid.billing.v1.EventContractSettled"
-	scEvPaid             = "tfgrid.billing.v1.EventPaymentDistributed"
+	scEvShares           = "tfgrid.billing.v1.EventSharesDistributed"
 	scEvOverdrawn        = "tfgrid.billing.v1.EventContractOverdrawn"
 	scEvWrittenOff       = "tfgrid.billing.v1.EventOverdraftWrittenOff"
 )
@@ -517,13 +517,15 @@ func scCancel(t *testing.T, c *chain, w *scWorld, from string, id uint64, owner 
 		var ok bool
 		settled, ok = sdkmath.NewIntFromString(v)
 		require.True(t, ok, "EventContractSettled.amount %q", v)
-		paid := sdkmath.ZeroInt()
+		require.Equal(t, settled.String(), mustAttr(t, res, scEvSettled, "paid"), "the settled amount is paid in full")
+		split := sdkmath.ZeroInt()
 		for _, k := range []string{"farmer_amount", "foundation_amount", "staking_amount"} {
-			a, ok := sdkmath.NewIntFromString(mustAttr(t, res, scEvPaid, k))
-			require.True(t, ok, "EventPaymentDistributed.%s", k)
-			paid = paid.Add(a)
+			a, ok := sdkmath.NewIntFromString(mustAttr(t, res, scEvSettled, k))
+			require.True(t, ok, "EventContractSettled.%s", k)
+			split = split.Add(a)
 		}
-		require.Equal(t, settled.String(), paid.String(), "the settled amount is paid and distributed in full")
+		require.Equal(t, settled.String(), split.String(), "the payment is split without loss")
+		require.Equal(t, 1, scCount(res, scEvShares), "the foundation's and stakers' shares leave billing at the end of the tx")
 	}
 	require.Zero(t, scCount(res, scEvOverdrawn), "the owner could pay")
 	require.Zero(t, scCount(res, scEvWrittenOff), "nothing written off")

@@ -912,6 +912,8 @@ function toAmino_tfgrid_billing_v1_Params(m: tfgrid_billing_v1_types.Params): Am
   if (!(m.foundationSharePercent === 0)) a["foundation_share_percent"] = m.foundationSharePercent;
   if (!(m.stakingSharePercent === 0)) a["staking_share_percent"] = m.stakingSharePercent;
   if (!(m.foundationAccount === "")) a["foundation_account"] = m.foundationAccount;
+  if (!(m.payoutInterval === BigInt(0))) a["payout_interval"] = m.payoutInterval.toString();
+  if (!(m.maxPayoutsPerBlock === 0)) a["max_payouts_per_block"] = m.maxPayoutsPerBlock;
   return a;
 }
 
@@ -934,6 +936,8 @@ function fromAmino_tfgrid_billing_v1_Params(a: AminoValue): tfgrid_billing_v1_ty
     foundationSharePercent: enc.numberFromAmino(a["foundation_share_percent"]),
     stakingSharePercent: enc.numberFromAmino(a["staking_share_percent"]),
     foundationAccount: enc.stringFromAmino(a["foundation_account"]),
+    payoutInterval: enc.bigintFromAmino(a["payout_interval"]),
+    maxPayoutsPerBlock: enc.numberFromAmino(a["max_payouts_per_block"]),
   });
 }
 

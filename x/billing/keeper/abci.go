@@ -11,15 +11,25 @@ import (
 	"github.com/tfgrid/tfgrid/x/billing/types"
 )
 
-// EndBlocker settles the contracts that are due, in due order, at most max_settlements_per_block of
-// them: the work per block never depends on how many contracts exist. A failing settlement is rolled
-// back, reported, and retried one interval later, so one bad contract never halts the chain.
+// EndBlocker settles the contracts that are due, then pays the farms whose payout is due, each in due
+// order and at most max_settlements_per_block and max_payouts_per_block of them: the work per block
+// never depends on how many contracts or farms exist.
 func (k *Keeper) EndBlocker(ctx context.Context) error {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
 		return err
 	}
 	now := keeperutil.BlockTime(ctx)
+	if err := k.settleDue(ctx, params, now); err != nil {
+		return err
+	}
+	return k.payDueFarms(ctx, params, now)
+}
+
+// settleDue settles the due contracts and distributes what they paid. A failing settlement is rolled
+// back (its accrued shares too), reported, and retried one interval later, so one bad contract never
+// halts the chain.
+func (k *Keeper) settleDue(ctx context.Context, params types.Params, now int64) error {
 	due, err := k.dueContracts(ctx, now, params.MaxSettlementsPerBlock)
 	if err != nil {
 		return err
@@ -30,6 +40,9 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 	// Read once for the block: no settlement changes what it holds. Without a price no contract can
 	// be settled: each is postponed as if its settlement had failed.
 	rd, readsErr := k.newReads(ctx)
+	if readsErr == nil {
+		rd.batched = true
+	}
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	for _, id := range due {
 		// An earlier settlement of this block may have deleted it: a rent contract whose grace ran out
@@ -41,17 +54,22 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 		}
 		settleErr := readsErr
 		if settleErr == nil {
+			accrued := len(rd.accrued)
 			cacheCtx, write := sdkCtx.CacheContext()
 			if settleErr = k.settle(cacheCtx, rd, id); settleErr == nil {
 				write()
 				continue
 			}
+			rd.accrued = rd.accrued[:accrued]
 		}
 		if err := k.postpone(ctx, id, now+int64(params.SettlementInterval), settleErr); err != nil {
 			return err
 		}
 	}
-	return nil
+	if readsErr != nil {
+		return nil
+	}
+	return k.distribute(ctx, rd)
 }
 
 // dueContracts lists up to limit contracts whose next settlement is due at or before now.

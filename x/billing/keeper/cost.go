@@ -6,8 +6,6 @@ import (
 
 	sdkmath "cosmossdk.io/math"
 
-	sdk "github.com/cosmos/cosmos-sdk/types"
-
 	"github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
@@ -21,8 +19,9 @@ type charge struct {
 	// extra is the utft of a dedicated node's extra fee, 100 % to the farmer.
 	extra sdkmath.Int
 	level types.DiscountLevel
-	// farmer is the account of the node's farmer, nil for a name contract.
-	farmer sdk.AccAddress
+	// farmID is the farm of the contract's node, whose payout the farmer share accrues to; 0 for a
+	// name contract.
+	farmID uint64
 	// hourly is the utft the contract costs per hour now (standard with discount, plus extra).
 	hourly sdkmath.Int
 }
@@ -34,7 +33,7 @@ type rates struct {
 	// resourcePerHour is the part of standardPerHour that stops while the node is offline or down.
 	resourcePerHour *big.Rat
 	multiplier      sdkmath.LegacyDec // certified-node markup
-	farmer          sdk.AccAddress
+	farmID          uint64
 }
 
 // chargeFor prices a contract's period [from, to] and its unbilled NU at the current price, with the
@@ -60,7 +59,7 @@ func (k *Keeper) chargeFor(ctx context.Context, rd *reads, c sctypes.Contract, b
 		standard: types.ToUTFT(standard, price),
 		extra:    types.ToUTFT(extra, price),
 		level:    level,
-		farmer:   r.farmer,
+		farmID:   r.farmID,
 		hourly:   types.ToUTFT(hourly, price),
 	}, nil
 }
@@ -80,15 +79,15 @@ func (k *Keeper) ratesOf(ctx context.Context, rd *reads, c sctypes.Contract, b t
 	if err != nil {
 		return r, 0, err
 	}
-	farm, err := rd.farm(ctx, node.FarmId)
+	policyID, err := rd.farmPolicy(ctx, node.FarmId)
 	if err != nil {
 		return r, 0, err
 	}
-	policy, err := rd.policy(ctx, farm.policyID)
+	policy, err := rd.policy(ctx, policyID)
 	if err != nil {
 		return r, 0, err
 	}
-	r.farmer = farm.farmer
+	r.farmID = node.FarmId
 	if node.Certification == tfgridtypes.NodeCertificationCertified {
 		r.multiplier = rd.params.CertifiedMultiplier
 	}

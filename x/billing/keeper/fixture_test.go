@@ -492,20 +492,50 @@ func (f *fixture) feeCollector() sdkmath.Int {
 	return f.bank.Amount(f.ctx, authtypes.NewModuleAddress(authtypes.FeeCollectorName), denom)
 }
 
-// snapshot is the balances of the accounts a settlement moves utft between.
+// snapshot is the balances of the accounts a settlement moves utft between, at a block time. The
+// farmer's is its account plus its farms' pending payouts: what settlements have owed it so far.
 type snapshot struct {
 	owner, farmer, foundation, staking, supply sdkmath.Int
+	time                                       int64
 }
 
 func (f *fixture) snap(owner, farmer string) snapshot {
 	s := snapshot{
 		owner: f.balance(owner), foundation: f.balance(f.foundation()), staking: f.feeCollector(),
-		supply: f.bank.Supply(f.ctx, denom), farmer: sdkmath.ZeroInt(),
+		supply: f.bank.Supply(f.ctx, denom), farmer: sdkmath.ZeroInt(), time: f.now(),
 	}
 	if farmer != "" {
-		s.farmer = f.balance(farmer)
+		s.farmer = f.balance(farmer).Add(f.pendingPayouts(farmer))
 	}
 	return s
+}
+
+// pendingPayouts is the sum of the pending payouts of the farms whose twin is farmer's.
+func (f *fixture) pendingPayouts(farmer string) sdkmath.Int {
+	f.t.Helper()
+	sum := sdkmath.ZeroInt()
+	require.NoError(f.t, f.k.FarmPayouts.Walk(f.ctx, nil, func(id uint64, p types.FarmPayout) (bool, error) {
+		farm, err := f.grid.GetFarm(f.ctx, id)
+		require.NoError(f.t, err)
+		twin, err := f.grid.GetTwin(f.ctx, farm.TwinId)
+		require.NoError(f.t, err)
+		if twin.Account == farmer {
+			sum = sum.Add(p.Amount)
+		}
+		return false, nil
+	}))
+	return sum
+}
+
+// payout is a farm's pending payout (zero amount when none).
+func (f *fixture) payout(farmID uint64) types.FarmPayout {
+	f.t.Helper()
+	p, err := f.k.FarmPayouts.Get(f.ctx, farmID)
+	if errors.Is(err, collections.ErrNotFound) {
+		return types.FarmPayout{FarmId: farmID, Amount: sdkmath.ZeroInt()}
+	}
+	require.NoError(f.t, err)
+	return p
 }
 
 // paid is what moved between two snapshots: out of the owner, into the farmer, the foundation and the

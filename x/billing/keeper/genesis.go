@@ -9,7 +9,7 @@ import (
 	"github.com/tfgrid/tfgrid/x/billing/types"
 )
 
-// InitGenesis loads the billing state, rebuilds the settlement queue and checks that exactly the live
+// InitGenesis loads the billing state, rebuilds the settlement and payout queues and checks that exactly the live
 // contracts are billed (the contract module is initialised first).
 func (k *Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	if err := gs.Validate(k.addressCodec); err != nil {
@@ -49,13 +49,21 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			return err
 		}
 	}
+	for _, p := range gs.FarmPayouts {
+		if err := k.PayoutQueue.Set(ctx, collections.Join(p.Due, p.FarmId)); err != nil {
+			return err
+		}
+		if err := k.FarmPayouts.Set(ctx, p.FarmId, p); err != nil {
+			return err
+		}
+	}
 	if err := k.CheckInvariants(ctx); err != nil {
 		return types.ErrInvalidGenesis.Wrap(err.Error())
 	}
 	return nil
 }
 
-// ExportGenesis writes the billing state out; the queue is derived from next_due.
+// ExportGenesis writes the billing state out; the queues are derived from next_due and due.
 func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) {
 	gs := &types.GenesisState{}
 	var err error
@@ -69,6 +77,9 @@ func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error)
 		return nil, err
 	}
 	if gs.FreeTxWindows, err = keeperutil.Values(ctx, k.FreeTxWindows.Iterate); err != nil {
+		return nil, err
+	}
+	if gs.FarmPayouts, err = keeperutil.Values(ctx, k.FarmPayouts.Iterate); err != nil {
 		return nil, err
 	}
 	err = k.FeederLastSample.Walk(ctx, nil, func(feeder string, t int64) (bool, error) {

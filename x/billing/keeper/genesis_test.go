@@ -71,6 +71,7 @@ func TestGenesisRoundTrip(t *testing.T) {
 	require.Len(t, gs.PriceSamples, 3)
 	require.Len(t, gs.FeederLastSamples, 2)
 	require.Len(t, gs.FreeTxWindows, 1)
+	require.NotEmpty(t, gs.FarmPayouts, "pending farm payouts travel with the state")
 	vm := f.billing(iw.vm)
 	require.NotNil(t, vm.LastReport)
 	require.True(t, vm.UnbilledNu.IsPositive())

@@ -5,14 +5,16 @@ import (
 	"fmt"
 
 	"cosmossdk.io/collections"
+	sdkmath "cosmossdk.io/math"
 
 	"github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 )
 
 // CheckInvariants verifies that every live contract is billed and queued exactly once at its next due
-// time, that nothing else is, that only contracts in grace owe money, and that no node contract is
-// charged for more usage than it reserves. Tests, the simulation and
+// time, that nothing else is, that only contracts in grace owe money, that no node contract is
+// charged for more usage than it reserves, and that the module account holds exactly the pending
+// farm payouts. Tests, the simulation and
 // InitGenesis run it; the chain itself never scans all contracts.
 func (k *Keeper) CheckInvariants(ctx context.Context) error {
 	queued := map[uint64]int64{}
@@ -51,7 +53,47 @@ func (k *Keeper) CheckInvariants(ctx context.Context) error {
 	if billed != len(queued) {
 		return broken("%d contracts queued, %d billed", len(queued), billed)
 	}
+	if err := k.checkPayouts(ctx); err != nil {
+		return err
+	}
 	return k.checkEveryLiveContractBilled(ctx)
+}
+
+// checkPayouts: every pending farm payout is positive and queued exactly once at its due time, nothing
+// else is queued, and the billing module account holds exactly their sum (utft conservation: what
+// owners paid and was not yet handed on).
+func (k *Keeper) checkPayouts(ctx context.Context) error {
+	queued := 0
+	err := k.PayoutQueue.Walk(ctx, nil, func(key collections.Pair[int64, uint64]) (bool, error) {
+		queued++
+		p, err := k.FarmPayouts.Get(ctx, key.K2())
+		if err != nil || p.Due != key.K1() {
+			return true, broken("farm %d is queued for payout at %d, its payout is due at %d (%v)", key.K2(), key.K1(), p.Due, err)
+		}
+		return false, nil
+	})
+	if err != nil {
+		return err
+	}
+	pending, payouts := sdkmath.ZeroInt(), 0
+	err = k.FarmPayouts.Walk(ctx, nil, func(farmID uint64, p types.FarmPayout) (bool, error) {
+		payouts++
+		if !p.Amount.IsPositive() {
+			return true, broken("farm %d has a pending payout of %s", farmID, p.Amount)
+		}
+		pending = pending.Add(p.Amount)
+		return false, nil
+	})
+	if err != nil {
+		return err
+	}
+	if payouts != queued {
+		return broken("%d farm payouts pending, %d queued", payouts, queued)
+	}
+	if held := k.bank.GetBalance(ctx, k.ModuleAddress(), k.denom).Amount; !held.Equal(pending) {
+		return broken("the billing module account holds %s utft, the pending farm payouts add up to %s", held, pending)
+	}
+	return nil
 }
 
 // checkEveryLiveContractBilled: no live contract escapes billing.

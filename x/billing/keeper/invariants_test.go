@@ -91,6 +91,20 @@ func TestInvariantsDetectCorruption(t *testing.T) {
 			b.ExtraOverdraft = sdkmath.NewInt(3)
 			require.NoError(t, f.k.Contracts.Set(f.ctx, iw.rent, b))
 		}, "owes 3"},
+		{"module account holds more than the pending payouts", func(f *fixture, iw invariantWorld) {
+			held := f.balance(f.addr(f.k.ModuleAddress()))
+			require.True(t, held.IsPositive(), "the scenario accrued farm payouts")
+			f.bank.SetAmount(f.ctx, f.k.ModuleAddress(), denom, held.AddRaw(1))
+		}, "the billing module account holds"},
+		{"payout not queued", func(f *fixture, iw invariantWorld) {
+			p := f.payout(iw.farm.id)
+			require.NoError(t, f.k.PayoutQueue.Remove(f.ctx, collections.Join(p.Due, p.FarmId)))
+		}, "2 farm payouts pending, 1 queued"},
+		{"payout queued at the wrong time", func(f *fixture, iw invariantWorld) {
+			p := f.payout(iw.farm.id)
+			require.NoError(t, f.k.PayoutQueue.Remove(f.ctx, collections.Join(p.Due, p.FarmId)))
+			require.NoError(t, f.k.PayoutQueue.Set(f.ctx, collections.Join(p.Due+1, p.FarmId)))
+		}, "is queued for payout at"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)

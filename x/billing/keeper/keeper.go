@@ -15,7 +15,8 @@ import (
 )
 
 // Keeper owns the billing state: each live contract's settlement state and its place in the
-// settlement queue, the TFT price samples, and the nodes' fee-free transaction allowances.
+// settlement queue, the farms' pending payouts, the TFT price samples, and the nodes' fee-free
+// transaction allowances.
 type Keeper struct {
 	cdc          codec.BinaryCodec
 	addressCodec address.Codec
@@ -39,6 +40,11 @@ type Keeper struct {
 	PriceAverage     collections.Item[sdkmath.LegacyDec]
 	FeederLastSample collections.Map[string, int64]
 	FreeTxWindows    collections.Map[uint64, types.FreeTxWindow]
+
+	// FarmPayouts are the farms' pending payouts (farm id → what and when), held in the module account.
+	FarmPayouts collections.Map[uint64, types.FarmPayout]
+	// PayoutQueue orders pending payouts by due time: (due, farm id).
+	PayoutQueue collections.KeySet[collections.Pair[int64, uint64]]
 }
 
 // NewKeeper builds the billing keeper; authority is the bech32 address of the gov module account and
@@ -71,6 +77,10 @@ func NewKeeper(
 		FeederLastSample: collections.NewMap(sb, types.FeederLastSampleKey, "feeder_last_sample", collections.StringKey, collections.Int64Value),
 		FreeTxWindows: collections.NewMap(sb, types.FreeTxWindowsKey, "free_tx_windows", collections.Uint64Key,
 			codec.CollValue[types.FreeTxWindow](cdc)),
+		FarmPayouts: collections.NewMap(sb, types.FarmPayoutsKey, "farm_payouts", collections.Uint64Key,
+			codec.CollValue[types.FarmPayout](cdc)),
+		PayoutQueue: collections.NewKeySet(sb, types.PayoutQueueKey, "payout_queue",
+			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

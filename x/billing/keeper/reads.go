@@ -12,25 +12,26 @@ import (
 )
 
 // reads holds what settlements read and never change, so that a block's settlements read each once:
-// params, the price, pricing policies, nodes, farms and twins' accounts (as bytes: no bech32 decode
-// per transfer). A settlement changes none of them — deleting a contract frees its farm's IPs, which
-// no settlement reads — so one reads serves a whole EndBlock. Whether a node is rented does change
-// (a rent contract can run out of grace) and is never cached.
+// params, the price, pricing policies, nodes, farms' pricing policies and twins' accounts (as bytes:
+// no bech32 decode per transfer). A settlement changes none of them — deleting a contract frees its
+// farm's IPs, which no settlement reads — so one reads serves a whole EndBlock. Whether a node is
+// rented does change (a rent contract can run out of grace) and is never cached.
+//
+// It also carries the shares its settlements accrued and did not yet move out of the billing module
+// account. EndBlock's reads are batched: distribute moves a whole block's shares once at its end.
+// Every other reads (a message's, a hook's) distributes each settlement's shares as it ends, so no
+// settle path can leave shares behind.
 type reads struct {
-	k          *Keeper
-	params     types.Params
-	price      sdkmath.LegacyDec
-	foundation sdk.AccAddress
-	policies   map[uint64]tfgridtypes.PricingPolicy
-	nodes      map[uint64]tfgridtypes.Node
-	farms      map[uint64]farmInfo
-	accounts   map[uint64]sdk.AccAddress // twin id → account
-}
-
-// farmInfo is what pricing a contract needs of its node's farm.
-type farmInfo struct {
-	policyID uint64
-	farmer   sdk.AccAddress
+	k            *Keeper
+	params       types.Params
+	price        sdkmath.LegacyDec
+	foundation   sdk.AccAddress
+	policies     map[uint64]tfgridtypes.PricingPolicy
+	nodes        map[uint64]tfgridtypes.Node
+	farmPolicies map[uint64]uint64         // farm id → pricing policy id
+	accounts     map[uint64]sdk.AccAddress // twin id → account
+	accrued      []accrual
+	batched      bool
 }
 
 // newReads reads the params and the price; the rest is read on first use.
@@ -50,7 +51,7 @@ func (k *Keeper) newReads(ctx context.Context) (*reads, error) {
 	return &reads{
 		k: k, params: params, price: price, foundation: foundation,
 		policies: map[uint64]tfgridtypes.PricingPolicy{}, nodes: map[uint64]tfgridtypes.Node{},
-		farms: map[uint64]farmInfo{}, accounts: map[uint64]sdk.AccAddress{},
+		farmPolicies: map[uint64]uint64{}, accounts: map[uint64]sdk.AccAddress{},
 	}, nil
 }
 
@@ -62,14 +63,11 @@ func (r *reads) node(ctx context.Context, id uint64) (tfgridtypes.Node, error) {
 	return cached(r.nodes, id, func() (tfgridtypes.Node, error) { return r.k.registry.GetNode(ctx, id) })
 }
 
-func (r *reads) farm(ctx context.Context, id uint64) (farmInfo, error) {
-	return cached(r.farms, id, func() (farmInfo, error) {
+// farmPolicy is the id of a farm's pricing policy.
+func (r *reads) farmPolicy(ctx context.Context, id uint64) (uint64, error) {
+	return cached(r.farmPolicies, id, func() (uint64, error) {
 		farm, err := r.k.registry.GetFarm(ctx, id)
-		if err != nil {
-			return farmInfo{}, err
-		}
-		farmer, err := r.account(ctx, farm.TwinId)
-		return farmInfo{policyID: farm.PricingPolicyId, farmer: farmer}, err
+		return farm.PricingPolicyId, err
 	})
 }
 

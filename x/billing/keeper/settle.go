@@ -103,24 +103,28 @@ func (k *Keeper) settlePeriod(ctx context.Context, rd *reads, c sctypes.Contract
 		return sdkmath.Int{}, err
 	}
 	extraDue, standardDue := b.ExtraOverdraft.Add(ch.extra), b.StandardOverdraft.Add(ch.standard)
-	paidExtra, paidStandard, err := k.pay(ctx, rd, c, owner, spendable, ch.farmer, extraDue, standardDue)
+	paidExtra, paidStandard, share, err := k.pay(ctx, rd, owner, spendable, ch.farmID, extraDue, standardDue)
 	if err != nil {
 		return sdkmath.Int{}, err
 	}
 	b.ExtraOverdraft, b.StandardOverdraft = extraDue.Sub(paidExtra), standardDue.Sub(paidStandard)
 	b.LastSettled, b.UnbilledNu = now, sdkmath.LegacyZeroDec()
 	owed := b.ExtraOverdraft.Add(b.StandardOverdraft)
-	if amount := ch.standard.Add(ch.extra); amount.IsPositive() {
-		err := keeperutil.Emit(ctx, &types.EventContractSettled{
+	amount, paid := ch.standard.Add(ch.extra), paidExtra.Add(paidStandard)
+	if amount.IsPositive() || paid.IsPositive() {
+		emitSettled(ctx, &types.EventContractSettled{
 			ContractId: c.Id, PeriodStart: from, PeriodEnd: now, Amount: amount.String(), DiscountLevel: ch.level,
+			Paid: paid.String(), FarmId: share.farmID, FarmerAmount: share.farmer.String(),
+			FoundationAmount: share.foundation.String(), StakingAmount: share.staking.String(),
 		})
-		if err != nil {
+	}
+	if owed.IsPositive() {
+		if err := keeperutil.Emit(ctx, &types.EventContractOverdrawn{ContractId: c.Id, Paid: paid.String(), Overdraft: owed.String()}); err != nil {
 			return sdkmath.Int{}, err
 		}
 	}
-	if owed.IsPositive() {
-		paid := paidExtra.Add(paidStandard)
-		if err := keeperutil.Emit(ctx, &types.EventContractOverdrawn{ContractId: c.Id, Paid: paid.String(), Overdraft: owed.String()}); err != nil {
+	if !rd.batched {
+		if err := k.distribute(ctx, rd); err != nil {
 			return sdkmath.Int{}, err
 		}
 	}
@@ -147,46 +151,28 @@ func (k *Keeper) applySpendingCap(ctx context.Context, c sctypes.Contract, ch *c
 	})
 }
 
-// pay takes what the owner can spend, the extra fee first, and distributes it: the extra fee 100 % to
-// the farmer; the standard part by the share params (a name contract's farmer share to the foundation).
-func (k *Keeper) pay(ctx context.Context, rd *reads, c sctypes.Contract, owner sdk.AccAddress, spendable sdkmath.Int, farmer sdk.AccAddress,
+// pay takes what the owner can spend, the extra fee first, in one transfer into the billing module
+// account, and splits it: the extra fee 100 % to the farm; the standard part by the share params (a
+// name contract's farmer share to the foundation). The split is accrued on rd for distribute.
+func (k *Keeper) pay(ctx context.Context, rd *reads, owner sdk.AccAddress, spendable sdkmath.Int, farmID uint64,
 	extraDue, standardDue sdkmath.Int,
-) (sdkmath.Int, sdkmath.Int, error) {
-	zero := sdkmath.ZeroInt()
+) (sdkmath.Int, sdkmath.Int, accrual, error) {
 	paidExtra := sdkmath.MinInt(extraDue, spendable)
 	paidStandard := sdkmath.MinInt(standardDue, spendable.Sub(paidExtra))
-	if !paidExtra.IsPositive() && !paidStandard.IsPositive() {
-		return zero, zero, nil
-	}
 	farmerShare, foundationShare, stakingShare := types.Split(paidStandard, rd.params.FarmerSharePercent, rd.params.StakingSharePercent)
-	if farmer == nil {
-		farmer, foundationShare, farmerShare = rd.foundation, foundationShare.Add(farmerShare), zero
+	if farmID == 0 {
+		foundationShare, farmerShare = foundationShare.Add(farmerShare), sdkmath.ZeroInt()
 	}
-	transfers := []struct {
-		to     sdk.AccAddress
-		amount sdkmath.Int
-	}{{farmer, paidExtra.Add(farmerShare)}, {rd.foundation, foundationShare}}
-	for _, t := range transfers {
-		if !t.amount.IsPositive() {
-			continue
-		}
-		if err := k.bank.SendCoins(ctx, owner, t.to, k.coins(t.amount)); err != nil {
-			return zero, zero, err
-		}
+	share := accrual{farmID: farmID, farmer: paidExtra.Add(farmerShare), foundation: foundationShare, staking: stakingShare}
+	paid := paidExtra.Add(paidStandard)
+	if !paid.IsPositive() {
+		return paidExtra, paidStandard, share, nil
 	}
-	if stakingShare.IsPositive() {
-		if err := k.bank.SendCoinsFromAccountToModule(ctx, owner, k.feeCollector, k.coins(stakingShare)); err != nil {
-			return zero, zero, err
-		}
+	if err := k.bank.SendCoinsFromAccountToModule(ctx, owner, types.ModuleName, k.coins(paid)); err != nil {
+		return sdkmath.Int{}, sdkmath.Int{}, accrual{}, err
 	}
-	farmerAccount, err := k.addressCodec.BytesToString(farmer)
-	if err != nil {
-		return zero, zero, err
-	}
-	return paidExtra, paidStandard, keeperutil.Emit(ctx, &types.EventPaymentDistributed{
-		ContractId: c.Id, Farmer: farmerAccount, FarmerAmount: paidExtra.Add(farmerShare).String(),
-		FoundationAmount: foundationShare.String(), StakingAmount: stakingShare.String(),
-	})
+	rd.accrued = append(rd.accrued, share)
+	return paidExtra, paidStandard, share, nil
 }
 
 func (k *Keeper) coins(amount sdkmath.Int) sdk.Coins {

@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	sdkmath "cosmossdk.io/math"
+
 	"github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
@@ -39,10 +41,13 @@ func TestSettleNodeContractOneHour(t *testing.T) {
 	settled := typedEvents[*types.EventContractSettled](f)
 	require.Equal(t, []*types.EventContractSettled{{
 		ContractId: id, PeriodStart: start, PeriodEnd: start + hour, Amount: "4236000", DiscountLevel: types.DiscountLevelNone,
+		Paid: "4236000", FarmId: w.farm.id, FarmerAmount: "2118000", FoundationAmount: "1694400", StakingAmount: "423600",
 	}}, settled)
-	require.Equal(t, []*types.EventPaymentDistributed{{
-		ContractId: id, Farmer: w.farm.farmer.acc, FarmerAmount: "2118000", FoundationAmount: "1694400", StakingAmount: "423600",
-	}}, typedEvents[*types.EventPaymentDistributed](f))
+	require.Equal(t, []*types.EventSharesDistributed{{
+		Foundation: f.foundation(), FoundationAmount: "1694400", StakingAmount: "423600",
+	}}, typedEvents[*types.EventSharesDistributed](f), "the foundation and stakers are paid at the end of the block")
+	require.Equal(t, types.FarmPayout{FarmId: w.farm.id, Amount: sdkmath.NewInt(2_118_000), Due: start + hour + 24*hour},
+		f.payout(w.farm.id), "the farmer share waits in the farm's payout")
 
 	b := f.billing(id)
 	require.Equal(t, start+hour, b.LastSettled)
@@ -138,9 +143,13 @@ func TestSettleNameContract(t *testing.T) {
 	want := expectUTFT(costOf(bigRat(namePrice), hour), "10")
 	require.EqualValues(t, 139_000, want)
 	f.requirePaid(before, alice.acc, "", paid{owner: want, foundation: want - want/10, staking: want / 10})
-	require.Equal(t, []*types.EventPaymentDistributed{{
-		ContractId: id, Farmer: f.foundation(), FarmerAmount: "0", FoundationAmount: "125100", StakingAmount: "13900",
-	}}, typedEvents[*types.EventPaymentDistributed](f))
+	require.Equal(t, []*types.EventContractSettled{{
+		ContractId: id, PeriodStart: before.time, PeriodEnd: before.time + hour, Amount: "139000", DiscountLevel: types.DiscountLevelNone,
+		Paid: "139000", FarmerAmount: "0", FoundationAmount: "125100", StakingAmount: "13900",
+	}}, typedEvents[*types.EventContractSettled](f))
+	require.Equal(t, []*types.EventSharesDistributed{{
+		Foundation: f.foundation(), FoundationAmount: "125100", StakingAmount: "13900",
+	}}, typedEvents[*types.EventSharesDistributed](f))
 	f.requireInvariants()
 }
 
@@ -386,8 +395,11 @@ func TestCancelSettlesLastTime(t *testing.T) {
 	after := f.snap(w.alice.acc, w.farm.farmer.acc)
 	require.Equal(t, want-1_000_000, before.owner.Sub(after.owner).Int64())
 	require.Equal(t, split(want, 0).farmer, after.farmer.Sub(before.farmer).Int64())
+	shares := split(want, 0)
 	require.Equal(t, []*types.EventContractSettled{{
 		ContractId: id, PeriodStart: start, PeriodEnd: start + hour/2, Amount: fmt.Sprint(want), DiscountLevel: types.DiscountLevelNone,
+		Paid: fmt.Sprint(want), FarmId: w.farm.id, FarmerAmount: fmt.Sprint(shares.farmer),
+		FoundationAmount: fmt.Sprint(shares.foundation), StakingAmount: fmt.Sprint(shares.staking),
 	}}, typedEvents[*types.EventContractSettled](f))
 
 	has, err := f.k.Contracts.Has(f.ctx, id)

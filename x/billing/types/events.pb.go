@@ -22,7 +22,10 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-// EventContractSettled is emitted for every settlement that charged something.
+// EventContractSettled is emitted for every settlement that charged or took something. The owner pays
+// into the billing module account; paid is split into farmer_amount (accrued to the farm's pending
+// payout, EventFarmPayout), foundation_amount and staking_amount (transferred once per EndBlock, or
+// right after a settlement outside EndBlock: EventSharesDistributed).
 type EventContractSettled struct {
 	ContractId  uint64 `protobuf:"varint,1,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
 	PeriodStart int64  `protobuf:"varint,2,opt,name=period_start,json=periodStart,proto3" json:"period_start,omitempty"`
@@ -30,6 +33,14 @@ type EventContractSettled struct {
 	// amount is the utft due for the period (standard after discount, plus the extra fee).
 	Amount        string        `protobuf:"bytes,4,opt,name=amount,proto3" json:"amount,omitempty"`
 	DiscountLevel DiscountLevel `protobuf:"varint,5,opt,name=discount_level,json=discountLevel,proto3,enum=tfgrid.billing.v1.DiscountLevel" json:"discount_level,omitempty"`
+	// paid is the utft the owner paid: of amount and of the overdraft carried in; the rest stays owed.
+	Paid string `protobuf:"bytes,6,opt,name=paid,proto3" json:"paid,omitempty"`
+	// farm_id is the farm whose pending payout farmer_amount was added to; 0 for a name contract (its
+	// farmer share goes to the foundation).
+	FarmId           uint64 `protobuf:"varint,7,opt,name=farm_id,json=farmId,proto3" json:"farm_id,omitempty"`
+	FarmerAmount     string `protobuf:"bytes,8,opt,name=farmer_amount,json=farmerAmount,proto3" json:"farmer_amount,omitempty"`
+	FoundationAmount string `protobuf:"bytes,9,opt,name=foundation_amount,json=foundationAmount,proto3" json:"foundation_amount,omitempty"`
+	StakingAmount    string `protobuf:"bytes,10,opt,name=staking_amount,json=stakingAmount,proto3" json:"staking_amount,omitempty"`
 }
 
 func (m *EventContractSettled) Reset()         { *m = EventContractSettled{} }
@@ -100,6 +111,41 @@ func (m *EventContractSettled) GetDiscountLevel() DiscountLevel {
 	return DiscountLevelUnspecified
 }
 
+func (m *EventContractSettled) GetPaid() string {
+	if m != nil {
+		return m.Paid
+	}
+	return ""
+}
+
+func (m *EventContractSettled) GetFarmId() uint64 {
+	if m != nil {
+		return m.FarmId
+	}
+	return 0
+}
+
+func (m *EventContractSettled) GetFarmerAmount() string {
+	if m != nil {
+		return m.FarmerAmount
+	}
+	return ""
+}
+
+func (m *EventContractSettled) GetFoundationAmount() string {
+	if m != nil {
+		return m.FoundationAmount
+	}
+	return ""
+}
+
+func (m *EventContractSettled) GetStakingAmount() string {
+	if m != nil {
+		return m.StakingAmount
+	}
+	return ""
+}
+
 // EventContractOverdrawn is emitted when the owner could not pay in full.
 type EventContractOverdrawn struct {
 	ContractId uint64 `protobuf:"varint,1,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
@@ -161,27 +207,27 @@ func (m *EventContractOverdrawn) GetOverdraft() string {
 	return ""
 }
 
-// EventPaymentDistributed is emitted when a payment is split between farmer, foundation and stakers.
-type EventPaymentDistributed struct {
-	ContractId       uint64 `protobuf:"varint,1,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
-	Farmer           string `protobuf:"bytes,2,opt,name=farmer,proto3" json:"farmer,omitempty"`
-	FarmerAmount     string `protobuf:"bytes,3,opt,name=farmer_amount,json=farmerAmount,proto3" json:"farmer_amount,omitempty"`
-	FoundationAmount string `protobuf:"bytes,4,opt,name=foundation_amount,json=foundationAmount,proto3" json:"foundation_amount,omitempty"`
-	StakingAmount    string `protobuf:"bytes,5,opt,name=staking_amount,json=stakingAmount,proto3" json:"staking_amount,omitempty"`
+// EventSharesDistributed is emitted when the foundation's and the stakers' shares accumulated by the
+// settlements of a block leave the billing module account, once per EndBlock; a settlement outside
+// EndBlock (a message or hook) distributes its own shares right away.
+type EventSharesDistributed struct {
+	Foundation       string `protobuf:"bytes,1,opt,name=foundation,proto3" json:"foundation,omitempty"`
+	FoundationAmount string `protobuf:"bytes,2,opt,name=foundation_amount,json=foundationAmount,proto3" json:"foundation_amount,omitempty"`
+	StakingAmount    string `protobuf:"bytes,3,opt,name=staking_amount,json=stakingAmount,proto3" json:"staking_amount,omitempty"`
 }
 
-func (m *EventPaymentDistributed) Reset()         { *m = EventPaymentDistributed{} }
-func (m *EventPaymentDistributed) String() string { return proto.CompactTextString(m) }
-func (*EventPaymentDistributed) ProtoMessage()    {}
-func (*EventPaymentDistributed) Descriptor() ([]byte, []int) {
+func (m *EventSharesDistributed) Reset()         { *m = EventSharesDistributed{} }
+func (m *EventSharesDistributed) String() string { return proto.CompactTextString(m) }
+func (*EventSharesDistributed) ProtoMessage()    {}
+func (*EventSharesDistributed) Descriptor() ([]byte, []int) {
 	return fileDescriptor_0b9b721b636cf5bc, []int{2}
 }
-func (m *EventPaymentDistributed) XXX_Unmarshal(b []byte) error {
+func (m *EventSharesDistributed) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
 }
-func (m *EventPaymentDistributed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+func (m *EventSharesDistributed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
 	if deterministic {
-		return xxx_messageInfo_EventPaymentDistributed.Marshal(b, m, deterministic)
+		return xxx_messageInfo_EventSharesDistributed.Marshal(b, m, deterministic)
 	} else {
 		b = b[:cap(b)]
 		n, err := m.MarshalToSizedBuffer(b)
@@ -191,49 +237,96 @@ func (m *EventPaymentDistributed) XXX_Marshal(b []byte, deterministic bool) ([]b
 		return b[:n], nil
 	}
 }
-func (m *EventPaymentDistributed) XXX_Merge(src proto.Message) {
-	xxx_messageInfo_EventPaymentDistributed.Merge(m, src)
+func (m *EventSharesDistributed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventSharesDistributed.Merge(m, src)
 }
-func (m *EventPaymentDistributed) XXX_Size() int {
+func (m *EventSharesDistributed) XXX_Size() int {
 	return m.Size()
 }
-func (m *EventPaymentDistributed) XXX_DiscardUnknown() {
-	xxx_messageInfo_EventPaymentDistributed.DiscardUnknown(m)
+func (m *EventSharesDistributed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventSharesDistributed.DiscardUnknown(m)
 }
 
-var xxx_messageInfo_EventPaymentDistributed proto.InternalMessageInfo
+var xxx_messageInfo_EventSharesDistributed proto.InternalMessageInfo
 
-func (m *EventPaymentDistributed) GetContractId() uint64 {
+func (m *EventSharesDistributed) GetFoundation() string {
 	if m != nil {
-		return m.ContractId
-	}
-	return 0
-}
-
-func (m *EventPaymentDistributed) GetFarmer() string {
-	if m != nil {
-		return m.Farmer
+		return m.Foundation
 	}
 	return ""
 }
 
-func (m *EventPaymentDistributed) GetFarmerAmount() string {
-	if m != nil {
-		return m.FarmerAmount
-	}
-	return ""
-}
-
-func (m *EventPaymentDistributed) GetFoundationAmount() string {
+func (m *EventSharesDistributed) GetFoundationAmount() string {
 	if m != nil {
 		return m.FoundationAmount
 	}
 	return ""
 }
 
-func (m *EventPaymentDistributed) GetStakingAmount() string {
+func (m *EventSharesDistributed) GetStakingAmount() string {
 	if m != nil {
 		return m.StakingAmount
+	}
+	return ""
+}
+
+// EventFarmPayout is emitted when a farm's pending payout is paid to its farmer's account.
+type EventFarmPayout struct {
+	FarmId uint64 `protobuf:"varint,1,opt,name=farm_id,json=farmId,proto3" json:"farm_id,omitempty"`
+	Farmer string `protobuf:"bytes,2,opt,name=farmer,proto3" json:"farmer,omitempty"`
+	Amount string `protobuf:"bytes,3,opt,name=amount,proto3" json:"amount,omitempty"`
+}
+
+func (m *EventFarmPayout) Reset()         { *m = EventFarmPayout{} }
+func (m *EventFarmPayout) String() string { return proto.CompactTextString(m) }
+func (*EventFarmPayout) ProtoMessage()    {}
+func (*EventFarmPayout) Descriptor() ([]byte, []int) {
+	return fileDescriptor_0b9b721b636cf5bc, []int{3}
+}
+func (m *EventFarmPayout) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventFarmPayout) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventFarmPayout.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventFarmPayout) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventFarmPayout.Merge(m, src)
+}
+func (m *EventFarmPayout) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventFarmPayout) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventFarmPayout.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventFarmPayout proto.InternalMessageInfo
+
+func (m *EventFarmPayout) GetFarmId() uint64 {
+	if m != nil {
+		return m.FarmId
+	}
+	return 0
+}
+
+func (m *EventFarmPayout) GetFarmer() string {
+	if m != nil {
+		return m.Farmer
+	}
+	return ""
+}
+
+func (m *EventFarmPayout) GetAmount() string {
+	if m != nil {
+		return m.Amount
 	}
 	return ""
 }
@@ -249,7 +342,7 @@ func (m *EventConsumptionReported) Reset()         { *m = EventConsumptionReport
 func (m *EventConsumptionReported) String() string { return proto.CompactTextString(m) }
 func (*EventConsumptionReported) ProtoMessage()    {}
 func (*EventConsumptionReported) Descriptor() ([]byte, []int) {
-	return fileDescriptor_0b9b721b636cf5bc, []int{3}
+	return fileDescriptor_0b9b721b636cf5bc, []int{4}
 }
 func (m *EventConsumptionReported) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -314,7 +407,7 @@ func (m *EventReportClamped) Reset()         { *m = EventReportClamped{} }
 func (m *EventReportClamped) String() string { return proto.CompactTextString(m) }
 func (*EventReportClamped) ProtoMessage()    {}
 func (*EventReportClamped) Descriptor() ([]byte, []int) {
-	return fileDescriptor_0b9b721b636cf5bc, []int{4}
+	return fileDescriptor_0b9b721b636cf5bc, []int{5}
 }
 func (m *EventReportClamped) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -395,7 +488,7 @@ func (m *EventChargeCapped) Reset()         { *m = EventChargeCapped{} }
 func (m *EventChargeCapped) String() string { return proto.CompactTextString(m) }
 func (*EventChargeCapped) ProtoMessage()    {}
 func (*EventChargeCapped) Descriptor() ([]byte, []int) {
-	return fileDescriptor_0b9b721b636cf5bc, []int{5}
+	return fileDescriptor_0b9b721b636cf5bc, []int{6}
 }
 func (m *EventChargeCapped) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -483,7 +576,7 @@ func (m *EventConsumptionReportSkipped) Reset()         { *m = EventConsumptionR
 func (m *EventConsumptionReportSkipped) String() string { return proto.CompactTextString(m) }
 func (*EventConsumptionReportSkipped) ProtoMessage()    {}
 func (*EventConsumptionReportSkipped) Descriptor() ([]byte, []int) {
-	return fileDescriptor_0b9b721b636cf5bc, []int{6}
+	return fileDescriptor_0b9b721b636cf5bc, []int{7}
 }
 func (m *EventConsumptionReportSkipped) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -536,7 +629,7 @@ func (m *EventOverdraftWrittenOff) Reset()         { *m = EventOverdraftWrittenO
 func (m *EventOverdraftWrittenOff) String() string { return proto.CompactTextString(m) }
 func (*EventOverdraftWrittenOff) ProtoMessage()    {}
 func (*EventOverdraftWrittenOff) Descriptor() ([]byte, []int) {
-	return fileDescriptor_0b9b721b636cf5bc, []int{7}
+	return fileDescriptor_0b9b721b636cf5bc, []int{8}
 }
 func (m *EventOverdraftWrittenOff) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -589,7 +682,7 @@ func (m *EventSettlementFailed) Reset()         { *m = EventSettlementFailed{} }
 func (m *EventSettlementFailed) String() string { return proto.CompactTextString(m) }
 func (*EventSettlementFailed) ProtoMessage()    {}
 func (*EventSettlementFailed) Descriptor() ([]byte, []int) {
-	return fileDescriptor_0b9b721b636cf5bc, []int{8}
+	return fileDescriptor_0b9b721b636cf5bc, []int{9}
 }
 func (m *EventSettlementFailed) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -644,7 +737,7 @@ func (m *EventTftPriceSet) Reset()         { *m = EventTftPriceSet{} }
 func (m *EventTftPriceSet) String() string { return proto.CompactTextString(m) }
 func (*EventTftPriceSet) ProtoMessage()    {}
 func (*EventTftPriceSet) Descriptor() ([]byte, []int) {
-	return fileDescriptor_0b9b721b636cf5bc, []int{9}
+	return fileDescriptor_0b9b721b636cf5bc, []int{10}
 }
 func (m *EventTftPriceSet) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -703,7 +796,7 @@ func (m *EventParamsUpdated) Reset()         { *m = EventParamsUpdated{} }
 func (m *EventParamsUpdated) String() string { return proto.CompactTextString(m) }
 func (*EventParamsUpdated) ProtoMessage()    {}
 func (*EventParamsUpdated) Descriptor() ([]byte, []int) {
-	return fileDescriptor_0b9b721b636cf5bc, []int{10}
+	return fileDescriptor_0b9b721b636cf5bc, []int{11}
 }
 func (m *EventParamsUpdated) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -742,7 +835,8 @@ func (m *EventParamsUpdated) GetParams() *Params {
 func init() {
 	proto.RegisterType((*EventContractSettled)(nil), "tfgrid.billing.v1.EventContractSettled")
 	proto.RegisterType((*EventContractOverdrawn)(nil), "tfgrid.billing.v1.EventContractOverdrawn")
-	proto.RegisterType((*EventPaymentDistributed)(nil), "tfgrid.billing.v1.EventPaymentDistributed")
+	proto.RegisterType((*EventSharesDistributed)(nil), "tfgrid.billing.v1.EventSharesDistributed")
+	proto.RegisterType((*EventFarmPayout)(nil), "tfgrid.billing.v1.EventFarmPayout")
 	proto.RegisterType((*EventConsumptionReported)(nil), "tfgrid.billing.v1.EventConsumptionReported")
 	proto.RegisterType((*EventReportClamped)(nil), "tfgrid.billing.v1.EventReportClamped")
 	proto.RegisterType((*EventChargeCapped)(nil), "tfgrid.billing.v1.EventChargeCapped")
@@ -756,53 +850,57 @@ func init() {
 func init() { proto.RegisterFile("tfgrid/billing/v1/events.proto", fileDescriptor_0b9b721b636cf5bc) }
 
 var fileDescriptor_0b9b721b636cf5bc = []byte{
-	// 731 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xbc, 0x55, 0x4f, 0x4f, 0xd4, 0x4e,
-	0x18, 0xa6, 0xb0, 0x2c, 0xf4, 0x5d, 0xd8, 0xb0, 0x0d, 0x3f, 0xe8, 0x8f, 0xc8, 0xba, 0x56, 0x4d,
-	0xd6, 0x98, 0xec, 0x06, 0xbc, 0x7a, 0x91, 0x3f, 0x22, 0x89, 0x86, 0x4d, 0x57, 0x62, 0xf4, 0xd2,
-	0xcc, 0x76, 0xa6, 0xcb, 0x84, 0xb6, 0x33, 0x99, 0x4e, 0x57, 0xf8, 0x16, 0xc6, 0xa3, 0x9f, 0xc8,
-	0xc4, 0x0b, 0x47, 0xe3, 0xc9, 0xc0, 0x27, 0xf0, 0x1b, 0x98, 0xce, 0x4c, 0x17, 0x10, 0x12, 0x37,
-	0x21, 0xf1, 0xd4, 0x3e, 0xcf, 0x3c, 0xf3, 0xfe, 0x9b, 0xf7, 0x9d, 0x81, 0xa6, 0x8c, 0x86, 0x82,
-	0xe2, 0xee, 0x80, 0xc6, 0x31, 0x4d, 0x87, 0xdd, 0xd1, 0x46, 0x97, 0x8c, 0x48, 0x2a, 0xb3, 0x0e,
-	0x17, 0x4c, 0x32, 0xa7, 0xa1, 0xd7, 0x3b, 0x66, 0xbd, 0x33, 0xda, 0x58, 0x5b, 0xbf, 0xb9, 0x45,
-	0x9e, 0x72, 0x62, 0x76, 0x78, 0x3f, 0x2c, 0x58, 0xde, 0x2d, 0x4c, 0x6c, 0xb3, 0x54, 0x0a, 0x14,
-	0xca, 0x3e, 0x91, 0x32, 0x26, 0xd8, 0xb9, 0x0f, 0xb5, 0xd0, 0x50, 0x01, 0xc5, 0xae, 0xd5, 0xb2,
-	0xda, 0x15, 0x1f, 0x4a, 0x6a, 0x1f, 0x3b, 0x0f, 0x60, 0x81, 0x13, 0x41, 0x19, 0x0e, 0x32, 0x89,
-	0x84, 0x74, 0xa7, 0x5b, 0x56, 0x7b, 0xc6, 0xaf, 0x69, 0xae, 0x5f, 0x50, 0xce, 0x3a, 0x80, 0x91,
-	0x90, 0x14, 0xbb, 0x33, 0x4a, 0x60, 0x6b, 0x66, 0x37, 0xc5, 0xce, 0x0a, 0x54, 0x51, 0xc2, 0xf2,
-	0x54, 0xba, 0x95, 0x96, 0xd5, 0xb6, 0x7d, 0x83, 0x9c, 0x3d, 0xa8, 0x63, 0x9a, 0x85, 0xc5, 0x7f,
-	0x10, 0x93, 0x11, 0x89, 0xdd, 0xd9, 0x96, 0xd5, 0xae, 0x6f, 0xb6, 0x3a, 0x37, 0xd2, 0xeb, 0xec,
-	0x18, 0xe1, 0xeb, 0x42, 0xe7, 0x2f, 0xe2, 0xab, 0xd0, 0x3b, 0x86, 0x95, 0x6b, 0xb9, 0x1d, 0x8c,
-	0x88, 0xc0, 0x02, 0x7d, 0x4c, 0xff, 0x9e, 0x9d, 0x03, 0x15, 0x8e, 0x28, 0x56, 0x59, 0xd9, 0xbe,
-	0xfa, 0x77, 0xee, 0x81, 0xcd, 0xb4, 0x85, 0x48, 0xaa, 0x6c, 0x6c, 0xff, 0x92, 0xf0, 0xbe, 0x59,
-	0xb0, 0xaa, 0xbc, 0xf5, 0xd0, 0x69, 0x42, 0x52, 0xb9, 0x43, 0x33, 0x29, 0xe8, 0x20, 0x97, 0x93,
-	0x14, 0x73, 0x05, 0xaa, 0x11, 0x12, 0x09, 0x11, 0xc6, 0xa1, 0x41, 0xce, 0x43, 0x58, 0xd4, 0x7f,
-	0x81, 0xa9, 0x94, 0x76, 0xbb, 0xa0, 0xc9, 0x17, 0xba, 0x5e, 0x4f, 0xa1, 0x11, 0xb1, 0x3c, 0xc5,
-	0x48, 0x52, 0x96, 0x06, 0xd7, 0x4a, 0xba, 0x74, 0xb9, 0x60, 0xc4, 0x8f, 0xa1, 0x9e, 0x49, 0x74,
-	0x4c, 0xd3, 0x61, 0xa9, 0x9c, 0x55, 0xca, 0x45, 0xc3, 0x6a, 0x99, 0xf7, 0xd9, 0x02, 0xb7, 0xac,
-	0x5d, 0x96, 0x27, 0xbc, 0xb0, 0xe0, 0x13, 0xce, 0xc4, 0x44, 0xe9, 0xac, 0xc2, 0x5c, 0xca, 0x30,
-	0x09, 0x4c, 0x01, 0x2b, 0x7e, 0xb5, 0x80, 0xfb, 0xd8, 0x79, 0x0e, 0x55, 0xa1, 0xac, 0xa8, 0x44,
-	0x6a, 0x9b, 0x8f, 0x6e, 0x39, 0xd2, 0x1b, 0x1e, 0x7d, 0xb3, 0xc7, 0xfb, 0x62, 0x81, 0xa3, 0x82,
-	0xd2, 0xfc, 0x76, 0x8c, 0x12, 0x7e, 0xa7, 0x70, 0x96, 0x61, 0x36, 0xa2, 0x24, 0xc6, 0xa6, 0xac,
-	0x1a, 0x38, 0x6b, 0x30, 0x2f, 0x4c, 0xaa, 0xaa, 0x8c, 0x15, 0x7f, 0x8c, 0x1d, 0x17, 0xe6, 0xc2,
-	0x23, 0x24, 0x86, 0x04, 0xab, 0xba, 0x55, 0xfc, 0x12, 0x7a, 0xbf, 0x2c, 0x68, 0xe8, 0x8a, 0x29,
-	0x62, 0x1b, 0x71, 0xfe, 0x6f, 0xc6, 0x68, 0x0d, 0xe6, 0x43, 0x96, 0xf0, 0xbc, 0x0c, 0xd7, 0xf6,
-	0xc7, 0xf8, 0xcf, 0x70, 0xed, 0x71, 0xb8, 0xc5, 0x0a, 0x16, 0xac, 0x88, 0xd1, 0xad, 0xea, 0x15,
-	0x03, 0x9d, 0x27, 0xd0, 0x48, 0xd0, 0x49, 0x90, 0xcb, 0x48, 0x06, 0x9c, 0x88, 0xe0, 0x88, 0xe5,
-	0xc2, 0x9d, 0x53, 0x81, 0xd7, 0x13, 0x74, 0x72, 0x28, 0x23, 0xd9, 0x23, 0xe2, 0x15, 0xcb, 0x85,
-	0xf7, 0x1e, 0xd6, 0x6f, 0x6f, 0x92, 0xfe, 0x31, 0xe5, 0x77, 0x3a, 0x1a, 0xaf, 0x6f, 0xfa, 0xef,
-	0xa0, 0x1c, 0xb0, 0x77, 0x82, 0x4a, 0x49, 0xd2, 0x83, 0x28, 0x9a, 0x68, 0x9c, 0x4c, 0x73, 0x4f,
-	0x5f, 0xbd, 0x59, 0xbc, 0x1e, 0xfc, 0xa7, 0x8c, 0xea, 0x4b, 0xae, 0x98, 0xd2, 0x97, 0x88, 0xc6,
-	0x13, 0x0e, 0xa8, 0x20, 0x28, 0x63, 0x69, 0x69, 0x51, 0x23, 0x2f, 0x86, 0x25, 0x65, 0xf1, 0x6d,
-	0x24, 0x7b, 0x82, 0x86, 0xa4, 0x4f, 0xa4, 0x1a, 0x66, 0x42, 0x30, 0x11, 0xca, 0x4e, 0x31, 0xcc,
-	0x0a, 0xa9, 0x73, 0x2c, 0x34, 0x41, 0x92, 0x67, 0xe5, 0xcd, 0x62, 0x2b, 0xe6, 0x4d, 0x9e, 0xa9,
-	0x4e, 0x40, 0x23, 0x22, 0xd0, 0xd0, 0x08, 0x74, 0x4f, 0xd6, 0x0c, 0x57, 0x48, 0xbc, 0x3d, 0xd3,
-	0xff, 0x3d, 0x24, 0x50, 0x92, 0x1d, 0x72, 0x8c, 0x8a, 0x43, 0xde, 0x80, 0x2a, 0x57, 0x84, 0xf2,
-	0x57, 0xdb, 0xfc, 0xff, 0x96, 0xa1, 0xd2, 0x3b, 0x7c, 0x23, 0xdc, 0xda, 0xfa, 0x7a, 0xde, 0xb4,
-	0xce, 0xce, 0x9b, 0xd6, 0xcf, 0xf3, 0xa6, 0xf5, 0xe9, 0xa2, 0x39, 0x75, 0x76, 0xd1, 0x9c, 0xfa,
-	0x7e, 0xd1, 0x9c, 0xfa, 0xd0, 0x1e, 0x52, 0x79, 0x94, 0x0f, 0x3a, 0x21, 0x4b, 0xba, 0xe6, 0xe9,
-	0x30, 0x9f, 0x93, 0xf1, 0x1b, 0xa2, 0x1e, 0x90, 0x41, 0x55, 0xbd, 0x20, 0xcf, 0x7e, 0x07, 0x00,
-	0x00, 0xff, 0xff, 0xa6, 0xad, 0xd3, 0xf3, 0x95, 0x06, 0x00, 0x00,
+	// 791 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xbc, 0x55, 0xcd, 0x4e, 0xeb, 0x46,
+	0x14, 0xc6, 0x49, 0x70, 0xf0, 0x09, 0xa4, 0x64, 0x44, 0x83, 0x8b, 0x8a, 0x9b, 0xba, 0xad, 0x94,
+	0xaa, 0x52, 0x22, 0xe8, 0xb6, 0x9b, 0xf2, 0x53, 0x8a, 0xd4, 0x8a, 0xc8, 0x29, 0xaa, 0xca, 0xc6,
+	0x9a, 0x64, 0xc6, 0xc9, 0x08, 0xdb, 0x63, 0x8d, 0xc7, 0x29, 0xec, 0xfa, 0x00, 0x5d, 0x54, 0x5d,
+	0xf6, 0x89, 0xba, 0x64, 0x79, 0x97, 0x57, 0xf0, 0x04, 0xf7, 0x0d, 0xae, 0x3c, 0x1e, 0x27, 0xe1,
+	0x12, 0x09, 0x24, 0xa4, 0xbb, 0xb2, 0xcf, 0x37, 0xdf, 0x9c, 0x9f, 0x39, 0xdf, 0x99, 0x01, 0x47,
+	0x06, 0x13, 0xc1, 0x48, 0x7f, 0xc4, 0xc2, 0x90, 0xc5, 0x93, 0xfe, 0xec, 0xa0, 0x4f, 0x67, 0x34,
+	0x96, 0x69, 0x2f, 0x11, 0x5c, 0x72, 0xd4, 0x2a, 0xd6, 0x7b, 0x7a, 0xbd, 0x37, 0x3b, 0xd8, 0xdb,
+	0x7f, 0xba, 0x45, 0xde, 0x26, 0x54, 0xef, 0x70, 0xff, 0xaa, 0xc2, 0xce, 0x69, 0xee, 0xe2, 0x98,
+	0xc7, 0x52, 0xe0, 0xb1, 0x1c, 0x52, 0x29, 0x43, 0x4a, 0xd0, 0x17, 0xd0, 0x18, 0x6b, 0xc8, 0x67,
+	0xc4, 0x36, 0x3a, 0x46, 0xb7, 0xe6, 0x41, 0x09, 0x9d, 0x13, 0xf4, 0x25, 0x6c, 0x26, 0x54, 0x30,
+	0x4e, 0xfc, 0x54, 0x62, 0x21, 0xed, 0x4a, 0xc7, 0xe8, 0x56, 0xbd, 0x46, 0x81, 0x0d, 0x73, 0x08,
+	0xed, 0x03, 0x68, 0x0a, 0x8d, 0x89, 0x5d, 0x55, 0x04, 0xab, 0x40, 0x4e, 0x63, 0x82, 0xda, 0x60,
+	0xe2, 0x88, 0x67, 0xb1, 0xb4, 0x6b, 0x1d, 0xa3, 0x6b, 0x79, 0xda, 0x42, 0x67, 0xd0, 0x24, 0x2c,
+	0x1d, 0xe7, 0xff, 0x7e, 0x48, 0x67, 0x34, 0xb4, 0xd7, 0x3b, 0x46, 0xb7, 0x79, 0xd8, 0xe9, 0x3d,
+	0x29, 0xaf, 0x77, 0xa2, 0x89, 0xbf, 0xe4, 0x3c, 0x6f, 0x8b, 0x2c, 0x9b, 0x08, 0x41, 0x2d, 0xc1,
+	0x8c, 0xd8, 0xa6, 0x72, 0xaf, 0xfe, 0xd1, 0x2e, 0xd4, 0x03, 0x2c, 0xa2, 0xbc, 0xa6, 0xba, 0xaa,
+	0xc9, 0xcc, 0xcd, 0x73, 0x82, 0xbe, 0x82, 0xad, 0xfc, 0x8f, 0x0a, 0x5f, 0x27, 0xb5, 0xa1, 0x76,
+	0x6d, 0x16, 0xe0, 0x8f, 0x45, 0x6a, 0xdf, 0x41, 0x2b, 0xe0, 0x59, 0x4c, 0xb0, 0x64, 0x3c, 0x2e,
+	0x89, 0x96, 0x22, 0x6e, 0x2f, 0x16, 0x34, 0xf9, 0x1b, 0x68, 0xa6, 0x12, 0x5f, 0xb3, 0x78, 0x52,
+	0x32, 0x41, 0x31, 0xb7, 0x34, 0x5a, 0xd0, 0xdc, 0x6b, 0x68, 0x3f, 0xea, 0xc0, 0xc5, 0x8c, 0x0a,
+	0x22, 0xf0, 0x9f, 0xf1, 0xf3, 0x3d, 0x28, 0x0b, 0xac, 0x2c, 0x15, 0xf8, 0x39, 0x58, 0xbc, 0xf0,
+	0x10, 0x48, 0x75, 0xe6, 0x96, 0xb7, 0x00, 0xdc, 0xbf, 0x0d, 0x1d, 0x6d, 0x38, 0xc5, 0x82, 0xa6,
+	0x27, 0x2c, 0x95, 0x82, 0x8d, 0x32, 0x49, 0x09, 0x72, 0x00, 0x16, 0x25, 0xa8, 0x60, 0x96, 0xb7,
+	0x84, 0xac, 0xae, 0xbd, 0xf2, 0xe2, 0xda, 0xab, 0xab, 0x6a, 0xbf, 0x82, 0x4f, 0x54, 0x36, 0x3f,
+	0x61, 0x11, 0x0d, 0xf0, 0x2d, 0xcf, 0xe4, 0x72, 0x83, 0x8c, 0x47, 0x0d, 0x6a, 0x83, 0x59, 0xf4,
+	0x42, 0x07, 0xd5, 0xd6, 0x92, 0x8c, 0xaa, 0xcb, 0x32, 0x72, 0xff, 0x35, 0xc0, 0x2e, 0x0f, 0x36,
+	0xcd, 0xa2, 0x24, 0xcf, 0xce, 0xa3, 0x09, 0x17, 0xf2, 0x25, 0xf2, 0xde, 0x85, 0x7a, 0xcc, 0x09,
+	0xf5, 0xf5, 0xe9, 0xd6, 0x3c, 0x33, 0x37, 0xcf, 0x09, 0xfa, 0x01, 0x4c, 0xa1, 0xbc, 0xa8, 0x70,
+	0x8d, 0xc3, 0xaf, 0x57, 0xa8, 0xf2, 0x49, 0x44, 0x4f, 0xef, 0x71, 0xff, 0x33, 0x00, 0xa9, 0xa4,
+	0x0a, 0xfc, 0x38, 0xc4, 0x51, 0xf2, 0xaa, 0x74, 0x76, 0x60, 0x3d, 0x60, 0x34, 0x24, 0xba, 0xf8,
+	0xc2, 0x40, 0x7b, 0xb0, 0x21, 0x74, 0xa9, 0x6a, 0xb8, 0x6a, 0xde, 0xdc, 0x46, 0x36, 0xd4, 0xc7,
+	0x53, 0x2c, 0x26, 0x94, 0xa8, 0xb9, 0xaa, 0x79, 0xa5, 0xe9, 0xbe, 0x33, 0xa0, 0x55, 0x9c, 0x98,
+	0x02, 0x8e, 0x71, 0x92, 0x7c, 0x9c, 0x9b, 0x60, 0x0f, 0x36, 0xc6, 0x3c, 0x4a, 0xb2, 0x32, 0x5d,
+	0xcb, 0x9b, 0xdb, 0x1f, 0xa6, 0x6b, 0xcd, 0xd3, 0xcd, 0x57, 0x88, 0xe0, 0x79, 0x8e, 0x7a, 0xc2,
+	0x4b, 0x13, 0x7d, 0x0b, 0xad, 0x08, 0xdf, 0xf8, 0x99, 0x0c, 0xa4, 0x9f, 0x50, 0xe1, 0x4f, 0x79,
+	0x26, 0xf4, 0xb8, 0x37, 0x23, 0x7c, 0x73, 0x29, 0x03, 0x39, 0xa0, 0xe2, 0x67, 0x9e, 0x09, 0xf7,
+	0x0f, 0xd8, 0x5f, 0x2d, 0x92, 0xe1, 0x35, 0x4b, 0x5e, 0xd5, 0x1a, 0x77, 0xa8, 0xf5, 0x77, 0x51,
+	0x4e, 0xdf, 0xef, 0x82, 0x49, 0x49, 0xe3, 0x8b, 0x20, 0x78, 0xde, 0xeb, 0x42, 0xd5, 0x95, 0x47,
+	0xaa, 0x1e, 0xc0, 0xa7, 0xc5, 0xfc, 0xaa, 0x7b, 0x3a, 0x52, 0xb3, 0xc3, 0x5e, 0x74, 0x61, 0xb7,
+	0x73, 0xe1, 0xe2, 0x94, 0xc7, 0xa5, 0xc7, 0xc2, 0x72, 0x43, 0xd8, 0x56, 0x1e, 0x7f, 0x0b, 0xe4,
+	0x40, 0xb0, 0x31, 0x1d, 0x52, 0xa9, 0x66, 0x8d, 0x52, 0x42, 0x85, 0xbe, 0x07, 0xb4, 0xa5, 0xfa,
+	0x98, 0x73, 0xfc, 0x28, 0x4b, 0xcb, 0x6b, 0xc7, 0x52, 0xc8, 0xaf, 0x59, 0xaa, 0x94, 0x80, 0x67,
+	0x54, 0xe0, 0x89, 0x26, 0x14, 0x9a, 0x6c, 0x68, 0x2c, 0xa7, 0xb8, 0x67, 0x5a, 0xff, 0x03, 0x2c,
+	0x70, 0x94, 0x5e, 0x26, 0x04, 0xe7, 0x4d, 0x3e, 0x00, 0x33, 0x51, 0x80, 0x8a, 0xd7, 0x38, 0xfc,
+	0x6c, 0xc5, 0x50, 0x15, 0x3b, 0x3c, 0x4d, 0x3c, 0x3a, 0xfa, 0xff, 0xde, 0x31, 0xee, 0xee, 0x1d,
+	0xe3, 0xed, 0xbd, 0x63, 0xfc, 0xf3, 0xe0, 0xac, 0xdd, 0x3d, 0x38, 0x6b, 0x6f, 0x1e, 0x9c, 0xb5,
+	0xab, 0xee, 0x84, 0xc9, 0x69, 0x36, 0xea, 0x8d, 0x79, 0xd4, 0xd7, 0xaf, 0x9f, 0xfe, 0xdc, 0xcc,
+	0x9f, 0x41, 0xf5, 0x06, 0x8e, 0x4c, 0xf5, 0x08, 0x7e, 0xff, 0x3e, 0x00, 0x00, 0xff, 0xff, 0x9b,
+	0x73, 0x52, 0xee, 0x58, 0x07, 0x00, 0x00,
 }
 
 func (m *EventContractSettled) Marshal() (dAtA []byte, err error) {
@@ -825,6 +923,39 @@ func (m *EventContractSettled) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.StakingAmount) > 0 {
+		i -= len(m.StakingAmount)
+		copy(dAtA[i:], m.StakingAmount)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.StakingAmount)))
+		i--
+		dAtA[i] = 0x52
+	}
+	if len(m.FoundationAmount) > 0 {
+		i -= len(m.FoundationAmount)
+		copy(dAtA[i:], m.FoundationAmount)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.FoundationAmount)))
+		i--
+		dAtA[i] = 0x4a
+	}
+	if len(m.FarmerAmount) > 0 {
+		i -= len(m.FarmerAmount)
+		copy(dAtA[i:], m.FarmerAmount)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.FarmerAmount)))
+		i--
+		dAtA[i] = 0x42
+	}
+	if m.FarmId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.FarmId))
+		i--
+		dAtA[i] = 0x38
+	}
+	if len(m.Paid) > 0 {
+		i -= len(m.Paid)
+		copy(dAtA[i:], m.Paid)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Paid)))
+		i--
+		dAtA[i] = 0x32
+	}
 	if m.DiscountLevel != 0 {
 		i = encodeVarintEvents(dAtA, i, uint64(m.DiscountLevel))
 		i--
@@ -897,7 +1028,7 @@ func (m *EventContractOverdrawn) MarshalToSizedBuffer(dAtA []byte) (int, error) 
 	return len(dAtA) - i, nil
 }
 
-func (m *EventPaymentDistributed) Marshal() (dAtA []byte, err error) {
+func (m *EventSharesDistributed) Marshal() (dAtA []byte, err error) {
 	size := m.Size()
 	dAtA = make([]byte, size)
 	n, err := m.MarshalToSizedBuffer(dAtA[:size])
@@ -907,12 +1038,12 @@ func (m *EventPaymentDistributed) Marshal() (dAtA []byte, err error) {
 	return dAtA[:n], nil
 }
 
-func (m *EventPaymentDistributed) MarshalTo(dAtA []byte) (int, error) {
+func (m *EventSharesDistributed) MarshalTo(dAtA []byte) (int, error) {
 	size := m.Size()
 	return m.MarshalToSizedBuffer(dAtA[:size])
 }
 
-func (m *EventPaymentDistributed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+func (m *EventSharesDistributed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	i := len(dAtA)
 	_ = i
 	var l int
@@ -922,19 +1053,49 @@ func (m *EventPaymentDistributed) MarshalToSizedBuffer(dAtA []byte) (int, error)
 		copy(dAtA[i:], m.StakingAmount)
 		i = encodeVarintEvents(dAtA, i, uint64(len(m.StakingAmount)))
 		i--
-		dAtA[i] = 0x2a
+		dAtA[i] = 0x1a
 	}
 	if len(m.FoundationAmount) > 0 {
 		i -= len(m.FoundationAmount)
 		copy(dAtA[i:], m.FoundationAmount)
 		i = encodeVarintEvents(dAtA, i, uint64(len(m.FoundationAmount)))
 		i--
-		dAtA[i] = 0x22
+		dAtA[i] = 0x12
 	}
-	if len(m.FarmerAmount) > 0 {
-		i -= len(m.FarmerAmount)
-		copy(dAtA[i:], m.FarmerAmount)
-		i = encodeVarintEvents(dAtA, i, uint64(len(m.FarmerAmount)))
+	if len(m.Foundation) > 0 {
+		i -= len(m.Foundation)
+		copy(dAtA[i:], m.Foundation)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Foundation)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventFarmPayout) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventFarmPayout) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventFarmPayout) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Amount) > 0 {
+		i -= len(m.Amount)
+		copy(dAtA[i:], m.Amount)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Amount)))
 		i--
 		dAtA[i] = 0x1a
 	}
@@ -945,8 +1106,8 @@ func (m *EventPaymentDistributed) MarshalToSizedBuffer(dAtA []byte) (int, error)
 		i--
 		dAtA[i] = 0x12
 	}
-	if m.ContractId != 0 {
-		i = encodeVarintEvents(dAtA, i, uint64(m.ContractId))
+	if m.FarmId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.FarmId))
 		i--
 		dAtA[i] = 0x8
 	}
@@ -1327,6 +1488,25 @@ func (m *EventContractSettled) Size() (n int) {
 	if m.DiscountLevel != 0 {
 		n += 1 + sovEvents(uint64(m.DiscountLevel))
 	}
+	l = len(m.Paid)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.FarmId != 0 {
+		n += 1 + sovEvents(uint64(m.FarmId))
+	}
+	l = len(m.FarmerAmount)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.FoundationAmount)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.StakingAmount)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
 	return n
 }
 
@@ -1350,20 +1530,13 @@ func (m *EventContractOverdrawn) Size() (n int) {
 	return n
 }
 
-func (m *EventPaymentDistributed) Size() (n int) {
+func (m *EventSharesDistributed) Size() (n int) {
 	if m == nil {
 		return 0
 	}
 	var l int
 	_ = l
-	if m.ContractId != 0 {
-		n += 1 + sovEvents(uint64(m.ContractId))
-	}
-	l = len(m.Farmer)
-	if l > 0 {
-		n += 1 + l + sovEvents(uint64(l))
-	}
-	l = len(m.FarmerAmount)
+	l = len(m.Foundation)
 	if l > 0 {
 		n += 1 + l + sovEvents(uint64(l))
 	}
@@ -1372,6 +1545,26 @@ func (m *EventPaymentDistributed) Size() (n int) {
 		n += 1 + l + sovEvents(uint64(l))
 	}
 	l = len(m.StakingAmount)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventFarmPayout) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.FarmId != 0 {
+		n += 1 + sovEvents(uint64(m.FarmId))
+	}
+	l = len(m.Farmer)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Amount)
 	if l > 0 {
 		n += 1 + l + sovEvents(uint64(l))
 	}
@@ -1679,6 +1872,153 @@ func (m *EventContractSettled) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Paid", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Paid = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FarmId", wireType)
+			}
+			m.FarmId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.FarmId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FarmerAmount", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.FarmerAmount = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FoundationAmount", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.FoundationAmount = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StakingAmount", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.StakingAmount = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipEvents(dAtA[iNdEx:])
@@ -1833,7 +2173,7 @@ func (m *EventContractOverdrawn) Unmarshal(dAtA []byte) error {
 	}
 	return nil
 }
-func (m *EventPaymentDistributed) Unmarshal(dAtA []byte) error {
+func (m *EventSharesDistributed) Unmarshal(dAtA []byte) error {
 	l := len(dAtA)
 	iNdEx := 0
 	for iNdEx < l {
@@ -1856,17 +2196,17 @@ func (m *EventPaymentDistributed) Unmarshal(dAtA []byte) error {
 		fieldNum := int32(wire >> 3)
 		wireType := int(wire & 0x7)
 		if wireType == 4 {
-			return fmt.Errorf("proto: EventPaymentDistributed: wiretype end group for non-group")
+			return fmt.Errorf("proto: EventSharesDistributed: wiretype end group for non-group")
 		}
 		if fieldNum <= 0 {
-			return fmt.Errorf("proto: EventPaymentDistributed: illegal tag %d (wire type %d)", fieldNum, wire)
+			return fmt.Errorf("proto: EventSharesDistributed: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
 		case 1:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field ContractId", wireType)
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Foundation", wireType)
 			}
-			m.ContractId = 0
+			var stringLen uint64
 			for shift := uint(0); ; shift += 7 {
 				if shift >= 64 {
 					return ErrIntOverflowEvents
@@ -1876,7 +2216,153 @@ func (m *EventPaymentDistributed) Unmarshal(dAtA []byte) error {
 				}
 				b := dAtA[iNdEx]
 				iNdEx++
-				m.ContractId |= uint64(b&0x7F) << shift
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Foundation = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FoundationAmount", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.FoundationAmount = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StakingAmount", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.StakingAmount = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventFarmPayout) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventFarmPayout: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventFarmPayout: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FarmId", wireType)
+			}
+			m.FarmId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.FarmId |= uint64(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}
@@ -1915,7 +2401,7 @@ func (m *EventPaymentDistributed) Unmarshal(dAtA []byte) error {
 			iNdEx = postIndex
 		case 3:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field FarmerAmount", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field Amount", wireType)
 			}
 			var stringLen uint64
 			for shift := uint(0); ; shift += 7 {
@@ -1943,71 +2429,7 @@ func (m *EventPaymentDistributed) Unmarshal(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			m.FarmerAmount = string(dAtA[iNdEx:postIndex])
-			iNdEx = postIndex
-		case 4:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field FoundationAmount", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthEvents
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			m.FoundationAmount = string(dAtA[iNdEx:postIndex])
-			iNdEx = postIndex
-		case 5:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field StakingAmount", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthEvents
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			m.StakingAmount = string(dAtA[iNdEx:postIndex])
+			m.Amount = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex

@@ -32,10 +32,12 @@ type ContractKeeper interface {
 	DeleteContract(ctx context.Context, c sctypes.Contract, cause sctypes.DeleteCause) error
 }
 
-// BankKeeper pays farmers, the foundation and stakers from twins' accounts.
+// BankKeeper takes payments from twins' accounts into the billing module account and pays farmers,
+// the foundation and stakers out of it.
 type BankKeeper interface {
 	GetBalance(ctx context.Context, addr sdk.AccAddress, denom string) sdk.Coin
 	LockedCoins(ctx context.Context, addr sdk.AccAddress) sdk.Coins
-	SendCoins(ctx context.Context, from, to sdk.AccAddress, amt sdk.Coins) error
 	SendCoinsFromAccountToModule(ctx context.Context, sender sdk.AccAddress, module string, amt sdk.Coins) error
+	SendCoinsFromModuleToAccount(ctx context.Context, module string, recipient sdk.AccAddress, amt sdk.Coins) error
+	SendCoinsFromModuleToModule(ctx context.Context, sender, recipient string, amt sdk.Coins) error
 }

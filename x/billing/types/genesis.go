@@ -69,6 +69,16 @@ func (gs GenesisState) Validate(ac address.Codec) error {
 		}
 		nodes[w.NodeId] = true
 	}
+	farms := map[uint64]bool{}
+	for _, p := range gs.FarmPayouts {
+		if p.FarmId == 0 || farms[p.FarmId] {
+			return genesisErr("payout of farm %d: zero or duplicate farm id", p.FarmId)
+		}
+		farms[p.FarmId] = true
+		if p.Amount.IsNil() || !p.Amount.IsPositive() {
+			return genesisErr("payout of farm %d: amount %s must be > 0", p.FarmId, p.Amount)
+		}
+	}
 	return nil
 }
 

@@ -30,6 +30,8 @@ func DefaultParams(foundation string) Params {
 		FoundationSharePercent: 40,
 		StakingSharePercent:    10,
 		FoundationAccount:      foundation,
+		PayoutInterval:         24 * 3600,
+		MaxPayoutsPerBlock:     100,
 	}
 }
 
@@ -41,6 +43,9 @@ func (p Params) Validate(ac address.Codec) error {
 	}
 	if p.MaxSettlementsPerBlock == 0 || p.PriceWindow == 0 {
 		return ErrInvalidParams.Wrapf("max_settlements_per_block %d, price_window %d: both must be > 0", p.MaxSettlementsPerBlock, p.PriceWindow)
+	}
+	if p.PayoutInterval == 0 || p.MaxPayoutsPerBlock == 0 {
+		return ErrInvalidParams.Wrapf("payout_interval %d, max_payouts_per_block %d: both must be > 0", p.PayoutInterval, p.MaxPayoutsPerBlock)
 	}
 	if p.MinTftPriceMusd.IsNil() || p.MaxTftPriceMusd.IsNil() || !p.MinTftPriceMusd.IsPositive() || !p.MinTftPriceMusd.LT(p.MaxTftPriceMusd) {
 		return ErrInvalidParams.Wrapf("min_tft_price_musd %s, max_tft_price_musd %s: want 0 < min < max", p.MinTftPriceMusd, p.MaxTftPriceMusd)

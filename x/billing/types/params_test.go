@@ -61,6 +61,8 @@ func TestParamsValidate(t *testing.T) {
 		{name: "price_sample_interval 0", edit: func(p *types.Params) { p.PriceSampleInterval = 0 }, frag: "price_sample_interval 0"},
 		{name: "max_settlements_per_block 0", edit: func(p *types.Params) { p.MaxSettlementsPerBlock = 0 }, frag: "max_settlements_per_block 0"},
 		{name: "price_window 0", edit: func(p *types.Params) { p.PriceWindow = 0 }, frag: "price_window 0"},
+		{name: "payout_interval 0", edit: func(p *types.Params) { p.PayoutInterval = 0 }, frag: "payout_interval 0"},
+		{name: "max_payouts_per_block 0", edit: func(p *types.Params) { p.MaxPayoutsPerBlock = 0 }, frag: "max_payouts_per_block 0"},
 		{name: "min price nil", edit: func(p *types.Params) { p.MinTftPriceMusd = sdkmath.LegacyDec{} }, frag: "min_tft_price_musd"},
 		{name: "max price nil", edit: func(p *types.Params) { p.MaxTftPriceMusd = sdkmath.LegacyDec{} }, frag: "max_tft_price_musd"},
 		{name: "min price 0", edit: func(p *types.Params) { p.MinTftPriceMusd = dec("0") }, frag: "0 < min < max"},
@@ -168,6 +170,15 @@ func TestGenesisValidate(t *testing.T) {
 			gs.FeederLastSamples = append(gs.FeederLastSamples, gs.FeederLastSamples[0])
 		}, types.ErrInvalidGenesis, "duplicate last sample"},
 		{"duplicate free tx window", func(gs *types.GenesisState) { gs.FreeTxWindows[1].NodeId = 1 }, types.ErrInvalidGenesis, "node 1: duplicate"},
+		{"payout of farm 0", func(gs *types.GenesisState) {
+			gs.FarmPayouts = []types.FarmPayout{{FarmId: 0, Amount: sdkmath.NewInt(5), Due: 100}}
+		}, types.ErrInvalidGenesis, "payout of farm 0"},
+		{"duplicate farm payout", func(gs *types.GenesisState) {
+			gs.FarmPayouts = []types.FarmPayout{{FarmId: 3, Amount: sdkmath.NewInt(5), Due: 100}, {FarmId: 3, Amount: sdkmath.NewInt(1), Due: 200}}
+		}, types.ErrInvalidGenesis, "farm 3: zero or duplicate"},
+		{"zero farm payout", func(gs *types.GenesisState) {
+			gs.FarmPayouts = []types.FarmPayout{{FarmId: 3, Amount: sdkmath.ZeroInt(), Due: 100}}
+		}, types.ErrInvalidGenesis, "payout of farm 3: amount 0 must be > 0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			gs := validGenesis()

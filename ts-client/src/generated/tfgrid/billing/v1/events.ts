@@ -12,7 +12,12 @@ export const protobufPackage = "tfgrid.billing.v1";
 
 export const protobufFileName = "tfgrid/billing/v1/events.proto";
 
-/** EventContractSettled is emitted for every settlement that charged something. */
+/**
+ * EventContractSettled is emitted for every settlement that charged or took something. The owner pays
+ * into the billing module account; paid is split into farmer_amount (accrued to the farm's pending
+ * payout, EventFarmPayout), foundation_amount and staking_amount (transferred once per EndBlock, or
+ * right after a settlement outside EndBlock: EventSharesDistributed).
+ */
 export interface EventContractSettled {
   contractId: bigint;
   periodStart: bigint;
@@ -20,6 +25,16 @@ export interface EventContractSettled {
   /** amount is the utft due for the period (standard after discount, plus the extra fee). */
   amount: string;
   discountLevel: DiscountLevel;
+  /** paid is the utft the owner paid: of amount and of the overdraft carried in; the rest stays owed. */
+  paid: string;
+  /**
+   * farm_id is the farm whose pending payout farmer_amount was added to; 0 for a name contract (its
+   * farmer share goes to the foundation).
+   */
+  farmId: bigint;
+  farmerAmount: string;
+  foundationAmount: string;
+  stakingAmount: string;
 }
 
 /** EventContractOverdrawn is emitted when the owner could not pay in full. */
@@ -29,13 +44,22 @@ export interface EventContractOverdrawn {
   overdraft: string;
 }
 
-/** EventPaymentDistributed is emitted when a payment is split between farmer, foundation and stakers. */
-export interface EventPaymentDistributed {
-  contractId: bigint;
-  farmer: string;
-  farmerAmount: string;
+/**
+ * EventSharesDistributed is emitted when the foundation's and the stakers' shares accumulated by the
+ * settlements of a block leave the billing module account, once per EndBlock; a settlement outside
+ * EndBlock (a message or hook) distributes its own shares right away.
+ */
+export interface EventSharesDistributed {
+  foundation: string;
   foundationAmount: string;
   stakingAmount: string;
+}
+
+/** EventFarmPayout is emitted when a farm's pending payout is paid to its farmer's account. */
+export interface EventFarmPayout {
+  farmId: bigint;
+  farmer: string;
+  amount: string;
 }
 
 /** EventConsumptionReported is emitted for every accepted consumption report. */
@@ -105,7 +129,18 @@ export interface EventParamsUpdated {
 }
 
 function createBaseEventContractSettled(): EventContractSettled {
-  return { contractId: 0n, periodStart: 0n, periodEnd: 0n, amount: "", discountLevel: 0 };
+  return {
+    contractId: 0n,
+    periodStart: 0n,
+    periodEnd: 0n,
+    amount: "",
+    discountLevel: 0,
+    paid: "",
+    farmId: 0n,
+    farmerAmount: "",
+    foundationAmount: "",
+    stakingAmount: "",
+  };
 }
 
 export const EventContractSettled: MessageFns<EventContractSettled> = {
@@ -133,6 +168,24 @@ export const EventContractSettled: MessageFns<EventContractSettled> = {
     }
     if (message.discountLevel !== 0) {
       writer.uint32(40).int32(message.discountLevel);
+    }
+    if (message.paid !== "") {
+      writer.uint32(50).string(message.paid);
+    }
+    if (message.farmId !== 0n) {
+      if (BigInt.asUintN(64, message.farmId) !== message.farmId) {
+        throw new globalThis.Error("value provided for field message.farmId of type uint64 too large");
+      }
+      writer.uint32(56).uint64(message.farmId);
+    }
+    if (message.farmerAmount !== "") {
+      writer.uint32(66).string(message.farmerAmount);
+    }
+    if (message.foundationAmount !== "") {
+      writer.uint32(74).string(message.foundationAmount);
+    }
+    if (message.stakingAmount !== "") {
+      writer.uint32(82).string(message.stakingAmount);
     }
     return writer;
   },
@@ -190,6 +243,46 @@ export const EventContractSettled: MessageFns<EventContractSettled> = {
             message.discountLevel = reader.int32() as any;
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.paid = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.farmId = reader.uint64() as bigint;
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.farmerAmount = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.foundationAmount = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.stakingAmount = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -225,6 +318,23 @@ export const EventContractSettled: MessageFns<EventContractSettled> = {
         : isSet(object.discount_level)
         ? discountLevelFromJSON(object.discount_level)
         : 0,
+      paid: isSet(object.paid) ? globalThis.String(object.paid) : "",
+      farmId: isSet(object.farmId) ? BigInt(object.farmId) : isSet(object.farm_id) ? BigInt(object.farm_id) : 0n,
+      farmerAmount: isSet(object.farmerAmount)
+        ? globalThis.String(object.farmerAmount)
+        : isSet(object.farmer_amount)
+        ? globalThis.String(object.farmer_amount)
+        : "",
+      foundationAmount: isSet(object.foundationAmount)
+        ? globalThis.String(object.foundationAmount)
+        : isSet(object.foundation_amount)
+        ? globalThis.String(object.foundation_amount)
+        : "",
+      stakingAmount: isSet(object.stakingAmount)
+        ? globalThis.String(object.stakingAmount)
+        : isSet(object.staking_amount)
+        ? globalThis.String(object.staking_amount)
+        : "",
     };
   },
 
@@ -245,6 +355,21 @@ export const EventContractSettled: MessageFns<EventContractSettled> = {
     if (message.discountLevel !== 0) {
       obj.discountLevel = discountLevelToJSON(message.discountLevel);
     }
+    if (message.paid !== "") {
+      obj.paid = message.paid;
+    }
+    if (message.farmId !== 0n) {
+      obj.farmId = message.farmId.toString();
+    }
+    if (message.farmerAmount !== "") {
+      obj.farmerAmount = message.farmerAmount;
+    }
+    if (message.foundationAmount !== "") {
+      obj.foundationAmount = message.foundationAmount;
+    }
+    if (message.stakingAmount !== "") {
+      obj.stakingAmount = message.stakingAmount;
+    }
     return obj;
   },
 
@@ -262,6 +387,11 @@ export const EventContractSettled: MessageFns<EventContractSettled> = {
     message.periodEnd = (object.periodEnd !== undefined && object.periodEnd !== null) ? BigInt(object.periodEnd) : 0n;
     message.amount = object.amount ?? "";
     message.discountLevel = object.discountLevel ?? 0;
+    message.paid = object.paid ?? "";
+    message.farmId = (object.farmId !== undefined && object.farmId !== null) ? BigInt(object.farmId) : 0n;
+    message.farmerAmount = object.farmerAmount ?? "";
+    message.foundationAmount = object.foundationAmount ?? "";
+    message.stakingAmount = object.stakingAmount ?? "";
     return message;
   },
 };
@@ -376,34 +506,25 @@ export const EventContractOverdrawn: MessageFns<EventContractOverdrawn> = {
   },
 };
 
-function createBaseEventPaymentDistributed(): EventPaymentDistributed {
-  return { contractId: 0n, farmer: "", farmerAmount: "", foundationAmount: "", stakingAmount: "" };
+function createBaseEventSharesDistributed(): EventSharesDistributed {
+  return { foundation: "", foundationAmount: "", stakingAmount: "" };
 }
 
-export const EventPaymentDistributed: MessageFns<EventPaymentDistributed> = {
-  encode(message: EventPaymentDistributed, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.contractId !== 0n) {
-      if (BigInt.asUintN(64, message.contractId) !== message.contractId) {
-        throw new globalThis.Error("value provided for field message.contractId of type uint64 too large");
-      }
-      writer.uint32(8).uint64(message.contractId);
-    }
-    if (message.farmer !== "") {
-      writer.uint32(18).string(message.farmer);
-    }
-    if (message.farmerAmount !== "") {
-      writer.uint32(26).string(message.farmerAmount);
+export const EventSharesDistributed: MessageFns<EventSharesDistributed> = {
+  encode(message: EventSharesDistributed, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.foundation !== "") {
+      writer.uint32(10).string(message.foundation);
     }
     if (message.foundationAmount !== "") {
-      writer.uint32(34).string(message.foundationAmount);
+      writer.uint32(18).string(message.foundationAmount);
     }
     if (message.stakingAmount !== "") {
-      writer.uint32(42).string(message.stakingAmount);
+      writer.uint32(26).string(message.stakingAmount);
     }
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): EventPaymentDistributed {
+  decode(input: BinaryReader | Uint8Array, length?: number): EventSharesDistributed {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
@@ -412,16 +533,16 @@ export const EventPaymentDistributed: MessageFns<EventPaymentDistributed> = {
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseEventPaymentDistributed();
+      const message = createBaseEventSharesDistributed();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
           case 1: {
-            if (tag !== 8) {
+            if (tag !== 10) {
               break;
             }
 
-            message.contractId = reader.uint64() as bigint;
+            message.foundation = reader.string();
             continue;
           }
           case 2: {
@@ -429,27 +550,11 @@ export const EventPaymentDistributed: MessageFns<EventPaymentDistributed> = {
               break;
             }
 
-            message.farmer = reader.string();
+            message.foundationAmount = reader.string();
             continue;
           }
           case 3: {
             if (tag !== 26) {
-              break;
-            }
-
-            message.farmerAmount = reader.string();
-            continue;
-          }
-          case 4: {
-            if (tag !== 34) {
-              break;
-            }
-
-            message.foundationAmount = reader.string();
-            continue;
-          }
-          case 5: {
-            if (tag !== 42) {
               break;
             }
 
@@ -468,19 +573,9 @@ export const EventPaymentDistributed: MessageFns<EventPaymentDistributed> = {
     }
   },
 
-  fromJSON(object: any): EventPaymentDistributed {
+  fromJSON(object: any): EventSharesDistributed {
     return {
-      contractId: isSet(object.contractId)
-        ? BigInt(object.contractId)
-        : isSet(object.contract_id)
-        ? BigInt(object.contract_id)
-        : 0n,
-      farmer: isSet(object.farmer) ? globalThis.String(object.farmer) : "",
-      farmerAmount: isSet(object.farmerAmount)
-        ? globalThis.String(object.farmerAmount)
-        : isSet(object.farmer_amount)
-        ? globalThis.String(object.farmer_amount)
-        : "",
+      foundation: isSet(object.foundation) ? globalThis.String(object.foundation) : "",
       foundationAmount: isSet(object.foundationAmount)
         ? globalThis.String(object.foundationAmount)
         : isSet(object.foundation_amount)
@@ -494,16 +589,10 @@ export const EventPaymentDistributed: MessageFns<EventPaymentDistributed> = {
     };
   },
 
-  toJSON(message: EventPaymentDistributed): unknown {
+  toJSON(message: EventSharesDistributed): unknown {
     const obj: any = {};
-    if (message.contractId !== 0n) {
-      obj.contractId = message.contractId.toString();
-    }
-    if (message.farmer !== "") {
-      obj.farmer = message.farmer;
-    }
-    if (message.farmerAmount !== "") {
-      obj.farmerAmount = message.farmerAmount;
+    if (message.foundation !== "") {
+      obj.foundation = message.foundation;
     }
     if (message.foundationAmount !== "") {
       obj.foundationAmount = message.foundationAmount;
@@ -514,18 +603,118 @@ export const EventPaymentDistributed: MessageFns<EventPaymentDistributed> = {
     return obj;
   },
 
-  create(base?: DeepPartial<EventPaymentDistributed>): EventPaymentDistributed {
-    return EventPaymentDistributed.fromPartial(base ?? {});
+  create(base?: DeepPartial<EventSharesDistributed>): EventSharesDistributed {
+    return EventSharesDistributed.fromPartial(base ?? {});
   },
-  fromPartial(object: DeepPartial<EventPaymentDistributed>): EventPaymentDistributed {
-    const message = createBaseEventPaymentDistributed();
-    message.contractId = (object.contractId !== undefined && object.contractId !== null)
-      ? BigInt(object.contractId)
-      : 0n;
-    message.farmer = object.farmer ?? "";
-    message.farmerAmount = object.farmerAmount ?? "";
+  fromPartial(object: DeepPartial<EventSharesDistributed>): EventSharesDistributed {
+    const message = createBaseEventSharesDistributed();
+    message.foundation = object.foundation ?? "";
     message.foundationAmount = object.foundationAmount ?? "";
     message.stakingAmount = object.stakingAmount ?? "";
+    return message;
+  },
+};
+
+function createBaseEventFarmPayout(): EventFarmPayout {
+  return { farmId: 0n, farmer: "", amount: "" };
+}
+
+export const EventFarmPayout: MessageFns<EventFarmPayout> = {
+  encode(message: EventFarmPayout, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.farmId !== 0n) {
+      if (BigInt.asUintN(64, message.farmId) !== message.farmId) {
+        throw new globalThis.Error("value provided for field message.farmId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.farmId);
+    }
+    if (message.farmer !== "") {
+      writer.uint32(18).string(message.farmer);
+    }
+    if (message.amount !== "") {
+      writer.uint32(26).string(message.amount);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventFarmPayout {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventFarmPayout();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.farmId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.farmer = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.amount = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventFarmPayout {
+    return {
+      farmId: isSet(object.farmId) ? BigInt(object.farmId) : isSet(object.farm_id) ? BigInt(object.farm_id) : 0n,
+      farmer: isSet(object.farmer) ? globalThis.String(object.farmer) : "",
+      amount: isSet(object.amount) ? globalThis.String(object.amount) : "",
+    };
+  },
+
+  toJSON(message: EventFarmPayout): unknown {
+    const obj: any = {};
+    if (message.farmId !== 0n) {
+      obj.farmId = message.farmId.toString();
+    }
+    if (message.farmer !== "") {
+      obj.farmer = message.farmer;
+    }
+    if (message.amount !== "") {
+      obj.amount = message.amount;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EventFarmPayout>): EventFarmPayout {
+    return EventFarmPayout.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EventFarmPayout>): EventFarmPayout {
+    const message = createBaseEventFarmPayout();
+    message.farmId = (object.farmId !== undefined && object.farmId !== null) ? BigInt(object.farmId) : 0n;
+    message.farmer = object.farmer ?? "";
+    message.amount = object.amount ?? "";
     return message;
   },
 };

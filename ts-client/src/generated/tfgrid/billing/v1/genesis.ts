@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { ContractBilling, FreeTxWindow, Params, PriceSample } from "./types";
+import { ContractBilling, FarmPayout, FreeTxWindow, Params, PriceSample } from "./types";
 
 export const protobufPackage = "tfgrid.billing.v1";
 
@@ -26,6 +26,8 @@ export interface GenesisState {
   priceSamples: PriceSample[];
   feederLastSamples: FeederLastSample[];
   freeTxWindows: FreeTxWindow[];
+  /** farm_payouts are the farms' pending payouts; the billing module account holds exactly their sum. */
+  farmPayouts: FarmPayout[];
 }
 
 function createBaseFeederLastSample(): FeederLastSample {
@@ -117,7 +119,14 @@ export const FeederLastSample: MessageFns<FeederLastSample> = {
 };
 
 function createBaseGenesisState(): GenesisState {
-  return { params: undefined, contracts: [], priceSamples: [], feederLastSamples: [], freeTxWindows: [] };
+  return {
+    params: undefined,
+    contracts: [],
+    priceSamples: [],
+    feederLastSamples: [],
+    freeTxWindows: [],
+    farmPayouts: [],
+  };
 }
 
 export const GenesisState: MessageFns<GenesisState> = {
@@ -136,6 +145,9 @@ export const GenesisState: MessageFns<GenesisState> = {
     }
     for (const v of message.freeTxWindows) {
       FreeTxWindow.encode(v!, writer.uint32(42).fork()).join();
+    }
+    for (const v of message.farmPayouts) {
+      FarmPayout.encode(v!, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -193,6 +205,14 @@ export const GenesisState: MessageFns<GenesisState> = {
             message.freeTxWindows.push(FreeTxWindow.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.farmPayouts.push(FarmPayout.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -226,6 +246,11 @@ export const GenesisState: MessageFns<GenesisState> = {
         : globalThis.Array.isArray(object?.free_tx_windows)
         ? object.free_tx_windows.map((e: any) => FreeTxWindow.fromJSON(e))
         : [],
+      farmPayouts: globalThis.Array.isArray(object?.farmPayouts)
+        ? object.farmPayouts.map((e: any) => FarmPayout.fromJSON(e))
+        : globalThis.Array.isArray(object?.farm_payouts)
+        ? object.farm_payouts.map((e: any) => FarmPayout.fromJSON(e))
+        : [],
     };
   },
 
@@ -246,6 +271,9 @@ export const GenesisState: MessageFns<GenesisState> = {
     if (message.freeTxWindows?.length) {
       obj.freeTxWindows = message.freeTxWindows.map((e) => FreeTxWindow.toJSON(e));
     }
+    if (message.farmPayouts?.length) {
+      obj.farmPayouts = message.farmPayouts.map((e) => FarmPayout.toJSON(e));
+    }
     return obj;
   },
 
@@ -261,6 +289,7 @@ export const GenesisState: MessageFns<GenesisState> = {
     message.priceSamples = object.priceSamples?.map((e) => PriceSample.fromPartial(e)) || [];
     message.feederLastSamples = object.feederLastSamples?.map((e) => FeederLastSample.fromPartial(e)) || [];
     message.freeTxWindows = object.freeTxWindows?.map((e) => FreeTxWindow.fromPartial(e)) || [];
+    message.farmPayouts = object.farmPayouts?.map((e) => FarmPayout.fromPartial(e)) || [];
     return message;
   },
 };

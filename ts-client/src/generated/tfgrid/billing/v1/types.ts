@@ -173,6 +173,21 @@ export interface Params {
   stakingSharePercent: number;
   /** foundation_account receives the foundation's share. */
   foundationAccount: string;
+  /** payout_interval is the seconds from a farm's first accrual since its last payout to its next payout. */
+  payoutInterval: bigint;
+  /** max_payouts_per_block caps the farm payouts EndBlock makes; the rest wait. */
+  maxPayoutsPerBlock: number;
+}
+
+/**
+ * FarmPayout is what settlements owe a farm's farmer and when it is paid out. The utft sits in the
+ * billing module account until then.
+ */
+export interface FarmPayout {
+  farmId: bigint;
+  amount: string;
+  /** due is when EndBlock pays it out. */
+  due: bigint;
 }
 
 function createBaseDiscountTier(): DiscountTier {
@@ -1132,6 +1147,8 @@ function createBaseParams(): Params {
     foundationSharePercent: 0,
     stakingSharePercent: 0,
     foundationAccount: "",
+    payoutInterval: 0n,
+    maxPayoutsPerBlock: 0,
   };
 }
 
@@ -1202,6 +1219,15 @@ export const Params: MessageFns<Params> = {
     }
     if (message.foundationAccount !== "") {
       writer.uint32(138).string(message.foundationAccount);
+    }
+    if (message.payoutInterval !== 0n) {
+      if (BigInt.asUintN(64, message.payoutInterval) !== message.payoutInterval) {
+        throw new globalThis.Error("value provided for field message.payoutInterval of type uint64 too large");
+      }
+      writer.uint32(144).uint64(message.payoutInterval);
+    }
+    if (message.maxPayoutsPerBlock !== 0) {
+      writer.uint32(152).uint32(message.maxPayoutsPerBlock);
     }
     return writer;
   },
@@ -1355,6 +1381,22 @@ export const Params: MessageFns<Params> = {
             message.foundationAccount = reader.string();
             continue;
           }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.payoutInterval = reader.uint64() as bigint;
+            continue;
+          }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.maxPayoutsPerBlock = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1454,6 +1496,16 @@ export const Params: MessageFns<Params> = {
         : isSet(object.foundation_account)
         ? globalThis.String(object.foundation_account)
         : "",
+      payoutInterval: isSet(object.payoutInterval)
+        ? BigInt(object.payoutInterval)
+        : isSet(object.payout_interval)
+        ? BigInt(object.payout_interval)
+        : 0n,
+      maxPayoutsPerBlock: isSet(object.maxPayoutsPerBlock)
+        ? globalThis.Number(object.maxPayoutsPerBlock)
+        : isSet(object.max_payouts_per_block)
+        ? globalThis.Number(object.max_payouts_per_block)
+        : 0,
     };
   },
 
@@ -1510,6 +1562,12 @@ export const Params: MessageFns<Params> = {
     if (message.foundationAccount !== "") {
       obj.foundationAccount = message.foundationAccount;
     }
+    if (message.payoutInterval !== 0n) {
+      obj.payoutInterval = message.payoutInterval.toString();
+    }
+    if (message.maxPayoutsPerBlock !== 0) {
+      obj.maxPayoutsPerBlock = Math.round(message.maxPayoutsPerBlock);
+    }
     return obj;
   },
 
@@ -1545,6 +1603,117 @@ export const Params: MessageFns<Params> = {
     message.foundationSharePercent = object.foundationSharePercent ?? 0;
     message.stakingSharePercent = object.stakingSharePercent ?? 0;
     message.foundationAccount = object.foundationAccount ?? "";
+    message.payoutInterval = (object.payoutInterval !== undefined && object.payoutInterval !== null)
+      ? BigInt(object.payoutInterval)
+      : 0n;
+    message.maxPayoutsPerBlock = object.maxPayoutsPerBlock ?? 0;
+    return message;
+  },
+};
+
+function createBaseFarmPayout(): FarmPayout {
+  return { farmId: 0n, amount: "", due: 0n };
+}
+
+export const FarmPayout: MessageFns<FarmPayout> = {
+  encode(message: FarmPayout, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.farmId !== 0n) {
+      if (BigInt.asUintN(64, message.farmId) !== message.farmId) {
+        throw new globalThis.Error("value provided for field message.farmId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.farmId);
+    }
+    if (message.amount !== "") {
+      writer.uint32(18).string(message.amount);
+    }
+    if (message.due !== 0n) {
+      if (BigInt.asIntN(64, message.due) !== message.due) {
+        throw new globalThis.Error("value provided for field message.due of type int64 too large");
+      }
+      writer.uint32(24).int64(message.due);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FarmPayout {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFarmPayout();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.farmId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.amount = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.due = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FarmPayout {
+    return {
+      farmId: isSet(object.farmId) ? BigInt(object.farmId) : isSet(object.farm_id) ? BigInt(object.farm_id) : 0n,
+      amount: isSet(object.amount) ? globalThis.String(object.amount) : "",
+      due: isSet(object.due) ? BigInt(object.due) : 0n,
+    };
+  },
+
+  toJSON(message: FarmPayout): unknown {
+    const obj: any = {};
+    if (message.farmId !== 0n) {
+      obj.farmId = message.farmId.toString();
+    }
+    if (message.amount !== "") {
+      obj.amount = message.amount;
+    }
+    if (message.due !== 0n) {
+      obj.due = message.due.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FarmPayout>): FarmPayout {
+    return FarmPayout.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FarmPayout>): FarmPayout {
+    const message = createBaseFarmPayout();
+    message.farmId = (object.farmId !== undefined && object.farmId !== null) ? BigInt(object.farmId) : 0n;
+    message.amount = object.amount ?? "";
+    message.due = (object.due !== undefined && object.due !== null) ? BigInt(object.due) : 0n;
     return message;
   },
 };
