@@ -49,6 +49,11 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			return err
 		}
 	}
+	for _, c := range gs.NodeClocks {
+		if err := k.NodeClocks.Set(ctx, c.NodeId, c); err != nil {
+			return err
+		}
+	}
 	if err := k.CheckInvariants(ctx); err != nil {
 		return types.ErrInvalidGenesis.Wrap(err.Error())
 	}
@@ -69,6 +74,9 @@ func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error)
 		return nil, err
 	}
 	if gs.FreeTxWindows, err = keeperutil.Values(ctx, k.FreeTxWindows.Iterate); err != nil {
+		return nil, err
+	}
+	if gs.NodeClocks, err = keeperutil.Values(ctx, k.NodeClocks.Iterate); err != nil {
 		return nil, err
 	}
 	err = k.FeederLastSample.Walk(ctx, nil, func(feeder string, t int64) (bool, error) {

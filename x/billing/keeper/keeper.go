@@ -39,6 +39,8 @@ type Keeper struct {
 	PriceAverage     collections.Item[sdkmath.LegacyDec]
 	FeederLastSample collections.Map[string, int64]
 	FreeTxWindows    collections.Map[uint64, types.FreeTxWindow]
+	// NodeClocks counts each node's billable seconds (online, powered up): node id → clock.
+	NodeClocks collections.Map[uint64, types.NodeClock]
 }
 
 // NewKeeper builds the billing keeper; authority is the bech32 address of the gov module account and
@@ -71,6 +73,8 @@ func NewKeeper(
 		FeederLastSample: collections.NewMap(sb, types.FeederLastSampleKey, "feeder_last_sample", collections.StringKey, collections.Int64Value),
 		FreeTxWindows: collections.NewMap(sb, types.FreeTxWindowsKey, "free_tx_windows", collections.Uint64Key,
 			codec.CollValue[types.FreeTxWindow](cdc)),
+		NodeClocks: collections.NewMap(sb, types.NodeClocksKey, "node_clocks", collections.Uint64Key,
+			codec.CollValue[types.NodeClock](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

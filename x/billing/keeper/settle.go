@@ -109,6 +109,7 @@ func (k *Keeper) settlePeriod(ctx context.Context, rd *reads, c sctypes.Contract
 	}
 	b.ExtraOverdraft, b.StandardOverdraft = extraDue.Sub(paidExtra), standardDue.Sub(paidStandard)
 	b.LastSettled, b.UnbilledNu = now, sdkmath.LegacyZeroDec()
+	b.OnlineClock, b.PoweredClock = ch.clocks.online, ch.clocks.powered
 	owed := b.ExtraOverdraft.Add(b.StandardOverdraft)
 	if amount := ch.standard.Add(ch.extra); amount.IsPositive() {
 		err := keeperutil.Emit(ctx, &types.EventContractSettled{

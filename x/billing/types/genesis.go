@@ -69,6 +69,17 @@ func (gs GenesisState) Validate(ac address.Codec) error {
 		}
 		nodes[w.NodeId] = true
 	}
+	return validateNodeClocks(gs.NodeClocks)
+}
+
+func validateNodeClocks(clocks []NodeClock) error {
+	nodes := map[uint64]bool{}
+	for _, c := range clocks {
+		if c.NodeId == 0 || nodes[c.NodeId] {
+			return genesisErr("clock of node %d: zero or duplicate node id", c.NodeId)
+		}
+		nodes[c.NodeId] = true
+	}
 	return nil
 }
 

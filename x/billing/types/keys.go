@@ -19,4 +19,5 @@ var (
 	PriceAverageKey     = collections.NewPrefix(5)
 	FeederLastSampleKey = collections.NewPrefix(6)
 	FreeTxWindowsKey    = collections.NewPrefix(7)
+	NodeClocksKey       = collections.NewPrefix(8)
 )

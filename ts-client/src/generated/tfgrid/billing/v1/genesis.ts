@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { ContractBilling, FreeTxWindow, Params, PriceSample } from "./types";
+import { ContractBilling, FreeTxWindow, NodeClock, Params, PriceSample } from "./types";
 
 export const protobufPackage = "tfgrid.billing.v1";
 
@@ -26,6 +26,7 @@ export interface GenesisState {
   priceSamples: PriceSample[];
   feederLastSamples: FeederLastSample[];
   freeTxWindows: FreeTxWindow[];
+  nodeClocks: NodeClock[];
 }
 
 function createBaseFeederLastSample(): FeederLastSample {
@@ -117,7 +118,14 @@ export const FeederLastSample: MessageFns<FeederLastSample> = {
 };
 
 function createBaseGenesisState(): GenesisState {
-  return { params: undefined, contracts: [], priceSamples: [], feederLastSamples: [], freeTxWindows: [] };
+  return {
+    params: undefined,
+    contracts: [],
+    priceSamples: [],
+    feederLastSamples: [],
+    freeTxWindows: [],
+    nodeClocks: [],
+  };
 }
 
 export const GenesisState: MessageFns<GenesisState> = {
@@ -136,6 +144,9 @@ export const GenesisState: MessageFns<GenesisState> = {
     }
     for (const v of message.freeTxWindows) {
       FreeTxWindow.encode(v!, writer.uint32(42).fork()).join();
+    }
+    for (const v of message.nodeClocks) {
+      NodeClock.encode(v!, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -193,6 +204,14 @@ export const GenesisState: MessageFns<GenesisState> = {
             message.freeTxWindows.push(FreeTxWindow.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.nodeClocks.push(NodeClock.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -226,6 +245,11 @@ export const GenesisState: MessageFns<GenesisState> = {
         : globalThis.Array.isArray(object?.free_tx_windows)
         ? object.free_tx_windows.map((e: any) => FreeTxWindow.fromJSON(e))
         : [],
+      nodeClocks: globalThis.Array.isArray(object?.nodeClocks)
+        ? object.nodeClocks.map((e: any) => NodeClock.fromJSON(e))
+        : globalThis.Array.isArray(object?.node_clocks)
+        ? object.node_clocks.map((e: any) => NodeClock.fromJSON(e))
+        : [],
     };
   },
 
@@ -246,6 +270,9 @@ export const GenesisState: MessageFns<GenesisState> = {
     if (message.freeTxWindows?.length) {
       obj.freeTxWindows = message.freeTxWindows.map((e) => FreeTxWindow.toJSON(e));
     }
+    if (message.nodeClocks?.length) {
+      obj.nodeClocks = message.nodeClocks.map((e) => NodeClock.toJSON(e));
+    }
     return obj;
   },
 
@@ -261,6 +288,7 @@ export const GenesisState: MessageFns<GenesisState> = {
     message.priceSamples = object.priceSamples?.map((e) => PriceSample.fromPartial(e)) || [];
     message.feederLastSamples = object.feederLastSamples?.map((e) => FeederLastSample.fromPartial(e)) || [];
     message.freeTxWindows = object.freeTxWindows?.map((e) => FreeTxWindow.fromPartial(e)) || [];
+    message.nodeClocks = object.nodeClocks?.map((e) => NodeClock.fromPartial(e)) || [];
     return message;
   },
 };
