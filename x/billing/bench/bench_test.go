@@ -427,6 +427,9 @@ func build(b *testing.B, n int, backend dbm.BackendType, hourly bool) *state {
 			if err := a.TfgridKeeper.Nodes.Set(ctx, node.Id, node); err != nil {
 				return err
 			}
+			if err := a.BillingKeeper.NodeClocks.Set(ctx, node.Id, benchClock(node)); err != nil {
+				return err
+			}
 		}
 		if err := a.TfgridKeeper.FarmSeq.Set(ctx, uint64(farms)); err != nil {
 			return err
@@ -494,6 +497,8 @@ func build(b *testing.B, n int, backend dbm.BackendType, hourly bool) *state {
 					StandardOverdraft: sdkmath.ZeroInt(), ExtraOverdraft: sdkmath.ZeroInt(), UnbilledNu: sdkmath.LegacyZeroDec(),
 					Usage: usage,
 				}
+				clock := benchClock(tfgridtypes.Node{Id: nodeID, Created: t0.Unix() - 86400, LastUptime: tfgridtypes.Uptime{ReportedAt: t0.Unix() - 600}})
+				bill.OnlineClock, bill.PoweredClock = clock.OnlineAt(bill.LastSettled), clock.PoweredAt(bill.LastSettled)
 				if i%10 < 3 {
 					bill.UnbilledNu = billingtypes.NUCost(50000, uint64(1+i%5)*1_000_000_000)
 				}
@@ -553,4 +558,10 @@ func dirSize(dir string) string {
 		return nil
 	})
 	return fmt.Sprintf("%d MiB", total>>20)
+}
+
+// benchClock is the billing clock of a bench node: started when the node was created, up and online
+// since (node_offline_after is the default 2 h).
+func benchClock(node tfgridtypes.Node) billingtypes.NodeClock {
+	return billingtypes.NewNodeClock(node.Id, node.Created, node.LastUptime.ReportedAt, 2*3600, true)
 }

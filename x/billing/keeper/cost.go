@@ -24,7 +24,12 @@ type charge struct {
 	farmID uint64
 	// hourly is the utft the contract costs per hour now (standard with discount, plus extra).
 	hourly sdkmath.Int
+	// clocks are the node's clock readings at the end of the period, for the next settlement.
+	clocks clockReadings
 }
+
+// clockReadings are a node's billing clocks read at one time.
+type clockReadings struct{ online, powered uint64 }
 
 // rates are a contract's undiscounted costs in cost units: per hour while billable, plus one-off NU.
 type rates struct {
@@ -34,6 +39,7 @@ type rates struct {
 	resourcePerHour *big.Rat
 	multiplier      sdkmath.LegacyDec // certified-node markup
 	farmID          uint64
+	clocks          clockReadings
 }
 
 // chargeFor prices a contract's period [from, to] and its unbilled NU at the current price, with the
@@ -61,6 +67,7 @@ func (k *Keeper) chargeFor(ctx context.Context, rd *reads, c sctypes.Contract, b
 		level:    level,
 		farmID:   r.farmID,
 		hourly:   types.ToUTFT(hourly, price),
+		clocks:   r.clocks,
 	}, nil
 }
 
@@ -88,16 +95,21 @@ func (k *Keeper) ratesOf(ctx context.Context, rd *reads, c sctypes.Contract, b t
 		return r, 0, err
 	}
 	r.farmID = node.FarmId
+	clock, err := rd.clock(ctx, node)
+	if err != nil {
+		return r, 0, err
+	}
+	r.clocks = clockReadings{online: clock.OnlineAt(to), powered: clock.PoweredAt(to)}
 	if node.Certification == tfgridtypes.NodeCertificationCertified {
 		r.multiplier = rd.params.CertifiedMultiplier
 	}
 	if nc := c.GetNodeContract(); nc != nil {
-		return k.nodeContractRates(ctx, rd.params, r, policy, node, nc, b, from, to)
+		return k.nodeContractRates(ctx, r, policy, node, nc, b, from, to)
 	}
-	return k.rentContractRates(ctx, r, policy, node, from, to)
+	return k.rentContractRates(ctx, r, policy, node, b, from, to)
 }
 
-func (k *Keeper) nodeContractRates(ctx context.Context, params types.Params, r rates, policy tfgridtypes.PricingPolicy, node tfgridtypes.Node,
+func (k *Keeper) nodeContractRates(ctx context.Context, r rates, policy tfgridtypes.PricingPolicy, node tfgridtypes.Node,
 	nc *sctypes.NodeContract, b types.ContractBilling, from, to int64,
 ) (rates, uint64, error) {
 	_, rented, err := k.contracts.NodeRentContractID(ctx, node.Id)
@@ -110,11 +122,13 @@ func (k *Keeper) nodeContractRates(ctx context.Context, params types.Params, r r
 		r.resourcePerHour = types.ResourceCost(policy.Cu, policy.Su, types.Capacity{Cru: u.Cru, Sru: u.Sru, Hru: u.Hru, Mru: u.Mru}, 3600)
 	}
 	r.standardPerHour = new(big.Rat).Add(r.resourcePerHour, types.IPCost(policy.Ipu, uint32(len(nc.PublicIps)), 3600))
-	onlineUntil := node.LastUptime.ReportedAt + int64(params.NodeOfflineAfter)
-	return r, types.SecondsBefore(from, to, onlineUntil), nil
+	// Resources are billable while the node was online: its clock's advance since the last settlement.
+	return r, types.Elapsed(r.clocks.online, b.OnlineClock, uint64(to-from)), nil
 }
 
-func (k *Keeper) rentContractRates(ctx context.Context, r rates, policy tfgridtypes.PricingPolicy, node tfgridtypes.Node, from, to int64) (rates, uint64, error) {
+func (k *Keeper) rentContractRates(ctx context.Context, r rates, policy tfgridtypes.PricingPolicy, node tfgridtypes.Node,
+	b types.ContractBilling, from, to int64,
+) (rates, uint64, error) {
 	res := node.Resources
 	full := types.ResourceCost(policy.Cu, policy.Su, types.Capacity{Cru: res.Cru, Sru: res.Sru, Hru: res.Hru, Mru: res.Mru}, 3600)
 	payable := big.NewRat(int64(100-policy.DedicatedNodeDiscountPercent), 100)
@@ -125,12 +139,8 @@ func (k *Keeper) rentContractRates(ctx context.Context, r rates, policy tfgridty
 		return r, 0, err
 	}
 	r.extraPerHour = types.ExtraFeeCost(fee, 3600)
-	// Power changes settle the node's contracts first, so the state has held over the whole period.
-	var billable uint64
-	if node.Power.State == tfgridtypes.PowerStateUp {
-		billable = uint64(to - from)
-	}
-	return r, billable, nil
+	// The machine is billable while it was powered up: the clock's advance since the last settlement.
+	return r, types.Elapsed(r.clocks.powered, b.PoweredClock, uint64(to-from)), nil
 }
 
 // defaultPricingPolicyID prices name contracts, which belong to no farm.

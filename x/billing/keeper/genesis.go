@@ -57,6 +57,11 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			return err
 		}
 	}
+	for _, c := range gs.NodeClocks {
+		if err := k.NodeClocks.Set(ctx, c.NodeId, c); err != nil {
+			return err
+		}
+	}
 	if err := k.CheckInvariants(ctx); err != nil {
 		return types.ErrInvalidGenesis.Wrap(err.Error())
 	}
@@ -80,6 +85,9 @@ func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error)
 		return nil, err
 	}
 	if gs.FarmPayouts, err = keeperutil.Values(ctx, k.FarmPayouts.Iterate); err != nil {
+		return nil, err
+	}
+	if gs.NodeClocks, err = keeperutil.Values(ctx, k.NodeClocks.Iterate); err != nil {
 		return nil, err
 	}
 	err = k.FeederLastSample.Walk(ctx, nil, func(feeder string, t int64) (bool, error) {

@@ -28,6 +28,13 @@ func (k *Keeper) AfterContractCreated(ctx context.Context, c sctypes.Contract) e
 		ContractId: c.Id, LastSettled: now, NextDue: now + int64(params.SettlementInterval),
 		StandardOverdraft: sdkmath.ZeroInt(), ExtraOverdraft: sdkmath.ZeroInt(), UnbilledNu: sdkmath.LegacyZeroDec(),
 	}
+	if nodeID := c.NodeID(); nodeID != 0 {
+		clock, err := k.startNodeClock(ctx, nodeID)
+		if err != nil {
+			return err
+		}
+		b.OnlineClock, b.PoweredClock = clock.OnlineAt(now), clock.PoweredAt(now)
+	}
 	if err := k.Queue.Set(ctx, collections.Join(b.NextDue, c.Id)); err != nil {
 		return err
 	}
@@ -78,47 +85,4 @@ func (k *Keeper) BeforeContractDeleted(ctx context.Context, c sctypes.Contract, 
 		return err
 	}
 	return k.Contracts.Remove(ctx, c.Id)
-}
-
-// BeforeNodePowerStateChange settles the node's contracts at the power state that held so far.
-func (k *Keeper) BeforeNodePowerStateChange(ctx context.Context, node tfgridtypes.Node) error {
-	return k.settleNode(ctx, node.Id)
-}
-
-// BeforeNodeUptimeReport settles the node's contracts when the report ends an offline period, so the
-// gap is never billed: the resources of [last_settled, now] are charged only up to when it went offline.
-func (k *Keeper) BeforeNodeUptimeReport(ctx context.Context, node tfgridtypes.Node) error {
-	params, err := k.Params.Get(ctx)
-	if err != nil {
-		return err
-	}
-	if keeperutil.BlockTime(ctx)-node.LastUptime.ReportedAt <= int64(params.NodeOfflineAfter) {
-		return nil
-	}
-	return k.settleNode(ctx, node.Id)
-}
-
-func (k *Keeper) settleNode(ctx context.Context, nodeID uint64) error {
-	ids, err := k.contracts.NodeLiveContractIDs(ctx, nodeID)
-	if err != nil {
-		return err
-	}
-	rd, err := k.newReads(ctx)
-	if err != nil {
-		return err
-	}
-	for _, id := range ids {
-		// A settlement may delete a contract whose grace ran out, taking others with it (a rent contract
-		// takes its node contracts): skip those already gone.
-		if live, err := k.Contracts.Has(ctx, id); err != nil || !live {
-			if err != nil {
-				return err
-			}
-			continue
-		}
-		if err := k.settle(ctx, rd, id); err != nil {
-			return err
-		}
-	}
-	return nil
 }

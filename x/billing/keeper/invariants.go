@@ -13,8 +13,9 @@ import (
 
 // CheckInvariants verifies that every live contract is billed and queued exactly once at its next due
 // time, that nothing else is, that only contracts in grace owe money, that no node contract is
-// charged for more usage than it reserves, and that the module account holds exactly the pending
-// farm payouts. Tests, the simulation and
+// charged for more usage than it reserves, that the module account holds exactly the pending
+// farm payouts, and that every node or rent contract's node has a billing clock not behind the
+// contract's readings. Tests, the simulation and
 // InitGenesis run it; the chain itself never scans all contracts.
 func (k *Keeper) CheckInvariants(ctx context.Context) error {
 	queued := map[uint64]int64{}
@@ -45,7 +46,7 @@ func (k *Keeper) CheckInvariants(ctx context.Context) error {
 		if nc := c.GetNodeContract(); nc != nil && !b.Usage.Within(nc.Resources) {
 			return true, broken("contract %d is charged for usage %v above its reservation %v", id, b.Usage, nc.Resources)
 		}
-		return false, nil
+		return false, k.checkClockReadings(ctx, c, b)
 	})
 	if err != nil {
 		return err
@@ -107,6 +108,24 @@ func (k *Keeper) checkEveryLiveContractBilled(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// checkClockReadings: a node or rent contract's node has a clock, and the contract never read it
+// ahead of where it stands at the contract's last settlement (clocks only move forward).
+func (k *Keeper) checkClockReadings(ctx context.Context, c sctypes.Contract, b types.ContractBilling) error {
+	nodeID := c.NodeID()
+	if nodeID == 0 {
+		return nil
+	}
+	clock, err := k.NodeClocks.Get(ctx, nodeID)
+	if err != nil {
+		return broken("contract %d on node %d, which has no billing clock: %s", c.Id, nodeID, err)
+	}
+	if online, powered := clock.OnlineAt(b.LastSettled), clock.PoweredAt(b.LastSettled); b.OnlineClock > online || b.PoweredClock > powered {
+		return broken("contract %d read node %d's clocks at %d/%d, ahead of their %d/%d at its last settlement",
+			c.Id, nodeID, b.OnlineClock, b.PoweredClock, online, powered)
+	}
+	return nil
 }
 
 func broken(format string, args ...any) error {

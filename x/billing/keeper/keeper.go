@@ -45,6 +45,8 @@ type Keeper struct {
 	FarmPayouts collections.Map[uint64, types.FarmPayout]
 	// PayoutQueue orders pending payouts by due time: (due, farm id).
 	PayoutQueue collections.KeySet[collections.Pair[int64, uint64]]
+	// NodeClocks counts each node's billable seconds (online, powered up): node id → clock.
+	NodeClocks collections.Map[uint64, types.NodeClock]
 }
 
 // NewKeeper builds the billing keeper; authority is the bech32 address of the gov module account and
@@ -81,6 +83,8 @@ func NewKeeper(
 			codec.CollValue[types.FarmPayout](cdc)),
 		PayoutQueue: collections.NewKeySet(sb, types.PayoutQueueKey, "payout_queue",
 			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		NodeClocks: collections.NewMap(sb, types.NodeClocksKey, "node_clocks", collections.Uint64Key,
+			codec.CollValue[types.NodeClock](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 )
 
 // reads holds what settlements read and never change, so that a block's settlements read each once:
-// params, the price, pricing policies, nodes, farms' pricing policies and twins' accounts (as bytes:
+// params, the price, pricing policies, nodes, their billing clocks, farms' pricing policies and twins' accounts (as bytes:
 // no bech32 decode per transfer). A settlement changes none of them — deleting a contract frees its
 // farm's IPs, which no settlement reads — so one reads serves a whole EndBlock. Whether a node is
 // rented does change (a rent contract can run out of grace) and is never cached.
@@ -32,6 +32,7 @@ type reads struct {
 	accounts     map[uint64]sdk.AccAddress // twin id → account
 	accrued      []accrual
 	batched      bool
+	clocks       map[uint64]types.NodeClock
 }
 
 // newReads reads the params and the price; the rest is read on first use.
@@ -52,6 +53,7 @@ func (k *Keeper) newReads(ctx context.Context) (*reads, error) {
 		k: k, params: params, price: price, foundation: foundation,
 		policies: map[uint64]tfgridtypes.PricingPolicy{}, nodes: map[uint64]tfgridtypes.Node{},
 		farmPolicies: map[uint64]uint64{}, accounts: map[uint64]sdk.AccAddress{},
+		clocks: map[uint64]types.NodeClock{},
 	}, nil
 }
 
@@ -61,6 +63,11 @@ func (r *reads) policy(ctx context.Context, id uint64) (tfgridtypes.PricingPolic
 
 func (r *reads) node(ctx context.Context, id uint64) (tfgridtypes.Node, error) {
 	return cached(r.nodes, id, func() (tfgridtypes.Node, error) { return r.k.registry.GetNode(ctx, id) })
+}
+
+// clock is a node's billing clock: only the node's own transactions move it, never a settlement.
+func (r *reads) clock(ctx context.Context, node tfgridtypes.Node) (types.NodeClock, error) {
+	return cached(r.clocks, node.Id, func() (types.NodeClock, error) { return r.k.nodeClock(ctx, node, r.params.NodeOfflineAfter) })
 }
 
 // farmPolicy is the id of a farm's pricing policy.

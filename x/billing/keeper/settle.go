@@ -109,6 +109,7 @@ func (k *Keeper) settlePeriod(ctx context.Context, rd *reads, c sctypes.Contract
 	}
 	b.ExtraOverdraft, b.StandardOverdraft = extraDue.Sub(paidExtra), standardDue.Sub(paidStandard)
 	b.LastSettled, b.UnbilledNu = now, sdkmath.LegacyZeroDec()
+	b.OnlineClock, b.PoweredClock = ch.clocks.online, ch.clocks.powered
 	owed := b.ExtraOverdraft.Add(b.StandardOverdraft)
 	amount, paid := ch.standard.Add(ch.extra), paidExtra.Add(paidStandard)
 	if amount.IsPositive() || paid.IsPositive() {

@@ -222,7 +222,8 @@ func TestSettleNodeContractOnRentedNode(t *testing.T) {
 	f.requireInvariants()
 }
 
-// A rent contract is not charged while its node's power state is down; the power change settles it first.
+// A rent contract is not charged while its node's power state is down. The power change settles
+// nothing: it moves the node's clock, and the next settlement charges the time the node was up.
 func TestSettleRentContractPowerDown(t *testing.T) {
 	f := newFixture(t)
 	w := f.newWorld(0)
@@ -233,29 +234,30 @@ func TestSettleRentContractPowerDown(t *testing.T) {
 	f.setBalance(w.alice.acc, 100_000_000)
 	farmer := w.farm.farmer.acc
 
-	// up for half an hour, then down: the power change settles the half hour at the up state
+	// up for half an hour, then down: the node's power change settles nothing
 	before := f.snap(w.alice.acc, farmer)
 	f.advance(hour / 2)
 	f.power(w.node, tfgridtypes.PowerStateDown)
-	half := split(expectUTFT(scale(costOf(nodePerHour, hour/2), 50, 100), "10"), expectUTFT(scale(bigRat(5000*10_000), hour/2, 2_592_000), "10"))
-	f.requirePaid(before, w.alice.acc, farmer, half)
-	require.Equal(t, start+hour/2, f.billing(id).LastSettled)
+	f.requirePaid(before, w.alice.acc, farmer, paid{})
+	require.Equal(t, start, f.billing(id).LastSettled)
 
-	// down for three hours: settlements charge nothing
-	before = f.snap(w.alice.acc, farmer)
+	// the scheduled settlement an hour later charges the half hour up, and later ones nothing
 	f.advance(hour)
 	f.endBlock()
+	half := split(expectUTFT(scale(costOf(nodePerHour, hour/2), 50, 100), "10"), expectUTFT(scale(bigRat(5000*10_000), hour/2, 2_592_000), "10"))
+	f.requirePaid(before, w.alice.acc, farmer, half)
+	require.Equal(t, start+hour+hour/2, f.billing(id).LastSettled)
+	before = f.snap(w.alice.acc, farmer)
 	f.advance(2 * hour)
 	f.endBlock()
 	f.mustSettle(id)
 	f.requirePaid(before, w.alice.acc, farmer, paid{})
 	require.Equal(t, f.now(), f.billing(id).LastSettled)
 
-	// back up: the change settles the down time for nothing, the next hour is charged in full
+	// back up after ten more minutes down: the settlement an hour later charges that hour in full
 	f.advance(600)
 	f.power(w.node, tfgridtypes.PowerStateUp)
 	f.requirePaid(before, w.alice.acc, farmer, paid{})
-	before = f.snap(w.alice.acc, farmer)
 	f.advance(hour)
 	f.mustSettle(id)
 	f.requirePaid(before, w.alice.acc, farmer, split(expectUTFT(scale(costOf(nodePerHour, hour), 50, 100), "10"), 694_444))
@@ -286,9 +288,9 @@ func TestSettleNodeOffline(t *testing.T) {
 	f.requireInvariants()
 }
 
-// An uptime report that ends an offline period settles the node's contracts first, so the gap is never
-// billed: resources resume only from the report on.
-func TestUptimeAfterOfflineGapSettlesFirst(t *testing.T) {
+// An uptime report that ends an offline period settles nothing: it moves the node's clock, so the
+// gap is never billed, whenever the next settlement comes.
+func TestUptimeAfterOfflineGapIsNotBilled(t *testing.T) {
 	f := newFixture(t)
 	w := f.newWorld(1)
 	start := f.now()
@@ -301,23 +303,24 @@ func TestUptimeAfterOfflineGapSettlesFirst(t *testing.T) {
 	f.advance(5 * hour)
 	f.resetEvents()
 	f.uptime(w.node)
-	require.Equal(t, start+5*hour, f.billing(id).LastSettled, "the report settled the contract")
-	gap := expectUTFT(sum(costOf(workedResourcesPerHour, 2*hour), costOf(ipPerHour, 5*hour)), "10")
-	f.requirePaid(before, w.alice.acc, w.farm.farmer.acc, split(gap, 0))
-	require.Len(t, typedEvents[*types.EventContractSettled](f), 1)
+	require.Equal(t, start, f.billing(id).LastSettled, "the node's report settled nothing")
+	require.Empty(t, typedEvents[*types.EventContractSettled](f))
+	f.requirePaid(before, w.alice.acc, w.farm.farmer.acc, paid{})
 
-	// the next hour is online again: resources and IP in full
-	before = f.snap(w.alice.acc, w.farm.farmer.acc)
+	// an hour later: resources for the two hours before it went offline (node_offline_after) and the
+	// hour since the report, the IP for all six
 	f.advance(hour)
 	f.mustSettle(id)
-	f.requirePaid(before, w.alice.acc, w.farm.farmer.acc, split(expectUTFT(costOf(sum(workedResourcesPerHour, ipPerHour), hour), "10"), 0))
+	want := expectUTFT(sum(costOf(workedResourcesPerHour, 3*hour), costOf(ipPerHour, 6*hour)), "10")
+	f.requirePaid(before, w.alice.acc, w.farm.farmer.acc, split(want, 0))
 
-	// a report within node_offline_after settles nothing
-	f.advance(hour)
-	f.resetEvents()
+	// a report within node_offline_after changes nothing: the next hour is charged in full
+	before = f.snap(w.alice.acc, w.farm.farmer.acc)
+	f.advance(hour / 2)
 	f.uptime(w.node)
-	require.Empty(t, typedEvents[*types.EventContractSettled](f))
-	require.Equal(t, start+6*hour, f.billing(id).LastSettled)
+	f.advance(hour / 2)
+	f.mustSettle(id)
+	f.requirePaid(before, w.alice.acc, w.farm.farmer.acc, split(expectUTFT(costOf(sum(workedResourcesPerHour, ipPerHour), hour), "10"), 0))
 	f.requireInvariants()
 }
 

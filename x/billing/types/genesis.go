@@ -79,6 +79,17 @@ func (gs GenesisState) Validate(ac address.Codec) error {
 			return genesisErr("payout of farm %d: amount %s must be > 0", p.FarmId, p.Amount)
 		}
 	}
+	return validateNodeClocks(gs.NodeClocks)
+}
+
+func validateNodeClocks(clocks []NodeClock) error {
+	nodes := map[uint64]bool{}
+	for _, c := range clocks {
+		if c.NodeId == 0 || nodes[c.NodeId] {
+			return genesisErr("clock of node %d: zero or duplicate node id", c.NodeId)
+		}
+		nodes[c.NodeId] = true
+	}
 	return nil
 }
 

@@ -19,7 +19,7 @@ var (
 	PriceAverageKey     = collections.NewPrefix(5)
 	FeederLastSampleKey = collections.NewPrefix(6)
 	FreeTxWindowsKey    = collections.NewPrefix(7)
-	// 8 is taken by the node billing clock.
-	FarmPayoutsKey = collections.NewPrefix(9)
-	PayoutQueueKey = collections.NewPrefix(10)
+	NodeClocksKey       = collections.NewPrefix(8)
+	FarmPayoutsKey      = collections.NewPrefix(9)
+	PayoutQueueKey      = collections.NewPrefix(10)
 )

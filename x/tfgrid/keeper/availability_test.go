@@ -14,12 +14,14 @@ import (
 // mockAvailability records the node, as stored before the change, that each billing hook sees.
 type mockAvailability struct {
 	powerChanges []types.Node
+	powerTargets []types.PowerState
 	uptimes      []types.Node
 	err          error
 }
 
-func (m *mockAvailability) BeforeNodePowerStateChange(_ context.Context, node types.Node) error {
+func (m *mockAvailability) BeforeNodePowerStateChange(_ context.Context, node types.Node, to types.PowerState) error {
 	m.powerChanges = append(m.powerChanges, node)
+	m.powerTargets = append(m.powerTargets, to)
 	return m.err
 }
 
@@ -49,24 +51,25 @@ func TestAvailabilityHooks(t *testing.T) {
 	require.Equal(t, types.Uptime{}, av.uptimes[0].LastUptime)
 	require.Equal(t, types.Uptime{ReportedAt: now, Uptime: 10}, av.uptimes[1].LastUptime)
 
-	// Power state: the hook sees the old state, and is not asked when nothing changes.
+	// Power state: the hook sees the old state and the new one, and is not asked when nothing changes.
 	_, err = w.msg.ChangePowerState(w.ctx, &types.MsgChangePowerState{Creator: w.node1, State: types.PowerStateDown})
 	require.NoError(t, err)
 	_, err = w.msg.ChangePowerState(w.ctx, &types.MsgChangePowerState{Creator: w.node1, State: types.PowerStateDown})
 	require.NoError(t, err)
 	require.Len(t, av.powerChanges, 1)
 	require.Equal(t, types.PowerStateUp, av.powerChanges[0].Power.State)
+	require.Equal(t, []types.PowerState{types.PowerStateDown}, av.powerTargets)
 
 	// A failing hook aborts the message.
-	av.err = errors.New("billing cannot settle")
+	av.err = errors.New("billing cannot move the clock")
 	w.runErrCases([]errCase{
 		{"uptime", func() error {
 			_, err := w.msg.ReportUptime(w.ctx, &types.MsgReportUptime{Creator: w.node1, Uptime: 80, TimestampHint: now + 60})
 			return err
-		}, av.err, []string{"cannot settle"}},
+		}, av.err, []string{"cannot move the clock"}},
 		{"power state", func() error {
 			_, err := w.msg.ChangePowerState(w.ctx, &types.MsgChangePowerState{Creator: w.node1, State: types.PowerStateUp})
 			return err
-		}, av.err, []string{"cannot settle"}},
+		}, av.err, []string{"cannot move the clock"}},
 	})
 }

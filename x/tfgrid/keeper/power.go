@@ -50,7 +50,7 @@ func (k *Keeper) ChangePowerState(ctx context.Context, msg *types.MsgChangePower
 		return nil
 	}
 	if k.availability != nil {
-		if err := k.availability.BeforeNodePowerStateChange(ctx, node); err != nil {
+		if err := k.availability.BeforeNodePowerStateChange(ctx, node, msg.State); err != nil {
 			return err
 		}
 	}

@@ -29,11 +29,12 @@ type RegistryHooks interface {
 	NodeUsage(ctx context.Context, nodeID uint64) (NodeUsage, error)
 }
 
-// NodeAvailabilityHooks lets billing settle a node's contracts before what it charges for them changes:
-// a power state change, or an uptime report that ends an offline period.
+// NodeAvailabilityHooks tells billing when what it charges a node's contracts for changes: a power
+// state change or an uptime report. Implementations must be O(1) in the node's contracts: these run
+// inside the node's own, fee-free transactions.
 type NodeAvailabilityHooks interface {
-	// BeforeNodePowerStateChange runs before a node's reported power state changes.
-	BeforeNodePowerStateChange(ctx context.Context, node Node) error
+	// BeforeNodePowerStateChange runs before a node's reported power state changes to the given one.
+	BeforeNodePowerStateChange(ctx context.Context, node Node, to PowerState) error
 	// BeforeNodeUptimeReport runs before a node's uptime report is stored, with its previous report.
 	BeforeNodeUptimeReport(ctx context.Context, node Node) error
 }

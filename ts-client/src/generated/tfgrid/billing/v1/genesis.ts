@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { ContractBilling, FarmPayout, FreeTxWindow, Params, PriceSample } from "./types";
+import { ContractBilling, FarmPayout, FreeTxWindow, NodeClock, Params, PriceSample } from "./types";
 
 export const protobufPackage = "tfgrid.billing.v1";
 
@@ -28,6 +28,7 @@ export interface GenesisState {
   freeTxWindows: FreeTxWindow[];
   /** farm_payouts are the farms' pending payouts; the billing module account holds exactly their sum. */
   farmPayouts: FarmPayout[];
+  nodeClocks: NodeClock[];
 }
 
 function createBaseFeederLastSample(): FeederLastSample {
@@ -126,6 +127,7 @@ function createBaseGenesisState(): GenesisState {
     feederLastSamples: [],
     freeTxWindows: [],
     farmPayouts: [],
+    nodeClocks: [],
   };
 }
 
@@ -148,6 +150,9 @@ export const GenesisState: MessageFns<GenesisState> = {
     }
     for (const v of message.farmPayouts) {
       FarmPayout.encode(v!, writer.uint32(50).fork()).join();
+    }
+    for (const v of message.nodeClocks) {
+      NodeClock.encode(v!, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -213,6 +218,14 @@ export const GenesisState: MessageFns<GenesisState> = {
             message.farmPayouts.push(FarmPayout.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.nodeClocks.push(NodeClock.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -251,6 +264,11 @@ export const GenesisState: MessageFns<GenesisState> = {
         : globalThis.Array.isArray(object?.farm_payouts)
         ? object.farm_payouts.map((e: any) => FarmPayout.fromJSON(e))
         : [],
+      nodeClocks: globalThis.Array.isArray(object?.nodeClocks)
+        ? object.nodeClocks.map((e: any) => NodeClock.fromJSON(e))
+        : globalThis.Array.isArray(object?.node_clocks)
+        ? object.node_clocks.map((e: any) => NodeClock.fromJSON(e))
+        : [],
     };
   },
 
@@ -274,6 +292,9 @@ export const GenesisState: MessageFns<GenesisState> = {
     if (message.farmPayouts?.length) {
       obj.farmPayouts = message.farmPayouts.map((e) => FarmPayout.toJSON(e));
     }
+    if (message.nodeClocks?.length) {
+      obj.nodeClocks = message.nodeClocks.map((e) => NodeClock.toJSON(e));
+    }
     return obj;
   },
 
@@ -290,6 +311,7 @@ export const GenesisState: MessageFns<GenesisState> = {
     message.feederLastSamples = object.feederLastSamples?.map((e) => FeederLastSample.fromPartial(e)) || [];
     message.freeTxWindows = object.freeTxWindows?.map((e) => FreeTxWindow.fromPartial(e)) || [];
     message.farmPayouts = object.farmPayouts?.map((e) => FarmPayout.fromPartial(e)) || [];
+    message.nodeClocks = object.nodeClocks?.map((e) => NodeClock.fromPartial(e)) || [];
     return message;
   },
 };

@@ -125,6 +125,12 @@ export interface ContractBilling {
     | undefined;
   /** clamped_reports counts the reports that claimed more than the contract reserves. */
   clampedReports: bigint;
+  /**
+   * online_clock and powered_clock are the node's clocks (NodeClock) at last_settled: the next
+   * settlement charges resources for the clock's advance since, not for the wall time.
+   */
+  onlineClock: bigint;
+  poweredClock: bigint;
 }
 
 /** PriceSample is one TFT price submitted by a feeder, in mUSD per TFT. */
@@ -133,6 +139,26 @@ export interface PriceSample {
   feeder: string;
   priceMusd: string;
   time: bigint;
+}
+
+/**
+ * NodeClock counts the seconds a node's contracts are billable, so that a node's own transaction
+ * (an uptime report, a power change) only moves its clock forward and never settles its contracts.
+ * A node contract's resources are billable while the node is online (before its last uptime report
+ * + node_offline_after); a rent contract while the node is powered up. Until updated_at the counts
+ * are final; after it they grow by the rule of the current state.
+ */
+export interface NodeClock {
+  nodeId: bigint;
+  updatedAt: bigint;
+  /** online_seconds is the online time up to updated_at. */
+  onlineSeconds: bigint;
+  /** online_until is when the node counts as offline unless it reports again. */
+  onlineUntil: bigint;
+  /** powered_seconds is the powered-up time up to updated_at. */
+  poweredSeconds: bigint;
+  /** powered says the node has been up since updated_at. */
+  powered: boolean;
 }
 
 /** FreeTxWindow counts a node's fee-free transactions in the current hour. */
@@ -646,6 +672,8 @@ function createBaseContractBilling(): ContractBilling {
     usage: undefined,
     lastReport: undefined,
     clampedReports: 0n,
+    onlineClock: 0n,
+    poweredClock: 0n,
   };
 }
 
@@ -689,6 +717,18 @@ export const ContractBilling: MessageFns<ContractBilling> = {
         throw new globalThis.Error("value provided for field message.clampedReports of type uint64 too large");
       }
       writer.uint32(72).uint64(message.clampedReports);
+    }
+    if (message.onlineClock !== 0n) {
+      if (BigInt.asUintN(64, message.onlineClock) !== message.onlineClock) {
+        throw new globalThis.Error("value provided for field message.onlineClock of type uint64 too large");
+      }
+      writer.uint32(80).uint64(message.onlineClock);
+    }
+    if (message.poweredClock !== 0n) {
+      if (BigInt.asUintN(64, message.poweredClock) !== message.poweredClock) {
+        throw new globalThis.Error("value provided for field message.poweredClock of type uint64 too large");
+      }
+      writer.uint32(88).uint64(message.poweredClock);
     }
     return writer;
   },
@@ -778,6 +818,22 @@ export const ContractBilling: MessageFns<ContractBilling> = {
             message.clampedReports = reader.uint64() as bigint;
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.onlineClock = reader.uint64() as bigint;
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.poweredClock = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -829,6 +885,16 @@ export const ContractBilling: MessageFns<ContractBilling> = {
         : isSet(object.clamped_reports)
         ? BigInt(object.clamped_reports)
         : 0n,
+      onlineClock: isSet(object.onlineClock)
+        ? BigInt(object.onlineClock)
+        : isSet(object.online_clock)
+        ? BigInt(object.online_clock)
+        : 0n,
+      poweredClock: isSet(object.poweredClock)
+        ? BigInt(object.poweredClock)
+        : isSet(object.powered_clock)
+        ? BigInt(object.powered_clock)
+        : 0n,
     };
   },
 
@@ -861,6 +927,12 @@ export const ContractBilling: MessageFns<ContractBilling> = {
     if (message.clampedReports !== 0n) {
       obj.clampedReports = message.clampedReports.toString();
     }
+    if (message.onlineClock !== 0n) {
+      obj.onlineClock = message.onlineClock.toString();
+    }
+    if (message.poweredClock !== 0n) {
+      obj.poweredClock = message.poweredClock.toString();
+    }
     return obj;
   },
 
@@ -885,6 +957,12 @@ export const ContractBilling: MessageFns<ContractBilling> = {
       : undefined;
     message.clampedReports = (object.clampedReports !== undefined && object.clampedReports !== null)
       ? BigInt(object.clampedReports)
+      : 0n;
+    message.onlineClock = (object.onlineClock !== undefined && object.onlineClock !== null)
+      ? BigInt(object.onlineClock)
+      : 0n;
+    message.poweredClock = (object.poweredClock !== undefined && object.poweredClock !== null)
+      ? BigInt(object.poweredClock)
       : 0n;
     return message;
   },
@@ -1013,6 +1091,192 @@ export const PriceSample: MessageFns<PriceSample> = {
     message.feeder = object.feeder ?? "";
     message.priceMusd = object.priceMusd ?? "";
     message.time = (object.time !== undefined && object.time !== null) ? BigInt(object.time) : 0n;
+    return message;
+  },
+};
+
+function createBaseNodeClock(): NodeClock {
+  return { nodeId: 0n, updatedAt: 0n, onlineSeconds: 0n, onlineUntil: 0n, poweredSeconds: 0n, powered: false };
+}
+
+export const NodeClock: MessageFns<NodeClock> = {
+  encode(message: NodeClock, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== 0n) {
+      if (BigInt.asUintN(64, message.nodeId) !== message.nodeId) {
+        throw new globalThis.Error("value provided for field message.nodeId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.nodeId);
+    }
+    if (message.updatedAt !== 0n) {
+      if (BigInt.asIntN(64, message.updatedAt) !== message.updatedAt) {
+        throw new globalThis.Error("value provided for field message.updatedAt of type int64 too large");
+      }
+      writer.uint32(16).int64(message.updatedAt);
+    }
+    if (message.onlineSeconds !== 0n) {
+      if (BigInt.asUintN(64, message.onlineSeconds) !== message.onlineSeconds) {
+        throw new globalThis.Error("value provided for field message.onlineSeconds of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.onlineSeconds);
+    }
+    if (message.onlineUntil !== 0n) {
+      if (BigInt.asIntN(64, message.onlineUntil) !== message.onlineUntil) {
+        throw new globalThis.Error("value provided for field message.onlineUntil of type int64 too large");
+      }
+      writer.uint32(32).int64(message.onlineUntil);
+    }
+    if (message.poweredSeconds !== 0n) {
+      if (BigInt.asUintN(64, message.poweredSeconds) !== message.poweredSeconds) {
+        throw new globalThis.Error("value provided for field message.poweredSeconds of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.poweredSeconds);
+    }
+    if (message.powered !== false) {
+      writer.uint32(48).bool(message.powered);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeClock {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeClock();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.nodeId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.updatedAt = reader.int64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.onlineSeconds = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.onlineUntil = reader.int64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.poweredSeconds = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.powered = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeClock {
+    return {
+      nodeId: isSet(object.nodeId) ? BigInt(object.nodeId) : isSet(object.node_id) ? BigInt(object.node_id) : 0n,
+      updatedAt: isSet(object.updatedAt)
+        ? BigInt(object.updatedAt)
+        : isSet(object.updated_at)
+        ? BigInt(object.updated_at)
+        : 0n,
+      onlineSeconds: isSet(object.onlineSeconds)
+        ? BigInt(object.onlineSeconds)
+        : isSet(object.online_seconds)
+        ? BigInt(object.online_seconds)
+        : 0n,
+      onlineUntil: isSet(object.onlineUntil)
+        ? BigInt(object.onlineUntil)
+        : isSet(object.online_until)
+        ? BigInt(object.online_until)
+        : 0n,
+      poweredSeconds: isSet(object.poweredSeconds)
+        ? BigInt(object.poweredSeconds)
+        : isSet(object.powered_seconds)
+        ? BigInt(object.powered_seconds)
+        : 0n,
+      powered: isSet(object.powered) ? globalThis.Boolean(object.powered) : false,
+    };
+  },
+
+  toJSON(message: NodeClock): unknown {
+    const obj: any = {};
+    if (message.nodeId !== 0n) {
+      obj.nodeId = message.nodeId.toString();
+    }
+    if (message.updatedAt !== 0n) {
+      obj.updatedAt = message.updatedAt.toString();
+    }
+    if (message.onlineSeconds !== 0n) {
+      obj.onlineSeconds = message.onlineSeconds.toString();
+    }
+    if (message.onlineUntil !== 0n) {
+      obj.onlineUntil = message.onlineUntil.toString();
+    }
+    if (message.poweredSeconds !== 0n) {
+      obj.poweredSeconds = message.poweredSeconds.toString();
+    }
+    if (message.powered !== false) {
+      obj.powered = message.powered;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<NodeClock>): NodeClock {
+    return NodeClock.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<NodeClock>): NodeClock {
+    const message = createBaseNodeClock();
+    message.nodeId = (object.nodeId !== undefined && object.nodeId !== null) ? BigInt(object.nodeId) : 0n;
+    message.updatedAt = (object.updatedAt !== undefined && object.updatedAt !== null) ? BigInt(object.updatedAt) : 0n;
+    message.onlineSeconds = (object.onlineSeconds !== undefined && object.onlineSeconds !== null)
+      ? BigInt(object.onlineSeconds)
+      : 0n;
+    message.onlineUntil = (object.onlineUntil !== undefined && object.onlineUntil !== null)
+      ? BigInt(object.onlineUntil)
+      : 0n;
+    message.poweredSeconds = (object.poweredSeconds !== undefined && object.poweredSeconds !== null)
+      ? BigInt(object.poweredSeconds)
+      : 0n;
+    message.powered = object.powered ?? false;
     return message;
   },
 };
