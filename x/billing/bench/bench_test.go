@@ -486,6 +486,9 @@ func build(b *testing.B, n int, backend dbm.BackendType, hourly bool) *state {
 				if err := sk.NodeContractsByNodeTwin.Set(ctx, collections.Join3(nodeID, twin, id)); err != nil {
 					return err
 				}
+				if err := sk.TwinContractHistory.Set(ctx, collections.Join(twin, id)); err != nil {
+					return err
+				}
 				reserved[nodeID], _ = reserved[nodeID].Add(nc.Resources)
 
 				due := t0.Unix() - int64(i%3600)
