@@ -29,14 +29,8 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			return err
 		}
 	}
-	loads, err := k.derivedLoads(ctx)
-	if err != nil {
+	if err := k.RebuildTwinLoads(ctx); err != nil {
 		return err
-	}
-	for _, l := range loads {
-		if err := k.storeLoad(ctx, l); err != nil {
-			return err
-		}
 	}
 	var last uint64
 	for _, s := range gs.PriceSamples {

@@ -188,6 +188,34 @@ func (k *Keeper) bringForward(ctx context.Context, now int64, limit uint32) erro
 	return nil
 }
 
+// HourlyCeiling is hourlyCeiling with the current params and price, for states built outside
+// transactions (the billing benchmark).
+func (k *Keeper) HourlyCeiling(ctx context.Context, c sctypes.Contract) (sdkmath.Int, error) {
+	rd, err := k.newReads(ctx)
+	if err != nil {
+		return sdkmath.Int{}, err
+	}
+	return k.hourlyCeiling(ctx, rd, c)
+}
+
+// RebuildTwinLoads derives every twin's load from its contracts' billing states (InitGenesis, and
+// states built outside transactions).
+func (k *Keeper) RebuildTwinLoads(ctx context.Context) error {
+	if err := k.TwinLoads.Clear(ctx, nil); err != nil {
+		return err
+	}
+	loads, err := k.derivedLoads(ctx)
+	if err != nil {
+		return err
+	}
+	for _, l := range loads {
+		if err := k.storeLoad(ctx, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // hourlyCeiling is the most utft an hour a contract can cost at the current price, undiscounted: a
 // node contract at its whole reservation, as if its node were not rented, held to its spending cap.
 func (k *Keeper) hourlyCeiling(ctx context.Context, rd *reads, c sctypes.Contract) (sdkmath.Int, error) {
