@@ -73,22 +73,22 @@ const (
 // fixture wires the real registry, contract and billing keepers on one multi-store, like
 // app/keepers.go, with a mock account keeper and a store-backed fake bank.
 type fixture struct {
-	t         *testing.T
-	ctx       sdk.Context
-	cdc       codec.Codec
-	ac        address.Codec
-	authority string
+	T         *testing.T
+	Ctx       sdk.Context
+	Cdc       codec.Codec
+	AC        address.Codec
+	Authority string
 
-	grid    *tfgridkeeper.Keeper
-	gridMsg tfgridtypes.MsgServer
-	sc      *sckeeper.Keeper
-	scMsg   sctypes.MsgServer
+	Grid    *tfgridkeeper.Keeper
+	GridMsg tfgridtypes.MsgServer
+	SC      *sckeeper.Keeper
+	SCMsg   sctypes.MsgServer
 	k       *keeper.Keeper
 	msg     types.MsgServer
 	q       types.QueryServer
 
-	accounts *keepertest.Accounts
-	bank     *storebank.Bank
+	Accounts *keepertest.Accounts
+	Bank     *storebank.Bank
 
 	nAccounts int
 	nFarms    int
@@ -102,15 +102,15 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := newBareFixture(t)
-	gridGen, err := tfgridtypes.DefaultGenesis(f.ac)
+	gridGen, err := tfgridtypes.DefaultGenesis(f.AC)
 	require.NoError(t, err)
-	require.NoError(t, f.grid.InitGenesis(f.ctx, *gridGen))
-	require.NoError(t, f.sc.InitGenesis(f.ctx, *sctypes.DefaultGenesis()))
-	require.NoError(t, f.k.InitGenesis(f.ctx, *types.DefaultGenesis(f.foundation())))
+	require.NoError(t, f.Grid.InitGenesis(f.Ctx, *gridGen))
+	require.NoError(t, f.SC.InitGenesis(f.Ctx, *sctypes.DefaultGenesis()))
+	require.NoError(t, f.k.InitGenesis(f.Ctx, *types.DefaultGenesis(f.foundation())))
 	// every scenario ends with the invariants of both contract-facing modules holding
 	t.Cleanup(func() {
 		if !f.corrupted && !t.Failed() {
-			f.t = t
+			f.T = t
 			f.requireInvariants()
 		}
 	})
@@ -141,11 +141,11 @@ func newBareFixture(t *testing.T) *fixture {
 	sc.SetHooks(k)
 
 	return &fixture{
-		t: t, ctx: ctx, cdc: encCfg.Codec, ac: ac, authority: authority,
-		grid: grid, gridMsg: tfgridkeeper.NewMsgServerImpl(grid),
-		sc: sc, scMsg: sckeeper.NewMsgServerImpl(sc),
+		T: t, Ctx: ctx, Cdc: encCfg.Codec, AC: ac, Authority: authority,
+		Grid: grid, GridMsg: tfgridkeeper.NewMsgServerImpl(grid),
+		SC: sc, SCMsg: sckeeper.NewMsgServerImpl(sc),
 		k: k, msg: keeper.NewMsgServerImpl(k), q: keeper.NewQueryServerImpl(k),
-		accounts: accounts, bank: bank,
+		Accounts: accounts, Bank: bank,
 	}
 }
 
@@ -153,34 +153,34 @@ func newBareFixture(t *testing.T) *fixture {
 // time and blocks
 // ---------------------------------------------------------------------------
 
-func (f *fixture) now() int64 { return f.ctx.BlockTime().Unix() }
+func (f *fixture) now() int64 { return f.Ctx.BlockTime().Unix() }
 
 // advance moves to a later block, seconds later.
 func (f *fixture) advance(seconds int64) {
-	f.ctx = f.ctx.WithBlockTime(f.ctx.BlockTime().Add(time.Duration(seconds) * time.Second)).
-		WithBlockHeight(f.ctx.BlockHeight() + 1)
+	f.Ctx = f.Ctx.WithBlockTime(f.Ctx.BlockTime().Add(time.Duration(seconds) * time.Second)).
+		WithBlockHeight(f.Ctx.BlockHeight() + 1)
 }
 
 // advanceTo moves to a later block at unix time t.
 func (f *fixture) advanceTo(t int64) {
-	f.t.Helper()
-	require.GreaterOrEqual(f.t, t, f.now())
+	f.T.Helper()
+	require.GreaterOrEqual(f.T, t, f.now())
 	f.advance(t - f.now())
 }
 
 // endBlock runs the billing EndBlocker, which must not fail.
 func (f *fixture) endBlock() {
-	f.t.Helper()
-	require.NoError(f.t, f.k.EndBlocker(f.ctx))
+	f.T.Helper()
+	require.NoError(f.T, f.k.EndBlocker(f.Ctx))
 }
 
 // tx runs fn like a transaction: in a cache context that is written only when fn succeeds.
 func (f *fixture) tx(fn func() error) error {
-	parent := f.ctx
+	parent := f.Ctx
 	cc, write := parent.CacheContext()
-	f.ctx = cc
+	f.Ctx = cc
 	err := fn()
-	f.ctx = parent
+	f.Ctx = parent
 	if err == nil {
 		write()
 	}
@@ -191,72 +191,72 @@ func (f *fixture) tx(fn func() error) error {
 // accounts, twins, farms, nodes
 // ---------------------------------------------------------------------------
 
-func (f *fixture) addr(bz []byte) string {
-	s, err := f.ac.BytesToString(bz)
-	require.NoError(f.t, err)
+func (f *fixture) Addr(bz []byte) string {
+	s, err := f.AC.BytesToString(bz)
+	require.NoError(f.T, err)
 	return s
 }
 
-func (f *fixture) bytes(acc string) sdk.AccAddress {
-	bz, err := f.ac.StringToBytes(acc)
-	require.NoError(f.t, err)
+func (f *fixture) Bytes(acc string) sdk.AccAddress {
+	bz, err := f.AC.StringToBytes(acc)
+	require.NoError(f.T, err)
 	return bz
 }
 
 // newAccount registers an account with a new secp256k1 key (derived from a counter, so runs are
 // reproducible), funded with startBalance utft.
-func (f *fixture) newAccount() string {
+func (f *fixture) NewAccount() string {
 	f.nAccounts++
 	pk := secp256k1.GenPrivKeyFromSecret([]byte(fmt.Sprintf("billing-test-account-%d", f.nAccounts))).PubKey()
 	raw := sdk.AccAddress(pk.Address())
-	f.accounts.Add(authtypes.NewBaseAccount(raw, pk, uint64(f.nAccounts), 0))
-	f.bank.SetAmount(f.ctx, raw, denom, sdkmath.NewInt(startBalance))
-	return f.addr(raw)
+	f.Accounts.Add(authtypes.NewBaseAccount(raw, pk, uint64(f.nAccounts), 0))
+	f.Bank.SetAmount(f.Ctx, raw, denom, sdkmath.NewInt(startBalance))
+	return f.Addr(raw)
 }
 
 // user is an account with a twin.
 type user struct {
-	acc  string
-	twin uint64
+	Acc  string
+	Twin uint64
 }
 
-func (f *fixture) newUser() user {
-	f.t.Helper()
-	acc := f.newAccount()
-	res, err := f.gridMsg.CreateTwin(f.ctx, &tfgridtypes.MsgCreateTwin{Creator: acc})
-	require.NoError(f.t, err)
-	return user{acc: acc, twin: res.TwinId}
+func (f *fixture) NewUser() user {
+	f.T.Helper()
+	acc := f.NewAccount()
+	res, err := f.GridMsg.CreateTwin(f.Ctx, &tfgridtypes.MsgCreateTwin{Creator: acc})
+	require.NoError(f.T, err)
+	return user{Acc: acc, Twin: res.TwinId}
 }
 
 // farmFixture is a farm with its farmer.
 type farmFixture struct {
-	id     uint64
-	farmer user
+	ID     uint64
+	Farmer user
 }
 
 // newFarm creates an open farm with nIPs public IPs owned by a new farmer.
-func (f *fixture) newFarm(nIPs int) farmFixture {
-	f.t.Helper()
+func (f *fixture) NewFarm(nIPs int) farmFixture {
+	f.T.Helper()
 	f.nFarms++
-	farmer := f.newUser()
+	farmer := f.NewUser()
 	var inputs []tfgridtypes.PublicIPInput
 	for h := 2; h < 2+nIPs; h++ {
 		inputs = append(inputs, tfgridtypes.PublicIPInput{
 			Ip: fmt.Sprintf("185.206.%d.%d/24", 100+f.nFarms, h), Gateway: fmt.Sprintf("185.206.%d.1", 100+f.nFarms),
 		})
 	}
-	res, err := f.gridMsg.CreateFarm(f.ctx, &tfgridtypes.MsgCreateFarm{Creator: farmer.acc, Name: fmt.Sprintf("farm-%d", f.nFarms), PublicIps: inputs})
-	require.NoError(f.t, err)
-	_, err = f.gridMsg.SetFarmOpenRegistration(f.ctx, &tfgridtypes.MsgSetFarmOpenRegistration{Creator: farmer.acc, FarmId: res.FarmId, Open: true})
-	require.NoError(f.t, err)
-	return farmFixture{id: res.FarmId, farmer: farmer}
+	res, err := f.GridMsg.CreateFarm(f.Ctx, &tfgridtypes.MsgCreateFarm{Creator: farmer.Acc, Name: fmt.Sprintf("farm-%d", f.nFarms), PublicIps: inputs})
+	require.NoError(f.T, err)
+	_, err = f.GridMsg.SetFarmOpenRegistration(f.Ctx, &tfgridtypes.MsgSetFarmOpenRegistration{Creator: farmer.Acc, FarmId: res.FarmId, Open: true})
+	require.NoError(f.T, err)
+	return farmFixture{ID: res.FarmId, Farmer: farmer}
 }
 
 // nodeFixture is a node with its own twin and its farm.
 type nodeFixture struct {
-	id   uint64
-	twin user
-	farm farmFixture
+	ID   uint64
+	Twin user
+	Farm farmFixture
 }
 
 // nodeResources is the capacity of every test node: CU 2, SU 2.5.
@@ -267,54 +267,54 @@ const linkRate = 5_000_000_000
 
 // newNode registers a node (with its own new twin) in the farm and has it report its uptime, so it is
 // online from now on.
-func (f *fixture) newNode(farm farmFixture) nodeFixture {
-	f.t.Helper()
+func (f *fixture) NewNode(farm farmFixture) nodeFixture {
+	f.T.Helper()
 	f.nNodes++
-	tw := f.newUser()
-	res, err := f.gridMsg.CreateNode(f.ctx, &tfgridtypes.MsgCreateNode{
-		Creator: tw.acc, FarmId: farm.id, Resources: nodeResources,
+	tw := f.NewUser()
+	res, err := f.GridMsg.CreateNode(f.Ctx, &tfgridtypes.MsgCreateNode{
+		Creator: tw.Acc, FarmId: farm.ID, Resources: nodeResources,
 		Location: tfgridtypes.Location{City: "Ghent", Country: "Belgium", Latitude: "51.05", Longitude: "3.72"},
 		Interfaces: []tfgridtypes.Interface{
 			{Name: "zos", Mac: fmt.Sprintf("aa:bb:cc:dd:ee:%02x", f.nNodes), Ips: []string{"10.0.0.2/24"}},
 		},
 		SerialNumber: fmt.Sprintf("SN-%04d", f.nNodes), LinkRate: linkRate,
 	})
-	require.NoError(f.t, err)
-	n := nodeFixture{id: res.NodeId, twin: tw, farm: farm}
+	require.NoError(f.T, err)
+	n := nodeFixture{ID: res.NodeId, Twin: tw, Farm: farm}
 	f.uptime(n)
 	return n
 }
 
 // world is the usual scene: one farm with nIPs IPs and one node, and a user.
 type world struct {
-	farm  farmFixture
-	node  nodeFixture
-	alice user
+	Farm  farmFixture
+	Node  nodeFixture
+	Alice user
 }
 
-func (f *fixture) newWorld(nIPs int) world {
-	farm := f.newFarm(nIPs)
-	return world{farm: farm, node: f.newNode(farm), alice: f.newUser()}
+func (f *fixture) NewWorld(nIPs int) world {
+	farm := f.NewFarm(nIPs)
+	return world{Farm: farm, Node: f.NewNode(farm), Alice: f.NewUser()}
 }
 
 // uptime has the node report its uptime now.
 func (f *fixture) uptime(n nodeFixture) {
-	f.t.Helper()
-	_, err := f.gridMsg.ReportUptime(f.ctx, &tfgridtypes.MsgReportUptime{Creator: n.twin.acc, Uptime: 1, TimestampHint: f.now()})
-	require.NoError(f.t, err)
+	f.T.Helper()
+	_, err := f.GridMsg.ReportUptime(f.Ctx, &tfgridtypes.MsgReportUptime{Creator: n.Twin.Acc, Uptime: 1, TimestampHint: f.now()})
+	require.NoError(f.T, err)
 }
 
 // power has the node report a power state.
 func (f *fixture) power(n nodeFixture, state tfgridtypes.PowerState) {
-	f.t.Helper()
-	_, err := f.gridMsg.ChangePowerState(f.ctx, &tfgridtypes.MsgChangePowerState{Creator: n.twin.acc, State: state})
-	require.NoError(f.t, err)
+	f.T.Helper()
+	_, err := f.GridMsg.ChangePowerState(f.Ctx, &tfgridtypes.MsgChangePowerState{Creator: n.Twin.Acc, State: state})
+	require.NoError(f.T, err)
 }
 
 func (f *fixture) node(id uint64) tfgridtypes.Node {
-	f.t.Helper()
-	n, err := f.grid.GetNode(f.ctx, id)
-	require.NoError(f.t, err)
+	f.T.Helper()
+	n, err := f.Grid.GetNode(f.Ctx, id)
+	require.NoError(f.T, err)
 	return n
 }
 
@@ -328,82 +328,82 @@ func hash(s string) string {
 }
 
 // nodeContract creates a node contract reserving the worked VM, without a spending cap.
-func (f *fixture) nodeContract(u user, nodeID uint64, deployment string, ips uint32) uint64 {
-	f.t.Helper()
+func (f *fixture) vmContract(u user, nodeID uint64, deployment string, ips uint32) uint64 {
+	f.T.Helper()
 	return f.nodeContractReserving(u, nodeID, deployment, ips, workedVM.resources(), 0)
 }
 
 func (f *fixture) nodeContractReserving(u user, nodeID uint64, deployment string, ips uint32, reserved tfgridtypes.Resources, maxPerHour uint64) uint64 {
-	f.t.Helper()
-	res, err := f.scMsg.CreateNodeContract(f.ctx, &sctypes.MsgCreateNodeContract{
-		Creator: u.acc, NodeId: nodeID, DeploymentHash: hash(deployment), DeploymentData: []byte("data"), PublicIpsCount: ips,
+	f.T.Helper()
+	res, err := f.SCMsg.CreateNodeContract(f.Ctx, &sctypes.MsgCreateNodeContract{
+		Creator: u.Acc, NodeId: nodeID, DeploymentHash: hash(deployment), DeploymentData: []byte("data"), PublicIpsCount: ips,
 		Resources: reserved, MaxUtftPerHour: maxPerHour,
 	})
-	require.NoError(f.t, err)
+	require.NoError(f.T, err)
 	return res.ContractId
 }
 
-func (f *fixture) nameContract(u user, name string) uint64 {
-	f.t.Helper()
-	res, err := f.scMsg.CreateNameContract(f.ctx, &sctypes.MsgCreateNameContract{Creator: u.acc, Name: name})
-	require.NoError(f.t, err)
+func (f *fixture) NameContract(u user, name string) uint64 {
+	f.T.Helper()
+	res, err := f.SCMsg.CreateNameContract(f.Ctx, &sctypes.MsgCreateNameContract{Creator: u.Acc, Name: name})
+	require.NoError(f.T, err)
 	return res.ContractId
 }
 
-func (f *fixture) rentContract(u user, nodeID uint64) uint64 {
-	f.t.Helper()
-	res, err := f.scMsg.CreateRentContract(f.ctx, &sctypes.MsgCreateRentContract{Creator: u.acc, NodeId: nodeID})
-	require.NoError(f.t, err)
+func (f *fixture) RentContract(u user, nodeID uint64) uint64 {
+	f.T.Helper()
+	res, err := f.SCMsg.CreateRentContract(f.Ctx, &sctypes.MsgCreateRentContract{Creator: u.Acc, NodeId: nodeID})
+	require.NoError(f.T, err)
 	return res.ContractId
 }
 
-func (f *fixture) cancel(u user, id uint64) {
-	f.t.Helper()
-	_, err := f.scMsg.CancelContract(f.ctx, &sctypes.MsgCancelContract{Creator: u.acc, ContractId: id})
-	require.NoError(f.t, err)
+func (f *fixture) mustCancel(u user, id uint64) {
+	f.T.Helper()
+	_, err := f.SCMsg.CancelContract(f.Ctx, &sctypes.MsgCancelContract{Creator: u.Acc, ContractId: id})
+	require.NoError(f.T, err)
 }
 
 // contract loads a live contract.
-func (f *fixture) contract(id uint64) sctypes.Contract {
-	f.t.Helper()
-	c, err := f.sc.GetContract(f.ctx, id)
-	require.NoError(f.t, err)
+func (f *fixture) Contract(id uint64) sctypes.Contract {
+	f.T.Helper()
+	c, err := f.SC.GetContract(f.Ctx, id)
+	require.NoError(f.T, err)
 	return c
 }
 
 func (f *fixture) live(id uint64) bool {
-	_, err := f.sc.GetContract(f.ctx, id)
+	_, err := f.SC.GetContract(f.Ctx, id)
 	return err == nil
 }
 
 func (f *fixture) state(id uint64) sctypes.ContractState {
-	return f.contract(id).State
+	return f.Contract(id).State
 }
 
 // billing loads a contract's billing state.
 func (f *fixture) billing(id uint64) types.ContractBilling {
-	f.t.Helper()
-	b, err := f.k.Contracts.Get(f.ctx, id)
-	require.NoError(f.t, err)
+	f.T.Helper()
+	b, err := f.k.Contracts.Get(f.Ctx, id)
+	require.NoError(f.T, err)
 	return b
 }
 
 func (f *fixture) queued(id uint64, due int64) bool {
-	f.t.Helper()
-	has, err := f.k.Queue.Has(f.ctx, collections.Join(due, id))
-	require.NoError(f.t, err)
+	f.T.Helper()
+	has, err := f.k.Queue.Has(f.Ctx, collections.Join(due, id))
+	require.NoError(f.T, err)
 	return has
 }
 
 // settle sends MsgSettleContract from an unrelated account.
 func (f *fixture) settle(id uint64) error {
-	_, err := f.msg.SettleContract(f.ctx, &types.MsgSettleContract{Creator: f.foundation(), ContractId: id})
+	_, err := f.msg.SettleContract(f.Ctx, &types.MsgSettleContract{Creator: f.foundation(), ContractId: id})
 	return err
 }
 
 func (f *fixture) mustSettle(id uint64) {
-	f.t.Helper()
-	require.NoError(f.t, f.settle(id))
+	f.T.Helper()
+	require.NoError(f.T, f.settle(id))
 }
 
 // usage is a report's resources.
@@ -423,15 +423,15 @@ func (u usage) resources() tfgridtypes.Resources {
 
 // report sends MsgReportConsumption from a node's twin.
 func (f *fixture) report(n nodeFixture, reports ...types.ConsumptionReport) error {
-	_, err := f.msg.ReportConsumption(f.ctx, &types.MsgReportConsumption{Creator: n.twin.acc, Reports: reports})
+	_, err := f.msg.ReportConsumption(f.Ctx, &types.MsgReportConsumption{Creator: n.Twin.Acc, Reports: reports})
 	return err
 }
 
 // use has the node report a contract's usage (and nru bytes) now. The report is stamped one second
 // ahead (within the drift), so its one-second window fits even in the block that created the contract.
 func (f *fixture) use(n nodeFixture, contractID uint64, u usage, nru uint64) {
-	f.t.Helper()
-	require.NoError(f.t, f.report(n, u.report(contractID, f.now()+1, nru)))
+	f.T.Helper()
+	require.NoError(f.T, f.report(n, u.report(contractID, f.now()+1, nru)))
 }
 
 // ---------------------------------------------------------------------------
@@ -439,57 +439,57 @@ func (f *fixture) use(n nodeFixture, contractID uint64, u usage, nru uint64) {
 // ---------------------------------------------------------------------------
 
 func (f *fixture) params() types.Params {
-	f.t.Helper()
-	p, err := f.k.Params.Get(f.ctx)
-	require.NoError(f.t, err)
+	f.T.Helper()
+	p, err := f.k.Params.Get(f.Ctx)
+	require.NoError(f.T, err)
 	return p
 }
 
 // setParams edits the billing params through MsgUpdateParams.
 func (f *fixture) setParams(edit func(*types.Params)) {
-	f.t.Helper()
+	f.T.Helper()
 	p := f.params()
 	edit(&p)
-	_, err := f.msg.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: f.authority, Params: p})
-	require.NoError(f.t, err)
+	_, err := f.msg.UpdateParams(f.Ctx, &types.MsgUpdateParams{Authority: f.Authority, Params: p})
+	require.NoError(f.T, err)
 }
 
 // setPrice stores a price average directly (the price tests go through MsgSetTftPrice).
 func (f *fixture) setPrice(musd string) {
-	f.t.Helper()
-	require.NoError(f.t, f.k.PriceAverage.Set(f.ctx, sdkmath.LegacyMustNewDecFromStr(musd)))
+	f.T.Helper()
+	require.NoError(f.T, f.k.PriceAverage.Set(f.Ctx, sdkmath.LegacyMustNewDecFromStr(musd)))
 }
 
 func (f *fixture) certify(n nodeFixture) {
-	f.t.Helper()
-	_, err := f.gridMsg.SetNodeCertification(f.ctx, &tfgridtypes.MsgSetNodeCertification{
-		Signer: f.authority, NodeId: n.id, Certification: tfgridtypes.NodeCertificationCertified,
+	f.T.Helper()
+	_, err := f.GridMsg.SetNodeCertification(f.Ctx, &tfgridtypes.MsgSetNodeCertification{
+		Signer: f.Authority, NodeId: n.ID, Certification: tfgridtypes.NodeCertificationCertified,
 	})
-	require.NoError(f.t, err)
+	require.NoError(f.T, err)
 }
 
 // ---------------------------------------------------------------------------
 // balances
 // ---------------------------------------------------------------------------
 
-func (f *fixture) balance(acc string) sdkmath.Int {
-	return f.bank.Amount(f.ctx, f.bytes(acc), denom)
+func (f *fixture) Balance(acc string) sdkmath.Int {
+	return f.Bank.Amount(f.Ctx, f.Bytes(acc), denom)
 }
 
 func (f *fixture) setBalance(acc string, amount int64) {
-	f.bank.SetAmount(f.ctx, f.bytes(acc), denom, sdkmath.NewInt(amount))
+	f.Bank.SetAmount(f.Ctx, f.Bytes(acc), denom, sdkmath.NewInt(amount))
 }
 
 // foundation is the default foundation account (the default pricing policy's and billing's).
 func (f *fixture) foundation() string {
-	f.t.Helper()
-	s, err := f.ac.BytesToString(tfgridtypes.DefaultFoundationAccount)
-	require.NoError(f.t, err)
+	f.T.Helper()
+	s, err := f.AC.BytesToString(tfgridtypes.DefaultFoundationAccount)
+	require.NoError(f.T, err)
 	return s
 }
 
 func (f *fixture) feeCollector() sdkmath.Int {
-	return f.bank.Amount(f.ctx, authtypes.NewModuleAddress(authtypes.FeeCollectorName), denom)
+	return f.Bank.Amount(f.Ctx, authtypes.NewModuleAddress(authtypes.FeeCollectorName), denom)
 }
 
 // snapshot is the balances of the accounts a settlement moves utft between, at a block time. The
@@ -501,24 +501,24 @@ type snapshot struct {
 
 func (f *fixture) snap(owner, farmer string) snapshot {
 	s := snapshot{
-		owner: f.balance(owner), foundation: f.balance(f.foundation()), staking: f.feeCollector(),
-		supply: f.bank.Supply(f.ctx, denom), farmer: sdkmath.ZeroInt(), time: f.now(),
+		owner: f.Balance(owner), foundation: f.Balance(f.foundation()), staking: f.feeCollector(),
+		supply: f.Bank.Supply(f.Ctx, denom), farmer: sdkmath.ZeroInt(), time: f.now(),
 	}
 	if farmer != "" {
-		s.farmer = f.balance(farmer).Add(f.pendingPayouts(farmer))
+		s.farmer = f.Balance(farmer).Add(f.pendingPayouts(farmer))
 	}
 	return s
 }
 
 // pendingPayouts is the sum of the pending payouts of the farms whose twin is farmer's.
 func (f *fixture) pendingPayouts(farmer string) sdkmath.Int {
-	f.t.Helper()
+	f.T.Helper()
 	sum := sdkmath.ZeroInt()
-	require.NoError(f.t, f.k.FarmPayouts.Walk(f.ctx, nil, func(id uint64, p types.FarmPayout) (bool, error) {
-		farm, err := f.grid.GetFarm(f.ctx, id)
-		require.NoError(f.t, err)
-		twin, err := f.grid.GetTwin(f.ctx, farm.TwinId)
-		require.NoError(f.t, err)
+	require.NoError(f.T, f.k.FarmPayouts.Walk(f.Ctx, nil, func(id uint64, p types.FarmPayout) (bool, error) {
+		farm, err := f.Grid.GetFarm(f.Ctx, id)
+		require.NoError(f.T, err)
+		twin, err := f.Grid.GetTwin(f.Ctx, farm.TwinId)
+		require.NoError(f.T, err)
 		if twin.Account == farmer {
 			sum = sum.Add(p.Amount)
 		}
@@ -529,12 +529,12 @@ func (f *fixture) pendingPayouts(farmer string) sdkmath.Int {
 
 // payout is a farm's pending payout (zero amount when none).
 func (f *fixture) payout(farmID uint64) types.FarmPayout {
-	f.t.Helper()
-	p, err := f.k.FarmPayouts.Get(f.ctx, farmID)
+	f.T.Helper()
+	p, err := f.k.FarmPayouts.Get(f.Ctx, farmID)
 	if errors.Is(err, collections.ErrNotFound) {
 		return types.FarmPayout{FarmId: farmID, Amount: sdkmath.ZeroInt()}
 	}
-	require.NoError(f.t, err)
+	require.NoError(f.T, err)
 	return p
 }
 
@@ -546,7 +546,7 @@ type paid struct {
 
 // requirePaid checks what moved since before, and that billing neither created nor destroyed utft.
 func (f *fixture) requirePaid(before snapshot, owner, farmer string, want paid) {
-	f.t.Helper()
+	f.T.Helper()
 	after := f.snap(owner, farmer)
 	got := paid{
 		owner:      before.owner.Sub(after.owner).Int64(),
@@ -554,9 +554,9 @@ func (f *fixture) requirePaid(before snapshot, owner, farmer string, want paid) 
 		foundation: after.foundation.Sub(before.foundation).Int64(),
 		staking:    after.staking.Sub(before.staking).Int64(),
 	}
-	require.Equal(f.t, want, got)
-	require.Equal(f.t, got.owner, got.farmer+got.foundation+got.staking, "utft conservation")
-	require.True(f.t, before.supply.Equal(after.supply), "supply changed from %s to %s", before.supply, after.supply)
+	require.Equal(f.T, want, got)
+	require.Equal(f.T, got.owner, got.farmer+got.foundation+got.staking, "utft conservation")
+	require.True(f.T, before.supply.Equal(after.supply), "supply changed from %s to %s", before.supply, after.supply)
 }
 
 // split is the expected 50/40/10 split of a standard amount plus an extra fee to the farmer.
@@ -610,22 +610,22 @@ func scale(r *big.Rat, num, den int64) *big.Rat {
 // events
 // ---------------------------------------------------------------------------
 
-func (f *fixture) resetEvents() {
-	f.ctx = f.ctx.WithEventManager(sdk.NewEventManager())
+func (f *fixture) ResetEvents() {
+	f.Ctx = f.Ctx.WithEventManager(sdk.NewEventManager())
 }
 
 // typedEvents returns the typed events of T's type emitted since the last resetEvents.
 func typedEvents[T proto.Message](f *fixture) []T {
-	f.t.Helper()
+	f.T.Helper()
 	var out []T
 	var zero T
 	name := proto.MessageName(zero)
-	for _, ev := range f.ctx.EventManager().Events() {
+	for _, ev := range f.Ctx.EventManager().Events() {
 		if ev.Type != name {
 			continue
 		}
 		msg, err := sdk.ParseTypedEvent(abci.Event(ev))
-		require.NoError(f.t, err)
+		require.NoError(f.T, err)
 		out = append(out, msg.(T))
 	}
 	return out
@@ -645,9 +645,9 @@ func (f *fixture) settledEvents() map[uint64][]*types.EventContractSettled {
 // ---------------------------------------------------------------------------
 
 func (f *fixture) requireInvariants() {
-	f.t.Helper()
-	require.NoError(f.t, f.k.CheckInvariants(f.ctx))
-	require.NoError(f.t, f.sc.CheckInvariants(f.ctx))
+	f.T.Helper()
+	require.NoError(f.T, f.k.CheckInvariants(f.Ctx))
+	require.NoError(f.T, f.SC.CheckInvariants(f.Ctx))
 }
 
 // requireErr asserts errors.Is(err, want) and that the message mentions every fragment.

@@ -60,20 +60,20 @@ var deposit = types.DefaultContractDeposit
 // fixture wires the real registry keeper and the real contract keeper on one multi-store, like
 // app/keepers.go, with a mock account keeper and a store-backed fake bank.
 type fixture struct {
-	t         *testing.T
-	ctx       sdk.Context
-	cdc       codec.Codec
-	ac        address.Codec
-	authority string
+	T         *testing.T
+	Ctx       sdk.Context
+	Cdc       codec.Codec
+	AC        address.Codec
+	Authority string
 
-	grid    *tfgridkeeper.Keeper
-	gridMsg tfgridtypes.MsgServer
-	k       *keeper.Keeper
-	msg     types.MsgServer
+	Grid    *tfgridkeeper.Keeper
+	GridMsg tfgridtypes.MsgServer
+	SC       *keeper.Keeper
+	SCMsg     types.MsgServer
 	q       types.QueryServer
 
-	accounts *keepertest.Accounts
-	bank     *storebank.Bank
+	Accounts *keepertest.Accounts
+	Bank     *storebank.Bank
 
 	nAccounts int
 	nFarms    int
@@ -83,10 +83,10 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := newBareFixture(t)
-	gridGen, err := tfgridtypes.DefaultGenesis(f.ac)
+	gridGen, err := tfgridtypes.DefaultGenesis(f.AC)
 	require.NoError(t, err)
-	require.NoError(t, f.grid.InitGenesis(f.ctx, *gridGen))
-	require.NoError(t, f.k.InitGenesis(f.ctx, *types.DefaultGenesis()))
+	require.NoError(t, f.Grid.InitGenesis(f.Ctx, *gridGen))
+	require.NoError(t, f.SC.InitGenesis(f.Ctx, *types.DefaultGenesis()))
 	return f
 }
 
@@ -109,10 +109,10 @@ func newBareFixture(t *testing.T) *fixture {
 	grid.SetHooks(k)
 
 	return &fixture{
-		t: t, ctx: ctx, cdc: encCfg.Codec, ac: ac, authority: authority,
-		grid: grid, gridMsg: tfgridkeeper.NewMsgServerImpl(grid),
-		k: k, msg: keeper.NewMsgServerImpl(k), q: keeper.NewQueryServerImpl(k),
-		accounts: accounts, bank: bank,
+		T: t, Ctx: ctx, Cdc: encCfg.Codec, AC: ac, Authority: authority,
+		Grid: grid, GridMsg: tfgridkeeper.NewMsgServerImpl(grid),
+		SC: k, SCMsg: keeper.NewMsgServerImpl(k), q: keeper.NewQueryServerImpl(k),
+		Accounts: accounts, Bank: bank,
 	}
 }
 
@@ -120,41 +120,41 @@ func newBareFixture(t *testing.T) *fixture {
 // accounts, twins, farms, nodes
 // ---------------------------------------------------------------------------
 
-func (f *fixture) addr(bz []byte) string {
-	s, err := f.ac.BytesToString(bz)
-	require.NoError(f.t, err)
+func (f *fixture) Addr(bz []byte) string {
+	s, err := f.AC.BytesToString(bz)
+	require.NoError(f.T, err)
 	return s
 }
 
-func (f *fixture) bytes(acc string) sdk.AccAddress {
-	bz, err := f.ac.StringToBytes(acc)
-	require.NoError(f.t, err)
+func (f *fixture) Bytes(acc string) sdk.AccAddress {
+	bz, err := f.AC.StringToBytes(acc)
+	require.NoError(f.T, err)
 	return bz
 }
 
 // newAccount registers an account with a fresh secp256k1 key, funded with startBalance utft.
-func (f *fixture) newAccount() string {
+func (f *fixture) NewAccount() string {
 	f.nAccounts++
 	pk := secp256k1.GenPrivKey().PubKey()
 	raw := sdk.AccAddress(pk.Address())
-	f.accounts.Add(authtypes.NewBaseAccount(raw, pk, uint64(f.nAccounts), 0))
-	f.bank.SetAmount(f.ctx, raw, denom, sdkmath.NewInt(startBalance))
-	return f.addr(raw)
+	f.Accounts.Add(authtypes.NewBaseAccount(raw, pk, uint64(f.nAccounts), 0))
+	f.Bank.SetAmount(f.Ctx, raw, denom, sdkmath.NewInt(startBalance))
+	return f.Addr(raw)
 }
 
 // user is an account with a twin.
 type user struct {
-	acc  string
-	twin uint64
+	Acc  string
+	Twin uint64
 }
 
 // newUser registers a funded account and creates its twin.
-func (f *fixture) newUser() user {
-	f.t.Helper()
-	acc := f.newAccount()
-	res, err := f.gridMsg.CreateTwin(f.ctx, &tfgridtypes.MsgCreateTwin{Creator: acc})
-	require.NoError(f.t, err)
-	return user{acc: acc, twin: res.TwinId}
+func (f *fixture) NewUser() user {
+	f.T.Helper()
+	acc := f.NewAccount()
+	res, err := f.GridMsg.CreateTwin(f.Ctx, &tfgridtypes.MsgCreateTwin{Creator: acc})
+	require.NoError(f.T, err)
+	return user{Acc: acc, Twin: res.TwinId}
 }
 
 // farmIP is host of the farm's own /24 test subnet (each farm gets its own subnet).
@@ -164,34 +164,34 @@ func farmIP(farmIdx, host int) string {
 
 // farmFixture is a farm with its farmer.
 type farmFixture struct {
-	id     uint64
-	farmer user
-	ips    []string // in address order
+	ID     uint64
+	Farmer user
+	IPs    []string // in address order
 }
 
 // newFarm creates an open farm with nIPs public IPs (.2, .3, …) owned by a new farmer.
-func (f *fixture) newFarm(nIPs int) farmFixture {
-	f.t.Helper()
+func (f *fixture) NewFarm(nIPs int) farmFixture {
+	f.T.Helper()
 	f.nFarms++
-	farmer := f.newUser()
+	farmer := f.NewUser()
 	var inputs []tfgridtypes.PublicIPInput
 	var ips []string
 	for h := 2; h < 2+nIPs; h++ {
 		inputs = append(inputs, tfgridtypes.PublicIPInput{Ip: farmIP(f.nFarms, h), Gateway: fmt.Sprintf("185.206.%d.1", 100+f.nFarms)})
 		ips = append(ips, farmIP(f.nFarms, h))
 	}
-	res, err := f.gridMsg.CreateFarm(f.ctx, &tfgridtypes.MsgCreateFarm{Creator: farmer.acc, Name: fmt.Sprintf("farm-%d", f.nFarms), PublicIps: inputs})
-	require.NoError(f.t, err)
-	_, err = f.gridMsg.SetFarmOpenRegistration(f.ctx, &tfgridtypes.MsgSetFarmOpenRegistration{Creator: farmer.acc, FarmId: res.FarmId, Open: true})
-	require.NoError(f.t, err)
-	return farmFixture{id: res.FarmId, farmer: farmer, ips: ips}
+	res, err := f.GridMsg.CreateFarm(f.Ctx, &tfgridtypes.MsgCreateFarm{Creator: farmer.Acc, Name: fmt.Sprintf("farm-%d", f.nFarms), PublicIps: inputs})
+	require.NoError(f.T, err)
+	_, err = f.GridMsg.SetFarmOpenRegistration(f.Ctx, &tfgridtypes.MsgSetFarmOpenRegistration{Creator: farmer.Acc, FarmId: res.FarmId, Open: true})
+	require.NoError(f.T, err)
+	return farmFixture{ID: res.FarmId, Farmer: farmer, IPs: ips}
 }
 
 // nodeFixture is a node with its own twin and its farm.
 type nodeFixture struct {
-	id   uint64
-	twin user
-	farm farmFixture
+	ID   uint64
+	Twin user
+	Farm farmFixture
 }
 
 func nodeMsg(acc string, farmID uint64) *tfgridtypes.MsgCreateNode {
@@ -207,39 +207,39 @@ func nodeMsg(acc string, farmID uint64) *tfgridtypes.MsgCreateNode {
 }
 
 // newNode registers a node (with its own new twin) in the farm.
-func (f *fixture) newNode(farm farmFixture) nodeFixture {
-	f.t.Helper()
-	tw := f.newUser()
-	res, err := f.gridMsg.CreateNode(f.ctx, nodeMsg(tw.acc, farm.id))
-	require.NoError(f.t, err)
-	return nodeFixture{id: res.NodeId, twin: tw, farm: farm}
+func (f *fixture) NewNode(farm farmFixture) nodeFixture {
+	f.T.Helper()
+	tw := f.NewUser()
+	res, err := f.GridMsg.CreateNode(f.Ctx, nodeMsg(tw.Acc, farm.ID))
+	require.NoError(f.T, err)
+	return nodeFixture{ID: res.NodeId, Twin: tw, Farm: farm}
 }
 
 // world is the usual scene: one farm with nIPs IPs and one node, a user and another user.
 type world struct {
-	farm  farmFixture
-	node  nodeFixture
-	alice user
-	bob   user
+	Farm  farmFixture
+	Node  nodeFixture
+	Alice user
+	Bob   user
 }
 
-func (f *fixture) newWorld(nIPs int) world {
-	farm := f.newFarm(nIPs)
-	return world{farm: farm, node: f.newNode(farm), alice: f.newUser(), bob: f.newUser()}
+func (f *fixture) NewWorld(nIPs int) world {
+	farm := f.NewFarm(nIPs)
+	return world{Farm: farm, Node: f.NewNode(farm), Alice: f.NewUser(), Bob: f.NewUser()}
 }
 
 // setFarmDedicated marks a farm dedicated through governance.
 func (f *fixture) setFarmDedicated(farmID uint64, dedicated bool) {
-	f.t.Helper()
-	_, err := f.gridMsg.SetFarmDedicated(f.ctx, &tfgridtypes.MsgSetFarmDedicated{Authority: f.authority, FarmId: farmID, Dedicated: dedicated})
-	require.NoError(f.t, err)
+	f.T.Helper()
+	_, err := f.GridMsg.SetFarmDedicated(f.Ctx, &tfgridtypes.MsgSetFarmDedicated{Authority: f.Authority, FarmId: farmID, Dedicated: dedicated})
+	require.NoError(f.T, err)
 }
 
 // setExtraFee sets a node's extra fee as its farmer.
 func (f *fixture) setExtraFee(n nodeFixture, fee uint64) {
-	f.t.Helper()
-	_, err := f.msg.SetDedicatedNodeExtraFee(f.ctx, &types.MsgSetDedicatedNodeExtraFee{Creator: n.farm.farmer.acc, NodeId: n.id, ExtraFee: fee})
-	require.NoError(f.t, err)
+	f.T.Helper()
+	_, err := f.SCMsg.SetDedicatedNodeExtraFee(f.Ctx, &types.MsgSetDedicatedNodeExtraFee{Creator: n.Farm.Farmer.Acc, NodeId: n.ID, ExtraFee: fee})
+	require.NoError(f.T, err)
 }
 
 // ---------------------------------------------------------------------------
@@ -252,9 +252,9 @@ func hash(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func (f *fixture) createNodeContract(u user, nodeID uint64, deployment string, ips uint32) (uint64, error) {
-	res, err := f.msg.CreateNodeContract(f.ctx, &types.MsgCreateNodeContract{
-		Creator: u.acc, NodeId: nodeID, DeploymentHash: hash(deployment), DeploymentData: []byte("data of " + deployment), PublicIpsCount: ips,
+func (f *fixture) CreateNodeContract(u user, nodeID uint64, deployment string, ips uint32) (uint64, error) {
+	res, err := f.SCMsg.CreateNodeContract(f.Ctx, &types.MsgCreateNodeContract{
+		Creator: u.Acc, NodeId: nodeID, DeploymentHash: hash(deployment), DeploymentData: []byte("data of " + deployment), PublicIpsCount: ips,
 	})
 	if err != nil {
 		return 0, err
@@ -263,36 +263,36 @@ func (f *fixture) createNodeContract(u user, nodeID uint64, deployment string, i
 }
 
 // nodeContract creates a node contract that must succeed.
-func (f *fixture) nodeContract(u user, nodeID uint64, deployment string, ips uint32) uint64 {
-	f.t.Helper()
-	id, err := f.createNodeContract(u, nodeID, deployment, ips)
-	require.NoError(f.t, err)
+func (f *fixture) NodeContract(u user, nodeID uint64, deployment string, ips uint32) uint64 {
+	f.T.Helper()
+	id, err := f.CreateNodeContract(u, nodeID, deployment, ips)
+	require.NoError(f.T, err)
 	return id
 }
 
-func (f *fixture) nameContract(u user, name string) uint64 {
-	f.t.Helper()
-	res, err := f.msg.CreateNameContract(f.ctx, &types.MsgCreateNameContract{Creator: u.acc, Name: name})
-	require.NoError(f.t, err)
+func (f *fixture) NameContract(u user, name string) uint64 {
+	f.T.Helper()
+	res, err := f.SCMsg.CreateNameContract(f.Ctx, &types.MsgCreateNameContract{Creator: u.Acc, Name: name})
+	require.NoError(f.T, err)
 	return res.ContractId
 }
 
-func (f *fixture) rentContract(u user, nodeID uint64) uint64 {
-	f.t.Helper()
-	res, err := f.msg.CreateRentContract(f.ctx, &types.MsgCreateRentContract{Creator: u.acc, NodeId: nodeID})
-	require.NoError(f.t, err)
+func (f *fixture) RentContract(u user, nodeID uint64) uint64 {
+	f.T.Helper()
+	res, err := f.SCMsg.CreateRentContract(f.Ctx, &types.MsgCreateRentContract{Creator: u.Acc, NodeId: nodeID})
+	require.NoError(f.T, err)
 	return res.ContractId
 }
 
-func (f *fixture) cancel(u user, id uint64) error {
-	_, err := f.msg.CancelContract(f.ctx, &types.MsgCancelContract{Creator: u.acc, ContractId: id})
+func (f *fixture) Cancel(u user, id uint64) error {
+	_, err := f.SCMsg.CancelContract(f.Ctx, &types.MsgCancelContract{Creator: u.Acc, ContractId: id})
 	return err
 }
 
-func (f *fixture) contract(id uint64) types.Contract {
-	f.t.Helper()
-	c, err := f.k.GetContract(f.ctx, id)
-	require.NoError(f.t, err)
+func (f *fixture) Contract(id uint64) types.Contract {
+	f.T.Helper()
+	c, err := f.SC.GetContract(f.Ctx, id)
+	require.NoError(f.T, err)
 	return c
 }
 
@@ -302,9 +302,9 @@ func (f *fixture) contract(id uint64) types.Contract {
 
 // farmIPs maps each IP of the farm to the contract holding it (0 = free).
 func (f *fixture) farmIPs(farmID uint64) map[string]uint64 {
-	f.t.Helper()
-	ips, err := f.grid.FarmPublicIPs(f.ctx, farmID)
-	require.NoError(f.t, err)
+	f.T.Helper()
+	ips, err := f.Grid.FarmPublicIPs(f.Ctx, farmID)
+	require.NoError(f.T, err)
 	out := map[string]uint64{}
 	for _, ip := range ips {
 		out[ip.Ip] = ip.ContractId
@@ -314,9 +314,9 @@ func (f *fixture) farmIPs(farmID uint64) map[string]uint64 {
 
 // heldBy lists the farm IPs held by a contract.
 func (f *fixture) heldBy(farmID, contractID uint64) []string {
-	f.t.Helper()
-	ips, err := f.grid.FarmPublicIPs(f.ctx, farmID)
-	require.NoError(f.t, err)
+	f.T.Helper()
+	ips, err := f.Grid.FarmPublicIPs(f.Ctx, farmID)
+	require.NoError(f.T, err)
 	var out []string
 	for _, ip := range ips {
 		if ip.ContractId == contractID {
@@ -326,25 +326,25 @@ func (f *fixture) heldBy(farmID, contractID uint64) []string {
 	return out
 }
 
-func (f *fixture) balance(acc string) sdkmath.Int {
-	return f.bank.Amount(f.ctx, f.bytes(acc), denom)
+func (f *fixture) Balance(acc string) sdkmath.Int {
+	return f.Bank.Amount(f.Ctx, f.Bytes(acc), denom)
 }
 
 func (f *fixture) moduleBalance() sdkmath.Int {
-	return f.bank.Amount(f.ctx, authtypes.NewModuleAddress(types.ModuleName), denom)
+	return f.Bank.Amount(f.Ctx, authtypes.NewModuleAddress(types.ModuleName), denom)
 }
 
 // foundation is the default pricing policy's foundation account.
 func (f *fixture) foundation() string {
-	f.t.Helper()
-	p, err := f.grid.GetPricingPolicy(f.ctx, 1)
-	require.NoError(f.t, err)
+	f.T.Helper()
+	p, err := f.Grid.GetPricingPolicy(f.Ctx, 1)
+	require.NoError(f.T, err)
 	return p.FoundationAccount
 }
 
 func (f *fixture) requireInvariants() {
-	f.t.Helper()
-	require.NoError(f.t, f.k.CheckInvariants(f.ctx))
+	f.T.Helper()
+	require.NoError(f.T, f.SC.CheckInvariants(f.Ctx))
 }
 
 // state is everything both modules and the bank hold, for before/after comparisons.
@@ -355,31 +355,31 @@ type state struct {
 }
 
 func (f *fixture) state() state {
-	f.t.Helper()
-	grid, err := f.grid.ExportGenesis(f.ctx)
-	require.NoError(f.t, err)
-	sc, err := f.k.ExportGenesis(f.ctx)
-	require.NoError(f.t, err)
-	return state{grid: grid, sc: sc, bank: f.bank.Export(f.ctx)}
+	f.T.Helper()
+	grid, err := f.Grid.ExportGenesis(f.Ctx)
+	require.NoError(f.T, err)
+	sc, err := f.SC.ExportGenesis(f.Ctx)
+	require.NoError(f.T, err)
+	return state{grid: grid, sc: sc, bank: f.Bank.Export(f.Ctx)}
 }
 
 // resetEvents gives the context a fresh event manager.
-func (f *fixture) resetEvents() {
-	f.ctx = f.ctx.WithEventManager(sdk.NewEventManager())
+func (f *fixture) ResetEvents() {
+	f.Ctx = f.Ctx.WithEventManager(sdk.NewEventManager())
 }
 
 // typedEvents returns the typed events of T's type emitted since the last resetEvents.
 func typedEvents[T proto.Message](f *fixture) []T {
-	f.t.Helper()
+	f.T.Helper()
 	var out []T
 	var zero T
 	name := proto.MessageName(zero)
-	for _, ev := range f.ctx.EventManager().Events() {
+	for _, ev := range f.Ctx.EventManager().Events() {
 		if ev.Type != name {
 			continue
 		}
 		msg, err := sdk.ParseTypedEvent(abci.Event(ev))
-		require.NoError(f.t, err)
+		require.NoError(f.T, err)
 		out = append(out, msg.(T))
 	}
 	return out
@@ -387,11 +387,11 @@ func typedEvents[T proto.Message](f *fixture) []T {
 
 // inCache runs fn in a cache context of the fixture's context (like a transaction) and returns its
 // error; the cache is discarded, and fn sees the fixture's context replaced by the cached one.
-func (f *fixture) inCache(fn func() error) error {
-	parent := f.ctx
+func (f *fixture) InCache(fn func() error) error {
+	parent := f.Ctx
 	cc, _ := parent.CacheContext()
-	f.ctx = cc
-	defer func() { f.ctx = parent }()
+	f.Ctx = cc
+	defer func() { f.Ctx = parent }()
 	return fn()
 }
 
@@ -420,10 +420,10 @@ type errCase struct {
 // runErrCases runs each case in a cache context and checks the error and that the state the failing
 // call saw (both modules and the bank) is unchanged.
 func (f *fixture) runErrCases(cases []errCase) {
-	f.t.Helper()
+	f.T.Helper()
 	for _, tc := range cases {
 		f.run(tc.name, func(t *testing.T) {
-			err := f.inCache(func() error {
+			err := f.InCache(func() error {
 				before := f.state()
 				err := tc.run()
 				require.Equal(t, before, f.state(), "a failed message changed the state")
@@ -436,11 +436,11 @@ func (f *fixture) runErrCases(cases []errCase) {
 
 // run runs a subtest in which the fixture's helpers report to the subtest.
 func (f *fixture) run(name string, fn func(t *testing.T)) {
-	f.t.Helper()
-	parent := f.t
+	f.T.Helper()
+	parent := f.T
 	parent.Run(name, func(t *testing.T) {
-		f.t = t
-		defer func() { f.t = parent }()
+		f.T = t
+		defer func() { f.T = parent }()
 		fn(t)
 	})
 }
