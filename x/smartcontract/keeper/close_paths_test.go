@@ -9,6 +9,7 @@ import (
 	"cosmossdk.io/collections"
 	sdkmath "cosmossdk.io/math"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
@@ -22,9 +23,9 @@ type closed struct {
 
 // closeScene is a world plus a bystander contract no close path may touch.
 type closeScene struct {
-	world
-	other     nodeFixture // a second node of the same farm
-	bystander uint64      // bob's node contract with one IP on other
+	keepertest.World
+	other     keepertest.Node // a second node of the same farm
+	bystander uint64          // bob's node contract with one IP on other
 }
 
 // closePath builds contracts in a scene and returns the action closing some of them.
@@ -138,7 +139,7 @@ func TestEveryClosePathFreesEverything(t *testing.T) {
 		t.Run(path.name, func(t *testing.T) {
 			f := newFixture(t)
 			w := f.NewWorld(5)
-			s := closeScene{world: w, other: f.NewNode(w.Farm)}
+			s := closeScene{World: w, other: f.NewNode(w.Farm)}
 			s.bystander = f.NodeContract(s.Bob, s.other.ID, "bystander", 1)
 			run, want := path.setup(f, s)
 
@@ -153,7 +154,7 @@ func TestEveryClosePathFreesEverything(t *testing.T) {
 			bystanderIPs := f.heldBy(w.Farm.ID, s.bystander)
 			require.Len(t, bystanderIPs, 1)
 
-			deletedAt := blockTime.Add(time.Hour)
+			deletedAt := keepertest.BlockTime.Add(time.Hour)
 			f.Ctx = f.Ctx.WithBlockTime(deletedAt)
 			f.ResetEvents()
 			require.NoError(t, run())
@@ -239,7 +240,7 @@ func (f *fixture) requireGone(c types.Contract) {
 	t := f.T
 	t.Helper()
 	_, err := f.SC.GetContract(f.Ctx, c.Id)
-	requireErr(t, err, types.ErrContractNotFound, id(c.Id))
+	keepertest.RequireErr(t, err, types.ErrContractNotFound, id(c.Id))
 
 	has, err := f.SC.ContractsByTwin.Has(f.Ctx, collections.Join(c.TwinId, c.Id))
 	require.NoError(t, err)
@@ -288,12 +289,12 @@ func (f *fixture) requireGone(c types.Contract) {
 func TestCloseNeverExistingContract(t *testing.T) {
 	f := newFixture(t)
 	w := f.NewWorld(0)
-	requireErr(t, f.Cancel(w.Alice, 42), types.ErrContractNotFound, "42")
+	keepertest.RequireErr(t, f.Cancel(w.Alice, 42), types.ErrContractNotFound, "42")
 	_, err := f.SCMsg.CancelContractByAuthority(f.Ctx, &types.MsgCancelContractByAuthority{Authority: f.Authority, ContractId: 42})
-	requireErr(t, err, types.ErrContractNotFound, "42")
-	requireErr(t, f.SC.CancelContractByAuthority(f.Ctx, 0), types.ErrContractNotFound, "0")
+	keepertest.RequireErr(t, err, types.ErrContractNotFound, "42")
+	keepertest.RequireErr(t, f.SC.CancelContractByAuthority(f.Ctx, 0), types.ErrContractNotFound, "0")
 	_, err = f.q.Contract(f.Ctx, &types.QueryContractRequest{Id: 42})
-	requireErr(t, err, types.ErrContractNotFound, "42", "never existed")
+	keepertest.RequireErr(t, err, types.ErrContractNotFound, "42", "never existed")
 }
 
 func TestNodeDeletionDropsExtraFee(t *testing.T) {
@@ -326,7 +327,7 @@ func TestNodeDeletionRefusedByThirdParty(t *testing.T) {
 	w := f.NewWorld(1)
 	nc := f.NodeContract(w.Alice, w.Node.ID, "x", 1)
 	_, err := f.GridMsg.DeleteNode(f.Ctx, &tfgridtypes.MsgDeleteNode{Creator: w.Alice.Acc, NodeId: w.Node.ID})
-	requireErr(t, err, tfgridtypes.ErrNotNodeTwin)
+	keepertest.RequireErr(t, err, tfgridtypes.ErrNotNodeTwin)
 	require.Equal(t, types.ContractStateCreated, f.Contract(nc).State)
 	f.requireInvariants()
 }

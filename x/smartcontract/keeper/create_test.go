@@ -11,6 +11,7 @@ import (
 
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
@@ -26,13 +27,13 @@ func TestCreateNodeContractReservesIPsAndLocksDeposit(t *testing.T) {
 	c := f.Contract(id)
 	require.Equal(t, w.Alice.Twin, c.TwinId)
 	require.Equal(t, types.ContractStateCreated, c.State)
-	require.Equal(t, blockTime.Unix(), c.CreatedAt)
+	require.Equal(t, keepertest.BlockTime.Unix(), c.CreatedAt)
 	require.Zero(t, c.GraceSince)
 	require.Equal(t, deposit, c.Deposit)
 	nc := c.GetNodeContract()
 	require.NotNil(t, nc)
 	require.Equal(t, w.Node.ID, nc.NodeId)
-	require.Equal(t, hash("web"), nc.DeploymentHash)
+	require.Equal(t, keepertest.Hash("web"), nc.DeploymentHash)
 	require.Equal(t, []byte("data of web"), nc.DeploymentData)
 	require.Equal(t, uint32(2), nc.PublicIpsCount)
 	gw := "185.206.101.1"
@@ -46,14 +47,14 @@ func TestCreateNodeContractReservesIPsAndLocksDeposit(t *testing.T) {
 	created := typedEvents[*types.EventContractCreated](f)
 	require.Equal(t, []*types.EventContractCreated{{
 		ContractId: id, TwinId: w.Alice.Twin, Kind: types.ContractKindNode, NodeId: w.Node.ID,
-		DeploymentHash: hash("web"), Deposit: deposit.String(), Resources: &tfgridtypes.Resources{},
+		DeploymentHash: keepertest.Hash("web"), Deposit: deposit.String(), Resources: &tfgridtypes.Resources{},
 	}}, created)
 
-	require.Equal(t, sdkmath.NewInt(startBalance).Sub(deposit), f.Balance(w.Alice.Acc))
+	require.Equal(t, sdkmath.NewInt(keepertest.StartBalance).Sub(deposit), f.Balance(w.Alice.Acc))
 	require.Equal(t, deposit, f.moduleBalance())
 
 	// Every index knows the contract.
-	got, err := f.SC.ContractByNodeHash.Get(f.Ctx, collections.Join(w.Node.ID, hash("web")))
+	got, err := f.SC.ContractByNodeHash.Get(f.Ctx, collections.Join(w.Node.ID, keepertest.Hash("web")))
 	require.NoError(t, err)
 	require.Equal(t, id, got)
 	has, err := f.SC.ContractsByTwin.Has(f.Ctx, collections.Join(w.Alice.Twin, id))
@@ -116,7 +117,7 @@ func TestCreateNodeContractPreconditions(t *testing.T) {
 
 	// A twin that cannot pay the deposit.
 	poor := f.NewUser()
-	f.Bank.SetAmount(f.Ctx, f.Bytes(poor.Acc), denom, deposit.SubRaw(1))
+	f.Bank.SetAmount(f.Ctx, f.Bytes(poor.Acc), keepertest.Denom, deposit.SubRaw(1))
 
 	create := func(u string, nodeID uint64, h string, data []byte, ips uint32) func() error {
 		return func() error {
@@ -126,7 +127,7 @@ func TestCreateNodeContractPreconditions(t *testing.T) {
 			return err
 		}
 	}
-	good := hash("new")
+	good := keepertest.Hash("new")
 	f.runErrCases([]errCase{
 		{"no twin", create(noTwin, w.Node.ID, good, nil, 0), tfgridtypes.ErrTwinNotFound, []string{noTwin}},
 		{"hash too short", create(w.Alice.Acc, w.Node.ID, good[:63], nil, 0), types.ErrInvalidDeploymentHash, []string{"63"}},
@@ -143,8 +144,8 @@ func TestCreateNodeContractPreconditions(t *testing.T) {
 			[]string{id(rented.ID), "rented by twin " + id(w.Bob.Twin), id(rentID)}},
 		{"dedicated farm without rent", create(w.Alice.Acc, dedicated.ID, good, nil, 0), types.ErrNodeNotAvailable, []string{id(dedicated.ID), "dedicated"}},
 		{"extra fee without rent", create(w.Alice.Acc, withFee.ID, good, nil, 0), types.ErrNodeNotAvailable, []string{id(withFee.ID), "dedicated"}},
-		{"duplicate node and hash", create(w.Bob.Acc, w.Node.ID, hash("taken"), nil, 0), types.ErrContractNotUnique,
-			[]string{id(w.Node.ID), id(existing), hash("taken")}},
+		{"duplicate node and hash", create(w.Bob.Acc, w.Node.ID, keepertest.Hash("taken"), nil, 0), types.ErrContractNotUnique,
+			[]string{id(w.Node.ID), id(existing), keepertest.Hash("taken")}},
 		{"not enough free IPs", create(w.Alice.Acc, w.Node.ID, good, nil, 3), tfgridtypes.ErrNotEnoughPublicIPs,
 			[]string{"farm " + id(w.Farm.ID), "2 free", "asks 3"}},
 		{"insufficient funds", create(poor.Acc, w.Node.ID, good, nil, 0), sdkerrors.ErrInsufficientFunds, nil},
@@ -166,7 +167,7 @@ func TestCreateNodeContractPreconditions(t *testing.T) {
 		p.MaxDeploymentDataBytes = 10
 		_, err := f.SCMsg.UpdateParams(f.Ctx, &types.MsgUpdateParams{Authority: f.Authority, Params: p})
 		require.NoError(t, err)
-		requireErr(t, create(w.Alice.Acc, w.Node.ID, good, make([]byte, 11), 0)(), types.ErrDeploymentDataTooLarge, "11", "10")
+		keepertest.RequireErr(t, create(w.Alice.Acc, w.Node.ID, good, make([]byte, 11), 0)(), types.ErrDeploymentDataTooLarge, "11", "10")
 		require.NoError(t, create(w.Alice.Acc, w.Node.ID, good, make([]byte, 10), 0)())
 		_, err = f.SCMsg.UpdateParams(f.Ctx, &types.MsgUpdateParams{Authority: f.Authority, Params: types.DefaultParams()})
 		require.NoError(t, err)
@@ -182,8 +183,8 @@ func TestNotEnoughIPsReservesNothing(t *testing.T) {
 	before := f.state()
 	f.ResetEvents()
 
-	_, err := f.CreateNodeContract(w.Bob, w.Node.ID, "greedy", 2)
-	requireErr(t, err, tfgridtypes.ErrNotEnoughPublicIPs, "1 free", "asks 2")
+	_, err := f.CreateNodeContract(keepertest.NodeContractMsg(w.Bob, w.Node.ID, "greedy", 2))
+	keepertest.RequireErr(t, err, tfgridtypes.ErrNotEnoughPublicIPs, "1 free", "asks 2")
 
 	require.Equal(t, before, f.state(), "IP table, contracts, sequence and balances are unchanged")
 	require.Equal(t, map[string]uint64{w.Farm.IPs[0]: holder, w.Farm.IPs[1]: holder, w.Farm.IPs[2]: 0}, f.farmIPs(w.Farm.ID))
@@ -199,18 +200,18 @@ func TestInsufficientFundsWithIPsFailsTheTransaction(t *testing.T) {
 	f := newFixture(t)
 	w := f.NewWorld(2)
 	poor := f.NewUser()
-	f.Bank.SetAmount(f.Ctx, f.Bytes(poor.Acc), denom, deposit.SubRaw(1))
+	f.Bank.SetAmount(f.Ctx, f.Bytes(poor.Acc), keepertest.Denom, deposit.SubRaw(1))
 	before := f.state()
 
 	err := f.InCache(func() error {
-		_, err := f.CreateNodeContract(poor, w.Node.ID, "x", 1)
+		_, err := f.CreateNodeContract(keepertest.NodeContractMsg(poor, w.Node.ID, "x", 1))
 		return err
 	})
-	requireErr(t, err, sdkerrors.ErrInsufficientFunds)
+	keepertest.RequireErr(t, err, sdkerrors.ErrInsufficientFunds)
 	require.Equal(t, before, f.state(), "the failed transaction is rolled back")
 
 	// Exactly the deposit is enough.
-	f.Bank.SetAmount(f.Ctx, f.Bytes(poor.Acc), denom, deposit)
+	f.Bank.SetAmount(f.Ctx, f.Bytes(poor.Acc), keepertest.Denom, deposit)
 	f.NodeContract(poor, w.Node.ID, "x", 1)
 	require.True(t, f.Balance(poor.Acc).IsZero())
 	f.requireInvariants()
@@ -225,7 +226,7 @@ func TestZeroDepositParam(t *testing.T) {
 	require.NoError(t, err)
 
 	broke := f.NewUser()
-	f.Bank.SetAmount(f.Ctx, f.Bytes(broke.Acc), denom, sdkmath.ZeroInt())
+	f.Bank.SetAmount(f.Ctx, f.Bytes(broke.Acc), keepertest.Denom, sdkmath.ZeroInt())
 	cid := f.NodeContract(broke, w.Node.ID, "free", 0)
 	require.True(t, f.Contract(cid).Deposit.IsZero())
 	require.True(t, f.moduleBalance().IsZero())
@@ -360,8 +361,8 @@ func TestSetDedicatedNodeExtraFee(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, uint64(2500), fee)
 	require.Equal(t, []*types.EventNodeExtraFeeSet{{NodeId: w.Node.ID, ExtraFee: 2500}}, typedEvents[*types.EventNodeExtraFeeSet](f))
-	_, err = f.CreateNodeContract(w.Alice, w.Node.ID, "y", 0)
-	requireErr(t, err, types.ErrNodeNotAvailable, "dedicated")
+	_, err = f.CreateNodeContract(keepertest.NodeContractMsg(w.Alice, w.Node.ID, "y", 0))
+	keepertest.RequireErr(t, err, types.ErrNodeNotAvailable, "dedicated")
 
 	// 0 clears the fee: the node is shared again.
 	require.NoError(t, set(w.Farm.Farmer.Acc, w.Node.ID, 0)())

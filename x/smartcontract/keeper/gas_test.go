@@ -9,6 +9,7 @@ import (
 
 	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
@@ -17,10 +18,10 @@ import (
 // became dedicated) and alice rents; carol runs n node contracts on a node of an open farm. Contracts
 // take no deposit: the module account's balance, whose digits cost gas, is then the same for every n.
 type gasScene struct {
-	world
+	keepertest.World
 	rent       uint64
-	open       nodeFixture
-	openFarmer user
+	open       keepertest.Node
+	openFarmer keepertest.User
 }
 
 func (f *fixture) newGasScene(n int) gasScene {
@@ -29,7 +30,7 @@ func (f *fixture) newGasScene(n int) gasScene {
 	require.NoError(f.T, err)
 	params.ContractDeposit = sdkmath.ZeroInt()
 	require.NoError(f.T, f.SC.Params.Set(f.Ctx, params))
-	s := gasScene{world: f.NewWorld(0)}
+	s := gasScene{World: f.NewWorld(0)}
 	openFarm := f.NewFarm(0)
 	s.open, s.openFarmer = f.NewNode(openFarm), openFarm.Farmer
 	for i := range n {
@@ -94,7 +95,7 @@ func TestTxGasIndependentOfContractsOnNode(t *testing.T) {
 				if op.wantErr == nil {
 					require.NoError(t, err)
 				} else {
-					requireErr(t, err, op.wantErr)
+					keepertest.RequireErr(t, err, op.wantErr)
 				}
 				require.Positive(t, used)
 				gas = append(gas, used)

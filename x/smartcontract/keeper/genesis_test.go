@@ -9,6 +9,7 @@ import (
 
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/internal/storebank"
 	"github.com/tfgrid/tfgrid/x/smartcontract"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
@@ -18,9 +19,9 @@ import (
 // richScene builds a state with every kind of contract, grace, tombstones of several causes, extra
 // fees, a dedicated farm and two deposit amounts.
 type richScene struct {
-	world
-	rented, feeNode  nodeFixture
-	dedicated        nodeFixture
+	keepertest.World
+	rented, feeNode  keepertest.Node
+	dedicated        keepertest.Node
 	graced, plain    uint64
 	name, rent       uint64
 	onRented, onDedi uint64
@@ -29,7 +30,7 @@ type richScene struct {
 
 func (f *fixture) newRichScene() richScene {
 	f.T.Helper()
-	s := richScene{world: f.NewWorld(4)}
+	s := richScene{World: f.NewWorld(4)}
 	s.rented = f.NewNode(s.Farm)
 	s.feeNode = f.NewNode(s.Farm)
 	f.setExtraFee(s.feeNode, 3000)
@@ -122,16 +123,16 @@ func TestGenesisRoundTrip(t *testing.T) {
 	g.requireInvariants()
 
 	// The imported chain behaves like the original: ids continue, indexes answer, rules hold.
-	next := g.NodeContract(user{Acc: s.Alice.Acc, Twin: s.Alice.Twin}, s.Node.ID, "after import", 1)
+	next := g.NodeContract(keepertest.User{Acc: s.Alice.Acc, Twin: s.Alice.Twin}, s.Node.ID, "after import", 1)
 	require.Equal(t, ex.sc.NextContractId, next)
-	_, err = g.CreateNodeContract(s.Bob, s.Node.ID, "plain", 0)
-	requireErr(t, err, types.ErrContractNotUnique)
+	_, err = g.CreateNodeContract(keepertest.NodeContractMsg(s.Bob, s.Node.ID, "plain", 0))
+	keepertest.RequireErr(t, err, types.ErrContractNotUnique)
 	_, err = g.SCMsg.CreateNameContract(g.Ctx, &types.MsgCreateNameContract{Creator: s.Bob.Acc, Name: "rich-gw"})
-	requireErr(t, err, types.ErrNameTaken)
+	keepertest.RequireErr(t, err, types.ErrNameTaken)
 	_, err = g.SCMsg.CreateRentContract(g.Ctx, &types.MsgCreateRentContract{Creator: s.Alice.Acc, NodeId: s.rented.ID})
-	requireErr(t, err, types.ErrNodeRented)
-	_, err = g.CreateNodeContract(s.Alice, s.feeNode.ID, "fee", 0)
-	requireErr(t, err, types.ErrNodeNotAvailable)
+	keepertest.RequireErr(t, err, types.ErrNodeRented)
+	_, err = g.CreateNodeContract(keepertest.NodeContractMsg(s.Alice, s.feeNode.ID, "fee", 0))
+	keepertest.RequireErr(t, err, types.ErrNodeNotAvailable)
 	res, err := g.q.Contract(g.Ctx, &types.QueryContractRequest{Id: s.oof})
 	require.NoError(t, err)
 	require.Equal(t, types.DeleteCauseOutOfFunds, res.Contract.DeleteCause)
@@ -166,7 +167,7 @@ func TestGenesisSurvivesLoweredDataLimit(t *testing.T) {
 	f := newFixture(t)
 	w := f.NewWorld(0)
 	_, err := f.SCMsg.CreateNodeContract(f.Ctx, &types.MsgCreateNodeContract{
-		Creator: w.Alice.Acc, NodeId: w.Node.ID, DeploymentHash: hash("big"), DeploymentData: make([]byte, 4000),
+		Creator: w.Alice.Acc, NodeId: w.Node.ID, DeploymentHash: keepertest.Hash("big"), DeploymentData: make([]byte, 4000),
 	})
 	require.NoError(t, err)
 	p := types.DefaultParams()
@@ -247,7 +248,7 @@ func TestInitGenesisRejects(t *testing.T) {
 			dup.Id = ex.sc.NextContractId
 			ex.sc.NextContractId++
 			ex.sc.Contracts = append(ex.sc.Contracts, dup)
-		}, []string{"already has a contract for hash", hash("on rented")}},
+		}, []string{"already has a contract for hash", keepertest.Hash("on rented")}},
 		{"duplicate name", func(ex *exported) {
 			dup := ex.sc.Contracts[contractIdx(ex.sc, s.name)]
 			dup.Id = ex.sc.NextContractId
@@ -316,7 +317,7 @@ func TestInitGenesisRejects(t *testing.T) {
 			if tc.name == "invalid params" {
 				want = types.ErrInvalidParams
 			}
-			requireErr(t, err, want, tc.contains...)
+			keepertest.RequireErr(t, err, want, tc.contains...)
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 )
 
@@ -24,7 +25,7 @@ func TestEnterAndLeaveGrace(t *testing.T) {
 	f := newFixture(t)
 	w := f.NewWorld(1)
 	nc := f.NodeContract(w.Alice, w.Node.ID, "x", 1)
-	since := blockTime.Add(time.Minute)
+	since := keepertest.BlockTime.Add(time.Minute)
 	f.Ctx = f.Ctx.WithBlockTime(since)
 
 	f.ResetEvents()
@@ -60,8 +61,8 @@ func TestEnterAndLeaveGrace(t *testing.T) {
 	require.NoError(t, f.SC.LeaveGrace(f.Ctx, name))
 	f.requireState(name, types.ContractStateCreated)
 
-	requireErr(t, f.SC.EnterGrace(f.Ctx, 999), types.ErrContractNotFound, "999")
-	requireErr(t, f.SC.LeaveGrace(f.Ctx, 999), types.ErrContractNotFound, "999")
+	keepertest.RequireErr(t, f.SC.EnterGrace(f.Ctx, 999), types.ErrContractNotFound, "999")
+	keepertest.RequireErr(t, f.SC.LeaveGrace(f.Ctx, 999), types.ErrContractNotFound, "999")
 	f.requireInvariants()
 }
 

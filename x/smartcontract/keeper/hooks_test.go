@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 )
 
@@ -78,7 +79,7 @@ func TestContractHooks(t *testing.T) {
 	// A failing creation hook fails the creation.
 	h.failCreate = boom
 	err = f.InCache(func() error {
-		_, err := f.CreateNodeContract(w.Bob, w.Node.ID, "y", 0)
+		_, err := f.CreateNodeContract(keepertest.NodeContractMsg(w.Bob, w.Node.ID, "y", 0))
 		return err
 	})
 	require.ErrorIs(t, err, boom)

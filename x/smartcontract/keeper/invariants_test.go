@@ -10,20 +10,21 @@ import (
 
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 )
 
 // invariantScene has a contract of every kind, a deleted one, and a second farm.
 type invariantScene struct {
-	world
-	farm2            farmFixture
-	renter           nodeFixture
+	keepertest.World
+	farm2            keepertest.Farm
+	renter           keepertest.Node
 	nc1, nc2, name   uint64
 	rent, deletedOne uint64
 }
 
 func (f *fixture) newInvariantScene() invariantScene {
-	s := invariantScene{world: f.NewWorld(3)}
+	s := invariantScene{World: f.NewWorld(3)}
 	s.farm2 = f.NewFarm(1)
 	s.renter = f.NewNode(s.Farm)
 	s.nc1 = f.NodeContract(s.Alice, s.Node.ID, "one", 1)
@@ -64,7 +65,9 @@ func TestInvariantsDetectCorruption(t *testing.T) {
 		contains []string
 	}{
 		{"by-twin entry removed", func() { must(f.SC.ContractsByTwin.Remove(f.Ctx, collections.Join(s.Alice.Twin, s.nc1))) }, []string{"contracts_by_twin"}},
-		{"hash entry removed", func() { must(f.SC.ContractByNodeHash.Remove(f.Ctx, collections.Join(s.Node.ID, hash("one")))) }, []string{"contract_by_node_hash"}},
+		{"hash entry removed", func() {
+			must(f.SC.ContractByNodeHash.Remove(f.Ctx, collections.Join(s.Node.ID, keepertest.Hash("one"))))
+		}, []string{"contract_by_node_hash"}},
 		{"node-twin entry removed", func() {
 			must(f.SC.NodeContractsByNodeTwin.Remove(f.Ctx, collections.Join3(s.Node.ID, s.Alice.Twin, s.nc1)))
 		}, []string{"node_contracts_by_node_twin"}},
@@ -90,9 +93,9 @@ func TestInvariantsDetectCorruption(t *testing.T) {
 		{"stray history entry of a never-existing contract", func() { must(f.SC.TwinContractHistory.Set(f.Ctx, collections.Join(s.Alice.Twin, uint64(999)))) },
 			[]string{"twin_contract_history", "999"}},
 		{"stray hash entry", func() {
-			must(f.SC.ContractByNodeHash.Set(f.Ctx, collections.Join(s.Node.ID, hash("gone")), s.deletedOne))
+			must(f.SC.ContractByNodeHash.Set(f.Ctx, collections.Join(s.Node.ID, keepertest.Hash("gone")), s.deletedOne))
 		},
-			[]string{"contract_by_node_hash", hash("gone")}},
+			[]string{"contract_by_node_hash", keepertest.Hash("gone")}},
 		{"stray name entry", func() { must(f.SC.NameContractByName.Set(f.Ctx, "ghost", 999)) }, []string{"name_contract_by_name", "ghost"}},
 		{"stray rent entry", func() { must(f.SC.RentContractByNode.Set(f.Ctx, s.Node.ID, s.nc1)) }, []string{"rent_contract_by_node"}},
 		{"index names the wrong contract", func() { must(f.SC.NameContractByName.Set(f.Ctx, "name", s.nc1)) }, []string{"name_contract_by_name", id(s.nc1)}},
@@ -121,8 +124,8 @@ func TestInvariantsDetectCorruption(t *testing.T) {
 		{"live contract with a tombstone", func() {
 			must(f.SC.Tombstones.Set(f.Ctx, s.name, types.Tombstone{Id: s.name, Kind: types.ContractKindName, DeleteCause: types.DeleteCauseCanceledByUser}))
 		}, []string{id(s.name), "tombstone"}},
-		{"module balance too high", func() { f.Bank.SetAmount(f.Ctx, moduleAddr, denom, f.moduleBalance().AddRaw(1)) }, []string{"module account holds"}},
-		{"module balance too low", func() { f.Bank.SetAmount(f.Ctx, moduleAddr, denom, f.moduleBalance().SubRaw(1)) }, []string{"module account holds"}},
+		{"module balance too high", func() { f.Bank.SetAmount(f.Ctx, moduleAddr, keepertest.Denom, f.moduleBalance().AddRaw(1)) }, []string{"module account holds"}},
+		{"module balance too low", func() { f.Bank.SetAmount(f.Ctx, moduleAddr, keepertest.Denom, f.moduleBalance().SubRaw(1)) }, []string{"module account holds"}},
 		{"deposit recorded wrong", func() {
 			f.editContract(s.nc2, func(c *types.Contract) { c.Deposit = c.Deposit.Add(sdkmath.OneInt()) })
 		}, []string{"module account holds"}},
@@ -133,7 +136,7 @@ func TestInvariantsDetectCorruption(t *testing.T) {
 				tc.corrupt()
 				return f.SC.CheckInvariants(f.Ctx)
 			})
-			requireErr(t, err, types.ErrInvariantBroken, tc.contains...)
+			keepertest.RequireErr(t, err, types.ErrInvariantBroken, tc.contains...)
 		})
 	}
 	// The corruptions were discarded with their cache contexts.

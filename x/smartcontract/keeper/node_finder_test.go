@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/x/smartcontract/keeper"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridkeeper "github.com/tfgrid/tfgrid/x/tfgrid/keeper"
@@ -51,7 +52,7 @@ func TestNodeFinderFollowsContracts(t *testing.T) {
 	require.Equal(t, tfgridtypes.Resources{Cru: 3, Mru: 4 * gib, Sru: 400 * gib}, free[0])
 
 	_, err = f.SCMsg.UpdateNodeContract(f.Ctx, &types.MsgUpdateNodeContract{
-		Creator: w.Alice.Acc, ContractId: a, DeploymentHash: hash("a"), Resources: tfgridtypes.Resources{Mru: 1 * gib},
+		Creator: w.Alice.Acc, ContractId: a, DeploymentHash: keepertest.Hash("a"), Resources: tfgridtypes.Resources{Mru: 1 * gib},
 	})
 	require.NoError(t, err)
 	ids, free = f.findFree(sixGiB)

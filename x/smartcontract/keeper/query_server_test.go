@@ -13,6 +13,7 @@ import (
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 )
 
@@ -42,10 +43,10 @@ func TestQueryContract(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, types.Contract{
 		Id: gone, TwinId: w.Alice.Twin, State: types.ContractStateDeleted, DeleteCause: types.DeleteCauseCanceledByNode,
-		CreatedAt: blockTime.Unix(), Deposit: res.Contract.Deposit, Kind: &types.Contract_NodeContract{NodeContract: &types.NodeContract{NodeId: w.Node.ID}},
+		CreatedAt: keepertest.BlockTime.Unix(), Deposit: res.Contract.Deposit, Kind: &types.Contract_NodeContract{NodeContract: &types.NodeContract{NodeId: w.Node.ID}},
 	}, res.Contract)
 	require.True(t, res.Contract.Deposit.IsZero())
-	require.Equal(t, blockTime.Unix(), res.DeletedAt)
+	require.Equal(t, keepertest.BlockTime.Unix(), res.DeletedAt)
 
 	res, err = f.q.Contract(f.Ctx, &types.QueryContractRequest{Id: name})
 	require.NoError(t, err)
@@ -53,7 +54,7 @@ func TestQueryContract(t *testing.T) {
 	require.Equal(t, types.DeleteCauseCanceledByUser, res.Contract.DeleteCause)
 
 	_, err = f.q.Contract(f.Ctx, &types.QueryContractRequest{Id: 99})
-	requireErr(t, err, types.ErrContractNotFound, "99")
+	keepertest.RequireErr(t, err, types.ErrContractNotFound, "99")
 	require.Equal(t, codes.NotFound, grpcCode(err))
 }
 
@@ -99,7 +100,7 @@ func TestQueryContractsByTwinIncludeDeleted(t *testing.T) {
 	f := newFixture(t)
 	w := f.NewWorld(0)
 	kept := f.NodeContract(w.Alice, w.Node.ID, "kept", 0)
-	created := blockTime.Add(time.Hour)
+	created := keepertest.BlockTime.Add(time.Hour)
 	f.Ctx = f.Ctx.WithBlockTime(created)
 	gone := f.NodeContract(w.Alice, w.Node.ID, "gone", 0)
 	bobs := f.NodeContract(w.Bob, w.Node.ID, "bobs", 0)
@@ -215,7 +216,7 @@ func TestQueryLookups(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, f.Contract(rent), byRent.Contract)
 
-	byHash, err := f.q.NodeContractByHash(f.Ctx, &types.QueryNodeContractByHashRequest{NodeId: w.Node.ID, Hash: hash("web")})
+	byHash, err := f.q.NodeContractByHash(f.Ctx, &types.QueryNodeContractByHashRequest{NodeId: w.Node.ID, Hash: keepertest.Hash("web")})
 	require.NoError(t, err)
 	require.Equal(t, f.Contract(nc), byHash.Contract)
 
@@ -237,18 +238,18 @@ func TestQueryLookups(t *testing.T) {
 			return err
 		}, []string{"node " + id(w.Node.ID)}},
 		{"unknown hash", func() error {
-			_, err := f.q.NodeContractByHash(f.Ctx, &types.QueryNodeContractByHashRequest{NodeId: w.Node.ID, Hash: hash("nope")})
+			_, err := f.q.NodeContractByHash(f.Ctx, &types.QueryNodeContractByHashRequest{NodeId: w.Node.ID, Hash: keepertest.Hash("nope")})
 			return err
-		}, []string{hash("nope")}},
+		}, []string{keepertest.Hash("nope")}},
 		{"hash on another node", func() error {
-			_, err := f.q.NodeContractByHash(f.Ctx, &types.QueryNodeContractByHashRequest{NodeId: rentNode.ID, Hash: hash("web")})
+			_, err := f.q.NodeContractByHash(f.Ctx, &types.QueryNodeContractByHashRequest{NodeId: rentNode.ID, Hash: keepertest.Hash("web")})
 			return err
 		}, []string{"node " + id(rentNode.ID)}},
 	}
 	for _, tc := range notFound {
 		f.run(tc.name, func(t *testing.T) {
 			err := tc.run()
-			requireErr(t, err, types.ErrContractNotFound, tc.frag...)
+			keepertest.RequireErr(t, err, types.ErrContractNotFound, tc.frag...)
 			require.Equal(t, codes.NotFound, grpcCode(err))
 		})
 	}
@@ -258,11 +259,11 @@ func TestQueryLookups(t *testing.T) {
 	require.NoError(t, f.Cancel(w.Alice, nc))
 	require.NoError(t, f.Cancel(w.Bob, rent))
 	_, err = f.q.ContractByName(f.Ctx, &types.QueryContractByNameRequest{Name: "lookup"})
-	requireErr(t, err, types.ErrContractNotFound)
-	_, err = f.q.NodeContractByHash(f.Ctx, &types.QueryNodeContractByHashRequest{NodeId: w.Node.ID, Hash: hash("web")})
-	requireErr(t, err, types.ErrContractNotFound)
+	keepertest.RequireErr(t, err, types.ErrContractNotFound)
+	_, err = f.q.NodeContractByHash(f.Ctx, &types.QueryNodeContractByHashRequest{NodeId: w.Node.ID, Hash: keepertest.Hash("web")})
+	keepertest.RequireErr(t, err, types.ErrContractNotFound)
 	_, err = f.q.NodeRentContract(f.Ctx, &types.QueryNodeRentContractRequest{NodeId: rentNode.ID})
-	requireErr(t, err, types.ErrContractNotFound)
+	keepertest.RequireErr(t, err, types.ErrContractNotFound)
 }
 
 func TestQueryNameContractsPaginates(t *testing.T) {
@@ -294,7 +295,7 @@ func TestQueryNameContractsPaginates(t *testing.T) {
 	require.Equal(t, "abc", all.Contracts[0].GetNameContract().Name)
 
 	_, err = f.q.NameContracts(f.Ctx, &types.QueryNameContractsRequest{Pagination: &query.PageRequest{Limit: 1001}})
-	requireErr(t, err, sdkerrors.ErrInvalidRequest, "limit 1001 above the maximum 1000")
+	keepertest.RequireErr(t, err, sdkerrors.ErrInvalidRequest, "limit 1001 above the maximum 1000")
 }
 
 func TestQueryRentContractsPaginates(t *testing.T) {
@@ -321,7 +322,7 @@ func TestQueryRentContractsPaginates(t *testing.T) {
 	require.Equal(t, n3.ID, page2.Contracts[0].GetRentContract().NodeId)
 
 	_, err = f.q.RentContracts(f.Ctx, &types.QueryRentContractsRequest{Pagination: &query.PageRequest{Key: []byte{1}, Offset: 1}})
-	requireErr(t, err, sdkerrors.ErrInvalidRequest, "key and offset 1 both set")
+	keepertest.RequireErr(t, err, sdkerrors.ErrInvalidRequest, "key and offset 1 both set")
 }
 
 func TestQueryContractsInGrace(t *testing.T) {
@@ -366,5 +367,5 @@ func TestQueryContractsInGrace(t *testing.T) {
 	f.requireInvariants()
 
 	_, err := f.q.ContractsInGrace(f.Ctx, &types.QueryContractsInGraceRequest{Pagination: &query.PageRequest{Limit: 5000}})
-	requireErr(t, err, sdkerrors.ErrInvalidRequest, "limit 5000 above the maximum 1000")
+	keepertest.RequireErr(t, err, sdkerrors.ErrInvalidRequest, "limit 5000 above the maximum 1000")
 }

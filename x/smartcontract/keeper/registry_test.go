@@ -5,10 +5,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
-func (f *fixture) powerTarget(n nodeFixture, target tfgridtypes.PowerState) error {
+func (f *fixture) powerTarget(n keepertest.Node, target tfgridtypes.PowerState) error {
 	_, err := f.GridMsg.ChangePowerTarget(f.Ctx, &tfgridtypes.MsgChangePowerTarget{Creator: n.Farm.Farmer.Acc, NodeId: n.ID, Target: target})
 	return err
 }
@@ -54,7 +55,7 @@ func TestUpdateNodeMovingFarmsNeedsNoLiveContracts(t *testing.T) {
 	target := f.NewFarm(0)
 	nc := f.NodeContract(w.Alice, w.Node.ID, "x", 1)
 	move := func() error {
-		msg := nodeMsg(w.Node.Twin.Acc, target.ID)
+		msg := keepertest.NodeMsg(w.Node.Twin.Acc, target.ID)
 		_, err := f.GridMsg.UpdateNode(f.Ctx, &tfgridtypes.MsgUpdateNode{
 			Creator: msg.Creator, NodeId: w.Node.ID, FarmId: target.ID, Resources: msg.Resources, Location: msg.Location,
 			Interfaces: msg.Interfaces, SerialNumber: msg.SerialNumber,

@@ -5,18 +5,16 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
-func (f *fixture) reserve(u user, nodeID uint64, deployment string, res tfgridtypes.Resources, maxPerHour uint64) (uint64, error) {
-	r, err := f.SCMsg.CreateNodeContract(f.Ctx, &types.MsgCreateNodeContract{
-		Creator: u.Acc, NodeId: nodeID, DeploymentHash: hash(deployment), Resources: res, MaxUtftPerHour: maxPerHour,
-	})
-	if err != nil {
-		return 0, err
-	}
-	return r.ContractId, nil
+// reserve creates a node contract reserving res, spending at most maxPerHour.
+func (f *fixture) reserve(u keepertest.User, nodeID uint64, deployment string, res tfgridtypes.Resources, maxPerHour uint64) (uint64, error) {
+	msg := keepertest.NodeContractMsg(u, nodeID, deployment, 0)
+	msg.Resources, msg.MaxUtftPerHour = res, maxPerHour
+	return f.CreateNodeContract(msg)
 }
 
 func (f *fixture) reserved(nodeID uint64) tfgridtypes.Resources {
@@ -62,12 +60,12 @@ func TestReservationsShareNodeCapacity(t *testing.T) {
 			types.ErrInsufficientCapacity, []string{"contract " + id(next), "node " + id(w.Node.ID), "cru 0 free, 1 requested"}},
 		{"update above the free capacity", func() error {
 			_, err := f.SCMsg.UpdateNodeContract(f.Ctx, &types.MsgUpdateNodeContract{
-				Creator: w.Alice.Acc, ContractId: a, DeploymentHash: hash("a"), Resources: tfgridtypes.Resources{Cru: 3},
+				Creator: w.Alice.Acc, ContractId: a, DeploymentHash: keepertest.Hash("a"), Resources: tfgridtypes.Resources{Cru: 3},
 			})
 			return err
 		}, types.ErrInsufficientCapacity, []string{"contract " + id(a), "cru 2 free, 3 requested"}},
 		{"node shrinks below the reservations", func() error {
-			msg := nodeMsg(w.Node.Twin.Acc, w.Farm.ID)
+			msg := keepertest.NodeMsg(w.Node.Twin.Acc, w.Farm.ID)
 			upd := &tfgridtypes.MsgUpdateNode{Creator: msg.Creator, NodeId: w.Node.ID, Resources: msg.Resources, Location: msg.Location, Interfaces: msg.Interfaces, SerialNumber: msg.SerialNumber}
 			upd.Resources.Sru = 499 * gib
 			_, err := f.GridMsg.UpdateNode(f.Ctx, upd)
@@ -79,10 +77,10 @@ func TestReservationsShareNodeCapacity(t *testing.T) {
 	f.ResetEvents()
 	quarter := tfgridtypes.Resources{Cru: 1, Mru: 2 * gib, Sru: 100 * gib}
 	_, err = f.SCMsg.UpdateNodeContract(f.Ctx, &types.MsgUpdateNodeContract{
-		Creator: w.Alice.Acc, ContractId: a, DeploymentHash: hash("a"), Resources: quarter, MaxUtftPerHour: 7,
+		Creator: w.Alice.Acc, ContractId: a, DeploymentHash: keepertest.Hash("a"), Resources: quarter, MaxUtftPerHour: 7,
 	})
 	require.NoError(t, err)
-	require.Equal(t, []*types.EventContractUpdated{{ContractId: a, NodeId: w.Node.ID, DeploymentHash: hash("a"), Resources: &quarter, MaxUtftPerHour: 7}},
+	require.Equal(t, []*types.EventContractUpdated{{ContractId: a, NodeId: w.Node.ID, DeploymentHash: keepertest.Hash("a"), Resources: &quarter, MaxUtftPerHour: 7}},
 		typedEvents[*types.EventContractUpdated](f))
 	require.Equal(t, tfgridtypes.Resources{Cru: 3, Mru: 6 * gib, Sru: 350 * gib}, f.reserved(w.Node.ID))
 	_, err = f.reserve(w.Alice, w.Node.ID, "c", tfgridtypes.Resources{Cru: 1}, 0)
@@ -115,7 +113,7 @@ func TestReservationInvariant(t *testing.T) {
 	_, err := f.reserve(w.Alice, w.Node.ID, "a", tfgridtypes.Resources{Cru: 1}, 0)
 	require.NoError(t, err)
 	require.NoError(t, f.SC.NodeReserved.Set(f.Ctx, w.Node.ID, tfgridtypes.Resources{Cru: 2}))
-	requireErr(t, f.SC.CheckInvariants(f.Ctx), types.ErrInvariantBroken, "node "+id(w.Node.ID)+" reserves")
+	keepertest.RequireErr(t, f.SC.CheckInvariants(f.Ctx), types.ErrInvariantBroken, "node "+id(w.Node.ID)+" reserves")
 	require.NoError(t, f.SC.NodeReserved.Set(f.Ctx, w.Node.ID, tfgridtypes.Resources{Cru: 1}))
 	require.NoError(t, f.SC.CheckInvariants(f.Ctx))
 }

@@ -7,13 +7,14 @@ import (
 
 	"cosmossdk.io/collections"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
-func (f *fixture) update(u user, contractID uint64, deployment string) error {
+func (f *fixture) update(u keepertest.User, contractID uint64, deployment string) error {
 	_, err := f.SCMsg.UpdateNodeContract(f.Ctx, &types.MsgUpdateNodeContract{
-		Creator: u.Acc, ContractId: contractID, DeploymentHash: hash(deployment), DeploymentData: []byte("v2 of " + deployment),
+		Creator: u.Acc, ContractId: contractID, DeploymentHash: keepertest.Hash(deployment), DeploymentData: []byte("v2 of " + deployment),
 	})
 	return err
 }
@@ -35,15 +36,15 @@ func TestUpdateNodeContract(t *testing.T) {
 		}
 	}
 	f.runErrCases([]errCase{
-		{"unknown contract", raw(w.Alice.Acc, 999, hash("x"), nil), types.ErrContractNotFound, []string{"999"}},
-		{"no twin", raw(noTwin, cid, hash("x"), nil), tfgridtypes.ErrTwinNotFound, nil},
-		{"not the owner", raw(w.Bob.Acc, cid, hash("x"), nil), types.ErrNotContractOwner, []string{w.Bob.Acc, id(cid)}},
-		{"not even the node twin", raw(w.Node.Twin.Acc, cid, hash("x"), nil), types.ErrNotContractOwner, nil},
-		{"name contract", raw(w.Alice.Acc, name, hash("x"), nil), types.ErrNotNodeContract, []string{id(name), "CONTRACT_KIND_NAME"}},
-		{"in grace", raw(w.Alice.Acc, graced, hash("x"), nil), types.ErrContractInGrace, []string{id(graced)}},
+		{"unknown contract", raw(w.Alice.Acc, 999, keepertest.Hash("x"), nil), types.ErrContractNotFound, []string{"999"}},
+		{"no twin", raw(noTwin, cid, keepertest.Hash("x"), nil), tfgridtypes.ErrTwinNotFound, nil},
+		{"not the owner", raw(w.Bob.Acc, cid, keepertest.Hash("x"), nil), types.ErrNotContractOwner, []string{w.Bob.Acc, id(cid)}},
+		{"not even the node twin", raw(w.Node.Twin.Acc, cid, keepertest.Hash("x"), nil), types.ErrNotContractOwner, nil},
+		{"name contract", raw(w.Alice.Acc, name, keepertest.Hash("x"), nil), types.ErrNotNodeContract, []string{id(name), "CONTRACT_KIND_NAME"}},
+		{"in grace", raw(w.Alice.Acc, graced, keepertest.Hash("x"), nil), types.ErrContractInGrace, []string{id(graced)}},
 		{"bad hash", raw(w.Alice.Acc, cid, "ABC", nil), types.ErrInvalidDeploymentHash, nil},
-		{"data too large", raw(w.Alice.Acc, cid, hash("x"), make([]byte, types.DefaultMaxDeploymentDataBytes+1)), types.ErrDeploymentDataTooLarge, nil},
-		{"hash of another contract", raw(w.Alice.Acc, cid, hash("bob"), nil), types.ErrContractNotUnique, []string{id(other), hash("bob")}},
+		{"data too large", raw(w.Alice.Acc, cid, keepertest.Hash("x"), make([]byte, types.DefaultMaxDeploymentDataBytes+1)), types.ErrDeploymentDataTooLarge, nil},
+		{"hash of another contract", raw(w.Alice.Acc, cid, keepertest.Hash("bob"), nil), types.ErrContractNotUnique, []string{id(other), keepertest.Hash("bob")}},
 	})
 
 	// Same hash as itself: only the data changes.
@@ -51,20 +52,20 @@ func TestUpdateNodeContract(t *testing.T) {
 	require.NoError(t, f.update(w.Alice, cid, "v1"))
 	c := f.Contract(cid)
 	require.Equal(t, []byte("v2 of v1"), c.GetNodeContract().DeploymentData)
-	require.Equal(t, []*types.EventContractUpdated{{ContractId: cid, NodeId: w.Node.ID, DeploymentHash: hash("v1"), Resources: &tfgridtypes.Resources{}}},
+	require.Equal(t, []*types.EventContractUpdated{{ContractId: cid, NodeId: w.Node.ID, DeploymentHash: keepertest.Hash("v1"), Resources: &tfgridtypes.Resources{}}},
 		typedEvents[*types.EventContractUpdated](f))
 
 	// A new hash re-keys the index; everything else is kept.
 	require.NoError(t, f.update(w.Alice, cid, "v2"))
 	c = f.Contract(cid)
 	nc := c.GetNodeContract()
-	require.Equal(t, hash("v2"), nc.DeploymentHash)
+	require.Equal(t, keepertest.Hash("v2"), nc.DeploymentHash)
 	require.Equal(t, []string{w.Farm.IPs[0]}, nc.IPs(), "IPs stay with the contract")
 	require.Equal(t, []string{w.Farm.IPs[0]}, f.heldBy(w.Farm.ID, cid))
-	has, err := f.SC.ContractByNodeHash.Has(f.Ctx, collections.Join(w.Node.ID, hash("v1")))
+	has, err := f.SC.ContractByNodeHash.Has(f.Ctx, collections.Join(w.Node.ID, keepertest.Hash("v1")))
 	require.NoError(t, err)
 	require.False(t, has, "old hash lookup is gone")
-	got, err := f.SC.ContractByNodeHash.Get(f.Ctx, collections.Join(w.Node.ID, hash("v2")))
+	got, err := f.SC.ContractByNodeHash.Get(f.Ctx, collections.Join(w.Node.ID, keepertest.Hash("v2")))
 	require.NoError(t, err)
 	require.Equal(t, cid, got)
 
@@ -106,7 +107,7 @@ func TestCancelContractAuthorization(t *testing.T) {
 	require.Equal(t, []*types.EventContractCanceled{{
 		ContractId: nc, NodeId: w.Node.ID, TwinId: w.Alice.Twin, Cause: types.DeleteCauseCanceledByNode, Kind: types.ContractKindNode,
 	}}, typedEvents[*types.EventContractCanceled](f))
-	requireErr(t, f.Cancel(w.Alice, nc), types.ErrContractNotFound, id(nc))
+	keepertest.RequireErr(t, f.Cancel(w.Alice, nc), types.ErrContractNotFound, id(nc))
 
 	require.NoError(t, f.Cancel(w.Alice, name))
 	require.NoError(t, f.Cancel(w.Alice, rent))
@@ -141,6 +142,6 @@ func TestCancelInGrace(t *testing.T) {
 	require.NoError(t, f.SC.EnterGrace(f.Ctx, nc))
 	require.NoError(t, f.Cancel(w.Alice, nc), "a contract in grace can still be cancelled")
 	require.Empty(t, f.heldBy(w.Farm.ID, nc))
-	require.Equal(t, sdkInt(startBalance), f.Balance(w.Alice.Acc), "deposit back")
+	require.Equal(t, sdkInt(keepertest.StartBalance), f.Balance(w.Alice.Acc), "deposit back")
 	f.requireInvariants()
 }
