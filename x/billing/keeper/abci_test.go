@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 )
@@ -162,7 +163,7 @@ func TestEndBlockerWithoutPrice(t *testing.T) {
 	}
 	require.Equal(t, f.now()+hour, f.billing(a).NextDue)
 	require.Equal(t, f.now()+hour, f.billing(b).NextDue)
-	requireErr(t, f.settle(a), types.ErrNoPrice)
+	keepertest.RequireErr(t, f.settle(a), types.ErrNoPrice)
 	f.requireInvariants()
 }
 
@@ -181,7 +182,7 @@ func TestEndBlockerRollsBackPartialSettlement(t *testing.T) {
 	f.advance(gracePeriod)
 	f.setBalance(w.Alice.Acc, 1000)
 	f.corrupted = true
-	f.Bank.SetAmount(f.Ctx, moduleAddr(sctypes.ModuleName), denom, zeroInt())
+	f.Bank.SetAmount(f.Ctx, moduleAddr(sctypes.ModuleName), keepertest.Denom, zeroInt())
 	billingBefore := f.billing(id)
 	f.ResetEvents()
 	f.endBlock()

@@ -8,6 +8,7 @@ import (
 
 	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
@@ -17,10 +18,10 @@ import (
 func TestNodeTxGasIndependentOfContracts(t *testing.T) {
 	ops := []struct {
 		name string
-		run  func(f *fixture, w world)
+		run  func(f *fixture, w keepertest.World)
 	}{
-		{"uptime report after an offline period", func(f *fixture, w world) { f.uptime(w.Node) }},
-		{"power down", func(f *fixture, w world) { f.power(w.Node, tfgridtypes.PowerStateDown) }},
+		{"uptime report after an offline period", func(f *fixture, w keepertest.World) { f.uptime(w.Node) }},
+		{"power down", func(f *fixture, w keepertest.World) { f.power(w.Node, tfgridtypes.PowerStateDown) }},
 	}
 	for _, op := range ops {
 		t.Run(op.name, func(t *testing.T) {

@@ -1,56 +1,34 @@
 package keeper_test
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"math/big"
 	"testing"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/cosmos/gogoproto/proto"
 	"github.com/stretchr/testify/require"
 
 	"cosmossdk.io/collections"
-	"cosmossdk.io/core/address"
 	sdkmath "cosmossdk.io/math"
 
-	"github.com/cosmos/cosmos-sdk/codec"
-	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
-	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	"github.com/cosmos/cosmos-sdk/runtime"
-	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
-	"github.com/cosmos/cosmos-sdk/testutil"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
-	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
 	"github.com/tfgrid/tfgrid/internal/keepertest"
-	"github.com/tfgrid/tfgrid/internal/storebank"
 	"github.com/tfgrid/tfgrid/x/billing"
 	"github.com/tfgrid/tfgrid/x/billing/keeper"
 	"github.com/tfgrid/tfgrid/x/billing/types"
-	"github.com/tfgrid/tfgrid/x/smartcontract"
-	sckeeper "github.com/tfgrid/tfgrid/x/smartcontract/keeper"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
-	"github.com/tfgrid/tfgrid/x/tfgrid"
-	tfgridkeeper "github.com/tfgrid/tfgrid/x/tfgrid/keeper"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
-// blockTime is the block time every test starts at.
-var blockTime = time.Unix(1_750_000_000, 0).UTC()
-
+// Every test account is funded with keepertest.StartBalance, 10 TFT: against the contracts of these
+// tests (thousands of TFT a month) that is far below every discount tier.
 const (
-	denom = "utft"
-	// startBalance is what every test account is funded with: 10 TFT. Against the contracts of these
-	// tests (thousands of TFT a month) that is far below every discount tier.
-	startBalance = 10_000_000
-	gib          = tfgridtypes.GiB
-	hour         = 3600
+	gib  = tfgridtypes.GiB
+	hour = 3600
 )
 
 // The default pricing policy (x/tfgrid genesis policy 1) in cost units (1e-7 USD) per hour, NU per GB.
@@ -62,37 +40,13 @@ const (
 	namePrice = 13_900
 )
 
-// ---------------------------------------------------------------------------
-// mocks and fakes
-// ---------------------------------------------------------------------------
-
-// ---------------------------------------------------------------------------
-// fixture
-// ---------------------------------------------------------------------------
-
-// fixture wires the real registry, contract and billing keepers on one multi-store, like
-// app/keepers.go, with a mock account keeper and a store-backed fake bank.
+// fixture is the contracts layer of internal/keepertest (the real registry and contract keepers on one
+// multi-store) with the real billing keeper on it too, wired like app/keepers.go.
 type fixture struct {
-	T         *testing.T
-	Ctx       sdk.Context
-	Cdc       codec.Codec
-	AC        address.Codec
-	Authority string
-
-	Grid    *tfgridkeeper.Keeper
-	GridMsg tfgridtypes.MsgServer
-	SC      *sckeeper.Keeper
-	SCMsg   sctypes.MsgServer
-	k       *keeper.Keeper
-	msg     types.MsgServer
-	q       types.QueryServer
-
-	Accounts *keepertest.Accounts
-	Bank     *storebank.Bank
-
-	nAccounts int
-	nFarms    int
-	nNodes    int
+	*keepertest.Contracts
+	k   *keeper.Keeper
+	msg types.MsgServer
+	q   types.QueryServer
 
 	// corrupted marks a test that breaks the state on purpose: its final invariant check is skipped.
 	corrupted bool
@@ -102,10 +56,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := newBareFixture(t)
-	gridGen, err := tfgridtypes.DefaultGenesis(f.AC)
-	require.NoError(t, err)
-	require.NoError(t, f.Grid.InitGenesis(f.Ctx, *gridGen))
-	require.NoError(t, f.SC.InitGenesis(f.Ctx, *sctypes.DefaultGenesis()))
+	f.LoadDefaultGenesis()
 	require.NoError(t, f.k.InitGenesis(f.Ctx, *types.DefaultGenesis(f.foundation())))
 	// every scenario ends with the invariants of both contract-facing modules holding
 	t.Cleanup(func() {
@@ -120,33 +71,17 @@ func newFixture(t *testing.T) *fixture {
 // newBareFixture builds the three keepers on fresh stores without loading any genesis.
 func newBareFixture(t *testing.T) *fixture {
 	t.Helper()
-	keys := storetypes.NewKVStoreKeys(tfgridtypes.StoreKey, sctypes.StoreKey, types.StoreKey, "fakebank")
-	ctx := testutil.DefaultContextWithKeys(keys, nil, nil).
-		WithBlockTime(blockTime).WithBlockHeight(10).WithEventManager(sdk.NewEventManager())
-	encCfg := moduletestutil.MakeTestEncodingConfig(tfgrid.AppModule{}, smartcontract.AppModule{}, billing.AppModule{})
-
-	ac := addresscodec.NewBech32Codec("tf")
-	authority, err := ac.BytesToString(authtypes.NewModuleAddress(govtypes.ModuleName))
-	require.NoError(t, err)
-
-	accounts := keepertest.NewAccounts()
-	bank := storebank.New(keys["fakebank"])
-	grid := tfgridkeeper.NewKeeper(runtime.NewKVStoreService(keys[tfgridtypes.StoreKey]), encCfg.Codec, ac, authority, accounts)
-	sc := sckeeper.NewKeeper(runtime.NewKVStoreService(keys[sctypes.StoreKey]), encCfg.Codec, ac, authority, denom, grid, bank)
-	k := keeper.NewKeeper(runtime.NewKVStoreService(keys[types.StoreKey]), encCfg.Codec, ac, authority, denom,
-		authtypes.FeeCollectorName, grid, sc, bank)
+	c := keepertest.NewContracts(t, keepertest.Layer{StoreKey: types.StoreKey, Module: billing.AppModule{}})
+	k := keeper.NewKeeper(runtime.NewKVStoreService(c.Keys[types.StoreKey]), c.Cdc, c.AC, c.Authority, keepertest.Denom,
+		authtypes.FeeCollectorName, c.Grid, c.SC, c.Bank)
 	// as app/keepers.go
-	grid.SetHooks(sc)
-	grid.SetAvailabilityHooks(k)
-	sc.SetHooks(k)
+	c.Grid.SetAvailabilityHooks(k)
+	c.SC.SetHooks(k)
 
-	return &fixture{
-		T: t, Ctx: ctx, Cdc: encCfg.Codec, AC: ac, Authority: authority,
-		Grid: grid, GridMsg: tfgridkeeper.NewMsgServerImpl(grid),
-		SC: sc, SCMsg: sckeeper.NewMsgServerImpl(sc),
-		k: k, msg: keeper.NewMsgServerImpl(k), q: keeper.NewQueryServerImpl(k),
-		Accounts: accounts, Bank: bank,
-	}
+	f := &fixture{Contracts: c, k: k, msg: keeper.NewMsgServerImpl(k), q: keeper.NewQueryServerImpl(k)}
+	// billing's nodes are online from their registration on
+	c.OnNewNode = f.uptime
+	return f
 }
 
 // ---------------------------------------------------------------------------
@@ -188,124 +123,18 @@ func (f *fixture) tx(fn func() error) error {
 }
 
 // ---------------------------------------------------------------------------
-// accounts, twins, farms, nodes
+// nodes
 // ---------------------------------------------------------------------------
 
-func (f *fixture) Addr(bz []byte) string {
-	s, err := f.AC.BytesToString(bz)
-	require.NoError(f.T, err)
-	return s
-}
-
-func (f *fixture) Bytes(acc string) sdk.AccAddress {
-	bz, err := f.AC.StringToBytes(acc)
-	require.NoError(f.T, err)
-	return bz
-}
-
-// newAccount registers an account with a new secp256k1 key (derived from a counter, so runs are
-// reproducible), funded with startBalance utft.
-func (f *fixture) NewAccount() string {
-	f.nAccounts++
-	pk := secp256k1.GenPrivKeyFromSecret([]byte(fmt.Sprintf("billing-test-account-%d", f.nAccounts))).PubKey()
-	raw := sdk.AccAddress(pk.Address())
-	f.Accounts.Add(authtypes.NewBaseAccount(raw, pk, uint64(f.nAccounts), 0))
-	f.Bank.SetAmount(f.Ctx, raw, denom, sdkmath.NewInt(startBalance))
-	return f.Addr(raw)
-}
-
-// user is an account with a twin.
-type user struct {
-	Acc  string
-	Twin uint64
-}
-
-func (f *fixture) NewUser() user {
-	f.T.Helper()
-	acc := f.NewAccount()
-	res, err := f.GridMsg.CreateTwin(f.Ctx, &tfgridtypes.MsgCreateTwin{Creator: acc})
-	require.NoError(f.T, err)
-	return user{Acc: acc, Twin: res.TwinId}
-}
-
-// farmFixture is a farm with its farmer.
-type farmFixture struct {
-	ID     uint64
-	Farmer user
-}
-
-// newFarm creates an open farm with nIPs public IPs owned by a new farmer.
-func (f *fixture) NewFarm(nIPs int) farmFixture {
-	f.T.Helper()
-	f.nFarms++
-	farmer := f.NewUser()
-	var inputs []tfgridtypes.PublicIPInput
-	for h := 2; h < 2+nIPs; h++ {
-		inputs = append(inputs, tfgridtypes.PublicIPInput{
-			Ip: fmt.Sprintf("185.206.%d.%d/24", 100+f.nFarms, h), Gateway: fmt.Sprintf("185.206.%d.1", 100+f.nFarms),
-		})
-	}
-	res, err := f.GridMsg.CreateFarm(f.Ctx, &tfgridtypes.MsgCreateFarm{Creator: farmer.Acc, Name: fmt.Sprintf("farm-%d", f.nFarms), PublicIps: inputs})
-	require.NoError(f.T, err)
-	_, err = f.GridMsg.SetFarmOpenRegistration(f.Ctx, &tfgridtypes.MsgSetFarmOpenRegistration{Creator: farmer.Acc, FarmId: res.FarmId, Open: true})
-	require.NoError(f.T, err)
-	return farmFixture{ID: res.FarmId, Farmer: farmer}
-}
-
-// nodeFixture is a node with its own twin and its farm.
-type nodeFixture struct {
-	ID   uint64
-	Twin user
-	Farm farmFixture
-}
-
-// nodeResources is the capacity of every test node: CU 2, SU 2.5.
-var nodeResources = tfgridtypes.Resources{Cru: 4, Mru: 8 * gib, Sru: 500 * gib}
-
-// linkRate is the public network rate every test node declares: 5 GB/s.
-const linkRate = 5_000_000_000
-
-// newNode registers a node (with its own new twin) in the farm and has it report its uptime, so it is
-// online from now on.
-func (f *fixture) NewNode(farm farmFixture) nodeFixture {
-	f.T.Helper()
-	f.nNodes++
-	tw := f.NewUser()
-	res, err := f.GridMsg.CreateNode(f.Ctx, &tfgridtypes.MsgCreateNode{
-		Creator: tw.Acc, FarmId: farm.ID, Resources: nodeResources,
-		Location: tfgridtypes.Location{City: "Ghent", Country: "Belgium", Latitude: "51.05", Longitude: "3.72"},
-		Interfaces: []tfgridtypes.Interface{
-			{Name: "zos", Mac: fmt.Sprintf("aa:bb:cc:dd:ee:%02x", f.nNodes), Ips: []string{"10.0.0.2/24"}},
-		},
-		SerialNumber: fmt.Sprintf("SN-%04d", f.nNodes), LinkRate: linkRate,
-	})
-	require.NoError(f.T, err)
-	n := nodeFixture{ID: res.NodeId, Twin: tw, Farm: farm}
-	f.uptime(n)
-	return n
-}
-
-// world is the usual scene: one farm with nIPs IPs and one node, and a user.
-type world struct {
-	Farm  farmFixture
-	Node  nodeFixture
-	Alice user
-}
-
-func (f *fixture) NewWorld(nIPs int) world {
-	farm := f.NewFarm(nIPs)
-	return world{Farm: farm, Node: f.NewNode(farm), Alice: f.NewUser()}
-}
-
 // uptime has the node report its uptime now.
-func (f *fixture) uptime(n nodeFixture) {
+func (f *fixture) uptime(n keepertest.Node) {
 	f.T.Helper()
 	_, err := f.GridMsg.ReportUptime(f.Ctx, &tfgridtypes.MsgReportUptime{Creator: n.Twin.Acc, Uptime: 1, TimestampHint: f.now()})
 	require.NoError(f.T, err)
 }
 
 // power has the node report a power state.
-func (f *fixture) power(n nodeFixture, state tfgridtypes.PowerState) {
+func (f *fixture) power(n keepertest.Node, state tfgridtypes.PowerState) {
 	f.T.Helper()
 	_, err := f.GridMsg.ChangePowerState(f.Ctx, &tfgridtypes.MsgChangePowerState{Creator: n.Twin.Acc, State: state})
 	require.NoError(f.T, err)
@@ -322,53 +151,26 @@ func (f *fixture) node(id uint64) tfgridtypes.Node {
 // contracts
 // ---------------------------------------------------------------------------
 
-func hash(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
-}
-
-// nodeContract creates a node contract reserving the worked VM, without a spending cap.
-func (f *fixture) vmContract(u user, nodeID uint64, deployment string, ips uint32) uint64 {
+// vmContract creates a node contract reserving the worked VM, without a spending cap.
+func (f *fixture) vmContract(u keepertest.User, nodeID uint64, deployment string, ips uint32) uint64 {
 	f.T.Helper()
 	return f.nodeContractReserving(u, nodeID, deployment, ips, workedVM.resources(), 0)
 }
 
-func (f *fixture) nodeContractReserving(u user, nodeID uint64, deployment string, ips uint32, reserved tfgridtypes.Resources, maxPerHour uint64) uint64 {
+// nodeContractReserving creates a node contract reserving reserved, spending at most maxPerHour.
+func (f *fixture) nodeContractReserving(u keepertest.User, nodeID uint64, deployment string, ips uint32, reserved tfgridtypes.Resources, maxPerHour uint64) uint64 {
 	f.T.Helper()
-	res, err := f.SCMsg.CreateNodeContract(f.Ctx, &sctypes.MsgCreateNodeContract{
-		Creator: u.Acc, NodeId: nodeID, DeploymentHash: hash(deployment), DeploymentData: []byte("data"), PublicIpsCount: ips,
-		Resources: reserved, MaxUtftPerHour: maxPerHour,
-	})
+	msg := keepertest.NodeContractMsg(u, nodeID, deployment, ips)
+	msg.Resources, msg.MaxUtftPerHour = reserved, maxPerHour
+	id, err := f.CreateNodeContract(msg)
 	require.NoError(f.T, err)
-	return res.ContractId
+	return id
 }
 
-func (f *fixture) NameContract(u user, name string) uint64 {
+// mustCancel has u cancel the contract, which must succeed.
+func (f *fixture) mustCancel(u keepertest.User, id uint64) {
 	f.T.Helper()
-	res, err := f.SCMsg.CreateNameContract(f.Ctx, &sctypes.MsgCreateNameContract{Creator: u.Acc, Name: name})
-	require.NoError(f.T, err)
-	return res.ContractId
-}
-
-func (f *fixture) RentContract(u user, nodeID uint64) uint64 {
-	f.T.Helper()
-	res, err := f.SCMsg.CreateRentContract(f.Ctx, &sctypes.MsgCreateRentContract{Creator: u.Acc, NodeId: nodeID})
-	require.NoError(f.T, err)
-	return res.ContractId
-}
-
-func (f *fixture) mustCancel(u user, id uint64) {
-	f.T.Helper()
-	_, err := f.SCMsg.CancelContract(f.Ctx, &sctypes.MsgCancelContract{Creator: u.Acc, ContractId: id})
-	require.NoError(f.T, err)
-}
-
-// contract loads a live contract.
-func (f *fixture) Contract(id uint64) sctypes.Contract {
-	f.T.Helper()
-	c, err := f.SC.GetContract(f.Ctx, id)
-	require.NoError(f.T, err)
-	return c
+	require.NoError(f.T, f.Cancel(u, id))
 }
 
 func (f *fixture) live(id uint64) bool {
@@ -412,7 +214,7 @@ type usage struct{ cru, sru, hru, mru uint64 }
 // workedVM is the worked example: cru 2, mru 4 GiB, sru 50 GiB (CU 1, SU 0.25).
 var workedVM = usage{cru: 2, mru: 4 * gib, sru: 50 * gib}
 
-// report is a report of the last second: nru at most the test nodes' linkRate.
+// report is a report of the last second: nru at most the test nodes' keepertest.NodeLinkRate.
 func (u usage) report(contractID uint64, timestamp int64, nru uint64) types.ConsumptionReport {
 	return types.ConsumptionReport{ContractId: contractID, Timestamp: timestamp, Window: 1, Cru: u.cru, Sru: u.sru, Hru: u.hru, Mru: u.mru, Nru: nru}
 }
@@ -422,14 +224,14 @@ func (u usage) resources() tfgridtypes.Resources {
 }
 
 // report sends MsgReportConsumption from a node's twin.
-func (f *fixture) report(n nodeFixture, reports ...types.ConsumptionReport) error {
+func (f *fixture) report(n keepertest.Node, reports ...types.ConsumptionReport) error {
 	_, err := f.msg.ReportConsumption(f.Ctx, &types.MsgReportConsumption{Creator: n.Twin.Acc, Reports: reports})
 	return err
 }
 
 // use has the node report a contract's usage (and nru bytes) now. The report is stamped one second
 // ahead (within the drift), so its one-second window fits even in the block that created the contract.
-func (f *fixture) use(n nodeFixture, contractID uint64, u usage, nru uint64) {
+func (f *fixture) use(n keepertest.Node, contractID uint64, u usage, nru uint64) {
 	f.T.Helper()
 	require.NoError(f.T, f.report(n, u.report(contractID, f.now()+1, nru)))
 }
@@ -460,7 +262,7 @@ func (f *fixture) setPrice(musd string) {
 	require.NoError(f.T, f.k.PriceAverage.Set(f.Ctx, sdkmath.LegacyMustNewDecFromStr(musd)))
 }
 
-func (f *fixture) certify(n nodeFixture) {
+func (f *fixture) certify(n keepertest.Node) {
 	f.T.Helper()
 	_, err := f.GridMsg.SetNodeCertification(f.Ctx, &tfgridtypes.MsgSetNodeCertification{
 		Signer: f.Authority, NodeId: n.ID, Certification: tfgridtypes.NodeCertificationCertified,
@@ -472,12 +274,8 @@ func (f *fixture) certify(n nodeFixture) {
 // balances
 // ---------------------------------------------------------------------------
 
-func (f *fixture) Balance(acc string) sdkmath.Int {
-	return f.Bank.Amount(f.Ctx, f.Bytes(acc), denom)
-}
-
 func (f *fixture) setBalance(acc string, amount int64) {
-	f.Bank.SetAmount(f.Ctx, f.Bytes(acc), denom, sdkmath.NewInt(amount))
+	f.Bank.SetAmount(f.Ctx, f.Bytes(acc), keepertest.Denom, sdkmath.NewInt(amount))
 }
 
 // foundation is the default foundation account (the default pricing policy's and billing's).
@@ -489,7 +287,7 @@ func (f *fixture) foundation() string {
 }
 
 func (f *fixture) feeCollector() sdkmath.Int {
-	return f.Bank.Amount(f.Ctx, authtypes.NewModuleAddress(authtypes.FeeCollectorName), denom)
+	return f.Bank.Amount(f.Ctx, authtypes.NewModuleAddress(authtypes.FeeCollectorName), keepertest.Denom)
 }
 
 // snapshot is the balances of the accounts a settlement moves utft between, at a block time. The
@@ -502,7 +300,7 @@ type snapshot struct {
 func (f *fixture) snap(owner, farmer string) snapshot {
 	s := snapshot{
 		owner: f.Balance(owner), foundation: f.Balance(f.foundation()), staking: f.feeCollector(),
-		supply: f.Bank.Supply(f.Ctx, denom), farmer: sdkmath.ZeroInt(), time: f.now(),
+		supply: f.Bank.Supply(f.Ctx, keepertest.Denom), farmer: sdkmath.ZeroInt(), time: f.now(),
 	}
 	if farmer != "" {
 		s.farmer = f.Balance(farmer).Add(f.pendingPayouts(farmer))
@@ -610,26 +408,8 @@ func scale(r *big.Rat, num, den int64) *big.Rat {
 // events
 // ---------------------------------------------------------------------------
 
-func (f *fixture) ResetEvents() {
-	f.Ctx = f.Ctx.WithEventManager(sdk.NewEventManager())
-}
-
-// typedEvents returns the typed events of T's type emitted since the last resetEvents.
-func typedEvents[T proto.Message](f *fixture) []T {
-	f.T.Helper()
-	var out []T
-	var zero T
-	name := proto.MessageName(zero)
-	for _, ev := range f.Ctx.EventManager().Events() {
-		if ev.Type != name {
-			continue
-		}
-		msg, err := sdk.ParseTypedEvent(abci.Event(ev))
-		require.NoError(f.T, err)
-		out = append(out, msg.(T))
-	}
-	return out
-}
+// typedEvents returns the typed events of T's type emitted since the last ResetEvents.
+func typedEvents[T proto.Message](f *fixture) []T { return keepertest.TypedEvents[T](f.Scene) }
 
 // settledEvents maps contract id to the amounts of its EventContractSettled since the last resetEvents.
 func (f *fixture) settledEvents() map[uint64][]*types.EventContractSettled {
@@ -648,16 +428,6 @@ func (f *fixture) requireInvariants() {
 	f.T.Helper()
 	require.NoError(f.T, f.k.CheckInvariants(f.Ctx))
 	require.NoError(f.T, f.SC.CheckInvariants(f.Ctx))
-}
-
-// requireErr asserts errors.Is(err, want) and that the message mentions every fragment.
-func requireErr(t *testing.T, err, want error, fragments ...string) {
-	t.Helper()
-	require.Error(t, err)
-	require.True(t, errors.Is(err, want), "error %q is not %q", err, want)
-	for _, frag := range fragments {
-		require.Contains(t, err.Error(), frag)
-	}
 }
 
 func requireInt(t *testing.T, want int64, got sdkmath.Int, msgAndArgs ...any) {

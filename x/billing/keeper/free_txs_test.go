@@ -10,6 +10,7 @@ import (
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/x/billing"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
@@ -122,7 +123,7 @@ func TestFreeNodeTxDecorator(t *testing.T) {
 	uptime := func(creator string) sdk.Msg {
 		return &tfgridtypes.MsgReportUptime{Creator: creator, Uptime: 1, TimestampHint: f.now()}
 	}
-	fee := sdk.NewCoins(sdk.NewInt64Coin(denom, 1))
+	fee := sdk.NewCoins(sdk.NewInt64Coin(keepertest.Denom, 1))
 	for _, tc := range []struct {
 		name     string
 		tx       sdk.Tx

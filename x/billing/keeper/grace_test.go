@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
@@ -93,7 +94,7 @@ func TestGraceExpiryDeletesContract(t *testing.T) {
 	require.Equal(t, deadline, f.billing(id).NextDue)
 	f.requireInvariants()
 
-	supply := f.Bank.Supply(f.Ctx, denom)
+	supply := f.Bank.Supply(f.Ctx, keepertest.Denom)
 	f.advanceTo(deadline)
 	f.ResetEvents()
 	f.endBlock()
@@ -112,7 +113,7 @@ func TestGraceExpiryDeletesContract(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, has)
 	require.False(t, f.queued(id, deadline))
-	require.True(t, supply.Equal(f.Bank.Supply(f.Ctx, denom)), "a write-off moves no utft")
+	require.True(t, supply.Equal(f.Bank.Supply(f.Ctx, keepertest.Denom)), "a write-off moves no utft")
 	f.requireInvariants()
 }
 
@@ -125,7 +126,7 @@ func (f *fixture) publicIP(ip string) tfgridtypes.PublicIP {
 
 // renterWorld is a rented node with a node contract of the renter on it.
 type renterWorld struct {
-	world
+	keepertest.World
 	rent, vm uint64
 }
 
@@ -133,7 +134,7 @@ func (f *fixture) newRenterWorld() renterWorld {
 	w := f.NewWorld(1)
 	rent := f.RentContract(w.Alice, w.Node.ID)
 	vm := f.vmContract(w.Alice, w.Node.ID, "vm", 1)
-	return renterWorld{world: w, rent: rent, vm: vm}
+	return renterWorld{World: w, rent: rent, vm: vm}
 }
 
 // A rent contract's grace takes the node contracts on its node with it.

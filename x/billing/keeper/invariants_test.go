@@ -8,6 +8,7 @@ import (
 	"cosmossdk.io/collections"
 	sdkmath "cosmossdk.io/math"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 )
 
@@ -15,7 +16,7 @@ import (
 type invariantWorld struct {
 	renterWorld
 	node, name, grace uint64
-	bob               user
+	bob               keepertest.User
 }
 
 func (f *fixture) newInvariantWorld() invariantWorld {
@@ -94,7 +95,7 @@ func TestInvariantsDetectCorruption(t *testing.T) {
 		{"module account holds more than the pending payouts", func(f *fixture, iw invariantWorld) {
 			held := f.Balance(f.Addr(f.k.ModuleAddress()))
 			require.True(t, held.IsPositive(), "the scenario accrued farm payouts")
-			f.Bank.SetAmount(f.Ctx, f.k.ModuleAddress(), denom, held.AddRaw(1))
+			f.Bank.SetAmount(f.Ctx, f.k.ModuleAddress(), keepertest.Denom, held.AddRaw(1))
 		}, "the billing module account holds"},
 		{"payout not queued", func(f *fixture, iw invariantWorld) {
 			p := f.payout(iw.Farm.ID)
@@ -112,7 +113,7 @@ func TestInvariantsDetectCorruption(t *testing.T) {
 			f.requireInvariants()
 			f.corrupted = true
 			tc.corrupt(f, iw)
-			requireErr(t, f.k.CheckInvariants(f.Ctx), types.ErrInvariantBroken, tc.frag)
+			keepertest.RequireErr(t, f.k.CheckInvariants(f.Ctx), types.ErrInvariantBroken, tc.frag)
 		})
 	}
 }

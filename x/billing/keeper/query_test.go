@@ -7,6 +7,7 @@ import (
 
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
@@ -61,7 +62,7 @@ func TestQueryContract(t *testing.T) {
 	f.requireInvariants()
 
 	_, err := f.q.Contract(f.Ctx, &types.QueryContractRequest{Id: 99})
-	requireErr(t, err, sctypes.ErrContractNotFound)
+	keepertest.RequireErr(t, err, sctypes.ErrContractNotFound)
 }
 
 func TestQueryTwinCosts(t *testing.T) {
@@ -109,7 +110,7 @@ func TestQueryTwinCosts(t *testing.T) {
 	require.Zero(t, res.Contracts)
 
 	_, err = f.q.TwinCosts(f.Ctx, &types.QueryTwinCostsRequest{Id: 999})
-	requireErr(t, err, tfgridtypes.ErrTwinNotFound)
+	keepertest.RequireErr(t, err, tfgridtypes.ErrTwinNotFound)
 }
 
 func TestQueryParamsAndUpdateParams(t *testing.T) {
@@ -132,9 +133,9 @@ func TestQueryParamsAndUpdateParams(t *testing.T) {
 	bad := p
 	bad.FarmerSharePercent = 60
 	_, err = f.msg.UpdateParams(f.Ctx, &types.MsgUpdateParams{Authority: f.Authority, Params: bad})
-	requireErr(t, err, types.ErrInvalidParams, "sum of 100")
+	keepertest.RequireErr(t, err, types.ErrInvalidParams, "sum of 100")
 	_, err = f.msg.UpdateParams(f.Ctx, &types.MsgUpdateParams{Authority: f.NewAccount(), Params: p})
-	requireErr(t, err, sdkerrors.ErrUnauthorized)
+	keepertest.RequireErr(t, err, sdkerrors.ErrUnauthorized)
 	require.Equal(t, p, f.params(), "rejected updates change nothing")
 
 	// a new settlement interval applies from each contract's next settlement

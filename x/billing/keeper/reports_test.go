@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
@@ -13,8 +14,8 @@ import (
 
 // reportWorld is a farm with two nodes, a node contract on each and a name contract.
 type reportWorld struct {
-	world
-	other        nodeFixture
+	keepertest.World
+	other        keepertest.Node
 	mine, theirs uint64
 	name         uint64
 }
@@ -23,7 +24,7 @@ func (f *fixture) newReportWorld() reportWorld {
 	w := f.NewWorld(0)
 	other := f.NewNode(w.Farm)
 	return reportWorld{
-		world: w, other: other,
+		World: w, other: other,
 		mine:   f.vmContract(w.Alice, w.Node.ID, "mine", 0),
 		theirs: f.vmContract(w.Alice, other.ID, "theirs", 0),
 		name:   f.NameContract(w.Alice, "gateway"),
@@ -67,7 +68,7 @@ func TestReportOtherNodesContractRejectsMessage(t *testing.T) {
 	f.advance(100)
 
 	for name, tc := range map[string]struct {
-		node    nodeFixture
+		node    keepertest.Node
 		reports []types.ConsumptionReport
 	}{
 		// the first report is valid and would apply on its own
@@ -79,7 +80,7 @@ func TestReportOtherNodesContractRejectsMessage(t *testing.T) {
 			before, err := f.k.ExportGenesis(f.Ctx)
 			require.NoError(t, err)
 			err = f.tx(func() error { return f.report(tc.node, tc.reports...) })
-			requireErr(t, err, types.ErrNotNodeContract, "is not a node contract on node")
+			keepertest.RequireErr(t, err, types.ErrNotNodeContract, "is not a node contract on node")
 			after, err := f.k.ExportGenesis(f.Ctx)
 			require.NoError(t, err)
 			require.Equal(t, before, after)
@@ -134,7 +135,7 @@ func TestReportTimestampRules(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := f.tx(func() error { return f.report(w.Node, tc.reports...) })
-			requireErr(t, err, types.ErrInvalidReport, tc.fragments...)
+			keepertest.RequireErr(t, err, types.ErrInvalidReport, tc.fragments...)
 		})
 	}
 	require.Equal(t, now-50, f.billing(w.mine).LastReport.Timestamp)
@@ -148,15 +149,15 @@ func TestReportAboveCapacityRejected(t *testing.T) {
 	f := newFixture(t)
 	w := f.newReportWorld()
 	for _, u := range []usage{
-		{cru: nodeResources.Cru + 1},
-		{mru: nodeResources.Mru + 1},
-		{sru: nodeResources.Sru + 1},
+		{cru: keepertest.NodeResources.Cru + 1},
+		{mru: keepertest.NodeResources.Mru + 1},
+		{sru: keepertest.NodeResources.Sru + 1},
 		{hru: 1}, // the test nodes have no hdd
 	} {
 		err := f.tx(func() error { return f.report(w.Node, u.report(w.mine, f.now()+1, 0)) })
-		requireErr(t, err, types.ErrInvalidReport, "exceeds the node's")
+		keepertest.RequireErr(t, err, types.ErrInvalidReport, "exceeds the node's")
 	}
-	full := usage{cru: nodeResources.Cru, mru: nodeResources.Mru, sru: nodeResources.Sru}
+	full := usage{cru: keepertest.NodeResources.Cru, mru: keepertest.NodeResources.Mru, sru: keepertest.NodeResources.Sru}
 	require.NoError(t, f.report(w.Node, full.report(w.mine, f.now()+1, 0)), "exactly the capacity (charged as the reservation)")
 }
 
@@ -164,9 +165,9 @@ func TestReportFromNonNode(t *testing.T) {
 	f := newFixture(t)
 	w := f.newReportWorld()
 	_, err := f.msg.ReportConsumption(f.Ctx, &types.MsgReportConsumption{Creator: w.Alice.Acc, Reports: []types.ConsumptionReport{workedVM.report(w.mine, f.now(), 0)}})
-	requireErr(t, err, tfgridtypes.ErrNodeNotFound)
+	keepertest.RequireErr(t, err, tfgridtypes.ErrNodeNotFound)
 	_, err = f.msg.ReportConsumption(f.Ctx, &types.MsgReportConsumption{Creator: f.NewAccount(), Reports: []types.ConsumptionReport{workedVM.report(w.mine, f.now(), 0)}})
-	requireErr(t, err, tfgridtypes.ErrTwinNotFound)
+	keepertest.RequireErr(t, err, tfgridtypes.ErrTwinNotFound)
 }
 
 // A report whose settlement deletes its contract (grace ran out, the block's EndBlocker has not run

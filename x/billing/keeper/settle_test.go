@@ -8,6 +8,7 @@ import (
 
 	sdkmath "cosmossdk.io/math"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
@@ -420,7 +421,7 @@ func TestUpdateSettlesFirst(t *testing.T) {
 	id := f.vmContract(w.Alice, w.Node.ID, "vm", 0)
 	f.use(w.Node, id, workedVM, 0)
 	f.advance(600)
-	_, err := f.SCMsg.UpdateNodeContract(f.Ctx, &sctypes.MsgUpdateNodeContract{Creator: w.Alice.Acc, ContractId: id, DeploymentHash: hash("vm2"), DeploymentData: []byte("d")})
+	_, err := f.SCMsg.UpdateNodeContract(f.Ctx, &sctypes.MsgUpdateNodeContract{Creator: w.Alice.Acc, ContractId: id, DeploymentHash: keepertest.Hash("vm2"), DeploymentData: []byte("d")})
 	require.NoError(t, err)
 	b := f.billing(id)
 	require.Equal(t, f.now(), b.LastSettled)
@@ -439,7 +440,7 @@ func TestSettleContractMessage(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, f.now(), f.billing(id).LastSettled)
 
-	requireErr(t, f.settle(99), sctypes.ErrContractNotFound, "99")
+	keepertest.RequireErr(t, f.settle(99), sctypes.ErrContractNotFound, "99")
 	f.mustCancel(w.Alice, id)
-	requireErr(t, f.settle(id), sctypes.ErrContractNotFound)
+	keepertest.RequireErr(t, f.settle(id), sctypes.ErrContractNotFound)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
@@ -24,7 +25,7 @@ func TestAttackHugeNRUOverOneSecondIsRefused(t *testing.T) {
 	r := workedVM.report(id, f.now(), math.MaxUint64)
 	r.Window = 1
 	err := f.report(w.Node, r)
-	requireErr(t, err, types.ErrInvalidReport, fmt.Sprintf("contract %d", id), "nru 18446744073709551615", "window 1 s")
+	keepertest.RequireErr(t, err, types.ErrInvalidReport, fmt.Sprintf("contract %d", id), "nru 18446744073709551615", "window 1 s")
 
 	before := f.snap(w.Alice.Acc, w.Farm.Farmer.Acc)
 	f.advance(hour)
@@ -47,15 +48,15 @@ func TestAttackInflatedCapacityAndReportIsClamped(t *testing.T) {
 		Creator: w.Node.Twin.Acc, NodeId: n.Id, Resources: huge, Location: n.Location, Interfaces: n.Interfaces,
 		SerialNumber: n.SerialNumber,
 	})
-	requireErr(t, err, tfgridtypes.ErrInvalidCRU, "cru 18446744073709551615", "4096")
-	require.Equal(t, nodeResources, f.node(w.Node.ID).Resources, "the refused update changed the node")
+	keepertest.RequireErr(t, err, tfgridtypes.ErrInvalidCRU, "cru 18446744073709551615", "4096")
+	require.Equal(t, keepertest.NodeResources, f.node(w.Node.ID).Resources, "the refused update changed the node")
 
 	// the contract reserves the worked VM; the node claims its whole capacity for it
 	id := f.vmContract(w.Alice, w.Node.ID, "vm", 0)
 	f.advance(hour)
 	f.uptime(w.Node)
 	f.ResetEvents()
-	whole := usage{cru: nodeResources.Cru, mru: nodeResources.Mru, sru: nodeResources.Sru}
+	whole := usage{cru: keepertest.NodeResources.Cru, mru: keepertest.NodeResources.Mru, sru: keepertest.NodeResources.Sru}
 	require.NoError(t, f.report(w.Node, whole.report(id, f.now(), 0)))
 	require.Equal(t, types.Usage{Cru: workedVM.cru, Mru: workedVM.mru, Sru: workedVM.sru}, f.billing(id).Usage)
 	require.Equal(t, uint64(1), f.billing(id).ClampedReports)
