@@ -3,7 +3,6 @@ package keepertest
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -265,7 +264,7 @@ func Hash(deployment string) string {
 }
 
 // ---------------------------------------------------------------------------
-// events, transactions, errors
+// events and transactions
 // ---------------------------------------------------------------------------
 
 // ResetEvents gives the context a fresh event manager.
@@ -298,14 +297,4 @@ func (s *Scene) InCache(fn func() error) error {
 	s.Ctx = cc
 	defer func() { s.Ctx = parent }()
 	return fn()
-}
-
-// RequireErr asserts errors.Is(err, want) and that the message mentions every fragment.
-func RequireErr(t *testing.T, err, want error, fragments ...string) {
-	t.Helper()
-	require.Error(t, err)
-	require.True(t, errors.Is(err, want), "error %q is not %q", err, want)
-	for _, frag := range fragments {
-		require.Contains(t, err.Error(), frag)
-	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 )
@@ -163,7 +164,7 @@ func TestEndBlockerWithoutPrice(t *testing.T) {
 	}
 	require.Equal(t, f.now()+hour, f.billing(a).NextDue)
 	require.Equal(t, f.now()+hour, f.billing(b).NextDue)
-	keepertest.RequireErr(t, f.settle(a), types.ErrNoPrice)
+	requireerr.Is(t, f.settle(a), types.ErrNoPrice)
 	f.requireInvariants()
 }
 

@@ -5,7 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/internal/storebank"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
@@ -137,7 +137,7 @@ func TestInitGenesisChecksLiveContracts(t *testing.T) {
 			ex := f.export()
 			tc.edit(f, iw, deleted, ex.billing)
 			_, err := f.importInto(ex)
-			keepertest.RequireErr(t, err, types.ErrInvalidGenesis, tc.frag)
+			requireerr.Is(t, err, types.ErrInvalidGenesis, tc.frag)
 		})
 	}
 }
@@ -147,7 +147,7 @@ func TestInitGenesisValidates(t *testing.T) {
 	ex := f.export()
 	ex.billing.PriceSamples = nil
 	_, err := f.importInto(ex)
-	keepertest.RequireErr(t, err, types.ErrInvalidGenesis, "starting price")
+	requireerr.Is(t, err, types.ErrInvalidGenesis, "starting price")
 }
 
 // deletedContract creates and cancels a contract, returning its id.

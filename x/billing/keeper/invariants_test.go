@@ -9,6 +9,7 @@ import (
 	sdkmath "cosmossdk.io/math"
 
 	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 )
 
@@ -113,7 +114,7 @@ func TestInvariantsDetectCorruption(t *testing.T) {
 			f.requireInvariants()
 			f.corrupted = true
 			tc.corrupt(f, iw)
-			keepertest.RequireErr(t, f.k.CheckInvariants(f.Ctx), types.ErrInvariantBroken, tc.frag)
+			requireerr.Is(t, f.k.CheckInvariants(f.Ctx), types.ErrInvariantBroken, tc.frag)
 		})
 	}
 }

@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/billing"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 )
@@ -31,7 +31,7 @@ func TestModuleGenesisAndEndBlock(t *testing.T) {
 	gs.PriceSamples = nil
 	bad, err = f.Cdc.MarshalJSON(&gs)
 	require.NoError(t, err)
-	keepertest.RequireErr(t, am.ValidateGenesis(f.Cdc, nil, bad), types.ErrInvalidGenesis)
+	requireerr.Is(t, am.ValidateGenesis(f.Cdc, nil, bad), types.ErrInvalidGenesis)
 
 	alice := f.NewUser()
 	id := f.NameContract(alice, "gateway")

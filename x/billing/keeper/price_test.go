@@ -7,7 +7,7 @@ import (
 
 	sdkmath "cosmossdk.io/math"
 
-	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 )
 
@@ -67,11 +67,11 @@ func TestPriceOneSamplePerIntervalPerFeeder(t *testing.T) {
 	pw := f.newPriceWorld()
 	require.NoError(t, f.feed(pw.a, "11"))
 	f.advance(59)
-	keepertest.RequireErr(t, f.feed(pw.a, "12"), types.ErrPriceTooSoon, "next allowed at")
+	requireerr.Is(t, f.feed(pw.a, "12"), types.ErrPriceTooSoon, "next allowed at")
 	require.NoError(t, f.feed(pw.b, "12"), "the interval is per feeder")
 	f.advance(1)
 	require.NoError(t, f.feed(pw.a, "13"))
-	keepertest.RequireErr(t, f.feed(pw.a, "13"), types.ErrPriceTooSoon)
+	requireerr.Is(t, f.feed(pw.a, "13"), types.ErrPriceTooSoon)
 }
 
 func TestPriceFeedersOnlyAndSixDecimals(t *testing.T) {
@@ -89,7 +89,7 @@ func TestPriceFeedersOnlyAndSixDecimals(t *testing.T) {
 		{"negative", pw.a, "-3", types.ErrInvalidPrice},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			keepertest.RequireErr(t, f.feed(tc.feeder, tc.price), tc.err)
+			requireerr.Is(t, f.feed(tc.feeder, tc.price), tc.err)
 		})
 	}
 	require.Equal(t, uint32(1), f.queryPrice().Samples, "no rejected sample was stored")
@@ -121,7 +121,7 @@ func TestPriceQueryWithoutPrice(t *testing.T) {
 	f := newFixture(t)
 	require.NoError(t, f.k.PriceAverage.Remove(f.Ctx))
 	_, err := f.q.Price(f.Ctx, &types.QueryPriceRequest{})
-	keepertest.RequireErr(t, err, types.ErrNoPrice)
+	requireerr.Is(t, err, types.ErrNoPrice)
 }
 
 // Shrinking price_window drops the samples that fell out of it at once: the average follows, and the

@@ -7,7 +7,7 @@ import (
 
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
-	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
@@ -62,7 +62,7 @@ func TestQueryContract(t *testing.T) {
 	f.requireInvariants()
 
 	_, err := f.q.Contract(f.Ctx, &types.QueryContractRequest{Id: 99})
-	keepertest.RequireErr(t, err, sctypes.ErrContractNotFound)
+	requireerr.Is(t, err, sctypes.ErrContractNotFound)
 }
 
 func TestQueryTwinCosts(t *testing.T) {
@@ -110,7 +110,7 @@ func TestQueryTwinCosts(t *testing.T) {
 	require.Zero(t, res.Contracts)
 
 	_, err = f.q.TwinCosts(f.Ctx, &types.QueryTwinCostsRequest{Id: 999})
-	keepertest.RequireErr(t, err, tfgridtypes.ErrTwinNotFound)
+	requireerr.Is(t, err, tfgridtypes.ErrTwinNotFound)
 }
 
 func TestQueryParamsAndUpdateParams(t *testing.T) {
@@ -133,9 +133,9 @@ func TestQueryParamsAndUpdateParams(t *testing.T) {
 	bad := p
 	bad.FarmerSharePercent = 60
 	_, err = f.msg.UpdateParams(f.Ctx, &types.MsgUpdateParams{Authority: f.Authority, Params: bad})
-	keepertest.RequireErr(t, err, types.ErrInvalidParams, "sum of 100")
+	requireerr.Is(t, err, types.ErrInvalidParams, "sum of 100")
 	_, err = f.msg.UpdateParams(f.Ctx, &types.MsgUpdateParams{Authority: f.NewAccount(), Params: p})
-	keepertest.RequireErr(t, err, sdkerrors.ErrUnauthorized)
+	requireerr.Is(t, err, sdkerrors.ErrUnauthorized)
 	require.Equal(t, p, f.params(), "rejected updates change nothing")
 
 	// a new settlement interval applies from each contract's next settlement

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
@@ -80,7 +81,7 @@ func TestReportOtherNodesContractRejectsMessage(t *testing.T) {
 			before, err := f.k.ExportGenesis(f.Ctx)
 			require.NoError(t, err)
 			err = f.tx(func() error { return f.report(tc.node, tc.reports...) })
-			keepertest.RequireErr(t, err, types.ErrNotNodeContract, "is not a node contract on node")
+			requireerr.Is(t, err, types.ErrNotNodeContract, "is not a node contract on node")
 			after, err := f.k.ExportGenesis(f.Ctx)
 			require.NoError(t, err)
 			require.Equal(t, before, after)
@@ -135,7 +136,7 @@ func TestReportTimestampRules(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := f.tx(func() error { return f.report(w.Node, tc.reports...) })
-			keepertest.RequireErr(t, err, types.ErrInvalidReport, tc.fragments...)
+			requireerr.Is(t, err, types.ErrInvalidReport, tc.fragments...)
 		})
 	}
 	require.Equal(t, now-50, f.billing(w.mine).LastReport.Timestamp)
@@ -155,7 +156,7 @@ func TestReportAboveCapacityRejected(t *testing.T) {
 		{hru: 1}, // the test nodes have no hdd
 	} {
 		err := f.tx(func() error { return f.report(w.Node, u.report(w.mine, f.now()+1, 0)) })
-		keepertest.RequireErr(t, err, types.ErrInvalidReport, "exceeds the node's")
+		requireerr.Is(t, err, types.ErrInvalidReport, "exceeds the node's")
 	}
 	full := usage{cru: keepertest.NodeResources.Cru, mru: keepertest.NodeResources.Mru, sru: keepertest.NodeResources.Sru}
 	require.NoError(t, f.report(w.Node, full.report(w.mine, f.now()+1, 0)), "exactly the capacity (charged as the reservation)")
@@ -165,9 +166,9 @@ func TestReportFromNonNode(t *testing.T) {
 	f := newFixture(t)
 	w := f.newReportWorld()
 	_, err := f.msg.ReportConsumption(f.Ctx, &types.MsgReportConsumption{Creator: w.Alice.Acc, Reports: []types.ConsumptionReport{workedVM.report(w.mine, f.now(), 0)}})
-	keepertest.RequireErr(t, err, tfgridtypes.ErrNodeNotFound)
+	requireerr.Is(t, err, tfgridtypes.ErrNodeNotFound)
 	_, err = f.msg.ReportConsumption(f.Ctx, &types.MsgReportConsumption{Creator: f.NewAccount(), Reports: []types.ConsumptionReport{workedVM.report(w.mine, f.now(), 0)}})
-	keepertest.RequireErr(t, err, tfgridtypes.ErrTwinNotFound)
+	requireerr.Is(t, err, tfgridtypes.ErrTwinNotFound)
 }
 
 // A report whose settlement deletes its contract (grace ran out, the block's EndBlocker has not run

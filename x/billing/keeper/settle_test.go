@@ -9,6 +9,7 @@ import (
 	sdkmath "cosmossdk.io/math"
 
 	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
@@ -440,7 +441,7 @@ func TestSettleContractMessage(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, f.now(), f.billing(id).LastSettled)
 
-	keepertest.RequireErr(t, f.settle(99), sctypes.ErrContractNotFound, "99")
+	requireerr.Is(t, f.settle(99), sctypes.ErrContractNotFound, "99")
 	f.mustCancel(w.Alice, id)
-	keepertest.RequireErr(t, f.settle(id), sctypes.ErrContractNotFound)
+	requireerr.Is(t, f.settle(id), sctypes.ErrContractNotFound)
 }

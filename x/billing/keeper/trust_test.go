@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
@@ -25,7 +26,7 @@ func TestAttackHugeNRUOverOneSecondIsRefused(t *testing.T) {
 	r := workedVM.report(id, f.now(), math.MaxUint64)
 	r.Window = 1
 	err := f.report(w.Node, r)
-	keepertest.RequireErr(t, err, types.ErrInvalidReport, fmt.Sprintf("contract %d", id), "nru 18446744073709551615", "window 1 s")
+	requireerr.Is(t, err, types.ErrInvalidReport, fmt.Sprintf("contract %d", id), "nru 18446744073709551615", "window 1 s")
 
 	before := f.snap(w.Alice.Acc, w.Farm.Farmer.Acc)
 	f.advance(hour)
@@ -48,7 +49,7 @@ func TestAttackInflatedCapacityAndReportIsClamped(t *testing.T) {
 		Creator: w.Node.Twin.Acc, NodeId: n.Id, Resources: huge, Location: n.Location, Interfaces: n.Interfaces,
 		SerialNumber: n.SerialNumber,
 	})
-	keepertest.RequireErr(t, err, tfgridtypes.ErrInvalidCRU, "cru 18446744073709551615", "4096")
+	requireerr.Is(t, err, tfgridtypes.ErrInvalidCRU, "cru 18446744073709551615", "4096")
 	require.Equal(t, keepertest.NodeResources, f.node(w.Node.ID).Resources, "the refused update changed the node")
 
 	// the contract reserves the worked VM; the node claims its whole capacity for it

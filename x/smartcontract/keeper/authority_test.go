@@ -9,7 +9,7 @@ import (
 
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
-	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
@@ -125,7 +125,7 @@ func TestForceResetAfterHolderDeleted(t *testing.T) {
 	ip, err := f.Grid.GetPublicIP(f.Ctx, w.Farm.IPs[0])
 	require.NoError(t, err)
 	require.NoError(t, f.Grid.SetPublicIPContract(f.Ctx, ip, nc))
-	keepertest.RequireErr(t, f.SC.CheckInvariants(f.Ctx), types.ErrInvariantBroken, w.Farm.IPs[0], id(nc))
+	requireerr.Is(t, f.SC.CheckInvariants(f.Ctx), types.ErrInvariantBroken, w.Farm.IPs[0], id(nc))
 
 	_, err = f.SCMsg.ForceResetFarmIp(f.Ctx, &types.MsgForceResetFarmIp{Authority: f.Authority, FarmId: w.Farm.ID, Ip: w.Farm.IPs[0]})
 	require.NoError(t, err)

@@ -10,6 +10,7 @@ import (
 	sdkmath "cosmossdk.io/math"
 
 	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
@@ -240,7 +241,7 @@ func (f *fixture) requireGone(c types.Contract) {
 	t := f.T
 	t.Helper()
 	_, err := f.SC.GetContract(f.Ctx, c.Id)
-	keepertest.RequireErr(t, err, types.ErrContractNotFound, id(c.Id))
+	requireerr.Is(t, err, types.ErrContractNotFound, id(c.Id))
 
 	has, err := f.SC.ContractsByTwin.Has(f.Ctx, collections.Join(c.TwinId, c.Id))
 	require.NoError(t, err)
@@ -289,12 +290,12 @@ func (f *fixture) requireGone(c types.Contract) {
 func TestCloseNeverExistingContract(t *testing.T) {
 	f := newFixture(t)
 	w := f.NewWorld(0)
-	keepertest.RequireErr(t, f.Cancel(w.Alice, 42), types.ErrContractNotFound, "42")
+	requireerr.Is(t, f.Cancel(w.Alice, 42), types.ErrContractNotFound, "42")
 	_, err := f.SCMsg.CancelContractByAuthority(f.Ctx, &types.MsgCancelContractByAuthority{Authority: f.Authority, ContractId: 42})
-	keepertest.RequireErr(t, err, types.ErrContractNotFound, "42")
-	keepertest.RequireErr(t, f.SC.CancelContractByAuthority(f.Ctx, 0), types.ErrContractNotFound, "0")
+	requireerr.Is(t, err, types.ErrContractNotFound, "42")
+	requireerr.Is(t, f.SC.CancelContractByAuthority(f.Ctx, 0), types.ErrContractNotFound, "0")
 	_, err = f.q.Contract(f.Ctx, &types.QueryContractRequest{Id: 42})
-	keepertest.RequireErr(t, err, types.ErrContractNotFound, "42", "never existed")
+	requireerr.Is(t, err, types.ErrContractNotFound, "42", "never existed")
 }
 
 func TestNodeDeletionDropsExtraFee(t *testing.T) {
@@ -327,7 +328,7 @@ func TestNodeDeletionRefusedByThirdParty(t *testing.T) {
 	w := f.NewWorld(1)
 	nc := f.NodeContract(w.Alice, w.Node.ID, "x", 1)
 	_, err := f.GridMsg.DeleteNode(f.Ctx, &tfgridtypes.MsgDeleteNode{Creator: w.Alice.Acc, NodeId: w.Node.ID})
-	keepertest.RequireErr(t, err, tfgridtypes.ErrNotNodeTwin)
+	requireerr.Is(t, err, tfgridtypes.ErrNotNodeTwin)
 	require.Equal(t, types.ContractStateCreated, f.Contract(nc).State)
 	f.requireInvariants()
 }

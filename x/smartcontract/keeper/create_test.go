@@ -12,6 +12,7 @@ import (
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
 	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
@@ -167,7 +168,7 @@ func TestCreateNodeContractPreconditions(t *testing.T) {
 		p.MaxDeploymentDataBytes = 10
 		_, err := f.SCMsg.UpdateParams(f.Ctx, &types.MsgUpdateParams{Authority: f.Authority, Params: p})
 		require.NoError(t, err)
-		keepertest.RequireErr(t, create(w.Alice.Acc, w.Node.ID, good, make([]byte, 11), 0)(), types.ErrDeploymentDataTooLarge, "11", "10")
+		requireerr.Is(t, create(w.Alice.Acc, w.Node.ID, good, make([]byte, 11), 0)(), types.ErrDeploymentDataTooLarge, "11", "10")
 		require.NoError(t, create(w.Alice.Acc, w.Node.ID, good, make([]byte, 10), 0)())
 		_, err = f.SCMsg.UpdateParams(f.Ctx, &types.MsgUpdateParams{Authority: f.Authority, Params: types.DefaultParams()})
 		require.NoError(t, err)
@@ -184,7 +185,7 @@ func TestNotEnoughIPsReservesNothing(t *testing.T) {
 	f.ResetEvents()
 
 	_, err := f.CreateNodeContract(keepertest.NodeContractMsg(w.Bob, w.Node.ID, "greedy", 2))
-	keepertest.RequireErr(t, err, tfgridtypes.ErrNotEnoughPublicIPs, "1 free", "asks 2")
+	requireerr.Is(t, err, tfgridtypes.ErrNotEnoughPublicIPs, "1 free", "asks 2")
 
 	require.Equal(t, before, f.state(), "IP table, contracts, sequence and balances are unchanged")
 	require.Equal(t, map[string]uint64{w.Farm.IPs[0]: holder, w.Farm.IPs[1]: holder, w.Farm.IPs[2]: 0}, f.farmIPs(w.Farm.ID))
@@ -207,7 +208,7 @@ func TestInsufficientFundsWithIPsFailsTheTransaction(t *testing.T) {
 		_, err := f.CreateNodeContract(keepertest.NodeContractMsg(poor, w.Node.ID, "x", 1))
 		return err
 	})
-	keepertest.RequireErr(t, err, sdkerrors.ErrInsufficientFunds)
+	requireerr.Is(t, err, sdkerrors.ErrInsufficientFunds)
 	require.Equal(t, before, f.state(), "the failed transaction is rolled back")
 
 	// Exactly the deposit is enough.
@@ -362,7 +363,7 @@ func TestSetDedicatedNodeExtraFee(t *testing.T) {
 	require.Equal(t, uint64(2500), fee)
 	require.Equal(t, []*types.EventNodeExtraFeeSet{{NodeId: w.Node.ID, ExtraFee: 2500}}, typedEvents[*types.EventNodeExtraFeeSet](f))
 	_, err = f.CreateNodeContract(keepertest.NodeContractMsg(w.Alice, w.Node.ID, "y", 0))
-	keepertest.RequireErr(t, err, types.ErrNodeNotAvailable, "dedicated")
+	requireerr.Is(t, err, types.ErrNodeNotAvailable, "dedicated")
 
 	// 0 clears the fee: the node is shared again.
 	require.NoError(t, set(w.Farm.Farmer.Acc, w.Node.ID, 0)())

@@ -12,6 +12,7 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
 	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/internal/storebank"
 	"github.com/tfgrid/tfgrid/x/smartcontract/keeper"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
@@ -146,7 +147,7 @@ func (f *fixture) runErrCases(cases []errCase) {
 				require.Equal(t, before, f.state(), "a failed message changed the state")
 				return err
 			})
-			keepertest.RequireErr(t, err, tc.err, tc.contains...)
+			requireerr.Is(t, err, tc.err, tc.contains...)
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
 
 	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
@@ -95,7 +96,7 @@ func TestTxGasIndependentOfContractsOnNode(t *testing.T) {
 				if op.wantErr == nil {
 					require.NoError(t, err)
 				} else {
-					keepertest.RequireErr(t, err, op.wantErr)
+					requireerr.Is(t, err, op.wantErr)
 				}
 				require.Positive(t, used)
 				gas = append(gas, used)

@@ -10,6 +10,7 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
 	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/internal/storebank"
 	"github.com/tfgrid/tfgrid/x/smartcontract"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
@@ -126,13 +127,13 @@ func TestGenesisRoundTrip(t *testing.T) {
 	next := g.NodeContract(keepertest.User{Acc: s.Alice.Acc, Twin: s.Alice.Twin}, s.Node.ID, "after import", 1)
 	require.Equal(t, ex.sc.NextContractId, next)
 	_, err = g.CreateNodeContract(keepertest.NodeContractMsg(s.Bob, s.Node.ID, "plain", 0))
-	keepertest.RequireErr(t, err, types.ErrContractNotUnique)
+	requireerr.Is(t, err, types.ErrContractNotUnique)
 	_, err = g.SCMsg.CreateNameContract(g.Ctx, &types.MsgCreateNameContract{Creator: s.Bob.Acc, Name: "rich-gw"})
-	keepertest.RequireErr(t, err, types.ErrNameTaken)
+	requireerr.Is(t, err, types.ErrNameTaken)
 	_, err = g.SCMsg.CreateRentContract(g.Ctx, &types.MsgCreateRentContract{Creator: s.Alice.Acc, NodeId: s.rented.ID})
-	keepertest.RequireErr(t, err, types.ErrNodeRented)
+	requireerr.Is(t, err, types.ErrNodeRented)
 	_, err = g.CreateNodeContract(keepertest.NodeContractMsg(s.Alice, s.feeNode.ID, "fee", 0))
-	keepertest.RequireErr(t, err, types.ErrNodeNotAvailable)
+	requireerr.Is(t, err, types.ErrNodeNotAvailable)
 	res, err := g.q.Contract(g.Ctx, &types.QueryContractRequest{Id: s.oof})
 	require.NoError(t, err)
 	require.Equal(t, types.DeleteCauseOutOfFunds, res.Contract.DeleteCause)
@@ -317,7 +318,7 @@ func TestInitGenesisRejects(t *testing.T) {
 			if tc.name == "invalid params" {
 				want = types.ErrInvalidParams
 			}
-			keepertest.RequireErr(t, err, want, tc.contains...)
+			requireerr.Is(t, err, want, tc.contains...)
 		})
 	}
 }

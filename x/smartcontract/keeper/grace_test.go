@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 )
 
@@ -61,8 +62,8 @@ func TestEnterAndLeaveGrace(t *testing.T) {
 	require.NoError(t, f.SC.LeaveGrace(f.Ctx, name))
 	f.requireState(name, types.ContractStateCreated)
 
-	keepertest.RequireErr(t, f.SC.EnterGrace(f.Ctx, 999), types.ErrContractNotFound, "999")
-	keepertest.RequireErr(t, f.SC.LeaveGrace(f.Ctx, 999), types.ErrContractNotFound, "999")
+	requireerr.Is(t, f.SC.EnterGrace(f.Ctx, 999), types.ErrContractNotFound, "999")
+	requireerr.Is(t, f.SC.LeaveGrace(f.Ctx, 999), types.ErrContractNotFound, "999")
 	f.requireInvariants()
 }
 

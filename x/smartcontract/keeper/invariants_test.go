@@ -11,6 +11,7 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
 	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 )
 
@@ -136,7 +137,7 @@ func TestInvariantsDetectCorruption(t *testing.T) {
 				tc.corrupt()
 				return f.SC.CheckInvariants(f.Ctx)
 			})
-			keepertest.RequireErr(t, err, types.ErrInvariantBroken, tc.contains...)
+			requireerr.Is(t, err, types.ErrInvariantBroken, tc.contains...)
 		})
 	}
 	// The corruptions were discarded with their cache contexts.

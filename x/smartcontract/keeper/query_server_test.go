@@ -14,6 +14,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 )
 
@@ -54,7 +55,7 @@ func TestQueryContract(t *testing.T) {
 	require.Equal(t, types.DeleteCauseCanceledByUser, res.Contract.DeleteCause)
 
 	_, err = f.q.Contract(f.Ctx, &types.QueryContractRequest{Id: 99})
-	keepertest.RequireErr(t, err, types.ErrContractNotFound, "99")
+	requireerr.Is(t, err, types.ErrContractNotFound, "99")
 	require.Equal(t, codes.NotFound, grpcCode(err))
 }
 
@@ -249,7 +250,7 @@ func TestQueryLookups(t *testing.T) {
 	for _, tc := range notFound {
 		f.run(tc.name, func(t *testing.T) {
 			err := tc.run()
-			keepertest.RequireErr(t, err, types.ErrContractNotFound, tc.frag...)
+			requireerr.Is(t, err, types.ErrContractNotFound, tc.frag...)
 			require.Equal(t, codes.NotFound, grpcCode(err))
 		})
 	}
@@ -259,11 +260,11 @@ func TestQueryLookups(t *testing.T) {
 	require.NoError(t, f.Cancel(w.Alice, nc))
 	require.NoError(t, f.Cancel(w.Bob, rent))
 	_, err = f.q.ContractByName(f.Ctx, &types.QueryContractByNameRequest{Name: "lookup"})
-	keepertest.RequireErr(t, err, types.ErrContractNotFound)
+	requireerr.Is(t, err, types.ErrContractNotFound)
 	_, err = f.q.NodeContractByHash(f.Ctx, &types.QueryNodeContractByHashRequest{NodeId: w.Node.ID, Hash: keepertest.Hash("web")})
-	keepertest.RequireErr(t, err, types.ErrContractNotFound)
+	requireerr.Is(t, err, types.ErrContractNotFound)
 	_, err = f.q.NodeRentContract(f.Ctx, &types.QueryNodeRentContractRequest{NodeId: rentNode.ID})
-	keepertest.RequireErr(t, err, types.ErrContractNotFound)
+	requireerr.Is(t, err, types.ErrContractNotFound)
 }
 
 func TestQueryNameContractsPaginates(t *testing.T) {
@@ -295,7 +296,7 @@ func TestQueryNameContractsPaginates(t *testing.T) {
 	require.Equal(t, "abc", all.Contracts[0].GetNameContract().Name)
 
 	_, err = f.q.NameContracts(f.Ctx, &types.QueryNameContractsRequest{Pagination: &query.PageRequest{Limit: 1001}})
-	keepertest.RequireErr(t, err, sdkerrors.ErrInvalidRequest, "limit 1001 above the maximum 1000")
+	requireerr.Is(t, err, sdkerrors.ErrInvalidRequest, "limit 1001 above the maximum 1000")
 }
 
 func TestQueryRentContractsPaginates(t *testing.T) {
@@ -322,7 +323,7 @@ func TestQueryRentContractsPaginates(t *testing.T) {
 	require.Equal(t, n3.ID, page2.Contracts[0].GetRentContract().NodeId)
 
 	_, err = f.q.RentContracts(f.Ctx, &types.QueryRentContractsRequest{Pagination: &query.PageRequest{Key: []byte{1}, Offset: 1}})
-	keepertest.RequireErr(t, err, sdkerrors.ErrInvalidRequest, "key and offset 1 both set")
+	requireerr.Is(t, err, sdkerrors.ErrInvalidRequest, "key and offset 1 both set")
 }
 
 func TestQueryContractsInGrace(t *testing.T) {
@@ -367,5 +368,5 @@ func TestQueryContractsInGrace(t *testing.T) {
 	f.requireInvariants()
 
 	_, err := f.q.ContractsInGrace(f.Ctx, &types.QueryContractsInGraceRequest{Pagination: &query.PageRequest{Limit: 5000}})
-	keepertest.RequireErr(t, err, sdkerrors.ErrInvalidRequest, "limit 5000 above the maximum 1000")
+	requireerr.Is(t, err, sdkerrors.ErrInvalidRequest, "limit 5000 above the maximum 1000")
 }

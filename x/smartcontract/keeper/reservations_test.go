@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
@@ -113,7 +114,7 @@ func TestReservationInvariant(t *testing.T) {
 	_, err := f.reserve(w.Alice, w.Node.ID, "a", tfgridtypes.Resources{Cru: 1}, 0)
 	require.NoError(t, err)
 	require.NoError(t, f.SC.NodeReserved.Set(f.Ctx, w.Node.ID, tfgridtypes.Resources{Cru: 2}))
-	keepertest.RequireErr(t, f.SC.CheckInvariants(f.Ctx), types.ErrInvariantBroken, "node "+id(w.Node.ID)+" reserves")
+	requireerr.Is(t, f.SC.CheckInvariants(f.Ctx), types.ErrInvariantBroken, "node "+id(w.Node.ID)+" reserves")
 	require.NoError(t, f.SC.NodeReserved.Set(f.Ctx, w.Node.ID, tfgridtypes.Resources{Cru: 1}))
 	require.NoError(t, f.SC.CheckInvariants(f.Ctx))
 }

@@ -8,6 +8,7 @@ import (
 	"cosmossdk.io/collections"
 
 	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
@@ -107,7 +108,7 @@ func TestCancelContractAuthorization(t *testing.T) {
 	require.Equal(t, []*types.EventContractCanceled{{
 		ContractId: nc, NodeId: w.Node.ID, TwinId: w.Alice.Twin, Cause: types.DeleteCauseCanceledByNode, Kind: types.ContractKindNode,
 	}}, typedEvents[*types.EventContractCanceled](f))
-	keepertest.RequireErr(t, f.Cancel(w.Alice, nc), types.ErrContractNotFound, id(nc))
+	requireerr.Is(t, f.Cancel(w.Alice, nc), types.ErrContractNotFound, id(nc))
 
 	require.NoError(t, f.Cancel(w.Alice, name))
 	require.NoError(t, f.Cancel(w.Alice, rent))
