@@ -26,6 +26,7 @@ import (
 
 // Every test account is funded with keepertest.StartBalance, 10 TFT: against the contracts of these
 // tests (thousands of TFT a month) that is far below every discount tier.
+
 const (
 	gib  = tfgridtypes.GiB
 	hour = 3600
