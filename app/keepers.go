@@ -142,11 +142,6 @@ func (app *App) initKeepers(appOpts servertypes.AppOptions) {
 		cdc, app.legacyAmino, runtime.NewKVStoreService(keys[slashingtypes.StoreKey]), app.StakingKeeper, authority,
 	)
 
-	// Staking notifies distribution and slashing of validator/delegation changes.
-	app.StakingKeeper.SetHooks(
-		stakingtypes.NewMultiStakingHooks(app.DistrKeeper.Hooks(), app.SlashingKeeper.Hooks()),
-	)
-
 	app.FeeGrantKeeper = feegrantkeeper.NewKeeper(
 		cdc, runtime.NewKVStoreService(keys[feegrant.StoreKey]), app.AccountKeeper,
 	)
@@ -196,4 +191,12 @@ func (app *App) initKeepers(appOpts servertypes.AppOptions) {
 	app.TfgridKeeper.SetHooks(app.SmartcontractKeeper)
 	app.TfgridKeeper.SetAvailabilityHooks(app.BillingKeeper)
 	app.SmartcontractKeeper.SetHooks(app.BillingKeeper)
+
+	// Staking notifies distribution and slashing of validator/delegation changes, and billing of
+	// delegations, which take utft out of an owner's spendable balance without a bank send.
+	app.StakingKeeper.SetHooks(
+		stakingtypes.NewMultiStakingHooks(app.DistrKeeper.Hooks(), app.SlashingKeeper.Hooks(), app.BillingKeeper.StakingHooks()),
+	)
+	// Every send out of a twin's account checks the twin's runway (it never refuses one).
+	app.BankKeeper.AppendSendRestriction(app.BillingKeeper.SendRestriction)
 }

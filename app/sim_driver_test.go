@@ -63,7 +63,10 @@ const (
 	simMaxDeploymentData = 600
 	// Billing runs with a settlement every 24 blocks and a 3-minute grace period.
 	simSettlementInterval = 120
-	simGracePeriod        = 180
+	// simMaxSettlementInterval lets well-funded twins' contracts be settled 4× less often, so that the
+	// runway schedule, and drains bringing settlements forward, run in the simulation.
+	simMaxSettlementInterval = 4 * simSettlementInterval
+	simGracePeriod           = 180
 	// Farms are paid every 60 blocks, at most 2 farms a block, so payouts queue up within the run.
 	simPayoutInterval     = 300
 	simMaxPayoutsPerBlock = 2
@@ -210,6 +213,7 @@ func newSim(t *testing.T, seed int64) *sim {
 	params, err := chain.App.BillingKeeper.Params.Get(chain.Ctx)
 	require.NoError(t, err)
 	params.SettlementInterval, params.GracePeriod = simSettlementInterval, simGracePeriod
+	params.MaxSettlementInterval = simMaxSettlementInterval
 	params.NodeOfflineAfter = simNodeOfflineAfter
 	params.PayoutInterval, params.MaxPayoutsPerBlock = simPayoutInterval, simMaxPayoutsPerBlock
 	params.PriceWindow, params.PriceSampleInterval = simPriceWindow, simPriceSampleInterval

@@ -914,6 +914,7 @@ function toAmino_tfgrid_billing_v1_Params(m: tfgrid_billing_v1_types.Params): Am
   if (!(m.foundationAccount === "")) a["foundation_account"] = m.foundationAccount;
   if (!(m.payoutInterval === BigInt(0))) a["payout_interval"] = m.payoutInterval.toString();
   if (!(m.maxPayoutsPerBlock === 0)) a["max_payouts_per_block"] = m.maxPayoutsPerBlock;
+  if (!(m.maxSettlementInterval === BigInt(0))) a["max_settlement_interval"] = m.maxSettlementInterval.toString();
   return a;
 }
 
@@ -938,6 +939,7 @@ function fromAmino_tfgrid_billing_v1_Params(a: AminoValue): tfgrid_billing_v1_ty
     foundationAccount: enc.stringFromAmino(a["foundation_account"]),
     payoutInterval: enc.bigintFromAmino(a["payout_interval"]),
     maxPayoutsPerBlock: enc.numberFromAmino(a["max_payouts_per_block"]),
+    maxSettlementInterval: enc.bigintFromAmino(a["max_settlement_interval"]),
   });
 }
 

@@ -11,7 +11,8 @@ import (
 	"github.com/tfgrid/tfgrid/x/billing/types"
 )
 
-// EndBlocker settles the contracts that are due, then pays the farms whose payout is due, each in due
+// EndBlocker brings forward the settlements of the twins whose funds ran short, settles the contracts
+// that are due, then pays the farms whose payout is due, each in due
 // order and at most max_settlements_per_block and max_payouts_per_block of them: the work per block
 // never depends on how many contracts or farms exist.
 func (k *Keeper) EndBlocker(ctx context.Context) error {
@@ -20,6 +21,9 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 		return err
 	}
 	now := keeperutil.BlockTime(ctx)
+	if err := k.bringForward(ctx, now, params.MaxSettlementsPerBlock); err != nil {
+		return err
+	}
 	if err := k.settleDue(ctx, params, now); err != nil {
 		return err
 	}
@@ -91,6 +95,9 @@ func (k *Keeper) postpone(ctx context.Context, id uint64, next int64, cause erro
 		return err
 	}
 	if err := k.reschedule(ctx, &b, next); err != nil {
+		return err
+	}
+	if err := k.extendOwnerHorizon(ctx, id, next); err != nil {
 		return err
 	}
 	return keeperutil.Emit(ctx, &types.EventSettlementFailed{ContractId: id, Reason: cause.Error()})

@@ -46,7 +46,7 @@ type rates struct {
 // discount the owner's spendable balance earns.
 func (k *Keeper) chargeFor(ctx context.Context, rd *reads, c sctypes.Contract, b types.ContractBilling, from, to int64, balance sdkmath.Int) (charge, error) {
 	price := rd.price
-	r, billable, err := k.ratesOf(ctx, rd, c, b, from, to)
+	r, billable, err := k.ratesOf(ctx, rd, c, b, from, to, false)
 	if err != nil {
 		return charge{}, err
 	}
@@ -60,7 +60,7 @@ func (k *Keeper) chargeFor(ctx context.Context, rd *reads, c sctypes.Contract, b
 	standard.Add(standard, types.RatOfDec(b.UnbilledNu))
 	standard.Mul(standard, mult)
 	extra := types.PerSeconds(r.extraPerHour, billable)
-	hourly := new(big.Rat).Add(new(big.Rat).Mul(r.standardPerHour, mult), r.extraPerHour)
+	hourly := hourlyRate(r, mult)
 	return charge{
 		standard: types.ToUTFT(standard, price),
 		extra:    types.ToUTFT(extra, price),
@@ -71,8 +71,16 @@ func (k *Keeper) chargeFor(ctx context.Context, rd *reads, c sctypes.Contract, b
 	}, nil
 }
 
-// ratesOf reads what a contract is priced on, and how many seconds of [from, to] its resources are billable.
-func (k *Keeper) ratesOf(ctx context.Context, rd *reads, c sctypes.Contract, b types.ContractBilling, from, to int64) (rates, uint64, error) {
+// hourlyRate is what rates cost an hour, the standard part times mult.
+func hourlyRate(r rates, mult *big.Rat) *big.Rat {
+	return new(big.Rat).Add(new(big.Rat).Mul(r.standardPerHour, mult), r.extraPerHour)
+}
+
+// ratesOf reads what a contract is priced on, and how many seconds of [from, to] its resources are
+// billable. asIfUnrented prices a node contract's resources even on a rented node (its ceiling).
+func (k *Keeper) ratesOf(ctx context.Context, rd *reads, c sctypes.Contract, b types.ContractBilling, from, to int64,
+	asIfUnrented bool,
+) (rates, uint64, error) {
 	r := rates{extraPerHour: new(big.Rat), resourcePerHour: new(big.Rat), multiplier: sdkmath.LegacyOneDec()}
 	if name := c.GetNameContract(); name != nil {
 		policy, err := rd.policy(ctx, defaultPricingPolicyID)
@@ -104,17 +112,20 @@ func (k *Keeper) ratesOf(ctx context.Context, rd *reads, c sctypes.Contract, b t
 		r.multiplier = rd.params.CertifiedMultiplier
 	}
 	if nc := c.GetNodeContract(); nc != nil {
-		return k.nodeContractRates(ctx, r, policy, node, nc, b, from, to)
+		return k.nodeContractRates(ctx, r, policy, node, nc, b, from, to, asIfUnrented)
 	}
 	return k.rentContractRates(ctx, r, policy, node, b, from, to)
 }
 
 func (k *Keeper) nodeContractRates(ctx context.Context, r rates, policy tfgridtypes.PricingPolicy, node tfgridtypes.Node,
-	nc *sctypes.NodeContract, b types.ContractBilling, from, to int64,
+	nc *sctypes.NodeContract, b types.ContractBilling, from, to int64, asIfUnrented bool,
 ) (rates, uint64, error) {
-	_, rented, err := k.contracts.NodeRentContractID(ctx, node.Id)
-	if err != nil {
-		return r, 0, err
+	rented := false
+	if !asIfUnrented {
+		var err error
+		if _, rented, err = k.contracts.NodeRentContractID(ctx, node.Id); err != nil {
+			return r, 0, err
+		}
 	}
 	// On a rented node the renter pays for the machine; node contracts pay only their IPs and NU.
 	if !rented {

@@ -58,7 +58,11 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := newBareFixture(t)
 	f.LoadDefaultGenesis()
-	require.NoError(t, f.k.InitGenesis(f.Ctx, *types.DefaultGenesis(f.foundation())))
+	gen := types.DefaultGenesis(f.foundation())
+	// The scenarios count in settlement_interval steps: a fixed schedule, unless a test of the runway
+	// schedule (runway_test.go) lengthens max_settlement_interval.
+	gen.Params.MaxSettlementInterval = gen.Params.SettlementInterval
+	require.NoError(t, f.k.InitGenesis(f.Ctx, *gen))
 	// every scenario ends with the invariants of both contract-facing modules holding
 	t.Cleanup(func() {
 		if !f.corrupted && !t.Failed() {

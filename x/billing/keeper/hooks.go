@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"errors"
 
 	"cosmossdk.io/collections"
 	sdkmath "cosmossdk.io/math"
@@ -38,7 +39,42 @@ func (k *Keeper) AfterContractCreated(ctx context.Context, c sctypes.Contract) e
 	if err := k.Queue.Set(ctx, collections.Join(b.NextDue, c.Id)); err != nil {
 		return err
 	}
+	if err := k.chargeOwner(ctx, c, &b); err != nil {
+		return err
+	}
 	return k.store(ctx, b)
+}
+
+// chargeOwner prices a new or changed contract's hourly ceiling onto its owner's load, keeps the
+// owner's horizon at or after the contract's next settlement, and checks the owner's funds against
+// both: more to pay for may bring the owner's settlements forward. Without a price yet the ceiling
+// waits for the contract's first settlement.
+func (k *Keeper) chargeOwner(ctx context.Context, c sctypes.Contract, b *types.ContractBilling) error {
+	rd, err := k.newReads(ctx)
+	if errors.Is(err, types.ErrNoPrice) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	ceiling, err := k.hourlyCeiling(ctx, rd, c)
+	if err != nil {
+		return err
+	}
+	if err := k.setCeiling(ctx, c.TwinId, b, ceiling); err != nil {
+		return err
+	}
+	l, err := k.loadOf(ctx, c.TwinId)
+	if err != nil {
+		return err
+	}
+	if err := k.extendHorizon(ctx, l, b.NextDue); err != nil {
+		return err
+	}
+	owner, err := rd.account(ctx, c.TwinId)
+	if err != nil {
+		return err
+	}
+	return k.checkFunds(ctx, c.TwinId, k.spendable(ctx, owner))
 }
 
 // BeforeContractUpdated settles a node contract before its deployment changes.
@@ -58,6 +94,9 @@ func (k *Keeper) AfterContractUpdated(ctx context.Context, c sctypes.Contract) e
 		return keeperutil.NotFound(err, types.ErrContractNotFound, "contract %d", c.Id)
 	}
 	b.Usage, _ = types.ClampUsage(b.Usage, nc.Resources)
+	if err := k.chargeOwner(ctx, c, &b); err != nil {
+		return err
+	}
 	return k.store(ctx, b)
 }
 
@@ -72,8 +111,11 @@ func (k *Keeper) BeforeContractDeleted(ctx context.Context, c sctypes.Contract, 
 	if err != nil {
 		return keeperutil.NotFound(err, types.ErrContractNotFound, "contract %d", c.Id)
 	}
-	owed, err := k.settlePeriod(ctx, rd, c, &b)
+	owed, _, err := k.settlePeriod(ctx, rd, c, &b)
 	if err != nil {
+		return err
+	}
+	if err := k.setCeiling(ctx, c.TwinId, &b, sdkmath.ZeroInt()); err != nil {
 		return err
 	}
 	if owed.IsPositive() {

@@ -1,12 +1,16 @@
 package keeper
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 
 	"cosmossdk.io/collections"
 	sdkmath "cosmossdk.io/math"
 
+	"github.com/tfgrid/tfgrid/internal/keeperutil"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 )
@@ -57,7 +61,67 @@ func (k *Keeper) CheckInvariants(ctx context.Context) error {
 	if err := k.checkPayouts(ctx); err != nil {
 		return err
 	}
-	return k.checkEveryLiveContractBilled(ctx)
+	if err := k.checkEveryLiveContractBilled(ctx); err != nil {
+		return err
+	}
+	return k.checkTwinLoads(ctx)
+}
+
+// derivedLoads adds the twins' loads up from their contracts' billing states, in twin id order: each
+// twin's ceiling is the sum of its contracts' ceilings, its horizon the latest next_due of those
+// with a positive ceiling. Twins with nothing charged have none.
+func (k *Keeper) derivedLoads(ctx context.Context) ([]types.TwinLoad, error) {
+	byTwin := map[uint64]*types.TwinLoad{}
+	err := k.Contracts.Walk(ctx, nil, func(id uint64, b types.ContractBilling) (bool, error) {
+		ceiling := types.OrZero(b.HourlyCeiling)
+		if !ceiling.IsPositive() {
+			return false, nil
+		}
+		c, err := k.contracts.GetContract(ctx, id)
+		if errors.Is(err, sctypes.ErrContractNotFound) {
+			return false, nil // billing of a contract that is not live: an invariant of its own
+		} else if err != nil {
+			return true, err
+		}
+		l, ok := byTwin[c.TwinId]
+		if !ok {
+			l = &types.TwinLoad{TwinId: c.TwinId, HourlyCeiling: sdkmath.ZeroInt()}
+			byTwin[c.TwinId] = l
+		}
+		l.HourlyCeiling = l.HourlyCeiling.Add(ceiling)
+		l.Horizon = max(l.Horizon, b.NextDue)
+		return false, nil
+	})
+	loads := make([]types.TwinLoad, 0, len(byTwin))
+	for _, l := range byTwin {
+		loads = append(loads, *l)
+	}
+	slices.SortFunc(loads, func(a, b types.TwinLoad) int { return cmp.Compare(a.TwinId, b.TwinId) })
+	return loads, err
+}
+
+// checkTwinLoads: every twin's load holds exactly the sum of its contracts' ceilings, and its horizon
+// is at or after each of their next settlements (else a drain could go unseen until the later one).
+func (k *Keeper) checkTwinLoads(ctx context.Context) error {
+	want, err := k.derivedLoads(ctx)
+	if err != nil {
+		return err
+	}
+	stored, err := keeperutil.Values(ctx, k.TwinLoads.Iterate)
+	if err != nil {
+		return err
+	}
+	if len(stored) != len(want) {
+		return broken("%d twin loads stored, %d twins have charged contracts", len(stored), len(want))
+	}
+	for i, l := range stored {
+		w := want[i]
+		if l.TwinId != w.TwinId || !l.HourlyCeiling.Equal(w.HourlyCeiling) || l.Horizon < w.Horizon {
+			return broken("twin %d's load is %s utft/h until %d; its contracts add up to twin %d: %s utft/h, due until %d",
+				l.TwinId, l.HourlyCeiling, l.Horizon, w.TwinId, w.HourlyCeiling, w.Horizon)
+		}
+	}
+	return nil
 }
 
 // checkPayouts: every pending farm payout is positive and queued exactly once at its due time, nothing

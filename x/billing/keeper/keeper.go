@@ -47,6 +47,12 @@ type Keeper struct {
 	PayoutQueue collections.KeySet[collections.Pair[int64, uint64]]
 	// NodeClocks counts each node's billable seconds (online, powered up): node id → clock.
 	NodeClocks collections.Map[uint64, types.NodeClock]
+	// TwinLoads are the owners' hourly ceilings and horizons (twin id → load), for the runway schedule.
+	TwinLoads collections.Map[uint64, types.TwinLoad]
+	// FundsShortTwins are the twins whose funds may not last until their contracts' scheduled
+	// settlements, with the time that was found (twin id → time): EndBlock brings forward the
+	// settlements of their contracts not settled since.
+	FundsShortTwins collections.Map[uint64, int64]
 }
 
 // NewKeeper builds the billing keeper; authority is the bech32 address of the gov module account and
@@ -85,6 +91,10 @@ func NewKeeper(
 			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
 		NodeClocks: collections.NewMap(sb, types.NodeClocksKey, "node_clocks", collections.Uint64Key,
 			codec.CollValue[types.NodeClock](cdc)),
+		TwinLoads: collections.NewMap(sb, types.TwinLoadsKey, "twin_loads", collections.Uint64Key,
+			codec.CollValue[types.TwinLoad](cdc)),
+		FundsShortTwins: collections.NewMap(sb, types.FundsShortTwinsKey, "funds_short_twins", collections.Uint64Key,
+			collections.Int64Value),
 	}
 	schema, err := sb.Build()
 	if err != nil {

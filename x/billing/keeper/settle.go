@@ -31,12 +31,16 @@ func (k *Keeper) settle(ctx context.Context, rd *reads, id uint64) error {
 	if err != nil {
 		return err
 	}
-	owed, err := k.settlePeriod(ctx, rd, c, &b)
+	owed, left, err := k.settlePeriod(ctx, rd, c, &b)
 	if err != nil {
 		return err
 	}
 	now := keeperutil.BlockTime(ctx)
-	next := now + int64(params.SettlementInterval)
+	spacing, err := k.spacing(ctx, params, c.TwinId, left, now)
+	if err != nil {
+		return err
+	}
+	next := now + spacing
 	switch {
 	case owed.IsPositive() && c.State == sctypes.ContractStateGracePeriod:
 		deadline := c.GraceSince + int64(params.GracePeriod)
@@ -85,32 +89,33 @@ func (k *Keeper) settleRentedNodeContracts(ctx context.Context, rd *reads, rentI
 	return nil
 }
 
-// settlePeriod charges [last_settled, now], pays what the owner can, and returns what stays owed.
-// The owner's spendable balance is read once: it sets the discount and caps the payment.
-func (k *Keeper) settlePeriod(ctx context.Context, rd *reads, c sctypes.Contract, b *types.ContractBilling) (sdkmath.Int, error) {
+// settlePeriod charges [last_settled, now], pays what the owner can, and returns what stays owed and
+// what the owner can still spend. The owner's spendable balance is read once: it sets the discount and
+// caps the payment. The contract's hourly ceiling is priced anew.
+func (k *Keeper) settlePeriod(ctx context.Context, rd *reads, c sctypes.Contract, b *types.ContractBilling) (owed, left sdkmath.Int, err error) {
 	now := keeperutil.BlockTime(ctx)
 	from := min(b.LastSettled, now)
 	owner, err := rd.account(ctx, c.TwinId)
 	if err != nil {
-		return sdkmath.Int{}, err
+		return sdkmath.Int{}, sdkmath.Int{}, err
 	}
 	spendable := k.spendable(ctx, owner)
 	ch, err := k.chargeFor(ctx, rd, c, *b, from, now, spendable)
 	if err != nil {
-		return sdkmath.Int{}, err
+		return sdkmath.Int{}, sdkmath.Int{}, err
 	}
 	if err := k.applySpendingCap(ctx, c, &ch, from, now); err != nil {
-		return sdkmath.Int{}, err
+		return sdkmath.Int{}, sdkmath.Int{}, err
 	}
 	extraDue, standardDue := b.ExtraOverdraft.Add(ch.extra), b.StandardOverdraft.Add(ch.standard)
 	paidExtra, paidStandard, share, err := k.pay(ctx, rd, owner, spendable, ch.farmID, extraDue, standardDue)
 	if err != nil {
-		return sdkmath.Int{}, err
+		return sdkmath.Int{}, sdkmath.Int{}, err
 	}
 	b.ExtraOverdraft, b.StandardOverdraft = extraDue.Sub(paidExtra), standardDue.Sub(paidStandard)
 	b.LastSettled, b.UnbilledNu = now, sdkmath.LegacyZeroDec()
 	b.OnlineClock, b.PoweredClock = ch.clocks.online, ch.clocks.powered
-	owed := b.ExtraOverdraft.Add(b.StandardOverdraft)
+	owed = b.ExtraOverdraft.Add(b.StandardOverdraft)
 	amount, paid := ch.standard.Add(ch.extra), paidExtra.Add(paidStandard)
 	if amount.IsPositive() || paid.IsPositive() {
 		emitSettled(ctx, &types.EventContractSettled{
@@ -121,15 +126,22 @@ func (k *Keeper) settlePeriod(ctx context.Context, rd *reads, c sctypes.Contract
 	}
 	if owed.IsPositive() {
 		if err := keeperutil.Emit(ctx, &types.EventContractOverdrawn{ContractId: c.Id, Paid: paid.String(), Overdraft: owed.String()}); err != nil {
-			return sdkmath.Int{}, err
+			return sdkmath.Int{}, sdkmath.Int{}, err
 		}
 	}
 	if !rd.batched {
 		if err := k.distribute(ctx, rd); err != nil {
-			return sdkmath.Int{}, err
+			return sdkmath.Int{}, sdkmath.Int{}, err
 		}
 	}
-	return owed, nil
+	ceiling, err := k.hourlyCeiling(ctx, rd, c)
+	if err != nil {
+		return sdkmath.Int{}, sdkmath.Int{}, err
+	}
+	if err := k.setCeiling(ctx, c.TwinId, b, ceiling); err != nil {
+		return sdkmath.Int{}, sdkmath.Int{}, err
+	}
+	return owed, spendable.Sub(paid), nil
 }
 
 // applySpendingCap holds a node contract's charge for [from, to] to its max_utft_per_hour × the hours

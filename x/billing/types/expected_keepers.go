@@ -14,6 +14,7 @@ type RegistryKeeper interface {
 	GetTwin(ctx context.Context, id uint64) (tfgridtypes.Twin, error)
 	GetNode(ctx context.Context, id uint64) (tfgridtypes.Node, error)
 	NodeOfAccount(ctx context.Context, account string) (tfgridtypes.Node, error)
+	TwinIDOfAddress(ctx context.Context, addr sdk.AccAddress) (uint64, bool, error)
 	GetFarm(ctx context.Context, id uint64) (tfgridtypes.Farm, error)
 	GetPricingPolicy(ctx context.Context, id uint64) (tfgridtypes.PricingPolicy, error)
 	TimestampDrift(ctx context.Context) (uint64, error)

@@ -54,6 +54,9 @@ func (gs GenesisState) Validate(ac address.Codec) error {
 		if b.UnbilledNu.IsNil() || b.UnbilledNu.IsNegative() {
 			return genesisErr("billing of contract %d: negative unbilled_nu", b.ContractId)
 		}
+		if !b.HourlyCeiling.IsNil() && b.HourlyCeiling.IsNegative() {
+			return genesisErr("billing of contract %d: negative hourly_ceiling %s", b.ContractId, b.HourlyCeiling)
+		}
 	}
 	feeders := map[string]bool{}
 	for _, f := range gs.FeederLastSamples {

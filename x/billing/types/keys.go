@@ -22,4 +22,6 @@ var (
 	NodeClocksKey       = collections.NewPrefix(8)
 	FarmPayoutsKey      = collections.NewPrefix(9)
 	PayoutQueueKey      = collections.NewPrefix(10)
+	TwinLoadsKey        = collections.NewPrefix(11)
+	FundsShortTwinsKey  = collections.NewPrefix(12)
 )

@@ -32,6 +32,7 @@ func DefaultParams(foundation string) Params {
 		FoundationAccount:      foundation,
 		PayoutInterval:         24 * 3600,
 		MaxPayoutsPerBlock:     100,
+		MaxSettlementInterval:  24 * 3600,
 	}
 }
 
@@ -40,6 +41,9 @@ func (p Params) Validate(ac address.Codec) error {
 	if p.SettlementInterval == 0 || p.GracePeriod == 0 || p.NodeOfflineAfter == 0 || p.PriceSampleInterval == 0 {
 		return ErrInvalidParams.Wrapf("settlement_interval %d, grace_period %d, node_offline_after %d, price_sample_interval %d: all must be > 0",
 			p.SettlementInterval, p.GracePeriod, p.NodeOfflineAfter, p.PriceSampleInterval)
+	}
+	if p.MaxSettlementInterval < p.SettlementInterval {
+		return ErrInvalidParams.Wrapf("max_settlement_interval %d: want >= settlement_interval %d", p.MaxSettlementInterval, p.SettlementInterval)
 	}
 	if p.MaxSettlementsPerBlock == 0 || p.PriceWindow == 0 {
 		return ErrInvalidParams.Wrapf("max_settlements_per_block %d, price_window %d: both must be > 0", p.MaxSettlementsPerBlock, p.PriceWindow)

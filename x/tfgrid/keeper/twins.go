@@ -3,7 +3,9 @@ package keeper
 import (
 	"bytes"
 	"context"
+	"errors"
 
+	"cosmossdk.io/collections"
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
@@ -72,6 +74,16 @@ func (k *Keeper) TwinOfAccount(ctx context.Context, account string) (types.Twin,
 		return types.Twin{}, keeperutil.NotFound(err, types.ErrTwinNotFound, "account %s has no twin", account)
 	}
 	return k.GetTwin(ctx, id)
+}
+
+// TwinIDOfAddress is the id of the twin an account address registered, read from the index alone;
+// found is false for an address without a twin (a module account, a validator).
+func (k *Keeper) TwinIDOfAddress(ctx context.Context, addr sdk.AccAddress) (id uint64, found bool, err error) {
+	id, err = k.Twins.Indexes.Account.MatchExact(ctx, addr)
+	if errors.Is(err, collections.ErrNotFound) {
+		return 0, false, nil
+	}
+	return id, err == nil, err
 }
 
 // signerPubKey returns the compressed secp256k1 key the account signs with; any other key type is refused

@@ -37,6 +37,15 @@ export interface EventContractSettled {
   stakingAmount: string;
 }
 
+/**
+ * EventSettlementsBroughtForward is emitted when EndBlock makes all of a twin's contracts due at once
+ * because its funds may not last until their scheduled settlements (it sent or delegated funds away,
+ * or took on more contracts than its runway was scheduled for).
+ */
+export interface EventSettlementsBroughtForward {
+  twinId: bigint;
+}
+
 /** EventContractOverdrawn is emitted when the owner could not pay in full. */
 export interface EventContractOverdrawn {
   contractId: bigint;
@@ -392,6 +401,78 @@ export const EventContractSettled: MessageFns<EventContractSettled> = {
     message.farmerAmount = object.farmerAmount ?? "";
     message.foundationAmount = object.foundationAmount ?? "";
     message.stakingAmount = object.stakingAmount ?? "";
+    return message;
+  },
+};
+
+function createBaseEventSettlementsBroughtForward(): EventSettlementsBroughtForward {
+  return { twinId: 0n };
+}
+
+export const EventSettlementsBroughtForward: MessageFns<EventSettlementsBroughtForward> = {
+  encode(message: EventSettlementsBroughtForward, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.twinId !== 0n) {
+      if (BigInt.asUintN(64, message.twinId) !== message.twinId) {
+        throw new globalThis.Error("value provided for field message.twinId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.twinId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventSettlementsBroughtForward {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventSettlementsBroughtForward();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.twinId = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventSettlementsBroughtForward {
+    return {
+      twinId: isSet(object.twinId) ? BigInt(object.twinId) : isSet(object.twin_id) ? BigInt(object.twin_id) : 0n,
+    };
+  },
+
+  toJSON(message: EventSettlementsBroughtForward): unknown {
+    const obj: any = {};
+    if (message.twinId !== 0n) {
+      obj.twinId = message.twinId.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EventSettlementsBroughtForward>): EventSettlementsBroughtForward {
+    return EventSettlementsBroughtForward.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EventSettlementsBroughtForward>): EventSettlementsBroughtForward {
+    const message = createBaseEventSettlementsBroughtForward();
+    message.twinId = (object.twinId !== undefined && object.twinId !== null) ? BigInt(object.twinId) : 0n;
     return message;
   },
 };

@@ -131,6 +131,25 @@ export interface ContractBilling {
    */
   onlineClock: bigint;
   poweredClock: bigint;
+  /**
+   * hourly_ceiling is the most utft an hour the contract can cost at the current price, undiscounted:
+   * a node contract at its whole reservation (or its spending cap). Its owner's runway is counted
+   * against the sum over its contracts (TwinLoad).
+   */
+  hourlyCeiling: string;
+}
+
+/**
+ * TwinLoad is what a twin's live contracts can cost and how far ahead they are scheduled: the
+ * owner-side figures the runway schedule and the early settlement after a drain need, kept so that
+ * neither walks the twin's contracts.
+ */
+export interface TwinLoad {
+  twinId: bigint;
+  /** hourly_ceiling is the sum of the twin's contracts' ContractBilling.hourly_ceiling. */
+  hourlyCeiling: string;
+  /** horizon is at or after the latest next_due of the twin's contracts: their funds must last until then. */
+  horizon: bigint;
 }
 
 /** PriceSample is one TFT price submitted by a feeder, in mUSD per TFT. */
@@ -170,7 +189,10 @@ export interface FreeTxWindow {
 
 /** Params of the billing module. */
 export interface Params {
-  /** settlement_interval is the seconds between scheduled settlements of a contract. */
+  /**
+   * settlement_interval is the shortest spacing of a contract's scheduled settlements: the spacing
+   * while its owner's funds cover less than two max_settlement_interval of its contracts' ceilings.
+   */
   settlementInterval: bigint;
   /** max_settlements_per_block caps the scheduled settlements EndBlock runs; the rest wait. */
   maxSettlementsPerBlock: number;
@@ -203,6 +225,13 @@ export interface Params {
   payoutInterval: bigint;
   /** max_payouts_per_block caps the farm payouts EndBlock makes; the rest wait. */
   maxPayoutsPerBlock: number;
+  /**
+   * max_settlement_interval is the longest spacing of a contract's scheduled settlements: a contract
+   * is next settled after half its owner's runway (what the owner can spend over what its contracts
+   * cost at most per hour), between settlement_interval and this. Equal to settlement_interval, every
+   * contract is settled on a fixed schedule.
+   */
+  maxSettlementInterval: bigint;
 }
 
 /**
@@ -674,6 +703,7 @@ function createBaseContractBilling(): ContractBilling {
     clampedReports: 0n,
     onlineClock: 0n,
     poweredClock: 0n,
+    hourlyCeiling: "",
   };
 }
 
@@ -729,6 +759,9 @@ export const ContractBilling: MessageFns<ContractBilling> = {
         throw new globalThis.Error("value provided for field message.poweredClock of type uint64 too large");
       }
       writer.uint32(88).uint64(message.poweredClock);
+    }
+    if (message.hourlyCeiling !== "") {
+      writer.uint32(98).string(message.hourlyCeiling);
     }
     return writer;
   },
@@ -834,6 +867,14 @@ export const ContractBilling: MessageFns<ContractBilling> = {
             message.poweredClock = reader.uint64() as bigint;
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.hourlyCeiling = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -895,6 +936,11 @@ export const ContractBilling: MessageFns<ContractBilling> = {
         : isSet(object.powered_clock)
         ? BigInt(object.powered_clock)
         : 0n,
+      hourlyCeiling: isSet(object.hourlyCeiling)
+        ? globalThis.String(object.hourlyCeiling)
+        : isSet(object.hourly_ceiling)
+        ? globalThis.String(object.hourly_ceiling)
+        : "",
     };
   },
 
@@ -933,6 +979,9 @@ export const ContractBilling: MessageFns<ContractBilling> = {
     if (message.poweredClock !== 0n) {
       obj.poweredClock = message.poweredClock.toString();
     }
+    if (message.hourlyCeiling !== "") {
+      obj.hourlyCeiling = message.hourlyCeiling;
+    }
     return obj;
   },
 
@@ -964,6 +1013,118 @@ export const ContractBilling: MessageFns<ContractBilling> = {
     message.poweredClock = (object.poweredClock !== undefined && object.poweredClock !== null)
       ? BigInt(object.poweredClock)
       : 0n;
+    message.hourlyCeiling = object.hourlyCeiling ?? "";
+    return message;
+  },
+};
+
+function createBaseTwinLoad(): TwinLoad {
+  return { twinId: 0n, hourlyCeiling: "", horizon: 0n };
+}
+
+export const TwinLoad: MessageFns<TwinLoad> = {
+  encode(message: TwinLoad, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.twinId !== 0n) {
+      if (BigInt.asUintN(64, message.twinId) !== message.twinId) {
+        throw new globalThis.Error("value provided for field message.twinId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.twinId);
+    }
+    if (message.hourlyCeiling !== "") {
+      writer.uint32(18).string(message.hourlyCeiling);
+    }
+    if (message.horizon !== 0n) {
+      if (BigInt.asIntN(64, message.horizon) !== message.horizon) {
+        throw new globalThis.Error("value provided for field message.horizon of type int64 too large");
+      }
+      writer.uint32(24).int64(message.horizon);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TwinLoad {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTwinLoad();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.twinId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.hourlyCeiling = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.horizon = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TwinLoad {
+    return {
+      twinId: isSet(object.twinId) ? BigInt(object.twinId) : isSet(object.twin_id) ? BigInt(object.twin_id) : 0n,
+      hourlyCeiling: isSet(object.hourlyCeiling)
+        ? globalThis.String(object.hourlyCeiling)
+        : isSet(object.hourly_ceiling)
+        ? globalThis.String(object.hourly_ceiling)
+        : "",
+      horizon: isSet(object.horizon) ? BigInt(object.horizon) : 0n,
+    };
+  },
+
+  toJSON(message: TwinLoad): unknown {
+    const obj: any = {};
+    if (message.twinId !== 0n) {
+      obj.twinId = message.twinId.toString();
+    }
+    if (message.hourlyCeiling !== "") {
+      obj.hourlyCeiling = message.hourlyCeiling;
+    }
+    if (message.horizon !== 0n) {
+      obj.horizon = message.horizon.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TwinLoad>): TwinLoad {
+    return TwinLoad.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TwinLoad>): TwinLoad {
+    const message = createBaseTwinLoad();
+    message.twinId = (object.twinId !== undefined && object.twinId !== null) ? BigInt(object.twinId) : 0n;
+    message.hourlyCeiling = object.hourlyCeiling ?? "";
+    message.horizon = (object.horizon !== undefined && object.horizon !== null) ? BigInt(object.horizon) : 0n;
     return message;
   },
 };
@@ -1413,6 +1574,7 @@ function createBaseParams(): Params {
     foundationAccount: "",
     payoutInterval: 0n,
     maxPayoutsPerBlock: 0,
+    maxSettlementInterval: 0n,
   };
 }
 
@@ -1492,6 +1654,12 @@ export const Params: MessageFns<Params> = {
     }
     if (message.maxPayoutsPerBlock !== 0) {
       writer.uint32(152).uint32(message.maxPayoutsPerBlock);
+    }
+    if (message.maxSettlementInterval !== 0n) {
+      if (BigInt.asUintN(64, message.maxSettlementInterval) !== message.maxSettlementInterval) {
+        throw new globalThis.Error("value provided for field message.maxSettlementInterval of type uint64 too large");
+      }
+      writer.uint32(160).uint64(message.maxSettlementInterval);
     }
     return writer;
   },
@@ -1661,6 +1829,14 @@ export const Params: MessageFns<Params> = {
             message.maxPayoutsPerBlock = reader.uint32();
             continue;
           }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.maxSettlementInterval = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1770,6 +1946,11 @@ export const Params: MessageFns<Params> = {
         : isSet(object.max_payouts_per_block)
         ? globalThis.Number(object.max_payouts_per_block)
         : 0,
+      maxSettlementInterval: isSet(object.maxSettlementInterval)
+        ? BigInt(object.maxSettlementInterval)
+        : isSet(object.max_settlement_interval)
+        ? BigInt(object.max_settlement_interval)
+        : 0n,
     };
   },
 
@@ -1832,6 +2013,9 @@ export const Params: MessageFns<Params> = {
     if (message.maxPayoutsPerBlock !== 0) {
       obj.maxPayoutsPerBlock = Math.round(message.maxPayoutsPerBlock);
     }
+    if (message.maxSettlementInterval !== 0n) {
+      obj.maxSettlementInterval = message.maxSettlementInterval.toString();
+    }
     return obj;
   },
 
@@ -1871,6 +2055,10 @@ export const Params: MessageFns<Params> = {
       ? BigInt(object.payoutInterval)
       : 0n;
     message.maxPayoutsPerBlock = object.maxPayoutsPerBlock ?? 0;
+    message.maxSettlementInterval =
+      (object.maxSettlementInterval !== undefined && object.maxSettlementInterval !== null)
+        ? BigInt(object.maxSettlementInterval)
+        : 0n;
     return message;
   },
 };
