@@ -1,6 +1,6 @@
 // Package keepertest holds the fixture pieces the keeper tests of x/tfgrid, x/smartcontract and
-// x/billing share, next to internal/storebank (their bank). Its first layer is the account keeper the
-// registry reads signers' keys from.
+// x/billing share, next to internal/storebank (their bank), in layers: the account keeper the registry
+// reads signers' keys from, the registry scene (scene.go) and the contracts layer on it (contracts.go).
 package keepertest
 
 import (

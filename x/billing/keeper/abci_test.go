@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 )
@@ -24,11 +26,11 @@ func (f *fixture) settledNow(ids ...uint64) []uint64 {
 // The EndBlocker settles exactly the contracts that are due.
 func TestEndBlockerSettlesOnlyDue(t *testing.T) {
 	f := newFixture(t)
-	alice := f.newUser()
+	alice := f.NewUser()
 	start := f.now()
-	early := f.nameContract(alice, "early")
+	early := f.NameContract(alice, "early")
 	f.advance(hour / 2)
-	late := f.nameContract(alice, "late")
+	late := f.NameContract(alice, "late")
 
 	f.advanceTo(start + hour - 1)
 	f.endBlock()
@@ -50,11 +52,11 @@ func TestEndBlockerSettlesOnlyDue(t *testing.T) {
 func TestEndBlockerCapAndDueOrder(t *testing.T) {
 	f := newFixture(t)
 	f.setParams(func(p *types.Params) { p.MaxSettlementsPerBlock = 2 })
-	alice := f.newUser()
+	alice := f.NewUser()
 	start := f.now()
 	var ids []uint64
 	for i := range 5 {
-		ids = append(ids, f.nameContract(alice, fmt.Sprintf("name-%d", i)))
+		ids = append(ids, f.NameContract(alice, fmt.Sprintf("name-%d", i)))
 	}
 	// settling the first one by hand moves it to the back of the queue
 	f.advance(100)
@@ -80,19 +82,19 @@ func TestEndBlockerCapAndDueOrder(t *testing.T) {
 func TestEndBlockerBacklog(t *testing.T) {
 	f := newFixture(t)
 	f.setParams(func(p *types.Params) { p.MaxSettlementsPerBlock = 3 })
-	alice := f.newUser()
+	alice := f.NewUser()
 	var ids []uint64
 	for i := range 7 {
-		ids = append(ids, f.nameContract(alice, fmt.Sprintf("name-%d", i)))
+		ids = append(ids, f.NameContract(alice, fmt.Sprintf("name-%d", i)))
 		f.advance(10)
 	}
-	f.setBalance(alice.acc, 100_000_000)
+	f.setBalance(alice.Acc, 100_000_000)
 	// long after every contract is due: 3, 3, 1 per block
 	f.advance(5 * hour)
 	var perBlock []int
 	var order []uint64
 	for range 4 {
-		f.resetEvents()
+		f.ResetEvents()
 		f.endBlock()
 		settled := typedEvents[*types.EventContractSettled](f)
 		perBlock = append(perBlock, len(settled))
@@ -109,25 +111,25 @@ func TestEndBlockerBacklog(t *testing.T) {
 // A failing settlement is rolled back, reported and postponed one interval; the block goes on.
 func TestEndBlockerFailingSettlementPostponed(t *testing.T) {
 	f := newFixture(t)
-	farm := f.newFarm(0)
-	good, bad := f.newNode(farm), f.newNode(farm)
-	alice := f.newUser()
-	f.setBalance(alice.acc, 100_000_000)
-	ok := f.nodeContract(alice, good.id, "ok", 0)
-	broken := f.nodeContract(alice, bad.id, "broken", 0)
+	farm := f.NewFarm(0)
+	good, bad := f.NewNode(farm), f.NewNode(farm)
+	alice := f.NewUser()
+	f.setBalance(alice.Acc, 100_000_000)
+	ok := f.vmContract(alice, good.ID, "ok", 0)
+	broken := f.vmContract(alice, bad.ID, "broken", 0)
 	f.use(good, ok, workedVM, 0)
 	f.use(bad, broken, workedVM, 0)
 	start := f.now()
 
 	// the broken contract's node disappears from under it
 	f.corrupted = true
-	require.NoError(t, f.grid.Nodes.Remove(f.ctx, bad.id))
+	require.NoError(t, f.Grid.Nodes.Remove(f.Ctx, bad.ID))
 
-	before := f.snap(alice.acc, farm.farmer.acc)
+	before := f.snap(alice.Acc, farm.Farmer.Acc)
 	f.advance(hour)
-	f.resetEvents()
+	f.ResetEvents()
 	f.endBlock()
-	f.requirePaid(before, alice.acc, farm.farmer.acc, split(expectUTFT(costOf(workedResourcesPerHour, hour), "10"), 0))
+	f.requirePaid(before, alice.Acc, farm.Farmer.Acc, split(expectUTFT(costOf(workedResourcesPerHour, hour), "10"), 0))
 	failed := typedEvents[*types.EventSettlementFailed](f)
 	require.Len(t, failed, 1)
 	require.Equal(t, broken, failed[0].ContractId)
@@ -141,19 +143,19 @@ func TestEndBlockerFailingSettlementPostponed(t *testing.T) {
 	require.Equal(t, f.now()+hour, b.NextDue, "postponed one interval")
 	require.True(t, f.queued(broken, f.now()+hour))
 	require.False(t, f.queued(broken, start+hour))
-	require.NoError(t, f.k.CheckInvariants(f.ctx))
+	require.NoError(t, f.k.CheckInvariants(f.Ctx))
 }
 
 // Without a price nothing can be settled: every due contract is postponed, the chain goes on, and a
 // direct settlement fails with ErrNoPrice.
 func TestEndBlockerWithoutPrice(t *testing.T) {
 	f := newFixture(t)
-	alice := f.newUser()
-	a, b := f.nameContract(alice, "aaa"), f.nameContract(alice, "bbb")
-	require.NoError(t, f.k.PriceAverage.Remove(f.ctx))
+	alice := f.NewUser()
+	a, b := f.NameContract(alice, "aaa"), f.NameContract(alice, "bbb")
+	require.NoError(t, f.k.PriceAverage.Remove(f.Ctx))
 
 	f.advance(hour)
-	f.resetEvents()
+	f.ResetEvents()
 	f.endBlock()
 	failed := typedEvents[*types.EventSettlementFailed](f)
 	require.Len(t, failed, 2)
@@ -162,7 +164,7 @@ func TestEndBlockerWithoutPrice(t *testing.T) {
 	}
 	require.Equal(t, f.now()+hour, f.billing(a).NextDue)
 	require.Equal(t, f.now()+hour, f.billing(b).NextDue)
-	requireErr(t, f.settle(a), types.ErrNoPrice)
+	requireerr.Is(t, f.settle(a), types.ErrNoPrice)
 	f.requireInvariants()
 }
 
@@ -170,22 +172,22 @@ func TestEndBlockerWithoutPrice(t *testing.T) {
 // deletion fails (the contract module cannot return the deposit).
 func TestEndBlockerRollsBackPartialSettlement(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(0)
-	id := f.nodeContract(w.alice, w.node.id, "vm", 0)
-	f.use(w.node, id, workedVM, 0)
-	f.setBalance(w.alice.acc, 0)
+	w := f.NewWorld(0)
+	id := f.vmContract(w.Alice, w.Node.ID, "vm", 0)
+	f.use(w.Node, id, workedVM, 0)
+	f.setBalance(w.Alice.Acc, 0)
 	f.advance(hour)
 	f.endBlock()
 	require.Equal(t, sctypes.ContractStateGracePeriod, f.state(id))
 
 	f.advance(gracePeriod)
-	f.setBalance(w.alice.acc, 1000)
+	f.setBalance(w.Alice.Acc, 1000)
 	f.corrupted = true
-	f.bank.SetAmount(f.ctx, moduleAddr(sctypes.ModuleName), denom, zeroInt())
+	f.Bank.SetAmount(f.Ctx, moduleAddr(sctypes.ModuleName), keepertest.Denom, zeroInt())
 	billingBefore := f.billing(id)
-	f.resetEvents()
+	f.ResetEvents()
 	f.endBlock()
-	requireInt(t, 1000, f.balance(w.alice.acc), "the partial payment is rolled back")
+	requireInt(t, 1000, f.Balance(w.Alice.Acc), "the partial payment is rolled back")
 	require.True(t, f.live(id))
 	require.Len(t, typedEvents[*types.EventSettlementFailed](f), 1)
 	require.Empty(t, typedEvents[*types.EventContractSettled](f))
@@ -193,5 +195,5 @@ func TestEndBlockerRollsBackPartialSettlement(t *testing.T) {
 	require.Equal(t, billingBefore.LastSettled, b.LastSettled)
 	require.Equal(t, billingBefore.StandardOverdraft, b.StandardOverdraft)
 	require.Equal(t, f.now()+hour, b.NextDue)
-	require.NoError(t, f.k.CheckInvariants(f.ctx))
+	require.NoError(t, f.k.CheckInvariants(f.Ctx))
 }

@@ -8,6 +8,7 @@ import (
 
 	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
@@ -17,26 +18,26 @@ import (
 func TestNodeTxGasIndependentOfContracts(t *testing.T) {
 	ops := []struct {
 		name string
-		run  func(f *fixture, w world)
+		run  func(f *fixture, w keepertest.World)
 	}{
-		{"uptime report after an offline period", func(f *fixture, w world) { f.uptime(w.node) }},
-		{"power down", func(f *fixture, w world) { f.power(w.node, tfgridtypes.PowerStateDown) }},
+		{"uptime report after an offline period", func(f *fixture, w keepertest.World) { f.uptime(w.Node) }},
+		{"power down", func(f *fixture, w keepertest.World) { f.power(w.Node, tfgridtypes.PowerStateDown) }},
 	}
 	for _, op := range ops {
 		t.Run(op.name, func(t *testing.T) {
 			gas := map[int]uint64{}
 			for _, n := range []int{1, 40} {
 				f := newFixture(t)
-				w := f.newWorld(0)
-				f.setBalance(w.alice.acc, 1_000_000_000)
+				w := f.NewWorld(0)
+				f.setBalance(w.Alice.Acc, 1_000_000_000)
 				for i := range n {
-					f.nodeContractReserving(w.alice, w.node.id, fmt.Sprintf("d%d", i), 0, tfgridtypes.Resources{}, 0)
+					f.nodeContractReserving(w.Alice, w.Node.ID, fmt.Sprintf("d%d", i), 0, tfgridtypes.Resources{}, 0)
 				}
 				f.advance(5 * hour)
 				require.NoError(t, f.tx(func() error {
-					f.ctx = f.ctx.WithGasMeter(storetypes.NewInfiniteGasMeter())
+					f.Ctx = f.Ctx.WithGasMeter(storetypes.NewInfiniteGasMeter())
 					op.run(f, w)
-					gas[n] = f.ctx.GasMeter().GasConsumed()
+					gas[n] = f.Ctx.GasMeter().GasConsumed()
 					return nil
 				}))
 				f.requireInvariants()

@@ -1,56 +1,35 @@
 package keeper_test
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"math/big"
 	"testing"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/cosmos/gogoproto/proto"
 	"github.com/stretchr/testify/require"
 
 	"cosmossdk.io/collections"
-	"cosmossdk.io/core/address"
 	sdkmath "cosmossdk.io/math"
 
-	"github.com/cosmos/cosmos-sdk/codec"
-	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
-	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	"github.com/cosmos/cosmos-sdk/runtime"
-	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
-	"github.com/cosmos/cosmos-sdk/testutil"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
-	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
 	"github.com/tfgrid/tfgrid/internal/keepertest"
-	"github.com/tfgrid/tfgrid/internal/storebank"
 	"github.com/tfgrid/tfgrid/x/billing"
 	"github.com/tfgrid/tfgrid/x/billing/keeper"
 	"github.com/tfgrid/tfgrid/x/billing/types"
-	"github.com/tfgrid/tfgrid/x/smartcontract"
-	sckeeper "github.com/tfgrid/tfgrid/x/smartcontract/keeper"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
-	"github.com/tfgrid/tfgrid/x/tfgrid"
-	tfgridkeeper "github.com/tfgrid/tfgrid/x/tfgrid/keeper"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
-// blockTime is the block time every test starts at.
-var blockTime = time.Unix(1_750_000_000, 0).UTC()
+// Every test account is funded with keepertest.StartBalance, 10 TFT: against the contracts of these
+// tests (thousands of TFT a month) that is far below every discount tier.
 
 const (
-	denom = "utft"
-	// startBalance is what every test account is funded with: 10 TFT. Against the contracts of these
-	// tests (thousands of TFT a month) that is far below every discount tier.
-	startBalance = 10_000_000
-	gib          = tfgridtypes.GiB
-	hour         = 3600
+	gib  = tfgridtypes.GiB
+	hour = 3600
 )
 
 // The default pricing policy (x/tfgrid genesis policy 1) in cost units (1e-7 USD) per hour, NU per GB.
@@ -62,37 +41,13 @@ const (
 	namePrice = 13_900
 )
 
-// ---------------------------------------------------------------------------
-// mocks and fakes
-// ---------------------------------------------------------------------------
-
-// ---------------------------------------------------------------------------
-// fixture
-// ---------------------------------------------------------------------------
-
-// fixture wires the real registry, contract and billing keepers on one multi-store, like
-// app/keepers.go, with a mock account keeper and a store-backed fake bank.
+// fixture is the contracts layer of internal/keepertest (the real registry and contract keepers on one
+// multi-store) with the real billing keeper on it too, wired like app/keepers.go.
 type fixture struct {
-	t         *testing.T
-	ctx       sdk.Context
-	cdc       codec.Codec
-	ac        address.Codec
-	authority string
-
-	grid    *tfgridkeeper.Keeper
-	gridMsg tfgridtypes.MsgServer
-	sc      *sckeeper.Keeper
-	scMsg   sctypes.MsgServer
-	k       *keeper.Keeper
-	msg     types.MsgServer
-	q       types.QueryServer
-
-	accounts *keepertest.Accounts
-	bank     *storebank.Bank
-
-	nAccounts int
-	nFarms    int
-	nNodes    int
+	*keepertest.Contracts
+	k   *keeper.Keeper
+	msg types.MsgServer
+	q   types.QueryServer
 
 	// corrupted marks a test that breaks the state on purpose: its final invariant check is skipped.
 	corrupted bool
@@ -102,19 +57,16 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := newBareFixture(t)
-	gridGen, err := tfgridtypes.DefaultGenesis(f.ac)
-	require.NoError(t, err)
-	require.NoError(t, f.grid.InitGenesis(f.ctx, *gridGen))
-	require.NoError(t, f.sc.InitGenesis(f.ctx, *sctypes.DefaultGenesis()))
+	f.LoadDefaultGenesis()
 	gen := types.DefaultGenesis(f.foundation())
 	// The scenarios count in settlement_interval steps: a fixed schedule, unless a test of the runway
 	// schedule (runway_test.go) lengthens max_settlement_interval.
 	gen.Params.MaxSettlementInterval = gen.Params.SettlementInterval
-	require.NoError(t, f.k.InitGenesis(f.ctx, *gen))
+	require.NoError(t, f.k.InitGenesis(f.Ctx, *gen))
 	// every scenario ends with the invariants of both contract-facing modules holding
 	t.Cleanup(func() {
 		if !f.corrupted && !t.Failed() {
-			f.t = t
+			f.T = t
 			f.requireInvariants()
 		}
 	})
@@ -124,67 +76,51 @@ func newFixture(t *testing.T) *fixture {
 // newBareFixture builds the three keepers on fresh stores without loading any genesis.
 func newBareFixture(t *testing.T) *fixture {
 	t.Helper()
-	keys := storetypes.NewKVStoreKeys(tfgridtypes.StoreKey, sctypes.StoreKey, types.StoreKey, "fakebank")
-	ctx := testutil.DefaultContextWithKeys(keys, nil, nil).
-		WithBlockTime(blockTime).WithBlockHeight(10).WithEventManager(sdk.NewEventManager())
-	encCfg := moduletestutil.MakeTestEncodingConfig(tfgrid.AppModule{}, smartcontract.AppModule{}, billing.AppModule{})
-
-	ac := addresscodec.NewBech32Codec("tf")
-	authority, err := ac.BytesToString(authtypes.NewModuleAddress(govtypes.ModuleName))
-	require.NoError(t, err)
-
-	accounts := keepertest.NewAccounts()
-	bank := storebank.New(keys["fakebank"])
-	grid := tfgridkeeper.NewKeeper(runtime.NewKVStoreService(keys[tfgridtypes.StoreKey]), encCfg.Codec, ac, authority, accounts)
-	sc := sckeeper.NewKeeper(runtime.NewKVStoreService(keys[sctypes.StoreKey]), encCfg.Codec, ac, authority, denom, grid, bank)
-	k := keeper.NewKeeper(runtime.NewKVStoreService(keys[types.StoreKey]), encCfg.Codec, ac, authority, denom,
-		authtypes.FeeCollectorName, grid, sc, bank)
+	c := keepertest.NewContracts(t, keepertest.Layer{StoreKey: types.StoreKey, Module: billing.AppModule{}})
+	k := keeper.NewKeeper(runtime.NewKVStoreService(c.Keys[types.StoreKey]), c.Cdc, c.AC, c.Authority, keepertest.Denom,
+		authtypes.FeeCollectorName, c.Grid, c.SC, c.Bank)
 	// as app/keepers.go
-	grid.SetHooks(sc)
-	grid.SetAvailabilityHooks(k)
-	sc.SetHooks(k)
+	c.Grid.SetAvailabilityHooks(k)
+	c.SC.SetHooks(k)
 
-	return &fixture{
-		t: t, ctx: ctx, cdc: encCfg.Codec, ac: ac, authority: authority,
-		grid: grid, gridMsg: tfgridkeeper.NewMsgServerImpl(grid),
-		sc: sc, scMsg: sckeeper.NewMsgServerImpl(sc),
-		k: k, msg: keeper.NewMsgServerImpl(k), q: keeper.NewQueryServerImpl(k),
-		accounts: accounts, bank: bank,
-	}
+	f := &fixture{Contracts: c, k: k, msg: keeper.NewMsgServerImpl(k), q: keeper.NewQueryServerImpl(k)}
+	// billing's nodes are online from their registration on
+	c.OnNewNode = f.uptime
+	return f
 }
 
 // ---------------------------------------------------------------------------
 // time and blocks
 // ---------------------------------------------------------------------------
 
-func (f *fixture) now() int64 { return f.ctx.BlockTime().Unix() }
+func (f *fixture) now() int64 { return f.Ctx.BlockTime().Unix() }
 
 // advance moves to a later block, seconds later.
 func (f *fixture) advance(seconds int64) {
-	f.ctx = f.ctx.WithBlockTime(f.ctx.BlockTime().Add(time.Duration(seconds) * time.Second)).
-		WithBlockHeight(f.ctx.BlockHeight() + 1)
+	f.Ctx = f.Ctx.WithBlockTime(f.Ctx.BlockTime().Add(time.Duration(seconds) * time.Second)).
+		WithBlockHeight(f.Ctx.BlockHeight() + 1)
 }
 
 // advanceTo moves to a later block at unix time t.
 func (f *fixture) advanceTo(t int64) {
-	f.t.Helper()
-	require.GreaterOrEqual(f.t, t, f.now())
+	f.T.Helper()
+	require.GreaterOrEqual(f.T, t, f.now())
 	f.advance(t - f.now())
 }
 
 // endBlock runs the billing EndBlocker, which must not fail.
 func (f *fixture) endBlock() {
-	f.t.Helper()
-	require.NoError(f.t, f.k.EndBlocker(f.ctx))
+	f.T.Helper()
+	require.NoError(f.T, f.k.EndBlocker(f.Ctx))
 }
 
 // tx runs fn like a transaction: in a cache context that is written only when fn succeeds.
 func (f *fixture) tx(fn func() error) error {
-	parent := f.ctx
+	parent := f.Ctx
 	cc, write := parent.CacheContext()
-	f.ctx = cc
+	f.Ctx = cc
 	err := fn()
-	f.ctx = parent
+	f.Ctx = parent
 	if err == nil {
 		write()
 	}
@@ -192,133 +128,27 @@ func (f *fixture) tx(fn func() error) error {
 }
 
 // ---------------------------------------------------------------------------
-// accounts, twins, farms, nodes
+// nodes
 // ---------------------------------------------------------------------------
 
-func (f *fixture) addr(bz []byte) string {
-	s, err := f.ac.BytesToString(bz)
-	require.NoError(f.t, err)
-	return s
-}
-
-func (f *fixture) bytes(acc string) sdk.AccAddress {
-	bz, err := f.ac.StringToBytes(acc)
-	require.NoError(f.t, err)
-	return bz
-}
-
-// newAccount registers an account with a new secp256k1 key (derived from a counter, so runs are
-// reproducible), funded with startBalance utft.
-func (f *fixture) newAccount() string {
-	f.nAccounts++
-	pk := secp256k1.GenPrivKeyFromSecret([]byte(fmt.Sprintf("billing-test-account-%d", f.nAccounts))).PubKey()
-	raw := sdk.AccAddress(pk.Address())
-	f.accounts.Add(authtypes.NewBaseAccount(raw, pk, uint64(f.nAccounts), 0))
-	f.bank.SetAmount(f.ctx, raw, denom, sdkmath.NewInt(startBalance))
-	return f.addr(raw)
-}
-
-// user is an account with a twin.
-type user struct {
-	acc  string
-	twin uint64
-}
-
-func (f *fixture) newUser() user {
-	f.t.Helper()
-	acc := f.newAccount()
-	res, err := f.gridMsg.CreateTwin(f.ctx, &tfgridtypes.MsgCreateTwin{Creator: acc})
-	require.NoError(f.t, err)
-	return user{acc: acc, twin: res.TwinId}
-}
-
-// farmFixture is a farm with its farmer.
-type farmFixture struct {
-	id     uint64
-	farmer user
-}
-
-// newFarm creates an open farm with nIPs public IPs owned by a new farmer.
-func (f *fixture) newFarm(nIPs int) farmFixture {
-	f.t.Helper()
-	f.nFarms++
-	farmer := f.newUser()
-	var inputs []tfgridtypes.PublicIPInput
-	for h := 2; h < 2+nIPs; h++ {
-		inputs = append(inputs, tfgridtypes.PublicIPInput{
-			Ip: fmt.Sprintf("185.206.%d.%d/24", 100+f.nFarms, h), Gateway: fmt.Sprintf("185.206.%d.1", 100+f.nFarms),
-		})
-	}
-	res, err := f.gridMsg.CreateFarm(f.ctx, &tfgridtypes.MsgCreateFarm{Creator: farmer.acc, Name: fmt.Sprintf("farm-%d", f.nFarms), PublicIps: inputs})
-	require.NoError(f.t, err)
-	_, err = f.gridMsg.SetFarmOpenRegistration(f.ctx, &tfgridtypes.MsgSetFarmOpenRegistration{Creator: farmer.acc, FarmId: res.FarmId, Open: true})
-	require.NoError(f.t, err)
-	return farmFixture{id: res.FarmId, farmer: farmer}
-}
-
-// nodeFixture is a node with its own twin and its farm.
-type nodeFixture struct {
-	id   uint64
-	twin user
-	farm farmFixture
-}
-
-// nodeResources is the capacity of every test node: CU 2, SU 2.5.
-var nodeResources = tfgridtypes.Resources{Cru: 4, Mru: 8 * gib, Sru: 500 * gib}
-
-// linkRate is the public network rate every test node declares: 5 GB/s.
-const linkRate = 5_000_000_000
-
-// newNode registers a node (with its own new twin) in the farm and has it report its uptime, so it is
-// online from now on.
-func (f *fixture) newNode(farm farmFixture) nodeFixture {
-	f.t.Helper()
-	f.nNodes++
-	tw := f.newUser()
-	res, err := f.gridMsg.CreateNode(f.ctx, &tfgridtypes.MsgCreateNode{
-		Creator: tw.acc, FarmId: farm.id, Resources: nodeResources,
-		Location: tfgridtypes.Location{City: "Ghent", Country: "Belgium", Latitude: "51.05", Longitude: "3.72"},
-		Interfaces: []tfgridtypes.Interface{
-			{Name: "zos", Mac: fmt.Sprintf("aa:bb:cc:dd:ee:%02x", f.nNodes), Ips: []string{"10.0.0.2/24"}},
-		},
-		SerialNumber: fmt.Sprintf("SN-%04d", f.nNodes), LinkRate: linkRate,
-	})
-	require.NoError(f.t, err)
-	n := nodeFixture{id: res.NodeId, twin: tw, farm: farm}
-	f.uptime(n)
-	return n
-}
-
-// world is the usual scene: one farm with nIPs IPs and one node, and a user.
-type world struct {
-	farm  farmFixture
-	node  nodeFixture
-	alice user
-}
-
-func (f *fixture) newWorld(nIPs int) world {
-	farm := f.newFarm(nIPs)
-	return world{farm: farm, node: f.newNode(farm), alice: f.newUser()}
-}
-
 // uptime has the node report its uptime now.
-func (f *fixture) uptime(n nodeFixture) {
-	f.t.Helper()
-	_, err := f.gridMsg.ReportUptime(f.ctx, &tfgridtypes.MsgReportUptime{Creator: n.twin.acc, Uptime: 1, TimestampHint: f.now()})
-	require.NoError(f.t, err)
+func (f *fixture) uptime(n keepertest.Node) {
+	f.T.Helper()
+	_, err := f.GridMsg.ReportUptime(f.Ctx, &tfgridtypes.MsgReportUptime{Creator: n.Twin.Acc, Uptime: 1, TimestampHint: f.now()})
+	require.NoError(f.T, err)
 }
 
 // power has the node report a power state.
-func (f *fixture) power(n nodeFixture, state tfgridtypes.PowerState) {
-	f.t.Helper()
-	_, err := f.gridMsg.ChangePowerState(f.ctx, &tfgridtypes.MsgChangePowerState{Creator: n.twin.acc, State: state})
-	require.NoError(f.t, err)
+func (f *fixture) power(n keepertest.Node, state tfgridtypes.PowerState) {
+	f.T.Helper()
+	_, err := f.GridMsg.ChangePowerState(f.Ctx, &tfgridtypes.MsgChangePowerState{Creator: n.Twin.Acc, State: state})
+	require.NoError(f.T, err)
 }
 
 func (f *fixture) node(id uint64) tfgridtypes.Node {
-	f.t.Helper()
-	n, err := f.grid.GetNode(f.ctx, id)
-	require.NoError(f.t, err)
+	f.T.Helper()
+	n, err := f.Grid.GetNode(f.Ctx, id)
+	require.NoError(f.T, err)
 	return n
 }
 
@@ -326,88 +156,61 @@ func (f *fixture) node(id uint64) tfgridtypes.Node {
 // contracts
 // ---------------------------------------------------------------------------
 
-func hash(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
-}
-
-// nodeContract creates a node contract reserving the worked VM, without a spending cap.
-func (f *fixture) nodeContract(u user, nodeID uint64, deployment string, ips uint32) uint64 {
-	f.t.Helper()
+// vmContract creates a node contract reserving the worked VM, without a spending cap.
+func (f *fixture) vmContract(u keepertest.User, nodeID uint64, deployment string, ips uint32) uint64 {
+	f.T.Helper()
 	return f.nodeContractReserving(u, nodeID, deployment, ips, workedVM.resources(), 0)
 }
 
-func (f *fixture) nodeContractReserving(u user, nodeID uint64, deployment string, ips uint32, reserved tfgridtypes.Resources, maxPerHour uint64) uint64 {
-	f.t.Helper()
-	res, err := f.scMsg.CreateNodeContract(f.ctx, &sctypes.MsgCreateNodeContract{
-		Creator: u.acc, NodeId: nodeID, DeploymentHash: hash(deployment), DeploymentData: []byte("data"), PublicIpsCount: ips,
-		Resources: reserved, MaxUtftPerHour: maxPerHour,
-	})
-	require.NoError(f.t, err)
-	return res.ContractId
+// nodeContractReserving creates a node contract reserving reserved, spending at most maxPerHour.
+func (f *fixture) nodeContractReserving(u keepertest.User, nodeID uint64, deployment string, ips uint32, reserved tfgridtypes.Resources, maxPerHour uint64) uint64 {
+	f.T.Helper()
+	msg := keepertest.NodeContractMsg(u, nodeID, deployment, ips)
+	msg.Resources, msg.MaxUtftPerHour = reserved, maxPerHour
+	id, err := f.CreateNodeContract(msg)
+	require.NoError(f.T, err)
+	return id
 }
 
-func (f *fixture) nameContract(u user, name string) uint64 {
-	f.t.Helper()
-	res, err := f.scMsg.CreateNameContract(f.ctx, &sctypes.MsgCreateNameContract{Creator: u.acc, Name: name})
-	require.NoError(f.t, err)
-	return res.ContractId
-}
-
-func (f *fixture) rentContract(u user, nodeID uint64) uint64 {
-	f.t.Helper()
-	res, err := f.scMsg.CreateRentContract(f.ctx, &sctypes.MsgCreateRentContract{Creator: u.acc, NodeId: nodeID})
-	require.NoError(f.t, err)
-	return res.ContractId
-}
-
-func (f *fixture) cancel(u user, id uint64) {
-	f.t.Helper()
-	_, err := f.scMsg.CancelContract(f.ctx, &sctypes.MsgCancelContract{Creator: u.acc, ContractId: id})
-	require.NoError(f.t, err)
-}
-
-// contract loads a live contract.
-func (f *fixture) contract(id uint64) sctypes.Contract {
-	f.t.Helper()
-	c, err := f.sc.GetContract(f.ctx, id)
-	require.NoError(f.t, err)
-	return c
+// mustCancel has u cancel the contract, which must succeed.
+func (f *fixture) mustCancel(u keepertest.User, id uint64) {
+	f.T.Helper()
+	require.NoError(f.T, f.Cancel(u, id))
 }
 
 func (f *fixture) live(id uint64) bool {
-	_, err := f.sc.GetContract(f.ctx, id)
+	_, err := f.SC.GetContract(f.Ctx, id)
 	return err == nil
 }
 
 func (f *fixture) state(id uint64) sctypes.ContractState {
-	return f.contract(id).State
+	return f.Contract(id).State
 }
 
 // billing loads a contract's billing state.
 func (f *fixture) billing(id uint64) types.ContractBilling {
-	f.t.Helper()
-	b, err := f.k.Contracts.Get(f.ctx, id)
-	require.NoError(f.t, err)
+	f.T.Helper()
+	b, err := f.k.Contracts.Get(f.Ctx, id)
+	require.NoError(f.T, err)
 	return b
 }
 
 func (f *fixture) queued(id uint64, due int64) bool {
-	f.t.Helper()
-	has, err := f.k.Queue.Has(f.ctx, collections.Join(due, id))
-	require.NoError(f.t, err)
+	f.T.Helper()
+	has, err := f.k.Queue.Has(f.Ctx, collections.Join(due, id))
+	require.NoError(f.T, err)
 	return has
 }
 
 // settle sends MsgSettleContract from an unrelated account.
 func (f *fixture) settle(id uint64) error {
-	_, err := f.msg.SettleContract(f.ctx, &types.MsgSettleContract{Creator: f.foundation(), ContractId: id})
+	_, err := f.msg.SettleContract(f.Ctx, &types.MsgSettleContract{Creator: f.foundation(), ContractId: id})
 	return err
 }
 
 func (f *fixture) mustSettle(id uint64) {
-	f.t.Helper()
-	require.NoError(f.t, f.settle(id))
+	f.T.Helper()
+	require.NoError(f.T, f.settle(id))
 }
 
 // usage is a report's resources.
@@ -416,7 +219,7 @@ type usage struct{ cru, sru, hru, mru uint64 }
 // workedVM is the worked example: cru 2, mru 4 GiB, sru 50 GiB (CU 1, SU 0.25).
 var workedVM = usage{cru: 2, mru: 4 * gib, sru: 50 * gib}
 
-// report is a report of the last second: nru at most the test nodes' linkRate.
+// report is a report of the last second: nru at most the test nodes' keepertest.NodeLinkRate.
 func (u usage) report(contractID uint64, timestamp int64, nru uint64) types.ConsumptionReport {
 	return types.ConsumptionReport{ContractId: contractID, Timestamp: timestamp, Window: 1, Cru: u.cru, Sru: u.sru, Hru: u.hru, Mru: u.mru, Nru: nru}
 }
@@ -426,16 +229,16 @@ func (u usage) resources() tfgridtypes.Resources {
 }
 
 // report sends MsgReportConsumption from a node's twin.
-func (f *fixture) report(n nodeFixture, reports ...types.ConsumptionReport) error {
-	_, err := f.msg.ReportConsumption(f.ctx, &types.MsgReportConsumption{Creator: n.twin.acc, Reports: reports})
+func (f *fixture) report(n keepertest.Node, reports ...types.ConsumptionReport) error {
+	_, err := f.msg.ReportConsumption(f.Ctx, &types.MsgReportConsumption{Creator: n.Twin.Acc, Reports: reports})
 	return err
 }
 
 // use has the node report a contract's usage (and nru bytes) now. The report is stamped one second
 // ahead (within the drift), so its one-second window fits even in the block that created the contract.
-func (f *fixture) use(n nodeFixture, contractID uint64, u usage, nru uint64) {
-	f.t.Helper()
-	require.NoError(f.t, f.report(n, u.report(contractID, f.now()+1, nru)))
+func (f *fixture) use(n keepertest.Node, contractID uint64, u usage, nru uint64) {
+	f.T.Helper()
+	require.NoError(f.T, f.report(n, u.report(contractID, f.now()+1, nru)))
 }
 
 // ---------------------------------------------------------------------------
@@ -443,57 +246,53 @@ func (f *fixture) use(n nodeFixture, contractID uint64, u usage, nru uint64) {
 // ---------------------------------------------------------------------------
 
 func (f *fixture) params() types.Params {
-	f.t.Helper()
-	p, err := f.k.Params.Get(f.ctx)
-	require.NoError(f.t, err)
+	f.T.Helper()
+	p, err := f.k.Params.Get(f.Ctx)
+	require.NoError(f.T, err)
 	return p
 }
 
 // setParams edits the billing params through MsgUpdateParams.
 func (f *fixture) setParams(edit func(*types.Params)) {
-	f.t.Helper()
+	f.T.Helper()
 	p := f.params()
 	edit(&p)
-	_, err := f.msg.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: f.authority, Params: p})
-	require.NoError(f.t, err)
+	_, err := f.msg.UpdateParams(f.Ctx, &types.MsgUpdateParams{Authority: f.Authority, Params: p})
+	require.NoError(f.T, err)
 }
 
 // setPrice stores a price average directly (the price tests go through MsgSetTftPrice).
 func (f *fixture) setPrice(musd string) {
-	f.t.Helper()
-	require.NoError(f.t, f.k.PriceAverage.Set(f.ctx, sdkmath.LegacyMustNewDecFromStr(musd)))
+	f.T.Helper()
+	require.NoError(f.T, f.k.PriceAverage.Set(f.Ctx, sdkmath.LegacyMustNewDecFromStr(musd)))
 }
 
-func (f *fixture) certify(n nodeFixture) {
-	f.t.Helper()
-	_, err := f.gridMsg.SetNodeCertification(f.ctx, &tfgridtypes.MsgSetNodeCertification{
-		Signer: f.authority, NodeId: n.id, Certification: tfgridtypes.NodeCertificationCertified,
+func (f *fixture) certify(n keepertest.Node) {
+	f.T.Helper()
+	_, err := f.GridMsg.SetNodeCertification(f.Ctx, &tfgridtypes.MsgSetNodeCertification{
+		Signer: f.Authority, NodeId: n.ID, Certification: tfgridtypes.NodeCertificationCertified,
 	})
-	require.NoError(f.t, err)
+	require.NoError(f.T, err)
 }
 
 // ---------------------------------------------------------------------------
 // balances
 // ---------------------------------------------------------------------------
 
-func (f *fixture) balance(acc string) sdkmath.Int {
-	return f.bank.Amount(f.ctx, f.bytes(acc), denom)
-}
-
 func (f *fixture) setBalance(acc string, amount int64) {
-	f.bank.SetAmount(f.ctx, f.bytes(acc), denom, sdkmath.NewInt(amount))
+	f.Bank.SetAmount(f.Ctx, f.Bytes(acc), keepertest.Denom, sdkmath.NewInt(amount))
 }
 
 // foundation is the default foundation account (the default pricing policy's and billing's).
 func (f *fixture) foundation() string {
-	f.t.Helper()
-	s, err := f.ac.BytesToString(tfgridtypes.DefaultFoundationAccount)
-	require.NoError(f.t, err)
+	f.T.Helper()
+	s, err := f.AC.BytesToString(tfgridtypes.DefaultFoundationAccount)
+	require.NoError(f.T, err)
 	return s
 }
 
 func (f *fixture) feeCollector() sdkmath.Int {
-	return f.bank.Amount(f.ctx, authtypes.NewModuleAddress(authtypes.FeeCollectorName), denom)
+	return f.Bank.Amount(f.Ctx, authtypes.NewModuleAddress(authtypes.FeeCollectorName), keepertest.Denom)
 }
 
 // snapshot is the balances of the accounts a settlement moves utft between, at a block time. The
@@ -505,24 +304,24 @@ type snapshot struct {
 
 func (f *fixture) snap(owner, farmer string) snapshot {
 	s := snapshot{
-		owner: f.balance(owner), foundation: f.balance(f.foundation()), staking: f.feeCollector(),
-		supply: f.bank.Supply(f.ctx, denom), farmer: sdkmath.ZeroInt(), time: f.now(),
+		owner: f.Balance(owner), foundation: f.Balance(f.foundation()), staking: f.feeCollector(),
+		supply: f.Bank.Supply(f.Ctx, keepertest.Denom), farmer: sdkmath.ZeroInt(), time: f.now(),
 	}
 	if farmer != "" {
-		s.farmer = f.balance(farmer).Add(f.pendingPayouts(farmer))
+		s.farmer = f.Balance(farmer).Add(f.pendingPayouts(farmer))
 	}
 	return s
 }
 
 // pendingPayouts is the sum of the pending payouts of the farms whose twin is farmer's.
 func (f *fixture) pendingPayouts(farmer string) sdkmath.Int {
-	f.t.Helper()
+	f.T.Helper()
 	sum := sdkmath.ZeroInt()
-	require.NoError(f.t, f.k.FarmPayouts.Walk(f.ctx, nil, func(id uint64, p types.FarmPayout) (bool, error) {
-		farm, err := f.grid.GetFarm(f.ctx, id)
-		require.NoError(f.t, err)
-		twin, err := f.grid.GetTwin(f.ctx, farm.TwinId)
-		require.NoError(f.t, err)
+	require.NoError(f.T, f.k.FarmPayouts.Walk(f.Ctx, nil, func(id uint64, p types.FarmPayout) (bool, error) {
+		farm, err := f.Grid.GetFarm(f.Ctx, id)
+		require.NoError(f.T, err)
+		twin, err := f.Grid.GetTwin(f.Ctx, farm.TwinId)
+		require.NoError(f.T, err)
 		if twin.Account == farmer {
 			sum = sum.Add(p.Amount)
 		}
@@ -533,12 +332,12 @@ func (f *fixture) pendingPayouts(farmer string) sdkmath.Int {
 
 // payout is a farm's pending payout (zero amount when none).
 func (f *fixture) payout(farmID uint64) types.FarmPayout {
-	f.t.Helper()
-	p, err := f.k.FarmPayouts.Get(f.ctx, farmID)
+	f.T.Helper()
+	p, err := f.k.FarmPayouts.Get(f.Ctx, farmID)
 	if errors.Is(err, collections.ErrNotFound) {
 		return types.FarmPayout{FarmId: farmID, Amount: sdkmath.ZeroInt()}
 	}
-	require.NoError(f.t, err)
+	require.NoError(f.T, err)
 	return p
 }
 
@@ -550,7 +349,7 @@ type paid struct {
 
 // requirePaid checks what moved since before, and that billing neither created nor destroyed utft.
 func (f *fixture) requirePaid(before snapshot, owner, farmer string, want paid) {
-	f.t.Helper()
+	f.T.Helper()
 	after := f.snap(owner, farmer)
 	got := paid{
 		owner:      before.owner.Sub(after.owner).Int64(),
@@ -558,9 +357,9 @@ func (f *fixture) requirePaid(before snapshot, owner, farmer string, want paid) 
 		foundation: after.foundation.Sub(before.foundation).Int64(),
 		staking:    after.staking.Sub(before.staking).Int64(),
 	}
-	require.Equal(f.t, want, got)
-	require.Equal(f.t, got.owner, got.farmer+got.foundation+got.staking, "utft conservation")
-	require.True(f.t, before.supply.Equal(after.supply), "supply changed from %s to %s", before.supply, after.supply)
+	require.Equal(f.T, want, got)
+	require.Equal(f.T, got.owner, got.farmer+got.foundation+got.staking, "utft conservation")
+	require.True(f.T, before.supply.Equal(after.supply), "supply changed from %s to %s", before.supply, after.supply)
 }
 
 // split is the expected 50/40/10 split of a standard amount plus an extra fee to the farmer.
@@ -614,26 +413,8 @@ func scale(r *big.Rat, num, den int64) *big.Rat {
 // events
 // ---------------------------------------------------------------------------
 
-func (f *fixture) resetEvents() {
-	f.ctx = f.ctx.WithEventManager(sdk.NewEventManager())
-}
-
-// typedEvents returns the typed events of T's type emitted since the last resetEvents.
-func typedEvents[T proto.Message](f *fixture) []T {
-	f.t.Helper()
-	var out []T
-	var zero T
-	name := proto.MessageName(zero)
-	for _, ev := range f.ctx.EventManager().Events() {
-		if ev.Type != name {
-			continue
-		}
-		msg, err := sdk.ParseTypedEvent(abci.Event(ev))
-		require.NoError(f.t, err)
-		out = append(out, msg.(T))
-	}
-	return out
-}
+// typedEvents returns the typed events of T's type emitted since the last ResetEvents.
+func typedEvents[T proto.Message](f *fixture) []T { return keepertest.TypedEvents[T](f.Scene) }
 
 // settledEvents maps contract id to the amounts of its EventContractSettled since the last resetEvents.
 func (f *fixture) settledEvents() map[uint64][]*types.EventContractSettled {
@@ -649,19 +430,9 @@ func (f *fixture) settledEvents() map[uint64][]*types.EventContractSettled {
 // ---------------------------------------------------------------------------
 
 func (f *fixture) requireInvariants() {
-	f.t.Helper()
-	require.NoError(f.t, f.k.CheckInvariants(f.ctx))
-	require.NoError(f.t, f.sc.CheckInvariants(f.ctx))
-}
-
-// requireErr asserts errors.Is(err, want) and that the message mentions every fragment.
-func requireErr(t *testing.T, err, want error, fragments ...string) {
-	t.Helper()
-	require.Error(t, err)
-	require.True(t, errors.Is(err, want), "error %q is not %q", err, want)
-	for _, frag := range fragments {
-		require.Contains(t, err.Error(), frag)
-	}
+	f.T.Helper()
+	require.NoError(f.T, f.k.CheckInvariants(f.Ctx))
+	require.NoError(f.T, f.SC.CheckInvariants(f.Ctx))
 }
 
 func requireInt(t *testing.T, want int64, got sdkmath.Int, msgAndArgs ...any) {

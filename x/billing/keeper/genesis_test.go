@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/internal/storebank"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
@@ -20,45 +21,45 @@ type exported struct {
 }
 
 func (f *fixture) export() exported {
-	f.t.Helper()
-	grid, err := f.grid.ExportGenesis(f.ctx)
-	require.NoError(f.t, err)
-	sc, err := f.sc.ExportGenesis(f.ctx)
-	require.NoError(f.t, err)
-	b, err := f.k.ExportGenesis(f.ctx)
-	require.NoError(f.t, err)
-	return exported{grid: grid, sc: sc, billing: b, bank: f.bank.Export(f.ctx)}
+	f.T.Helper()
+	grid, err := f.Grid.ExportGenesis(f.Ctx)
+	require.NoError(f.T, err)
+	sc, err := f.SC.ExportGenesis(f.Ctx)
+	require.NoError(f.T, err)
+	b, err := f.k.ExportGenesis(f.Ctx)
+	require.NoError(f.T, err)
+	return exported{grid: grid, sc: sc, billing: b, bank: f.Bank.Export(f.Ctx)}
 }
 
 // importInto loads an export into a fresh store set with the same accounts; the billing genesis goes
 // through a JSON round trip like a real genesis file.
 func (f *fixture) importInto(ex exported) (*fixture, error) {
-	f.t.Helper()
-	g := newBareFixture(f.t)
-	g.accounts = f.accounts
-	g.ctx = g.ctx.WithBlockTime(f.ctx.BlockTime()).WithBlockHeight(f.ctx.BlockHeight())
+	f.T.Helper()
+	g := newBareFixture(f.T)
+	g.Accounts = f.Accounts
+	g.Ctx = g.Ctx.WithBlockTime(f.Ctx.BlockTime()).WithBlockHeight(f.Ctx.BlockHeight())
 	for _, e := range ex.bank {
-		g.bank.SetAmount(g.ctx, e.Addr, e.Denom, e.Amount)
+		g.Bank.SetAmount(g.Ctx, e.Addr, e.Denom, e.Amount)
 	}
-	require.NoError(f.t, g.grid.InitGenesis(g.ctx, *ex.grid))
-	require.NoError(f.t, g.sc.InitGenesis(g.ctx, *ex.sc))
-	bz, err := g.cdc.MarshalJSON(ex.billing)
-	require.NoError(f.t, err)
+	require.NoError(f.T, g.Grid.InitGenesis(g.Ctx, *ex.grid))
+	require.NoError(f.T, g.SC.InitGenesis(g.Ctx, *ex.sc))
+	bz, err := g.Cdc.MarshalJSON(ex.billing)
+	require.NoError(f.T, err)
 	var gs types.GenesisState
-	require.NoError(f.t, g.cdc.UnmarshalJSON(bz, &gs))
-	return g, g.k.InitGenesis(g.ctx, gs)
+	require.NoError(f.T, g.Cdc.UnmarshalJSON(bz, &gs))
+	return g, g.k.InitGenesis(g.Ctx, gs)
 }
 
 // busyWorld has billing state of every kind: usage, a last report, unbilled NU, an overdraft in grace,
 // several price samples, feeders' last samples and free-tx windows.
 func (f *fixture) busyWorld() invariantWorld {
 	pw := f.newPriceWorld()
-	require.NoError(f.t, f.feed(pw.a, "12.5"))
-	require.NoError(f.t, f.feed(pw.b, "11"))
+	require.NoError(f.T, f.feed(pw.a, "12.5"))
+	require.NoError(f.T, f.feed(pw.b, "11"))
 	iw := f.newInvariantWorld()
-	require.NoError(f.t, f.feed(pw.a, "13"))
-	f.use(iw.renterWorld.node, iw.vm, workedVM, 2_000_000_000)
-	require.True(f.t, f.useFree(iw.renterWorld.node.twin.acc, 1))
+	require.NoError(f.T, f.feed(pw.a, "13"))
+	f.use(iw.renterWorld.Node, iw.vm, workedVM, 2_000_000_000)
+	require.True(f.T, f.useFree(iw.renterWorld.Node.Twin.Acc, 1))
 	return iw
 }
 
@@ -93,11 +94,11 @@ func TestGenesisRoundTrip(t *testing.T) {
 
 func TestDefaultGenesisBillsImmediately(t *testing.T) {
 	f := newFixture(t)
-	gs, err := f.k.ExportGenesis(f.ctx)
+	gs, err := f.k.ExportGenesis(f.Ctx)
 	require.NoError(t, err)
 	require.Equal(t, types.DefaultGenesis(f.foundation()).PriceSamples, gs.PriceSamples)
 	require.Equal(t, dec("10"), f.queryPrice().PriceMusd)
-	seq, err := f.k.PriceSeq.Peek(f.ctx)
+	seq, err := f.k.PriceSeq.Peek(f.Ctx)
 	require.NoError(t, err)
 	require.EqualValues(t, 1, seq)
 }
@@ -136,7 +137,7 @@ func TestInitGenesisChecksLiveContracts(t *testing.T) {
 			ex := f.export()
 			tc.edit(f, iw, deleted, ex.billing)
 			_, err := f.importInto(ex)
-			requireErr(t, err, types.ErrInvalidGenesis, tc.frag)
+			requireerr.Is(t, err, types.ErrInvalidGenesis, tc.frag)
 		})
 	}
 }
@@ -146,13 +147,13 @@ func TestInitGenesisValidates(t *testing.T) {
 	ex := f.export()
 	ex.billing.PriceSamples = nil
 	_, err := f.importInto(ex)
-	requireErr(t, err, types.ErrInvalidGenesis, "starting price")
+	requireerr.Is(t, err, types.ErrInvalidGenesis, "starting price")
 }
 
 // deletedContract creates and cancels a contract, returning its id.
 func (f *fixture) deletedContract(iw invariantWorld) uint64 {
-	f.t.Helper()
-	id := f.nameContract(iw.alice, "deleted")
-	f.cancel(iw.alice, id)
+	f.T.Helper()
+	id := f.NameContract(iw.Alice, "deleted")
+	f.mustCancel(iw.Alice, id)
 	return id
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
@@ -20,23 +21,23 @@ var hourly = expectUTFT(costOf(sum(workedResourcesPerHour, ipPerHour), hour), "1
 // grace; a top-up and MsgSettleContract pay the overdraft and end the grace.
 func TestInsufficientFundsGraceAndTopUp(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(1)
-	id := f.nodeContract(w.alice, w.node.id, "vm", 1)
-	f.use(w.node, id, workedVM, 0)
-	f.setBalance(w.alice.acc, 1_000_000)
+	w := f.NewWorld(1)
+	id := f.vmContract(w.Alice, w.Node.ID, "vm", 1)
+	f.use(w.Node, id, workedVM, 0)
+	f.setBalance(w.Alice.Acc, 1_000_000)
 
-	before := f.snap(w.alice.acc, w.farm.farmer.acc)
+	before := f.snap(w.Alice.Acc, w.Farm.Farmer.Acc)
 	f.advance(hour)
 	overdrawnAt := f.now()
-	f.resetEvents()
+	f.ResetEvents()
 	f.endBlock()
-	f.requirePaid(before, w.alice.acc, w.farm.farmer.acc, split(1_000_000, 0))
+	f.requirePaid(before, w.Alice.Acc, w.Farm.Farmer.Acc, split(1_000_000, 0))
 	require.Equal(t, []*types.EventContractOverdrawn{{ContractId: id, Paid: "1000000", Overdraft: fmt.Sprint(hourly - 1_000_000)}},
 		typedEvents[*types.EventContractOverdrawn](f))
 	require.Equal(t, fmt.Sprint(hourly), typedEvents[*types.EventContractSettled](f)[0].Amount)
 	require.Len(t, typedEvents[*sctypes.EventContractGracePeriodStarted](f), 1)
 
-	c := f.contract(id)
+	c := f.Contract(id)
 	require.Equal(t, sctypes.ContractStateGracePeriod, c.State)
 	require.Equal(t, overdrawnAt, c.GraceSince)
 	b := f.billing(id)
@@ -49,20 +50,20 @@ func TestInsufficientFundsGraceAndTopUp(t *testing.T) {
 	f.advance(hour)
 	f.endBlock()
 	requireInt(t, 2*hourly-1_000_000, f.billing(id).StandardOverdraft)
-	require.Equal(t, overdrawnAt, f.contract(id).GraceSince)
+	require.Equal(t, overdrawnAt, f.Contract(id).GraceSince)
 	f.requireInvariants()
 
 	// top up, settle: the overdraft and the last ten minutes are paid, the grace ends
-	f.setBalance(w.alice.acc, 20_000_000)
-	f.uptime(w.node)
+	f.setBalance(w.Alice.Acc, 20_000_000)
+	f.uptime(w.Node)
 	f.advance(600)
-	before = f.snap(w.alice.acc, w.farm.farmer.acc)
-	f.resetEvents()
+	before = f.snap(w.Alice.Acc, w.Farm.Farmer.Acc)
+	f.ResetEvents()
 	f.mustSettle(id)
 	tenMinutes := expectUTFT(costOf(sum(workedResourcesPerHour, ipPerHour), 600), "10")
-	f.requirePaid(before, w.alice.acc, w.farm.farmer.acc, split(2*hourly-1_000_000+tenMinutes, 0))
+	f.requirePaid(before, w.Alice.Acc, w.Farm.Farmer.Acc, split(2*hourly-1_000_000+tenMinutes, 0))
 	require.Equal(t, sctypes.ContractStateCreated, f.state(id))
-	require.Zero(t, f.contract(id).GraceSince)
+	require.Zero(t, f.Contract(id).GraceSince)
 	require.Len(t, typedEvents[*sctypes.EventContractGracePeriodEnded](f), 1)
 	require.Empty(t, typedEvents[*types.EventContractOverdrawn](f))
 	requireInt(t, 0, f.billing(id).StandardOverdraft)
@@ -73,11 +74,11 @@ func TestInsufficientFundsGraceAndTopUp(t *testing.T) {
 // its IPs are freed, its overdraft written off, its billing state and queue entry dropped.
 func TestGraceExpiryDeletesContract(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(1)
-	id := f.nodeContract(w.alice, w.node.id, "vm", 1)
-	f.use(w.node, id, workedVM, 0)
-	f.setBalance(w.alice.acc, 0)
-	c := f.contract(id)
+	w := f.NewWorld(1)
+	id := f.vmContract(w.Alice, w.Node.ID, "vm", 1)
+	f.use(w.Node, id, workedVM, 0)
+	f.setBalance(w.Alice.Acc, 0)
+	c := f.Contract(id)
 	ip := c.GetNodeContract().PublicIps[0].Ip
 
 	f.advance(hour)
@@ -93,12 +94,12 @@ func TestGraceExpiryDeletesContract(t *testing.T) {
 	require.Equal(t, deadline, f.billing(id).NextDue)
 	f.requireInvariants()
 
-	supply := f.bank.Supply(f.ctx, denom)
+	supply := f.Bank.Supply(f.Ctx, keepertest.Denom)
 	f.advanceTo(deadline)
-	f.resetEvents()
+	f.ResetEvents()
 	f.endBlock()
 	require.False(t, f.live(id))
-	tomb, err := f.sc.Tombstones.Get(f.ctx, id)
+	tomb, err := f.SC.Tombstones.Get(f.Ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, sctypes.DeleteCauseOutOfFunds, tomb.DeleteCause)
 
@@ -108,39 +109,39 @@ func TestGraceExpiryDeletesContract(t *testing.T) {
 	require.Equal(t, []*types.EventOverdraftWrittenOff{{ContractId: id, Amount: fmt.Sprint(owed)}},
 		typedEvents[*types.EventOverdraftWrittenOff](f))
 	require.Equal(t, uint64(0), f.publicIP(ip).ContractId, "IP freed")
-	has, err := f.k.Contracts.Has(f.ctx, id)
+	has, err := f.k.Contracts.Has(f.Ctx, id)
 	require.NoError(t, err)
 	require.False(t, has)
 	require.False(t, f.queued(id, deadline))
-	require.True(t, supply.Equal(f.bank.Supply(f.ctx, denom)), "a write-off moves no utft")
+	require.True(t, supply.Equal(f.Bank.Supply(f.Ctx, keepertest.Denom)), "a write-off moves no utft")
 	f.requireInvariants()
 }
 
 func (f *fixture) publicIP(ip string) tfgridtypes.PublicIP {
-	f.t.Helper()
-	p, err := f.grid.GetPublicIP(f.ctx, ip)
-	require.NoError(f.t, err)
+	f.T.Helper()
+	p, err := f.Grid.GetPublicIP(f.Ctx, ip)
+	require.NoError(f.T, err)
 	return p
 }
 
 // renterWorld is a rented node with a node contract of the renter on it.
 type renterWorld struct {
-	world
+	keepertest.World
 	rent, vm uint64
 }
 
 func (f *fixture) newRenterWorld() renterWorld {
-	w := f.newWorld(1)
-	rent := f.rentContract(w.alice, w.node.id)
-	vm := f.nodeContract(w.alice, w.node.id, "vm", 1)
-	return renterWorld{world: w, rent: rent, vm: vm}
+	w := f.NewWorld(1)
+	rent := f.RentContract(w.Alice, w.Node.ID)
+	vm := f.vmContract(w.Alice, w.Node.ID, "vm", 1)
+	return renterWorld{World: w, rent: rent, vm: vm}
 }
 
 // A rent contract's grace takes the node contracts on its node with it.
 func TestRentGracePropagates(t *testing.T) {
 	f := newFixture(t)
 	w := f.newRenterWorld()
-	f.setBalance(w.alice.acc, 0)
+	f.setBalance(w.Alice.Acc, 0)
 
 	f.advance(hour)
 	f.endBlock()
@@ -150,7 +151,7 @@ func TestRentGracePropagates(t *testing.T) {
 
 	// a node contract in grace because of its rent contract stays there while the rent contract is in grace
 	f.advance(60)
-	f.setBalance(w.alice.acc, 1_000_000_000)
+	f.setBalance(w.Alice.Acc, 1_000_000_000)
 	f.mustSettle(w.vm)
 	requireInt(t, 0, f.billing(w.vm).StandardOverdraft)
 	require.Equal(t, sctypes.ContractStateGracePeriod, f.state(w.vm))
@@ -181,19 +182,19 @@ func TestRentLeavesGraceSettlesNodeContracts(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newFixture(t)
 			w := f.newRenterWorld()
-			f.setBalance(w.alice.acc, 0)
+			f.setBalance(w.Alice.Acc, 0)
 			f.advance(hour)
 			f.endBlock()
 			requireInt(t, expectUTFT(costOf(ipPerHour, hour), "10"), f.billing(w.vm).StandardOverdraft)
 
 			// top up and settle only the rent contract
 			f.advance(60)
-			f.setBalance(w.alice.acc, tc.topUp)
+			f.setBalance(w.Alice.Acc, tc.topUp)
 			f.mustSettle(w.rent)
 			require.Equal(t, sctypes.ContractStateCreated, f.state(w.rent))
 			require.Equal(t, tc.vmState, f.state(w.vm))
 			requireInt(t, tc.vmOwesNow, f.billing(w.vm).StandardOverdraft)
-			requireInt(t, 0, f.balance(w.alice.acc))
+			requireInt(t, 0, f.Balance(w.Alice.Acc))
 			f.requireInvariants()
 		})
 	}
@@ -203,7 +204,7 @@ func TestRentLeavesGraceSettlesNodeContracts(t *testing.T) {
 func TestRentGraceExpiryDeletesNodeContracts(t *testing.T) {
 	f := newFixture(t)
 	w := f.newRenterWorld()
-	f.setBalance(w.alice.acc, 0)
+	f.setBalance(w.Alice.Acc, 0)
 	f.advance(hour)
 	f.endBlock()
 	deadline := f.now() + gracePeriod
@@ -211,7 +212,7 @@ func TestRentGraceExpiryDeletesNodeContracts(t *testing.T) {
 	// both are due before the deadline, the rent contract first: settling it deletes the node contract
 	// the EndBlocker still has in its list
 	f.advanceTo(deadline)
-	f.resetEvents()
+	f.ResetEvents()
 	f.endBlock()
 	require.False(t, f.live(w.rent))
 	require.False(t, f.live(w.vm))
@@ -227,12 +228,12 @@ func TestRentGraceExpiryDeletesNodeContracts(t *testing.T) {
 // Closing a node closes its contracts, each settled a last time.
 func TestDeleteNodeSettlesContracts(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(1)
-	id := f.nodeContract(w.alice, w.node.id, "vm", 1)
-	f.use(w.node, id, workedVM, 0)
+	w := f.NewWorld(1)
+	id := f.vmContract(w.Alice, w.Node.ID, "vm", 1)
+	f.use(w.Node, id, workedVM, 0)
 	f.advance(hour)
-	f.resetEvents()
-	_, err := f.gridMsg.DeleteNode(f.ctx, &tfgridtypes.MsgDeleteNode{Creator: w.farm.farmer.acc, NodeId: w.node.id})
+	f.ResetEvents()
+	_, err := f.GridMsg.DeleteNode(f.Ctx, &tfgridtypes.MsgDeleteNode{Creator: w.Farm.Farmer.Acc, NodeId: w.Node.ID})
 	require.NoError(t, err)
 	require.Equal(t, fmt.Sprint(hourly), typedEvents[*types.EventContractSettled](f)[0].Amount)
 	require.False(t, f.live(id))
@@ -254,15 +255,15 @@ func TestRentOverdraftPaysExtraFeeFirst(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newFixture(t)
-			w := f.newWorld(0)
-			_, err := f.scMsg.SetDedicatedNodeExtraFee(f.ctx, &sctypes.MsgSetDedicatedNodeExtraFee{Creator: w.farm.farmer.acc, NodeId: w.node.id, ExtraFee: 5000})
+			w := f.NewWorld(0)
+			_, err := f.SCMsg.SetDedicatedNodeExtraFee(f.Ctx, &sctypes.MsgSetDedicatedNodeExtraFee{Creator: w.Farm.Farmer.Acc, NodeId: w.Node.ID, ExtraFee: 5000})
 			require.NoError(t, err)
-			id := f.rentContract(w.alice, w.node.id)
-			f.setBalance(w.alice.acc, tc.balance)
-			before := f.snap(w.alice.acc, w.farm.farmer.acc)
+			id := f.RentContract(w.Alice, w.Node.ID)
+			f.setBalance(w.Alice.Acc, tc.balance)
+			before := f.snap(w.Alice.Acc, w.Farm.Farmer.Acc)
 			f.advance(hour)
 			f.endBlock()
-			f.requirePaid(before, w.alice.acc, w.farm.farmer.acc, tc.paid)
+			f.requirePaid(before, w.Alice.Acc, w.Farm.Farmer.Acc, tc.paid)
 			b := f.billing(id)
 			requireInt(t, tc.extraOwed, b.ExtraOverdraft)
 			requireInt(t, tc.standardOwed, b.StandardOverdraft)
@@ -270,10 +271,10 @@ func TestRentOverdraftPaysExtraFeeFirst(t *testing.T) {
 			f.requireInvariants()
 
 			// top up: the extra debt goes to the farmer whole, the standard debt is split
-			f.setBalance(w.alice.acc, 100_000_000)
-			before = f.snap(w.alice.acc, w.farm.farmer.acc)
+			f.setBalance(w.Alice.Acc, 100_000_000)
+			before = f.snap(w.Alice.Acc, w.Farm.Farmer.Acc)
 			f.mustSettle(id)
-			f.requirePaid(before, w.alice.acc, w.farm.farmer.acc, split(tc.standardOwed, tc.extraOwed))
+			f.requirePaid(before, w.Alice.Acc, w.Farm.Farmer.Acc, split(tc.standardOwed, tc.extraOwed))
 			require.Equal(t, sctypes.ContractStateCreated, f.state(id))
 			f.requireInvariants()
 		})
@@ -284,14 +285,14 @@ func TestRentOverdraftPaysExtraFeeFirst(t *testing.T) {
 // the rent contract's grace no longer holds it when the rent contract leaves grace.
 func TestRentLeavesGraceReleasesOtherTwinsContract(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(1)
-	bob := f.newUser()
-	bobs := f.nodeContract(bob, w.node.id, "bob", 1)
-	_, err := f.gridMsg.SetFarmDedicated(f.ctx, &tfgridtypes.MsgSetFarmDedicated{Authority: f.authority, FarmId: w.farm.id, Dedicated: true})
+	w := f.NewWorld(1)
+	bob := f.NewUser()
+	bobs := f.vmContract(bob, w.Node.ID, "bob", 1)
+	_, err := f.GridMsg.SetFarmDedicated(f.Ctx, &tfgridtypes.MsgSetFarmDedicated{Authority: f.Authority, FarmId: w.Farm.ID, Dedicated: true})
 	require.NoError(t, err)
-	rent := f.rentContract(w.alice, w.node.id)
-	f.setBalance(w.alice.acc, 0)
-	f.setBalance(bob.acc, 0)
+	rent := f.RentContract(w.Alice, w.Node.ID)
+	f.setBalance(w.Alice.Acc, 0)
+	f.setBalance(bob.Acc, 0)
 
 	f.advance(hour)
 	f.endBlock()
@@ -299,12 +300,12 @@ func TestRentLeavesGraceReleasesOtherTwinsContract(t *testing.T) {
 	require.Equal(t, sctypes.ContractStateGracePeriod, f.state(bobs))
 
 	// bob pays his debt while the rent contract is in grace
-	f.setBalance(bob.acc, 100_000_000)
+	f.setBalance(bob.Acc, 100_000_000)
 	f.mustSettle(bobs)
 	requireInt(t, 0, f.billing(bobs).StandardOverdraft)
 
 	// alice pays hers: both are out of grace
-	f.setBalance(w.alice.acc, 100_000_000)
+	f.setBalance(w.Alice.Acc, 100_000_000)
 	f.mustSettle(rent)
 	require.Equal(t, sctypes.ContractStateCreated, f.state(rent))
 	require.Equal(t, sctypes.ContractStateCreated, f.state(bobs))

@@ -8,6 +8,8 @@ import (
 	"cosmossdk.io/collections"
 	sdkmath "cosmossdk.io/math"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 )
 
@@ -15,21 +17,21 @@ import (
 type invariantWorld struct {
 	renterWorld
 	node, name, grace uint64
-	bob               user
+	bob               keepertest.User
 }
 
 func (f *fixture) newInvariantWorld() invariantWorld {
 	rw := f.newRenterWorld()
-	w := f.newWorld(1)
-	iw := invariantWorld{renterWorld: rw, bob: f.newUser()}
-	iw.node = f.nodeContract(rw.alice, w.node.id, "plain", 1)
-	iw.name = f.nameContract(rw.alice, "gateway")
-	f.setBalance(rw.alice.acc, 10_000_000_000)
-	iw.grace = f.nameContract(iw.bob, "broke")
-	f.setBalance(iw.bob.acc, 0)
+	w := f.NewWorld(1)
+	iw := invariantWorld{renterWorld: rw, bob: f.NewUser()}
+	iw.node = f.vmContract(rw.Alice, w.Node.ID, "plain", 1)
+	iw.name = f.NameContract(rw.Alice, "gateway")
+	f.setBalance(rw.Alice.Acc, 10_000_000_000)
+	iw.grace = f.NameContract(iw.bob, "broke")
+	f.setBalance(iw.bob.Acc, 0)
 	f.advance(hour)
 	f.endBlock()
-	require.True(f.t, f.billing(iw.grace).StandardOverdraft.IsPositive())
+	require.True(f.T, f.billing(iw.grace).StandardOverdraft.IsPositive())
 	return iw
 }
 
@@ -42,7 +44,7 @@ func TestInvariantsHoldOverScenario(t *testing.T) {
 		f.endBlock()
 		f.requireInvariants()
 	}
-	f.cancel(iw.alice, iw.vm)
+	f.mustCancel(iw.Alice, iw.vm)
 	f.requireInvariants()
 	f.advance(gracePeriod)
 	f.endBlock()
@@ -57,53 +59,53 @@ func TestInvariantsDetectCorruption(t *testing.T) {
 		frag    string
 	}{
 		{"queue entry missing", func(f *fixture, iw invariantWorld) {
-			require.NoError(t, f.k.Queue.Remove(f.ctx, collections.Join(f.billing(iw.name).NextDue, iw.name)))
+			require.NoError(t, f.k.Queue.Remove(f.Ctx, collections.Join(f.billing(iw.name).NextDue, iw.name)))
 		}, "queued: false"},
 		{"queue entry duplicated", func(f *fixture, iw invariantWorld) {
-			require.NoError(t, f.k.Queue.Set(f.ctx, collections.Join(f.billing(iw.name).NextDue+7, iw.name)))
+			require.NoError(t, f.k.Queue.Set(f.Ctx, collections.Join(f.billing(iw.name).NextDue+7, iw.name)))
 		}, "queued twice"},
 		{"queue entry at the wrong time", func(f *fixture, iw invariantWorld) {
 			b := f.billing(iw.node)
-			require.NoError(t, f.k.Queue.Remove(f.ctx, collections.Join(b.NextDue, iw.node)))
-			require.NoError(t, f.k.Queue.Set(f.ctx, collections.Join(b.NextDue+1, iw.node)))
+			require.NoError(t, f.k.Queue.Remove(f.Ctx, collections.Join(b.NextDue, iw.node)))
+			require.NoError(t, f.k.Queue.Set(f.Ctx, collections.Join(b.NextDue+1, iw.node)))
 		}, "queued at"},
 		{"queue entry of an unbilled contract", func(f *fixture, iw invariantWorld) {
-			require.NoError(t, f.k.Queue.Set(f.ctx, collections.Join(f.now(), uint64(999))))
+			require.NoError(t, f.k.Queue.Set(f.Ctx, collections.Join(f.now(), uint64(999))))
 		}, "queued"},
 		{"billing state of a deleted contract", func(f *fixture, iw invariantWorld) {
 			b := f.billing(iw.name)
-			f.cancel(iw.alice, iw.name)
-			require.NoError(t, f.k.Contracts.Set(f.ctx, iw.name, b))
-			require.NoError(t, f.k.Queue.Set(f.ctx, collections.Join(b.NextDue, iw.name)))
+			f.mustCancel(iw.Alice, iw.name)
+			require.NoError(t, f.k.Contracts.Set(f.Ctx, iw.name, b))
+			require.NoError(t, f.k.Queue.Set(f.Ctx, collections.Join(b.NextDue, iw.name)))
 		}, "not live"},
 		{"live contract without billing state", func(f *fixture, iw invariantWorld) {
 			b := f.billing(iw.vm)
-			require.NoError(t, f.k.Contracts.Remove(f.ctx, iw.vm))
-			require.NoError(t, f.k.Queue.Remove(f.ctx, collections.Join(b.NextDue, iw.vm)))
+			require.NoError(t, f.k.Contracts.Remove(f.Ctx, iw.vm))
+			require.NoError(t, f.k.Queue.Remove(f.Ctx, collections.Join(b.NextDue, iw.vm)))
 		}, "has no billing state"},
 		{"overdraft outside grace", func(f *fixture, iw invariantWorld) {
 			b := f.billing(iw.node)
 			b.StandardOverdraft = sdkmath.NewInt(1)
-			require.NoError(t, f.k.Contracts.Set(f.ctx, iw.node, b))
+			require.NoError(t, f.k.Contracts.Set(f.Ctx, iw.node, b))
 		}, "owes 1 but is CONTRACT_STATE_CREATED"},
 		{"extra overdraft outside grace", func(f *fixture, iw invariantWorld) {
 			b := f.billing(iw.rent)
 			b.ExtraOverdraft = sdkmath.NewInt(3)
-			require.NoError(t, f.k.Contracts.Set(f.ctx, iw.rent, b))
+			require.NoError(t, f.k.Contracts.Set(f.Ctx, iw.rent, b))
 		}, "owes 3"},
 		{"module account holds more than the pending payouts", func(f *fixture, iw invariantWorld) {
-			held := f.balance(f.addr(f.k.ModuleAddress()))
+			held := f.Balance(f.Addr(f.k.ModuleAddress()))
 			require.True(t, held.IsPositive(), "the scenario accrued farm payouts")
-			f.bank.SetAmount(f.ctx, f.k.ModuleAddress(), denom, held.AddRaw(1))
+			f.Bank.SetAmount(f.Ctx, f.k.ModuleAddress(), keepertest.Denom, held.AddRaw(1))
 		}, "the billing module account holds"},
 		{"payout not queued", func(f *fixture, iw invariantWorld) {
-			p := f.payout(iw.farm.id)
-			require.NoError(t, f.k.PayoutQueue.Remove(f.ctx, collections.Join(p.Due, p.FarmId)))
+			p := f.payout(iw.Farm.ID)
+			require.NoError(t, f.k.PayoutQueue.Remove(f.Ctx, collections.Join(p.Due, p.FarmId)))
 		}, "2 farm payouts pending, 1 queued"},
 		{"payout queued at the wrong time", func(f *fixture, iw invariantWorld) {
-			p := f.payout(iw.farm.id)
-			require.NoError(t, f.k.PayoutQueue.Remove(f.ctx, collections.Join(p.Due, p.FarmId)))
-			require.NoError(t, f.k.PayoutQueue.Set(f.ctx, collections.Join(p.Due+1, p.FarmId)))
+			p := f.payout(iw.Farm.ID)
+			require.NoError(t, f.k.PayoutQueue.Remove(f.Ctx, collections.Join(p.Due, p.FarmId)))
+			require.NoError(t, f.k.PayoutQueue.Set(f.Ctx, collections.Join(p.Due+1, p.FarmId)))
 		}, "is queued for payout at"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -112,7 +114,7 @@ func TestInvariantsDetectCorruption(t *testing.T) {
 			f.requireInvariants()
 			f.corrupted = true
 			tc.corrupt(f, iw)
-			requireErr(t, f.k.CheckInvariants(f.ctx), types.ErrInvariantBroken, tc.frag)
+			requireerr.Is(t, f.k.CheckInvariants(f.Ctx), types.ErrInvariantBroken, tc.frag)
 		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	sdkmath "cosmossdk.io/math"
 
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 )
 
@@ -16,7 +17,7 @@ func dec(s string) sdkmath.LegacyDec { return sdkmath.LegacyMustNewDecFromStr(s)
 type priceWorld struct{ a, b string }
 
 func (f *fixture) newPriceWorld() priceWorld {
-	pw := priceWorld{a: f.newAccount(), b: f.newAccount()}
+	pw := priceWorld{a: f.NewAccount(), b: f.NewAccount()}
 	f.setParams(func(p *types.Params) {
 		p.PriceFeeders = []string{pw.a, pw.b}
 		p.PriceWindow = 3
@@ -25,14 +26,14 @@ func (f *fixture) newPriceWorld() priceWorld {
 }
 
 func (f *fixture) feed(feeder, price string) error {
-	_, err := f.msg.SetTftPrice(f.ctx, &types.MsgSetTftPrice{Feeder: feeder, PriceMusd: dec(price)})
+	_, err := f.msg.SetTftPrice(f.Ctx, &types.MsgSetTftPrice{Feeder: feeder, PriceMusd: dec(price)})
 	return err
 }
 
 func (f *fixture) queryPrice() *types.QueryPriceResponse {
-	f.t.Helper()
-	res, err := f.q.Price(f.ctx, &types.QueryPriceRequest{})
-	require.NoError(f.t, err)
+	f.T.Helper()
+	res, err := f.q.Price(f.Ctx, &types.QueryPriceRequest{})
+	require.NoError(f.T, err)
 	return res
 }
 
@@ -41,7 +42,7 @@ func TestPriceAverageOverWindow(t *testing.T) {
 	pw := f.newPriceWorld()
 	require.Equal(t, dec("10"), f.queryPrice().PriceMusd)
 
-	f.resetEvents()
+	f.ResetEvents()
 	require.NoError(t, f.feed(pw.a, "20"))
 	require.Equal(t, []*types.EventTftPriceSet{{Feeder: pw.a, PriceMusd: dec("20").String(), AverageMusd: dec("15").String()}},
 		typedEvents[*types.EventTftPriceSet](f))
@@ -52,7 +53,7 @@ func TestPriceAverageOverWindow(t *testing.T) {
 	f.advance(60)
 	require.NoError(t, f.feed(pw.a, "40"))
 	require.Equal(t, &types.QueryPriceResponse{PriceMusd: dec("30"), AverageMusd: dec("30"), Samples: 3}, f.queryPrice())
-	_, err := f.k.PriceSamples.Get(f.ctx, 1)
+	_, err := f.k.PriceSamples.Get(f.Ctx, 1)
 	require.Error(t, err, "samples out of the window are deleted")
 
 	f.advance(60)
@@ -66,29 +67,29 @@ func TestPriceOneSamplePerIntervalPerFeeder(t *testing.T) {
 	pw := f.newPriceWorld()
 	require.NoError(t, f.feed(pw.a, "11"))
 	f.advance(59)
-	requireErr(t, f.feed(pw.a, "12"), types.ErrPriceTooSoon, "next allowed at")
+	requireerr.Is(t, f.feed(pw.a, "12"), types.ErrPriceTooSoon, "next allowed at")
 	require.NoError(t, f.feed(pw.b, "12"), "the interval is per feeder")
 	f.advance(1)
 	require.NoError(t, f.feed(pw.a, "13"))
-	requireErr(t, f.feed(pw.a, "13"), types.ErrPriceTooSoon)
+	requireerr.Is(t, f.feed(pw.a, "13"), types.ErrPriceTooSoon)
 }
 
 func TestPriceFeedersOnlyAndSixDecimals(t *testing.T) {
 	f := newFixture(t)
 	pw := f.newPriceWorld()
-	outsider := f.newAccount()
+	outsider := f.NewAccount()
 	for _, tc := range []struct {
 		name, feeder, price string
 		err                 error
 	}{
 		{"not a feeder", outsider, "10", types.ErrNotPriceFeeder},
-		{"the authority is no feeder", f.authority, "10", types.ErrNotPriceFeeder},
+		{"the authority is no feeder", f.Authority, "10", types.ErrNotPriceFeeder},
 		{"seven decimals", pw.a, "10.0000001", types.ErrInvalidPrice},
 		{"zero", pw.a, "0", types.ErrInvalidPrice},
 		{"negative", pw.a, "-3", types.ErrInvalidPrice},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			requireErr(t, f.feed(tc.feeder, tc.price), tc.err)
+			requireerr.Is(t, f.feed(tc.feeder, tc.price), tc.err)
 		})
 	}
 	require.Equal(t, uint32(1), f.queryPrice().Samples, "no rejected sample was stored")
@@ -106,10 +107,10 @@ func TestPriceClamped(t *testing.T) {
 	require.Equal(t, dec("35"), f.queryPrice().PriceMusd)
 
 	// a name contract for one hour at the clamped price: 13,900 × 100 / 35 = 39,714.29 → 39,714
-	alice := f.newUser()
-	id := f.nameContract(alice, "gateway")
+	alice := f.NewUser()
+	id := f.NameContract(alice, "gateway")
 	f.advance(hour)
-	f.resetEvents()
+	f.ResetEvents()
 	f.endBlock()
 	want := expectUTFT(costOf(bigRat(namePrice), hour), "35")
 	require.EqualValues(t, 39_714, want)
@@ -118,9 +119,9 @@ func TestPriceClamped(t *testing.T) {
 
 func TestPriceQueryWithoutPrice(t *testing.T) {
 	f := newFixture(t)
-	require.NoError(t, f.k.PriceAverage.Remove(f.ctx))
-	_, err := f.q.Price(f.ctx, &types.QueryPriceRequest{})
-	requireErr(t, err, types.ErrNoPrice)
+	require.NoError(t, f.k.PriceAverage.Remove(f.Ctx))
+	_, err := f.q.Price(f.Ctx, &types.QueryPriceRequest{})
+	requireerr.Is(t, err, types.ErrNoPrice)
 }
 
 // Shrinking price_window drops the samples that fell out of it at once: the average follows, and the
@@ -134,9 +135,9 @@ func TestPriceWindowShrinks(t *testing.T) {
 
 	f.setParams(func(p *types.Params) { p.PriceWindow = 2 })
 	require.Equal(t, &types.QueryPriceResponse{PriceMusd: dec("40"), AverageMusd: dec("40"), Samples: 2}, f.queryPrice())
-	gs, err := f.k.ExportGenesis(f.ctx)
+	gs, err := f.k.ExportGenesis(f.Ctx)
 	require.NoError(t, err)
-	require.NoError(t, gs.Validate(f.ac))
+	require.NoError(t, gs.Validate(f.AC))
 	_, err = f.importInto(f.export())
 	require.NoError(t, err)
 

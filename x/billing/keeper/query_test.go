@@ -7,23 +7,24 @@ import (
 
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
 func (f *fixture) queryContract(id uint64) *types.QueryContractResponse {
-	f.t.Helper()
-	res, err := f.q.Contract(f.ctx, &types.QueryContractRequest{Id: id})
-	require.NoError(f.t, err)
+	f.T.Helper()
+	res, err := f.q.Contract(f.Ctx, &types.QueryContractRequest{Id: id})
+	require.NoError(f.T, err)
 	return res
 }
 
 func TestQueryContract(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(1)
-	id := f.nodeContract(w.alice, w.node.id, "vm", 1)
-	f.use(w.node, id, workedVM, 0)
+	w := f.NewWorld(1)
+	id := f.vmContract(w.Alice, w.Node.ID, "vm", 1)
+	f.use(w.Node, id, workedVM, 0)
 
 	res := f.queryContract(id)
 	require.Equal(t, f.billing(id), res.Billing)
@@ -35,13 +36,13 @@ func TestQueryContract(t *testing.T) {
 	require.NotNil(t, res.Billing.LastReport)
 
 	// the discount that applies now
-	f.setBalance(w.alice.acc, 4_574_880_000)
+	f.setBalance(w.Alice.Acc, 4_574_880_000)
 	res = f.queryContract(id)
 	require.Equal(t, types.DiscountLevelDefault, res.DiscountLevel)
 	requireInt(t, 3_388_800, res.HourlyCost)
 
 	// in grace: overdraft, deadline, and what it takes to leave grace now
-	f.setBalance(w.alice.acc, 1_000_000)
+	f.setBalance(w.Alice.Acc, 1_000_000)
 	f.advance(hour)
 	f.endBlock()
 	graceSince := f.now()
@@ -54,26 +55,26 @@ func TestQueryContract(t *testing.T) {
 	requireInt(t, hourly, res.HourlyCost)
 
 	// paying exactly that leaves grace
-	f.setBalance(w.alice.acc, hourly-1_000_000+tenMinutes)
+	f.setBalance(w.Alice.Acc, hourly-1_000_000+tenMinutes)
 	f.mustSettle(id)
 	require.Equal(t, sctypes.ContractStateCreated, f.state(id))
-	requireInt(t, 0, f.balance(w.alice.acc))
+	requireInt(t, 0, f.Balance(w.Alice.Acc))
 	f.requireInvariants()
 
-	_, err := f.q.Contract(f.ctx, &types.QueryContractRequest{Id: 99})
-	requireErr(t, err, sctypes.ErrContractNotFound)
+	_, err := f.q.Contract(f.Ctx, &types.QueryContractRequest{Id: 99})
+	requireerr.Is(t, err, sctypes.ErrContractNotFound)
 }
 
 func TestQueryTwinCosts(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(1)
-	id := f.nodeContract(w.alice, w.node.id, "vm", 1)
-	f.use(w.node, id, workedVM, 0)
-	f.nameContract(w.alice, "gateway")
-	f.setBalance(w.alice.acc, 10_000_000)
+	w := f.NewWorld(1)
+	id := f.vmContract(w.Alice, w.Node.ID, "vm", 1)
+	f.use(w.Node, id, workedVM, 0)
+	f.NameContract(w.Alice, "gateway")
+	f.setBalance(w.Alice.Acc, 10_000_000)
 
 	name := expectUTFT(bigRat(namePrice), "10")
-	res, err := f.q.TwinCosts(f.ctx, &types.QueryTwinCostsRequest{Id: w.alice.twin})
+	res, err := f.q.TwinCosts(f.Ctx, &types.QueryTwinCostsRequest{Id: w.Alice.Twin})
 	require.NoError(t, err)
 	requireInt(t, hourly+name, res.HourlyCost)
 	requireInt(t, 10_000_000, res.Balance)
@@ -83,38 +84,38 @@ func TestQueryTwinCosts(t *testing.T) {
 	require.Equal(t, f.now()+8228, res.RunsOutAt)
 
 	// what is owed already is not there to spend
-	f.setBalance(w.alice.acc, 0)
+	f.setBalance(w.Alice.Acc, 0)
 	f.advance(hour)
 	f.endBlock()
-	f.setBalance(w.alice.acc, 10_000_000)
+	f.setBalance(w.Alice.Acc, 10_000_000)
 	owed := f.billing(id).StandardOverdraft
 	require.True(t, owed.IsPositive())
-	res, err = f.q.TwinCosts(f.ctx, &types.QueryTwinCostsRequest{Id: w.alice.twin})
+	res, err = f.q.TwinCosts(f.Ctx, &types.QueryTwinCostsRequest{Id: w.Alice.Twin})
 	require.NoError(t, err)
 	nameOwed := f.billing(id + 1).StandardOverdraft
 	left := 10_000_000 - owed.Int64() - nameOwed.Int64()
 	require.Equal(t, f.now()+left*hour/(hourly+name), res.RunsOutAt)
 
 	// owing more than the balance: runs out now
-	f.setBalance(w.alice.acc, 1)
-	res, err = f.q.TwinCosts(f.ctx, &types.QueryTwinCostsRequest{Id: w.alice.twin})
+	f.setBalance(w.Alice.Acc, 1)
+	res, err = f.q.TwinCosts(f.Ctx, &types.QueryTwinCostsRequest{Id: w.Alice.Twin})
 	require.NoError(t, err)
 	require.Equal(t, f.now(), res.RunsOutAt)
 
 	// a twin without contracts costs nothing and never runs out
-	res, err = f.q.TwinCosts(f.ctx, &types.QueryTwinCostsRequest{Id: w.farm.farmer.twin})
+	res, err = f.q.TwinCosts(f.Ctx, &types.QueryTwinCostsRequest{Id: w.Farm.Farmer.Twin})
 	require.NoError(t, err)
 	requireInt(t, 0, res.HourlyCost)
 	require.Zero(t, res.RunsOutAt)
 	require.Zero(t, res.Contracts)
 
-	_, err = f.q.TwinCosts(f.ctx, &types.QueryTwinCostsRequest{Id: 999})
-	requireErr(t, err, tfgridtypes.ErrTwinNotFound)
+	_, err = f.q.TwinCosts(f.Ctx, &types.QueryTwinCostsRequest{Id: 999})
+	requireerr.Is(t, err, tfgridtypes.ErrTwinNotFound)
 }
 
 func TestQueryParamsAndUpdateParams(t *testing.T) {
 	f := newFixture(t)
-	res, err := f.q.Params(f.ctx, &types.QueryParamsRequest{})
+	res, err := f.q.Params(f.Ctx, &types.QueryParamsRequest{})
 	require.NoError(t, err)
 	want := types.DefaultParams(f.foundation())
 	want.MaxSettlementInterval = want.SettlementInterval // the fixture's fixed schedule
@@ -122,25 +123,25 @@ func TestQueryParamsAndUpdateParams(t *testing.T) {
 
 	p := res.Params
 	p.SettlementInterval = 60
-	p.PriceFeeders = []string{f.newAccount()}
-	f.resetEvents()
-	_, err = f.msg.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: f.authority, Params: p})
+	p.PriceFeeders = []string{f.NewAccount()}
+	f.ResetEvents()
+	_, err = f.msg.UpdateParams(f.Ctx, &types.MsgUpdateParams{Authority: f.Authority, Params: p})
 	require.NoError(t, err)
 	require.Equal(t, []*types.EventParamsUpdated{{Params: &p}}, typedEvents[*types.EventParamsUpdated](f))
-	res, err = f.q.Params(f.ctx, &types.QueryParamsRequest{})
+	res, err = f.q.Params(f.Ctx, &types.QueryParamsRequest{})
 	require.NoError(t, err)
 	require.Equal(t, p, res.Params)
 
 	bad := p
 	bad.FarmerSharePercent = 60
-	_, err = f.msg.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: f.authority, Params: bad})
-	requireErr(t, err, types.ErrInvalidParams, "sum of 100")
-	_, err = f.msg.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: f.newAccount(), Params: p})
-	requireErr(t, err, sdkerrors.ErrUnauthorized)
+	_, err = f.msg.UpdateParams(f.Ctx, &types.MsgUpdateParams{Authority: f.Authority, Params: bad})
+	requireerr.Is(t, err, types.ErrInvalidParams, "sum of 100")
+	_, err = f.msg.UpdateParams(f.Ctx, &types.MsgUpdateParams{Authority: f.NewAccount(), Params: p})
+	requireerr.Is(t, err, sdkerrors.ErrUnauthorized)
 	require.Equal(t, p, f.params(), "rejected updates change nothing")
 
 	// a new settlement interval applies from each contract's next settlement
-	alice := f.newUser()
-	id := f.nameContract(alice, "gateway")
+	alice := f.NewUser()
+	id := f.NameContract(alice, "gateway")
 	require.Equal(t, f.now()+60, f.billing(id).NextDue)
 }

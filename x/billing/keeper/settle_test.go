@@ -8,6 +8,8 @@ import (
 
 	sdkmath "cosmossdk.io/math"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
@@ -17,10 +19,10 @@ import (
 // charges the worked example and pays farmer, foundation and stakers 50/40/10.
 func TestSettleNodeContractOneHour(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(1)
+	w := f.NewWorld(1)
 	start := f.now()
-	id := f.nodeContract(w.alice, w.node.id, "vm", 1)
-	f.use(w.node, id, workedVM, 0)
+	id := f.vmContract(w.Alice, w.Node.ID, "vm", 1)
+	f.use(w.Node, id, workedVM, 0)
 	require.Equal(t, types.Usage{Cru: 2, Mru: 4 * gib, Sru: 50 * gib}, f.billing(id).Usage)
 
 	// alice holds 9 TFT after the deposit: far below 1.5 months of this contract, so no discount
@@ -31,23 +33,23 @@ func TestSettleNodeContractOneHour(t *testing.T) {
 	f.endBlock()
 	require.Equal(t, start, f.billing(id).LastSettled, "not due yet")
 
-	before := f.snap(w.alice.acc, w.farm.farmer.acc)
+	before := f.snap(w.Alice.Acc, w.Farm.Farmer.Acc)
 	f.advance(1)
-	f.resetEvents()
+	f.ResetEvents()
 	f.endBlock()
-	f.requirePaid(before, w.alice.acc, w.farm.farmer.acc, split(want, 0))
+	f.requirePaid(before, w.Alice.Acc, w.Farm.Farmer.Acc, split(want, 0))
 	require.Equal(t, paid{owner: 4_236_000, farmer: 2_118_000, foundation: 1_694_400, staking: 423_600}, split(want, 0))
 
 	settled := typedEvents[*types.EventContractSettled](f)
 	require.Equal(t, []*types.EventContractSettled{{
 		ContractId: id, PeriodStart: start, PeriodEnd: start + hour, Amount: "4236000", DiscountLevel: types.DiscountLevelNone,
-		Paid: "4236000", FarmId: w.farm.id, FarmerAmount: "2118000", FoundationAmount: "1694400", StakingAmount: "423600",
+		Paid: "4236000", FarmId: w.Farm.ID, FarmerAmount: "2118000", FoundationAmount: "1694400", StakingAmount: "423600",
 	}}, settled)
 	require.Equal(t, []*types.EventSharesDistributed{{
 		Foundation: f.foundation(), FoundationAmount: "1694400", StakingAmount: "423600",
 	}}, typedEvents[*types.EventSharesDistributed](f), "the foundation and stakers are paid at the end of the block")
-	require.Equal(t, types.FarmPayout{FarmId: w.farm.id, Amount: sdkmath.NewInt(2_118_000), Due: start + hour + 24*hour},
-		f.payout(w.farm.id), "the farmer share waits in the farm's payout")
+	require.Equal(t, types.FarmPayout{FarmId: w.Farm.ID, Amount: sdkmath.NewInt(2_118_000), Due: start + hour + 24*hour},
+		f.payout(w.Farm.ID), "the farmer share waits in the farm's payout")
 
 	b := f.billing(id)
 	require.Equal(t, start+hour, b.LastSettled)
@@ -61,18 +63,18 @@ func TestSettleNodeContractOneHour(t *testing.T) {
 // The farmer and staking shares are floored and the foundation gets the remainder.
 func TestSettleSplitFloors(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(1)
-	id := f.nodeContract(w.alice, w.node.id, "vm", 1)
-	f.use(w.node, id, workedVM, 0)
+	w := f.NewWorld(1)
+	id := f.vmContract(w.Alice, w.Node.ID, "vm", 1)
+	f.use(w.Node, id, workedVM, 0)
 
-	before := f.snap(w.alice.acc, w.farm.farmer.acc)
+	before := f.snap(w.Alice.Acc, w.Farm.Farmer.Acc)
 	f.advance(hour - 1)
 	f.mustSettle(id)
 	// 423,600 × 3,599 / 3,600 × 100 / 10 = 4,234,823.3 → 4,234,823; farmer 2,117,411(.5), staking 423,482(.3)
 	want := expectUTFT(costOf(sum(workedResourcesPerHour, ipPerHour), hour-1), "10")
 	require.EqualValues(t, 4_234_823, want)
 	require.Equal(t, paid{owner: 4_234_823, farmer: 2_117_411, foundation: 1_693_930, staking: 423_482}, split(want, 0))
-	f.requirePaid(before, w.alice.acc, w.farm.farmer.acc, split(want, 0))
+	f.requirePaid(before, w.Alice.Acc, w.Farm.Farmer.Acc, split(want, 0))
 	f.requireInvariants()
 }
 
@@ -94,18 +96,18 @@ func TestSettleDiscountLevels(t *testing.T) {
 	} {
 		t.Run(fmt.Sprint(tc.balance), func(t *testing.T) {
 			f := newFixture(t)
-			w := f.newWorld(1)
-			id := f.nodeContract(w.alice, w.node.id, "vm", 1)
-			f.use(w.node, id, workedVM, 0)
-			f.setBalance(w.alice.acc, tc.balance)
+			w := f.NewWorld(1)
+			id := f.vmContract(w.Alice, w.Node.ID, "vm", 1)
+			f.use(w.Node, id, workedVM, 0)
+			f.setBalance(w.Alice.Acc, tc.balance)
 
 			want := expectUTFT(scale(costOf(sum(workedResourcesPerHour, ipPerHour), hour), tc.num, 10), "10")
 			require.Equal(t, tc.charged, want)
-			before := f.snap(w.alice.acc, w.farm.farmer.acc)
+			before := f.snap(w.Alice.Acc, w.Farm.Farmer.Acc)
 			f.advance(hour)
-			f.resetEvents()
+			f.ResetEvents()
 			f.endBlock()
-			f.requirePaid(before, w.alice.acc, w.farm.farmer.acc, split(want, 0))
+			f.requirePaid(before, w.Alice.Acc, w.Farm.Farmer.Acc, split(want, 0))
 			require.Equal(t, tc.level, typedEvents[*types.EventContractSettled](f)[0].DiscountLevel)
 			f.requireInvariants()
 		})
@@ -115,34 +117,34 @@ func TestSettleDiscountLevels(t *testing.T) {
 // A certified node's contracts cost 1.25 times as much.
 func TestSettleCertifiedNode(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(1)
-	f.certify(w.node)
-	require.Equal(t, tfgridtypes.NodeCertificationCertified, f.node(w.node.id).Certification)
-	id := f.nodeContract(w.alice, w.node.id, "vm", 1)
-	f.use(w.node, id, workedVM, 0)
+	w := f.NewWorld(1)
+	f.certify(w.Node)
+	require.Equal(t, tfgridtypes.NodeCertificationCertified, f.node(w.Node.ID).Certification)
+	id := f.vmContract(w.Alice, w.Node.ID, "vm", 1)
+	f.use(w.Node, id, workedVM, 0)
 
-	before := f.snap(w.alice.acc, w.farm.farmer.acc)
+	before := f.snap(w.Alice.Acc, w.Farm.Farmer.Acc)
 	f.advance(hour)
 	f.endBlock()
 	want := expectUTFT(scale(costOf(sum(workedResourcesPerHour, ipPerHour), hour), 5, 4), "10")
 	require.EqualValues(t, 5_295_000, want)
-	f.requirePaid(before, w.alice.acc, w.farm.farmer.acc, split(want, 0))
+	f.requirePaid(before, w.Alice.Acc, w.Farm.Farmer.Acc, split(want, 0))
 	f.requireInvariants()
 }
 
 // Name contracts pay 0 % to a farmer, 90 % to the foundation and 10 % to stakers.
 func TestSettleNameContract(t *testing.T) {
 	f := newFixture(t)
-	alice := f.newUser()
-	id := f.nameContract(alice, "gateway")
+	alice := f.NewUser()
+	id := f.NameContract(alice, "gateway")
 
-	before := f.snap(alice.acc, "")
+	before := f.snap(alice.Acc, "")
 	f.advance(hour)
-	f.resetEvents()
+	f.ResetEvents()
 	f.endBlock()
 	want := expectUTFT(costOf(bigRat(namePrice), hour), "10")
 	require.EqualValues(t, 139_000, want)
-	f.requirePaid(before, alice.acc, "", paid{owner: want, foundation: want - want/10, staking: want / 10})
+	f.requirePaid(before, alice.Acc, "", paid{owner: want, foundation: want - want/10, staking: want / 10})
 	require.Equal(t, []*types.EventContractSettled{{
 		ContractId: id, PeriodStart: before.time, PeriodEnd: before.time + hour, Amount: "139000", DiscountLevel: types.DiscountLevelNone,
 		Paid: "139000", FarmerAmount: "0", FoundationAmount: "125100", StakingAmount: "13900",
@@ -158,36 +160,36 @@ func TestSettleNameContract(t *testing.T) {
 func TestSettleNameContractOneSecondAt7mUSD(t *testing.T) {
 	f := newFixture(t)
 	f.setPrice("7")
-	alice := f.newUser()
-	id := f.nameContract(alice, "gateway")
-	before := f.snap(alice.acc, "")
+	alice := f.NewUser()
+	id := f.NameContract(alice, "gateway")
+	before := f.snap(alice.Acc, "")
 	f.advance(1)
 	f.mustSettle(id)
 	require.EqualValues(t, 55, expectUTFT(costOf(bigRat(namePrice), 1), "7"))
-	f.requirePaid(before, alice.acc, "", paid{owner: 55, foundation: 50, staking: 5})
+	f.requirePaid(before, alice.Acc, "", paid{owner: 55, foundation: 50, staking: 5})
 }
 
 // A rent contract pays (100 − dedicated_node_discount_percent) % of the node's full capacity, split
 // 50/40/10, and the extra fee 100 % to the farmer, never discounted.
 func TestSettleRentContract(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(1)
-	_, err := f.scMsg.SetDedicatedNodeExtraFee(f.ctx, &sctypes.MsgSetDedicatedNodeExtraFee{Creator: w.farm.farmer.acc, NodeId: w.node.id, ExtraFee: 5000})
+	w := f.NewWorld(1)
+	_, err := f.SCMsg.SetDedicatedNodeExtraFee(f.Ctx, &sctypes.MsgSetDedicatedNodeExtraFee{Creator: w.Farm.Farmer.Acc, NodeId: w.Node.ID, ExtraFee: 5000})
 	require.NoError(t, err)
-	f.rentContract(w.alice, w.node.id)
+	f.RentContract(w.Alice, w.Node.ID)
 	// a discount tier for the standard part: (5,486,000 × 720) × 1.5 = 5,924,880,000
-	f.setBalance(w.alice.acc, 6_000_000_000)
+	f.setBalance(w.Alice.Acc, 6_000_000_000)
 
-	before := f.snap(w.alice.acc, w.farm.farmer.acc)
+	before := f.snap(w.Alice.Acc, w.Farm.Farmer.Acc)
 	f.advance(hour)
-	f.resetEvents()
+	f.ResetEvents()
 	f.endBlock()
 	standard := expectUTFT(scale(scale(costOf(nodePerHour, hour), 50, 100), 8, 10), "10")
 	// extra fee: 5,000 mUSD a month = 5,000 × 10,000 × 3,600 / 2,592,000 cost units an hour = 69,444.4
 	extra := expectUTFT(scale(bigRat(5000*10_000), hour, 2_592_000), "10")
 	require.EqualValues(t, 4_388_800, standard)
 	require.EqualValues(t, 694_444, extra)
-	f.requirePaid(before, w.alice.acc, w.farm.farmer.acc, split(standard, extra))
+	f.requirePaid(before, w.Alice.Acc, w.Farm.Farmer.Acc, split(standard, extra))
 	ev := typedEvents[*types.EventContractSettled](f)
 	require.Len(t, ev, 1)
 	require.Equal(t, fmt.Sprint(standard+extra), ev[0].Amount)
@@ -198,15 +200,15 @@ func TestSettleRentContract(t *testing.T) {
 // A node contract on a rented node pays only its IPs and NU; the renter pays for the machine.
 func TestSettleNodeContractOnRentedNode(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(1)
-	rent := f.rentContract(w.alice, w.node.id)
-	id := f.nodeContract(w.alice, w.node.id, "vm", 1)
-	f.use(w.node, id, workedVM, 1_000_000_000)
+	w := f.NewWorld(1)
+	rent := f.RentContract(w.Alice, w.Node.ID)
+	id := f.vmContract(w.Alice, w.Node.ID, "vm", 1)
+	f.use(w.Node, id, workedVM, 1_000_000_000)
 
-	f.setBalance(w.alice.acc, 50_000_000)
-	before := f.snap(w.alice.acc, w.farm.farmer.acc)
+	f.setBalance(w.Alice.Acc, 50_000_000)
+	before := f.snap(w.Alice.Acc, w.Farm.Farmer.Acc)
 	f.advance(hour)
-	f.resetEvents()
+	f.ResetEvents()
 	f.endBlock()
 	settled := f.settledEvents()
 	nodeWant := expectUTFT(sum(costOf(ipPerHour, hour), bigRat(nuPrice)), "10")
@@ -218,7 +220,7 @@ func TestSettleNodeContractOnRentedNode(t *testing.T) {
 	want := split(nodeWant, 0)
 	r := split(rentWant, 0)
 	want.owner, want.farmer, want.foundation, want.staking = want.owner+r.owner, want.farmer+r.farmer, want.foundation+r.foundation, want.staking+r.staking
-	f.requirePaid(before, w.alice.acc, w.farm.farmer.acc, want)
+	f.requirePaid(before, w.Alice.Acc, w.Farm.Farmer.Acc, want)
 	f.requireInvariants()
 }
 
@@ -226,41 +228,41 @@ func TestSettleNodeContractOnRentedNode(t *testing.T) {
 // nothing: it moves the node's clock, and the next settlement charges the time the node was up.
 func TestSettleRentContractPowerDown(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(0)
-	_, err := f.scMsg.SetDedicatedNodeExtraFee(f.ctx, &sctypes.MsgSetDedicatedNodeExtraFee{Creator: w.farm.farmer.acc, NodeId: w.node.id, ExtraFee: 5000})
+	w := f.NewWorld(0)
+	_, err := f.SCMsg.SetDedicatedNodeExtraFee(f.Ctx, &sctypes.MsgSetDedicatedNodeExtraFee{Creator: w.Farm.Farmer.Acc, NodeId: w.Node.ID, ExtraFee: 5000})
 	require.NoError(t, err)
-	id := f.rentContract(w.alice, w.node.id)
+	id := f.RentContract(w.Alice, w.Node.ID)
 	start := f.now()
-	f.setBalance(w.alice.acc, 100_000_000)
-	farmer := w.farm.farmer.acc
+	f.setBalance(w.Alice.Acc, 100_000_000)
+	farmer := w.Farm.Farmer.Acc
 
 	// up for half an hour, then down: the node's power change settles nothing
-	before := f.snap(w.alice.acc, farmer)
+	before := f.snap(w.Alice.Acc, farmer)
 	f.advance(hour / 2)
-	f.power(w.node, tfgridtypes.PowerStateDown)
-	f.requirePaid(before, w.alice.acc, farmer, paid{})
+	f.power(w.Node, tfgridtypes.PowerStateDown)
+	f.requirePaid(before, w.Alice.Acc, farmer, paid{})
 	require.Equal(t, start, f.billing(id).LastSettled)
 
 	// the scheduled settlement an hour later charges the half hour up, and later ones nothing
 	f.advance(hour)
 	f.endBlock()
 	half := split(expectUTFT(scale(costOf(nodePerHour, hour/2), 50, 100), "10"), expectUTFT(scale(bigRat(5000*10_000), hour/2, 2_592_000), "10"))
-	f.requirePaid(before, w.alice.acc, farmer, half)
+	f.requirePaid(before, w.Alice.Acc, farmer, half)
 	require.Equal(t, start+hour+hour/2, f.billing(id).LastSettled)
-	before = f.snap(w.alice.acc, farmer)
+	before = f.snap(w.Alice.Acc, farmer)
 	f.advance(2 * hour)
 	f.endBlock()
 	f.mustSettle(id)
-	f.requirePaid(before, w.alice.acc, farmer, paid{})
+	f.requirePaid(before, w.Alice.Acc, farmer, paid{})
 	require.Equal(t, f.now(), f.billing(id).LastSettled)
 
 	// back up after ten more minutes down: the settlement an hour later charges that hour in full
 	f.advance(600)
-	f.power(w.node, tfgridtypes.PowerStateUp)
-	f.requirePaid(before, w.alice.acc, farmer, paid{})
+	f.power(w.Node, tfgridtypes.PowerStateUp)
+	f.requirePaid(before, w.Alice.Acc, farmer, paid{})
 	f.advance(hour)
 	f.mustSettle(id)
-	f.requirePaid(before, w.alice.acc, farmer, split(expectUTFT(scale(costOf(nodePerHour, hour), 50, 100), "10"), 694_444))
+	f.requirePaid(before, w.Alice.Acc, farmer, split(expectUTFT(scale(costOf(nodePerHour, hour), 50, 100), "10"), 694_444))
 	f.requireInvariants()
 }
 
@@ -268,23 +270,23 @@ func TestSettleRentContractPowerDown(t *testing.T) {
 // resources are not charged after that, their IPs still are.
 func TestSettleNodeOffline(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(1)
-	id := f.nodeContract(w.alice, w.node.id, "vm", 1)
-	f.use(w.node, id, workedVM, 0)
-	f.setBalance(w.alice.acc, 100_000_000)
+	w := f.NewWorld(1)
+	id := f.vmContract(w.Alice, w.Node.ID, "vm", 1)
+	f.use(w.Node, id, workedVM, 0)
+	f.setBalance(w.Alice.Acc, 100_000_000)
 
 	// three hours without an uptime report: resources for two (node_offline_after), the IP for three
-	before := f.snap(w.alice.acc, w.farm.farmer.acc)
+	before := f.snap(w.Alice.Acc, w.Farm.Farmer.Acc)
 	f.advance(3 * hour)
 	f.mustSettle(id)
 	want := expectUTFT(sum(costOf(workedResourcesPerHour, 2*hour), costOf(ipPerHour, 3*hour)), "10")
-	f.requirePaid(before, w.alice.acc, w.farm.farmer.acc, split(want, 0))
+	f.requirePaid(before, w.Alice.Acc, w.Farm.Farmer.Acc, split(want, 0))
 
 	// still offline: only the IP
-	before = f.snap(w.alice.acc, w.farm.farmer.acc)
+	before = f.snap(w.Alice.Acc, w.Farm.Farmer.Acc)
 	f.advance(hour)
 	f.mustSettle(id)
-	f.requirePaid(before, w.alice.acc, w.farm.farmer.acc, split(expectUTFT(costOf(ipPerHour, hour), "10"), 0))
+	f.requirePaid(before, w.Alice.Acc, w.Farm.Farmer.Acc, split(expectUTFT(costOf(ipPerHour, hour), "10"), 0))
 	f.requireInvariants()
 }
 
@@ -292,56 +294,56 @@ func TestSettleNodeOffline(t *testing.T) {
 // gap is never billed, whenever the next settlement comes.
 func TestUptimeAfterOfflineGapIsNotBilled(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(1)
+	w := f.NewWorld(1)
 	start := f.now()
-	id := f.nodeContract(w.alice, w.node.id, "vm", 1)
-	f.use(w.node, id, workedVM, 0)
-	f.setBalance(w.alice.acc, 100_000_000)
+	id := f.vmContract(w.Alice, w.Node.ID, "vm", 1)
+	f.use(w.Node, id, workedVM, 0)
+	f.setBalance(w.Alice.Acc, 100_000_000)
 
 	// silent for five hours (no settlement in between), then the node is back
-	before := f.snap(w.alice.acc, w.farm.farmer.acc)
+	before := f.snap(w.Alice.Acc, w.Farm.Farmer.Acc)
 	f.advance(5 * hour)
-	f.resetEvents()
-	f.uptime(w.node)
+	f.ResetEvents()
+	f.uptime(w.Node)
 	require.Equal(t, start, f.billing(id).LastSettled, "the node's report settled nothing")
 	require.Empty(t, typedEvents[*types.EventContractSettled](f))
-	f.requirePaid(before, w.alice.acc, w.farm.farmer.acc, paid{})
+	f.requirePaid(before, w.Alice.Acc, w.Farm.Farmer.Acc, paid{})
 
 	// an hour later: resources for the two hours before it went offline (node_offline_after) and the
 	// hour since the report, the IP for all six
 	f.advance(hour)
 	f.mustSettle(id)
 	want := expectUTFT(sum(costOf(workedResourcesPerHour, 3*hour), costOf(ipPerHour, 6*hour)), "10")
-	f.requirePaid(before, w.alice.acc, w.farm.farmer.acc, split(want, 0))
+	f.requirePaid(before, w.Alice.Acc, w.Farm.Farmer.Acc, split(want, 0))
 
 	// a report within node_offline_after changes nothing: the next hour is charged in full
-	before = f.snap(w.alice.acc, w.farm.farmer.acc)
+	before = f.snap(w.Alice.Acc, w.Farm.Farmer.Acc)
 	f.advance(hour / 2)
-	f.uptime(w.node)
+	f.uptime(w.Node)
 	f.advance(hour / 2)
 	f.mustSettle(id)
-	f.requirePaid(before, w.alice.acc, w.farm.farmer.acc, split(expectUTFT(costOf(sum(workedResourcesPerHour, ipPerHour), hour), "10"), 0))
+	f.requirePaid(before, w.Alice.Acc, w.Farm.Farmer.Acc, split(expectUTFT(costOf(sum(workedResourcesPerHour, ipPerHour), hour), "10"), 0))
 	f.requireInvariants()
 }
 
 // NU is priced per GB transferred, whatever the report's window.
 func TestSettleNUPerGB(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(0)
-	short := f.nodeContract(w.alice, w.node.id, "short", 0)
-	long := f.nodeContract(w.alice, w.node.id, "long", 0)
+	w := f.NewWorld(0)
+	short := f.vmContract(w.Alice, w.Node.ID, "short", 0)
+	long := f.vmContract(w.Alice, w.Node.ID, "long", 0)
 	f.advance(86_400)
 
 	reports := []types.ConsumptionReport{
 		{ContractId: short, Timestamp: f.now(), Window: 60, Nru: 2_500_000_000},
 		{ContractId: long, Timestamp: f.now(), Window: 86_400, Nru: 2_500_000_000},
 	}
-	require.NoError(t, f.report(w.node, reports...))
+	require.NoError(t, f.report(w.Node, reports...))
 	// 2.5 GB × 50,000 = 125,000 cost units
 	require.Equal(t, "125000.000000000000000000", f.billing(short).UnbilledNu.String())
 	require.Equal(t, f.billing(short).UnbilledNu, f.billing(long).UnbilledNu)
 
-	f.resetEvents()
+	f.ResetEvents()
 	f.mustSettle(short)
 	f.mustSettle(long)
 	settled := f.settledEvents()
@@ -352,7 +354,7 @@ func TestSettleNUPerGB(t *testing.T) {
 	require.True(t, f.billing(short).UnbilledNu.IsZero(), "NU is billed once")
 
 	// a second settlement without a new report charges nothing
-	f.resetEvents()
+	f.ResetEvents()
 	f.advance(10)
 	f.mustSettle(short)
 	require.Empty(t, typedEvents[*types.EventContractSettled](f))
@@ -362,50 +364,50 @@ func TestSettleNUPerGB(t *testing.T) {
 // A new usage report settles the contract at its previous usage first; the new usage applies from then on.
 func TestReportSettlesAtPreviousUsage(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(0)
+	w := f.NewWorld(0)
 	double := usage{cru: 4, mru: 8 * gib, sru: 100 * gib} // CU 2, SU 0.5
-	id := f.nodeContractReserving(w.alice, w.node.id, "vm", 0, double.resources(), 0)
-	f.use(w.node, id, workedVM, 0)
-	f.setBalance(w.alice.acc, 100_000_000)
+	id := f.nodeContractReserving(w.Alice, w.Node.ID, "vm", 0, double.resources(), 0)
+	f.use(w.Node, id, workedVM, 0)
+	f.setBalance(w.Alice.Acc, 100_000_000)
 
-	before := f.snap(w.alice.acc, w.farm.farmer.acc)
+	before := f.snap(w.Alice.Acc, w.Farm.Farmer.Acc)
 	f.advance(hour / 2)
-	f.use(w.node, id, double, 0)
-	f.requirePaid(before, w.alice.acc, w.farm.farmer.acc, split(expectUTFT(costOf(workedResourcesPerHour, hour/2), "10"), 0))
+	f.use(w.Node, id, double, 0)
+	f.requirePaid(before, w.Alice.Acc, w.Farm.Farmer.Acc, split(expectUTFT(costOf(workedResourcesPerHour, hour/2), "10"), 0))
 
-	before = f.snap(w.alice.acc, w.farm.farmer.acc)
+	before = f.snap(w.Alice.Acc, w.Farm.Farmer.Acc)
 	f.advance(hour / 2)
 	f.mustSettle(id)
-	f.requirePaid(before, w.alice.acc, w.farm.farmer.acc, split(expectUTFT(costOf(scale(workedResourcesPerHour, 2, 1), hour/2), "10"), 0))
+	f.requirePaid(before, w.Alice.Acc, w.Farm.Farmer.Acc, split(expectUTFT(costOf(scale(workedResourcesPerHour, 2, 1), hour/2), "10"), 0))
 	f.requireInvariants()
 }
 
 // Cancelling settles the contract a last time, then drops its billing state and queue entry.
 func TestCancelSettlesLastTime(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(1)
+	w := f.NewWorld(1)
 	start := f.now()
-	id := f.nodeContract(w.alice, w.node.id, "vm", 1)
-	f.use(w.node, id, workedVM, 1_000_000_000)
+	id := f.vmContract(w.Alice, w.Node.ID, "vm", 1)
+	f.use(w.Node, id, workedVM, 1_000_000_000)
 	due := f.billing(id).NextDue
 
-	before := f.snap(w.alice.acc, w.farm.farmer.acc)
+	before := f.snap(w.Alice.Acc, w.Farm.Farmer.Acc)
 	f.advance(hour / 2)
-	f.resetEvents()
-	f.cancel(w.alice, id)
+	f.ResetEvents()
+	f.mustCancel(w.Alice, id)
 	want := expectUTFT(sum(costOf(sum(workedResourcesPerHour, ipPerHour), hour/2), bigRat(nuPrice)), "10")
 	// the deposit comes back to alice in the same step
-	after := f.snap(w.alice.acc, w.farm.farmer.acc)
+	after := f.snap(w.Alice.Acc, w.Farm.Farmer.Acc)
 	require.Equal(t, want-1_000_000, before.owner.Sub(after.owner).Int64())
 	require.Equal(t, split(want, 0).farmer, after.farmer.Sub(before.farmer).Int64())
 	shares := split(want, 0)
 	require.Equal(t, []*types.EventContractSettled{{
 		ContractId: id, PeriodStart: start, PeriodEnd: start + hour/2, Amount: fmt.Sprint(want), DiscountLevel: types.DiscountLevelNone,
-		Paid: fmt.Sprint(want), FarmId: w.farm.id, FarmerAmount: fmt.Sprint(shares.farmer),
+		Paid: fmt.Sprint(want), FarmId: w.Farm.ID, FarmerAmount: fmt.Sprint(shares.farmer),
 		FoundationAmount: fmt.Sprint(shares.foundation), StakingAmount: fmt.Sprint(shares.staking),
 	}}, typedEvents[*types.EventContractSettled](f))
 
-	has, err := f.k.Contracts.Has(f.ctx, id)
+	has, err := f.k.Contracts.Has(f.Ctx, id)
 	require.NoError(t, err)
 	require.False(t, has)
 	require.False(t, f.queued(id, due))
@@ -416,11 +418,11 @@ func TestCancelSettlesLastTime(t *testing.T) {
 // Updating a node contract settles it first.
 func TestUpdateSettlesFirst(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(0)
-	id := f.nodeContract(w.alice, w.node.id, "vm", 0)
-	f.use(w.node, id, workedVM, 0)
+	w := f.NewWorld(0)
+	id := f.vmContract(w.Alice, w.Node.ID, "vm", 0)
+	f.use(w.Node, id, workedVM, 0)
 	f.advance(600)
-	_, err := f.scMsg.UpdateNodeContract(f.ctx, &sctypes.MsgUpdateNodeContract{Creator: w.alice.acc, ContractId: id, DeploymentHash: hash("vm2"), DeploymentData: []byte("d")})
+	_, err := f.SCMsg.UpdateNodeContract(f.Ctx, &sctypes.MsgUpdateNodeContract{Creator: w.Alice.Acc, ContractId: id, DeploymentHash: keepertest.Hash("vm2"), DeploymentData: []byte("d")})
 	require.NoError(t, err)
 	b := f.billing(id)
 	require.Equal(t, f.now(), b.LastSettled)
@@ -432,14 +434,14 @@ func TestUpdateSettlesFirst(t *testing.T) {
 // MsgSettleContract may be sent by anyone, and only for a live billed contract.
 func TestSettleContractMessage(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(0)
-	id := f.nodeContract(w.alice, w.node.id, "vm", 0)
+	w := f.NewWorld(0)
+	id := f.vmContract(w.Alice, w.Node.ID, "vm", 0)
 	f.advance(5)
-	_, err := f.msg.SettleContract(f.ctx, &types.MsgSettleContract{Creator: f.newAccount(), ContractId: id})
+	_, err := f.msg.SettleContract(f.Ctx, &types.MsgSettleContract{Creator: f.NewAccount(), ContractId: id})
 	require.NoError(t, err)
 	require.Equal(t, f.now(), f.billing(id).LastSettled)
 
-	requireErr(t, f.settle(99), sctypes.ErrContractNotFound, "99")
-	f.cancel(w.alice, id)
-	requireErr(t, f.settle(id), sctypes.ErrContractNotFound)
+	requireerr.Is(t, f.settle(99), sctypes.ErrContractNotFound, "99")
+	f.mustCancel(w.Alice, id)
+	requireerr.Is(t, f.settle(id), sctypes.ErrContractNotFound)
 }

@@ -11,6 +11,7 @@ import (
 	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
@@ -110,7 +111,7 @@ func TestParamsValidate(t *testing.T) {
 				require.NoError(t, err)
 				return
 			}
-			requireIs(t, err, types.ErrInvalidParams, tc.frag)
+			requireerr.Is(t, err, types.ErrInvalidParams, tc.frag)
 		})
 	}
 }
@@ -183,7 +184,7 @@ func TestGenesisValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			gs := validGenesis()
 			tc.edit(&gs)
-			requireIs(t, gs.Validate(ac), tc.err, tc.frag)
+			requireerr.Is(t, gs.Validate(ac), tc.err, tc.frag)
 		})
 	}
 }
@@ -235,12 +236,12 @@ func TestValidateReport(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := full
 			tc.edit(&r)
-			requireIs(t, types.ValidateReport(3, r, node, now, drift), types.ErrInvalidReport, tc.frag)
+			requireerr.Is(t, types.ValidateReport(3, r, node, now, drift), types.ErrInvalidReport, tc.frag)
 		})
 	}
 	silent := node
 	silent.LinkRate = 0
-	requireIs(t, types.ValidateReport(0, full, silent, now, drift), types.ErrInvalidReport, "link rate 0 B/s")
+	requireerr.Is(t, types.ValidateReport(0, full, silent, now, drift), types.ErrInvalidReport, "link rate 0 B/s")
 }
 
 func TestCheckReportTime(t *testing.T) {
@@ -268,7 +269,7 @@ func TestCheckReportTime(t *testing.T) {
 				require.NoError(t, err)
 				return
 			}
-			requireIs(t, err, types.ErrInvalidReport, "contract 7", tc.frag)
+			requireerr.Is(t, err, types.ErrInvalidReport, "contract 7", tc.frag)
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package types_test
 
 import (
-	"errors"
 	"fmt"
 	"math/big"
 	"math/rand"
@@ -11,6 +10,7 @@ import (
 
 	sdkmath "cosmossdk.io/math"
 
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 )
 
@@ -43,15 +43,6 @@ func requireRat(t *testing.T, want string, got *big.Rat) {
 func requireInt(t *testing.T, want int64, got sdkmath.Int, msgAndArgs ...any) {
 	t.Helper()
 	require.Equal(t, sdkmath.NewInt(want).String(), got.String(), msgAndArgs...)
-}
-
-func requireIs(t *testing.T, err, want error, fragments ...string) {
-	t.Helper()
-	require.Error(t, err)
-	require.True(t, errors.Is(err, want), "error %q is not %q", err, want)
-	for _, f := range fragments {
-		require.Contains(t, err.Error(), f)
-	}
 }
 
 // ---------------------------------------------------------------------------
@@ -480,7 +471,7 @@ func TestValidatePrice(t *testing.T) {
 		{dec("-1"), "want > 0"},
 		{sdkmath.LegacyDec{}, "want > 0"},
 	} {
-		requireIs(t, types.ValidatePrice(tc.p), types.ErrInvalidPrice, tc.frag)
+		requireerr.Is(t, types.ValidatePrice(tc.p), types.ErrInvalidPrice, tc.frag)
 	}
 }
 

@@ -1,299 +1,63 @@
 package keeper_test
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"testing"
-	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/cosmos/gogoproto/proto"
 	"github.com/stretchr/testify/require"
 
-	"cosmossdk.io/core/address"
 	sdkmath "cosmossdk.io/math"
 
-	"github.com/cosmos/cosmos-sdk/codec"
-	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
-	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
-	"github.com/cosmos/cosmos-sdk/runtime"
-	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
-	"github.com/cosmos/cosmos-sdk/testutil"
-	sdk "github.com/cosmos/cosmos-sdk/types"
-	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
-	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
 	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/internal/storebank"
-	"github.com/tfgrid/tfgrid/x/smartcontract"
 	"github.com/tfgrid/tfgrid/x/smartcontract/keeper"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
-	"github.com/tfgrid/tfgrid/x/tfgrid"
-	tfgridkeeper "github.com/tfgrid/tfgrid/x/tfgrid/keeper"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
-// blockTime is the block time of every test context.
-var blockTime = time.Unix(1_750_000_000, 0).UTC()
-
-const (
-	denom = "utft"
-	// startBalance is what every test account is funded with: 10 TFT, ten default deposits.
-	startBalance = 10_000_000
-	gib          = tfgridtypes.GiB
-)
+const gib = tfgridtypes.GiB
 
 // deposit is the default contract deposit.
 var deposit = types.DefaultContractDeposit
 
-// ---------------------------------------------------------------------------
-// mocks and fakes
-// ---------------------------------------------------------------------------
-
-// ---------------------------------------------------------------------------
-// fixture
-// ---------------------------------------------------------------------------
-
-// fixture wires the real registry keeper and the real contract keeper on one multi-store, like
-// app/keepers.go, with a mock account keeper and a store-backed fake bank.
+// fixture is the contracts layer of internal/keepertest (the real registry and contract keepers on one
+// multi-store, like app/keepers.go) with the contract module's query server.
 type fixture struct {
-	t         *testing.T
-	ctx       sdk.Context
-	cdc       codec.Codec
-	ac        address.Codec
-	authority string
-
-	grid    *tfgridkeeper.Keeper
-	gridMsg tfgridtypes.MsgServer
-	k       *keeper.Keeper
-	msg     types.MsgServer
-	q       types.QueryServer
-
-	accounts *keepertest.Accounts
-	bank     *storebank.Bank
-
-	nAccounts int
-	nFarms    int
+	*keepertest.Contracts
+	q types.QueryServer
 }
 
 // newFixture builds both keepers on fresh stores and loads both default geneses.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := newBareFixture(t)
-	gridGen, err := tfgridtypes.DefaultGenesis(f.ac)
-	require.NoError(t, err)
-	require.NoError(t, f.grid.InitGenesis(f.ctx, *gridGen))
-	require.NoError(t, f.k.InitGenesis(f.ctx, *types.DefaultGenesis()))
+	f.LoadDefaultGenesis()
 	return f
 }
 
 // newBareFixture builds both keepers on fresh stores without loading any genesis.
 func newBareFixture(t *testing.T) *fixture {
 	t.Helper()
-	keys := storetypes.NewKVStoreKeys(tfgridtypes.StoreKey, types.StoreKey, "fakebank")
-	ctx := testutil.DefaultContextWithKeys(keys, nil, nil).
-		WithBlockTime(blockTime).WithBlockHeight(10).WithEventManager(sdk.NewEventManager())
-	encCfg := moduletestutil.MakeTestEncodingConfig(tfgrid.AppModule{}, smartcontract.AppModule{})
-
-	ac := addresscodec.NewBech32Codec("tf")
-	authority, err := ac.BytesToString(authtypes.NewModuleAddress(govtypes.ModuleName))
-	require.NoError(t, err)
-
-	accounts := keepertest.NewAccounts()
-	bank := storebank.New(keys["fakebank"])
-	grid := tfgridkeeper.NewKeeper(runtime.NewKVStoreService(keys[tfgridtypes.StoreKey]), encCfg.Codec, ac, authority, accounts)
-	k := keeper.NewKeeper(runtime.NewKVStoreService(keys[types.StoreKey]), encCfg.Codec, ac, authority, denom, grid, bank)
-	grid.SetHooks(k)
-
-	return &fixture{
-		t: t, ctx: ctx, cdc: encCfg.Codec, ac: ac, authority: authority,
-		grid: grid, gridMsg: tfgridkeeper.NewMsgServerImpl(grid),
-		k: k, msg: keeper.NewMsgServerImpl(k), q: keeper.NewQueryServerImpl(k),
-		accounts: accounts, bank: bank,
-	}
-}
-
-// ---------------------------------------------------------------------------
-// accounts, twins, farms, nodes
-// ---------------------------------------------------------------------------
-
-func (f *fixture) addr(bz []byte) string {
-	s, err := f.ac.BytesToString(bz)
-	require.NoError(f.t, err)
-	return s
-}
-
-func (f *fixture) bytes(acc string) sdk.AccAddress {
-	bz, err := f.ac.StringToBytes(acc)
-	require.NoError(f.t, err)
-	return bz
-}
-
-// newAccount registers an account with a fresh secp256k1 key, funded with startBalance utft.
-func (f *fixture) newAccount() string {
-	f.nAccounts++
-	pk := secp256k1.GenPrivKey().PubKey()
-	raw := sdk.AccAddress(pk.Address())
-	f.accounts.Add(authtypes.NewBaseAccount(raw, pk, uint64(f.nAccounts), 0))
-	f.bank.SetAmount(f.ctx, raw, denom, sdkmath.NewInt(startBalance))
-	return f.addr(raw)
-}
-
-// user is an account with a twin.
-type user struct {
-	acc  string
-	twin uint64
-}
-
-// newUser registers a funded account and creates its twin.
-func (f *fixture) newUser() user {
-	f.t.Helper()
-	acc := f.newAccount()
-	res, err := f.gridMsg.CreateTwin(f.ctx, &tfgridtypes.MsgCreateTwin{Creator: acc})
-	require.NoError(f.t, err)
-	return user{acc: acc, twin: res.TwinId}
-}
-
-// farmIP is host of the farm's own /24 test subnet (each farm gets its own subnet).
-func farmIP(farmIdx, host int) string {
-	return fmt.Sprintf("185.206.%d.%d/24", 100+farmIdx, host)
-}
-
-// farmFixture is a farm with its farmer.
-type farmFixture struct {
-	id     uint64
-	farmer user
-	ips    []string // in address order
-}
-
-// newFarm creates an open farm with nIPs public IPs (.2, .3, …) owned by a new farmer.
-func (f *fixture) newFarm(nIPs int) farmFixture {
-	f.t.Helper()
-	f.nFarms++
-	farmer := f.newUser()
-	var inputs []tfgridtypes.PublicIPInput
-	var ips []string
-	for h := 2; h < 2+nIPs; h++ {
-		inputs = append(inputs, tfgridtypes.PublicIPInput{Ip: farmIP(f.nFarms, h), Gateway: fmt.Sprintf("185.206.%d.1", 100+f.nFarms)})
-		ips = append(ips, farmIP(f.nFarms, h))
-	}
-	res, err := f.gridMsg.CreateFarm(f.ctx, &tfgridtypes.MsgCreateFarm{Creator: farmer.acc, Name: fmt.Sprintf("farm-%d", f.nFarms), PublicIps: inputs})
-	require.NoError(f.t, err)
-	_, err = f.gridMsg.SetFarmOpenRegistration(f.ctx, &tfgridtypes.MsgSetFarmOpenRegistration{Creator: farmer.acc, FarmId: res.FarmId, Open: true})
-	require.NoError(f.t, err)
-	return farmFixture{id: res.FarmId, farmer: farmer, ips: ips}
-}
-
-// nodeFixture is a node with its own twin and its farm.
-type nodeFixture struct {
-	id   uint64
-	twin user
-	farm farmFixture
-}
-
-func nodeMsg(acc string, farmID uint64) *tfgridtypes.MsgCreateNode {
-	return &tfgridtypes.MsgCreateNode{
-		Creator: acc, FarmId: farmID,
-		Resources: tfgridtypes.Resources{Cru: 4, Mru: 8 * gib, Sru: 500 * gib},
-		Location:  tfgridtypes.Location{City: "Ghent", Country: "Belgium", Latitude: "51.05", Longitude: "3.72"},
-		Interfaces: []tfgridtypes.Interface{
-			{Name: "zos", Mac: "aa:bb:cc:dd:ee:ff", Ips: []string{"10.0.0.2/24"}},
-		},
-		SerialNumber: "SN-0001",
-	}
-}
-
-// newNode registers a node (with its own new twin) in the farm.
-func (f *fixture) newNode(farm farmFixture) nodeFixture {
-	f.t.Helper()
-	tw := f.newUser()
-	res, err := f.gridMsg.CreateNode(f.ctx, nodeMsg(tw.acc, farm.id))
-	require.NoError(f.t, err)
-	return nodeFixture{id: res.NodeId, twin: tw, farm: farm}
-}
-
-// world is the usual scene: one farm with nIPs IPs and one node, a user and another user.
-type world struct {
-	farm  farmFixture
-	node  nodeFixture
-	alice user
-	bob   user
-}
-
-func (f *fixture) newWorld(nIPs int) world {
-	farm := f.newFarm(nIPs)
-	return world{farm: farm, node: f.newNode(farm), alice: f.newUser(), bob: f.newUser()}
+	c := keepertest.NewContracts(t)
+	return &fixture{Contracts: c, q: keeper.NewQueryServerImpl(c.SC)}
 }
 
 // setFarmDedicated marks a farm dedicated through governance.
 func (f *fixture) setFarmDedicated(farmID uint64, dedicated bool) {
-	f.t.Helper()
-	_, err := f.gridMsg.SetFarmDedicated(f.ctx, &tfgridtypes.MsgSetFarmDedicated{Authority: f.authority, FarmId: farmID, Dedicated: dedicated})
-	require.NoError(f.t, err)
+	f.T.Helper()
+	_, err := f.GridMsg.SetFarmDedicated(f.Ctx, &tfgridtypes.MsgSetFarmDedicated{Authority: f.Authority, FarmId: farmID, Dedicated: dedicated})
+	require.NoError(f.T, err)
 }
 
 // setExtraFee sets a node's extra fee as its farmer.
-func (f *fixture) setExtraFee(n nodeFixture, fee uint64) {
-	f.t.Helper()
-	_, err := f.msg.SetDedicatedNodeExtraFee(f.ctx, &types.MsgSetDedicatedNodeExtraFee{Creator: n.farm.farmer.acc, NodeId: n.id, ExtraFee: fee})
-	require.NoError(f.t, err)
-}
-
-// ---------------------------------------------------------------------------
-// contracts
-// ---------------------------------------------------------------------------
-
-// hash is the deployment hash of a test deployment: the lowercase hex SHA-256 of s.
-func hash(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
-}
-
-func (f *fixture) createNodeContract(u user, nodeID uint64, deployment string, ips uint32) (uint64, error) {
-	res, err := f.msg.CreateNodeContract(f.ctx, &types.MsgCreateNodeContract{
-		Creator: u.acc, NodeId: nodeID, DeploymentHash: hash(deployment), DeploymentData: []byte("data of " + deployment), PublicIpsCount: ips,
-	})
-	if err != nil {
-		return 0, err
-	}
-	return res.ContractId, nil
-}
-
-// nodeContract creates a node contract that must succeed.
-func (f *fixture) nodeContract(u user, nodeID uint64, deployment string, ips uint32) uint64 {
-	f.t.Helper()
-	id, err := f.createNodeContract(u, nodeID, deployment, ips)
-	require.NoError(f.t, err)
-	return id
-}
-
-func (f *fixture) nameContract(u user, name string) uint64 {
-	f.t.Helper()
-	res, err := f.msg.CreateNameContract(f.ctx, &types.MsgCreateNameContract{Creator: u.acc, Name: name})
-	require.NoError(f.t, err)
-	return res.ContractId
-}
-
-func (f *fixture) rentContract(u user, nodeID uint64) uint64 {
-	f.t.Helper()
-	res, err := f.msg.CreateRentContract(f.ctx, &types.MsgCreateRentContract{Creator: u.acc, NodeId: nodeID})
-	require.NoError(f.t, err)
-	return res.ContractId
-}
-
-func (f *fixture) cancel(u user, id uint64) error {
-	_, err := f.msg.CancelContract(f.ctx, &types.MsgCancelContract{Creator: u.acc, ContractId: id})
-	return err
-}
-
-func (f *fixture) contract(id uint64) types.Contract {
-	f.t.Helper()
-	c, err := f.k.GetContract(f.ctx, id)
-	require.NoError(f.t, err)
-	return c
+func (f *fixture) setExtraFee(n keepertest.Node, fee uint64) {
+	f.T.Helper()
+	_, err := f.SCMsg.SetDedicatedNodeExtraFee(f.Ctx, &types.MsgSetDedicatedNodeExtraFee{Creator: n.Farm.Farmer.Acc, NodeId: n.ID, ExtraFee: fee})
+	require.NoError(f.T, err)
 }
 
 // ---------------------------------------------------------------------------
@@ -302,9 +66,9 @@ func (f *fixture) contract(id uint64) types.Contract {
 
 // farmIPs maps each IP of the farm to the contract holding it (0 = free).
 func (f *fixture) farmIPs(farmID uint64) map[string]uint64 {
-	f.t.Helper()
-	ips, err := f.grid.FarmPublicIPs(f.ctx, farmID)
-	require.NoError(f.t, err)
+	f.T.Helper()
+	ips, err := f.Grid.FarmPublicIPs(f.Ctx, farmID)
+	require.NoError(f.T, err)
 	out := map[string]uint64{}
 	for _, ip := range ips {
 		out[ip.Ip] = ip.ContractId
@@ -314,9 +78,9 @@ func (f *fixture) farmIPs(farmID uint64) map[string]uint64 {
 
 // heldBy lists the farm IPs held by a contract.
 func (f *fixture) heldBy(farmID, contractID uint64) []string {
-	f.t.Helper()
-	ips, err := f.grid.FarmPublicIPs(f.ctx, farmID)
-	require.NoError(f.t, err)
+	f.T.Helper()
+	ips, err := f.Grid.FarmPublicIPs(f.Ctx, farmID)
+	require.NoError(f.T, err)
 	var out []string
 	for _, ip := range ips {
 		if ip.ContractId == contractID {
@@ -326,25 +90,21 @@ func (f *fixture) heldBy(farmID, contractID uint64) []string {
 	return out
 }
 
-func (f *fixture) balance(acc string) sdkmath.Int {
-	return f.bank.Amount(f.ctx, f.bytes(acc), denom)
-}
-
 func (f *fixture) moduleBalance() sdkmath.Int {
-	return f.bank.Amount(f.ctx, authtypes.NewModuleAddress(types.ModuleName), denom)
+	return f.Bank.Amount(f.Ctx, authtypes.NewModuleAddress(types.ModuleName), keepertest.Denom)
 }
 
 // foundation is the default pricing policy's foundation account.
 func (f *fixture) foundation() string {
-	f.t.Helper()
-	p, err := f.grid.GetPricingPolicy(f.ctx, 1)
-	require.NoError(f.t, err)
+	f.T.Helper()
+	p, err := f.Grid.GetPricingPolicy(f.Ctx, 1)
+	require.NoError(f.T, err)
 	return p.FoundationAccount
 }
 
 func (f *fixture) requireInvariants() {
-	f.t.Helper()
-	require.NoError(f.t, f.k.CheckInvariants(f.ctx))
+	f.T.Helper()
+	require.NoError(f.T, f.SC.CheckInvariants(f.Ctx))
 }
 
 // state is everything both modules and the bank hold, for before/after comparisons.
@@ -355,59 +115,17 @@ type state struct {
 }
 
 func (f *fixture) state() state {
-	f.t.Helper()
-	grid, err := f.grid.ExportGenesis(f.ctx)
-	require.NoError(f.t, err)
-	sc, err := f.k.ExportGenesis(f.ctx)
-	require.NoError(f.t, err)
-	return state{grid: grid, sc: sc, bank: f.bank.Export(f.ctx)}
-}
-
-// resetEvents gives the context a fresh event manager.
-func (f *fixture) resetEvents() {
-	f.ctx = f.ctx.WithEventManager(sdk.NewEventManager())
-}
-
-// typedEvents returns the typed events of T's type emitted since the last resetEvents.
-func typedEvents[T proto.Message](f *fixture) []T {
-	f.t.Helper()
-	var out []T
-	var zero T
-	name := proto.MessageName(zero)
-	for _, ev := range f.ctx.EventManager().Events() {
-		if ev.Type != name {
-			continue
-		}
-		msg, err := sdk.ParseTypedEvent(abci.Event(ev))
-		require.NoError(f.t, err)
-		out = append(out, msg.(T))
-	}
-	return out
-}
-
-// inCache runs fn in a cache context of the fixture's context (like a transaction) and returns its
-// error; the cache is discarded, and fn sees the fixture's context replaced by the cached one.
-func (f *fixture) inCache(fn func() error) error {
-	parent := f.ctx
-	cc, _ := parent.CacheContext()
-	f.ctx = cc
-	defer func() { f.ctx = parent }()
-	return fn()
+	f.T.Helper()
+	grid, err := f.Grid.ExportGenesis(f.Ctx)
+	require.NoError(f.T, err)
+	sc, err := f.SC.ExportGenesis(f.Ctx)
+	require.NoError(f.T, err)
+	return state{grid: grid, sc: sc, bank: f.Bank.Export(f.Ctx)}
 }
 
 // ---------------------------------------------------------------------------
 // error checks
 // ---------------------------------------------------------------------------
-
-// requireErr asserts errors.Is(err, want) and that the message mentions every fragment.
-func requireErr(t *testing.T, err, want error, fragments ...string) {
-	t.Helper()
-	require.Error(t, err)
-	require.True(t, errors.Is(err, want), "error %q is not %q", err, want)
-	for _, frag := range fragments {
-		require.Contains(t, err.Error(), frag)
-	}
-}
 
 // errCase is an action that must fail with err, mentioning every fragment, and change nothing.
 type errCase struct {
@@ -420,27 +138,27 @@ type errCase struct {
 // runErrCases runs each case in a cache context and checks the error and that the state the failing
 // call saw (both modules and the bank) is unchanged.
 func (f *fixture) runErrCases(cases []errCase) {
-	f.t.Helper()
+	f.T.Helper()
 	for _, tc := range cases {
 		f.run(tc.name, func(t *testing.T) {
-			err := f.inCache(func() error {
+			err := f.InCache(func() error {
 				before := f.state()
 				err := tc.run()
 				require.Equal(t, before, f.state(), "a failed message changed the state")
 				return err
 			})
-			requireErr(t, err, tc.err, tc.contains...)
+			requireerr.Is(t, err, tc.err, tc.contains...)
 		})
 	}
 }
 
 // run runs a subtest in which the fixture's helpers report to the subtest.
 func (f *fixture) run(name string, fn func(t *testing.T)) {
-	f.t.Helper()
-	parent := f.t
+	f.T.Helper()
+	parent := f.T
 	parent.Run(name, func(t *testing.T) {
-		f.t = t
-		defer func() { f.t = parent }()
+		f.T = t
+		defer func() { f.T = parent }()
 		fn(t)
 	})
 }
@@ -449,3 +167,6 @@ func (f *fixture) run(name string, fn func(t *testing.T)) {
 func id(n uint64) string { return fmt.Sprint(n) }
 
 func sdkInt(n int64) sdkmath.Int { return sdkmath.NewInt(n) }
+
+// typedEvents returns the typed events of T's type emitted since the last ResetEvents.
+func typedEvents[T proto.Message](f *fixture) []T { return keepertest.TypedEvents[T](f.Scene) }

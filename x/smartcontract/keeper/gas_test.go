@@ -9,6 +9,8 @@ import (
 
 	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
@@ -17,29 +19,29 @@ import (
 // became dedicated) and alice rents; carol runs n node contracts on a node of an open farm. Contracts
 // take no deposit: the module account's balance, whose digits cost gas, is then the same for every n.
 type gasScene struct {
-	world
+	keepertest.World
 	rent       uint64
-	open       nodeFixture
-	openFarmer user
+	open       keepertest.Node
+	openFarmer keepertest.User
 }
 
 func (f *fixture) newGasScene(n int) gasScene {
-	f.t.Helper()
-	params, err := f.k.Params.Get(f.ctx)
-	require.NoError(f.t, err)
+	f.T.Helper()
+	params, err := f.SC.Params.Get(f.Ctx)
+	require.NoError(f.T, err)
 	params.ContractDeposit = sdkmath.ZeroInt()
-	require.NoError(f.t, f.k.Params.Set(f.ctx, params))
-	s := gasScene{world: f.newWorld(0)}
-	openFarm := f.newFarm(0)
-	s.open, s.openFarmer = f.newNode(openFarm), openFarm.farmer
+	require.NoError(f.T, f.SC.Params.Set(f.Ctx, params))
+	s := gasScene{World: f.NewWorld(0)}
+	openFarm := f.NewFarm(0)
+	s.open, s.openFarmer = f.NewNode(openFarm), openFarm.Farmer
 	for i := range n {
-		f.nodeContract(s.bob, s.node.id, "bob-"+id(uint64(i)), 0)
+		f.NodeContract(s.Bob, s.Node.ID, "bob-"+id(uint64(i)), 0)
 	}
-	f.setFarmDedicated(s.farm.id, true)
-	s.rent = f.rentContract(s.alice, s.node.id)
-	carol := f.newUser()
+	f.setFarmDedicated(s.Farm.ID, true)
+	s.rent = f.RentContract(s.Alice, s.Node.ID)
+	carol := f.NewUser()
 	for i := range n {
-		f.nodeContract(carol, s.open.id, "carol-"+id(uint64(i)), 0)
+		f.NodeContract(carol, s.open.ID, "carol-"+id(uint64(i)), 0)
 	}
 	return s
 }
@@ -48,10 +50,10 @@ func (f *fixture) newGasScene(n int) gasScene {
 // writes cost, and its error.
 func (f *fixture) gasOf(fn func() error) (uint64, error) {
 	var gas uint64
-	err := f.inCache(func() error {
-		f.ctx = f.ctx.WithGasMeter(storetypes.NewInfiniteGasMeter())
+	err := f.InCache(func() error {
+		f.Ctx = f.Ctx.WithGasMeter(storetypes.NewInfiniteGasMeter())
 		err := fn()
-		gas = f.ctx.GasMeter().GasConsumed()
+		gas = f.Ctx.GasMeter().GasConsumed()
 		return err
 	})
 	return gas, err
@@ -65,21 +67,21 @@ func TestTxGasIndependentOfContractsOnNode(t *testing.T) {
 		run     func(f *fixture, s gasScene) error
 		wantErr error
 	}{
-		{"renter cancels its rent contract", func(f *fixture, s gasScene) error { return f.cancel(s.alice, s.rent) }, nil},
-		{"rent contract enters grace", func(f *fixture, s gasScene) error { return f.k.EnterGrace(f.ctx, s.rent) }, nil},
+		{"renter cancels its rent contract", func(f *fixture, s gasScene) error { return f.Cancel(s.Alice, s.rent) }, nil},
+		{"rent contract enters grace", func(f *fixture, s gasScene) error { return f.SC.EnterGrace(f.Ctx, s.rent) }, nil},
 		{"rent refused on a node with node contracts", func(f *fixture, s gasScene) error {
-			_, err := f.msg.CreateRentContract(f.ctx, &types.MsgCreateRentContract{Creator: s.alice.acc, NodeId: s.open.id})
+			_, err := f.SCMsg.CreateRentContract(f.Ctx, &types.MsgCreateRentContract{Creator: s.Alice.Acc, NodeId: s.open.ID})
 			return err
 		}, types.ErrNodeHasActiveContracts},
 		{"power-down refused on a node with contracts", func(f *fixture, s gasScene) error {
-			_, err := f.gridMsg.ChangePowerTarget(f.ctx, &tfgridtypes.MsgChangePowerTarget{
-				Creator: s.openFarmer.acc, NodeId: s.open.id, Target: tfgridtypes.PowerStateDown,
+			_, err := f.GridMsg.ChangePowerTarget(f.Ctx, &tfgridtypes.MsgChangePowerTarget{
+				Creator: s.openFarmer.Acc, NodeId: s.open.ID, Target: tfgridtypes.PowerStateDown,
 			})
 			return err
 		}, tfgridtypes.ErrNodeHasActiveContracts},
 		{"extra fee refused on a node with contracts", func(f *fixture, s gasScene) error {
-			_, err := f.msg.SetDedicatedNodeExtraFee(f.ctx, &types.MsgSetDedicatedNodeExtraFee{
-				Creator: s.openFarmer.acc, NodeId: s.open.id, ExtraFee: 10,
+			_, err := f.SCMsg.SetDedicatedNodeExtraFee(f.Ctx, &types.MsgSetDedicatedNodeExtraFee{
+				Creator: s.openFarmer.Acc, NodeId: s.open.ID, ExtraFee: 10,
 			})
 			return err
 		}, types.ErrNodeHasActiveContracts},
@@ -94,7 +96,7 @@ func TestTxGasIndependentOfContractsOnNode(t *testing.T) {
 				if op.wantErr == nil {
 					require.NoError(t, err)
 				} else {
-					requireErr(t, err, op.wantErr)
+					requireerr.Is(t, err, op.wantErr)
 				}
 				require.Positive(t, used)
 				gas = append(gas, used)

@@ -9,6 +9,8 @@ import (
 
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/internal/storebank"
 	"github.com/tfgrid/tfgrid/x/smartcontract"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
@@ -18,9 +20,9 @@ import (
 // richScene builds a state with every kind of contract, grace, tombstones of several causes, extra
 // fees, a dedicated farm and two deposit amounts.
 type richScene struct {
-	world
-	rented, feeNode  nodeFixture
-	dedicated        nodeFixture
+	keepertest.World
+	rented, feeNode  keepertest.Node
+	dedicated        keepertest.Node
 	graced, plain    uint64
 	name, rent       uint64
 	onRented, onDedi uint64
@@ -28,36 +30,36 @@ type richScene struct {
 }
 
 func (f *fixture) newRichScene() richScene {
-	f.t.Helper()
-	s := richScene{world: f.newWorld(4)}
-	s.rented = f.newNode(s.farm)
-	s.feeNode = f.newNode(s.farm)
+	f.T.Helper()
+	s := richScene{World: f.NewWorld(4)}
+	s.rented = f.NewNode(s.Farm)
+	s.feeNode = f.NewNode(s.Farm)
 	f.setExtraFee(s.feeNode, 3000)
-	dediFarm := f.newFarm(2)
-	s.dedicated = f.newNode(dediFarm)
-	f.setFarmDedicated(dediFarm.id, true)
+	dediFarm := f.NewFarm(2)
+	s.dedicated = f.NewNode(dediFarm)
+	f.setFarmDedicated(dediFarm.ID, true)
 
-	s.graced = f.nodeContract(s.alice, s.node.id, "graced", 2)
-	require.NoError(f.t, f.k.EnterGrace(f.ctx, s.graced))
-	s.plain = f.nodeContract(s.bob, s.node.id, "plain", 1)
-	s.name = f.nameContract(s.alice, "rich-gw")
-	s.rent = f.rentContract(s.bob, s.rented.id)
-	s.onRented = f.nodeContract(s.bob, s.rented.id, "on rented", 0)
+	s.graced = f.NodeContract(s.Alice, s.Node.ID, "graced", 2)
+	require.NoError(f.T, f.SC.EnterGrace(f.Ctx, s.graced))
+	s.plain = f.NodeContract(s.Bob, s.Node.ID, "plain", 1)
+	s.name = f.NameContract(s.Alice, "rich-gw")
+	s.rent = f.RentContract(s.Bob, s.rented.ID)
+	s.onRented = f.NodeContract(s.Bob, s.rented.ID, "on rented", 0)
 
 	// Tombstones of several causes.
-	s.gone = f.nodeContract(s.alice, s.node.id, "gone", 1)
-	require.NoError(f.t, f.cancel(s.node.twin, s.gone))
-	s.oof = f.nameContract(s.bob, "broke")
-	c := f.contract(s.oof)
-	require.NoError(f.t, f.k.DeleteContract(f.ctx, c, types.DeleteCauseOutOfFunds))
+	s.gone = f.NodeContract(s.Alice, s.Node.ID, "gone", 1)
+	require.NoError(f.T, f.Cancel(s.Node.Twin, s.gone))
+	s.oof = f.NameContract(s.Bob, "broke")
+	c := f.Contract(s.oof)
+	require.NoError(f.T, f.SC.DeleteContract(f.Ctx, c, types.DeleteCauseOutOfFunds))
 
 	// A bigger deposit for later contracts.
 	p := types.DefaultParams()
 	p.ContractDeposit = sdkmath.NewInt(2_000_000)
-	_, err := f.msg.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: f.authority, Params: p})
-	require.NoError(f.t, err)
-	f.rentContract(s.alice, s.dedicated.id)
-	s.onDedi = f.nodeContract(s.alice, s.dedicated.id, "dedicated", 2)
+	_, err := f.SCMsg.UpdateParams(f.Ctx, &types.MsgUpdateParams{Authority: f.Authority, Params: p})
+	require.NoError(f.T, err)
+	f.RentContract(s.Alice, s.dedicated.ID)
+	s.onDedi = f.NodeContract(s.Alice, s.dedicated.ID, "dedicated", 2)
 	f.requireInvariants()
 	return s
 }
@@ -76,20 +78,20 @@ func (f *fixture) exportAll() exported {
 
 // copySC deep-copies a contract genesis through its JSON form, like a genesis file.
 func (f *fixture) copySC(gs *types.GenesisState) *types.GenesisState {
-	f.t.Helper()
-	bz, err := f.cdc.MarshalJSON(gs)
-	require.NoError(f.t, err)
+	f.T.Helper()
+	bz, err := f.Cdc.MarshalJSON(gs)
+	require.NoError(f.T, err)
 	var out types.GenesisState
-	require.NoError(f.t, f.cdc.UnmarshalJSON(bz, &out))
+	require.NoError(f.T, f.Cdc.UnmarshalJSON(bz, &out))
 	return &out
 }
 
 func (f *fixture) copyGrid(gs *tfgridtypes.GenesisState) *tfgridtypes.GenesisState {
-	f.t.Helper()
-	bz, err := f.cdc.MarshalJSON(gs)
-	require.NoError(f.t, err)
+	f.T.Helper()
+	bz, err := f.Cdc.MarshalJSON(gs)
+	require.NoError(f.T, err)
 	var out tfgridtypes.GenesisState
-	require.NoError(f.t, f.cdc.UnmarshalJSON(bz, &out))
+	require.NoError(f.T, f.Cdc.UnmarshalJSON(bz, &out))
 	return &out
 }
 
@@ -98,11 +100,11 @@ func (f *fixture) copyGrid(gs *tfgridtypes.GenesisState) *tfgridtypes.GenesisSta
 func importInto(t *testing.T, ex exported) (*fixture, error) {
 	t.Helper()
 	g := newBareFixture(t)
-	require.NoError(t, g.grid.InitGenesis(g.ctx, *ex.grid))
+	require.NoError(t, g.Grid.InitGenesis(g.Ctx, *ex.grid))
 	for _, b := range ex.bank {
-		g.bank.SetAmount(g.ctx, b.Addr, b.Denom, b.Amount)
+		g.Bank.SetAmount(g.Ctx, b.Addr, b.Denom, b.Amount)
 	}
-	return g, g.k.InitGenesis(g.ctx, *ex.sc)
+	return g, g.SC.InitGenesis(g.Ctx, *ex.sc)
 }
 
 func TestGenesisRoundTrip(t *testing.T) {
@@ -111,7 +113,7 @@ func TestGenesisRoundTrip(t *testing.T) {
 	ex := f.exportAll()
 	require.Len(t, ex.sc.Contracts, 7)
 	require.Len(t, ex.sc.Tombstones, 2)
-	require.Equal(t, []types.NodeExtraFee{{NodeId: s.feeNode.id, ExtraFee: 3000}}, ex.sc.NodeExtraFees)
+	require.Equal(t, []types.NodeExtraFee{{NodeId: s.feeNode.ID, ExtraFee: 3000}}, ex.sc.NodeExtraFees)
 	require.Equal(t, uint64(10), ex.sc.NextContractId)
 
 	ex.sc = f.copySC(ex.sc)
@@ -122,40 +124,40 @@ func TestGenesisRoundTrip(t *testing.T) {
 	g.requireInvariants()
 
 	// The imported chain behaves like the original: ids continue, indexes answer, rules hold.
-	next := g.nodeContract(user{acc: s.alice.acc, twin: s.alice.twin}, s.node.id, "after import", 1)
+	next := g.NodeContract(keepertest.User{Acc: s.Alice.Acc, Twin: s.Alice.Twin}, s.Node.ID, "after import", 1)
 	require.Equal(t, ex.sc.NextContractId, next)
-	_, err = g.createNodeContract(s.bob, s.node.id, "plain", 0)
-	requireErr(t, err, types.ErrContractNotUnique)
-	_, err = g.msg.CreateNameContract(g.ctx, &types.MsgCreateNameContract{Creator: s.bob.acc, Name: "rich-gw"})
-	requireErr(t, err, types.ErrNameTaken)
-	_, err = g.msg.CreateRentContract(g.ctx, &types.MsgCreateRentContract{Creator: s.alice.acc, NodeId: s.rented.id})
-	requireErr(t, err, types.ErrNodeRented)
-	_, err = g.createNodeContract(s.alice, s.feeNode.id, "fee", 0)
-	requireErr(t, err, types.ErrNodeNotAvailable)
-	res, err := g.q.Contract(g.ctx, &types.QueryContractRequest{Id: s.oof})
+	_, err = g.CreateNodeContract(keepertest.NodeContractMsg(s.Bob, s.Node.ID, "plain", 0))
+	requireerr.Is(t, err, types.ErrContractNotUnique)
+	_, err = g.SCMsg.CreateNameContract(g.Ctx, &types.MsgCreateNameContract{Creator: s.Bob.Acc, Name: "rich-gw"})
+	requireerr.Is(t, err, types.ErrNameTaken)
+	_, err = g.SCMsg.CreateRentContract(g.Ctx, &types.MsgCreateRentContract{Creator: s.Alice.Acc, NodeId: s.rented.ID})
+	requireerr.Is(t, err, types.ErrNodeRented)
+	_, err = g.CreateNodeContract(keepertest.NodeContractMsg(s.Alice, s.feeNode.ID, "fee", 0))
+	requireerr.Is(t, err, types.ErrNodeNotAvailable)
+	res, err := g.q.Contract(g.Ctx, &types.QueryContractRequest{Id: s.oof})
 	require.NoError(t, err)
 	require.Equal(t, types.DeleteCauseOutOfFunds, res.Contract.DeleteCause)
-	require.Equal(t, types.ContractStateGracePeriod, g.contract(s.graced).State)
-	inGrace, err := g.q.ContractsInGrace(g.ctx, &types.QueryContractsInGraceRequest{})
+	require.Equal(t, types.ContractStateGracePeriod, g.Contract(s.graced).State)
+	inGrace, err := g.q.ContractsInGrace(g.Ctx, &types.QueryContractsInGraceRequest{})
 	require.NoError(t, err)
 	require.Equal(t, []uint64{s.graced}, ids(inGrace.Contracts), "the grace index is rebuilt on import")
-	history, err := g.q.ContractsByTwin(g.ctx, &types.QueryContractsByTwinRequest{TwinId: s.bob.twin, IncludeDeleted: true})
+	history, err := g.q.ContractsByTwin(g.Ctx, &types.QueryContractsByTwinRequest{TwinId: s.Bob.Twin, IncludeDeleted: true})
 	require.NoError(t, err)
-	original, err := f.q.ContractsByTwin(f.ctx, &types.QueryContractsByTwinRequest{TwinId: s.bob.twin, IncludeDeleted: true})
+	original, err := f.q.ContractsByTwin(f.Ctx, &types.QueryContractsByTwinRequest{TwinId: s.Bob.Twin, IncludeDeleted: true})
 	require.NoError(t, err)
 	require.Contains(t, ids(history.Contracts), s.oof, "the twin history is rebuilt from the tombstones on import")
 	require.Equal(t, original.Contracts, history.Contracts)
 
 	// Closing an imported contract refunds the deposit it locked before the import.
-	before := g.balance(s.alice.acc)
-	require.NoError(t, g.cancel(s.alice, s.graced))
-	require.Equal(t, before.Add(deposit), g.balance(s.alice.acc))
+	before := g.Balance(s.Alice.Acc)
+	require.NoError(t, g.Cancel(s.Alice, s.graced))
+	require.Equal(t, before.Add(deposit), g.Balance(s.Alice.Acc))
 	g.requireInvariants()
 }
 
 func TestDefaultGenesisRoundTrip(t *testing.T) {
 	f := newFixture(t)
-	gs, err := f.k.ExportGenesis(f.ctx)
+	gs, err := f.SC.ExportGenesis(f.Ctx)
 	require.NoError(t, err)
 	require.Equal(t, types.DefaultGenesis(), gs)
 }
@@ -164,20 +166,20 @@ func TestDefaultGenesisRoundTrip(t *testing.T) {
 // carry more data; the chain's export must still import.
 func TestGenesisSurvivesLoweredDataLimit(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(0)
-	_, err := f.msg.CreateNodeContract(f.ctx, &types.MsgCreateNodeContract{
-		Creator: w.alice.acc, NodeId: w.node.id, DeploymentHash: hash("big"), DeploymentData: make([]byte, 4000),
+	w := f.NewWorld(0)
+	_, err := f.SCMsg.CreateNodeContract(f.Ctx, &types.MsgCreateNodeContract{
+		Creator: w.Alice.Acc, NodeId: w.Node.ID, DeploymentHash: keepertest.Hash("big"), DeploymentData: make([]byte, 4000),
 	})
 	require.NoError(t, err)
 	p := types.DefaultParams()
 	p.MaxDeploymentDataBytes = 100
-	_, err = f.msg.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: f.authority, Params: p})
+	_, err = f.SCMsg.UpdateParams(f.Ctx, &types.MsgUpdateParams{Authority: f.Authority, Params: p})
 	require.NoError(t, err)
 
 	ex := f.exportAll()
-	bz, err := f.cdc.MarshalJSON(ex.sc)
+	bz, err := f.Cdc.MarshalJSON(ex.sc)
 	require.NoError(t, err)
-	require.NoError(t, smartcontract.AppModule{}.ValidateGenesis(f.cdc, nil, bz), "the module's ValidateGenesis check")
+	require.NoError(t, smartcontract.AppModule{}.ValidateGenesis(f.Cdc, nil, bz), "the module's ValidateGenesis check")
 	g, err := importInto(t, ex)
 	require.NoError(t, err)
 	require.Equal(t, ex, g.exportAll())
@@ -198,7 +200,7 @@ func TestInitGenesisRejects(t *testing.T) {
 	}
 	freeIP := func(ex exported) string {
 		for _, ip := range ex.grid.PublicIps {
-			if ip.ContractId == 0 && ip.FarmId == s.farm.id {
+			if ip.ContractId == 0 && ip.FarmId == s.Farm.ID {
 				return ip.Ip
 			}
 		}
@@ -247,7 +249,7 @@ func TestInitGenesisRejects(t *testing.T) {
 			dup.Id = ex.sc.NextContractId
 			ex.sc.NextContractId++
 			ex.sc.Contracts = append(ex.sc.Contracts, dup)
-		}, []string{"already has a contract for hash", hash("on rented")}},
+		}, []string{"already has a contract for hash", keepertest.Hash("on rented")}},
 		{"duplicate name", func(ex *exported) {
 			dup := ex.sc.Contracts[contractIdx(ex.sc, s.name)]
 			dup.Id = ex.sc.NextContractId
@@ -266,12 +268,12 @@ func TestInitGenesisRejects(t *testing.T) {
 		{"id at next_contract_id", func(ex *exported) { ex.sc.NextContractId-- }, []string{"next_contract_id 9"}},
 		{"id zero", func(ex *exported) { ex.sc.Contracts[0].Id = 0 }, []string{"id 0"}},
 		{"next_contract_id zero", func(ex *exported) {
-			grid, err := tfgridtypes.DefaultGenesis(f.ac)
+			grid, err := tfgridtypes.DefaultGenesis(f.AC)
 			require.NoError(t, err)
 			*ex = exported{grid: grid, sc: &types.GenesisState{Params: types.DefaultParams()}}
 		}, []string{"next_contract_id"}},
 		{"tombstone over a live id", func(ex *exported) {
-			ex.sc.Tombstones = append(ex.sc.Tombstones, types.Tombstone{Id: s.plain, TwinId: s.bob.twin, Kind: types.ContractKindNode, DeleteCause: types.DeleteCauseCanceledByUser})
+			ex.sc.Tombstones = append(ex.sc.Tombstones, types.Tombstone{Id: s.plain, TwinId: s.Bob.Twin, Kind: types.ContractKindNode, DeleteCause: types.DeleteCauseCanceledByUser})
 		}, []string{"tombstone id " + id(s.plain), "duplicate"}},
 		{"tombstone without a cause", func(ex *exported) { ex.sc.Tombstones[0].DeleteCause = types.DeleteCauseUnspecified }, []string{"tombstone"}},
 		{"deposit larger than the module holds", func(ex *exported) {
@@ -316,7 +318,7 @@ func TestInitGenesisRejects(t *testing.T) {
 			if tc.name == "invalid params" {
 				want = types.ErrInvalidParams
 			}
-			requireErr(t, err, want, tc.contains...)
+			requireerr.Is(t, err, want, tc.contains...)
 		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 )
 
@@ -53,16 +54,16 @@ func (h *recordingHooks) BeforeContractDeleted(ctx context.Context, c types.Cont
 
 func TestContractHooks(t *testing.T) {
 	f := newFixture(t)
-	h := &recordingHooks{deleted: map[uint64]types.DeleteCause{}, live: map[uint64]bool{}, k: f.k}
-	f.k.SetHooks(h)
-	require.Panics(t, func() { f.k.SetHooks(h) }, "hooks are set once")
+	h := &recordingHooks{deleted: map[uint64]types.DeleteCause{}, live: map[uint64]bool{}, k: f.SC}
+	f.SC.SetHooks(h)
+	require.Panics(t, func() { f.SC.SetHooks(h) }, "hooks are set once")
 
-	w := f.newWorld(1)
-	rent := f.rentContract(w.alice, w.node.id)
-	nc := f.nodeContract(w.alice, w.node.id, "x", 1)
+	w := f.NewWorld(1)
+	rent := f.RentContract(w.Alice, w.Node.ID)
+	nc := f.NodeContract(w.Alice, w.Node.ID, "x", 1)
 	require.Equal(t, []uint64{rent, nc}, h.created)
 
-	_, err := f.msg.CancelContractByAuthority(f.ctx, &types.MsgCancelContractByAuthority{Authority: f.authority, ContractId: rent})
+	_, err := f.SCMsg.CancelContractByAuthority(f.Ctx, &types.MsgCancelContractByAuthority{Authority: f.Authority, ContractId: rent})
 	require.NoError(t, err)
 	require.Equal(t, map[uint64]types.DeleteCause{rent: types.DeleteCauseCanceledByAuthority, nc: types.DeleteCauseCanceledByAuthority}, h.deleted)
 	require.Equal(t, map[uint64]bool{rent: true, nc: true}, h.live, "billing sees the contract before it leaves the store")
@@ -70,15 +71,15 @@ func TestContractHooks(t *testing.T) {
 	// A failing hook fails the close path.
 	boom := errors.New("billing failed")
 	h.failDelete = boom
-	name := f.nameContract(w.bob, "hooked")
-	err = f.inCache(func() error { return f.cancel(w.bob, name) })
+	name := f.NameContract(w.Bob, "hooked")
+	err = f.InCache(func() error { return f.Cancel(w.Bob, name) })
 	require.ErrorIs(t, err, boom)
 	h.failDelete = nil
 
 	// A failing creation hook fails the creation.
 	h.failCreate = boom
-	err = f.inCache(func() error {
-		_, err := f.createNodeContract(w.bob, w.node.id, "y", 0)
+	err = f.InCache(func() error {
+		_, err := f.CreateNodeContract(keepertest.NodeContractMsg(w.Bob, w.Node.ID, "y", 0))
 		return err
 	})
 	require.ErrorIs(t, err, boom)

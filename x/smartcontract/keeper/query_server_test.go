@@ -13,6 +13,8 @@ import (
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 )
 
@@ -26,34 +28,34 @@ func ids(cs []types.Contract) []uint64 {
 
 func TestQueryContract(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(1)
-	live := f.nodeContract(w.alice, w.node.id, "live", 1)
-	gone := f.nodeContract(w.alice, w.node.id, "gone", 0)
-	name := f.nameContract(w.bob, "bobs")
-	require.NoError(t, f.cancel(w.node.twin, gone))
-	require.NoError(t, f.cancel(w.bob, name))
+	w := f.NewWorld(1)
+	live := f.NodeContract(w.Alice, w.Node.ID, "live", 1)
+	gone := f.NodeContract(w.Alice, w.Node.ID, "gone", 0)
+	name := f.NameContract(w.Bob, "bobs")
+	require.NoError(t, f.Cancel(w.Node.Twin, gone))
+	require.NoError(t, f.Cancel(w.Bob, name))
 
-	res, err := f.q.Contract(f.ctx, &types.QueryContractRequest{Id: live})
+	res, err := f.q.Contract(f.Ctx, &types.QueryContractRequest{Id: live})
 	require.NoError(t, err)
-	require.Equal(t, f.contract(live), res.Contract)
+	require.Equal(t, f.Contract(live), res.Contract)
 	require.Zero(t, res.DeletedAt)
 
-	res, err = f.q.Contract(f.ctx, &types.QueryContractRequest{Id: gone})
+	res, err = f.q.Contract(f.Ctx, &types.QueryContractRequest{Id: gone})
 	require.NoError(t, err)
 	require.Equal(t, types.Contract{
-		Id: gone, TwinId: w.alice.twin, State: types.ContractStateDeleted, DeleteCause: types.DeleteCauseCanceledByNode,
-		CreatedAt: blockTime.Unix(), Deposit: res.Contract.Deposit, Kind: &types.Contract_NodeContract{NodeContract: &types.NodeContract{NodeId: w.node.id}},
+		Id: gone, TwinId: w.Alice.Twin, State: types.ContractStateDeleted, DeleteCause: types.DeleteCauseCanceledByNode,
+		CreatedAt: keepertest.BlockTime.Unix(), Deposit: res.Contract.Deposit, Kind: &types.Contract_NodeContract{NodeContract: &types.NodeContract{NodeId: w.Node.ID}},
 	}, res.Contract)
 	require.True(t, res.Contract.Deposit.IsZero())
-	require.Equal(t, blockTime.Unix(), res.DeletedAt)
+	require.Equal(t, keepertest.BlockTime.Unix(), res.DeletedAt)
 
-	res, err = f.q.Contract(f.ctx, &types.QueryContractRequest{Id: name})
+	res, err = f.q.Contract(f.Ctx, &types.QueryContractRequest{Id: name})
 	require.NoError(t, err)
 	require.Equal(t, types.ContractKindName, res.Contract.ContractKind())
 	require.Equal(t, types.DeleteCauseCanceledByUser, res.Contract.DeleteCause)
 
-	_, err = f.q.Contract(f.ctx, &types.QueryContractRequest{Id: 99})
-	requireErr(t, err, types.ErrContractNotFound, "99")
+	_, err = f.q.Contract(f.Ctx, &types.QueryContractRequest{Id: 99})
+	requireerr.Is(t, err, types.ErrContractNotFound, "99")
 	require.Equal(t, codes.NotFound, grpcCode(err))
 }
 
@@ -64,91 +66,91 @@ func grpcCode(err error) codes.Code {
 
 func TestQueryContractsByTwinPaginates(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(0)
+	w := f.NewWorld(0)
 	var mine []uint64
 	for _, d := range []string{"a", "b", "c"} {
-		mine = append(mine, f.nodeContract(w.alice, w.node.id, d, 0))
-		f.nodeContract(w.bob, w.node.id, "bob-"+d, 0)
+		mine = append(mine, f.NodeContract(w.Alice, w.Node.ID, d, 0))
+		f.NodeContract(w.Bob, w.Node.ID, "bob-"+d, 0)
 	}
-	mine = append(mine, f.nameContract(w.alice, "alices"))
-	gone := f.nodeContract(w.alice, w.node.id, "gone", 0)
-	require.NoError(t, f.cancel(w.alice, gone))
+	mine = append(mine, f.NameContract(w.Alice, "alices"))
+	gone := f.NodeContract(w.Alice, w.Node.ID, "gone", 0)
+	require.NoError(t, f.Cancel(w.Alice, gone))
 
-	page1, err := f.q.ContractsByTwin(f.ctx, &types.QueryContractsByTwinRequest{TwinId: w.alice.twin, Pagination: &query.PageRequest{Limit: 3, CountTotal: true}})
+	page1, err := f.q.ContractsByTwin(f.Ctx, &types.QueryContractsByTwinRequest{TwinId: w.Alice.Twin, Pagination: &query.PageRequest{Limit: 3, CountTotal: true}})
 	require.NoError(t, err)
 	require.Equal(t, mine[:3], ids(page1.Contracts))
 	require.Equal(t, uint64(4), page1.Pagination.Total)
 	require.NotEmpty(t, page1.Pagination.NextKey)
 
-	page2, err := f.q.ContractsByTwin(f.ctx, &types.QueryContractsByTwinRequest{TwinId: w.alice.twin, Pagination: &query.PageRequest{Key: page1.Pagination.NextKey, Limit: 3}})
+	page2, err := f.q.ContractsByTwin(f.Ctx, &types.QueryContractsByTwinRequest{TwinId: w.Alice.Twin, Pagination: &query.PageRequest{Key: page1.Pagination.NextKey, Limit: 3}})
 	require.NoError(t, err)
 	require.Equal(t, mine[3:], ids(page2.Contracts))
 	require.Empty(t, page2.Pagination.NextKey)
 
-	all, err := f.q.ContractsByTwin(f.ctx, &types.QueryContractsByTwinRequest{TwinId: w.alice.twin})
+	all, err := f.q.ContractsByTwin(f.Ctx, &types.QueryContractsByTwinRequest{TwinId: w.Alice.Twin})
 	require.NoError(t, err)
 	require.Equal(t, mine, ids(all.Contracts))
-	require.Equal(t, f.contract(mine[0]), all.Contracts[0], "full contracts are served")
+	require.Equal(t, f.Contract(mine[0]), all.Contracts[0], "full contracts are served")
 
-	none, err := f.q.ContractsByTwin(f.ctx, &types.QueryContractsByTwinRequest{TwinId: 999})
+	none, err := f.q.ContractsByTwin(f.Ctx, &types.QueryContractsByTwinRequest{TwinId: 999})
 	require.NoError(t, err)
 	require.Empty(t, none.Contracts)
 }
 
 func TestQueryContractsByTwinIncludeDeleted(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(0)
-	kept := f.nodeContract(w.alice, w.node.id, "kept", 0)
-	created := blockTime.Add(time.Hour)
-	f.ctx = f.ctx.WithBlockTime(created)
-	gone := f.nodeContract(w.alice, w.node.id, "gone", 0)
-	bobs := f.nodeContract(w.bob, w.node.id, "bobs", 0)
-	name := f.nameContract(w.alice, "alices")
-	f.ctx = f.ctx.WithBlockTime(created.Add(time.Hour))
-	require.NoError(t, f.cancel(w.alice, gone))
-	require.NoError(t, f.cancel(w.bob, bobs))
-	require.NoError(t, f.cancel(w.alice, name))
-	last := f.nodeContract(w.alice, w.node.id, "last", 0)
+	w := f.NewWorld(0)
+	kept := f.NodeContract(w.Alice, w.Node.ID, "kept", 0)
+	created := keepertest.BlockTime.Add(time.Hour)
+	f.Ctx = f.Ctx.WithBlockTime(created)
+	gone := f.NodeContract(w.Alice, w.Node.ID, "gone", 0)
+	bobs := f.NodeContract(w.Bob, w.Node.ID, "bobs", 0)
+	name := f.NameContract(w.Alice, "alices")
+	f.Ctx = f.Ctx.WithBlockTime(created.Add(time.Hour))
+	require.NoError(t, f.Cancel(w.Alice, gone))
+	require.NoError(t, f.Cancel(w.Bob, bobs))
+	require.NoError(t, f.Cancel(w.Alice, name))
+	last := f.NodeContract(w.Alice, w.Node.ID, "last", 0)
 
-	live, err := f.q.ContractsByTwin(f.ctx, &types.QueryContractsByTwinRequest{TwinId: w.alice.twin})
+	live, err := f.q.ContractsByTwin(f.Ctx, &types.QueryContractsByTwinRequest{TwinId: w.Alice.Twin})
 	require.NoError(t, err)
 	require.Equal(t, []uint64{kept, last}, ids(live.Contracts), "without include_deleted: live contracts only")
 
-	all, err := f.q.ContractsByTwin(f.ctx, &types.QueryContractsByTwinRequest{TwinId: w.alice.twin, IncludeDeleted: true})
+	all, err := f.q.ContractsByTwin(f.Ctx, &types.QueryContractsByTwinRequest{TwinId: w.Alice.Twin, IncludeDeleted: true})
 	require.NoError(t, err)
 	require.Equal(t, []uint64{kept, gone, name, last}, ids(all.Contracts), "live and deleted, in id order")
-	require.Equal(t, f.contract(kept), all.Contracts[0], "live contracts are served in full")
+	require.Equal(t, f.Contract(kept), all.Contracts[0], "live contracts are served in full")
 	require.Equal(t, types.Contract{
-		Id: gone, TwinId: w.alice.twin, State: types.ContractStateDeleted, DeleteCause: types.DeleteCauseCanceledByUser,
-		CreatedAt: created.Unix(), Deposit: all.Contracts[1].Deposit, Kind: &types.Contract_NodeContract{NodeContract: &types.NodeContract{NodeId: w.node.id}},
+		Id: gone, TwinId: w.Alice.Twin, State: types.ContractStateDeleted, DeleteCause: types.DeleteCauseCanceledByUser,
+		CreatedAt: created.Unix(), Deposit: all.Contracts[1].Deposit, Kind: &types.Contract_NodeContract{NodeContract: &types.NodeContract{NodeId: w.Node.ID}},
 	}, all.Contracts[1], "a deleted contract keeps its real created_at")
 	require.Equal(t, types.ContractKindName, all.Contracts[2].ContractKind())
 	require.Equal(t, types.ContractStateDeleted, all.Contracts[2].State)
 
-	page1, err := f.q.ContractsByTwin(f.ctx, &types.QueryContractsByTwinRequest{
-		TwinId: w.alice.twin, IncludeDeleted: true, Pagination: &query.PageRequest{Limit: 3, CountTotal: true},
+	page1, err := f.q.ContractsByTwin(f.Ctx, &types.QueryContractsByTwinRequest{
+		TwinId: w.Alice.Twin, IncludeDeleted: true, Pagination: &query.PageRequest{Limit: 3, CountTotal: true},
 	})
 	require.NoError(t, err)
 	require.Equal(t, []uint64{kept, gone, name}, ids(page1.Contracts))
 	require.Equal(t, uint64(4), page1.Pagination.Total)
-	page2, err := f.q.ContractsByTwin(f.ctx, &types.QueryContractsByTwinRequest{
-		TwinId: w.alice.twin, IncludeDeleted: true, Pagination: &query.PageRequest{Key: page1.Pagination.NextKey, Limit: 3},
+	page2, err := f.q.ContractsByTwin(f.Ctx, &types.QueryContractsByTwinRequest{
+		TwinId: w.Alice.Twin, IncludeDeleted: true, Pagination: &query.PageRequest{Key: page1.Pagination.NextKey, Limit: 3},
 	})
 	require.NoError(t, err)
 	require.Equal(t, []uint64{last}, ids(page2.Contracts))
 	require.Empty(t, page2.Pagination.NextKey)
-	byOffset, err := f.q.ContractsByTwin(f.ctx, &types.QueryContractsByTwinRequest{
-		TwinId: w.alice.twin, IncludeDeleted: true, Pagination: &query.PageRequest{Offset: 1, Limit: 2},
+	byOffset, err := f.q.ContractsByTwin(f.Ctx, &types.QueryContractsByTwinRequest{
+		TwinId: w.Alice.Twin, IncludeDeleted: true, Pagination: &query.PageRequest{Offset: 1, Limit: 2},
 	})
 	require.NoError(t, err)
 	require.Equal(t, []uint64{gone, name}, ids(byOffset.Contracts))
 
-	bob, err := f.q.ContractsByTwin(f.ctx, &types.QueryContractsByTwinRequest{TwinId: w.bob.twin, IncludeDeleted: true})
+	bob, err := f.q.ContractsByTwin(f.Ctx, &types.QueryContractsByTwinRequest{TwinId: w.Bob.Twin, IncludeDeleted: true})
 	require.NoError(t, err)
 	require.Equal(t, []uint64{bobs}, ids(bob.Contracts), "another twin's history stays apart")
 
-	_, err = f.q.ContractsByTwin(f.ctx, &types.QueryContractsByTwinRequest{
-		TwinId: w.alice.twin, IncludeDeleted: true, Pagination: &query.PageRequest{Key: page1.Pagination.NextKey, Offset: 1},
+	_, err = f.q.ContractsByTwin(f.Ctx, &types.QueryContractsByTwinRequest{
+		TwinId: w.Alice.Twin, IncludeDeleted: true, Pagination: &query.PageRequest{Key: page1.Pagination.NextKey, Offset: 1},
 	})
 	require.ErrorContains(t, err, "key and offset 1 both set")
 	f.requireInvariants()
@@ -156,23 +158,23 @@ func TestQueryContractsByTwinIncludeDeleted(t *testing.T) {
 
 func TestQueryNodeContractsPaginates(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(0)
-	other := f.newNode(w.farm)
+	w := f.NewWorld(0)
+	other := f.NewNode(w.Farm)
 	var onNode []uint64
 	for _, d := range []string{"a", "b", "c", "d", "e"} {
-		onNode = append(onNode, f.nodeContract(w.alice, w.node.id, d, 0))
-		f.nodeContract(w.bob, other.id, d, 0)
+		onNode = append(onNode, f.NodeContract(w.Alice, w.Node.ID, d, 0))
+		f.NodeContract(w.Bob, other.ID, d, 0)
 	}
 	graced := onNode[1]
-	require.NoError(t, f.k.EnterGrace(f.ctx, graced))
-	require.NoError(t, f.cancel(w.alice, onNode[4]))
+	require.NoError(t, f.SC.EnterGrace(f.Ctx, graced))
+	require.NoError(t, f.Cancel(w.Alice, onNode[4]))
 	onNode = onNode[:4]
-	f.rentContract(w.alice, f.newNode(w.farm).id) // a rent contract is not a node contract
+	f.RentContract(w.Alice, f.NewNode(w.Farm).ID) // a rent contract is not a node contract
 	// The list comes in deployment-hash order.
 	slices.SortFunc(onNode, func(a, b uint64) int {
-		ca, err := f.k.GetContract(f.ctx, a)
+		ca, err := f.SC.GetContract(f.Ctx, a)
 		require.NoError(t, err)
-		cb, err := f.k.GetContract(f.ctx, b)
+		cb, err := f.SC.GetContract(f.Ctx, b)
 		require.NoError(t, err)
 		return strings.Compare(ca.GetNodeContract().DeploymentHash, cb.GetNodeContract().DeploymentHash)
 	})
@@ -180,7 +182,7 @@ func TestQueryNodeContractsPaginates(t *testing.T) {
 	var got []uint64
 	var key []byte
 	for {
-		res, err := f.q.NodeContracts(f.ctx, &types.QueryNodeContractsRequest{NodeId: w.node.id, Pagination: &query.PageRequest{Key: key, Limit: 3}})
+		res, err := f.q.NodeContracts(f.Ctx, &types.QueryNodeContractsRequest{NodeId: w.Node.ID, Pagination: &query.PageRequest{Key: key, Limit: 3}})
 		require.NoError(t, err)
 		got = append(got, ids(res.Contracts)...)
 		if key = res.Pagination.NextKey; key == nil {
@@ -189,37 +191,37 @@ func TestQueryNodeContractsPaginates(t *testing.T) {
 	}
 	require.Equal(t, onNode, got, "live node contracts, grace included")
 
-	res, err := f.q.NodeContracts(f.ctx, &types.QueryNodeContractsRequest{NodeId: w.node.id, Pagination: &query.PageRequest{Offset: 2, Limit: 1, CountTotal: true}})
+	res, err := f.q.NodeContracts(f.Ctx, &types.QueryNodeContractsRequest{NodeId: w.Node.ID, Pagination: &query.PageRequest{Offset: 2, Limit: 1, CountTotal: true}})
 	require.NoError(t, err)
 	require.Equal(t, onNode[2:3], ids(res.Contracts))
 	require.Equal(t, uint64(4), res.Pagination.Total)
 
-	res, err = f.q.NodeContracts(f.ctx, &types.QueryNodeContractsRequest{NodeId: 999})
+	res, err = f.q.NodeContracts(f.Ctx, &types.QueryNodeContractsRequest{NodeId: 999})
 	require.NoError(t, err)
 	require.Empty(t, res.Contracts)
 }
 
 func TestQueryLookups(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(0)
-	nc := f.nodeContract(w.alice, w.node.id, "web", 0)
-	name := f.nameContract(w.alice, "lookup")
-	rentNode := f.newNode(w.farm)
-	rent := f.rentContract(w.bob, rentNode.id)
+	w := f.NewWorld(0)
+	nc := f.NodeContract(w.Alice, w.Node.ID, "web", 0)
+	name := f.NameContract(w.Alice, "lookup")
+	rentNode := f.NewNode(w.Farm)
+	rent := f.RentContract(w.Bob, rentNode.ID)
 
-	byName, err := f.q.ContractByName(f.ctx, &types.QueryContractByNameRequest{Name: "lookup"})
+	byName, err := f.q.ContractByName(f.Ctx, &types.QueryContractByNameRequest{Name: "lookup"})
 	require.NoError(t, err)
-	require.Equal(t, f.contract(name), byName.Contract)
+	require.Equal(t, f.Contract(name), byName.Contract)
 
-	byRent, err := f.q.NodeRentContract(f.ctx, &types.QueryNodeRentContractRequest{NodeId: rentNode.id})
+	byRent, err := f.q.NodeRentContract(f.Ctx, &types.QueryNodeRentContractRequest{NodeId: rentNode.ID})
 	require.NoError(t, err)
-	require.Equal(t, f.contract(rent), byRent.Contract)
+	require.Equal(t, f.Contract(rent), byRent.Contract)
 
-	byHash, err := f.q.NodeContractByHash(f.ctx, &types.QueryNodeContractByHashRequest{NodeId: w.node.id, Hash: hash("web")})
+	byHash, err := f.q.NodeContractByHash(f.Ctx, &types.QueryNodeContractByHashRequest{NodeId: w.Node.ID, Hash: keepertest.Hash("web")})
 	require.NoError(t, err)
-	require.Equal(t, f.contract(nc), byHash.Contract)
+	require.Equal(t, f.Contract(nc), byHash.Contract)
 
-	params, err := f.q.Params(f.ctx, &types.QueryParamsRequest{})
+	params, err := f.q.Params(f.Ctx, &types.QueryParamsRequest{})
 	require.NoError(t, err)
 	require.Equal(t, types.DefaultParams(), params.Params)
 
@@ -229,120 +231,120 @@ func TestQueryLookups(t *testing.T) {
 		frag []string
 	}{
 		{"unknown name", func() error {
-			_, err := f.q.ContractByName(f.ctx, &types.QueryContractByNameRequest{Name: "nobody"})
+			_, err := f.q.ContractByName(f.Ctx, &types.QueryContractByNameRequest{Name: "nobody"})
 			return err
 		}, []string{"nobody"}},
 		{"node without rent", func() error {
-			_, err := f.q.NodeRentContract(f.ctx, &types.QueryNodeRentContractRequest{NodeId: w.node.id})
+			_, err := f.q.NodeRentContract(f.Ctx, &types.QueryNodeRentContractRequest{NodeId: w.Node.ID})
 			return err
-		}, []string{"node " + id(w.node.id)}},
+		}, []string{"node " + id(w.Node.ID)}},
 		{"unknown hash", func() error {
-			_, err := f.q.NodeContractByHash(f.ctx, &types.QueryNodeContractByHashRequest{NodeId: w.node.id, Hash: hash("nope")})
+			_, err := f.q.NodeContractByHash(f.Ctx, &types.QueryNodeContractByHashRequest{NodeId: w.Node.ID, Hash: keepertest.Hash("nope")})
 			return err
-		}, []string{hash("nope")}},
+		}, []string{keepertest.Hash("nope")}},
 		{"hash on another node", func() error {
-			_, err := f.q.NodeContractByHash(f.ctx, &types.QueryNodeContractByHashRequest{NodeId: rentNode.id, Hash: hash("web")})
+			_, err := f.q.NodeContractByHash(f.Ctx, &types.QueryNodeContractByHashRequest{NodeId: rentNode.ID, Hash: keepertest.Hash("web")})
 			return err
-		}, []string{"node " + id(rentNode.id)}},
+		}, []string{"node " + id(rentNode.ID)}},
 	}
 	for _, tc := range notFound {
 		f.run(tc.name, func(t *testing.T) {
 			err := tc.run()
-			requireErr(t, err, types.ErrContractNotFound, tc.frag...)
+			requireerr.Is(t, err, types.ErrContractNotFound, tc.frag...)
 			require.Equal(t, codes.NotFound, grpcCode(err))
 		})
 	}
 
 	// Deleted contracts leave the lookups.
-	require.NoError(t, f.cancel(w.alice, name))
-	require.NoError(t, f.cancel(w.alice, nc))
-	require.NoError(t, f.cancel(w.bob, rent))
-	_, err = f.q.ContractByName(f.ctx, &types.QueryContractByNameRequest{Name: "lookup"})
-	requireErr(t, err, types.ErrContractNotFound)
-	_, err = f.q.NodeContractByHash(f.ctx, &types.QueryNodeContractByHashRequest{NodeId: w.node.id, Hash: hash("web")})
-	requireErr(t, err, types.ErrContractNotFound)
-	_, err = f.q.NodeRentContract(f.ctx, &types.QueryNodeRentContractRequest{NodeId: rentNode.id})
-	requireErr(t, err, types.ErrContractNotFound)
+	require.NoError(t, f.Cancel(w.Alice, name))
+	require.NoError(t, f.Cancel(w.Alice, nc))
+	require.NoError(t, f.Cancel(w.Bob, rent))
+	_, err = f.q.ContractByName(f.Ctx, &types.QueryContractByNameRequest{Name: "lookup"})
+	requireerr.Is(t, err, types.ErrContractNotFound)
+	_, err = f.q.NodeContractByHash(f.Ctx, &types.QueryNodeContractByHashRequest{NodeId: w.Node.ID, Hash: keepertest.Hash("web")})
+	requireerr.Is(t, err, types.ErrContractNotFound)
+	_, err = f.q.NodeRentContract(f.Ctx, &types.QueryNodeRentContractRequest{NodeId: rentNode.ID})
+	requireerr.Is(t, err, types.ErrContractNotFound)
 }
 
 func TestQueryNameContractsPaginates(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(0)
+	w := f.NewWorld(0)
 	// Created out of name order; the list comes in name order.
-	zed := f.nameContract(w.alice, "zed")
-	abc := f.nameContract(w.bob, "abc")
-	mid := f.nameContract(w.alice, "mid")
-	gone := f.nameContract(w.bob, "gone")
-	require.NoError(t, f.cancel(w.bob, gone))
-	f.nodeContract(w.alice, w.node.id, "a", 0) // not a name contract
-	f.rentContract(w.bob, f.newNode(w.farm).id)
+	zed := f.NameContract(w.Alice, "zed")
+	abc := f.NameContract(w.Bob, "abc")
+	mid := f.NameContract(w.Alice, "mid")
+	gone := f.NameContract(w.Bob, "gone")
+	require.NoError(t, f.Cancel(w.Bob, gone))
+	f.NodeContract(w.Alice, w.Node.ID, "a", 0) // not a name contract
+	f.RentContract(w.Bob, f.NewNode(w.Farm).ID)
 
-	page1, err := f.q.NameContracts(f.ctx, &types.QueryNameContractsRequest{Pagination: &query.PageRequest{Limit: 2, CountTotal: true}})
+	page1, err := f.q.NameContracts(f.Ctx, &types.QueryNameContractsRequest{Pagination: &query.PageRequest{Limit: 2, CountTotal: true}})
 	require.NoError(t, err)
 	require.Equal(t, []uint64{abc, mid}, ids(page1.Contracts))
 	require.Equal(t, uint64(3), page1.Pagination.Total)
 	require.NotEmpty(t, page1.Pagination.NextKey)
 
-	page2, err := f.q.NameContracts(f.ctx, &types.QueryNameContractsRequest{Pagination: &query.PageRequest{Key: page1.Pagination.NextKey, Limit: 2}})
+	page2, err := f.q.NameContracts(f.Ctx, &types.QueryNameContractsRequest{Pagination: &query.PageRequest{Key: page1.Pagination.NextKey, Limit: 2}})
 	require.NoError(t, err)
 	require.Equal(t, []uint64{zed}, ids(page2.Contracts))
 	require.Empty(t, page2.Pagination.NextKey)
 
-	all, err := f.q.NameContracts(f.ctx, &types.QueryNameContractsRequest{})
+	all, err := f.q.NameContracts(f.Ctx, &types.QueryNameContractsRequest{})
 	require.NoError(t, err)
-	require.Equal(t, f.contract(abc), all.Contracts[0], "full contracts are served")
+	require.Equal(t, f.Contract(abc), all.Contracts[0], "full contracts are served")
 	require.Equal(t, "abc", all.Contracts[0].GetNameContract().Name)
 
-	_, err = f.q.NameContracts(f.ctx, &types.QueryNameContractsRequest{Pagination: &query.PageRequest{Limit: 1001}})
-	requireErr(t, err, sdkerrors.ErrInvalidRequest, "limit 1001 above the maximum 1000")
+	_, err = f.q.NameContracts(f.Ctx, &types.QueryNameContractsRequest{Pagination: &query.PageRequest{Limit: 1001}})
+	requireerr.Is(t, err, sdkerrors.ErrInvalidRequest, "limit 1001 above the maximum 1000")
 }
 
 func TestQueryRentContractsPaginates(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(0)
-	n1, n2, n3 := f.newNode(w.farm), f.newNode(w.farm), f.newNode(w.farm)
+	w := f.NewWorld(0)
+	n1, n2, n3 := f.NewNode(w.Farm), f.NewNode(w.Farm), f.NewNode(w.Farm)
 	// Created out of node order; the list comes in node id order.
-	r3 := f.rentContract(w.alice, n3.id)
-	r1 := f.rentContract(w.bob, n1.id)
-	gone := f.rentContract(w.alice, n2.id)
-	require.NoError(t, f.cancel(w.alice, gone))
-	f.nameContract(w.alice, "notrent") // not a rent contract
-	f.nodeContract(w.bob, n1.id, "a", 0)
+	r3 := f.RentContract(w.Alice, n3.ID)
+	r1 := f.RentContract(w.Bob, n1.ID)
+	gone := f.RentContract(w.Alice, n2.ID)
+	require.NoError(t, f.Cancel(w.Alice, gone))
+	f.NameContract(w.Alice, "notrent") // not a rent contract
+	f.NodeContract(w.Bob, n1.ID, "a", 0)
 
-	page1, err := f.q.RentContracts(f.ctx, &types.QueryRentContractsRequest{Pagination: &query.PageRequest{Limit: 1, CountTotal: true}})
+	page1, err := f.q.RentContracts(f.Ctx, &types.QueryRentContractsRequest{Pagination: &query.PageRequest{Limit: 1, CountTotal: true}})
 	require.NoError(t, err)
 	require.Equal(t, []uint64{r1}, ids(page1.Contracts))
 	require.Equal(t, uint64(2), page1.Pagination.Total)
-	require.Equal(t, f.contract(r1), page1.Contracts[0], "full contracts are served")
+	require.Equal(t, f.Contract(r1), page1.Contracts[0], "full contracts are served")
 
-	page2, err := f.q.RentContracts(f.ctx, &types.QueryRentContractsRequest{Pagination: &query.PageRequest{Key: page1.Pagination.NextKey, Limit: 1}})
+	page2, err := f.q.RentContracts(f.Ctx, &types.QueryRentContractsRequest{Pagination: &query.PageRequest{Key: page1.Pagination.NextKey, Limit: 1}})
 	require.NoError(t, err)
 	require.Equal(t, []uint64{r3}, ids(page2.Contracts))
-	require.Equal(t, n3.id, page2.Contracts[0].GetRentContract().NodeId)
+	require.Equal(t, n3.ID, page2.Contracts[0].GetRentContract().NodeId)
 
-	_, err = f.q.RentContracts(f.ctx, &types.QueryRentContractsRequest{Pagination: &query.PageRequest{Key: []byte{1}, Offset: 1}})
-	requireErr(t, err, sdkerrors.ErrInvalidRequest, "key and offset 1 both set")
+	_, err = f.q.RentContracts(f.Ctx, &types.QueryRentContractsRequest{Pagination: &query.PageRequest{Key: []byte{1}, Offset: 1}})
+	requireerr.Is(t, err, sdkerrors.ErrInvalidRequest, "key and offset 1 both set")
 }
 
 func TestQueryContractsInGrace(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(0)
-	rentedNode := f.newNode(w.farm)
-	nc := f.nodeContract(w.alice, w.node.id, "a", 0)
-	f.nodeContract(w.alice, w.node.id, "b", 0) // stays out of grace
-	rent := f.rentContract(w.bob, rentedNode.id)
-	onRented := f.nodeContract(w.bob, rentedNode.id, "c", 0)
-	name := f.nameContract(w.alice, "graced")
-	left := f.nameContract(w.bob, "left")
-	cancelled := f.nodeContract(w.alice, w.node.id, "d", 0)
+	w := f.NewWorld(0)
+	rentedNode := f.NewNode(w.Farm)
+	nc := f.NodeContract(w.Alice, w.Node.ID, "a", 0)
+	f.NodeContract(w.Alice, w.Node.ID, "b", 0) // stays out of grace
+	rent := f.RentContract(w.Bob, rentedNode.ID)
+	onRented := f.NodeContract(w.Bob, rentedNode.ID, "c", 0)
+	name := f.NameContract(w.Alice, "graced")
+	left := f.NameContract(w.Bob, "left")
+	cancelled := f.NodeContract(w.Alice, w.Node.ID, "d", 0)
 	for _, id := range []uint64{nc, rent, name, left, cancelled} {
-		require.NoError(t, f.k.EnterGrace(f.ctx, id))
+		require.NoError(t, f.SC.EnterGrace(f.Ctx, id))
 	}
-	require.NoError(t, f.k.LeaveGrace(f.ctx, left))
-	require.NoError(t, f.cancel(w.alice, cancelled))
+	require.NoError(t, f.SC.LeaveGrace(f.Ctx, left))
+	require.NoError(t, f.Cancel(w.Alice, cancelled))
 
 	inGrace := func(p *query.PageRequest) *types.QueryContractsInGraceResponse {
-		res, err := f.q.ContractsInGrace(f.ctx, &types.QueryContractsInGraceRequest{Pagination: p})
+		res, err := f.q.ContractsInGrace(f.Ctx, &types.QueryContractsInGraceRequest{Pagination: p})
 		require.NoError(t, err)
 		return res
 	}
@@ -350,7 +352,7 @@ func TestQueryContractsInGrace(t *testing.T) {
 	want := []uint64{nc, rent, onRented, name}
 	all := inGrace(nil)
 	require.Equal(t, want, ids(all.Contracts))
-	require.Equal(t, f.contract(rent), all.Contracts[1], "full contracts are served")
+	require.Equal(t, f.Contract(rent), all.Contracts[1], "full contracts are served")
 	for _, c := range all.Contracts {
 		require.Equal(t, types.ContractStateGracePeriod, c.State)
 	}
@@ -361,10 +363,10 @@ func TestQueryContractsInGrace(t *testing.T) {
 	require.Equal(t, want[3:], ids(inGrace(&query.PageRequest{Key: page1.Pagination.NextKey, Limit: 3}).Contracts))
 
 	// Leaving grace takes the contract, and the rent contract's followers, off the list.
-	require.NoError(t, f.k.LeaveGrace(f.ctx, rent))
+	require.NoError(t, f.SC.LeaveGrace(f.Ctx, rent))
 	require.Equal(t, []uint64{nc, name}, ids(inGrace(nil).Contracts))
 	f.requireInvariants()
 
-	_, err := f.q.ContractsInGrace(f.ctx, &types.QueryContractsInGraceRequest{Pagination: &query.PageRequest{Limit: 5000}})
-	requireErr(t, err, sdkerrors.ErrInvalidRequest, "limit 5000 above the maximum 1000")
+	_, err := f.q.ContractsInGrace(f.Ctx, &types.QueryContractsInGraceRequest{Pagination: &query.PageRequest{Limit: 5000}})
+	requireerr.Is(t, err, sdkerrors.ErrInvalidRequest, "limit 5000 above the maximum 1000")
 }

@@ -5,44 +5,45 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	tfgridtypes "github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
-func (f *fixture) powerTarget(n nodeFixture, target tfgridtypes.PowerState) error {
-	_, err := f.gridMsg.ChangePowerTarget(f.ctx, &tfgridtypes.MsgChangePowerTarget{Creator: n.farm.farmer.acc, NodeId: n.id, Target: target})
+func (f *fixture) powerTarget(n keepertest.Node, target tfgridtypes.PowerState) error {
+	_, err := f.GridMsg.ChangePowerTarget(f.Ctx, &tfgridtypes.MsgChangePowerTarget{Creator: n.Farm.Farmer.Acc, NodeId: n.ID, Target: target})
 	return err
 }
 
 func TestPowerTargetDownNeedsNoLiveContracts(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(1)
-	withNodeContract := w.node
-	nc := f.nodeContract(w.alice, withNodeContract.id, "x", 1)
-	rented := f.newNode(w.farm)
-	rent := f.rentContract(w.bob, rented.id)
-	graced := f.newNode(w.farm)
-	gnc := f.nodeContract(w.alice, graced.id, "y", 0)
-	require.NoError(t, f.k.EnterGrace(f.ctx, gnc))
+	w := f.NewWorld(1)
+	withNodeContract := w.Node
+	nc := f.NodeContract(w.Alice, withNodeContract.ID, "x", 1)
+	rented := f.NewNode(w.Farm)
+	rent := f.RentContract(w.Bob, rented.ID)
+	graced := f.NewNode(w.Farm)
+	gnc := f.NodeContract(w.Alice, graced.ID, "y", 0)
+	require.NoError(t, f.SC.EnterGrace(f.Ctx, gnc))
 
 	f.runErrCases([]errCase{
 		{"node contract", func() error { return f.powerTarget(withNodeContract, tfgridtypes.PowerStateDown) },
-			tfgridtypes.ErrNodeHasActiveContracts, []string{id(withNodeContract.id)}},
+			tfgridtypes.ErrNodeHasActiveContracts, []string{id(withNodeContract.ID)}},
 		{"rent contract", func() error { return f.powerTarget(rented, tfgridtypes.PowerStateDown) },
-			tfgridtypes.ErrNodeHasActiveContracts, []string{id(rented.id)}},
+			tfgridtypes.ErrNodeHasActiveContracts, []string{id(rented.ID)}},
 		{"node contract in grace", func() error { return f.powerTarget(graced, tfgridtypes.PowerStateDown) },
-			tfgridtypes.ErrNodeHasActiveContracts, []string{id(graced.id)}},
+			tfgridtypes.ErrNodeHasActiveContracts, []string{id(graced.ID)}},
 	})
 
-	require.NoError(t, f.cancel(w.alice, nc))
+	require.NoError(t, f.Cancel(w.Alice, nc))
 	require.NoError(t, f.powerTarget(withNodeContract, tfgridtypes.PowerStateDown))
-	require.NoError(t, f.cancel(w.bob, rent))
+	require.NoError(t, f.Cancel(w.Bob, rent))
 	require.NoError(t, f.powerTarget(rented, tfgridtypes.PowerStateDown))
 	// Up is always allowed.
 	require.NoError(t, f.powerTarget(withNodeContract, tfgridtypes.PowerStateUp))
-	live, err := f.k.NodeHasLiveContracts(f.ctx, graced.id)
+	live, err := f.SC.NodeHasLiveContracts(f.Ctx, graced.ID)
 	require.NoError(t, err)
 	require.True(t, live)
-	live, err = f.k.NodeHasLiveContracts(f.ctx, rented.id)
+	live, err = f.SC.NodeHasLiveContracts(f.Ctx, rented.ID)
 	require.NoError(t, err)
 	require.False(t, live)
 	f.requireInvariants()
@@ -50,27 +51,27 @@ func TestPowerTargetDownNeedsNoLiveContracts(t *testing.T) {
 
 func TestUpdateNodeMovingFarmsNeedsNoLiveContracts(t *testing.T) {
 	f := newFixture(t)
-	w := f.newWorld(1)
-	target := f.newFarm(0)
-	nc := f.nodeContract(w.alice, w.node.id, "x", 1)
+	w := f.NewWorld(1)
+	target := f.NewFarm(0)
+	nc := f.NodeContract(w.Alice, w.Node.ID, "x", 1)
 	move := func() error {
-		msg := nodeMsg(w.node.twin.acc, target.id)
-		_, err := f.gridMsg.UpdateNode(f.ctx, &tfgridtypes.MsgUpdateNode{
-			Creator: msg.Creator, NodeId: w.node.id, FarmId: target.id, Resources: msg.Resources, Location: msg.Location,
+		msg := keepertest.NodeMsg(w.Node.Twin.Acc, target.ID)
+		_, err := f.GridMsg.UpdateNode(f.Ctx, &tfgridtypes.MsgUpdateNode{
+			Creator: msg.Creator, NodeId: w.Node.ID, FarmId: target.ID, Resources: msg.Resources, Location: msg.Location,
 			Interfaces: msg.Interfaces, SerialNumber: msg.SerialNumber,
 		})
 		return err
 	}
-	f.runErrCases([]errCase{{"node contract with farm IPs", move, tfgridtypes.ErrNodeHasActiveContracts, []string{id(w.node.id), id(target.id)}}})
+	f.runErrCases([]errCase{{"node contract with farm IPs", move, tfgridtypes.ErrNodeHasActiveContracts, []string{id(w.Node.ID), id(target.ID)}}})
 
-	require.NoError(t, f.cancel(w.alice, nc))
-	rent := f.rentContract(w.bob, w.node.id)
+	require.NoError(t, f.Cancel(w.Alice, nc))
+	rent := f.RentContract(w.Bob, w.Node.ID)
 	f.runErrCases([]errCase{{"rent contract", move, tfgridtypes.ErrNodeHasActiveContracts, nil}})
 
-	require.NoError(t, f.cancel(w.bob, rent))
+	require.NoError(t, f.Cancel(w.Bob, rent))
 	require.NoError(t, move())
-	node, err := f.grid.GetNode(f.ctx, w.node.id)
+	node, err := f.Grid.GetNode(f.Ctx, w.Node.ID)
 	require.NoError(t, err)
-	require.Equal(t, target.id, node.FarmId)
+	require.Equal(t, target.ID, node.FarmId)
 	f.requireInvariants()
 }

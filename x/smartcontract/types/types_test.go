@@ -1,7 +1,6 @@
 package types_test
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
@@ -12,19 +11,11 @@ import (
 	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/smartcontract/types"
 )
 
 var goodHash = strings.Repeat("ab", 32)
-
-func requireIs(t *testing.T, err, want error, fragments ...string) {
-	t.Helper()
-	require.Error(t, err)
-	require.True(t, errors.Is(err, want), "error %q is not %q", err, want)
-	for _, f := range fragments {
-		require.Contains(t, err.Error(), f)
-	}
-}
 
 func TestValidateDeploymentHash(t *testing.T) {
 	require.NoError(t, types.ValidateDeploymentHash(goodHash))
@@ -40,7 +31,7 @@ func TestValidateDeploymentHash(t *testing.T) {
 		"md5 (32)":  goodHash[:32],
 	} {
 		t.Run(name, func(t *testing.T) {
-			requireIs(t, types.ValidateDeploymentHash(h), types.ErrInvalidDeploymentHash)
+			requireerr.Is(t, types.ValidateDeploymentHash(h), types.ErrInvalidDeploymentHash)
 		})
 	}
 }
@@ -50,14 +41,14 @@ func TestValidateName(t *testing.T) {
 		require.NoError(t, types.ValidateName(ok), ok)
 	}
 	for _, bad := range []string{"", "ab", strings.Repeat("x", 65), "Abc", "a.b", "a b", "a/b", "é-é-é", "abc\n"} {
-		requireIs(t, types.ValidateName(bad), types.ErrInvalidName)
+		requireerr.Is(t, types.ValidateName(bad), types.ErrInvalidName)
 	}
 }
 
 func TestValidateDeploymentData(t *testing.T) {
 	require.NoError(t, types.ValidateDeploymentData(nil, 0))
 	require.NoError(t, types.ValidateDeploymentData(make([]byte, 10), 10))
-	requireIs(t, types.ValidateDeploymentData(make([]byte, 11), 10), types.ErrDeploymentDataTooLarge, "11", "10")
+	requireerr.Is(t, types.ValidateDeploymentData(make([]byte, 11), 10), types.ErrDeploymentDataTooLarge, "11", "10")
 }
 
 func TestParamsValidate(t *testing.T) {
@@ -71,7 +62,7 @@ func TestParamsValidate(t *testing.T) {
 		"nil deposit":      {MaxDeploymentDataBytes: 1},
 		"negative deposit": {MaxDeploymentDataBytes: 1, ContractDeposit: sdkmath.NewInt(-1)},
 	} {
-		t.Run(name, func(t *testing.T) { requireIs(t, p.Validate(), types.ErrInvalidParams) })
+		t.Run(name, func(t *testing.T) { requireerr.Is(t, p.Validate(), types.ErrInvalidParams) })
 	}
 }
 
@@ -210,20 +201,20 @@ func TestGenesisValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			gs := validGenesis()
 			tc.mutate(&gs)
-			requireIs(t, gs.Validate(types.MaxDeploymentDataBytesCap), types.ErrInvalidGenesis, tc.contains)
+			requireerr.Is(t, gs.Validate(types.MaxDeploymentDataBytesCap), types.ErrInvalidGenesis, tc.contains)
 		})
 	}
 
 	t.Run("invalid params", func(t *testing.T) {
 		gs := validGenesis()
 		gs.Params.MaxDeploymentDataBytes = 0
-		requireIs(t, gs.Validate(types.MaxDeploymentDataBytesCap), types.ErrInvalidParams)
+		requireerr.Is(t, gs.Validate(types.MaxDeploymentDataBytesCap), types.ErrInvalidParams)
 	})
 	t.Run("data bounded by the given limit", func(t *testing.T) {
 		gs := validGenesis()
 		gs.Contracts[0].GetNodeContract().DeploymentData = make([]byte, 20)
 		require.NoError(t, gs.Validate(20))
-		requireIs(t, gs.Validate(19), types.ErrInvalidGenesis, "20 bytes")
+		requireerr.Is(t, gs.Validate(19), types.ErrInvalidGenesis, "20 bytes")
 	})
 }
 

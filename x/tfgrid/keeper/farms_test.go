@@ -9,6 +9,7 @@ import (
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/tfgrid/keeper"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
@@ -125,7 +126,7 @@ func TestCreateFarmErrors(t *testing.T) {
 	})
 	// The failures created nothing: no farm "gamma", no IP .40, and the next farm is 3.
 	_, err := w.q.FarmByName(w.ctx, &types.QueryFarmByNameRequest{Name: "gamma"})
-	checkErr(t, err, types.ErrFarmNotFound, `"gamma"`)
+	requireerr.Is(t, err, types.ErrFarmNotFound, `"gamma"`)
 	has, err := w.k.PublicIPs.Has(w.ctx, "185.206.122.40")
 	require.NoError(t, err)
 	require.False(t, has)
@@ -143,7 +144,7 @@ func TestUpdateFarm(t *testing.T) {
 
 	// The old name is free again, the new one is indexed.
 	_, err = w.q.FarmByName(w.ctx, &types.QueryFarmByNameRequest{Name: "alpha"})
-	checkErr(t, err, types.ErrFarmNotFound, "alpha")
+	requireerr.Is(t, err, types.ErrFarmNotFound, "alpha")
 	res, err := w.q.FarmByName(w.ctx, &types.QueryFarmByNameRequest{Name: "alpha-renamed"})
 	require.NoError(t, err)
 	require.Equal(t, uint64(1), res.Farm.Id)

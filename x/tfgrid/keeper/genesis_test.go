@@ -11,6 +11,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/testutil"
 	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
 
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/tfgrid"
 	"github.com/tfgrid/tfgrid/x/tfgrid/keeper"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
@@ -127,7 +128,7 @@ func TestGenesisRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, uint64(3), count)
 	_, err = g.msg.AddFarmIp(g.ctx, &types.MsgAddFarmIp{Creator: gs.Twins[1].Account, FarmId: 2, Ip: "185.206.122.12/26", Gateway: "185.206.122.1"})
-	checkErr(t, err, types.ErrPublicIPExists, "185.206.122.12")
+	requireerr.Is(t, err, types.ErrPublicIPExists, "185.206.122.12")
 
 	// Sequences continue where they were: ids are never reused.
 	_, twinID := g.newTwin()
@@ -144,7 +145,7 @@ func TestInitGenesisRejectsInvalid(t *testing.T) {
 	g := freshKeeper(t, f)
 	gs := f.export()
 	gs.Farms = []types.Farm{{Id: 1, Name: "x", TwinId: 1, PricingPolicyId: 1, Certification: types.FarmCertificationNotCertified}}
-	checkErr(t, g.k.InitGenesis(g.ctx, *gs), types.ErrInvalidGenesis)
+	requireerr.Is(t, g.k.InitGenesis(g.ctx, *gs), types.ErrInvalidGenesis)
 }
 
 func TestGenesisValidate(t *testing.T) {
@@ -242,7 +243,7 @@ func TestGenesisValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			gs := f.export() // a fresh deep copy
 			tc.corrupt(gs)
-			checkErr(t, gs.Validate(f.ac), tc.err, tc.contains...)
+			requireerr.Is(t, gs.Validate(f.ac), tc.err, tc.contains...)
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/codec"
 	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
 
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/tfgrid"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
@@ -58,7 +59,7 @@ func TestInvariantsCatchBrokenRegistry(t *testing.T) {
 			w := newFarmWorld(t)
 			require.NoError(t, w.k.CheckInvariants(w.ctx))
 			require.NoError(t, tc.corrupt(w))
-			checkErr(t, w.k.CheckInvariants(w.ctx), types.ErrInvariantBroken, tc.contains...)
+			requireerr.Is(t, w.k.CheckInvariants(w.ctx), types.ErrInvariantBroken, tc.contains...)
 		})
 	}
 }

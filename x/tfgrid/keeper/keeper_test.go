@@ -25,6 +25,7 @@ import (
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
 	"github.com/tfgrid/tfgrid/internal/keepertest"
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/tfgrid"
 	"github.com/tfgrid/tfgrid/x/tfgrid/keeper"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
@@ -404,16 +405,6 @@ type errCase struct {
 	contains []string
 }
 
-// checkErr asserts that err matches want with errors.Is and mentions every fragment.
-func checkErr(t *testing.T, err, want error, fragments ...string) {
-	t.Helper()
-	require.Error(t, err)
-	require.True(t, errors.Is(err, want), "error %q is not %q", err, want)
-	for _, frag := range fragments {
-		require.Contains(t, err.Error(), frag)
-	}
-}
-
 // runErrCases runs every case against the fixture's current state, checking the error and that the
 // exported registry is identical before and after.
 func (f *fixture) runErrCases(cases []errCase) {
@@ -422,7 +413,7 @@ func (f *fixture) runErrCases(cases []errCase) {
 		f.t.Run(tc.name, func(t *testing.T) {
 			before := f.export()
 			err := tc.run()
-			checkErr(t, err, tc.err, tc.contains...)
+			requireerr.Is(t, err, tc.err, tc.contains...)
 			require.Equal(t, before, f.export(), "a failed message changed the state")
 		})
 	}

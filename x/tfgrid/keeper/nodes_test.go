@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
@@ -338,9 +339,9 @@ func TestDeleteNode(t *testing.T) {
 				w.eventAttrs("tfgrid.tfgrid.v1.EventNodeDeleted"))
 
 			_, err = w.q.Node(w.ctx, &types.QueryNodeRequest{Id: 1})
-			checkErr(t, err, types.ErrNodeNotFound, "node 1")
+			requireerr.Is(t, err, types.ErrNodeNotFound, "node 1")
 			_, err = w.q.NodeByTwin(w.ctx, &types.QueryNodeByTwinRequest{TwinId: 3})
-			checkErr(t, err, types.ErrNodeNotFound, "twin 3")
+			requireerr.Is(t, err, types.ErrNodeNotFound, "twin 3")
 			require.Empty(t, w.farmNodeIDs(1))
 			require.Equal(t, []uint64{2}, w.farmNodeIDs(0))
 

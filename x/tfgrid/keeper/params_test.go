@@ -12,6 +12,7 @@ import (
 	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
@@ -157,7 +158,7 @@ func TestUpdateParamsGasIndependentOfPublicIPs(t *testing.T) {
 		ctx = ctx.WithGasMeter(storetypes.NewInfiniteGasMeter())
 		_, err := f.msg.UpdateParams(ctx, &types.MsgUpdateParams{Authority: f.authority, Params: p})
 		if err != nil {
-			checkErr(t, err, types.ErrInvalidParams, fmt.Sprintf("farm %d holds %d public IPs", farmID, nIPs))
+			requireerr.Is(t, err, types.ErrInvalidParams, fmt.Sprintf("farm %d holds %d public IPs", farmID, nIPs))
 		}
 		return ctx.GasMeter().GasConsumed(), err
 	}
@@ -195,7 +196,7 @@ func TestInvariantsCatchWrongFarmIPCounts(t *testing.T) {
 			w := newFarmWorld(t)
 			require.NoError(t, w.k.CheckInvariants(w.ctx))
 			require.NoError(t, tc.corrupt(w))
-			checkErr(t, w.k.CheckInvariants(w.ctx), types.ErrInvariantBroken, tc.contains)
+			requireerr.Is(t, w.k.CheckInvariants(w.ctx), types.ErrInvariantBroken, tc.contains)
 		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/codec"
 	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
 
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/tfgrid"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
@@ -26,10 +27,10 @@ func TestPublicIPReservation(t *testing.T) {
 	// Asking for more than is free reserves nothing.
 	before := w.export()
 	_, err = w.k.ReservePublicIPs(w.ctx, 1, 4, 100)
-	checkErr(t, err, types.ErrNotEnoughPublicIPs, "farm 1", "3 free", "contract 100", "asks 4")
+	requireerr.Is(t, err, types.ErrNotEnoughPublicIPs, "farm 1", "3 free", "contract 100", "asks 4")
 	require.Equal(t, before, w.export())
 	_, err = w.k.ReservePublicIPs(w.ctx, 2, 1, 100)
-	checkErr(t, err, types.ErrNotEnoughPublicIPs, "farm 2", "0 free")
+	requireerr.Is(t, err, types.ErrNotEnoughPublicIPs, "farm 2", "0 free")
 
 	// Two IPs for contract 100, the next free one for contract 101.
 	got, err := w.k.ReservePublicIPs(w.ctx, 1, 2, 100)
@@ -46,14 +47,14 @@ func TestPublicIPReservation(t *testing.T) {
 	require.Len(t, third, 1)
 	require.NotContains(t, []string{got[0].Ip, got[1].Ip}, third[0].Ip)
 	_, err = w.k.ReservePublicIPs(w.ctx, 1, 1, 102)
-	checkErr(t, err, types.ErrNotEnoughPublicIPs, "0 free")
+	requireerr.Is(t, err, types.ErrNotEnoughPublicIPs, "0 free")
 	none, err := w.k.ReservePublicIPs(w.ctx, 1, 0, 102)
 	require.NoError(t, err)
 	require.Empty(t, none)
 
 	// A reserved IP cannot be removed by its farmer.
 	_, err = w.msg.RemoveFarmIp(w.ctx, &types.MsgRemoveFarmIp{Creator: w.farmer, FarmId: 1, Ip: third[0].Ip})
-	checkErr(t, err, types.ErrPublicIPInUse, "contract 101")
+	requireerr.Is(t, err, types.ErrPublicIPInUse, "contract 101")
 
 	// Release frees only what the contract holds in that farm; unknown IPs are skipped.
 	require.NoError(t, w.k.ReleasePublicIPs(w.ctx, 1, 100, []string{got[0].Ip, third[0].Ip, "185.206.122.99/24"}))
@@ -63,7 +64,7 @@ func TestPublicIPReservation(t *testing.T) {
 		held[x.Ip] = x.ContractId
 	}
 	require.Equal(t, map[string]uint64{got[0].Ip: 0, got[1].Ip: 100, third[0].Ip: 101}, held)
-	checkErr(t, w.k.ReleasePublicIPs(w.ctx, 1, 100, []string{"not-an-ip"}), types.ErrInvalidPublicIP, "not-an-ip")
+	requireerr.Is(t, w.k.ReleasePublicIPs(w.ctx, 1, 100, []string{"not-an-ip"}), types.ErrInvalidPublicIP, "not-an-ip")
 
 	// SetPublicIPContract rewrites one entry, given in CIDR form.
 	ipv, err := w.k.GetPublicIP(w.ctx, "185.206.122.10")
@@ -72,12 +73,12 @@ func TestPublicIPReservation(t *testing.T) {
 	ipv, err = w.k.GetPublicIP(w.ctx, "185.206.122.10/24")
 	require.NoError(t, err)
 	require.Equal(t, uint64(7), ipv.ContractId)
-	checkErr(t, w.k.SetPublicIPContract(w.ctx, types.PublicIP{Ip: "bogus"}, 1), types.ErrInvalidPublicIP, "bogus")
+	requireerr.Is(t, w.k.SetPublicIPContract(w.ctx, types.PublicIP{Ip: "bogus"}, 1), types.ErrInvalidPublicIP, "bogus")
 
 	_, err = w.k.GetPublicIP(w.ctx, "185.206.122.99")
-	checkErr(t, err, types.ErrPublicIPNotFound, "185.206.122.99")
+	requireerr.Is(t, err, types.ErrPublicIPNotFound, "185.206.122.99")
 	_, err = w.k.GetPublicIP(w.ctx, "::1")
-	checkErr(t, err, types.ErrInvalidPublicIP, "::1")
+	requireerr.Is(t, err, types.ErrInvalidPublicIP, "::1")
 
 	// WalkPublicIPs visits every IP and stops at the first error.
 	var seen []string
@@ -125,7 +126,7 @@ func TestFreeIPIndex(t *testing.T) {
 	require.Equal(t, []string{ip(3).Ip}, reserve(1, 55))
 	// A refused reservation leaves the index as it was.
 	_, err = w.k.ReservePublicIPs(w.ctx, 1, 3, 56)
-	checkErr(t, err, types.ErrNotEnoughPublicIPs, "farm 1 has 2 free", "asks 3")
+	requireerr.Is(t, err, types.ErrNotEnoughPublicIPs, "farm 1 has 2 free", "asks 3")
 	requireFreeIndexExact(t, w.fixture)
 
 	// Removing a free IP drops it from the index; the last free one is then .11.
@@ -133,7 +134,7 @@ func TestFreeIPIndex(t *testing.T) {
 	require.NoError(t, err)
 	requireFreeIndexExact(t, w.fixture)
 	_, err = w.k.ReservePublicIPs(w.ctx, 1, 2, 53)
-	checkErr(t, err, types.ErrNotEnoughPublicIPs, "farm 1 has 1 free", "asks 2")
+	requireerr.Is(t, err, types.ErrNotEnoughPublicIPs, "farm 1 has 1 free", "asks 2")
 
 	// A chain started from the exported state rebuilds the same index.
 	gs := w.export()
@@ -172,11 +173,11 @@ func TestInvariantsCatchAStaleFreeIndex(t *testing.T) {
 	require.NoError(t, err)
 	held.ContractId = 77
 	require.NoError(t, raw.Set(w.ctx, "185.206.122.10", held))
-	checkErr(t, w.k.CheckInvariants(w.ctx), types.ErrInvariantBroken, "farm 1 IP 185.206.122.10", "held or gone")
+	requireerr.Is(t, w.k.CheckInvariants(w.ctx), types.ErrInvariantBroken, "farm 1 IP 185.206.122.10", "held or gone")
 
 	// A free IP the index never heard of.
 	require.NoError(t, raw.Set(w.ctx, "185.206.122.99", types.PublicIP{Ip: ip(99).Ip, Gateway: ip(99).Gateway, FarmId: 1}))
 	held.ContractId = 0
 	require.NoError(t, raw.Set(w.ctx, "185.206.122.10", held))
-	checkErr(t, w.k.CheckInvariants(w.ctx), types.ErrInvariantBroken, "farm 1 IP 185.206.122.99 is free but not in the free-IP index")
+	requireerr.Is(t, w.k.CheckInvariants(w.ctx), types.ErrInvariantBroken, "farm 1 IP 185.206.122.99 is free but not in the free-IP index")
 }

@@ -8,6 +8,7 @@ import (
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
+	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
@@ -216,7 +217,7 @@ func TestQueryNotFound(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			checkErr(t, tc.run(), tc.err, tc.contains...)
+			requireerr.Is(t, tc.run(), tc.err, tc.contains...)
 		})
 	}
 }
