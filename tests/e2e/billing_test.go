@@ -65,6 +65,9 @@ func TestBilling(t *testing.T) {
 	c.billGenesis(func(billing map[string]any) {
 		params := billing["params"].(map[string]any)
 		params["settlement_interval"] = strconv.Itoa(billInterval)
+		// A fixed schedule: the test checks every settlement of a well-funded twin, which the runway
+		// schedule would otherwise space out (app's TestRunwayDrainOnChain covers that on the whole app).
+		params["max_settlement_interval"] = strconv.Itoa(billInterval)
 		params["grace_period"] = strconv.Itoa(billGrace)
 	})
 	// As `tfgridd start --minimum-gas-prices 0.001utft` would.
@@ -82,6 +85,7 @@ func TestBilling(t *testing.T) {
 	var params billingtypes.QueryParamsResponse
 	c.billQuery(&params, 0, "billing", "params")
 	require.Equal(t, uint64(billInterval), params.Params.SettlementInterval)
+	require.Equal(t, uint64(billInterval), params.Params.MaxSettlementInterval)
 	require.Equal(t, uint64(billGrace), params.Params.GracePeriod)
 
 	// Fund the node's account with exactly the fees of its two paid registrations, and the user with a

@@ -182,7 +182,8 @@ func startGrid(t *testing.T, opts gridOptions) *grid {
 	return g
 }
 
-// shortBilling sets billing's settlement_interval and grace_period in the genesis.
+// shortBilling sets billing's settlement_interval and grace_period in the genesis, on a fixed schedule
+// (max_settlement_interval = settlement_interval): the tests wait for settlements every few seconds.
 func shortBilling(appState map[string]any) error {
 	billing, ok := appState["billing"].(map[string]any)
 	if !ok {
@@ -193,6 +194,7 @@ func shortBilling(appState map[string]any) error {
 		return fmt.Errorf("genesis: no billing params")
 	}
 	params["settlement_interval"] = strconv.Itoa(settleEvery)
+	params["max_settlement_interval"] = strconv.Itoa(settleEvery)
 	params["grace_period"] = strconv.Itoa(graceFor)
 	return nil
 }
