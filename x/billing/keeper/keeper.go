@@ -50,9 +50,9 @@ type Keeper struct {
 	// TwinLoads are the owners' hourly ceilings and horizons (twin id → load), for the runway schedule.
 	TwinLoads collections.Map[uint64, types.TwinLoad]
 	// FundsShortTwins are the twins whose funds may not last until their contracts' scheduled
-	// settlements, with the time that was found (twin id → time): EndBlock brings forward the
-	// settlements of their contracts not settled since.
-	FundsShortTwins collections.Map[uint64, int64]
+	// settlements (twin id → mark): EndBlock brings forward the settlements of their contracts not
+	// settled since.
+	FundsShortTwins collections.Map[uint64, types.FundsShortMark]
 }
 
 // NewKeeper builds the billing keeper; authority is the bech32 address of the gov module account and
@@ -94,7 +94,7 @@ func NewKeeper(
 		TwinLoads: collections.NewMap(sb, types.TwinLoadsKey, "twin_loads", collections.Uint64Key,
 			codec.CollValue[types.TwinLoad](cdc)),
 		FundsShortTwins: collections.NewMap(sb, types.FundsShortTwinsKey, "funds_short_twins", collections.Uint64Key,
-			collections.Int64Value),
+			codec.CollValue[types.FundsShortMark](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

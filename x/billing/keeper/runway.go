@@ -105,7 +105,8 @@ func (k *Keeper) checkFunds(ctx context.Context, twinID uint64, funds sdkmath.In
 	if !types.FundsShort(funds, l.HourlyCeiling, now, l.Horizon) {
 		return nil
 	}
-	return k.FundsShortTwins.Set(ctx, twinID, now)
+	// A new mark starts over: contracts settled before it did not see these funds.
+	return k.FundsShortTwins.Set(ctx, twinID, types.FundsShortMark{MarkedAt: now})
 }
 
 // checkAccountFunds is checkFunds for an account that is about to spend out utft (0 when it already
@@ -133,52 +134,33 @@ func (k *Keeper) SendRestriction(ctx context.Context, from, to sdk.AccAddress, a
 }
 
 // bringForward makes due now the contracts of the twins whose funds ran short that were not settled
-// since, at most limit of them per block; a twin with more keeps its mark for the next block.
+// since. It visits at most limit contracts per block, in twin and contract id order; a twin not done
+// keeps its mark with where to resume.
 func (k *Keeper) bringForward(ctx context.Context, now int64, limit uint32) error {
-	type mark struct {
-		twinID   uint64
-		markedAt int64
+	type marked struct {
+		twinID uint64
+		mark   types.FundsShortMark
 	}
-	var marks []mark
-	if err := k.FundsShortTwins.Walk(ctx, nil, func(id uint64, at int64) (bool, error) {
-		marks = append(marks, mark{id, at})
+	var marks []marked
+	if err := k.FundsShortTwins.Walk(ctx, nil, func(id uint64, m types.FundsShortMark) (bool, error) {
+		marks = append(marks, marked{id, m})
 		return false, nil
 	}); err != nil {
 		return err
 	}
-	moved := uint32(0)
+	budget := limit
 	for _, m := range marks {
-		ids, err := k.contracts.TwinLiveContractIDs(ctx, m.twinID)
+		done, err := k.bringTwinForward(ctx, m.twinID, &m.mark, now, &budget)
 		if err != nil {
 			return err
 		}
-		latest := now // the latest next settlement among its charged contracts: its new horizon
-		for _, id := range ids {
-			b, err := k.Contracts.Get(ctx, id)
-			if errors.Is(err, collections.ErrNotFound) {
-				continue
-			} else if err != nil {
-				return err
-			}
-			if b.NextDue <= now || b.LastSettled > m.markedAt {
-				// Due anyway, or settled on the short funds already.
-				if types.OrZero(b.HourlyCeiling).IsPositive() {
-					latest = max(latest, b.NextDue)
-				}
-				continue
-			}
-			if moved == limit {
-				return nil
-			}
-			if err := k.reschedule(ctx, &b, now); err != nil {
-				return err
-			}
-			moved++
+		if !done {
+			return k.FundsShortTwins.Set(ctx, m.twinID, m.mark)
 		}
 		if err := k.FundsShortTwins.Remove(ctx, m.twinID); err != nil {
 			return err
 		}
-		if err := k.setHorizon(ctx, m.twinID, latest); err != nil {
+		if err := k.setHorizon(ctx, m.twinID, max(m.mark.LatestDue, now)); err != nil {
 			return err
 		}
 		if err := keeperutil.Emit(ctx, &types.EventSettlementsBroughtForward{TwinId: m.twinID}); err != nil {
@@ -186,6 +168,39 @@ func (k *Keeper) bringForward(ctx context.Context, now int64, limit uint32) erro
 		}
 	}
 	return nil
+}
+
+// bringTwinForward visits a marked twin's contracts from where its mark stands while the budget
+// lasts, making due now those not settled since the mark; done when it visited the last.
+func (k *Keeper) bringTwinForward(ctx context.Context, twinID uint64, m *types.FundsShortMark, now int64, budget *uint32) (bool, error) {
+	if *budget == 0 {
+		return false, nil
+	}
+	// One more than the budget tells whether the twin has contracts left after it.
+	ids, err := k.contracts.TwinLiveContractIDsFrom(ctx, twinID, m.NextContract, *budget+1)
+	if err != nil {
+		return false, err
+	}
+	for _, id := range ids {
+		if *budget == 0 {
+			m.NextContract = id
+			return false, nil
+		}
+		*budget--
+		b, err := k.Contracts.Get(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		if b.NextDue > now && b.LastSettled <= m.MarkedAt {
+			if err := k.reschedule(ctx, &b, now); err != nil {
+				return false, err
+			}
+		}
+		if types.OrZero(b.HourlyCeiling).IsPositive() {
+			m.LatestDue = max(m.LatestDue, b.NextDue)
+		}
+	}
+	return true, nil
 }
 
 // HourlyCeiling is hourlyCeiling with the current params and price, for states built outside

@@ -25,6 +25,7 @@ type ContractKeeper interface {
 	GetContract(ctx context.Context, id uint64) (sctypes.Contract, error)
 	NodeLiveContractIDs(ctx context.Context, nodeID uint64) ([]uint64, error)
 	TwinLiveContractIDs(ctx context.Context, twinID uint64) ([]uint64, error)
+	TwinLiveContractIDsFrom(ctx context.Context, twinID, fromID uint64, limit uint32) ([]uint64, error)
 	WalkLiveContracts(ctx context.Context, fn func(sctypes.Contract) error) error
 	NodeRentContractID(ctx context.Context, nodeID uint64) (uint64, bool, error)
 	NodeExtraFee(ctx context.Context, nodeID uint64) (uint64, error)

@@ -53,6 +53,17 @@ func (k *Keeper) TwinLiveContractIDs(ctx context.Context, twinID uint64) ([]uint
 	return ids, err
 }
 
+// TwinLiveContractIDsFrom lists up to limit live contracts of a twin, in id order from fromID on.
+func (k *Keeper) TwinLiveContractIDsFrom(ctx context.Context, twinID, fromID uint64, limit uint32) ([]uint64, error) {
+	var ids []uint64
+	rng := collections.NewPrefixedPairRange[uint64, uint64](twinID).StartInclusive(fromID)
+	err := k.ContractsByTwin.Walk(ctx, rng, func(key collections.Pair[uint64, uint64]) (bool, error) {
+		ids = append(ids, key.K2())
+		return uint32(len(ids)) >= limit, nil
+	})
+	return ids, err
+}
+
 // WalkLiveContracts visits every live contract, for invariant checks.
 func (k *Keeper) WalkLiveContracts(ctx context.Context, fn func(types.Contract) error) error {
 	return k.Contracts.Walk(ctx, nil, func(_ uint64, c types.Contract) (bool, error) {

@@ -140,6 +140,22 @@ export interface ContractBilling {
 }
 
 /**
+ * FundsShortMark is a twin whose funds may not last until its contracts' scheduled settlements, and
+ * how far EndBlock got in bringing those settlements forward.
+ */
+export interface FundsShortMark {
+  /** marked_at is when the funds were found short: contracts settled after it are left as they are. */
+  markedAt: bigint;
+  /** next_contract is the contract id EndBlock resumes from (0: the twin's first). */
+  nextContract: bigint;
+  /**
+   * latest_due is the latest next_due seen so far among the twin's contracts with a ceiling: the
+   * twin's horizon once all are visited.
+   */
+  latestDue: bigint;
+}
+
+/**
  * TwinLoad is what a twin's live contracts can cost and how far ahead they are scheduled: the
  * owner-side figures the runway schedule and the early settlement after a drain need, kept so that
  * neither walks the twin's contracts.
@@ -1014,6 +1030,130 @@ export const ContractBilling: MessageFns<ContractBilling> = {
       ? BigInt(object.poweredClock)
       : 0n;
     message.hourlyCeiling = object.hourlyCeiling ?? "";
+    return message;
+  },
+};
+
+function createBaseFundsShortMark(): FundsShortMark {
+  return { markedAt: 0n, nextContract: 0n, latestDue: 0n };
+}
+
+export const FundsShortMark: MessageFns<FundsShortMark> = {
+  encode(message: FundsShortMark, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.markedAt !== 0n) {
+      if (BigInt.asIntN(64, message.markedAt) !== message.markedAt) {
+        throw new globalThis.Error("value provided for field message.markedAt of type int64 too large");
+      }
+      writer.uint32(8).int64(message.markedAt);
+    }
+    if (message.nextContract !== 0n) {
+      if (BigInt.asUintN(64, message.nextContract) !== message.nextContract) {
+        throw new globalThis.Error("value provided for field message.nextContract of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.nextContract);
+    }
+    if (message.latestDue !== 0n) {
+      if (BigInt.asIntN(64, message.latestDue) !== message.latestDue) {
+        throw new globalThis.Error("value provided for field message.latestDue of type int64 too large");
+      }
+      writer.uint32(24).int64(message.latestDue);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FundsShortMark {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFundsShortMark();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.markedAt = reader.int64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.nextContract = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.latestDue = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FundsShortMark {
+    return {
+      markedAt: isSet(object.markedAt)
+        ? BigInt(object.markedAt)
+        : isSet(object.marked_at)
+        ? BigInt(object.marked_at)
+        : 0n,
+      nextContract: isSet(object.nextContract)
+        ? BigInt(object.nextContract)
+        : isSet(object.next_contract)
+        ? BigInt(object.next_contract)
+        : 0n,
+      latestDue: isSet(object.latestDue)
+        ? BigInt(object.latestDue)
+        : isSet(object.latest_due)
+        ? BigInt(object.latest_due)
+        : 0n,
+    };
+  },
+
+  toJSON(message: FundsShortMark): unknown {
+    const obj: any = {};
+    if (message.markedAt !== 0n) {
+      obj.markedAt = message.markedAt.toString();
+    }
+    if (message.nextContract !== 0n) {
+      obj.nextContract = message.nextContract.toString();
+    }
+    if (message.latestDue !== 0n) {
+      obj.latestDue = message.latestDue.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FundsShortMark>): FundsShortMark {
+    return FundsShortMark.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FundsShortMark>): FundsShortMark {
+    const message = createBaseFundsShortMark();
+    message.markedAt = (object.markedAt !== undefined && object.markedAt !== null) ? BigInt(object.markedAt) : 0n;
+    message.nextContract = (object.nextContract !== undefined && object.nextContract !== null)
+      ? BigInt(object.nextContract)
+      : 0n;
+    message.latestDue = (object.latestDue !== undefined && object.latestDue !== null) ? BigInt(object.latestDue) : 0n;
     return message;
   },
 };
