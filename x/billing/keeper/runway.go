@@ -65,16 +65,6 @@ func (k *Keeper) spacing(ctx context.Context, params types.Params, twinID uint64
 	return s, k.extendHorizon(ctx, l, now+s)
 }
 
-// resetHorizon sets a twin's horizon to now, when none of its contracts is due later.
-func (k *Keeper) resetHorizon(ctx context.Context, twinID uint64, now int64) error {
-	l, err := k.loadOf(ctx, twinID)
-	if err != nil || !l.HourlyCeiling.IsPositive() {
-		return err
-	}
-	l.Horizon = now
-	return k.storeLoad(ctx, l)
-}
-
 // setHorizon sets a twin's horizon, once none of its charged contracts is due after it.
 func (k *Keeper) setHorizon(ctx context.Context, twinID uint64, horizon int64) error {
 	l, err := k.loadOf(ctx, twinID)
