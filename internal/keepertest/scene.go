@@ -77,8 +77,8 @@ type Layer struct {
 
 func (l Layer) apply(o *options) { o.layers = append(o.layers, l) }
 
-// WrapGridStore has the registry keeper reach its store through wrap(the real store service): x/tfgrid
-// injects store failures with it.
+// WrapGridStore has the registry keeper reach its store through what wrap makes of the real store
+// service: x/tfgrid injects store failures with it.
 func WrapGridStore(wrap func(corestore.KVStoreService) corestore.KVStoreService) Option {
 	return optionFunc(func(o *options) { o.wrapGrid = wrap })
 }

@@ -6,11 +6,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
-
 	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/internal/requireerr"
-	"github.com/tfgrid/tfgrid/x/tfgrid"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
@@ -99,11 +96,10 @@ func TestGenesisRoundTrip(t *testing.T) {
 	require.Equal(t, uint64(5), gs.NextNodeId, "the deleted node's id stays used")
 
 	// Through JSON, as the module does.
-	encCfg := moduletestutil.MakeTestEncodingConfig(tfgrid.AppModule{})
-	bz, err := encCfg.Codec.MarshalJSON(gs)
+	bz, err := f.Cdc.MarshalJSON(gs)
 	require.NoError(t, err)
 	var decoded types.GenesisState
-	require.NoError(t, encCfg.Codec.UnmarshalJSON(bz, &decoded))
+	require.NoError(t, f.Cdc.UnmarshalJSON(bz, &decoded))
 
 	g := freshKeeper(t, f)
 	require.NoError(t, g.Grid.InitGenesis(g.Ctx, decoded))

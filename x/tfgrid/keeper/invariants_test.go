@@ -8,20 +8,17 @@ import (
 	"cosmossdk.io/collections"
 
 	"github.com/cosmos/cosmos-sdk/codec"
-	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
 
 	"github.com/tfgrid/tfgrid/internal/requireerr"
-	"github.com/tfgrid/tfgrid/x/tfgrid"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
 // TestInvariantsCatchBrokenRegistry corrupts the registry behind the keeper's back, one way at a time:
 // each is reported naming the collection and the object.
 func TestInvariantsCatchBrokenRegistry(t *testing.T) {
-	cdc := moduletestutil.MakeTestEncodingConfig(tfgrid.AppModule{}).Codec
 	rawFarms := func(w *farmWorld) collections.Map[uint64, types.Farm] {
 		return collections.NewMap(collections.NewSchemaBuilder(w.faults), types.FarmsKey, "raw_farms",
-			collections.Uint64Key, codec.CollValue[types.Farm](cdc))
+			collections.Uint64Key, codec.CollValue[types.Farm](w.Cdc))
 	}
 	cases := []struct {
 		name     string

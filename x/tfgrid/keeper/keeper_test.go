@@ -64,6 +64,10 @@ func (m *mockHooks) NodeReservedCapacity(_ context.Context, nodeID uint64) (type
 	return m.reserved[nodeID], nil
 }
 
+func (m *mockHooks) NodeUsage(_ context.Context, nodeID uint64) (types.NodeUsage, error) {
+	return m.usage[nodeID], nil
+}
+
 // errInjected is the store failure the fault-injection test provokes.
 var errInjected = errors.New("injected store failure")
 
@@ -361,8 +365,4 @@ func TestDefaultGenesisLoaded(t *testing.T) {
 	require.Panics(t, func() {
 		keeper.NewKeeper(runtime.NewKVStoreService(storetypes.NewKVStoreKey("x")), nil, f.AC, "cosmos1bad", f.Accounts)
 	})
-}
-
-func (m *mockHooks) NodeUsage(_ context.Context, nodeID uint64) (types.NodeUsage, error) {
-	return m.usage[nodeID], nil
 }

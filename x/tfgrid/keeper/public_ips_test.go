@@ -11,10 +11,8 @@ import (
 	"cosmossdk.io/collections"
 
 	"github.com/cosmos/cosmos-sdk/codec"
-	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
 
 	"github.com/tfgrid/tfgrid/internal/requireerr"
-	"github.com/tfgrid/tfgrid/x/tfgrid"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
@@ -166,7 +164,7 @@ func TestInvariantsCatchAStaleFreeIndex(t *testing.T) {
 	w := newFarmWorld(t) // farm 1: .10 and .11 free
 	require.NoError(t, w.Grid.CheckInvariants(w.Ctx))
 	raw := collections.NewMap(collections.NewSchemaBuilder(w.faults), types.PublicIPsKey, "raw_public_ips",
-		collections.StringKey, codec.CollValue[types.PublicIP](moduletestutil.MakeTestEncodingConfig(tfgrid.AppModule{}).Codec))
+		collections.StringKey, codec.CollValue[types.PublicIP](w.Cdc))
 
 	// Marked held without the index hearing of it: the index still lists it.
 	held, err := w.Grid.GetPublicIP(w.Ctx, "185.206.122.10")
