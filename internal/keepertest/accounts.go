@@ -6,7 +6,9 @@ package keepertest
 import (
 	"context"
 
+	cryptotypes "github.com/cosmos/cosmos-sdk/crypto/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 )
 
 // Accounts is an account keeper for keeper tests: it serves the accounts a test registers, keyed by
@@ -20,9 +22,16 @@ func NewAccounts() *Accounts {
 	return &Accounts{byAddr: map[string]sdk.AccountI{}}
 }
 
-// Add registers an account (replacing one at the same address).
-func (a *Accounts) Add(acc sdk.AccountI) {
-	a.byAddr[string(acc.GetAddress())] = acc
+// Add registers an account at raw holding pk (nil: no key on chain yet), numbered in the order
+// accounts are registered.
+func (a *Accounts) Add(raw sdk.AccAddress, pk cryptotypes.PubKey) {
+	a.byAddr[string(raw)] = authtypes.NewBaseAccount(raw, pk, uint64(a.Len()+1), 0)
+}
+
+// Len is how many accounts are registered: new accounts derive their keys from it, so that scenes
+// sharing their accounts never derive the same key twice.
+func (a *Accounts) Len() int {
+	return len(a.byAddr)
 }
 
 // GetAccount implements the account keeper x/tfgrid declares; nil for an unknown address.

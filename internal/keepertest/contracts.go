@@ -21,10 +21,11 @@ type Contracts struct {
 }
 
 // NewContracts builds the scene and the contract keeper on fresh stores, with stores and codec
-// entries for the layers above, without loading any genesis.
-func NewContracts(t *testing.T, layers ...Layer) *Contracts {
+// entries for the layers above among opts (all of which go down to the scene), without loading any
+// genesis.
+func NewContracts(t *testing.T, opts ...Option) *Contracts {
 	t.Helper()
-	s := NewScene(t, append([]Layer{{StoreKey: sctypes.StoreKey, Module: smartcontract.AppModule{}}}, layers...)...)
+	s := NewScene(t, append([]Option{Layer{StoreKey: sctypes.StoreKey, Module: smartcontract.AppModule{}}}, opts...)...)
 	sc := sckeeper.NewKeeper(runtime.NewKVStoreService(s.Keys[sctypes.StoreKey]), s.Cdc, s.AC, s.Authority, Denom, s.Grid, s.Bank)
 	s.Grid.SetHooks(sc)
 	return &Contracts{Scene: s, SC: sc, SCMsg: sckeeper.NewMsgServerImpl(sc)}

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cosmossdk.io/core/address"
+	corestore "cosmossdk.io/core/store"
 	sdkmath "cosmossdk.io/math"
 
 	"github.com/cosmos/cosmos-sdk/codec"
@@ -49,11 +50,44 @@ const (
 	bankStoreKey = "fakebank"
 )
 
+// Option shapes a scene: a Layer above it, WrapGridStore or ShareAccounts. Every layer's constructor
+// passes the options it is given down to the scene.
+type Option interface {
+	apply(*options)
+}
+
+// options is what the options of a scene add up to.
+type options struct {
+	layers   []Layer
+	wrapGrid func(corestore.KVStoreService) corestore.KVStoreService
+	accounts *Accounts
+}
+
+// optionFunc is an Option that is not a Layer.
+type optionFunc func(*options)
+
+func (f optionFunc) apply(o *options) { f(o) }
+
 // Layer is a module an upper layer puts onto the scene's multi-store: the name of its store and the
 // module whose interfaces the codec registers.
 type Layer struct {
 	StoreKey string
 	Module   module.AppModuleBasic
+}
+
+func (l Layer) apply(o *options) { o.layers = append(o.layers, l) }
+
+// WrapGridStore has the registry keeper reach its store through what wrap makes of the real store
+// service: x/tfgrid injects store failures with it.
+func WrapGridStore(wrap func(corestore.KVStoreService) corestore.KVStoreService) Option {
+	return optionFunc(func(o *options) { o.wrapGrid = wrap })
+}
+
+// ShareAccounts builds the scene on another scene's accounts: a registry imported from that scene's
+// export keeps its signers' keys, and new accounts continue its numbering instead of deriving its keys
+// again.
+func ShareAccounts(accounts *Accounts) Option {
+	return optionFunc(func(o *options) { o.accounts = accounts })
 }
 
 // Scene is the registry layer of the keeper tests: the real x/tfgrid keeper on a multi-store with a
@@ -80,17 +114,21 @@ type Scene struct {
 	// uptime, so it is online.
 	OnNewNode func(Node)
 
-	nAccounts int
-	nFarms    int
+	nFarms int
 }
 
 // NewScene builds the registry keeper and the bank on fresh stores, with stores and codec entries for
-// the layers, without loading any genesis. It sets no registry hooks: they are the upper layers'.
-func NewScene(t *testing.T, layers ...Layer) *Scene {
+// the layers among opts, without loading any genesis. It sets no registry hooks: they are the upper
+// layers'.
+func NewScene(t *testing.T, opts ...Option) *Scene {
 	t.Helper()
+	o := options{accounts: NewAccounts()}
+	for _, opt := range opts {
+		opt.apply(&o)
+	}
 	names := []string{tfgridtypes.StoreKey, bankStoreKey}
 	modules := []module.AppModuleBasic{tfgrid.AppModule{}}
-	for _, l := range layers {
+	for _, l := range o.layers {
 		names = append(names, l.StoreKey)
 		modules = append(modules, l.Module)
 	}
@@ -103,12 +141,15 @@ func NewScene(t *testing.T, layers ...Layer) *Scene {
 	authority, err := ac.BytesToString(authtypes.NewModuleAddress(govtypes.ModuleName))
 	require.NoError(t, err)
 
-	accounts := NewAccounts()
-	grid := tfgridkeeper.NewKeeper(runtime.NewKVStoreService(keys[tfgridtypes.StoreKey]), cdc, ac, authority, accounts)
+	var gridStore corestore.KVStoreService = runtime.NewKVStoreService(keys[tfgridtypes.StoreKey])
+	if o.wrapGrid != nil {
+		gridStore = o.wrapGrid(gridStore)
+	}
+	grid := tfgridkeeper.NewKeeper(gridStore, cdc, ac, authority, o.accounts)
 	return &Scene{
 		T: t, Ctx: ctx, Cdc: cdc, AC: ac, Authority: authority, Keys: keys,
 		Grid: grid, GridMsg: tfgridkeeper.NewMsgServerImpl(grid),
-		Accounts: accounts, Bank: storebank.New(keys[bankStoreKey]),
+		Accounts: o.accounts, Bank: storebank.New(keys[bankStoreKey]),
 	}
 }
 
@@ -147,13 +188,12 @@ func (s *Scene) Balance(acc string) sdkmath.Int {
 // accounts, twins, farms, nodes
 // ---------------------------------------------------------------------------
 
-// NewAccount registers an account with a new secp256k1 key (derived from a counter, so runs are
-// reproducible), funded with StartBalance.
+// NewAccount registers an account with a new secp256k1 key (derived from the number of accounts, so
+// runs are reproducible), funded with StartBalance.
 func (s *Scene) NewAccount() string {
-	s.nAccounts++
-	pk := secp256k1.GenPrivKeyFromSecret(fmt.Appendf(nil, "keepertest-account-%d", s.nAccounts)).PubKey()
+	pk := secp256k1.GenPrivKeyFromSecret(fmt.Appendf(nil, "keepertest-account-%d", s.Accounts.Len()+1)).PubKey()
 	raw := sdk.AccAddress(pk.Address())
-	s.Accounts.Add(authtypes.NewBaseAccount(raw, pk, uint64(s.nAccounts), 0))
+	s.Accounts.Add(raw, pk)
 	s.Bank.SetAmount(s.Ctx, raw, Denom, sdkmath.NewInt(StartBalance))
 	return s.Addr(raw)
 }
@@ -201,21 +241,36 @@ func (s *Scene) NewFarm(nIPs int) Farm {
 		inputs = append(inputs, tfgridtypes.PublicIPInput{Ip: FarmIP(s.nFarms, h), Gateway: farmSubnet(s.nFarms) + ".1"})
 		ips = append(ips, FarmIP(s.nFarms, h))
 	}
-	res, err := s.GridMsg.CreateFarm(s.Ctx, &tfgridtypes.MsgCreateFarm{Creator: farmer.Acc, Name: fmt.Sprintf("farm-%d", s.nFarms), PublicIps: inputs})
+	id := s.CreateFarm(farmer.Acc, fmt.Sprintf("farm-%d", s.nFarms), inputs...)
+	s.OpenFarm(farmer.Acc, id)
+	return Farm{ID: id, Farmer: farmer, IPs: ips}
+}
+
+// CreateFarm has acc's twin create a farm with the public IPs, which must succeed, and returns its id.
+func (s *Scene) CreateFarm(acc, name string, ips ...tfgridtypes.PublicIPInput) uint64 {
+	s.T.Helper()
+	res, err := s.GridMsg.CreateFarm(s.Ctx, &tfgridtypes.MsgCreateFarm{Creator: acc, Name: name, PublicIps: ips})
 	require.NoError(s.T, err)
-	_, err = s.GridMsg.SetFarmOpenRegistration(s.Ctx, &tfgridtypes.MsgSetFarmOpenRegistration{Creator: farmer.Acc, FarmId: res.FarmId, Open: true})
+	return res.FarmId
+}
+
+// OpenFarm has the farmer open the farm to any node twin.
+func (s *Scene) OpenFarm(farmer string, farmID uint64) {
+	s.T.Helper()
+	_, err := s.GridMsg.SetFarmOpenRegistration(s.Ctx, &tfgridtypes.MsgSetFarmOpenRegistration{Creator: farmer, FarmId: farmID, Open: true})
 	require.NoError(s.T, err)
-	return Farm{ID: res.FarmId, Farmer: farmer, IPs: ips}
 }
 
 // NodeResources is the capacity of every scene node: CU 2, SU 2.5.
 var NodeResources = tfgridtypes.Resources{Cru: 4, Mru: 8 * tfgridtypes.GiB, Sru: 500 * tfgridtypes.GiB}
 
+// NodeLocation is where every scene node stands.
+var NodeLocation = tfgridtypes.Location{City: "Ghent", Country: "Belgium", Latitude: "51.05", Longitude: "3.72"}
+
 // NodeMsg registers acc's twin as a node of the farm, with the description every scene node has.
 func NodeMsg(acc string, farmID uint64) *tfgridtypes.MsgCreateNode {
 	return &tfgridtypes.MsgCreateNode{
-		Creator: acc, FarmId: farmID, Resources: NodeResources,
-		Location: tfgridtypes.Location{City: "Ghent", Country: "Belgium", Latitude: "51.05", Longitude: "3.72"},
+		Creator: acc, FarmId: farmID, Resources: NodeResources, Location: NodeLocation,
 		Interfaces: []tfgridtypes.Interface{
 			{Name: "zos", Mac: "aa:bb:cc:dd:ee:ff", Ips: []string{"10.0.0.2/24"}},
 		},
@@ -234,13 +289,19 @@ type Node struct {
 func (s *Scene) NewNode(farm Farm) Node {
 	s.T.Helper()
 	tw := s.NewUser()
-	res, err := s.GridMsg.CreateNode(s.Ctx, NodeMsg(tw.Acc, farm.ID))
-	require.NoError(s.T, err)
-	n := Node{ID: res.NodeId, Twin: tw, Farm: farm}
+	n := Node{ID: s.CreateNode(NodeMsg(tw.Acc, farm.ID)), Twin: tw, Farm: farm}
 	if s.OnNewNode != nil {
 		s.OnNewNode(n)
 	}
 	return n
+}
+
+// CreateNode sends msg, which must succeed, and returns the new node's id.
+func (s *Scene) CreateNode(msg *tfgridtypes.MsgCreateNode) uint64 {
+	s.T.Helper()
+	res, err := s.GridMsg.CreateNode(s.Ctx, msg)
+	require.NoError(s.T, err)
+	return res.NodeId
 }
 
 // World is the usual scene: one farm with its IPs and one node, and two users.

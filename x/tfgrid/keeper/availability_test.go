@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
@@ -33,28 +34,28 @@ func (m *mockAvailability) BeforeNodeUptimeReport(_ context.Context, node types.
 func TestAvailabilityHooks(t *testing.T) {
 	w := newNodeWorld(t)
 	av := &mockAvailability{}
-	w.k.SetAvailabilityHooks(av)
-	require.Panics(t, func() { w.k.SetAvailabilityHooks(av) }, "availability hooks may be set once")
+	w.Grid.SetAvailabilityHooks(av)
+	require.Panics(t, func() { w.Grid.SetAvailabilityHooks(av) }, "availability hooks may be set once")
 
-	drift, err := w.k.TimestampDrift(w.ctx)
+	drift, err := w.Grid.TimestampDrift(w.Ctx)
 	require.NoError(t, err)
 	require.Equal(t, types.DefaultTimestampDrift, drift)
 
 	// Uptime: the hook sees the previous report.
-	now := genesisTime.Unix()
-	_, err = w.msg.ReportUptime(w.ctx, &types.MsgReportUptime{Creator: w.node1, Uptime: 10, TimestampHint: now})
+	now := keepertest.BlockTime.Unix()
+	_, err = w.GridMsg.ReportUptime(w.Ctx, &types.MsgReportUptime{Creator: w.node1, Uptime: 10, TimestampHint: now})
 	require.NoError(t, err)
-	w.ctx = w.ctx.WithBlockTime(genesisTime.Add(time.Minute))
-	_, err = w.msg.ReportUptime(w.ctx, &types.MsgReportUptime{Creator: w.node1, Uptime: 70, TimestampHint: now + 60})
+	w.Ctx = w.Ctx.WithBlockTime(keepertest.BlockTime.Add(time.Minute))
+	_, err = w.GridMsg.ReportUptime(w.Ctx, &types.MsgReportUptime{Creator: w.node1, Uptime: 70, TimestampHint: now + 60})
 	require.NoError(t, err)
 	require.Len(t, av.uptimes, 2)
 	require.Equal(t, types.Uptime{}, av.uptimes[0].LastUptime)
 	require.Equal(t, types.Uptime{ReportedAt: now, Uptime: 10}, av.uptimes[1].LastUptime)
 
 	// Power state: the hook sees the old state and the new one, and is not asked when nothing changes.
-	_, err = w.msg.ChangePowerState(w.ctx, &types.MsgChangePowerState{Creator: w.node1, State: types.PowerStateDown})
+	_, err = w.GridMsg.ChangePowerState(w.Ctx, &types.MsgChangePowerState{Creator: w.node1, State: types.PowerStateDown})
 	require.NoError(t, err)
-	_, err = w.msg.ChangePowerState(w.ctx, &types.MsgChangePowerState{Creator: w.node1, State: types.PowerStateDown})
+	_, err = w.GridMsg.ChangePowerState(w.Ctx, &types.MsgChangePowerState{Creator: w.node1, State: types.PowerStateDown})
 	require.NoError(t, err)
 	require.Len(t, av.powerChanges, 1)
 	require.Equal(t, types.PowerStateUp, av.powerChanges[0].Power.State)
@@ -64,11 +65,11 @@ func TestAvailabilityHooks(t *testing.T) {
 	av.err = errors.New("billing cannot move the clock")
 	w.runErrCases([]errCase{
 		{"uptime", func() error {
-			_, err := w.msg.ReportUptime(w.ctx, &types.MsgReportUptime{Creator: w.node1, Uptime: 80, TimestampHint: now + 60})
+			_, err := w.GridMsg.ReportUptime(w.Ctx, &types.MsgReportUptime{Creator: w.node1, Uptime: 80, TimestampHint: now + 60})
 			return err
 		}, av.err, []string{"cannot move the clock"}},
 		{"power state", func() error {
-			_, err := w.msg.ChangePowerState(w.ctx, &types.MsgChangePowerState{Creator: w.node1, State: types.PowerStateUp})
+			_, err := w.GridMsg.ChangePowerState(w.Ctx, &types.MsgChangePowerState{Creator: w.node1, State: types.PowerStateUp})
 			return err
 		}, av.err, []string{"cannot move the clock"}},
 	})

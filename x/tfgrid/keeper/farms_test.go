@@ -26,16 +26,16 @@ func newFarmWorld(t *testing.T) *farmWorld {
 	w := &farmWorld{fixture: f}
 	w.farmer, w.farmerTwin = f.newTwin()
 	w.other, w.otherTwin = f.newTwin()
-	w.noTwin = f.newAccount()
-	require.Equal(t, uint64(1), f.createFarm(w.farmer, "alpha", ip(10), ip(11)))
-	require.Equal(t, uint64(2), f.createFarm(w.other, "beta"))
+	w.noTwin = f.NewAccount()
+	require.Equal(t, uint64(1), f.CreateFarm(w.farmer, "alpha", ip(10), ip(11)))
+	require.Equal(t, uint64(2), f.CreateFarm(w.other, "beta"))
 	return w
 }
 
 func (f *fixture) farmIPs(farmID uint64) []types.PublicIP {
-	f.t.Helper()
-	res, err := f.q.FarmPublicIps(f.ctx, &types.QueryFarmPublicIpsRequest{Id: farmID})
-	require.NoError(f.t, err)
+	f.T.Helper()
+	res, err := f.q.FarmPublicIps(f.Ctx, &types.QueryFarmPublicIpsRequest{Id: farmID})
+	require.NoError(f.T, err)
 	return res.PublicIps
 }
 
@@ -43,8 +43,8 @@ func TestCreateFarm(t *testing.T) {
 	f := newFixture(t)
 	acc, twinID := f.newTwin()
 
-	f.resetEvents()
-	res, err := f.msg.CreateFarm(f.ctx, &types.MsgCreateFarm{Creator: acc, Name: "my_farm-1",
+	f.ResetEvents()
+	res, err := f.GridMsg.CreateFarm(f.Ctx, &types.MsgCreateFarm{Creator: acc, Name: "my_farm-1",
 		PublicIps: []types.PublicIPInput{ip(33), {Ip: "185.206.123.2/31", Gateway: "185.206.123.3"}}})
 	require.NoError(t, err)
 	require.Equal(t, uint64(1), res.FarmId)
@@ -58,10 +58,10 @@ func TestCreateFarm(t *testing.T) {
 		{Ip: "185.206.123.2/31", Gateway: "185.206.123.3", FarmId: 1},
 	}, f.farmIPs(1))
 	// Each IP is stored under its bare address.
-	stored, err := f.k.PublicIPs.Get(f.ctx, "185.206.122.33")
+	stored, err := f.Grid.PublicIPs.Get(f.Ctx, "185.206.122.33")
 	require.NoError(t, err)
 	require.Equal(t, uint64(1), stored.FarmId)
-	ips, err := f.k.FarmPublicIPs(f.ctx, 1)
+	ips, err := f.Grid.FarmPublicIPs(f.Ctx, 1)
 	require.NoError(t, err)
 	require.Len(t, ips, 2)
 
@@ -75,12 +75,12 @@ func TestCreateFarm(t *testing.T) {
 	require.Equal(t, `"1"`, created["farm_id"])
 	require.Equal(t, `"1"`, created["twin_id"])
 
-	byName, err := f.q.FarmByName(f.ctx, &types.QueryFarmByNameRequest{Name: "my_farm-1"})
+	byName, err := f.q.FarmByName(f.Ctx, &types.QueryFarmByNameRequest{Name: "my_farm-1"})
 	require.NoError(t, err)
 	require.Equal(t, uint64(1), byName.Farm.Id)
 
 	// A twin may own several farms; ids go on.
-	require.Equal(t, uint64(2), f.createFarm(acc, "second"))
+	require.Equal(t, uint64(2), f.CreateFarm(acc, "second"))
 }
 
 func TestCreateFarmErrors(t *testing.T) {
@@ -89,17 +89,17 @@ func TestCreateFarmErrors(t *testing.T) {
 
 	create := func(name string, ips ...types.PublicIPInput) func() error {
 		return func() error {
-			_, err := w.msg.CreateFarm(w.ctx, &types.MsgCreateFarm{Creator: w.farmer, Name: name, PublicIps: ips})
+			_, err := w.GridMsg.CreateFarm(w.Ctx, &types.MsgCreateFarm{Creator: w.farmer, Name: name, PublicIps: ips})
 			return err
 		}
 	}
 	w.runErrCases([]errCase{
 		{"signer without twin", func() error {
-			_, err := w.msg.CreateFarm(w.ctx, &types.MsgCreateFarm{Creator: w.noTwin, Name: "gamma"})
+			_, err := w.GridMsg.CreateFarm(w.Ctx, &types.MsgCreateFarm{Creator: w.noTwin, Name: "gamma"})
 			return err
 		}, types.ErrTwinNotFound, []string{w.noTwin}},
 		{"bad signer address", func() error {
-			_, err := w.msg.CreateFarm(w.ctx, &types.MsgCreateFarm{Creator: "nope", Name: "gamma"})
+			_, err := w.GridMsg.CreateFarm(w.Ctx, &types.MsgCreateFarm{Creator: "nope", Name: "gamma"})
 			return err
 		}, sdkerrors.ErrInvalidAddress, []string{"nope"}},
 		{"name too short", create("ab"), types.ErrInvalidFarmName, []string{`"ab"`, "length 2"}},
@@ -125,35 +125,35 @@ func TestCreateFarmErrors(t *testing.T) {
 			types.ErrTooManyPublicIPs, []string{"max_farm_public_ips 2"}},
 	})
 	// The failures created nothing: no farm "gamma", no IP .40, and the next farm is 3.
-	_, err := w.q.FarmByName(w.ctx, &types.QueryFarmByNameRequest{Name: "gamma"})
+	_, err := w.q.FarmByName(w.Ctx, &types.QueryFarmByNameRequest{Name: "gamma"})
 	requireerr.Is(t, err, types.ErrFarmNotFound, `"gamma"`)
-	has, err := w.k.PublicIPs.Has(w.ctx, "185.206.122.40")
+	has, err := w.Grid.PublicIPs.Has(w.Ctx, "185.206.122.40")
 	require.NoError(t, err)
 	require.False(t, has)
-	require.Equal(t, uint64(3), w.createFarm(w.farmer, "gamma", ip(40), ip(41)))
+	require.Equal(t, uint64(3), w.CreateFarm(w.farmer, "gamma", ip(40), ip(41)))
 }
 
 func TestUpdateFarm(t *testing.T) {
 	w := newFarmWorld(t)
 
-	w.resetEvents()
-	_, err := w.msg.UpdateFarm(w.ctx, &types.MsgUpdateFarm{Creator: w.farmer, FarmId: 1, Name: "alpha-renamed"})
+	w.ResetEvents()
+	_, err := w.GridMsg.UpdateFarm(w.Ctx, &types.MsgUpdateFarm{Creator: w.farmer, FarmId: 1, Name: "alpha-renamed"})
 	require.NoError(t, err)
 	require.Equal(t, "alpha-renamed", w.farm(1).Name)
 	require.Equal(t, `"alpha-renamed"`, w.eventAttrs("tfgrid.tfgrid.v1.EventFarmUpdated")["name"])
 
 	// The old name is free again, the new one is indexed.
-	_, err = w.q.FarmByName(w.ctx, &types.QueryFarmByNameRequest{Name: "alpha"})
+	_, err = w.q.FarmByName(w.Ctx, &types.QueryFarmByNameRequest{Name: "alpha"})
 	requireerr.Is(t, err, types.ErrFarmNotFound, "alpha")
-	res, err := w.q.FarmByName(w.ctx, &types.QueryFarmByNameRequest{Name: "alpha-renamed"})
+	res, err := w.q.FarmByName(w.Ctx, &types.QueryFarmByNameRequest{Name: "alpha-renamed"})
 	require.NoError(t, err)
 	require.Equal(t, uint64(1), res.Farm.Id)
-	require.Equal(t, uint64(3), w.createFarm(w.other, "alpha"))
+	require.Equal(t, uint64(3), w.CreateFarm(w.other, "alpha"))
 
 	// Renaming to the same name is a no-op without event.
 	before := w.export()
-	w.resetEvents()
-	_, err = w.msg.UpdateFarm(w.ctx, &types.MsgUpdateFarm{Creator: w.farmer, FarmId: 1, Name: "alpha-renamed"})
+	w.ResetEvents()
+	_, err = w.GridMsg.UpdateFarm(w.Ctx, &types.MsgUpdateFarm{Creator: w.farmer, FarmId: 1, Name: "alpha-renamed"})
 	require.NoError(t, err)
 	require.Empty(t, w.eventTypes())
 	require.Equal(t, before, w.export())
@@ -163,7 +163,7 @@ func TestUpdateFarmErrors(t *testing.T) {
 	w := newFarmWorld(t)
 	update := func(signer string, farmID uint64, name string) func() error {
 		return func() error {
-			_, err := w.msg.UpdateFarm(w.ctx, &types.MsgUpdateFarm{Creator: signer, FarmId: farmID, Name: name})
+			_, err := w.GridMsg.UpdateFarm(w.Ctx, &types.MsgUpdateFarm{Creator: signer, FarmId: farmID, Name: name})
 			return err
 		}
 	}
@@ -176,17 +176,17 @@ func TestUpdateFarmErrors(t *testing.T) {
 		{"name taken in another case", update(w.farmer, 1, "BETA"), types.ErrFarmNameTaken, []string{`"BETA"`, "farm 2"}},
 	})
 	// a farm may change the case of its own name
-	_, err := w.msg.UpdateFarm(w.ctx, &types.MsgUpdateFarm{Creator: w.farmer, FarmId: 1, Name: "ALPHA"})
+	_, err := w.GridMsg.UpdateFarm(w.Ctx, &types.MsgUpdateFarm{Creator: w.farmer, FarmId: 1, Name: "ALPHA"})
 	require.NoError(t, err)
-	farm, err := w.k.GetFarm(w.ctx, 1)
+	farm, err := w.Grid.GetFarm(w.Ctx, 1)
 	require.NoError(t, err)
 	require.Equal(t, "ALPHA", farm.Name)
 }
 
 func TestAddFarmIP(t *testing.T) {
 	w := newFarmWorld(t)
-	w.resetEvents()
-	_, err := w.msg.AddFarmIp(w.ctx, &types.MsgAddFarmIp{Creator: w.farmer, FarmId: 1, Ip: "185.206.122.12/24", Gateway: "185.206.122.1"})
+	w.ResetEvents()
+	_, err := w.GridMsg.AddFarmIp(w.Ctx, &types.MsgAddFarmIp{Creator: w.farmer, FarmId: 1, Ip: "185.206.122.12/24", Gateway: "185.206.122.1"})
 	require.NoError(t, err)
 	attrs := w.eventAttrs("tfgrid.tfgrid.v1.EventFarmPublicIpAdded")
 	require.Equal(t, `"185.206.122.12/24"`, attrs["ip"])
@@ -201,7 +201,7 @@ func TestAddFarmIPErrors(t *testing.T) {
 	w.setParams(func(p *types.Params) { p.MaxFarmPublicIps = 2 })
 	add := func(signer string, farmID uint64, cidr, gw string) func() error {
 		return func() error {
-			_, err := w.msg.AddFarmIp(w.ctx, &types.MsgAddFarmIp{Creator: signer, FarmId: farmID, Ip: cidr, Gateway: gw})
+			_, err := w.GridMsg.AddFarmIp(w.Ctx, &types.MsgAddFarmIp{Creator: signer, FarmId: farmID, Ip: cidr, Gateway: gw})
 			return err
 		}
 	}
@@ -219,37 +219,37 @@ func TestAddFarmIPErrors(t *testing.T) {
 		{"cap reached", add(w.farmer, 1, "185.206.122.12/24", "185.206.122.1"), types.ErrTooManyPublicIPs, []string{"farm 1", "2 public IPs"}},
 	})
 	// Farm 2 still has room.
-	_, err := w.msg.AddFarmIp(w.ctx, &types.MsgAddFarmIp{Creator: w.other, FarmId: 2, Ip: "185.206.122.12/24", Gateway: "185.206.122.1"})
+	_, err := w.GridMsg.AddFarmIp(w.Ctx, &types.MsgAddFarmIp{Creator: w.other, FarmId: 2, Ip: "185.206.122.12/24", Gateway: "185.206.122.1"})
 	require.NoError(t, err)
 }
 
 func TestRemoveFarmIP(t *testing.T) {
 	w := newFarmWorld(t)
-	w.resetEvents()
+	w.ResetEvents()
 	// The ip may be given in CIDR form...
-	_, err := w.msg.RemoveFarmIp(w.ctx, &types.MsgRemoveFarmIp{Creator: w.farmer, FarmId: 1, Ip: "185.206.122.10/24"})
+	_, err := w.GridMsg.RemoveFarmIp(w.Ctx, &types.MsgRemoveFarmIp{Creator: w.farmer, FarmId: 1, Ip: "185.206.122.10/24"})
 	require.NoError(t, err)
 	require.Equal(t, `"185.206.122.10/24"`, w.eventAttrs("tfgrid.tfgrid.v1.EventFarmPublicIpRemoved")["ip"])
 	// ...or as a bare address.
-	_, err = w.msg.RemoveFarmIp(w.ctx, &types.MsgRemoveFarmIp{Creator: w.farmer, FarmId: 1, Ip: "185.206.122.11"})
+	_, err = w.GridMsg.RemoveFarmIp(w.Ctx, &types.MsgRemoveFarmIp{Creator: w.farmer, FarmId: 1, Ip: "185.206.122.11"})
 	require.NoError(t, err)
 	require.Empty(t, w.farmIPs(1))
 	// A removed IP can be registered again, by anyone.
-	_, err = w.msg.AddFarmIp(w.ctx, &types.MsgAddFarmIp{Creator: w.other, FarmId: 2, Ip: "185.206.122.10/24", Gateway: "185.206.122.1"})
+	_, err = w.GridMsg.AddFarmIp(w.Ctx, &types.MsgAddFarmIp{Creator: w.other, FarmId: 2, Ip: "185.206.122.10/24", Gateway: "185.206.122.1"})
 	require.NoError(t, err)
 }
 
 func TestRemoveFarmIPErrors(t *testing.T) {
 	w := newFarmWorld(t)
 	// Simulate a reservation by x/smartcontract: the IP entry holds a contract.
-	reserved, err := w.k.PublicIPs.Get(w.ctx, "185.206.122.11")
+	reserved, err := w.Grid.PublicIPs.Get(w.Ctx, "185.206.122.11")
 	require.NoError(t, err)
 	reserved.ContractId = 77
-	require.NoError(t, w.k.PublicIPs.Set(w.ctx, "185.206.122.11", reserved))
+	require.NoError(t, w.Grid.PublicIPs.Set(w.Ctx, "185.206.122.11", reserved))
 
 	remove := func(signer string, farmID uint64, addr string) func() error {
 		return func() error {
-			_, err := w.msg.RemoveFarmIp(w.ctx, &types.MsgRemoveFarmIp{Creator: signer, FarmId: farmID, Ip: addr})
+			_, err := w.GridMsg.RemoveFarmIp(w.Ctx, &types.MsgRemoveFarmIp{Creator: signer, FarmId: farmID, Ip: addr})
 			return err
 		}
 	}
@@ -268,33 +268,33 @@ func TestAllowAndDisallowNodeTwin(t *testing.T) {
 	w := newFarmWorld(t)
 	nodeAcc, nodeTwin := w.newTwin()
 
-	w.resetEvents()
-	_, err := w.msg.AllowNodeTwin(w.ctx, &types.MsgAllowNodeTwin{Creator: w.farmer, FarmId: 1, TwinId: nodeTwin})
+	w.ResetEvents()
+	_, err := w.GridMsg.AllowNodeTwin(w.Ctx, &types.MsgAllowNodeTwin{Creator: w.farmer, FarmId: 1, TwinId: nodeTwin})
 	require.NoError(t, err)
 	attrs := w.eventAttrs("tfgrid.tfgrid.v1.EventFarmNodeTwinAllowed")
 	require.Equal(t, `"3"`, attrs["twin_id"])
-	has, err := w.k.AllowedNodeTwins.Has(w.ctx, collections.Join(uint64(1), nodeTwin))
+	has, err := w.Grid.AllowedNodeTwins.Has(w.Ctx, collections.Join(uint64(1), nodeTwin))
 	require.NoError(t, err)
 	require.True(t, has)
 
 	// Allowing twice is a no-op.
-	w.resetEvents()
-	_, err = w.msg.AllowNodeTwin(w.ctx, &types.MsgAllowNodeTwin{Creator: w.farmer, FarmId: 1, TwinId: nodeTwin})
+	w.ResetEvents()
+	_, err = w.GridMsg.AllowNodeTwin(w.Ctx, &types.MsgAllowNodeTwin{Creator: w.farmer, FarmId: 1, TwinId: nodeTwin})
 	require.NoError(t, err)
 	require.Empty(t, w.eventTypes())
 
-	res, err := w.q.FarmAllowedNodeTwins(w.ctx, &types.QueryFarmAllowedNodeTwinsRequest{Id: 1})
+	res, err := w.q.FarmAllowedNodeTwins(w.Ctx, &types.QueryFarmAllowedNodeTwinsRequest{Id: 1})
 	require.NoError(t, err)
 	require.Equal(t, []uint64{nodeTwin}, res.TwinIds)
 
 	// The allowed twin can register; disallowing keeps its node but blocks a new registration.
 	nodeID := w.createNode(nodeAcc, 1)
-	w.resetEvents()
-	_, err = w.msg.DisallowNodeTwin(w.ctx, &types.MsgDisallowNodeTwin{Creator: w.farmer, FarmId: 1, TwinId: nodeTwin})
+	w.ResetEvents()
+	_, err = w.GridMsg.DisallowNodeTwin(w.Ctx, &types.MsgDisallowNodeTwin{Creator: w.farmer, FarmId: 1, TwinId: nodeTwin})
 	require.NoError(t, err)
 	require.Equal(t, `"3"`, w.eventAttrs("tfgrid.tfgrid.v1.EventFarmNodeTwinDisallowed")["twin_id"])
 	require.Equal(t, uint64(1), w.node(nodeID).FarmId)
-	res, err = w.q.FarmAllowedNodeTwins(w.ctx, &types.QueryFarmAllowedNodeTwinsRequest{Id: 1})
+	res, err = w.q.FarmAllowedNodeTwins(w.Ctx, &types.QueryFarmAllowedNodeTwinsRequest{Id: 1})
 	require.NoError(t, err)
 	require.Empty(t, res.TwinIds)
 }
@@ -303,7 +303,7 @@ func TestAllowNodeTwinErrors(t *testing.T) {
 	w := newFarmWorld(t)
 	allow := func(signer string, farmID, twinID uint64) func() error {
 		return func() error {
-			_, err := w.msg.AllowNodeTwin(w.ctx, &types.MsgAllowNodeTwin{Creator: signer, FarmId: farmID, TwinId: twinID})
+			_, err := w.GridMsg.AllowNodeTwin(w.Ctx, &types.MsgAllowNodeTwin{Creator: signer, FarmId: farmID, TwinId: twinID})
 			return err
 		}
 	}
@@ -320,7 +320,7 @@ func TestDisallowNodeTwinErrors(t *testing.T) {
 	w.allow(w.farmer, 1, w.otherTwin)
 	disallow := func(signer string, farmID, twinID uint64) func() error {
 		return func() error {
-			_, err := w.msg.DisallowNodeTwin(w.ctx, &types.MsgDisallowNodeTwin{Creator: signer, FarmId: farmID, TwinId: twinID})
+			_, err := w.GridMsg.DisallowNodeTwin(w.Ctx, &types.MsgDisallowNodeTwin{Creator: signer, FarmId: farmID, TwinId: twinID})
 			return err
 		}
 	}
@@ -334,25 +334,25 @@ func TestDisallowNodeTwinErrors(t *testing.T) {
 
 func TestSetFarmOpenRegistration(t *testing.T) {
 	w := newFarmWorld(t)
-	w.resetEvents()
-	_, err := w.msg.SetFarmOpenRegistration(w.ctx, &types.MsgSetFarmOpenRegistration{Creator: w.farmer, FarmId: 1, Open: true})
+	w.ResetEvents()
+	_, err := w.GridMsg.SetFarmOpenRegistration(w.Ctx, &types.MsgSetFarmOpenRegistration{Creator: w.farmer, FarmId: 1, Open: true})
 	require.NoError(t, err)
 	require.True(t, w.farm(1).OpenNodeRegistration)
 	require.Equal(t, "true", w.eventAttrs("tfgrid.tfgrid.v1.EventFarmOpenRegistrationSet")["open"])
 
 	// Setting the same value again is a no-op.
-	w.resetEvents()
-	_, err = w.msg.SetFarmOpenRegistration(w.ctx, &types.MsgSetFarmOpenRegistration{Creator: w.farmer, FarmId: 1, Open: true})
+	w.ResetEvents()
+	_, err = w.GridMsg.SetFarmOpenRegistration(w.Ctx, &types.MsgSetFarmOpenRegistration{Creator: w.farmer, FarmId: 1, Open: true})
 	require.NoError(t, err)
 	require.Empty(t, w.eventTypes())
 
-	_, err = w.msg.SetFarmOpenRegistration(w.ctx, &types.MsgSetFarmOpenRegistration{Creator: w.farmer, FarmId: 1, Open: false})
+	_, err = w.GridMsg.SetFarmOpenRegistration(w.Ctx, &types.MsgSetFarmOpenRegistration{Creator: w.farmer, FarmId: 1, Open: false})
 	require.NoError(t, err)
 	require.False(t, w.farm(1).OpenNodeRegistration)
 
 	set := func(signer string, farmID uint64) func() error {
 		return func() error {
-			_, err := w.msg.SetFarmOpenRegistration(w.ctx, &types.MsgSetFarmOpenRegistration{Creator: signer, FarmId: farmID, Open: true})
+			_, err := w.GridMsg.SetFarmOpenRegistration(w.Ctx, &types.MsgSetFarmOpenRegistration{Creator: signer, FarmId: farmID, Open: true})
 			return err
 		}
 	}
@@ -365,52 +365,52 @@ func TestSetFarmOpenRegistration(t *testing.T) {
 
 func TestSetFarmCertification(t *testing.T) {
 	w := newFarmWorld(t)
-	w.resetEvents()
-	_, err := w.msg.SetFarmCertification(w.ctx, &types.MsgSetFarmCertification{Authority: w.authority, FarmId: 1, Certification: types.FarmCertificationGold})
+	w.ResetEvents()
+	_, err := w.GridMsg.SetFarmCertification(w.Ctx, &types.MsgSetFarmCertification{Authority: w.Authority, FarmId: 1, Certification: types.FarmCertificationGold})
 	require.NoError(t, err)
 	require.Equal(t, types.FarmCertificationGold, w.farm(1).Certification)
 	require.Equal(t, `"FARM_CERTIFICATION_GOLD"`, w.eventAttrs("tfgrid.tfgrid.v1.EventFarmCertificationSet")["certification"])
 
 	set := func(signer string, farmID uint64, c types.FarmCertification) func() error {
 		return func() error {
-			_, err := w.msg.SetFarmCertification(w.ctx, &types.MsgSetFarmCertification{Authority: signer, FarmId: farmID, Certification: c})
+			_, err := w.GridMsg.SetFarmCertification(w.Ctx, &types.MsgSetFarmCertification{Authority: signer, FarmId: farmID, Certification: c})
 			return err
 		}
 	}
 	w.runErrCases([]errCase{
 		{"farmer is not the authority", set(w.farmer, 1, types.FarmCertificationNotCertified), sdkerrors.ErrUnauthorized,
-			[]string{w.authority, w.farmer}},
-		{"unspecified", set(w.authority, 1, types.FarmCertificationUnspecified), types.ErrInvalidCertification, []string{"farm certification 0"}},
-		{"unknown value", set(w.authority, 1, types.FarmCertification(9)), types.ErrInvalidCertification, []string{"farm certification 9"}},
-		{"unknown farm", set(w.authority, 8, types.FarmCertificationGold), types.ErrFarmNotFound, []string{"farm 8"}},
+			[]string{w.Authority, w.farmer}},
+		{"unspecified", set(w.Authority, 1, types.FarmCertificationUnspecified), types.ErrInvalidCertification, []string{"farm certification 0"}},
+		{"unknown value", set(w.Authority, 1, types.FarmCertification(9)), types.ErrInvalidCertification, []string{"farm certification 9"}},
+		{"unknown farm", set(w.Authority, 8, types.FarmCertificationGold), types.ErrFarmNotFound, []string{"farm 8"}},
 	})
 }
 
 func TestSetFarmDedicated(t *testing.T) {
 	w := newFarmWorld(t)
-	w.resetEvents()
-	_, err := w.msg.SetFarmDedicated(w.ctx, &types.MsgSetFarmDedicated{Authority: w.authority, FarmId: 2, Dedicated: true})
+	w.ResetEvents()
+	_, err := w.GridMsg.SetFarmDedicated(w.Ctx, &types.MsgSetFarmDedicated{Authority: w.Authority, FarmId: 2, Dedicated: true})
 	require.NoError(t, err)
 	require.True(t, w.farm(2).Dedicated)
 	require.Equal(t, "true", w.eventAttrs("tfgrid.tfgrid.v1.EventFarmDedicatedSet")["dedicated"])
 
 	set := func(signer string, farmID uint64) func() error {
 		return func() error {
-			_, err := w.msg.SetFarmDedicated(w.ctx, &types.MsgSetFarmDedicated{Authority: signer, FarmId: farmID, Dedicated: false})
+			_, err := w.GridMsg.SetFarmDedicated(w.Ctx, &types.MsgSetFarmDedicated{Authority: signer, FarmId: farmID, Dedicated: false})
 			return err
 		}
 	}
 	w.runErrCases([]errCase{
 		{"farmer is not the authority", set(w.other, 2), sdkerrors.ErrUnauthorized, []string{w.other}},
-		{"unknown farm", set(w.authority, 8), types.ErrFarmNotFound, []string{"farm 8"}},
+		{"unknown farm", set(w.Authority, 8), types.ErrFarmNotFound, []string{"farm 8"}},
 	})
 }
 
 func TestQueryFarmsByTwin(t *testing.T) {
 	w := newFarmWorld(t)
-	require.Equal(t, uint64(3), w.createFarm(w.farmer, "gamma"))
+	require.Equal(t, uint64(3), w.CreateFarm(w.farmer, "gamma"))
 	farmIDs := func(twinID uint64, page *query.PageRequest) ([]uint64, *query.PageResponse) {
-		res, err := w.q.FarmsByTwin(w.ctx, &types.QueryFarmsByTwinRequest{TwinId: twinID, Pagination: page})
+		res, err := w.q.FarmsByTwin(w.Ctx, &types.QueryFarmsByTwinRequest{TwinId: twinID, Pagination: page})
 		require.NoError(t, err)
 		var ids []uint64
 		for _, farm := range res.Farms {
@@ -432,7 +432,7 @@ func TestQueryFarmsByTwin(t *testing.T) {
 	got, _ = farmIDs(999, nil)
 	require.Empty(t, got)
 
-	_, err := w.q.FarmsByTwin(w.ctx, &types.QueryFarmsByTwinRequest{TwinId: w.farmerTwin, Pagination: &query.PageRequest{Limit: 1001}})
+	_, err := w.q.FarmsByTwin(w.Ctx, &types.QueryFarmsByTwinRequest{TwinId: w.farmerTwin, Pagination: &query.PageRequest{Limit: 1001}})
 	require.ErrorIs(t, err, sdkerrors.ErrInvalidRequest)
 	require.ErrorContains(t, err, "limit 1001 above the maximum 1000")
 }

@@ -6,14 +6,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/cosmos/cosmos-sdk/runtime"
-	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
-	"github.com/cosmos/cosmos-sdk/testutil"
-	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
-
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/internal/requireerr"
-	"github.com/tfgrid/tfgrid/x/tfgrid"
-	"github.com/tfgrid/tfgrid/x/tfgrid/keeper"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
@@ -22,11 +16,11 @@ import (
 // changes, certification, attached limits, new policies, params with a certifier and a deleted node.
 func buildRegistry(t *testing.T) *fixture {
 	f := newFixture(t)
-	certifier := f.newAccount()
+	certifier := f.NewAccount()
 	f.setParams(func(p *types.Params) { p.NodeCertifiers = []string{certifier}; p.MaxFarmPublicIps = 10 })
 
-	farmer := f.newAccount()
-	_, err := f.msg.CreateTwin(f.ctx, &types.MsgCreateTwin{Creator: farmer, Relays: []string{"wss://relay.grid.tf"}, E2EKey: e2eKey()})
+	farmer := f.NewAccount()
+	_, err := f.GridMsg.CreateTwin(f.Ctx, &types.MsgCreateTwin{Creator: farmer, Relays: []string{"wss://relay.grid.tf"}, E2EKey: e2eKey()})
 	require.NoError(t, err)
 	farmer2, _ := f.newTwin()
 	var nodeAccs []string
@@ -34,67 +28,64 @@ func buildRegistry(t *testing.T) *fixture {
 		acc, _ := f.newTwin()
 		nodeAccs = append(nodeAccs, acc)
 	}
-	f.createFarm(farmer, "alpha", ip(10), ip(11), ip(12))
-	f.createFarm(farmer2, "beta", types.PublicIPInput{Ip: "185.206.123.5/24", Gateway: "185.206.123.1"})
-	f.openFarm(farmer2, 2)
+	f.CreateFarm(farmer, "alpha", ip(10), ip(11), ip(12))
+	f.CreateFarm(farmer2, "beta", types.PublicIPInput{Ip: "185.206.123.5/24", Gateway: "185.206.123.1"})
+	f.OpenFarm(farmer2, 2)
 	f.allow(farmer, 1, 3)
 	f.allow(farmer, 1, 4)
 	f.allow(farmer, 1, 2)
 
-	reserved, err := f.k.PublicIPs.Get(f.ctx, "185.206.122.11")
+	reserved, err := f.Grid.PublicIPs.Get(f.Ctx, "185.206.122.11")
 	require.NoError(t, err)
 	reserved.ContractId = 9
-	require.NoError(t, f.k.PublicIPs.Set(f.ctx, "185.206.122.11", reserved))
+	require.NoError(t, f.Grid.PublicIPs.Set(f.Ctx, "185.206.122.11", reserved))
 
-	_, err = f.msg.CreatePricingPolicy(f.ctx, &types.MsgCreatePricingPolicy{Authority: f.authority, Policy: f.pricingPolicy("premium")})
+	_, err = f.GridMsg.CreatePricingPolicy(f.Ctx, &types.MsgCreatePricingPolicy{Authority: f.Authority, Policy: f.pricingPolicy("premium")})
 	require.NoError(t, err)
 	special := f.createFarmingPolicy(farmingPolicy("special"))
-	f.attach(2, &types.FarmingPolicyLimits{FarmingPolicyId: special, Cu: 5, Su: 5, NodeCount: 1, End: genesisTime.Unix() + 86400})
+	f.attach(2, &types.FarmingPolicyLimits{FarmingPolicyId: special, Cu: 5, Su: 5, NodeCount: 1, End: keepertest.BlockTime.Unix() + 86400})
 
 	f.createNode(nodeAccs[0], 1)
 	f.createNode(nodeAccs[1], 1)
 	f.createNode(nodeAccs[2], 2)
 	f.createNode(nodeAccs[3], 2)
-	_, err = f.msg.SetNodePublicConfig(f.ctx, &types.MsgSetNodePublicConfig{Creator: farmer, NodeId: 1,
+	_, err = f.GridMsg.SetNodePublicConfig(f.Ctx, &types.MsgSetNodePublicConfig{Creator: farmer, NodeId: 1,
 		PublicConfig: &types.PublicConfig{Ipv4: "185.206.122.50/24", Gw4: "185.206.122.1", Domain: "gw.alpha.tf"}})
 	require.NoError(t, err)
-	f.ctx = f.ctx.WithBlockTime(genesisTime.Add(time.Hour))
-	_, err = f.msg.ReportUptime(f.ctx, &types.MsgReportUptime{Creator: nodeAccs[0], Uptime: 3600, TimestampHint: f.ctx.BlockTime().Unix()})
+	f.Ctx = f.Ctx.WithBlockTime(keepertest.BlockTime.Add(time.Hour))
+	_, err = f.GridMsg.ReportUptime(f.Ctx, &types.MsgReportUptime{Creator: nodeAccs[0], Uptime: 3600, TimestampHint: f.Ctx.BlockTime().Unix()})
 	require.NoError(t, err)
-	_, err = f.msg.ChangePowerState(f.ctx, &types.MsgChangePowerState{Creator: nodeAccs[2], State: types.PowerStateDown})
+	_, err = f.GridMsg.ChangePowerState(f.Ctx, &types.MsgChangePowerState{Creator: nodeAccs[2], State: types.PowerStateDown})
 	require.NoError(t, err)
-	_, err = f.msg.ChangePowerTarget(f.ctx, &types.MsgChangePowerTarget{Creator: farmer2, NodeId: 3, Target: types.PowerStateDown})
+	_, err = f.GridMsg.ChangePowerTarget(f.Ctx, &types.MsgChangePowerTarget{Creator: farmer2, NodeId: 3, Target: types.PowerStateDown})
 	require.NoError(t, err)
-	_, err = f.msg.SetNodeCertification(f.ctx, &types.MsgSetNodeCertification{Signer: certifier, NodeId: 2, Certification: types.NodeCertificationCertified})
+	_, err = f.GridMsg.SetNodeCertification(f.Ctx, &types.MsgSetNodeCertification{Signer: certifier, NodeId: 2, Certification: types.NodeCertificationCertified})
 	require.NoError(t, err)
-	_, err = f.msg.DeleteNode(f.ctx, &types.MsgDeleteNode{Creator: farmer2, NodeId: 4})
+	_, err = f.GridMsg.DeleteNode(f.Ctx, &types.MsgDeleteNode{Creator: farmer2, NodeId: 4})
 	require.NoError(t, err)
 	return f
 }
 
-// freshKeeper is a keeper on an empty store, sharing the fixture's codec, accounts and hooks.
+// freshKeeper is a registry on an empty store, sharing the fixture's accounts and hooks.
 func freshKeeper(t *testing.T, f *fixture) *fixture {
 	g := bareKeeper(t, f)
-	g.k.SetHooks(f.hooks)
+	g.hooks = f.hooks
+	g.Grid.SetHooks(f.hooks)
 	return g
 }
 
-// bareKeeper is a keeper on an empty store without hooks, sharing the fixture's codec and accounts.
+// bareKeeper is a registry on an empty store without hooks, sharing the fixture's accounts, at the
+// fixture's block time.
 func bareKeeper(t *testing.T, f *fixture) *fixture {
-	key := storetypes.NewKVStoreKey(types.StoreKey)
-	tctx := testutil.DefaultContextWithDB(t, key, storetypes.NewTransientStoreKey("transient_fresh"))
-	encCfg := moduletestutil.MakeTestEncodingConfig(tfgrid.AppModule{})
-	k := keeper.NewKeeper(runtime.NewKVStoreService(key), encCfg.Codec, f.ac, f.authority, f.accounts)
-	return &fixture{
-		t: t, ctx: tctx.Ctx.WithBlockTime(f.ctx.BlockTime()), k: k, msg: keeper.NewMsgServerImpl(k), q: keeper.NewQueryServerImpl(k),
-		ac: f.ac, authority: f.authority, accounts: f.accounts, hooks: f.hooks, nAccounts: f.nAccounts,
-	}
+	g := newBareFixture(t, keepertest.ShareAccounts(f.Accounts))
+	g.Ctx = g.Ctx.WithBlockTime(f.Ctx.BlockTime())
+	return g
 }
 
 func TestGenesisRoundTrip(t *testing.T) {
 	f := buildRegistry(t)
 	gs := f.export()
-	require.NoError(t, gs.Validate(f.ac))
+	require.NoError(t, gs.Validate(f.AC))
 	require.Len(t, gs.Twins, 6)
 	require.Len(t, gs.Farms, 2)
 	require.Len(t, gs.PublicIps, 4)
@@ -105,39 +96,38 @@ func TestGenesisRoundTrip(t *testing.T) {
 	require.Equal(t, uint64(5), gs.NextNodeId, "the deleted node's id stays used")
 
 	// Through JSON, as the module does.
-	encCfg := moduletestutil.MakeTestEncodingConfig(tfgrid.AppModule{})
-	bz, err := encCfg.Codec.MarshalJSON(gs)
+	bz, err := f.Cdc.MarshalJSON(gs)
 	require.NoError(t, err)
 	var decoded types.GenesisState
-	require.NoError(t, encCfg.Codec.UnmarshalJSON(bz, &decoded))
+	require.NoError(t, f.Cdc.UnmarshalJSON(bz, &decoded))
 
 	g := freshKeeper(t, f)
-	require.NoError(t, g.k.InitGenesis(g.ctx, decoded))
+	require.NoError(t, g.Grid.InitGenesis(g.Ctx, decoded))
 	require.Equal(t, gs, g.export())
 
 	// Indexes were rebuilt: lookups work and uniqueness still holds.
-	farm, err := g.q.FarmByName(g.ctx, &types.QueryFarmByNameRequest{Name: "beta"})
+	farm, err := g.q.FarmByName(g.Ctx, &types.QueryFarmByNameRequest{Name: "beta"})
 	require.NoError(t, err)
 	require.Equal(t, uint64(2), farm.Farm.Id)
-	byTwin, err := g.q.NodeByTwin(g.ctx, &types.QueryNodeByTwinRequest{TwinId: 5})
+	byTwin, err := g.q.NodeByTwin(g.Ctx, &types.QueryNodeByTwinRequest{TwinId: 5})
 	require.NoError(t, err)
 	require.Equal(t, uint64(3), byTwin.Node.Id)
 	require.Len(t, g.farmIPs(1), 3)
-	require.NoError(t, g.k.CheckInvariants(g.ctx), "the per-farm IP counts are rebuilt")
-	count, err := g.k.PublicIPCountByFarm.Get(g.ctx, 1)
+	require.NoError(t, g.Grid.CheckInvariants(g.Ctx), "the per-farm IP counts are rebuilt")
+	count, err := g.Grid.PublicIPCountByFarm.Get(g.Ctx, 1)
 	require.NoError(t, err)
 	require.Equal(t, uint64(3), count)
-	_, err = g.msg.AddFarmIp(g.ctx, &types.MsgAddFarmIp{Creator: gs.Twins[1].Account, FarmId: 2, Ip: "185.206.122.12/26", Gateway: "185.206.122.1"})
+	_, err = g.GridMsg.AddFarmIp(g.Ctx, &types.MsgAddFarmIp{Creator: gs.Twins[1].Account, FarmId: 2, Ip: "185.206.122.12/26", Gateway: "185.206.122.1"})
 	requireerr.Is(t, err, types.ErrPublicIPExists, "185.206.122.12")
 
 	// Sequences continue where they were: ids are never reused.
 	_, twinID := g.newTwin()
 	require.Equal(t, uint64(7), twinID)
 	acc := gs.Twins[5].Account // twin 6 lost its node 4
-	res, err := g.msg.CreateNode(g.ctx, nodeMsg(acc, 2))
+	res, err := g.GridMsg.CreateNode(g.Ctx, nodeMsg(acc, 2))
 	require.NoError(t, err)
 	require.Equal(t, uint64(5), res.NodeId)
-	require.Equal(t, uint64(3), g.createFarm(gs.Twins[0].Account, "gamma"))
+	require.Equal(t, uint64(3), g.CreateFarm(gs.Twins[0].Account, "gamma"))
 }
 
 func TestInitGenesisRejectsInvalid(t *testing.T) {
@@ -145,13 +135,13 @@ func TestInitGenesisRejectsInvalid(t *testing.T) {
 	g := freshKeeper(t, f)
 	gs := f.export()
 	gs.Farms = []types.Farm{{Id: 1, Name: "x", TwinId: 1, PricingPolicyId: 1, Certification: types.FarmCertificationNotCertified}}
-	requireerr.Is(t, g.k.InitGenesis(g.ctx, *gs), types.ErrInvalidGenesis)
+	requireerr.Is(t, g.Grid.InitGenesis(g.Ctx, *gs), types.ErrInvalidGenesis)
 }
 
 func TestGenesisValidate(t *testing.T) {
 	f := buildRegistry(t)
 	valid := f.export()
-	require.NoError(t, valid.Validate(f.ac))
+	require.NoError(t, valid.Validate(f.AC))
 
 	tests := []struct {
 		name     string
@@ -243,7 +233,7 @@ func TestGenesisValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			gs := f.export() // a fresh deep copy
 			tc.corrupt(gs)
-			requireerr.Is(t, gs.Validate(f.ac), tc.err, tc.contains...)
+			requireerr.Is(t, gs.Validate(f.AC), tc.err, tc.contains...)
 		})
 	}
 }

@@ -8,26 +8,27 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/types/query"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
 // editNode rewrites a stored node (fields the finder filters on that messages set elsewhere).
 func (f *fixture) editNode(id uint64, edit func(*types.Node)) {
-	f.t.Helper()
+	f.T.Helper()
 	n := f.node(id)
 	edit(&n)
-	require.NoError(f.t, f.k.Nodes.Set(f.ctx, id, n))
+	require.NoError(f.T, f.Grid.Nodes.Set(f.Ctx, id, n))
 }
 
 // findNodes runs a filtered Query/Nodes and returns the node ids of the page.
 func (f *fixture) findNodes(req *types.QueryNodesRequest) []uint64 {
-	f.t.Helper()
-	res, err := f.q.Nodes(f.ctx, req)
-	require.NoError(f.t, err)
-	require.Len(f.t, res.Availability, len(res.Nodes))
+	f.T.Helper()
+	res, err := f.q.Nodes(f.Ctx, req)
+	require.NoError(f.T, err)
+	require.Len(f.T, res.Availability, len(res.Nodes))
 	var ids []uint64
 	for i, n := range res.Nodes {
-		require.Equal(f.t, n.Id, res.Availability[i].NodeId)
+		require.Equal(f.T, n.Id, res.Availability[i].NodeId)
 		ids = append(ids, n.Id)
 	}
 	return ids
@@ -38,7 +39,7 @@ func (f *fixture) findNodes(req *types.QueryNodesRequest) []uint64 {
 // has an extra fee, node 4 (farm 2, no IPs) is in Cairo and stores its country as a code.
 func newFinderWorld(t *testing.T) *fixture {
 	f, _ := newQueryWorld(t)
-	now := f.ctx.BlockTime().Unix()
+	now := f.Ctx.BlockTime().Unix()
 	f.editNode(1, func(n *types.Node) { n.LastUptime = types.Uptime{ReportedAt: now - 100, Uptime: 100} })
 	f.editNode(2, func(n *types.Node) {
 		n.Certification = types.NodeCertificationCertified
@@ -100,11 +101,11 @@ func TestNodeFinderFilters(t *testing.T) {
 func TestNodeFinderAvailability(t *testing.T) {
 	f := newFinderWorld(t)
 	for _, req := range []*types.QueryNodesRequest{{}, {FarmId: 1}, {Country: "Belgium"}} {
-		res, err := f.q.Nodes(f.ctx, req)
+		res, err := f.q.Nodes(f.Ctx, req)
 		require.NoError(t, err)
 		require.Equal(t, types.NodeAvailability{NodeId: 1, Free: types.Resources{Cru: 3, Mru: 4 * gib, Sru: 500 * gib}},
 			res.Availability[0], "free = capacity - reserved, with or without filters")
-		require.Equal(t, types.NodeAvailability{NodeId: 2, Free: resources(), RentContractId: 7}, res.Availability[1])
+		require.Equal(t, types.NodeAvailability{NodeId: 2, Free: keepertest.NodeResources, RentContractId: 7}, res.Availability[1])
 	}
 }
 
@@ -113,7 +114,7 @@ func TestNodeFinderPagination(t *testing.T) {
 	find := func(req types.QueryNodesRequest) func(*query.PageRequest) ([]uint64, *query.PageResponse, error) {
 		return func(page *query.PageRequest) ([]uint64, *query.PageResponse, error) {
 			req.Pagination = page
-			res, err := f.q.Nodes(f.ctx, &req)
+			res, err := f.q.Nodes(f.Ctx, &req)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -130,10 +131,10 @@ func TestNodeFinderPagination(t *testing.T) {
 	all, _ = pageThrough(t, 2, find(types.QueryNodesRequest{FarmId: 1, Country: "Belgium"}))
 	require.Equal(t, []uint64{1, 2, 3}, all)
 
-	res, err := f.q.Nodes(f.ctx, &types.QueryNodesRequest{Country: "Belgium", Pagination: &query.PageRequest{Limit: 2, Reverse: true}})
+	res, err := f.q.Nodes(f.Ctx, &types.QueryNodesRequest{Country: "Belgium", Pagination: &query.PageRequest{Limit: 2, Reverse: true}})
 	require.NoError(t, err)
 	require.Equal(t, []uint64{3, 2}, []uint64{res.Nodes[0].Id, res.Nodes[1].Id})
-	res, err = f.q.Nodes(f.ctx, &types.QueryNodesRequest{Country: "Belgium", Pagination: &query.PageRequest{Key: res.Pagination.NextKey, Reverse: true}})
+	res, err = f.q.Nodes(f.Ctx, &types.QueryNodesRequest{Country: "Belgium", Pagination: &query.PageRequest{Key: res.Pagination.NextKey, Reverse: true}})
 	require.NoError(t, err)
 	require.Len(t, res.Nodes, 1)
 	require.Equal(t, uint64(1), res.Nodes[0].Id)
@@ -160,7 +161,7 @@ func TestNodeFinderRefusesBadRequests(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := f.q.Nodes(f.ctx, &tc.req)
+			_, err := f.q.Nodes(f.Ctx, &tc.req)
 			require.ErrorIs(t, err, tc.want)
 			require.ErrorContains(t, err, tc.frag)
 		})
@@ -175,18 +176,18 @@ func TestNodeFinderScanIsBounded(t *testing.T) {
 	for id := uint64(5); id <= last; id++ {
 		n := template
 		n.Id, n.TwinId = id, 1000+id
-		require.NoError(t, f.k.Nodes.Set(f.ctx, id, n))
+		require.NoError(t, f.Grid.Nodes.Set(f.Ctx, id, n))
 	}
 	f.editNode(last, func(n *types.Node) { n.Location.City = "Alexandria" })
 
 	req := &types.QueryNodesRequest{City: "Alexandria"}
-	res, err := f.q.Nodes(f.ctx, req)
+	res, err := f.q.Nodes(f.Ctx, req)
 	require.NoError(t, err)
 	require.Empty(t, res.Nodes, "the match lies past the scan bound")
 	require.Equal(t, uint64(types.MaxNodesScanned+1), binary.BigEndian.Uint64(res.Pagination.NextKey))
 
 	req.Pagination = &query.PageRequest{Key: res.Pagination.NextKey}
-	res, err = f.q.Nodes(f.ctx, req)
+	res, err = f.q.Nodes(f.Ctx, req)
 	require.NoError(t, err)
 	require.Len(t, res.Nodes, 1)
 	require.Equal(t, last, res.Nodes[0].Id)

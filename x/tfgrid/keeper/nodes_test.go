@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
@@ -30,10 +31,10 @@ func newNodeWorld(t *testing.T) *nodeWorld {
 	w.node1, node1Twin = f.newTwin()
 	w.node2, _ = f.newTwin()
 	w.stranger, w.strangerTwin = f.newTwin()
-	w.noTwin = f.newAccount()
-	require.Equal(t, uint64(1), f.createFarm(w.farmer, "alpha", ip(10)))
-	require.Equal(t, uint64(2), f.createFarm(w.farmer2, "beta"))
-	f.openFarm(w.farmer2, 2)
+	w.noTwin = f.NewAccount()
+	require.Equal(t, uint64(1), f.CreateFarm(w.farmer, "alpha", ip(10)))
+	require.Equal(t, uint64(2), f.CreateFarm(w.farmer2, "beta"))
+	f.OpenFarm(w.farmer2, 2)
 	f.allow(w.farmer, 1, node1Twin)
 	require.Equal(t, uint64(1), f.createNode(w.node1, 1))
 	require.Equal(t, uint64(2), f.createNode(w.node2, 2))
@@ -42,15 +43,15 @@ func newNodeWorld(t *testing.T) *nodeWorld {
 
 // certify sets a node's certification through the authority.
 func (f *fixture) certify(nodeID uint64, cert types.NodeCertification) {
-	f.t.Helper()
-	_, err := f.msg.SetNodeCertification(f.ctx, &types.MsgSetNodeCertification{Signer: f.authority, NodeId: nodeID, Certification: cert})
-	require.NoError(f.t, err)
+	f.T.Helper()
+	_, err := f.GridMsg.SetNodeCertification(f.Ctx, &types.MsgSetNodeCertification{Signer: f.Authority, NodeId: nodeID, Certification: cert})
+	require.NoError(f.T, err)
 }
 
 func (f *fixture) farmNodeIDs(farmID uint64) []uint64 {
-	f.t.Helper()
-	res, err := f.q.Nodes(f.ctx, &types.QueryNodesRequest{FarmId: farmID})
-	require.NoError(f.t, err)
+	f.T.Helper()
+	res, err := f.q.Nodes(f.Ctx, &types.QueryNodesRequest{FarmId: farmID})
+	require.NoError(f.T, err)
 	ids := []uint64{}
 	for _, n := range res.Nodes {
 		ids = append(ids, n.Id)
@@ -62,17 +63,17 @@ func TestCreateNode(t *testing.T) {
 	f := newFixture(t)
 	farmer, _ := f.newTwin()
 	acc, twinID := f.newTwin()
-	farmID := f.createFarm(farmer, "alpha")
+	farmID := f.CreateFarm(farmer, "alpha")
 	f.allow(farmer, farmID, twinID)
 
-	f.resetEvents()
-	res, err := f.msg.CreateNode(f.ctx, nodeMsg(acc, farmID))
+	f.ResetEvents()
+	res, err := f.GridMsg.CreateNode(f.Ctx, nodeMsg(acc, farmID))
 	require.NoError(t, err)
 	require.Equal(t, uint64(1), res.NodeId)
 
-	now := genesisTime.Unix()
+	now := keepertest.BlockTime.Unix()
 	require.Equal(t, types.Node{
-		Id: 1, FarmId: farmID, TwinId: twinID, Resources: resources(), Location: location(), Interfaces: interfaces(),
+		Id: 1, FarmId: farmID, TwinId: twinID, Resources: keepertest.NodeResources, Location: keepertest.NodeLocation, Interfaces: interfaces(),
 		Certification: types.NodeCertificationDIY, SecureBoot: true, SerialNumber: "SN-0001", Created: now,
 		FarmingPolicyId: 1, Power: types.Power{State: types.PowerStateUp, Target: types.PowerStateUp, Since: now},
 	}, f.node(1))
@@ -81,19 +82,19 @@ func TestCreateNode(t *testing.T) {
 	attrs := f.eventAttrs("tfgrid.tfgrid.v1.EventNodeCreated")
 	require.Equal(t, map[string]string{"node_id": `"1"`, "farm_id": `"1"`, "twin_id": `"2"`}, attrs)
 
-	byTwin, err := f.q.NodeByTwin(f.ctx, &types.QueryNodeByTwinRequest{TwinId: twinID})
+	byTwin, err := f.q.NodeByTwin(f.Ctx, &types.QueryNodeByTwinRequest{TwinId: twinID})
 	require.NoError(t, err)
 	require.Equal(t, uint64(1), byTwin.Node.Id)
 	require.Equal(t, []uint64{1}, f.farmNodeIDs(farmID))
 
 	// An open farm admits any twin; HDD-only nodes and unknown coordinates are fine.
-	f.openFarm(farmer, farmID)
+	f.OpenFarm(farmer, farmID)
 	acc2, _ := f.newTwin()
 	m := nodeMsg(acc2, farmID)
 	m.Resources = types.Resources{Cru: 1, Mru: 2 * gib, Hru: 100 * gib}
 	m.Location.Latitude, m.Location.Longitude = "Unknown", "Unknown"
 	m.Interfaces, m.SerialNumber = nil, ""
-	res, err = f.msg.CreateNode(f.ctx, m)
+	res, err = f.GridMsg.CreateNode(f.Ctx, m)
 	require.NoError(t, err)
 	require.Equal(t, uint64(2), res.NodeId)
 	require.Equal(t, []uint64{1, 2}, f.farmNodeIDs(farmID))
@@ -105,7 +106,7 @@ func TestCreateNodeErrors(t *testing.T) {
 		return func() error {
 			m := nodeMsg(w.stranger, 2)
 			mutate(m)
-			_, err := w.msg.CreateNode(w.ctx, m)
+			_, err := w.GridMsg.CreateNode(w.Ctx, m)
 			return err
 		}
 	}
@@ -147,7 +148,7 @@ func TestCreateNodeErrors(t *testing.T) {
 
 	// A disallowed twin can no longer register into the closed farm.
 	w.allow(w.farmer, 1, w.strangerTwin)
-	_, err := w.msg.DisallowNodeTwin(w.ctx, &types.MsgDisallowNodeTwin{Creator: w.farmer, FarmId: 1, TwinId: w.strangerTwin})
+	_, err := w.GridMsg.DisallowNodeTwin(w.Ctx, &types.MsgDisallowNodeTwin{Creator: w.farmer, FarmId: 1, TwinId: w.strangerTwin})
 	require.NoError(t, err)
 	w.runErrCases([]errCase{
 		{"disallowed twin", create(func(m *types.MsgCreateNode) { m.FarmId = 1 }), types.ErrNodeTwinNotAllowed, []string{"twin 5"}},
@@ -163,8 +164,8 @@ func TestUpdateNode(t *testing.T) {
 	m.Interfaces = []types.Interface{{Name: "eth0", Mac: "AA:BB:CC:00:11:22"}}
 	m.SecureBoot, m.Virtualized, m.SerialNumber = false, true, "new-serial"
 
-	w.resetEvents()
-	_, err := w.msg.UpdateNode(w.ctx, m)
+	w.ResetEvents()
+	_, err := w.GridMsg.UpdateNode(w.Ctx, m)
 	require.NoError(t, err)
 	n := w.node(1)
 	require.Equal(t, m.Location, n.Location)
@@ -176,13 +177,13 @@ func TestUpdateNode(t *testing.T) {
 	require.Equal(t, map[string]string{"node_id": `"1"`, "farm_id": `"1"`}, w.eventAttrs("tfgrid.tfgrid.v1.EventNodeUpdated"))
 
 	// Moving to the open farm 2 updates the farm index.
-	_, err = w.msg.UpdateNode(w.ctx, updateMsg(w.node1, 1, 2))
+	_, err = w.GridMsg.UpdateNode(w.Ctx, updateMsg(w.node1, 1, 2))
 	require.NoError(t, err)
 	require.Equal(t, uint64(2), w.node(1).FarmId)
 	require.Empty(t, w.farmNodeIDs(1))
 	require.Equal(t, []uint64{1, 2}, w.farmNodeIDs(2))
 	// Back to farm 1, which still allows the twin.
-	_, err = w.msg.UpdateNode(w.ctx, updateMsg(w.node1, 1, 1))
+	_, err = w.GridMsg.UpdateNode(w.Ctx, updateMsg(w.node1, 1, 1))
 	require.NoError(t, err)
 	require.Equal(t, []uint64{1}, w.farmNodeIDs(1))
 }
@@ -207,8 +208,8 @@ func TestUpdateNodeCertification(t *testing.T) {
 
 			m := updateMsg(w.node1, 1, 0)
 			m.Resources.Sru = tc.sru
-			w.resetEvents()
-			_, err := w.msg.UpdateNode(w.ctx, m)
+			w.ResetEvents()
+			_, err := w.GridMsg.UpdateNode(w.Ctx, m)
 			require.NoError(t, err)
 			n := w.node(1)
 			require.Equal(t, tc.sru, n.Resources.Sru)
@@ -228,12 +229,12 @@ func TestUpdateNodeCertification(t *testing.T) {
 func TestUpdateNodeErrors(t *testing.T) {
 	w := newNodeWorld(t)
 	// Farm 3 is closed and does not allow node 1's twin.
-	require.Equal(t, uint64(3), w.createFarm(w.farmer2, "gamma"))
+	require.Equal(t, uint64(3), w.CreateFarm(w.farmer2, "gamma"))
 	update := func(mutate func(*types.MsgUpdateNode)) func() error {
 		return func() error {
 			m := updateMsg(w.node1, 1, 0)
 			mutate(m)
-			_, err := w.msg.UpdateNode(w.ctx, m)
+			_, err := w.GridMsg.UpdateNode(w.Ctx, m)
 			return err
 		}
 	}
@@ -268,23 +269,23 @@ func TestSetNodePublicConfig(t *testing.T) {
 	w := newNodeWorld(t)
 	cfg := &types.PublicConfig{Ipv4: "185.206.122.50/24", Gw4: "185.206.122.1", Ipv6: "2a02:1802:5e::50/64", Gw6: "2a02:1802:5e::1", Domain: "gw1.grid.tf"}
 
-	w.resetEvents()
-	_, err := w.msg.SetNodePublicConfig(w.ctx, &types.MsgSetNodePublicConfig{Creator: w.farmer, NodeId: 1, PublicConfig: cfg})
+	w.ResetEvents()
+	_, err := w.GridMsg.SetNodePublicConfig(w.Ctx, &types.MsgSetNodePublicConfig{Creator: w.farmer, NodeId: 1, PublicConfig: cfg})
 	require.NoError(t, err)
 	require.Equal(t, cfg, w.node(1).PublicConfig)
 	require.Contains(t, w.eventAttrs("tfgrid.tfgrid.v1.EventNodePublicConfigSet")["public_config"], "gw1.grid.tf")
 
 	// IPv6 and domain are optional.
-	_, err = w.msg.SetNodePublicConfig(w.ctx, &types.MsgSetNodePublicConfig{Creator: w.farmer, NodeId: 1,
+	_, err = w.GridMsg.SetNodePublicConfig(w.Ctx, &types.MsgSetNodePublicConfig{Creator: w.farmer, NodeId: 1,
 		PublicConfig: &types.PublicConfig{Ipv4: "185.206.122.50/24", Gw4: "185.206.122.1"}})
 	require.NoError(t, err)
 	require.Empty(t, w.node(1).PublicConfig.Domain)
 
 	// No config, or an empty one, clears it.
 	for _, clear := range []*types.PublicConfig{nil, {}} {
-		_, err = w.msg.SetNodePublicConfig(w.ctx, &types.MsgSetNodePublicConfig{Creator: w.farmer, NodeId: 1, PublicConfig: cfg})
+		_, err = w.GridMsg.SetNodePublicConfig(w.Ctx, &types.MsgSetNodePublicConfig{Creator: w.farmer, NodeId: 1, PublicConfig: cfg})
 		require.NoError(t, err)
-		_, err = w.msg.SetNodePublicConfig(w.ctx, &types.MsgSetNodePublicConfig{Creator: w.farmer, NodeId: 1, PublicConfig: clear})
+		_, err = w.GridMsg.SetNodePublicConfig(w.Ctx, &types.MsgSetNodePublicConfig{Creator: w.farmer, NodeId: 1, PublicConfig: clear})
 		require.NoError(t, err)
 		require.Nil(t, w.node(1).PublicConfig)
 	}
@@ -294,7 +295,7 @@ func TestSetNodePublicConfigErrors(t *testing.T) {
 	w := newNodeWorld(t)
 	set := func(signer string, nodeID uint64, cfg *types.PublicConfig) func() error {
 		return func() error {
-			_, err := w.msg.SetNodePublicConfig(w.ctx, &types.MsgSetNodePublicConfig{Creator: signer, NodeId: nodeID, PublicConfig: cfg})
+			_, err := w.GridMsg.SetNodePublicConfig(w.Ctx, &types.MsgSetNodePublicConfig{Creator: signer, NodeId: nodeID, PublicConfig: cfg})
 			return err
 		}
 	}
@@ -329,8 +330,8 @@ func TestDeleteNode(t *testing.T) {
 			if by == "farmer" {
 				signer = w.farmer
 			}
-			w.resetEvents()
-			_, err := w.msg.DeleteNode(w.ctx, &types.MsgDeleteNode{Creator: signer, NodeId: 1})
+			w.ResetEvents()
+			_, err := w.GridMsg.DeleteNode(w.Ctx, &types.MsgDeleteNode{Creator: signer, NodeId: 1})
 			require.NoError(t, err)
 
 			require.Len(t, w.hooks.deleted, 1)
@@ -338,16 +339,16 @@ func TestDeleteNode(t *testing.T) {
 			require.Equal(t, map[string]string{"node_id": `"1"`, "farm_id": `"1"`, "twin_id": `"3"`},
 				w.eventAttrs("tfgrid.tfgrid.v1.EventNodeDeleted"))
 
-			_, err = w.q.Node(w.ctx, &types.QueryNodeRequest{Id: 1})
+			_, err = w.q.Node(w.Ctx, &types.QueryNodeRequest{Id: 1})
 			requireerr.Is(t, err, types.ErrNodeNotFound, "node 1")
-			_, err = w.q.NodeByTwin(w.ctx, &types.QueryNodeByTwinRequest{TwinId: 3})
+			_, err = w.q.NodeByTwin(w.Ctx, &types.QueryNodeByTwinRequest{TwinId: 3})
 			requireerr.Is(t, err, types.ErrNodeNotFound, "twin 3")
 			require.Empty(t, w.farmNodeIDs(1))
 			require.Equal(t, []uint64{2}, w.farmNodeIDs(0))
 
 			// The twin is free to register a new node, under a new id.
 			require.Equal(t, uint64(3), w.createNode(w.node1, 1))
-			byTwin, err := w.q.NodeByTwin(w.ctx, &types.QueryNodeByTwinRequest{TwinId: 3})
+			byTwin, err := w.q.NodeByTwin(w.Ctx, &types.QueryNodeByTwinRequest{TwinId: 3})
 			require.NoError(t, err)
 			require.Equal(t, uint64(3), byTwin.Node.Id)
 		})
@@ -358,7 +359,7 @@ func TestDeleteNodeErrors(t *testing.T) {
 	w := newNodeWorld(t)
 	del := func(signer string, nodeID uint64) func() error {
 		return func() error {
-			_, err := w.msg.DeleteNode(w.ctx, &types.MsgDeleteNode{Creator: signer, NodeId: nodeID})
+			_, err := w.GridMsg.DeleteNode(w.Ctx, &types.MsgDeleteNode{Creator: signer, NodeId: nodeID})
 			return err
 		}
 	}

@@ -9,14 +9,15 @@ import (
 
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
 // pricingPolicy is a valid pricing policy paying the foundation account of the default one.
 func (f *fixture) pricingPolicy(name string) types.PricingPolicy {
-	f.t.Helper()
-	def, err := f.k.GetPricingPolicy(f.ctx, 1)
-	require.NoError(f.t, err)
+	f.T.Helper()
+	def, err := f.Grid.GetPricingPolicy(f.Ctx, 1)
+	require.NoError(f.T, err)
 	def.Id, def.Name, def.Cu = 0, name, 400000
 	return def
 }
@@ -30,16 +31,16 @@ func farmingPolicy(name string) types.FarmingPolicy {
 }
 
 func (f *fixture) createFarmingPolicy(p types.FarmingPolicy) uint64 {
-	f.t.Helper()
-	res, err := f.msg.CreateFarmingPolicy(f.ctx, &types.MsgCreateFarmingPolicy{Authority: f.authority, Policy: p})
-	require.NoError(f.t, err)
+	f.T.Helper()
+	res, err := f.GridMsg.CreateFarmingPolicy(f.Ctx, &types.MsgCreateFarmingPolicy{Authority: f.Authority, Policy: p})
+	require.NoError(f.T, err)
 	return res.FarmingPolicyId
 }
 
 func (f *fixture) attach(farmID uint64, limits *types.FarmingPolicyLimits) {
-	f.t.Helper()
-	_, err := f.msg.AttachPolicyToFarm(f.ctx, &types.MsgAttachPolicyToFarm{Authority: f.authority, FarmId: farmID, Limits: limits})
-	require.NoError(f.t, err)
+	f.T.Helper()
+	_, err := f.GridMsg.AttachPolicyToFarm(f.Ctx, &types.MsgAttachPolicyToFarm{Authority: f.Authority, FarmId: farmID, Limits: limits})
+	require.NoError(f.T, err)
 }
 
 func TestCreatePricingPolicy(t *testing.T) {
@@ -47,82 +48,82 @@ func TestCreatePricingPolicy(t *testing.T) {
 	p := f.pricingPolicy("premium")
 	p.Id = 1 // ids are never taken from the message
 
-	f.resetEvents()
-	res, err := f.msg.CreatePricingPolicy(f.ctx, &types.MsgCreatePricingPolicy{Authority: f.authority, Policy: p})
+	f.ResetEvents()
+	res, err := f.GridMsg.CreatePricingPolicy(f.Ctx, &types.MsgCreatePricingPolicy{Authority: f.Authority, Policy: p})
 	require.NoError(t, err)
 	require.Equal(t, uint64(2), res.PricingPolicyId)
 	require.Equal(t, map[string]string{"pricing_policy_id": `"2"`, "name": `"premium"`},
 		f.eventAttrs("tfgrid.tfgrid.v1.EventPricingPolicyCreated"))
 
-	got, err := f.q.PricingPolicy(f.ctx, &types.QueryPricingPolicyRequest{Id: 2})
+	got, err := f.q.PricingPolicy(f.Ctx, &types.QueryPricingPolicyRequest{Id: 2})
 	require.NoError(t, err)
 	p.Id = 2
 	require.Equal(t, p, got.PricingPolicy)
-	one, err := f.k.GetPricingPolicy(f.ctx, 1)
+	one, err := f.Grid.GetPricingPolicy(f.Ctx, 1)
 	require.NoError(t, err)
 	require.Equal(t, "default", one.Name, "policy 1 is not overwritten")
-	all, err := f.q.PricingPolicies(f.ctx, &types.QueryPricingPoliciesRequest{})
+	all, err := f.q.PricingPolicies(f.Ctx, &types.QueryPricingPoliciesRequest{})
 	require.NoError(t, err)
 	require.Len(t, all.PricingPolicies, 2)
 }
 
 func TestCreatePricingPolicyErrors(t *testing.T) {
 	f := newFixture(t)
-	stranger := f.newAccount()
+	stranger := f.NewAccount()
 	create := func(signer string, mutate func(*types.PricingPolicy)) func() error {
 		return func() error {
 			p := f.pricingPolicy("premium")
 			mutate(&p)
-			_, err := f.msg.CreatePricingPolicy(f.ctx, &types.MsgCreatePricingPolicy{Authority: signer, Policy: p})
+			_, err := f.GridMsg.CreatePricingPolicy(f.Ctx, &types.MsgCreatePricingPolicy{Authority: signer, Policy: p})
 			return err
 		}
 	}
 	none := func(*types.PricingPolicy) {}
 	f.runErrCases([]errCase{
 		{"not the authority", create(stranger, none), sdkerrors.ErrUnauthorized, []string{stranger}},
-		{"name taken", create(f.authority, func(p *types.PricingPolicy) { p.Name = "default" }), types.ErrPricingPolicyNameTaken,
+		{"name taken", create(f.Authority, func(p *types.PricingPolicy) { p.Name = "default" }), types.ErrPricingPolicyNameTaken,
 			[]string{`"default"`, "policy 1"}},
-		{"invalid name", create(f.authority, func(p *types.PricingPolicy) { p.Name = "x" }), types.ErrInvalidPricingPolicy, []string{`"x"`}},
-		{"discount over 100", create(f.authority, func(p *types.PricingPolicy) { p.DedicatedNodeDiscountPercent = 101 }),
+		{"invalid name", create(f.Authority, func(p *types.PricingPolicy) { p.Name = "x" }), types.ErrInvalidPricingPolicy, []string{`"x"`}},
+		{"discount over 100", create(f.Authority, func(p *types.PricingPolicy) { p.DedicatedNodeDiscountPercent = 101 }),
 			types.ErrInvalidPricingPolicy, []string{"dedicated_node_discount_percent 101"}},
-		{"bad foundation account", create(f.authority, func(p *types.PricingPolicy) { p.FoundationAccount = "cosmos1abc" }),
+		{"bad foundation account", create(f.Authority, func(p *types.PricingPolicy) { p.FoundationAccount = "cosmos1abc" }),
 			types.ErrInvalidPricingPolicy, []string{"foundation_account", "cosmos1abc"}},
-		{"bad sales account", create(f.authority, func(p *types.PricingPolicy) { p.CertifiedSalesAccount = "" }),
+		{"bad sales account", create(f.Authority, func(p *types.PricingPolicy) { p.CertifiedSalesAccount = "" }),
 			types.ErrInvalidPricingPolicy, []string{"certified_sales_account"}},
 	})
 	// No id was used up by the failures.
-	res, err := f.msg.CreatePricingPolicy(f.ctx, &types.MsgCreatePricingPolicy{Authority: f.authority, Policy: f.pricingPolicy("premium")})
+	res, err := f.GridMsg.CreatePricingPolicy(f.Ctx, &types.MsgCreatePricingPolicy{Authority: f.Authority, Policy: f.pricingPolicy("premium")})
 	require.NoError(t, err)
 	require.Equal(t, uint64(2), res.PricingPolicyId)
 }
 
 func TestUpdatePricingPolicy(t *testing.T) {
 	f := newFixture(t)
-	_, err := f.msg.CreatePricingPolicy(f.ctx, &types.MsgCreatePricingPolicy{Authority: f.authority, Policy: f.pricingPolicy("premium")})
+	_, err := f.GridMsg.CreatePricingPolicy(f.Ctx, &types.MsgCreatePricingPolicy{Authority: f.Authority, Policy: f.pricingPolicy("premium")})
 	require.NoError(t, err)
 
 	// Policy 1 keeps its own name.
-	p1, err := f.k.GetPricingPolicy(f.ctx, 1)
+	p1, err := f.Grid.GetPricingPolicy(f.Ctx, 1)
 	require.NoError(t, err)
 	p1.Cu = 1
-	f.resetEvents()
-	_, err = f.msg.UpdatePricingPolicy(f.ctx, &types.MsgUpdatePricingPolicy{Authority: f.authority, Policy: p1})
+	f.ResetEvents()
+	_, err = f.GridMsg.UpdatePricingPolicy(f.Ctx, &types.MsgUpdatePricingPolicy{Authority: f.Authority, Policy: p1})
 	require.NoError(t, err)
 	require.Equal(t, map[string]string{"pricing_policy_id": `"1"`, "name": `"default"`},
 		f.eventAttrs("tfgrid.tfgrid.v1.EventPricingPolicyUpdated"))
-	got, err := f.k.GetPricingPolicy(f.ctx, 1)
+	got, err := f.Grid.GetPricingPolicy(f.Ctx, 1)
 	require.NoError(t, err)
 	require.Equal(t, p1, got)
 
 	// Policy 2 is renamed; its old name is free again.
 	p2 := f.pricingPolicy("gold")
 	p2.Id = 2
-	_, err = f.msg.UpdatePricingPolicy(f.ctx, &types.MsgUpdatePricingPolicy{Authority: f.authority, Policy: p2})
+	_, err = f.GridMsg.UpdatePricingPolicy(f.Ctx, &types.MsgUpdatePricingPolicy{Authority: f.Authority, Policy: p2})
 	require.NoError(t, err)
-	id, err := f.k.PricingPolicies.Indexes.Name.MatchExact(f.ctx, "gold")
+	id, err := f.Grid.PricingPolicies.Indexes.Name.MatchExact(f.Ctx, "gold")
 	require.NoError(t, err)
 	require.Equal(t, uint64(2), id)
-	_, err = f.k.PricingPolicies.Indexes.Name.MatchExact(f.ctx, "premium")
+	_, err = f.Grid.PricingPolicies.Indexes.Name.MatchExact(f.Ctx, "premium")
 	require.ErrorIs(t, err, collections.ErrNotFound)
 
 	// Updates never touch the id sequence.
@@ -132,26 +133,26 @@ func TestUpdatePricingPolicy(t *testing.T) {
 func TestUpdatePricingPolicyErrors(t *testing.T) {
 	f := newFixture(t)
 	farmer, _ := f.newTwin()
-	_, err := f.msg.CreatePricingPolicy(f.ctx, &types.MsgCreatePricingPolicy{Authority: f.authority, Policy: f.pricingPolicy("premium")})
+	_, err := f.GridMsg.CreatePricingPolicy(f.Ctx, &types.MsgCreatePricingPolicy{Authority: f.Authority, Policy: f.pricingPolicy("premium")})
 	require.NoError(t, err)
 	update := func(signer string, id uint64, mutate func(*types.PricingPolicy)) func() error {
 		return func() error {
 			p := f.pricingPolicy("premium")
 			p.Id = id
 			mutate(&p)
-			_, err := f.msg.UpdatePricingPolicy(f.ctx, &types.MsgUpdatePricingPolicy{Authority: signer, Policy: p})
+			_, err := f.GridMsg.UpdatePricingPolicy(f.Ctx, &types.MsgUpdatePricingPolicy{Authority: signer, Policy: p})
 			return err
 		}
 	}
 	none := func(*types.PricingPolicy) {}
 	f.runErrCases([]errCase{
 		{"not the authority", update(farmer, 2, none), sdkerrors.ErrUnauthorized, []string{farmer}},
-		{"unknown id", update(f.authority, 7, none), types.ErrPricingPolicyNotFound, []string{"pricing policy 7"}},
-		{"id 0", update(f.authority, 0, none), types.ErrPricingPolicyNotFound, []string{"pricing policy 0"}},
-		{"name of another policy", update(f.authority, 2, func(p *types.PricingPolicy) { p.Name = "default" }),
+		{"unknown id", update(f.Authority, 7, none), types.ErrPricingPolicyNotFound, []string{"pricing policy 7"}},
+		{"id 0", update(f.Authority, 0, none), types.ErrPricingPolicyNotFound, []string{"pricing policy 0"}},
+		{"name of another policy", update(f.Authority, 2, func(p *types.PricingPolicy) { p.Name = "default" }),
 			types.ErrPricingPolicyNameTaken, []string{`"default"`, "policy 1"}},
-		{"policy 1 takes policy 2's name", update(f.authority, 1, none), types.ErrPricingPolicyNameTaken, []string{`"premium"`, "policy 2"}},
-		{"invalid", update(f.authority, 2, func(p *types.PricingPolicy) { p.DedicatedNodeDiscountPercent = 200 }),
+		{"policy 1 takes policy 2's name", update(f.Authority, 1, none), types.ErrPricingPolicyNameTaken, []string{`"premium"`, "policy 2"}},
+		{"invalid", update(f.Authority, 2, func(p *types.PricingPolicy) { p.DedicatedNodeDiscountPercent = 200 }),
 			types.ErrInvalidPricingPolicy, []string{"200"}},
 	})
 }
@@ -161,48 +162,48 @@ func TestCreateFarmingPolicy(t *testing.T) {
 	p := farmingPolicy("special")
 	p.Id, p.PolicyCreated = 1, 5 // both are set by the chain
 
-	f.resetEvents()
-	res, err := f.msg.CreateFarmingPolicy(f.ctx, &types.MsgCreateFarmingPolicy{Authority: f.authority, Policy: p})
+	f.ResetEvents()
+	res, err := f.GridMsg.CreateFarmingPolicy(f.Ctx, &types.MsgCreateFarmingPolicy{Authority: f.Authority, Policy: p})
 	require.NoError(t, err)
 	require.Equal(t, uint64(3), res.FarmingPolicyId)
 	require.Equal(t, map[string]string{"farming_policy_id": `"3"`, "name": `"special"`},
 		f.eventAttrs("tfgrid.tfgrid.v1.EventFarmingPolicyCreated"))
 
-	got, err := f.q.FarmingPolicy(f.ctx, &types.QueryFarmingPolicyRequest{Id: 3})
+	got, err := f.q.FarmingPolicy(f.Ctx, &types.QueryFarmingPolicyRequest{Id: 3})
 	require.NoError(t, err)
-	p.Id, p.PolicyCreated = 3, genesisTime.Unix()
+	p.Id, p.PolicyCreated = 3, keepertest.BlockTime.Unix()
 	require.Equal(t, p, got.FarmingPolicy)
-	one, err := f.k.GetFarmingPolicy(f.ctx, 1)
+	one, err := f.Grid.GetFarmingPolicy(f.Ctx, 1)
 	require.NoError(t, err)
 	require.Equal(t, "default-diy", one.Name)
-	all, err := f.q.FarmingPolicies(f.ctx, &types.QueryFarmingPoliciesRequest{})
+	all, err := f.q.FarmingPolicies(f.Ctx, &types.QueryFarmingPoliciesRequest{})
 	require.NoError(t, err)
 	require.Len(t, all.FarmingPolicies, 3)
 }
 
 func TestCreateFarmingPolicyErrors(t *testing.T) {
 	f := newFixture(t)
-	stranger := f.newAccount()
+	stranger := f.NewAccount()
 	create := func(signer string, mutate func(*types.FarmingPolicy)) func() error {
 		return func() error {
 			p := farmingPolicy("special")
 			mutate(&p)
-			_, err := f.msg.CreateFarmingPolicy(f.ctx, &types.MsgCreateFarmingPolicy{Authority: signer, Policy: p})
+			_, err := f.GridMsg.CreateFarmingPolicy(f.Ctx, &types.MsgCreateFarmingPolicy{Authority: signer, Policy: p})
 			return err
 		}
 	}
 	none := func(*types.FarmingPolicy) {}
 	f.runErrCases([]errCase{
 		{"not the authority", create(stranger, none), sdkerrors.ErrUnauthorized, []string{stranger}},
-		{"invalid name", create(f.authority, func(p *types.FarmingPolicy) { p.Name = "no spaces" }), types.ErrInvalidFarmingPolicy,
+		{"invalid name", create(f.Authority, func(p *types.FarmingPolicy) { p.Name = "no spaces" }), types.ErrInvalidFarmingPolicy,
 			[]string{`"no spaces"`}},
-		{"uptime over 100", create(f.authority, func(p *types.FarmingPolicy) { p.MinimalUptime = 101 }), types.ErrInvalidFarmingPolicy,
+		{"uptime over 100", create(f.Authority, func(p *types.FarmingPolicy) { p.MinimalUptime = 101 }), types.ErrInvalidFarmingPolicy,
 			[]string{"minimal_uptime 101"}},
-		{"negative end", create(f.authority, func(p *types.FarmingPolicy) { p.PolicyEnd = -1 }), types.ErrInvalidFarmingPolicy,
+		{"negative end", create(f.Authority, func(p *types.FarmingPolicy) { p.PolicyEnd = -1 }), types.ErrInvalidFarmingPolicy,
 			[]string{"policy_end -1"}},
-		{"unspecified node certification", create(f.authority, func(p *types.FarmingPolicy) { p.NodeCertification = 0 }),
+		{"unspecified node certification", create(f.Authority, func(p *types.FarmingPolicy) { p.NodeCertification = 0 }),
 			types.ErrInvalidCertification, []string{"node certification 0"}},
-		{"unspecified farm certification", create(f.authority, func(p *types.FarmingPolicy) { p.FarmCertification = 0 }),
+		{"unspecified farm certification", create(f.Authority, func(p *types.FarmingPolicy) { p.FarmCertification = 0 }),
 			types.ErrInvalidCertification, []string{"farm certification 0"}},
 	})
 }
@@ -210,49 +211,49 @@ func TestCreateFarmingPolicyErrors(t *testing.T) {
 func TestUpdateFarmingPolicy(t *testing.T) {
 	f := newFixture(t)
 	id := f.createFarmingPolicy(farmingPolicy("special"))
-	f.ctx = f.ctx.WithBlockTime(genesisTime.Add(1000))
+	f.Ctx = f.Ctx.WithBlockTime(keepertest.BlockTime.Add(1000))
 
 	p := farmingPolicy("special-v2")
 	p.Id, p.Cu, p.Immutable = id, 9999, true
-	f.resetEvents()
-	_, err := f.msg.UpdateFarmingPolicy(f.ctx, &types.MsgUpdateFarmingPolicy{Authority: f.authority, Policy: p})
+	f.ResetEvents()
+	_, err := f.GridMsg.UpdateFarmingPolicy(f.Ctx, &types.MsgUpdateFarmingPolicy{Authority: f.Authority, Policy: p})
 	require.NoError(t, err)
 	require.Equal(t, map[string]string{"farming_policy_id": `"3"`, "name": `"special-v2"`},
 		f.eventAttrs("tfgrid.tfgrid.v1.EventFarmingPolicyUpdated"))
-	got, err := f.k.GetFarmingPolicy(f.ctx, id)
+	got, err := f.Grid.GetFarmingPolicy(f.Ctx, id)
 	require.NoError(t, err)
-	p.PolicyCreated = genesisTime.Unix() // kept from creation
+	p.PolicyCreated = keepertest.BlockTime.Unix() // kept from creation
 	require.Equal(t, p, got)
 
 	// Now immutable: any further update is refused.
-	stranger := f.newAccount()
+	stranger := f.NewAccount()
 	update := func(signer string, id uint64, mutate func(*types.FarmingPolicy)) func() error {
 		return func() error {
 			p := farmingPolicy("special-v3")
 			p.Id = id
 			mutate(&p)
-			_, err := f.msg.UpdateFarmingPolicy(f.ctx, &types.MsgUpdateFarmingPolicy{Authority: signer, Policy: p})
+			_, err := f.GridMsg.UpdateFarmingPolicy(f.Ctx, &types.MsgUpdateFarmingPolicy{Authority: signer, Policy: p})
 			return err
 		}
 	}
 	none := func(*types.FarmingPolicy) {}
 	f.runErrCases([]errCase{
-		{"immutable", update(f.authority, 3, none), types.ErrFarmingPolicyImmutable, []string{"farming policy 3"}},
+		{"immutable", update(f.Authority, 3, none), types.ErrFarmingPolicyImmutable, []string{"farming policy 3"}},
 		{"not the authority", update(stranger, 1, none), sdkerrors.ErrUnauthorized, []string{stranger}},
-		{"unknown id", update(f.authority, 4, none), types.ErrFarmingPolicyNotFound, []string{"farming policy 4"}},
-		{"invalid", update(f.authority, 1, func(p *types.FarmingPolicy) { p.MinimalUptime = 150 }), types.ErrInvalidFarmingPolicy,
+		{"unknown id", update(f.Authority, 4, none), types.ErrFarmingPolicyNotFound, []string{"farming policy 4"}},
+		{"invalid", update(f.Authority, 1, func(p *types.FarmingPolicy) { p.MinimalUptime = 150 }), types.ErrInvalidFarmingPolicy,
 			[]string{"150"}},
 	})
 }
 
 func TestSetNodeCertification(t *testing.T) {
 	w := newNodeWorld(t)
-	certifier := w.newAccount()
+	certifier := w.NewAccount()
 	w.setParams(func(p *types.Params) { p.NodeCertifiers = []string{certifier} })
 
 	// The authority certifies node 1: it moves to the certified default policy.
-	w.resetEvents()
-	_, err := w.msg.SetNodeCertification(w.ctx, &types.MsgSetNodeCertification{Signer: w.authority, NodeId: 1, Certification: types.NodeCertificationCertified})
+	w.ResetEvents()
+	_, err := w.GridMsg.SetNodeCertification(w.Ctx, &types.MsgSetNodeCertification{Signer: w.Authority, NodeId: 1, Certification: types.NodeCertificationCertified})
 	require.NoError(t, err)
 	n := w.node(1)
 	require.Equal(t, types.NodeCertificationCertified, n.Certification)
@@ -261,26 +262,26 @@ func TestSetNodeCertification(t *testing.T) {
 	require.Equal(t, `"2"`, w.eventAttrs("tfgrid.tfgrid.v1.EventNodeFarmingPolicySet")["farming_policy_id"])
 
 	// A node certifier may do it too, both ways.
-	_, err = w.msg.SetNodeCertification(w.ctx, &types.MsgSetNodeCertification{Signer: certifier, NodeId: 2, Certification: types.NodeCertificationCertified})
+	_, err = w.GridMsg.SetNodeCertification(w.Ctx, &types.MsgSetNodeCertification{Signer: certifier, NodeId: 2, Certification: types.NodeCertificationCertified})
 	require.NoError(t, err)
 	require.Equal(t, uint64(2), w.node(2).FarmingPolicyId)
-	_, err = w.msg.SetNodeCertification(w.ctx, &types.MsgSetNodeCertification{Signer: certifier, NodeId: 1, Certification: types.NodeCertificationDIY})
+	_, err = w.GridMsg.SetNodeCertification(w.Ctx, &types.MsgSetNodeCertification{Signer: certifier, NodeId: 1, Certification: types.NodeCertificationDIY})
 	require.NoError(t, err)
 	require.Equal(t, types.NodeCertificationDIY, w.node(1).Certification)
 	require.Equal(t, uint64(1), w.node(1).FarmingPolicyId)
 
 	set := func(signer string, nodeID uint64, c types.NodeCertification) func() error {
 		return func() error {
-			_, err := w.msg.SetNodeCertification(w.ctx, &types.MsgSetNodeCertification{Signer: signer, NodeId: nodeID, Certification: c})
+			_, err := w.GridMsg.SetNodeCertification(w.Ctx, &types.MsgSetNodeCertification{Signer: signer, NodeId: nodeID, Certification: c})
 			return err
 		}
 	}
 	w.runErrCases([]errCase{
 		{"the farmer", set(w.farmer, 1, types.NodeCertificationCertified), types.ErrNotCertifier, []string{w.farmer}},
 		{"the node twin", set(w.node1, 1, types.NodeCertificationCertified), types.ErrNotCertifier, []string{w.node1}},
-		{"unspecified", set(w.authority, 1, types.NodeCertificationUnspecified), types.ErrInvalidCertification, []string{"node certification 0"}},
+		{"unspecified", set(w.Authority, 1, types.NodeCertificationUnspecified), types.ErrInvalidCertification, []string{"node certification 0"}},
 		{"unknown value", set(certifier, 1, types.NodeCertification(3)), types.ErrInvalidCertification, []string{"node certification 3"}},
-		{"unknown node", set(w.authority, 9, types.NodeCertificationCertified), types.ErrNodeNotFound, []string{"node 9"}},
+		{"unknown node", set(w.Authority, 9, types.NodeCertificationCertified), types.ErrNodeNotFound, []string{"node 9"}},
 	})
 }
 
@@ -292,7 +293,7 @@ func TestFarmingPolicyResolution(t *testing.T) {
 		gold.IsDefault, gold.FarmCertification = true, types.FarmCertificationGold
 		goldID := w.createFarmingPolicy(gold)
 		// Farm 2 turns gold; a new DIY node there gets the gold default, one in farm 1 does not.
-		_, err := w.msg.SetFarmCertification(w.ctx, &types.MsgSetFarmCertification{Authority: w.authority, FarmId: 2, Certification: types.FarmCertificationGold})
+		_, err := w.GridMsg.SetFarmCertification(w.Ctx, &types.MsgSetFarmCertification{Authority: w.Authority, FarmId: 2, Certification: types.FarmCertificationGold})
 		require.NoError(t, err)
 		acc, _ := w.newTwin()
 		id := w.createNode(acc, 2)
@@ -310,13 +311,13 @@ func TestFarmingPolicyResolution(t *testing.T) {
 
 	t.Run("no default fits", func(t *testing.T) {
 		w := newNodeWorld(t)
-		diy, err := w.k.GetFarmingPolicy(w.ctx, 1)
+		diy, err := w.Grid.GetFarmingPolicy(w.Ctx, 1)
 		require.NoError(t, err)
-		diy.PolicyEnd = genesisTime.Unix() // ended now
-		_, err = w.msg.UpdateFarmingPolicy(w.ctx, &types.MsgUpdateFarmingPolicy{Authority: w.authority, Policy: diy})
+		diy.PolicyEnd = keepertest.BlockTime.Unix() // ended now
+		_, err = w.GridMsg.UpdateFarmingPolicy(w.Ctx, &types.MsgUpdateFarmingPolicy{Authority: w.Authority, Policy: diy})
 		require.NoError(t, err)
 		w.runErrCases([]errCase{
-			{"create node", func() error { _, err := w.msg.CreateNode(w.ctx, nodeMsg(w.stranger, 2)); return err },
+			{"create node", func() error { _, err := w.GridMsg.CreateNode(w.Ctx, nodeMsg(w.stranger, 2)); return err },
 				types.ErrNoFarmingPolicy, []string{"farm 2", "NODE_CERTIFICATION_DIY"}},
 		})
 		// Certified nodes still get default-certified, and ids were not used up.
@@ -334,7 +335,7 @@ func TestAttachPolicyToFarm(t *testing.T) {
 
 	// Node 1 (CU 1, SU 2) holds default-diy and is re-resolved into the attached policy.
 	limits := &types.FarmingPolicyLimits{FarmingPolicyId: specialID, Cu: 2, Su: 3, NodeCount: 5}
-	w.resetEvents()
+	w.ResetEvents()
 	w.attach(1, limits)
 	farm := w.farm(1)
 	require.Equal(t, types.FarmCertificationGold, farm.Certification, "the farm takes the policy's certification")
@@ -353,13 +354,13 @@ func TestAttachPolicyToFarm(t *testing.T) {
 	w.allow(w.farmer, 1, twinID)
 	m := nodeMsg(acc, 1)
 	m.Resources = types.Resources{Cru: 1, Mru: 4 * gib, Hru: 1200 * gib}
-	res, err := w.msg.CreateNode(w.ctx, m)
+	res, err := w.GridMsg.CreateNode(w.Ctx, m)
 	require.NoError(t, err)
 	require.Equal(t, specialID, w.node(res.NodeId).FarmingPolicyId)
 	require.Equal(t, &types.FarmingPolicyLimits{FarmingPolicyId: specialID, Cu: 1, Su: 0, NodeCount: 3}, w.farm(1).FarmingPolicyLimits)
 
 	// Detaching keeps the granted policies and the farm certification.
-	w.resetEvents()
+	w.ResetEvents()
 	w.attach(1, nil)
 	require.Nil(t, w.farm(1).FarmingPolicyLimits)
 	require.Equal(t, types.FarmCertificationGold, w.farm(1).Certification)
@@ -377,8 +378,8 @@ func TestAttachPolicyLimits(t *testing.T) {
 		{"no node count left", types.FarmingPolicyLimits{Cu: 10, Su: 10, NodeCount: 0}, false},
 		{"not enough cu", types.FarmingPolicyLimits{Cu: 0, Su: 10, NodeCount: 1}, false},
 		{"not enough su", types.FarmingPolicyLimits{Cu: 10, Su: 1, NodeCount: 1}, false},
-		{"limits ended", types.FarmingPolicyLimits{Cu: 10, Su: 10, NodeCount: 1, End: genesisTime.Unix()}, false},
-		{"limits end later", types.FarmingPolicyLimits{Cu: 10, Su: 10, NodeCount: 1, End: genesisTime.Unix() + 1}, true},
+		{"limits ended", types.FarmingPolicyLimits{Cu: 10, Su: 10, NodeCount: 1, End: keepertest.BlockTime.Unix()}, false},
+		{"limits end later", types.FarmingPolicyLimits{Cu: 10, Su: 10, NodeCount: 1, End: keepertest.BlockTime.Unix() + 1}, true},
 		{"certification required", types.FarmingPolicyLimits{Cu: 10, Su: 10, NodeCount: 1, NodeCertification: true}, false},
 	}
 	for _, tc := range tests {
@@ -417,24 +418,24 @@ func TestAttachPolicyLimits(t *testing.T) {
 func TestAttachPolicyToFarmErrors(t *testing.T) {
 	w := newNodeWorld(t)
 	ended := farmingPolicy("ended")
-	ended.PolicyEnd = genesisTime.Unix()
+	ended.PolicyEnd = keepertest.BlockTime.Unix()
 	endedID := w.createFarmingPolicy(ended)
 	live := farmingPolicy("live")
-	live.PolicyEnd = genesisTime.Unix() + 1
+	live.PolicyEnd = keepertest.BlockTime.Unix() + 1
 	liveID := w.createFarmingPolicy(live)
 
 	attach := func(signer string, farmID uint64, limits *types.FarmingPolicyLimits) func() error {
 		return func() error {
-			_, err := w.msg.AttachPolicyToFarm(w.ctx, &types.MsgAttachPolicyToFarm{Authority: signer, FarmId: farmID, Limits: limits})
+			_, err := w.GridMsg.AttachPolicyToFarm(w.Ctx, &types.MsgAttachPolicyToFarm{Authority: signer, FarmId: farmID, Limits: limits})
 			return err
 		}
 	}
 	w.runErrCases([]errCase{
 		{"the farmer", attach(w.farmer, 1, &types.FarmingPolicyLimits{FarmingPolicyId: liveID}), sdkerrors.ErrUnauthorized, []string{w.farmer}},
-		{"unknown farm", attach(w.authority, 7, &types.FarmingPolicyLimits{FarmingPolicyId: liveID}), types.ErrFarmNotFound, []string{"farm 7"}},
-		{"unknown policy", attach(w.authority, 1, &types.FarmingPolicyLimits{FarmingPolicyId: 70}), types.ErrFarmingPolicyNotFound,
+		{"unknown farm", attach(w.Authority, 7, &types.FarmingPolicyLimits{FarmingPolicyId: liveID}), types.ErrFarmNotFound, []string{"farm 7"}},
+		{"unknown policy", attach(w.Authority, 1, &types.FarmingPolicyLimits{FarmingPolicyId: 70}), types.ErrFarmingPolicyNotFound,
 			[]string{"farming policy 70"}},
-		{"expired policy", attach(w.authority, 1, &types.FarmingPolicyLimits{FarmingPolicyId: endedID}), types.ErrFarmingPolicyExpired,
+		{"expired policy", attach(w.Authority, 1, &types.FarmingPolicyLimits{FarmingPolicyId: endedID}), types.ErrFarmingPolicyExpired,
 			[]string{"farming policy 3", "1750000000"}},
 	})
 	w.attach(1, &types.FarmingPolicyLimits{FarmingPolicyId: liveID})

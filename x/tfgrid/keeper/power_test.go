@@ -7,11 +7,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
 func TestReportUptime(t *testing.T) {
-	now := genesisTime.Unix()
+	now := keepertest.BlockTime.Unix()
 	tests := []struct {
 		name string
 		hint int64
@@ -23,8 +24,8 @@ func TestReportUptime(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newNodeWorld(t)
-			w.resetEvents()
-			_, err := w.msg.ReportUptime(w.ctx, &types.MsgReportUptime{Creator: w.node1, Uptime: 60, TimestampHint: tc.hint})
+			w.ResetEvents()
+			_, err := w.GridMsg.ReportUptime(w.Ctx, &types.MsgReportUptime{Creator: w.node1, Uptime: 60, TimestampHint: tc.hint})
 			require.NoError(t, err)
 			require.Equal(t, types.Uptime{ReportedAt: now, Uptime: 60}, w.node(1).LastUptime, "uptime up to the node's age 0 + drift 60")
 			require.Equal(t, map[string]string{"node_id": `"1"`, "reported_at": `"1750000000"`, "uptime": `"60"`},
@@ -35,18 +36,18 @@ func TestReportUptime(t *testing.T) {
 	// A later block overwrites the report; the drift follows the param.
 	w := newNodeWorld(t)
 	w.setParams(func(p *types.Params) { p.TimestampDrift = 600 })
-	w.ctx = w.ctx.WithBlockTime(genesisTime.Add(time.Hour))
-	_, err := w.msg.ReportUptime(w.ctx, &types.MsgReportUptime{Creator: w.node2, Uptime: 4200, TimestampHint: now + 3600 - 600})
+	w.Ctx = w.Ctx.WithBlockTime(keepertest.BlockTime.Add(time.Hour))
+	_, err := w.GridMsg.ReportUptime(w.Ctx, &types.MsgReportUptime{Creator: w.node2, Uptime: 4200, TimestampHint: now + 3600 - 600})
 	require.NoError(t, err)
 	require.Equal(t, types.Uptime{ReportedAt: now + 3600, Uptime: 4200}, w.node(2).LastUptime, "age 3600 + drift 600")
 }
 
 func TestReportUptimeErrors(t *testing.T) {
 	w := newNodeWorld(t)
-	now := genesisTime.Unix()
+	now := keepertest.BlockTime.Unix()
 	report := func(signer string, hint int64) func() error {
 		return func() error {
-			_, err := w.msg.ReportUptime(w.ctx, &types.MsgReportUptime{Creator: signer, Uptime: 10, TimestampHint: hint})
+			_, err := w.GridMsg.ReportUptime(w.Ctx, &types.MsgReportUptime{Creator: signer, Uptime: 10, TimestampHint: hint})
 			return err
 		}
 	}
@@ -58,7 +59,7 @@ func TestReportUptimeErrors(t *testing.T) {
 		{"the farmer", report(w.farmer, now), types.ErrNodeNotFound, []string{w.farmer}},
 		{"signer without twin", report(w.noTwin, now), types.ErrTwinNotFound, []string{w.noTwin}},
 	})
-	_, err := w.msg.ReportUptime(w.ctx, &types.MsgReportUptime{Creator: w.node1, Uptime: 61, TimestampHint: now})
+	_, err := w.GridMsg.ReportUptime(w.Ctx, &types.MsgReportUptime{Creator: w.node1, Uptime: 61, TimestampHint: now})
 	require.ErrorIs(t, err, types.ErrInvalidUptime)
 	require.Contains(t, err.Error(), "node 1: uptime 61 s exceeds its age 0 s + drift 60 s")
 	require.Zero(t, w.node(1).LastUptime.Uptime, "the refused report is not stored")
@@ -66,11 +67,11 @@ func TestReportUptimeErrors(t *testing.T) {
 
 func TestChangePowerState(t *testing.T) {
 	w := newNodeWorld(t)
-	later := genesisTime.Add(10 * time.Minute)
-	w.ctx = w.ctx.WithBlockTime(later)
+	later := keepertest.BlockTime.Add(10 * time.Minute)
+	w.Ctx = w.Ctx.WithBlockTime(later)
 
-	w.resetEvents()
-	_, err := w.msg.ChangePowerState(w.ctx, &types.MsgChangePowerState{Creator: w.node1, State: types.PowerStateDown})
+	w.ResetEvents()
+	_, err := w.GridMsg.ChangePowerState(w.Ctx, &types.MsgChangePowerState{Creator: w.node1, State: types.PowerStateDown})
 	require.NoError(t, err)
 	require.Equal(t, types.Power{State: types.PowerStateDown, Target: types.PowerStateUp, Since: later.Unix()}, w.node(1).Power)
 	attrs := w.eventAttrs("tfgrid.tfgrid.v1.EventNodePowerStateChanged")
@@ -78,21 +79,21 @@ func TestChangePowerState(t *testing.T) {
 	require.Equal(t, `"1"`, attrs["farm_id"])
 
 	// The same state again is a no-op: no event, since unchanged.
-	w.ctx = w.ctx.WithBlockTime(later.Add(time.Minute))
-	w.resetEvents()
-	_, err = w.msg.ChangePowerState(w.ctx, &types.MsgChangePowerState{Creator: w.node1, State: types.PowerStateDown})
+	w.Ctx = w.Ctx.WithBlockTime(later.Add(time.Minute))
+	w.ResetEvents()
+	_, err = w.GridMsg.ChangePowerState(w.Ctx, &types.MsgChangePowerState{Creator: w.node1, State: types.PowerStateDown})
 	require.NoError(t, err)
 	require.Empty(t, w.eventTypes())
 	require.Equal(t, later.Unix(), w.node(1).Power.Since)
 
-	_, err = w.msg.ChangePowerState(w.ctx, &types.MsgChangePowerState{Creator: w.node1, State: types.PowerStateUp})
+	_, err = w.GridMsg.ChangePowerState(w.Ctx, &types.MsgChangePowerState{Creator: w.node1, State: types.PowerStateUp})
 	require.NoError(t, err)
 	require.Equal(t, types.PowerStateUp, w.node(1).Power.State)
 	require.Equal(t, later.Add(time.Minute).Unix(), w.node(1).Power.Since)
 
 	change := func(signer string, s types.PowerState) func() error {
 		return func() error {
-			_, err := w.msg.ChangePowerState(w.ctx, &types.MsgChangePowerState{Creator: signer, State: s})
+			_, err := w.GridMsg.ChangePowerState(w.Ctx, &types.MsgChangePowerState{Creator: signer, State: s})
 			return err
 		}
 	}
@@ -107,8 +108,8 @@ func TestChangePowerState(t *testing.T) {
 
 func TestChangePowerTarget(t *testing.T) {
 	w := newNodeWorld(t)
-	w.resetEvents()
-	_, err := w.msg.ChangePowerTarget(w.ctx, &types.MsgChangePowerTarget{Creator: w.farmer, NodeId: 1, Target: types.PowerStateDown})
+	w.ResetEvents()
+	_, err := w.GridMsg.ChangePowerTarget(w.Ctx, &types.MsgChangePowerTarget{Creator: w.farmer, NodeId: 1, Target: types.PowerStateDown})
 	require.NoError(t, err)
 	require.Equal(t, types.PowerStateDown, w.node(1).Power.Target)
 	require.Equal(t, types.PowerStateUp, w.node(1).Power.State, "the target does not change the state")
@@ -116,15 +117,15 @@ func TestChangePowerTarget(t *testing.T) {
 	require.Equal(t, `"POWER_STATE_DOWN"`, w.eventAttrs("tfgrid.tfgrid.v1.EventNodePowerTargetChanged")["target"])
 
 	// Same target: no-op, no event.
-	w.resetEvents()
-	_, err = w.msg.ChangePowerTarget(w.ctx, &types.MsgChangePowerTarget{Creator: w.farmer, NodeId: 1, Target: types.PowerStateDown})
+	w.ResetEvents()
+	_, err = w.GridMsg.ChangePowerTarget(w.Ctx, &types.MsgChangePowerTarget{Creator: w.farmer, NodeId: 1, Target: types.PowerStateDown})
 	require.NoError(t, err)
 	require.Empty(t, w.eventTypes())
 
 	// Powering up is allowed even with live contracts, and does not ask.
 	w.hooks.live[1] = true
 	w.hooks.liveQueries = nil
-	_, err = w.msg.ChangePowerTarget(w.ctx, &types.MsgChangePowerTarget{Creator: w.farmer, NodeId: 1, Target: types.PowerStateUp})
+	_, err = w.GridMsg.ChangePowerTarget(w.Ctx, &types.MsgChangePowerTarget{Creator: w.farmer, NodeId: 1, Target: types.PowerStateUp})
 	require.NoError(t, err)
 	require.Equal(t, types.PowerStateUp, w.node(1).Power.Target)
 	require.Empty(t, w.hooks.liveQueries)
@@ -135,7 +136,7 @@ func TestChangePowerTargetErrors(t *testing.T) {
 	w.hooks.live[2] = true
 	change := func(signer string, nodeID uint64, target types.PowerState) func() error {
 		return func() error {
-			_, err := w.msg.ChangePowerTarget(w.ctx, &types.MsgChangePowerTarget{Creator: signer, NodeId: nodeID, Target: target})
+			_, err := w.GridMsg.ChangePowerTarget(w.Ctx, &types.MsgChangePowerTarget{Creator: signer, NodeId: nodeID, Target: target})
 			return err
 		}
 	}

@@ -22,11 +22,11 @@ func newQueryWorld(t *testing.T) (*fixture, []string) {
 		accs = append(accs, acc)
 	}
 	for i, name := range []string{"farm-a", "farm-b", "farm-c"} {
-		f.createFarm(accs[0], name)
-		f.openFarm(accs[0], uint64(i+1))
+		f.CreateFarm(accs[0], name)
+		f.OpenFarm(accs[0], uint64(i+1))
 	}
 	for _, host := range []int{30, 20, 10} {
-		_, err := f.msg.AddFarmIp(f.ctx, &types.MsgAddFarmIp{Creator: accs[0], FarmId: 1, Ip: ip(host).Ip, Gateway: ip(host).Gateway})
+		_, err := f.GridMsg.AddFarmIp(f.Ctx, &types.MsgAddFarmIp{Creator: accs[0], FarmId: 1, Ip: ip(host).Ip, Gateway: ip(host).Gateway})
 		require.NoError(t, err)
 	}
 	for _, acc := range accs[1:4] {
@@ -57,7 +57,7 @@ func TestQueryPagination(t *testing.T) {
 	f, _ := newQueryWorld(t)
 
 	twins := func(req *query.PageRequest) ([]uint64, *query.PageResponse, error) {
-		res, err := f.q.Twins(f.ctx, &types.QueryTwinsRequest{Pagination: req})
+		res, err := f.q.Twins(f.Ctx, &types.QueryTwinsRequest{Pagination: req})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -68,7 +68,7 @@ func TestQueryPagination(t *testing.T) {
 		return ids, res.Pagination, nil
 	}
 	farms := func(req *query.PageRequest) ([]uint64, *query.PageResponse, error) {
-		res, err := f.q.Farms(f.ctx, &types.QueryFarmsRequest{Pagination: req})
+		res, err := f.q.Farms(f.Ctx, &types.QueryFarmsRequest{Pagination: req})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -80,7 +80,7 @@ func TestQueryPagination(t *testing.T) {
 	}
 	nodes := func(farmID uint64) func(req *query.PageRequest) ([]uint64, *query.PageResponse, error) {
 		return func(req *query.PageRequest) ([]uint64, *query.PageResponse, error) {
-			res, err := f.q.Nodes(f.ctx, &types.QueryNodesRequest{FarmId: farmID, Pagination: req})
+			res, err := f.q.Nodes(f.Ctx, &types.QueryNodesRequest{FarmId: farmID, Pagination: req})
 			if err != nil {
 				return nil, nil, err
 			}
@@ -121,7 +121,7 @@ func TestQueryPagination(t *testing.T) {
 	}
 
 	// count_total reports the size of the whole list.
-	res, err := f.q.Nodes(f.ctx, &types.QueryNodesRequest{FarmId: 1, Pagination: &query.PageRequest{Limit: 1, CountTotal: true}})
+	res, err := f.q.Nodes(f.Ctx, &types.QueryNodesRequest{FarmId: 1, Pagination: &query.PageRequest{Limit: 1, CountTotal: true}})
 	require.NoError(t, err)
 	require.Len(t, res.Nodes, 1)
 	require.Equal(t, uint64(3), res.Pagination.Total)
@@ -129,7 +129,7 @@ func TestQueryPagination(t *testing.T) {
 
 func TestQueryFarmPublicIps(t *testing.T) {
 	f, _ := newQueryWorld(t)
-	res, err := f.q.FarmPublicIps(f.ctx, &types.QueryFarmPublicIpsRequest{Id: 1})
+	res, err := f.q.FarmPublicIps(f.Ctx, &types.QueryFarmPublicIpsRequest{Id: 1})
 	require.NoError(t, err)
 	var got []string
 	for _, x := range res.PublicIps {
@@ -138,15 +138,15 @@ func TestQueryFarmPublicIps(t *testing.T) {
 	}
 	require.Equal(t, []string{"185.206.122.10/24", "185.206.122.20/24", "185.206.122.30/24"}, got)
 
-	page, err := f.q.FarmPublicIps(f.ctx, &types.QueryFarmPublicIpsRequest{Id: 1, Pagination: &query.PageRequest{Limit: 2}})
+	page, err := f.q.FarmPublicIps(f.Ctx, &types.QueryFarmPublicIpsRequest{Id: 1, Pagination: &query.PageRequest{Limit: 2}})
 	require.NoError(t, err)
 	require.Len(t, page.PublicIps, 2)
 	require.NotEmpty(t, page.Pagination.NextKey)
-	rest, err := f.q.FarmPublicIps(f.ctx, &types.QueryFarmPublicIpsRequest{Id: 1, Pagination: &query.PageRequest{Key: page.Pagination.NextKey}})
+	rest, err := f.q.FarmPublicIps(f.Ctx, &types.QueryFarmPublicIpsRequest{Id: 1, Pagination: &query.PageRequest{Key: page.Pagination.NextKey}})
 	require.NoError(t, err)
 	require.Equal(t, "185.206.122.30/24", rest.PublicIps[0].Ip)
 
-	empty, err := f.q.FarmPublicIps(f.ctx, &types.QueryFarmPublicIpsRequest{Id: 2})
+	empty, err := f.q.FarmPublicIps(f.Ctx, &types.QueryFarmPublicIpsRequest{Id: 2})
 	require.NoError(t, err)
 	require.Empty(t, empty.PublicIps)
 }
@@ -154,65 +154,65 @@ func TestQueryFarmPublicIps(t *testing.T) {
 func TestQueryLookups(t *testing.T) {
 	f, accs := newQueryWorld(t)
 
-	twin, err := f.q.TwinByAccount(f.ctx, &types.QueryTwinByAccountRequest{Address: accs[3]})
+	twin, err := f.q.TwinByAccount(f.Ctx, &types.QueryTwinByAccountRequest{Address: accs[3]})
 	require.NoError(t, err)
 	require.Equal(t, uint64(4), twin.Twin.Id)
 
-	farm, err := f.q.FarmByName(f.ctx, &types.QueryFarmByNameRequest{Name: "farm-b"})
+	farm, err := f.q.FarmByName(f.Ctx, &types.QueryFarmByNameRequest{Name: "farm-b"})
 	require.NoError(t, err)
 	require.Equal(t, uint64(2), farm.Farm.Id)
-	byID, err := f.q.Farm(f.ctx, &types.QueryFarmRequest{Id: 2})
+	byID, err := f.q.Farm(f.Ctx, &types.QueryFarmRequest{Id: 2})
 	require.NoError(t, err)
 	require.Equal(t, farm.Farm, byID.Farm)
 
-	node, err := f.q.NodeByTwin(f.ctx, &types.QueryNodeByTwinRequest{TwinId: 5})
+	node, err := f.q.NodeByTwin(f.Ctx, &types.QueryNodeByTwinRequest{TwinId: 5})
 	require.NoError(t, err)
 	require.Equal(t, uint64(4), node.Node.Id)
-	n, err := f.q.Node(f.ctx, &types.QueryNodeRequest{Id: 4})
+	n, err := f.q.Node(f.Ctx, &types.QueryNodeRequest{Id: 4})
 	require.NoError(t, err)
 	require.Equal(t, node.Node, n.Node)
 
-	params, err := f.q.Params(f.ctx, &types.QueryParamsRequest{})
+	params, err := f.q.Params(f.Ctx, &types.QueryParamsRequest{})
 	require.NoError(t, err)
 	require.Equal(t, types.DefaultParams(), params.Params)
 }
 
 func TestQueryNotFound(t *testing.T) {
 	f, _ := newQueryWorld(t)
-	noTwin := f.newAccount()
+	noTwin := f.NewAccount()
 	tests := []struct {
 		name     string
 		run      func() error
 		err      error
 		contains []string
 	}{
-		{"twin", func() error { _, err := f.q.Twin(f.ctx, &types.QueryTwinRequest{Id: 6}); return err }, types.ErrTwinNotFound, []string{"twin 6"}},
+		{"twin", func() error { _, err := f.q.Twin(f.Ctx, &types.QueryTwinRequest{Id: 6}); return err }, types.ErrTwinNotFound, []string{"twin 6"}},
 		{"twin by account", func() error {
-			_, err := f.q.TwinByAccount(f.ctx, &types.QueryTwinByAccountRequest{Address: noTwin})
+			_, err := f.q.TwinByAccount(f.Ctx, &types.QueryTwinByAccountRequest{Address: noTwin})
 			return err
 		}, types.ErrTwinNotFound, []string{noTwin}},
 		{"twin by bad address", func() error {
-			_, err := f.q.TwinByAccount(f.ctx, &types.QueryTwinByAccountRequest{Address: "cosmos1qqq"})
+			_, err := f.q.TwinByAccount(f.Ctx, &types.QueryTwinByAccountRequest{Address: "cosmos1qqq"})
 			return err
 		}, sdkerrors.ErrInvalidAddress, []string{"cosmos1qqq"}},
-		{"farm", func() error { _, err := f.q.Farm(f.ctx, &types.QueryFarmRequest{Id: 4}); return err }, types.ErrFarmNotFound, []string{"farm 4"}},
+		{"farm", func() error { _, err := f.q.Farm(f.Ctx, &types.QueryFarmRequest{Id: 4}); return err }, types.ErrFarmNotFound, []string{"farm 4"}},
 		{"farm by name", func() error {
-			_, err := f.q.FarmByName(f.ctx, &types.QueryFarmByNameRequest{Name: "farm-z"})
+			_, err := f.q.FarmByName(f.Ctx, &types.QueryFarmByNameRequest{Name: "farm-z"})
 			return err
 		},
 			types.ErrFarmNotFound, []string{`"farm-z"`}},
-		{"farm public ips", func() error { _, err := f.q.FarmPublicIps(f.ctx, &types.QueryFarmPublicIpsRequest{Id: 4}); return err },
+		{"farm public ips", func() error { _, err := f.q.FarmPublicIps(f.Ctx, &types.QueryFarmPublicIpsRequest{Id: 4}); return err },
 			types.ErrFarmNotFound, []string{"farm 4"}},
 		{"farm allowed twins", func() error {
-			_, err := f.q.FarmAllowedNodeTwins(f.ctx, &types.QueryFarmAllowedNodeTwinsRequest{Id: 4})
+			_, err := f.q.FarmAllowedNodeTwins(f.Ctx, &types.QueryFarmAllowedNodeTwinsRequest{Id: 4})
 			return err
 		}, types.ErrFarmNotFound, []string{"farm 4"}},
-		{"node", func() error { _, err := f.q.Node(f.ctx, &types.QueryNodeRequest{Id: 5}); return err }, types.ErrNodeNotFound, []string{"node 5"}},
-		{"node by twin", func() error { _, err := f.q.NodeByTwin(f.ctx, &types.QueryNodeByTwinRequest{TwinId: 1}); return err },
+		{"node", func() error { _, err := f.q.Node(f.Ctx, &types.QueryNodeRequest{Id: 5}); return err }, types.ErrNodeNotFound, []string{"node 5"}},
+		{"node by twin", func() error { _, err := f.q.NodeByTwin(f.Ctx, &types.QueryNodeByTwinRequest{TwinId: 1}); return err },
 			types.ErrNodeNotFound, []string{"twin 1"}},
-		{"pricing policy", func() error { _, err := f.q.PricingPolicy(f.ctx, &types.QueryPricingPolicyRequest{Id: 2}); return err },
+		{"pricing policy", func() error { _, err := f.q.PricingPolicy(f.Ctx, &types.QueryPricingPolicyRequest{Id: 2}); return err },
 			types.ErrPricingPolicyNotFound, []string{"pricing policy 2"}},
-		{"farming policy", func() error { _, err := f.q.FarmingPolicy(f.ctx, &types.QueryFarmingPolicyRequest{Id: 3}); return err },
+		{"farming policy", func() error { _, err := f.q.FarmingPolicy(f.Ctx, &types.QueryFarmingPolicyRequest{Id: 3}); return err },
 			types.ErrFarmingPolicyNotFound, []string{"farming policy 3"}},
 	}
 	for _, tc := range tests {
@@ -224,13 +224,13 @@ func TestQueryNotFound(t *testing.T) {
 
 func TestQueryFarmPublicIpsFreeOnly(t *testing.T) {
 	f, _ := newQueryWorld(t)
-	held, err := f.k.GetPublicIP(f.ctx, "185.206.122.20")
+	held, err := f.Grid.GetPublicIP(f.Ctx, "185.206.122.20")
 	require.NoError(t, err)
-	require.NoError(t, f.k.SetPublicIPContract(f.ctx, held, 9))
+	require.NoError(t, f.Grid.SetPublicIPContract(f.Ctx, held, 9))
 
 	free := func(page *query.PageRequest) ([]string, *query.PageResponse) {
 		t.Helper()
-		res, err := f.q.FarmPublicIps(f.ctx, &types.QueryFarmPublicIpsRequest{Id: 1, FreeOnly: true, Pagination: page})
+		res, err := f.q.FarmPublicIps(f.Ctx, &types.QueryFarmPublicIpsRequest{Id: 1, FreeOnly: true, Pagination: page})
 		require.NoError(t, err)
 		var got []string
 		for _, ip := range res.PublicIps {
@@ -258,12 +258,12 @@ func TestQueryFarmPublicIpsFreeOnly(t *testing.T) {
 	got, _ = free(&query.PageRequest{Offset: 5})
 	require.Empty(t, got)
 
-	_, err = f.q.FarmPublicIps(f.ctx, &types.QueryFarmPublicIpsRequest{Id: 1, FreeOnly: true, Pagination: &query.PageRequest{Key: []byte{1}}})
+	_, err = f.q.FarmPublicIps(f.Ctx, &types.QueryFarmPublicIpsRequest{Id: 1, FreeOnly: true, Pagination: &query.PageRequest{Key: []byte{1}}})
 	require.ErrorIs(t, err, types.ErrInvalidQuery)
 	require.ErrorContains(t, err, "pagination key 01")
-	_, err = f.q.FarmPublicIps(f.ctx, &types.QueryFarmPublicIpsRequest{Id: 99, FreeOnly: true})
+	_, err = f.q.FarmPublicIps(f.Ctx, &types.QueryFarmPublicIpsRequest{Id: 99, FreeOnly: true})
 	require.ErrorIs(t, err, types.ErrFarmNotFound)
-	none, err := f.q.FarmPublicIps(f.ctx, &types.QueryFarmPublicIpsRequest{Id: 2, FreeOnly: true})
+	none, err := f.q.FarmPublicIps(f.Ctx, &types.QueryFarmPublicIpsRequest{Id: 2, FreeOnly: true})
 	require.NoError(t, err)
 	require.Empty(t, none.PublicIps)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/tfgrid/tfgrid/internal/grpcerr"
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/x/tfgrid/types"
 )
 
@@ -20,11 +21,11 @@ import (
 // must come back to the caller unchanged, never be swallowed, turned into another error, or panic.
 func TestStoreErrorsPropagate(t *testing.T) {
 	w := newNodeWorld(t)
-	certifier := w.newAccount()
+	certifier := w.NewAccount()
 	w.setParams(func(p *types.Params) { p.NodeCertifiers = []string{certifier} })
 	w.certify(1, types.NodeCertificationCertified)
 	specialID := w.createFarmingPolicy(farmingPolicy("special"))
-	fresh := w.newAccount()
+	fresh := w.NewAccount()
 	gs := w.export()
 	premium, defaultPolicy := w.pricingPolicy("premium"), w.pricingPolicy("default")
 	defaultPolicy.Id = 1
@@ -36,120 +37,120 @@ func TestStoreErrorsPropagate(t *testing.T) {
 	msg := func(name string, run func(ctx context.Context) error) scenario { return scenario{name, run} }
 	scenarios := []scenario{
 		msg("create twin", func(ctx context.Context) error {
-			_, err := w.msg.CreateTwin(ctx, &types.MsgCreateTwin{Creator: fresh})
+			_, err := w.GridMsg.CreateTwin(ctx, &types.MsgCreateTwin{Creator: fresh})
 			return err
 		}),
 		msg("update twin", func(ctx context.Context) error {
-			_, err := w.msg.UpdateTwin(ctx, &types.MsgUpdateTwin{Creator: w.node1, Relays: []string{"wss://r.tf"}})
+			_, err := w.GridMsg.UpdateTwin(ctx, &types.MsgUpdateTwin{Creator: w.node1, Relays: []string{"wss://r.tf"}})
 			return err
 		}),
 		msg("create farm", func(ctx context.Context) error {
-			_, err := w.msg.CreateFarm(ctx, &types.MsgCreateFarm{Creator: w.stranger, Name: "gamma", PublicIps: []types.PublicIPInput{ip(60)}})
+			_, err := w.GridMsg.CreateFarm(ctx, &types.MsgCreateFarm{Creator: w.stranger, Name: "gamma", PublicIps: []types.PublicIPInput{ip(60)}})
 			return err
 		}),
 		msg("update farm", func(ctx context.Context) error {
-			_, err := w.msg.UpdateFarm(ctx, &types.MsgUpdateFarm{Creator: w.farmer, FarmId: 1, Name: "alpha2"})
+			_, err := w.GridMsg.UpdateFarm(ctx, &types.MsgUpdateFarm{Creator: w.farmer, FarmId: 1, Name: "alpha2"})
 			return err
 		}),
 		msg("add farm ip", func(ctx context.Context) error {
-			_, err := w.msg.AddFarmIp(ctx, &types.MsgAddFarmIp{Creator: w.farmer, FarmId: 1, Ip: ip(61).Ip, Gateway: ip(61).Gateway})
+			_, err := w.GridMsg.AddFarmIp(ctx, &types.MsgAddFarmIp{Creator: w.farmer, FarmId: 1, Ip: ip(61).Ip, Gateway: ip(61).Gateway})
 			return err
 		}),
 		msg("remove farm ip", func(ctx context.Context) error {
-			_, err := w.msg.RemoveFarmIp(ctx, &types.MsgRemoveFarmIp{Creator: w.farmer, FarmId: 1, Ip: "185.206.122.10"})
+			_, err := w.GridMsg.RemoveFarmIp(ctx, &types.MsgRemoveFarmIp{Creator: w.farmer, FarmId: 1, Ip: "185.206.122.10"})
 			return err
 		}),
 		msg("allow node twin", func(ctx context.Context) error {
-			_, err := w.msg.AllowNodeTwin(ctx, &types.MsgAllowNodeTwin{Creator: w.farmer, FarmId: 1, TwinId: w.strangerTwin})
+			_, err := w.GridMsg.AllowNodeTwin(ctx, &types.MsgAllowNodeTwin{Creator: w.farmer, FarmId: 1, TwinId: w.strangerTwin})
 			return err
 		}),
 		msg("disallow node twin", func(ctx context.Context) error {
-			_, err := w.msg.DisallowNodeTwin(ctx, &types.MsgDisallowNodeTwin{Creator: w.farmer, FarmId: 1, TwinId: 3})
+			_, err := w.GridMsg.DisallowNodeTwin(ctx, &types.MsgDisallowNodeTwin{Creator: w.farmer, FarmId: 1, TwinId: 3})
 			return err
 		}),
 		msg("set farm open registration", func(ctx context.Context) error {
-			_, err := w.msg.SetFarmOpenRegistration(ctx, &types.MsgSetFarmOpenRegistration{Creator: w.farmer, FarmId: 1, Open: true})
+			_, err := w.GridMsg.SetFarmOpenRegistration(ctx, &types.MsgSetFarmOpenRegistration{Creator: w.farmer, FarmId: 1, Open: true})
 			return err
 		}),
 		msg("create node", func(ctx context.Context) error {
-			_, err := w.msg.CreateNode(ctx, nodeMsg(w.stranger, 2))
+			_, err := w.GridMsg.CreateNode(ctx, nodeMsg(w.stranger, 2))
 			return err
 		}),
 		msg("update node, moving", func(ctx context.Context) error {
-			_, err := w.msg.UpdateNode(ctx, updateMsg(w.node1, 1, 2))
+			_, err := w.GridMsg.UpdateNode(ctx, updateMsg(w.node1, 1, 2))
 			return err
 		}),
 		msg("update node, losing certification", func(ctx context.Context) error {
 			m := updateMsg(w.node1, 1, 0)
 			m.Resources.Cru = 32
-			_, err := w.msg.UpdateNode(ctx, m)
+			_, err := w.GridMsg.UpdateNode(ctx, m)
 			return err
 		}),
 		msg("set node public config", func(ctx context.Context) error {
-			_, err := w.msg.SetNodePublicConfig(ctx, &types.MsgSetNodePublicConfig{Creator: w.farmer, NodeId: 1,
+			_, err := w.GridMsg.SetNodePublicConfig(ctx, &types.MsgSetNodePublicConfig{Creator: w.farmer, NodeId: 1,
 				PublicConfig: &types.PublicConfig{Ipv4: "185.206.122.50/24", Gw4: "185.206.122.1"}})
 			return err
 		}),
 		msg("delete node by farmer", func(ctx context.Context) error {
-			_, err := w.msg.DeleteNode(ctx, &types.MsgDeleteNode{Creator: w.farmer, NodeId: 1})
+			_, err := w.GridMsg.DeleteNode(ctx, &types.MsgDeleteNode{Creator: w.farmer, NodeId: 1})
 			return err
 		}),
 		msg("report uptime", func(ctx context.Context) error {
-			_, err := w.msg.ReportUptime(ctx, &types.MsgReportUptime{Creator: w.node1, Uptime: 1, TimestampHint: genesisTime.Unix()})
+			_, err := w.GridMsg.ReportUptime(ctx, &types.MsgReportUptime{Creator: w.node1, Uptime: 1, TimestampHint: keepertest.BlockTime.Unix()})
 			return err
 		}),
 		msg("change power state", func(ctx context.Context) error {
-			_, err := w.msg.ChangePowerState(ctx, &types.MsgChangePowerState{Creator: w.node1, State: types.PowerStateDown})
+			_, err := w.GridMsg.ChangePowerState(ctx, &types.MsgChangePowerState{Creator: w.node1, State: types.PowerStateDown})
 			return err
 		}),
 		msg("change power target", func(ctx context.Context) error {
-			_, err := w.msg.ChangePowerTarget(ctx, &types.MsgChangePowerTarget{Creator: w.farmer, NodeId: 1, Target: types.PowerStateDown})
+			_, err := w.GridMsg.ChangePowerTarget(ctx, &types.MsgChangePowerTarget{Creator: w.farmer, NodeId: 1, Target: types.PowerStateDown})
 			return err
 		}),
 		msg("create pricing policy", func(ctx context.Context) error {
-			_, err := w.msg.CreatePricingPolicy(ctx, &types.MsgCreatePricingPolicy{Authority: w.authority, Policy: premium})
+			_, err := w.GridMsg.CreatePricingPolicy(ctx, &types.MsgCreatePricingPolicy{Authority: w.Authority, Policy: premium})
 			return err
 		}),
 		msg("update pricing policy", func(ctx context.Context) error {
-			_, err := w.msg.UpdatePricingPolicy(ctx, &types.MsgUpdatePricingPolicy{Authority: w.authority, Policy: defaultPolicy})
+			_, err := w.GridMsg.UpdatePricingPolicy(ctx, &types.MsgUpdatePricingPolicy{Authority: w.Authority, Policy: defaultPolicy})
 			return err
 		}),
 		msg("create farming policy", func(ctx context.Context) error {
-			_, err := w.msg.CreateFarmingPolicy(ctx, &types.MsgCreateFarmingPolicy{Authority: w.authority, Policy: farmingPolicy("other")})
+			_, err := w.GridMsg.CreateFarmingPolicy(ctx, &types.MsgCreateFarmingPolicy{Authority: w.Authority, Policy: farmingPolicy("other")})
 			return err
 		}),
 		msg("update farming policy", func(ctx context.Context) error {
 			p := farmingPolicy("special2")
 			p.Id = specialID
-			_, err := w.msg.UpdateFarmingPolicy(ctx, &types.MsgUpdateFarmingPolicy{Authority: w.authority, Policy: p})
+			_, err := w.GridMsg.UpdateFarmingPolicy(ctx, &types.MsgUpdateFarmingPolicy{Authority: w.Authority, Policy: p})
 			return err
 		}),
 		msg("attach policy to farm", func(ctx context.Context) error {
-			_, err := w.msg.AttachPolicyToFarm(ctx, &types.MsgAttachPolicyToFarm{Authority: w.authority, FarmId: 2,
+			_, err := w.GridMsg.AttachPolicyToFarm(ctx, &types.MsgAttachPolicyToFarm{Authority: w.Authority, FarmId: 2,
 				Limits: &types.FarmingPolicyLimits{FarmingPolicyId: specialID, Cu: 5, Su: 5, NodeCount: 2}})
 			return err
 		}),
 		msg("set farm certification", func(ctx context.Context) error {
-			_, err := w.msg.SetFarmCertification(ctx, &types.MsgSetFarmCertification{Authority: w.authority, FarmId: 1, Certification: types.FarmCertificationGold})
+			_, err := w.GridMsg.SetFarmCertification(ctx, &types.MsgSetFarmCertification{Authority: w.Authority, FarmId: 1, Certification: types.FarmCertificationGold})
 			return err
 		}),
 		msg("set farm dedicated", func(ctx context.Context) error {
-			_, err := w.msg.SetFarmDedicated(ctx, &types.MsgSetFarmDedicated{Authority: w.authority, FarmId: 1, Dedicated: true})
+			_, err := w.GridMsg.SetFarmDedicated(ctx, &types.MsgSetFarmDedicated{Authority: w.Authority, FarmId: 1, Dedicated: true})
 			return err
 		}),
 		msg("set node certification by certifier", func(ctx context.Context) error {
-			_, err := w.msg.SetNodeCertification(ctx, &types.MsgSetNodeCertification{Signer: certifier, NodeId: 2, Certification: types.NodeCertificationCertified})
+			_, err := w.GridMsg.SetNodeCertification(ctx, &types.MsgSetNodeCertification{Signer: certifier, NodeId: 2, Certification: types.NodeCertificationCertified})
 			return err
 		}),
 		msg("update params", func(ctx context.Context) error {
-			_, err := w.msg.UpdateParams(ctx, &types.MsgUpdateParams{Authority: w.authority, Params: types.DefaultParams()})
+			_, err := w.GridMsg.UpdateParams(ctx, &types.MsgUpdateParams{Authority: w.Authority, Params: types.DefaultParams()})
 			return err
 		}),
 		msg("export genesis", func(ctx context.Context) error {
-			_, err := w.k.ExportGenesis(ctx)
+			_, err := w.Grid.ExportGenesis(ctx)
 			return err
 		}),
-		msg("init genesis", func(ctx context.Context) error { return w.k.InitGenesis(ctx, *gs) }),
+		msg("init genesis", func(ctx context.Context) error { return w.Grid.InitGenesis(ctx, *gs) }),
 	}
 	page := &query.PageRequest{Limit: 1}
 	queries := []scenario{
@@ -209,14 +210,14 @@ func TestStoreErrorsPropagate(t *testing.T) {
 			_, err := w.q.FarmingPolicies(ctx, &types.QueryFarmingPoliciesRequest{Pagination: page})
 			return err
 		}),
-		msg("farm public ips (keeper)", func(ctx context.Context) error { _, err := w.k.FarmPublicIPs(ctx, 1); return err }),
+		msg("farm public ips (keeper)", func(ctx context.Context) error { _, err := w.Grid.FarmPublicIPs(ctx, 1); return err }),
 	}
 
 	for _, sc := range append(scenarios, queries...) {
 		t.Run(sc.name, func(t *testing.T) {
 			for n := 0; ; n++ {
 				require.Less(t, n, 1000, "never succeeded")
-				ctx, _ := w.ctx.CacheContext() // every attempt starts from the same state
+				ctx, _ := w.Ctx.CacheContext() // every attempt starts from the same state
 				w.faults.budget = n
 				err := sc.run(ctx)
 				w.faults.budget = -1
@@ -236,19 +237,19 @@ func TestQueryBadPagination(t *testing.T) {
 	f := newFixture(t)
 	bad := &query.PageRequest{Key: []byte{1}, Offset: 1}
 	calls := map[string]func() error{
-		"twins": func() error { _, err := f.q.Twins(f.ctx, &types.QueryTwinsRequest{Pagination: bad}); return err },
-		"farms": func() error { _, err := f.q.Farms(f.ctx, &types.QueryFarmsRequest{Pagination: bad}); return err },
-		"nodes": func() error { _, err := f.q.Nodes(f.ctx, &types.QueryNodesRequest{Pagination: bad}); return err },
+		"twins": func() error { _, err := f.q.Twins(f.Ctx, &types.QueryTwinsRequest{Pagination: bad}); return err },
+		"farms": func() error { _, err := f.q.Farms(f.Ctx, &types.QueryFarmsRequest{Pagination: bad}); return err },
+		"nodes": func() error { _, err := f.q.Nodes(f.Ctx, &types.QueryNodesRequest{Pagination: bad}); return err },
 		"nodes of farm": func() error {
-			_, err := f.q.Nodes(f.ctx, &types.QueryNodesRequest{FarmId: 1, Pagination: bad})
+			_, err := f.q.Nodes(f.Ctx, &types.QueryNodesRequest{FarmId: 1, Pagination: bad})
 			return err
 		},
 		"pricing policies": func() error {
-			_, err := f.q.PricingPolicies(f.ctx, &types.QueryPricingPoliciesRequest{Pagination: bad})
+			_, err := f.q.PricingPolicies(f.Ctx, &types.QueryPricingPoliciesRequest{Pagination: bad})
 			return err
 		},
 		"farming policies": func() error {
-			_, err := f.q.FarmingPolicies(f.ctx, &types.QueryFarmingPoliciesRequest{Pagination: bad})
+			_, err := f.q.FarmingPolicies(f.Ctx, &types.QueryFarmingPoliciesRequest{Pagination: bad})
 			return err
 		},
 	}
@@ -257,10 +258,10 @@ func TestQueryBadPagination(t *testing.T) {
 	}
 
 	acc, _ := f.newTwin()
-	f.createFarm(acc, "alpha")
-	_, err := f.q.FarmPublicIps(f.ctx, &types.QueryFarmPublicIpsRequest{Id: 1, Pagination: bad})
+	f.CreateFarm(acc, "alpha")
+	_, err := f.q.FarmPublicIps(f.Ctx, &types.QueryFarmPublicIpsRequest{Id: 1, Pagination: bad})
 	requireBadPage(t, err, "farm public ips")
-	_, err = f.q.FarmAllowedNodeTwins(f.ctx, &types.QueryFarmAllowedNodeTwinsRequest{Id: 1, Pagination: bad})
+	_, err = f.q.FarmAllowedNodeTwins(f.Ctx, &types.QueryFarmAllowedNodeTwinsRequest{Id: 1, Pagination: bad})
 	requireBadPage(t, err, "farm allowed node twins")
 }
 
@@ -277,11 +278,11 @@ func TestNoDefaultPricingPolicy(t *testing.T) {
 	g := freshKeeper(t, f)
 	gs := f.export()
 	gs.PricingPolicies = nil
-	require.NoError(t, g.k.InitGenesis(g.ctx, *gs))
+	require.NoError(t, g.Grid.InitGenesis(g.Ctx, *gs))
 	acc, _ := g.newTwin()
 	g.runErrCases([]errCase{
 		{"create farm", func() error {
-			_, err := g.msg.CreateFarm(g.ctx, &types.MsgCreateFarm{Creator: acc, Name: "alpha"})
+			_, err := g.GridMsg.CreateFarm(g.Ctx, &types.MsgCreateFarm{Creator: acc, Name: "alpha"})
 			return err
 		}, types.ErrPricingPolicyNotFound, []string{"pricing policy 1"}},
 	})
@@ -291,15 +292,15 @@ func TestNoDefaultPricingPolicy(t *testing.T) {
 func TestWithoutHooks(t *testing.T) {
 	f := newFixture(t)
 	h := bareKeeper(t, f)
-	require.NoError(t, h.k.InitGenesis(h.ctx, *f.export()))
+	require.NoError(t, h.Grid.InitGenesis(h.Ctx, *f.export()))
 	farmer, _ := h.newTwin()
 	node, _ := h.newTwin()
-	h.createFarm(farmer, "alpha")
-	h.openFarm(farmer, 1)
+	h.CreateFarm(farmer, "alpha")
+	h.OpenFarm(farmer, 1)
 	h.createNode(node, 1)
-	_, err := h.msg.ChangePowerTarget(h.ctx, &types.MsgChangePowerTarget{Creator: farmer, NodeId: 1, Target: types.PowerStateDown})
+	_, err := h.GridMsg.ChangePowerTarget(h.Ctx, &types.MsgChangePowerTarget{Creator: farmer, NodeId: 1, Target: types.PowerStateDown})
 	require.NoError(t, err)
-	_, err = h.msg.DeleteNode(h.ctx, &types.MsgDeleteNode{Creator: node, NodeId: 1})
+	_, err = h.GridMsg.DeleteNode(h.Ctx, &types.MsgDeleteNode{Creator: node, NodeId: 1})
 	require.NoError(t, err)
 	require.Empty(t, f.hooks.deleted)
 	require.Empty(t, f.hooks.liveQueries)

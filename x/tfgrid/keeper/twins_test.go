@@ -12,12 +12,12 @@ import (
 
 func TestCreateTwin(t *testing.T) {
 	f := newFixture(t)
-	acc := f.newAccount()
+	acc := f.NewAccount()
 	key := e2eKey()
 	relays := []string{"wss://relay.grid.tf", "ws://185.206.122.7:8080"}
 
-	f.resetEvents()
-	res, err := f.msg.CreateTwin(f.ctx, &types.MsgCreateTwin{Creator: acc, Relays: relays, E2EKey: key})
+	f.ResetEvents()
+	res, err := f.GridMsg.CreateTwin(f.Ctx, &types.MsgCreateTwin{Creator: acc, Relays: relays, E2EKey: key})
 	require.NoError(t, err)
 	require.Equal(t, uint64(1), res.TwinId)
 
@@ -31,16 +31,16 @@ func TestCreateTwin(t *testing.T) {
 	require.Equal(t, `"`+acc+`"`, attrs["account"])
 
 	// Ids are sequential; a twin without relays or e2e key is fine.
-	acc2 := f.newAccount()
-	res, err = f.msg.CreateTwin(f.ctx, &types.MsgCreateTwin{Creator: acc2})
+	acc2 := f.NewAccount()
+	res, err = f.GridMsg.CreateTwin(f.Ctx, &types.MsgCreateTwin{Creator: acc2})
 	require.NoError(t, err)
 	require.Equal(t, uint64(2), res.TwinId)
 
 	// The twin is found through the account index and the queries.
-	q, err := f.q.TwinByAccount(f.ctx, &types.QueryTwinByAccountRequest{Address: acc2})
+	q, err := f.q.TwinByAccount(f.Ctx, &types.QueryTwinByAccountRequest{Address: acc2})
 	require.NoError(t, err)
 	require.Equal(t, uint64(2), q.Twin.Id)
-	qt, err := f.q.Twin(f.ctx, &types.QueryTwinRequest{Id: 1})
+	qt, err := f.q.Twin(f.Ctx, &types.QueryTwinRequest{Id: 1})
 	require.NoError(t, err)
 	require.Equal(t, twin, qt.Twin)
 }
@@ -48,13 +48,13 @@ func TestCreateTwin(t *testing.T) {
 func TestCreateTwinErrors(t *testing.T) {
 	f := newFixture(t)
 	owner, ownerTwin := f.newTwin()
-	fresh := f.newAccount()
+	fresh := f.NewAccount()
 	edAcc := f.newEd25519Account()
 	noKey := f.addAccount(nil)
-	unknown := f.addr([]byte("not-registered-account"))
+	unknown := f.Addr([]byte("not-registered-account"))
 
 	create := func(m *types.MsgCreateTwin) func() error {
-		return func() error { _, err := f.msg.CreateTwin(f.ctx, m); return err }
+		return func() error { _, err := f.GridMsg.CreateTwin(f.Ctx, m); return err }
 	}
 	f.runErrCases([]errCase{
 		{"one twin per account", create(&types.MsgCreateTwin{Creator: owner}), types.ErrTwinExists,
@@ -93,8 +93,8 @@ func TestUpdateTwin(t *testing.T) {
 	acc, id := f.newTwin()
 	key := e2eKey()
 
-	f.resetEvents()
-	_, err := f.msg.UpdateTwin(f.ctx, &types.MsgUpdateTwin{Creator: acc, Relays: []string{"wss://relay.grid.tf:443"}, E2EKey: key})
+	f.ResetEvents()
+	_, err := f.GridMsg.UpdateTwin(f.Ctx, &types.MsgUpdateTwin{Creator: acc, Relays: []string{"wss://relay.grid.tf:443"}, E2EKey: key})
 	require.NoError(t, err)
 	twin := f.twin(id)
 	require.Equal(t, []string{"wss://relay.grid.tf:443"}, twin.Relays)
@@ -106,7 +106,7 @@ func TestUpdateTwin(t *testing.T) {
 	require.Contains(t, attrs, "e2e_key")
 
 	// An update replaces both fields, also with nothing.
-	_, err = f.msg.UpdateTwin(f.ctx, &types.MsgUpdateTwin{Creator: acc})
+	_, err = f.GridMsg.UpdateTwin(f.Ctx, &types.MsgUpdateTwin{Creator: acc})
 	require.NoError(t, err)
 	twin = f.twin(id)
 	require.Empty(t, twin.Relays)
@@ -116,10 +116,10 @@ func TestUpdateTwin(t *testing.T) {
 func TestUpdateTwinErrors(t *testing.T) {
 	f := newFixture(t)
 	acc, _ := f.newTwin()
-	noTwin := f.newAccount()
+	noTwin := f.NewAccount()
 
 	update := func(m *types.MsgUpdateTwin) func() error {
-		return func() error { _, err := f.msg.UpdateTwin(f.ctx, m); return err }
+		return func() error { _, err := f.GridMsg.UpdateTwin(f.Ctx, m); return err }
 	}
 	f.runErrCases([]errCase{
 		{"signer without twin", update(&types.MsgUpdateTwin{Creator: noTwin}), types.ErrTwinNotFound, []string{noTwin}},
