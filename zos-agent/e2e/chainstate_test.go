@@ -3,7 +3,9 @@ package e2e
 import (
 	"context"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	sdkmath "cosmossdk.io/math"
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -34,16 +36,36 @@ func (g *grid) height(t *testing.T) int64 {
 
 // balance is the utft of a user's account after block h (0: the latest).
 func (g *grid) balance(t *testing.T, name string, h int64) sdkmath.Int {
-	res, err := g.client.Bank.Balance(atHeight(h), &banktypes.QueryBalanceRequest{Address: g.users[name].bc.Address(), Denom: "utft"})
-	require.NoError(t, err)
+	var res *banktypes.QueryBalanceResponse
+	retryFutureHeight(t, func() (err error) {
+		res, err = g.client.Bank.Balance(atHeight(h), &banktypes.QueryBalanceRequest{Address: g.users[name].bc.Address(), Denom: "utft"})
+		return err
+	})
 	return res.Balance.Amount
 }
 
 // billing is a contract's billing state after block h (0: the latest).
 func (g *grid) billing(t *testing.T, contract uint64, h int64) billingtypes.ContractBilling {
-	res, err := g.client.Billing.Contract(atHeight(h), &billingtypes.QueryContractRequest{Id: contract})
-	require.NoError(t, err)
+	var res *billingtypes.QueryContractResponse
+	retryFutureHeight(t, func() (err error) {
+		res, err = g.client.Billing.Contract(atHeight(h), &billingtypes.QueryContractRequest{Id: contract})
+		return err
+	})
 	return res.Billing
+}
+
+// retryFutureHeight runs a query at a height the RPC reported until the gRPC endpoint, which can be a
+// block behind it right after the chain restarts, has committed that height.
+func retryFutureHeight(t *testing.T, query func() error) {
+	t.Helper()
+	var err error
+	for range 50 {
+		if err = query(); err == nil || !strings.Contains(err.Error(), "height in the future") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	require.NoError(t, err)
 }
 
 // heightEvent is a typed event with the block it was emitted in.

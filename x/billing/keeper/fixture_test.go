@@ -74,9 +74,9 @@ func newFixture(t *testing.T) *fixture {
 }
 
 // newBareFixture builds the three keepers on fresh stores without loading any genesis.
-func newBareFixture(t *testing.T) *fixture {
+func newBareFixture(t *testing.T, opts ...keepertest.Option) *fixture {
 	t.Helper()
-	c := keepertest.NewContracts(t, keepertest.Layer{StoreKey: types.StoreKey, Module: billing.AppModule{}})
+	c := keepertest.NewContracts(t, append(opts, keepertest.Layer{StoreKey: types.StoreKey, Module: billing.AppModule{}})...)
 	k := keeper.NewKeeper(runtime.NewKVStoreService(c.Keys[types.StoreKey]), c.Cdc, c.AC, c.Authority, keepertest.Denom,
 		authtypes.FeeCollectorName, c.Grid, c.SC, c.Bank)
 	// as app/keepers.go

@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/internal/storebank"
 	"github.com/tfgrid/tfgrid/x/billing/types"
@@ -35,8 +36,7 @@ func (f *fixture) export() exported {
 // through a JSON round trip like a real genesis file.
 func (f *fixture) importInto(ex exported) (*fixture, error) {
 	f.T.Helper()
-	g := newBareFixture(f.T)
-	g.Accounts = f.Accounts
+	g := newBareFixture(f.T, keepertest.ShareAccounts(f.Accounts))
 	g.Ctx = g.Ctx.WithBlockTime(f.Ctx.BlockTime()).WithBlockHeight(f.Ctx.BlockHeight())
 	for _, e := range ex.bank {
 		g.Bank.SetAmount(g.Ctx, e.Addr, e.Denom, e.Amount)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tfgrid/tfgrid/internal/keepertest"
 	"github.com/tfgrid/tfgrid/internal/requireerr"
 	"github.com/tfgrid/tfgrid/x/billing"
 	"github.com/tfgrid/tfgrid/x/billing/types"
@@ -51,8 +52,7 @@ func TestModuleGenesisAndEndBlock(t *testing.T) {
 	require.Equal(t, exported, billing.NewAppModule(g.k, f.foundation()).ExportGenesis(g.Ctx, g.Cdc))
 
 	ex.billing.Contracts = nil
-	h := newBareFixture(t)
-	h.Accounts = f.Accounts
+	h := newBareFixture(t, keepertest.ShareAccounts(f.Accounts))
 	for _, e := range ex.bank {
 		h.Bank.SetAmount(h.Ctx, e.Addr, e.Denom, e.Amount)
 	}
