@@ -51,8 +51,10 @@ func initRootCmd(rootCmd *cobra.Command, tempApp *app.App) {
 		snapshot.Cmd(newApp),
 	)
 
-	// start, comet, export, version, rollback, module-hash-by-height
-	server.AddCommands(rootCmd, app.DefaultNodeHome, newApp, appExport, func(*cobra.Command) {})
+	// start (on app.OpenDB: goleveldb caches sized for the grid's state), comet, export, version,
+	// rollback, module-hash-by-height
+	server.AddCommandsWithStartCmdOptions(rootCmd, app.DefaultNodeHome, newApp, appExport, server.StartCmdOptions{DBOpener: app.OpenDB})
+	rootCmd.AddCommand(server.ModuleHashByHeightQuery(newApp))
 
 	genesisCmd := genutilcli.Commands(txConfig, basicManager, app.DefaultNodeHome)
 	genesisCmd.AddCommand(server.ExportCmd(appExport, app.DefaultNodeHome))

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	dbm "github.com/cosmos/cosmos-db"
+
+	"github.com/tfgrid/tfgrid/app"
 )
 
 // layoutVersion names the shape of the built state in the cache's keys: bump it whenever build
@@ -84,7 +86,7 @@ func tempDir(b *testing.B) string {
 
 // buildInDir builds the state into a goleveldb database in dir and closes it.
 func buildInDir(b *testing.B, n int, sched schedule, dir string) builtState {
-	db, err := dbm.NewDB("application", dbm.GoLevelDBBackend, dir)
+	db, err := app.OpenDataDB(dir, dbm.GoLevelDBBackend)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -97,7 +99,7 @@ func buildInDir(b *testing.B, n int, sched schedule, dir string) builtState {
 
 // openDir opens the state in dir for measuring; closing the state removes dir.
 func openDir(b *testing.B, built builtState, dir string) *state {
-	db, err := dbm.NewDB("application", dbm.GoLevelDBBackend, dir)
+	db, err := app.OpenDataDB(dir, dbm.GoLevelDBBackend)
 	if err != nil {
 		b.Fatal(err)
 	}
