@@ -28,6 +28,8 @@
 #   CACHE=0    build every state afresh; by default a state is built once per (layout version,
 #              schedule, size) under build/bench-billing-cache/ and each run measures a copy of it
 #   DB         goleveldb | memdb under IAVL (default goleveldb; memdb is never cached)
+#   LEVELDB    app | sdk: open goleveldb as tfgridd does (app.OpenDB: 256 MiB block cache; default) or
+#              with the SDK's defaults (8 MiB), for an A/B of the cache
 #   PROFILE=1  write a CPU profile to OUT_DIR/bench-billing.cpu and its top functions under the
 #              EndBlocker to OUT_DIR/bench-billing.pprof.txt (profiling costs a little time)
 #   OUT_DIR    where the log (bench-billing.txt) and profiles go (default build/)
@@ -44,6 +46,7 @@ else
 fi
 CACHE=${CACHE:-1}
 DB=${DB:-goleveldb}
+LEVELDB=${LEVELDB:-app}
 PROFILE=${PROFILE:-0}
 OUT_DIR=${OUT_DIR:-build}
 mkdir -p "$OUT_DIR"
@@ -57,7 +60,7 @@ fi
 
 {
 	echo "# bench-billing $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-	echo "# sizes=$SIZES schedule=${SCHEDULE:-all-due} blocks=$BLOCKS store=iavl/$DB cache=${CACHE_DIR:-off}"
+	echo "# sizes=$SIZES schedule=${SCHEDULE:-all-due} blocks=$BLOCKS store=iavl/$DB leveldb-opts=$LEVELDB cache=${CACHE_DIR:-off}"
 	echo "# nproc=$(nproc) cpu=\"$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null)\" $($GO version)"
 	echo "# mem: $(awk '/^MemTotal/ {printf "%.1f GiB total", $2/1048576} /^MemAvailable/ {printf ", %.1f GiB available", $2/1048576}' /proc/meminfo 2>/dev/null)"
 	echo "# loadavg at start: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
@@ -68,7 +71,7 @@ args=(./x/billing/bench -run '^$' -bench '^BenchmarkEndBlock$' -benchtime "${BLO
 if [[ $PROFILE == 1 ]]; then
 	args+=(-cpuprofile "$OUT_DIR/bench-billing.cpu" -o "$OUT_DIR/bench-billing.test")
 fi
-BILLING_BENCH_SIZES=$SIZES BILLING_BENCH_DB=$DB BILLING_BENCH_SCHEDULE=$SCHEDULE BILLING_BENCH_CACHE=$CACHE_DIR \
+BILLING_BENCH_SIZES=$SIZES BILLING_BENCH_DB=$DB BILLING_BENCH_LEVELDB=$LEVELDB BILLING_BENCH_SCHEDULE=$SCHEDULE BILLING_BENCH_CACHE=$CACHE_DIR \
 	$GO test "${args[@]}" 2>&1 | tee -a "$LOG"
 
 echo "# loadavg at end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)" | tee -a "$LOG"

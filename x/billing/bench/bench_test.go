@@ -105,16 +105,18 @@ func BenchmarkEndBlock(b *testing.B) {
 
 // state is one built chain state, opened for measuring, and the blocks measured on it.
 type state struct {
-	built    builtState
-	app      *app.App
-	db       dbm.DB
-	dir      string // the directory of the measured copy, removed on close; "" for memdb
-	backend  dbm.BackendType
-	cached   bool // the state was copied from the cache, not built by this run
-	stateMiB int64
-	heapMiB  uint64
-	height   int64
-	time     time.Time
+	built   builtState
+	app     *app.App
+	db      dbm.DB
+	dir     string // the directory of the measured copy, removed on close; "" for memdb
+	backend dbm.BackendType
+	// leveldbOpts is how goleveldb was opened: app (tfgridd's options) or sdk (the SDK's defaults).
+	leveldbOpts string
+	cached      bool // the state was copied from the cache, not built by this run
+	stateMiB    int64
+	heapMiB     uint64
+	height      int64
+	time        time.Time
 
 	endBlocks      []time.Duration // wall time of every measured EndBlock, in order
 	cpu            []time.Duration // CPU time of the EndBlock's thread, when the OS tells it
@@ -255,9 +257,13 @@ func (s *state) report(b *testing.B) {
 	if s.cached {
 		build = "cached(built in " + build + ")"
 	}
+	store := string(s.backend)
+	if s.leveldbOpts != "" {
+		store += "(" + s.leveldbOpts + ")"
+	}
 	line := fmt.Sprintf("RESULT contracts=%d schedule=%s store=iavl/%s build=%s state=%dMiB heap=%dMiB blocks=%d settled=%d cap=%d "+
 		"endblock_ms: mean=%s p50=%s p95=%s max=%s first=%s | settlements/s=%.0f | commit_ms: p50=%s p95=%s",
-		s.built.Contracts, s.built.Schedule, s.backend, build, s.stateMiB, s.heapMiB, len(eb), s.settled, s.built.Cap,
+		s.built.Contracts, s.built.Schedule, store, build, s.stateMiB, s.heapMiB, len(eb), s.settled, s.built.Cap,
 		ms(sum/time.Duration(len(eb))), ms(at(eb, 0.5)), ms(at(eb, 0.95)), ms(eb[len(eb)-1]), ms(s.endBlocks[0]),
 		float64(s.settled)/sum.Seconds(), ms(at(cm, 0.5)), ms(at(cm, 0.95)))
 	if len(s.cpu) == len(s.endBlocks) {

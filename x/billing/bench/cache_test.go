@@ -97,13 +97,28 @@ func buildInDir(b *testing.B, n int, sched schedule, dir string) builtState {
 	return built
 }
 
-// openDir opens the state in dir for measuring; closing the state removes dir.
+// openDir opens the state in dir for measuring, as tfgridd opens its database (app.OpenDataDB) or,
+// with BILLING_BENCH_LEVELDB=sdk, as the SDK's default opener does (goleveldb's 8 MiB block cache);
+// closing the state removes dir.
 func openDir(b *testing.B, built builtState, dir string) *state {
-	db, err := app.OpenDataDB(dir, dbm.GoLevelDBBackend)
+	opener, opts := app.OpenDataDB, "app"
+	switch env := os.Getenv("BILLING_BENCH_LEVELDB"); env {
+	case "", "app":
+	case "sdk":
+		opts = env
+		opener = func(dir string, backend dbm.BackendType) (dbm.DB, error) {
+			return dbm.NewDB("application", backend, dir)
+		}
+	default:
+		b.Fatalf("BILLING_BENCH_LEVELDB %q: want app (tfgridd's options) or sdk (the SDK's defaults)", env)
+	}
+	db, err := opener(dir, dbm.GoLevelDBBackend)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return open(b, built, db, dbm.GoLevelDBBackend, dir)
+	s := open(b, built, db, dbm.GoLevelDBBackend, dir)
+	s.leveldbOpts = opts
+	return s
 }
 
 // open starts a fresh app on the built state in db, as a restarted node would: its IAVL cache is cold.
