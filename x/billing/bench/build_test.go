@@ -337,7 +337,7 @@ func (w *builder) contract(ctx sdk.Context, i int) error {
 	if err := a.BillingKeeper.Contracts.Set(ctx, id, bill); err != nil {
 		return err
 	}
-	return a.BillingKeeper.Queue.Set(ctx, collections.Join(due, id))
+	return a.BillingKeeper.Queue.Add(ctx, due, id)
 }
 
 // due is contract i's due time: spread over the hour before t0 when every contract is due, else

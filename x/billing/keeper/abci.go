@@ -3,8 +3,6 @@ package keeper
 import (
 	"context"
 
-	"cosmossdk.io/collections"
-
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/tfgrid/tfgrid/internal/keeperutil"
@@ -78,12 +76,11 @@ func (k *Keeper) settleDue(ctx context.Context, params types.Params, now int64) 
 
 // dueContracts lists up to limit contracts whose next settlement is due at or before now.
 func (k *Keeper) dueContracts(ctx context.Context, now int64, limit uint32) ([]uint64, error) {
-	var ids []uint64
-	rng := new(collections.Range[collections.Pair[int64, uint64]]).EndExclusive(collections.Join(now+1, uint64(0)))
-	err := k.Queue.Walk(ctx, rng, func(key collections.Pair[int64, uint64]) (bool, error) {
-		ids = append(ids, key.K2())
-		return uint32(len(ids)) >= limit, nil
-	})
+	due, err := k.Queue.Due(ctx, now, limit)
+	ids := make([]uint64, len(due))
+	for i, key := range due {
+		ids[i] = key.K2()
+	}
 	return ids, err
 }
 

@@ -197,7 +197,7 @@ func (f *fixture) billing(id uint64) types.ContractBilling {
 
 func (f *fixture) queued(id uint64, due int64) bool {
 	f.T.Helper()
-	has, err := f.k.Queue.Has(f.Ctx, collections.Join(due, id))
+	has, err := f.k.Queue.Keys.Has(f.Ctx, collections.Join(due, id))
 	require.NoError(f.T, err)
 	return has
 }

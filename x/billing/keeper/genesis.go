@@ -3,8 +3,6 @@ package keeper
 import (
 	"context"
 
-	"cosmossdk.io/collections"
-
 	"github.com/tfgrid/tfgrid/internal/keeperutil"
 	"github.com/tfgrid/tfgrid/x/billing/types"
 )
@@ -22,7 +20,7 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	}
 	for _, b := range gs.Contracts {
 		b.HourlyCeiling = types.OrZero(b.HourlyCeiling)
-		if err := k.Queue.Set(ctx, collections.Join(b.NextDue, b.ContractId)); err != nil {
+		if err := k.Queue.Add(ctx, b.NextDue, b.ContractId); err != nil {
 			return err
 		}
 		if err := k.store(ctx, b); err != nil {
@@ -56,7 +54,7 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 		}
 	}
 	for _, p := range gs.FarmPayouts {
-		if err := k.PayoutQueue.Set(ctx, collections.Join(p.Due, p.FarmId)); err != nil {
+		if err := k.PayoutQueue.Add(ctx, p.Due, p.FarmId); err != nil {
 			return err
 		}
 		if err := k.FarmPayouts.Set(ctx, p.FarmId, p); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"cosmossdk.io/collections"
 	sdkmath "cosmossdk.io/math"
 
 	"github.com/tfgrid/tfgrid/internal/keeperutil"
@@ -36,7 +35,7 @@ func (k *Keeper) AfterContractCreated(ctx context.Context, c sctypes.Contract) e
 		}
 		b.OnlineClock, b.PoweredClock = clock.OnlineAt(now), clock.PoweredAt(now)
 	}
-	if err := k.Queue.Set(ctx, collections.Join(b.NextDue, c.Id)); err != nil {
+	if err := k.Queue.Add(ctx, b.NextDue, c.Id); err != nil {
 		return err
 	}
 	if err := k.chargeOwner(ctx, c, &b); err != nil {
@@ -123,7 +122,7 @@ func (k *Keeper) BeforeContractDeleted(ctx context.Context, c sctypes.Contract, 
 			return err
 		}
 	}
-	if err := k.Queue.Remove(ctx, collections.Join(b.NextDue, c.Id)); err != nil {
+	if err := k.Queue.Remove(ctx, b.NextDue, c.Id); err != nil {
 		return err
 	}
 	return k.Contracts.Remove(ctx, c.Id)

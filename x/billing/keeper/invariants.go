@@ -15,15 +15,21 @@ import (
 	sctypes "github.com/tfgrid/tfgrid/x/smartcontract/types"
 )
 
-// CheckInvariants verifies that every live contract is billed and queued exactly once at its next due
-// time, that nothing else is, that only contracts in grace owe money, that no node contract is
+// CheckInvariants verifies that no queued key is due before its queue's floor, that every live
+// contract is billed and queued exactly once at its next due time, that nothing else is, that only contracts in grace owe money, that no node contract is
 // charged for more usage than it reserves, that the module account holds exactly the pending
 // farm payouts, and that every node or rent contract's node has a billing clock not behind the
 // contract's readings. Tests, the simulation and
 // InitGenesis run it; the chain itself never scans all contracts.
 func (k *Keeper) CheckInvariants(ctx context.Context) error {
+	if err := k.Queue.checkFloor(ctx, "settlement queue"); err != nil {
+		return err
+	}
+	if err := k.PayoutQueue.checkFloor(ctx, "payout queue"); err != nil {
+		return err
+	}
 	queued := map[uint64]int64{}
-	err := k.Queue.Walk(ctx, nil, func(key collections.Pair[int64, uint64]) (bool, error) {
+	err := k.Queue.Keys.Walk(ctx, nil, func(key collections.Pair[int64, uint64]) (bool, error) {
 		if _, dup := queued[key.K2()]; dup {
 			return true, broken("contract %d is queued twice", key.K2())
 		}
@@ -129,7 +135,7 @@ func (k *Keeper) checkTwinLoads(ctx context.Context) error {
 // owners paid and was not yet handed on).
 func (k *Keeper) checkPayouts(ctx context.Context) error {
 	queued := 0
-	err := k.PayoutQueue.Walk(ctx, nil, func(key collections.Pair[int64, uint64]) (bool, error) {
+	err := k.PayoutQueue.Keys.Walk(ctx, nil, func(key collections.Pair[int64, uint64]) (bool, error) {
 		queued++
 		p, err := k.FarmPayouts.Get(ctx, key.K2())
 		if err != nil || p.Due != key.K1() {

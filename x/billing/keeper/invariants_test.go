@@ -59,29 +59,32 @@ func TestInvariantsDetectCorruption(t *testing.T) {
 		frag    string
 	}{
 		{"queue entry missing", func(f *fixture, iw invariantWorld) {
-			require.NoError(t, f.k.Queue.Remove(f.Ctx, collections.Join(f.billing(iw.name).NextDue, iw.name)))
+			require.NoError(t, f.k.Queue.Keys.Remove(f.Ctx, collections.Join(f.billing(iw.name).NextDue, iw.name)))
 		}, "queued: false"},
 		{"queue entry duplicated", func(f *fixture, iw invariantWorld) {
-			require.NoError(t, f.k.Queue.Set(f.Ctx, collections.Join(f.billing(iw.name).NextDue+7, iw.name)))
+			require.NoError(t, f.k.Queue.Keys.Set(f.Ctx, collections.Join(f.billing(iw.name).NextDue+7, iw.name)))
 		}, "queued twice"},
 		{"queue entry at the wrong time", func(f *fixture, iw invariantWorld) {
 			b := f.billing(iw.node)
-			require.NoError(t, f.k.Queue.Remove(f.Ctx, collections.Join(b.NextDue, iw.node)))
-			require.NoError(t, f.k.Queue.Set(f.Ctx, collections.Join(b.NextDue+1, iw.node)))
+			require.NoError(t, f.k.Queue.Keys.Remove(f.Ctx, collections.Join(b.NextDue, iw.node)))
+			require.NoError(t, f.k.Queue.Keys.Set(f.Ctx, collections.Join(b.NextDue+1, iw.node)))
 		}, "queued at"},
+		{"queue floor after a queued contract", func(f *fixture, iw invariantWorld) {
+			require.NoError(t, f.k.Queue.Floor.Set(f.Ctx, f.billing(iw.name).NextDue+1))
+		}, "before the queue's floor"},
 		{"queue entry of an unbilled contract", func(f *fixture, iw invariantWorld) {
-			require.NoError(t, f.k.Queue.Set(f.Ctx, collections.Join(f.now(), uint64(999))))
+			require.NoError(t, f.k.Queue.Keys.Set(f.Ctx, collections.Join(f.now(), uint64(999))))
 		}, "queued"},
 		{"billing state of a deleted contract", func(f *fixture, iw invariantWorld) {
 			b := f.billing(iw.name)
 			f.mustCancel(iw.Alice, iw.name)
 			require.NoError(t, f.k.Contracts.Set(f.Ctx, iw.name, b))
-			require.NoError(t, f.k.Queue.Set(f.Ctx, collections.Join(b.NextDue, iw.name)))
+			require.NoError(t, f.k.Queue.Keys.Set(f.Ctx, collections.Join(b.NextDue, iw.name)))
 		}, "not live"},
 		{"live contract without billing state", func(f *fixture, iw invariantWorld) {
 			b := f.billing(iw.vm)
 			require.NoError(t, f.k.Contracts.Remove(f.Ctx, iw.vm))
-			require.NoError(t, f.k.Queue.Remove(f.Ctx, collections.Join(b.NextDue, iw.vm)))
+			require.NoError(t, f.k.Queue.Keys.Remove(f.Ctx, collections.Join(b.NextDue, iw.vm)))
 		}, "has no billing state"},
 		{"overdraft outside grace", func(f *fixture, iw invariantWorld) {
 			b := f.billing(iw.node)
@@ -100,12 +103,12 @@ func TestInvariantsDetectCorruption(t *testing.T) {
 		}, "the billing module account holds"},
 		{"payout not queued", func(f *fixture, iw invariantWorld) {
 			p := f.payout(iw.Farm.ID)
-			require.NoError(t, f.k.PayoutQueue.Remove(f.Ctx, collections.Join(p.Due, p.FarmId)))
+			require.NoError(t, f.k.PayoutQueue.Keys.Remove(f.Ctx, collections.Join(p.Due, p.FarmId)))
 		}, "2 farm payouts pending, 1 queued"},
 		{"payout queued at the wrong time", func(f *fixture, iw invariantWorld) {
 			p := f.payout(iw.Farm.ID)
-			require.NoError(t, f.k.PayoutQueue.Remove(f.Ctx, collections.Join(p.Due, p.FarmId)))
-			require.NoError(t, f.k.PayoutQueue.Set(f.Ctx, collections.Join(p.Due+1, p.FarmId)))
+			require.NoError(t, f.k.PayoutQueue.Keys.Remove(f.Ctx, collections.Join(p.Due, p.FarmId)))
+			require.NoError(t, f.k.PayoutQueue.Keys.Set(f.Ctx, collections.Join(p.Due+1, p.FarmId)))
 		}, "is queued for payout at"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -33,7 +33,7 @@ type Keeper struct {
 	Params    collections.Item[types.Params]
 	Contracts collections.Map[uint64, types.ContractBilling]
 	// Queue orders live contracts by next due time: (next_due, contract id).
-	Queue collections.KeySet[collections.Pair[int64, uint64]]
+	Queue dueQueue
 
 	PriceSamples     collections.Map[uint64, types.PriceSample]
 	PriceSeq         collections.Sequence // last sample seq
@@ -44,7 +44,7 @@ type Keeper struct {
 	// FarmPayouts are the farms' pending payouts (farm id → what and when), held in the module account.
 	FarmPayouts collections.Map[uint64, types.FarmPayout]
 	// PayoutQueue orders pending payouts by due time: (due, farm id).
-	PayoutQueue collections.KeySet[collections.Pair[int64, uint64]]
+	PayoutQueue dueQueue
 	// NodeClocks counts each node's billable seconds (online, powered up): node id → clock.
 	NodeClocks collections.Map[uint64, types.NodeClock]
 	// TwinLoads are the owners' hourly ceilings and horizons (twin id → load), for the runway schedule.
@@ -76,8 +76,7 @@ func NewKeeper(
 		Params: collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		Contracts: collections.NewMap(sb, types.ContractsKey, "contracts", collections.Uint64Key,
 			codec.CollValue[types.ContractBilling](cdc)),
-		Queue: collections.NewKeySet(sb, types.QueueKey, "queue",
-			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		Queue: newDueQueue(sb, types.QueueKey, types.QueueFloorKey, "queue"),
 		PriceSamples: collections.NewMap(sb, types.PriceSamplesKey, "price_samples", collections.Uint64Key,
 			codec.CollValue[types.PriceSample](cdc)),
 		PriceSeq:         collections.NewSequence(sb, types.PriceSeqKey, "price_seq"),
@@ -87,8 +86,7 @@ func NewKeeper(
 			codec.CollValue[types.FreeTxWindow](cdc)),
 		FarmPayouts: collections.NewMap(sb, types.FarmPayoutsKey, "farm_payouts", collections.Uint64Key,
 			codec.CollValue[types.FarmPayout](cdc)),
-		PayoutQueue: collections.NewKeySet(sb, types.PayoutQueueKey, "payout_queue",
-			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		PayoutQueue: newDueQueue(sb, types.PayoutQueueKey, types.PayoutQueueFloorKey, "payout_queue"),
 		NodeClocks: collections.NewMap(sb, types.NodeClocksKey, "node_clocks", collections.Uint64Key,
 			codec.CollValue[types.NodeClock](cdc)),
 		TwinLoads: collections.NewMap(sb, types.TwinLoadsKey, "twin_loads", collections.Uint64Key,

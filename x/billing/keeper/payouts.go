@@ -78,7 +78,7 @@ func (k *Keeper) accrueToFarm(ctx context.Context, farmID uint64, amount sdkmath
 	switch {
 	case errors.Is(err, collections.ErrNotFound):
 		p = types.FarmPayout{FarmId: farmID, Amount: sdkmath.ZeroInt(), Due: due}
-		if err := k.PayoutQueue.Set(ctx, collections.Join(due, farmID)); err != nil {
+		if err := k.PayoutQueue.Add(ctx, due, farmID); err != nil {
 			return err
 		}
 	case err != nil:
@@ -92,12 +92,7 @@ func (k *Keeper) accrueToFarm(ctx context.Context, farmID uint64, amount sdkmath
 // payout that fails (the farm or its twin is gone, the farmer's account cannot receive) is rolled
 // back, logged and retried one payout interval later; the utft stays pending.
 func (k *Keeper) payDueFarms(ctx context.Context, params types.Params, now int64) error {
-	var due []collections.Pair[int64, uint64]
-	rng := new(collections.Range[collections.Pair[int64, uint64]]).EndExclusive(collections.Join(now+1, uint64(0)))
-	err := k.PayoutQueue.Walk(ctx, rng, func(key collections.Pair[int64, uint64]) (bool, error) {
-		due = append(due, key)
-		return uint32(len(due)) >= params.MaxPayoutsPerBlock, nil
-	})
+	due, err := k.PayoutQueue.Due(ctx, now, params.MaxPayoutsPerBlock)
 	if err != nil {
 		return err
 	}
@@ -138,7 +133,7 @@ func (k *Keeper) payFarm(ctx context.Context, key collections.Pair[int64, uint64
 	if err := k.bank.SendCoinsFromModuleToAccount(ctx, types.ModuleName, farmer, k.coins(p.Amount)); err != nil {
 		return err
 	}
-	if err := k.PayoutQueue.Remove(ctx, key); err != nil {
+	if err := k.PayoutQueue.Remove(ctx, key.K1(), key.K2()); err != nil {
 		return err
 	}
 	if err := k.FarmPayouts.Remove(ctx, farmID); err != nil {
@@ -153,11 +148,11 @@ func (k *Keeper) postponePayout(ctx context.Context, key collections.Pair[int64,
 	if err != nil {
 		return err
 	}
-	if err := k.PayoutQueue.Remove(ctx, key); err != nil {
+	if err := k.PayoutQueue.Remove(ctx, key.K1(), key.K2()); err != nil {
 		return err
 	}
 	p.Due = next
-	if err := k.PayoutQueue.Set(ctx, collections.Join(next, p.FarmId)); err != nil {
+	if err := k.PayoutQueue.Add(ctx, next, p.FarmId); err != nil {
 		return err
 	}
 	return k.FarmPayouts.Set(ctx, p.FarmId, p)

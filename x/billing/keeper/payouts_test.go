@@ -102,7 +102,7 @@ func TestFarmPayoutFailurePostponed(t *testing.T) {
 	p := f.payout(w.Farm.ID)
 	require.Equal(t, pending.Amount.String(), p.Amount.String(), "still pending")
 	require.Equal(t, f.now()+hour, p.Due, "retried one interval later")
-	has, err := f.k.PayoutQueue.Has(f.Ctx, collections.Join(f.now()+hour, w.Farm.ID))
+	has, err := f.k.PayoutQueue.Keys.Has(f.Ctx, collections.Join(f.now()+hour, w.Farm.ID))
 	require.NoError(t, err)
 	require.True(t, has)
 	require.Equal(t, held.String(), f.Balance(f.Addr(f.k.ModuleAddress())).String(), "nothing left the module account")

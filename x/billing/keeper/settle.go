@@ -3,7 +3,6 @@ package keeper
 import (
 	"context"
 
-	"cosmossdk.io/collections"
 	sdkmath "cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -212,11 +211,11 @@ func (k *Keeper) load(ctx context.Context, id uint64) (sctypes.Contract, types.C
 
 // reschedule stores a contract's billing state with a new due time, keeping the queue in step.
 func (k *Keeper) reschedule(ctx context.Context, b *types.ContractBilling, next int64) error {
-	if err := k.Queue.Remove(ctx, collections.Join(b.NextDue, b.ContractId)); err != nil {
+	if err := k.Queue.Remove(ctx, b.NextDue, b.ContractId); err != nil {
 		return err
 	}
 	b.NextDue = next
-	if err := k.Queue.Set(ctx, collections.Join(next, b.ContractId)); err != nil {
+	if err := k.Queue.Add(ctx, next, b.ContractId); err != nil {
 		return err
 	}
 	return k.store(ctx, *b)

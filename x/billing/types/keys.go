@@ -24,4 +24,6 @@ var (
 	PayoutQueueKey      = collections.NewPrefix(10)
 	TwinLoadsKey        = collections.NewPrefix(11)
 	FundsShortTwinsKey  = collections.NewPrefix(12)
+	QueueFloorKey       = collections.NewPrefix(13)
+	PayoutQueueFloorKey = collections.NewPrefix(14)
 )
