@@ -9,6 +9,10 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,10 +26,12 @@ import (
 const NetNSPrefix = "tfzt-"
 
 // NetNS makes a named network namespace (loopback up) for one test, deleted at cleanup, and
-// returns its path. role goes into the name to tell the namespaces apart while debugging.
+// returns its path. role goes into the name to tell the namespaces apart while debugging, and the
+// test process's pid, so that a later run can delete what a killed one (a test timeout) left.
 func NetNS(t *testing.T, role string) string {
 	t.Helper()
-	name := NetNSPrefix + role + "-" + randomHex(t, 3)
+	sweepOnce.Do(func() { sweepOrphanNetNS(t) })
+	name := fmt.Sprintf("%s%s-%d-%s", NetNSPrefix, role, os.Getpid(), randomHex(t, 3))
 	path, err := netnsutil.Create(name)
 	if err != nil {
 		t.Fatal(err)
@@ -207,4 +213,28 @@ func randomHex(t *testing.T, n int) string {
 	_, err := rand.Read(b)
 	must(t, err)
 	return hex.EncodeToString(b)
+}
+
+var sweepOnce sync.Once
+
+// sweepOrphanNetNS deletes the test namespaces whose test process is gone: t.Cleanup never ran in a
+// process killed by a timeout. Namespaces of test processes still running are left alone.
+func sweepOrphanNetNS(t *testing.T) {
+	entries, err := os.ReadDir(netnsutil.Dir)
+	if err != nil {
+		return // no namespace yet
+	}
+	for _, e := range entries {
+		fields := strings.Split(strings.TrimPrefix(e.Name(), NetNSPrefix), "-")
+		if !strings.HasPrefix(e.Name(), NetNSPrefix) || len(fields) < 3 {
+			continue
+		}
+		pid, err := strconv.Atoi(fields[len(fields)-2])
+		if err != nil || pid <= 0 || pid == os.Getpid() || !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
+			continue
+		}
+		if err := netnsutil.Delete(e.Name()); err != nil {
+			t.Logf("delete orphaned test network namespace %s: %v", e.Name(), err)
+		}
+	}
 }
